@@ -1,0 +1,35 @@
+/**
+ * Secrets are kept only as SHA-256 digests once loaded, and compared in constant time. A secret in
+ * the config may be written in clear (usually through `${ENV}`) or already hashed as
+ * `sha256:<64 hex digits>`, so that a repository can hold the config without the secret.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
+
+export function digest(secret: string): Buffer {
+  return createHash('sha256').update(secret, 'utf8').digest();
+}
+
+/** the digest a configured secret stands for */
+export function configuredDigest(secret: string): Buffer {
+  const hashed = HASHED.exec(secret);
+  return hashed ? Buffer.from(hashed[1], 'hex') : digest(secret);
+}
+
+/** true when the presented secret's digest equals one of the configured digests; every candidate
+ * is compared, so the time taken does not tell which one matched */
+export function matchesAny(presented: string, candidates: readonly Buffer[]): boolean {
+  const presentedDigest = digest(presented);
+  let matched = false;
+  for (const candidate of candidates) {
+    if (timingSafeEqual(presentedDigest, candidate)) matched = true;
+  }
+  return matched;
+}
+
+/** `ab:cd...` or `abcd...` -> `AB:CD:...`, the form Node reports for a peer certificate */
+export function normalizeFingerprint(fingerprint: string): string {
+  const hex = fingerprint.replace(/:/g, '').toUpperCase();
+  return hex.match(/.{2}/g)?.join(':') ?? hex;
+}

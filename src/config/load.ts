@@ -1,0 +1,216 @@
+/**
+ * Loads routes.yaml and partners/*.yaml from a config folder: parse, substitute `${ENV}`, check
+ * against the schema, apply defaults, cross-check routes against partners, freeze. Every problem
+ * names the file, the partner or route, and the field; all problems are reported at once.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { callerRoleOf, isOperationId, otherRole } from '../openapi/operations';
+import { configuredDigest, normalizeFingerprint } from './credentials';
+import { substituteEnv } from './env';
+import { compileRoutes, RouteDefinition } from './routeTable';
+import { checkSchema } from './schema';
+import type { Config, HubSettings, OutboundAuth, Partner, Role, RouteSettings, UpstreamTls } from './types';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** AID.02 section 7.7.1: a synchronous activation code must come within 3 seconds */
+const DEFAULT_TIMEOUT_MS: Readonly<Record<string, number>> = { requestActivationCode: 3000 };
+const FALLBACK_TIMEOUT_MS = 10000;
+
+const DEFAULT_SETTINGS: HubSettings = {
+  bodyLimitBytes: 64 * 1024,
+  requestIdTtlSeconds: 24 * 3600,
+  tokenBindingTtlSeconds: 400 * 24 * 3600,
+  pendingActivationTtlSeconds: 72 * 3600,
+  replayTtlSeconds: 7 * 24 * 3600,
+};
+
+interface RawPartner {
+  id: string;
+  role: Role;
+  name?: string;
+  dialect?: 'aid02';
+  inbound: {
+    apiKeys?: string[];
+    basic?: { username: string; password: string }[];
+    certificates?: { fingerprint256?: string; subject?: Record<string, string> }[];
+  };
+  upstream: {
+    url: string;
+    auth?: { apiKey?: string; basic?: { username: string; password: string } };
+    tls?: { cert?: string; key?: string; ca?: string; rejectUnauthorized?: boolean };
+    connections?: number;
+  };
+}
+
+type Policy = Partial<RouteSettings>;
+interface RawRoutes {
+  settings?: Partial<HubSettings>;
+  defaults?: Policy;
+  routes: (Policy & { from: string; to: string; operations?: string[] })[];
+}
+
+export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const partners = loadPartners(dir, env, problems);
+  const routesFile = path.join(dir, 'routes.yaml');
+  const raw = readYaml<RawRoutes>(routesFile, 'routes', env, problems);
+  if (problems.length > 0 || raw === undefined) throw new ConfigError(problems);
+
+  const defaults = raw.defaults ?? {};
+  const definitions: RouteDefinition[] = raw.routes.map((route, i) => {
+    const where = `routes.yaml: routes[${i}]`;
+    checkRouteEnds(route, partners, where, problems);
+    return {
+      from: route.from,
+      to: route.to,
+      operations: route.operations,
+      where,
+      settings: (op: string): RouteSettings => ({
+        timeoutMs: route.timeoutMs ?? defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS[op] ?? FALLBACK_TIMEOUT_MS,
+        tokenBinding: route.tokenBinding ?? defaults.tokenBinding ?? 'learn',
+        responseValidation: route.responseValidation ?? defaults.responseValidation ?? 'warn',
+      }),
+    };
+  });
+  const routes = compileRoutes(definitions, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    dir,
+    partners,
+    routes,
+    settings: Object.freeze({ ...DEFAULT_SETTINGS, ...raw.settings }),
+  });
+}
+
+function loadPartners(dir: string, env: NodeJS.ProcessEnv, problems: string[]): Map<string, Partner> {
+  const partnersDir = path.join(dir, 'partners');
+  const partners = new Map<string, Partner>();
+  let files: string[];
+  try {
+    files = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  } catch (err) {
+    problems.push(`${partnersDir}: cannot read the partners folder (${(err as Error).message})`);
+    return partners;
+  }
+  for (const file of files) {
+    const where = `partners/${file}`;
+    const raw = readYaml<RawPartner>(path.join(partnersDir, file), 'partner', env, problems, where);
+    if (raw === undefined) continue;
+    const existing = partners.get(raw.id);
+    if (existing) {
+      problems.push(`${where}: id ${raw.id} is already used by ${existing.file}`);
+      continue;
+    }
+    const partner = buildPartner(raw, dir, where, problems);
+    if (partner) partners.set(partner.id, partner);
+  }
+  return partners;
+}
+
+function readYaml<T>(
+  file: string,
+  kind: 'partner' | 'routes',
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  where = path.basename(file),
+): T | undefined {
+  let parsed: unknown;
+  try {
+    parsed = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    problems.push(`${where}: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+  const envProblems: string[] = [];
+  const data = substituteEnv(parsed, env, envProblems);
+  const schemaProblems = checkSchema(kind, data);
+  const all = [...envProblems, ...schemaProblems];
+  const id = kind === 'partner' && data && typeof data === 'object' ? (data as { id?: unknown }).id : undefined;
+  const label = typeof id === 'string' ? `${where} (partner ${id})` : where;
+  problems.push(...all.map((p) => `${label}: ${p}`));
+  return all.length === 0 ? (data as T) : undefined;
+}
+
+function buildPartner(raw: RawPartner, dir: string, where: string, problems: string[]): Partner | undefined {
+  const inbound = raw.inbound;
+  const tls = raw.upstream.tls ? readTls(raw.upstream.tls, dir, where, problems) : undefined;
+  if (!inbound.apiKeys && !inbound.basic && !inbound.certificates) {
+    problems.push(`${where}: inbound: at least one of apiKeys, basic, certificates is required`);
+    return undefined;
+  }
+  return Object.freeze({
+    id: raw.id,
+    role: raw.role,
+    name: raw.name ?? raw.id,
+    dialect: raw.dialect ?? 'aid02',
+    file: where,
+    inbound: Object.freeze({
+      apiKeyDigests: (inbound.apiKeys ?? []).map(configuredDigest),
+      basic: (inbound.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
+      certificates: (inbound.certificates ?? []).map((c) => ({
+        fingerprint256: c.fingerprint256 === undefined ? undefined : normalizeFingerprint(c.fingerprint256),
+        subject: c.subject,
+      })),
+    }),
+    upstream: Object.freeze({
+      url: new URL(raw.upstream.url),
+      auth: outboundAuth(raw.upstream.auth),
+      tls,
+      connections: raw.upstream.connections ?? 32,
+    }),
+  });
+}
+
+function outboundAuth(auth: RawPartner['upstream']['auth']): OutboundAuth {
+  if (auth?.apiKey !== undefined) return { kind: 'apiKey', apiKey: auth.apiKey };
+  if (auth?.basic !== undefined) return { kind: 'basic', ...auth.basic };
+  return { kind: 'none' };
+}
+
+function readTls(
+  tls: NonNullable<RawPartner['upstream']['tls']>,
+  dir: string,
+  where: string,
+  problems: string[],
+): UpstreamTls {
+  const read = (field: 'cert' | 'key' | 'ca'): Buffer | undefined => {
+    const file = tls[field];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(path.resolve(dir, file));
+    } catch (err) {
+      problems.push(`${where}: upstream.tls.${field}: cannot read ${file} (${(err as Error).message})`);
+      return undefined;
+    }
+  };
+  return { cert: read('cert'), key: read('key'), ca: read('ca'), rejectUnauthorized: tls.rejectUnauthorized ?? true };
+}
+
+function checkRouteEnds(
+  route: RawRoutes['routes'][number],
+  partners: ReadonlyMap<string, Partner>,
+  where: string,
+  problems: string[],
+): void {
+  const from = route.from === '*' ? undefined : partners.get(route.from);
+  const to = route.to === '*' ? undefined : partners.get(route.to);
+  if (route.from !== '*' && !from) problems.push(`${where}.from: no partner has the id ${route.from}`);
+  if (route.to !== '*' && !to) problems.push(`${where}.to: no partner has the id ${route.to}`);
+  if (from && to && from.role === to.role) {
+    problems.push(`${where}: ${route.from} and ${route.to} are both ${from.role}s; a route joins an MSP and a CMP`);
+  }
+  const callerRole = from?.role ?? (to ? otherRole(to.role) : undefined);
+  for (const op of route.operations ?? []) {
+    if (callerRole && isOperationId(op) && callerRoleOf(op) !== callerRole) {
+      problems.push(`${where}.operations: ${op} is called by ${callerRoleOf(op)}s, not by ${callerRole}s`);
+    }
+  }
+}

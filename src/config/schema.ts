@@ -1,0 +1,164 @@
+/**
+ * The JSON Schemas of routes.yaml and partners/*.yaml, and the one validator that checks a parsed
+ * file against them. Unknown keys are errors, so a misspelt option never silently falls back to
+ * its default.
+ */
+import Ajv, { ErrorObject } from 'ajv';
+import { OPERATION_IDS } from '../openapi/operations';
+
+/** AID.02 section 5.1: client-id and target-id are `([A-Za-z0-9])` */
+export const PARTNER_ID_PATTERN = '^[A-Za-z0-9]{1,64}$';
+
+const secret = { type: 'string', minLength: 1 } as const;
+
+const routePolicy = {
+  timeoutMs: { type: 'integer', minimum: 1, maximum: 300000 },
+  tokenBinding: { enum: ['strict', 'learn', 'off'] },
+  responseValidation: { enum: ['off', 'warn', 'refuse'] },
+} as const;
+
+export const partnerSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'role', 'inbound', 'upstream'],
+  properties: {
+    id: { type: 'string', pattern: PARTNER_ID_PATTERN },
+    role: { enum: ['msp', 'cmp'] },
+    name: { type: 'string' },
+    dialect: { enum: ['aid02'] },
+    inbound: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      properties: {
+        apiKeys: { type: 'array', minItems: 1, items: secret },
+        basic: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['username', 'password'],
+            properties: { username: secret, password: secret },
+          },
+        },
+        certificates: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: {
+              fingerprint256: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' },
+              subject: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
+    upstream: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' },
+        auth: {
+          type: 'object',
+          additionalProperties: false,
+          maxProperties: 1,
+          properties: {
+            apiKey: secret,
+            basic: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['username', 'password'],
+              properties: { username: secret, password: secret },
+            },
+          },
+        },
+        tls: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            cert: { type: 'string' },
+            key: { type: 'string' },
+            ca: { type: 'string' },
+            rejectUnauthorized: { type: 'boolean' },
+          },
+          dependencies: { cert: ['key'], key: ['cert'] },
+        },
+        connections: { type: 'integer', minimum: 1, maximum: 1024 },
+      },
+    },
+  },
+} as const;
+
+export const routesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['routes'],
+  properties: {
+    settings: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        bodyLimitBytes: { type: 'integer', minimum: 1024, maximum: 10485760 },
+        requestIdTtlSeconds: { type: 'integer', minimum: 1 },
+        tokenBindingTtlSeconds: { type: 'integer', minimum: 1 },
+        pendingActivationTtlSeconds: { type: 'integer', minimum: 1 },
+        replayTtlSeconds: { type: 'integer', minimum: 1 },
+      },
+    },
+    defaults: { type: 'object', additionalProperties: false, properties: routePolicy },
+    routes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['from', 'to'],
+        properties: {
+          from: { type: 'string', anyOf: [{ const: '*' }, { pattern: PARTNER_ID_PATTERN }] },
+          to: { type: 'string', anyOf: [{ const: '*' }, { pattern: PARTNER_ID_PATTERN }] },
+          operations: { type: 'array', minItems: 1, uniqueItems: true, items: { enum: OPERATION_IDS } },
+          ...routePolicy,
+        },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validators = { partner: ajv.compile(partnerSchema), routes: ajv.compile(routesSchema) };
+
+/** Checks `data` against the named schema; returns one line per problem, naming the field. */
+export function checkSchema(kind: keyof typeof validators, data: unknown): string[] {
+  const validate = validators[kind];
+  if (validate(data)) return [];
+  return (validate.errors ?? []).filter(isUseful).map(describe);
+}
+
+// anyOf reports every branch; its own summary line says nothing more than the branch errors
+function isUseful(e: ErrorObject): boolean {
+  return e.keyword !== 'anyOf' && e.keyword !== 'if';
+}
+
+function describe(e: ErrorObject): string {
+  const field = fieldName(e.instancePath);
+  if (e.keyword === 'additionalProperties') {
+    return `${field ? `${field}.` : ''}${String(e.params.additionalProperty)}: unknown key`;
+  }
+  if (e.keyword === 'enum') {
+    return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  }
+  return `${field || '(file)'}: ${e.message ?? 'is invalid'}`;
+}
+
+/** `/routes/0/from` -> `routes[0].from` */
+export function fieldName(instancePath: string): string {
+  return instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
+}

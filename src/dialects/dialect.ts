@@ -1,0 +1,23 @@
+/**
+ * A dialect turns an AID.02 operation into its partner's calls and back. It sees the operation and
+ * the message, never Koa's context.
+ */
+import type { OperationId } from '../openapi/operations';
+import type { UpstreamResponse } from '../upstream/upstream';
+
+export interface DialectCall {
+  readonly operation: OperationId;
+  readonly method: string;
+  /** the AID.02 path and query */
+  readonly path: string;
+  /** the AID.02 headers to pass on (ids, content type, trace context); never the caller's credential */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  readonly timeoutMs: number;
+}
+
+export type DialectAnswer = UpstreamResponse;
+
+export interface Dialect {
+  call(call: DialectCall): Promise<DialectAnswer>;
+}

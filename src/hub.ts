@@ -1,0 +1,169 @@
+/**
+ * A running hub: the config in service, the state store, the Koa app and its listeners (plain HTTP,
+ * and a TLS listener that requests and verifies partner client certificates). Reload swaps the
+ * config atomically; close drains.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildApp } from './app';
+import { ConfigError, loadConfig } from './config/load';
+import type { Config } from './config/types';
+import { createLogger, type Logger } from './log';
+import { createMetrics, type Metrics } from './metrics/metrics';
+import { Apis } from './openapi/apis';
+import { buildRuntime, type Runtime } from './runtime';
+import { MemoryStore } from './state/memoryStore';
+import { RedisStore } from './state/redisStore';
+import type { Store } from './state/store';
+
+export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
+export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
+
+export interface Listen {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface TlsListen extends Listen {
+  readonly cert: string;
+  readonly key: string;
+  /** the CA(s) that issued partner client certificates */
+  readonly clientCa: string;
+}
+
+export interface HubOptions {
+  readonly configDir: string;
+  readonly listen?: Listen;
+  readonly tls?: TlsListen;
+  /** Redis when given; in-memory state otherwise */
+  readonly redisUrl?: string;
+  readonly redisKeyPrefix?: string;
+  readonly log?: Logger;
+  readonly metrics?: Metrics;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
+
+export class Hub {
+  private runtime: Runtime;
+  private readonly servers: (http.Server | https.Server)[] = [];
+
+  private constructor(
+    private readonly options: HubOptions,
+    readonly store: Store,
+    readonly metrics: Metrics,
+    readonly log: Logger,
+    runtime: Runtime,
+  ) {
+    this.runtime = runtime;
+    metrics.configGeneration.set(runtime.generation);
+  }
+
+  /** loads config and spec, connects the store, and listens; throws ConfigError on a bad config */
+  static async start(options: HubOptions): Promise<Hub> {
+    const log = options.log ?? createLogger();
+    const metrics = options.metrics ?? createMetrics(undefined, { processMetrics: true });
+    const config = loadConfig(options.configDir, options.env);
+    const apis = await Apis.load(SPEC_DIR);
+    const store = options.redisUrl
+      ? await RedisStore.connect({
+          url: options.redisUrl,
+          keyPrefix: options.redisKeyPrefix,
+          onError: (err) => log.error({ err: err.message }, 'redis connection error'),
+        })
+      : new MemoryStore();
+    const hub = new Hub(options, store, metrics, log, buildRuntime(config, 1));
+    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime });
+    const handler = app.callback();
+    const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
+    if (listen) hub.servers.push(await listenOn(http.createServer(handler), listen));
+    if (options.tls) {
+      const server = https.createServer(
+        {
+          cert: readFileSync(options.tls.cert),
+          key: readFileSync(options.tls.key),
+          ca: readFileSync(options.tls.clientCa),
+          requestCert: true,
+          // the handshake completes even for a bad certificate, so the partner gets an AID.02
+          // error body saying why, from the authenticate stage
+          rejectUnauthorized: false,
+        },
+        handler,
+      );
+      hub.servers.push(await listenOn(server, options.tls));
+    }
+    log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls }, 'hub started');
+    return hub;
+  }
+
+  /** the config in service */
+  get config(): Config {
+    return this.runtime.config;
+  }
+
+  get generation(): number {
+    return this.runtime.generation;
+  }
+
+  get urls(): string[] {
+    return this.servers.map((s) => {
+      const { address, port } = s.address() as AddressInfo;
+      const host = address.includes(':') ? `[${address}]` : address;
+      return `${s instanceof https.Server ? 'https' : 'http'}://${host}:${port}`;
+    });
+  }
+
+  /** the plain HTTP listener's URL, or the TLS one when that is all there is */
+  get url(): string {
+    return this.urls[0];
+  }
+
+  /** loads the config again; a bad config is refused and the one in service stays */
+  reload(): ReloadResult {
+    let next: Runtime;
+    try {
+      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1);
+    } catch (err) {
+      const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+      this.metrics.configReloads.inc({ result: 'failure' });
+      this.log.error({ problems }, 'config reload refused; the previous config stays in service');
+      return { ok: false, problems };
+    }
+    const previous = this.runtime;
+    this.runtime = next;
+    this.metrics.configReloads.inc({ result: 'success' });
+    this.metrics.configGeneration.set(next.generation);
+    this.log.info({ generation: next.generation, partners: next.config.partners.size }, 'config reloaded');
+    void previous.retire();
+    return { ok: true, generation: next.generation };
+  }
+
+  /** stops accepting connections, lets requests in flight finish, then releases everything */
+  async close(): Promise<void> {
+    await Promise.all(
+      this.servers.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          }),
+      ),
+    );
+    await this.runtime.retire();
+    await this.store.close();
+  }
+}
+
+function listenOn<S extends http.Server | https.Server>(server: S, at: Listen): Promise<S> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(at.port, at.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env node
+/**
+ * The command line: the quick start (no command), `start`, `check-config`, `--help`.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from './config/load';
+import { Hub, PROJECT_ROOT, type Listen, type TlsListen } from './hub';
+import { createLogger, type Logger } from './log';
+import { startQuickStart } from './quickstart/quickstart';
+
+const HELP = `Usage: aid-gateway [command] [options]
+
+A hub for the GSMA AID.02 interface between Mobile Service Providers and Car Mobility Providers.
+
+Commands:
+  (none)            quick start: the hub on its embedded defaults (in-memory state, the example
+                    partners of the repository) with simulated MSPs and CMPs beside it; prints a
+                    walk through AID.02 as curl commands
+  start             serve a configuration
+  check-config      validate a configuration and exit (0 valid, 1 invalid)
+
+Options:
+  --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
+                        the repository's example configuration)
+  --listen HOST:PORT    plain HTTP listener (default: 127.0.0.1:8080 for the quick start,
+                        0.0.0.0:8080 for start)
+  --no-http             start: no plain HTTP listener (TLS only)
+  --tls-listen HOST:PORT  TLS listener that requests and verifies partner client certificates
+  --tls-cert FILE       the hub's server certificate (PEM)
+  --tls-key FILE        its private key (PEM)
+  --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM)
+  --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
+  --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
+  --log-level LEVEL     trace, debug, info, warn, error (default: $LOG_LEVEL or info)
+  -h, --help            this text
+
+Signals: SIGHUP reloads the configuration (a bad one is refused and the old one keeps serving);
+SIGTERM and SIGINT stop accepting connections, let requests in flight finish, then exit.`;
+
+const OPTIONS = {
+  config: { type: 'string' },
+  listen: { type: 'string' },
+  'no-http': { type: 'boolean' },
+  'tls-listen': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'tls-client-ca': { type: 'string' },
+  'redis-url': { type: 'string' },
+  'redis-prefix': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+const SHUTDOWN_BOUND_MS = 15000;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const command = positionals[0] ?? 'quickstart';
+  const configDir = values.config ?? process.env.AID_GATEWAY_CONFIG ?? PROJECT_ROOT;
+  const log = createLogger({ level: values['log-level'] });
+  switch (command) {
+    case 'check-config':
+      return checkConfig(configDir);
+    case 'start':
+      return serve(() => Hub.start(hubOptions(values, configDir, log)), log);
+    case 'quickstart':
+      return serve(async () => {
+        const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
+        const quick = await startQuickStart({ ...listen, log, redisUrl: values['redis-url'] });
+        process.stdout.write(
+          `\naid-gateway quick start: the hub listens on ${quick.hub.url} with in-memory state.\n` +
+            `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +
+            `Walk through AID.02 in another terminal:\n\n${quick.walk}\n\n`,
+        );
+        return quick;
+      }, log);
+    default:
+      process.stderr.write(`unknown command ${command}\n\n${HELP}\n`);
+      return 2;
+  }
+}
+
+function checkConfig(configDir: string): number {
+  try {
+    const config = loadConfig(configDir);
+    const partners = [...config.partners.values()];
+    const count = (role: string) => partners.filter((p) => p.role === role).length;
+    process.stdout.write(`${configDir}: valid: ${count('msp')} MSPs, ${count('cmp')} CMPs, ${config.routes.size} routes\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`${configDir}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
+    return 1;
+  }
+}
+
+function hubOptions(values: Values, configDir: string, log: Logger) {
+  const tlsListen = values['tls-listen'];
+  let tls: TlsListen | undefined;
+  if (tlsListen !== undefined) {
+    const cert = values['tls-cert'];
+    const key = values['tls-key'];
+    const clientCa = values['tls-client-ca'];
+    if (!cert || !key || !clientCa) throw new UsageError('--tls-listen needs --tls-cert, --tls-key and --tls-client-ca');
+    tls = { ...parseListen(tlsListen, '--tls-listen'), cert, key, clientCa };
+  }
+  if (values['no-http'] && !tls) throw new UsageError('--no-http needs --tls-listen');
+  const listen: Listen | undefined = values['no-http'] ? undefined : parseListen(values.listen ?? '0.0.0.0:8080', '--listen');
+  return {
+    configDir,
+    listen,
+    tls,
+    redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
+    redisKeyPrefix: values['redis-prefix'],
+    log,
+  };
+}
+
+class UsageError extends Error {}
+
+function parseListen(value: string, option: string): Listen {
+  const match = /^(.*):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[2]);
+  if (!match || port > 65535) throw new UsageError(`${option} takes HOST:PORT, got ${value}`);
+  return { host: match[1].replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+}
+
+/** starts something closable, reloads on SIGHUP, and stops gracefully on SIGTERM / SIGINT */
+async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<void> }>, log: Logger): Promise<number> {
+  let running;
+  try {
+    running = await start();
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      return err instanceof UsageError ? 2 : 1;
+    }
+    throw err;
+  }
+  const hub = running instanceof Hub ? running : running.hub;
+  process.on('SIGHUP', () => hub.reload());
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping: finishing requests in flight');
+      setTimeout(() => {
+        log.error('requests still in flight after the shutdown bound; exiting anyway');
+        resolve(1);
+      }, SHUTDOWN_BOUND_MS).unref();
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          log.error({ err }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`aid-gateway: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

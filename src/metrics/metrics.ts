@@ -1,0 +1,83 @@
+/**
+ * Every metric the hub exports, defined once, on a registry the caller injects (never the global
+ * one). Labels are bounded: partner ids, operationId, status class, failure kinds. Never an
+ * msp_token, ICCID, EID or request id.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'aid_gateway_' });
+  const registers = [registry];
+  return {
+    registry,
+    requests: new Counter({
+      name: 'aid_gateway_requests_total',
+      help: 'Partner requests answered by the hub',
+      labelNames: ['operation', 'client', 'target', 'status_class'] as const,
+      registers,
+    }),
+    requestDuration: new Histogram({
+      name: 'aid_gateway_request_duration_seconds',
+      help: 'Time from receiving a partner request to answering it',
+      labelNames: ['operation', 'target'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    upstreamRequests: new Counter({
+      name: 'aid_gateway_upstream_requests_total',
+      help: 'Calls the hub made to partner upstreams, by outcome (status class or failure kind)',
+      labelNames: ['target', 'operation', 'outcome'] as const,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'aid_gateway_upstream_duration_seconds',
+      help: 'Time a partner upstream took to answer',
+      labelNames: ['target', 'operation'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    validationFailures: new Counter({
+      name: 'aid_gateway_validation_failures_total',
+      help: 'Messages that did not conform to the AID.02 OpenAPI documents',
+      labelNames: ['operation', 'direction', 'reason'] as const,
+      registers,
+    }),
+    authFailures: new Counter({
+      name: 'aid_gateway_auth_failures_total',
+      help: 'Requests refused by authentication, by reason',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    policyRejections: new Counter({
+      name: 'aid_gateway_policy_rejections_total',
+      help: 'Requests refused by the hub after authentication, by error kind',
+      labelNames: ['operation', 'kind'] as const,
+      registers,
+    }),
+    stateErrors: new Counter({
+      name: 'aid_gateway_state_errors_total',
+      help: 'State store operations that failed',
+      labelNames: ['step'] as const,
+      registers,
+    }),
+    configReloads: new Counter({
+      name: 'aid_gateway_config_reloads_total',
+      help: 'Config reloads by result',
+      labelNames: ['result'] as const,
+      registers,
+    }),
+    configGeneration: new Gauge({
+      name: 'aid_gateway_config_generation',
+      help: 'Generation of the config in service; counts successful loads',
+      registers,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+export function statusClass(status: number): string {
+  return `${Math.floor(status / 100)}xx`;
+}

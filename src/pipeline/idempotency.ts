@@ -1,0 +1,81 @@
+/**
+ * Idempotent replay. A `CMP-request-id` seen again with a different request is refused (code 39).
+ * A retried Request Activation Code (same caller, same `activationCodeRequestID`) gets the first
+ * successful answer again and never reaches the MSP twice, so it can never produce a second
+ * activation code; while the first is still in flight the retry waits for its answer.
+ */
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HubError } from '../errors';
+import type { StoredAnswer } from '../state/store';
+import { required, bestEffort } from './stateCall';
+import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
+
+const POLL_MS = 50;
+
+export function idempotency(deps: PipelineDeps): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    const caller = need(ctx.state.caller, 'caller');
+    const { settings } = ctx.state.runtime.config;
+    const fingerprint = fingerprintOf(ctx);
+    const requestId = need(ctx.state.ids.requestId, 'CMP-request-id');
+    const before = await required(deps, 'remember request id', deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds));
+    if (before !== undefined && before !== fingerprint) {
+      throw new HubError('requestIdReused', { detail: `CMP-request-id ${requestId} was used for a different request`, clientErrorStatus: op.clientErrorStatus });
+    }
+    if (op.id !== 'requestActivationCode') {
+      await next();
+      return;
+    }
+    const acRequestId = (ctx.state.body as { activationCodeRequestID: string }).activationCodeRequestID;
+    await replayOrRun(ctx, deps, `${caller.id}:${acRequestId}`, fingerprint, next);
+  };
+}
+
+async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fingerprint: string, next: () => Promise<void>): Promise<void> {
+  const route = need(ctx.state.route, 'route');
+  const { replayTtlSeconds } = ctx.state.runtime.config.settings;
+  const claimTtl = Math.ceil(route.timeoutMs / 1000) + 5;
+  const giveUpAt = Date.now() + route.timeoutMs + 1000;
+  for (;;) {
+    const claim = await required(deps, 'claim activation request', deps.store.claimReplay(key, fingerprint, claimTtl));
+    if (claim.state === 'claimed') break;
+    if (claim.fingerprint !== fingerprint) {
+      throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });
+    }
+    if (claim.state === 'done') {
+      replay(ctx, claim.answer);
+      return;
+    }
+    if (Date.now() > giveUpAt) throw new HubError('requestInProgress', { headers: { 'retry-after': '1' } });
+    await sleep(POLL_MS);
+  }
+  try {
+    await next();
+  } catch (err) {
+    await bestEffort(ctx, deps, 'release activation request', deps.store.releaseReplay(key));
+    throw err;
+  }
+  const answer = ctx.state.answer;
+  if (answer && answer.status >= 200 && answer.status < 300) {
+    const stored: StoredAnswer = { status: answer.status, contentType: answer.contentType, body: answer.body.toString('utf8') };
+    await bestEffort(ctx, deps, 'store activation answer', deps.store.completeReplay(key, fingerprint, stored, replayTtlSeconds));
+  } else {
+    // a refusal or failure is not replayed: the CMP may retry and the MSP decide again
+    await bestEffort(ctx, deps, 'release activation request', deps.store.releaseReplay(key));
+  }
+}
+
+function replay(ctx: HubContext, answer: StoredAnswer): void {
+  ctx.state.replayed = true;
+  ctx.status = answer.status;
+  setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
+}
+
+function fingerprintOf(ctx: HubContext): string {
+  return createHash('sha256')
+    .update(`${ctx.state.target?.id} ${ctx.method} ${ctx.path}?${ctx.querystring}\n`)
+    .update(ctx.state.rawBody ?? Buffer.alloc(0))
+    .digest('base64url');
+}

@@ -1,0 +1,61 @@
+/**
+ * Asynchronous activation codes (AID.02 7.7.2). When the MSP answers Request Activation Code with
+ * 201, the hub records the pending request (CMP, MSP, msp_token, correlation-id). When the MSP later
+ * calls Send Activation Code, its activationCodeRequestID must match a pending request of the same
+ * token and pair, else 422 code 30; the match is consumed once, when the CMP has accepted it, so a
+ * delivery the CMP could not take can be sent again.
+ */
+import { HubError } from '../errors';
+import type { PendingActivation } from '../state/store';
+import { bestEffort, required } from './stateCall';
+import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
+
+export function pendingActivation(deps: PipelineDeps): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    if (op.id === 'submitActivationCode') {
+      const pending = await findMatch(ctx, deps);
+      await next();
+      if (succeeded(ctx)) {
+        await bestEffort(ctx, deps, 'consume pending activation', deps.store.consumePendingActivation(pending));
+      }
+      return;
+    }
+    await next();
+    if (op.id === 'requestActivationCode' && ctx.state.answer?.status === 201) {
+      await recordPending(ctx, deps);
+    }
+  };
+}
+
+async function findMatch(ctx: HubContext, deps: PipelineDeps): Promise<PendingActivation> {
+  const msp = need(ctx.state.caller, 'caller').id;
+  const cmp = need(ctx.state.target, 'target').id;
+  const token = need(ctx.state.params.msp_token, 'msp_token');
+  const requestId = (ctx.state.body as { activationCodeRequestID: string | null }).activationCodeRequestID;
+  if (requestId === null) {
+    // the spec lets an error delivery carry a null ID; it is matched when it can only mean one request
+    const candidates = await required(deps, 'list pending activations', deps.store.listPendingActivations(msp, cmp, token));
+    if (candidates.length === 1) return candidates[0];
+    throw new HubError('requestNotMatched', { detail: `the ID is null and ${candidates.length} requests of this msp_token are pending` });
+  }
+  const pending = await required(deps, 'read pending activation', deps.store.getPendingActivation(requestId));
+  if (!pending || pending.msp !== msp || pending.cmp !== cmp || pending.mspToken !== token) {
+    throw new HubError('requestNotMatched');
+  }
+  return pending;
+}
+
+async function recordPending(ctx: HubContext, deps: PipelineDeps): Promise<void> {
+  const body = ctx.state.body as { activationCodeRequestID: string };
+  const pending: PendingActivation = {
+    requestId: body.activationCodeRequestID,
+    msp: need(ctx.state.target, 'target').id,
+    cmp: need(ctx.state.caller, 'caller').id,
+    mspToken: need(ctx.state.params.msp_token, 'msp_token'),
+    correlationId: need(ctx.state.ids.correlationId, 'correlation-id'),
+    createdAt: Date.now(),
+  };
+  // without this record the MSP's later delivery could not be matched: the CMP must rather retry
+  await required(deps, 'record pending activation', deps.store.addPendingActivation(pending, ctx.state.runtime.config.settings.pendingActivationTtlSeconds));
+}

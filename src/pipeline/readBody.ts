@@ -1,0 +1,49 @@
+/**
+ * Reads the request body of operations that have one: `application/json` only, bounded in size,
+ * parsed once. The raw bytes are kept and forwarded untouched. An empty body or a body that is JSON
+ * `null` is AID.02 code 60; anything that is not JSON is code 91.
+ */
+import type { IncomingMessage } from 'node:http';
+import { HubError } from '../errors';
+import { need, type Stage } from './types';
+
+export function readBody(): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    if (!op.hasBody) {
+      await next();
+      return;
+    }
+    const status = op.clientErrorStatus;
+    const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
+    if (raw.length === 0 || raw.toString('utf8').trim() === '') {
+      throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
+    }
+    if (!ctx.is('application/json')) {
+      throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (err) {
+      throw new HubError('invalidSyntax', { detail: `the body is not JSON (${(err as Error).message})`, clientErrorStatus: status });
+    }
+    if (body === null) throw new HubError('emptyBody', { detail: 'the request body is null', clientErrorStatus: status });
+    ctx.state.rawBody = raw;
+    ctx.state.body = body;
+    await next();
+  };
+}
+
+async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,50 @@
+/**
+ * The outermost stage: the one place that turns an error into an answer (the AID.02 body
+ * `{code, error}`, status and headers from the error catalogue), then writes the access log line
+ * and the request metrics.
+ */
+import { HubError, toHubError } from '../errors';
+import { statusClass } from '../metrics/metrics';
+import type { HubContext, PipelineDeps, Stage } from './types';
+
+export function respond(deps: PipelineDeps): Stage {
+  return async (ctx, next) => {
+    let failure: HubError | undefined;
+    try {
+      await next();
+    } catch (err) {
+      failure = toHubError(err);
+      ctx.status = failure.status;
+      ctx.set(failure.headers);
+      ctx.body = failure.toBody();
+      if (failure.kind === 'internal') ctx.state.log.error({ err: failure.cause }, 'internal error');
+    }
+    record(ctx, deps, failure);
+  };
+}
+
+function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefined): void {
+  const { state } = ctx;
+  const seconds = (performance.now() - state.startedAt) / 1000;
+  const operation = state.operation?.id ?? 'unknown';
+  const target = state.target?.id ?? 'unknown';
+  deps.metrics.requests.inc({
+    operation,
+    client: state.caller?.id ?? 'unauthenticated',
+    target,
+    status_class: statusClass(ctx.status),
+  });
+  deps.metrics.requestDuration.observe({ operation, target }, seconds);
+  state.log.info(
+    {
+      operation,
+      method: ctx.method,
+      status: ctx.status,
+      durationMs: Math.round(seconds * 100000) / 100,
+      upstreamMs: state.answer ? Math.round(state.answer.durationMs * 100) / 100 : undefined,
+      error: failure ? { kind: failure.kind, code: failure.code, message: failure.message } : undefined,
+      replayed: state.replayed,
+    },
+    'request',
+  );
+}

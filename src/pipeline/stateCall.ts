@@ -1,0 +1,26 @@
+/**
+ * Store calls from the pipeline. Before the partner is called, a store failure refuses the request
+ * (503, nothing has happened yet). After the partner answered, bookkeeping that fails is logged and
+ * counted, and the partner's answer still reaches the caller, except where losing the record would
+ * lose a delivery (the caller of `required` decides).
+ */
+import { HubError } from '../errors';
+import type { HubContext, PipelineDeps } from './types';
+
+export async function required<T>(deps: PipelineDeps, step: string, call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    deps.metrics.stateErrors.inc({ step });
+    throw new HubError('stateUnavailable', { detail: step, headers: { 'retry-after': '1' }, cause: err });
+  }
+}
+
+export async function bestEffort(ctx: HubContext, deps: PipelineDeps, step: string, call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    deps.metrics.stateErrors.inc({ step });
+    ctx.state.log.error({ err, step }, 'state bookkeeping failed after the partner answered');
+  }
+}

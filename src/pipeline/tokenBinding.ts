@@ -1,0 +1,70 @@
+/**
+ * msp_token semantics (AID.02 4.1-4.4, 7.3, 7.4, 7.9). The hub learns from every Send MSP Token
+ * answered 201 which MSP issued which token to which CMP; a token used between any other pair is
+ * "not found" (code 20), so a CMP can never probe another CMP's users. After Notify MSP Token
+ * Invalid or Request Invalidate MSP Token, Request Activation Code is refused (code 21) while every
+ * other operation still passes: the token stays for the deletions that follow (4.4.1 [5]).
+ * Tokens the hub has never seen pass or are refused per route (`tokenBinding: strict | learn | off`).
+ */
+import type { Partner } from '../config/types';
+import { HubError } from '../errors';
+import type { OperationId } from '../openapi/operations';
+import { pairKey, type TokenBinding } from '../state/store';
+import { bestEffort, required } from './stateCall';
+import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
+
+const INVALIDATING: ReadonlySet<OperationId> = new Set(['notifyMspTokenInvalid', 'requestInvalidateFederatedID']);
+
+export function tokenBinding(deps: PipelineDeps): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    const { msp, cmp } = pairOf(ctx);
+    const policy = need(ctx.state.route, 'route').tokenBinding;
+    const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
+
+    if (op.id === 'sendMspToken') {
+      const token = (ctx.state.body as { msp_token: string | null }).msp_token;
+      if (token !== null && policy !== 'off') {
+        const binding = await required(deps, 'read token binding', deps.store.getTokenBinding(token));
+        if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
+      }
+      await next();
+      if (token !== null && succeeded(ctx)) {
+        await bestEffort(ctx, deps, 'bind token', bind(ctx, deps, token, msp, cmp, ttl));
+      }
+      return;
+    }
+
+    const token = need(ctx.state.params.msp_token, 'msp_token');
+    const binding = policy === 'off' ? undefined : await required(deps, 'read token binding', deps.store.getTokenBinding(token));
+    if (binding) {
+      const state = binding.pairs[pairKey(msp.id, cmp.id)];
+      if (state === undefined) throw new HubError('tokenNotFound');
+      if (state === 'invalidated' && op.id === 'requestActivationCode') throw new HubError('tokenInvalidated');
+    } else if (policy === 'strict') {
+      throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
+    }
+    await next();
+    if (!succeeded(ctx)) return;
+    if (INVALIDATING.has(op.id)) {
+      await bestEffort(ctx, deps, 'invalidate token', deps.store.invalidateToken(token, msp.id, cmp.id, ttl));
+    } else if (!binding && policy === 'learn') {
+      await bestEffort(ctx, deps, 'learn token', bind(ctx, deps, token, msp, cmp, ttl));
+    }
+  };
+}
+
+function pairOf(ctx: HubContext): { msp: Partner; cmp: Partner } {
+  const caller = need(ctx.state.caller, 'caller');
+  const target = need(ctx.state.target, 'target');
+  return caller.role === 'msp' ? { msp: caller, cmp: target } : { msp: target, cmp: caller };
+}
+
+function issuedBy(binding: TokenBinding, msp: Partner): boolean {
+  return Object.keys(binding.pairs).every((pair) => pair.startsWith(`${msp.id} `));
+}
+
+async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, ttl: number): Promise<void> {
+  const result = await deps.store.bindToken(token, msp.id, cmp.id, ttl);
+  if (result === 'conflict') ctx.state.log.warn({ msp: msp.id, cmp: cmp.id }, 'token already issued by another MSP; binding not recorded');
+}

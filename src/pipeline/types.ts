@@ -1,0 +1,75 @@
+/**
+ * The typed state a request carries through the pipeline, and the shape of a stage. Each stage
+ * fills in what it learns; later stages read it through `need`, which fails loudly if the pipeline
+ * was assembled in the wrong order.
+ */
+import type { Next, ParameterizedContext } from 'koa';
+import type { Partner, RouteSettings } from '../config/types';
+import type { DialectAnswer } from '../dialects/dialect';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+import type { ApiOperation, Apis } from '../openapi/apis';
+import type { Runtime } from '../runtime';
+import type { Store } from '../state/store';
+
+export interface RequestIds {
+  readonly requestId?: string;
+  readonly correlationId?: string;
+  readonly clientId?: string;
+  readonly targetId?: string;
+  readonly traceparent?: string;
+}
+
+export interface HubState {
+  runtime: Runtime;
+  log: Logger;
+  startedAt: number;
+  ids: RequestIds;
+  operation?: ApiOperation;
+  params: Readonly<Record<string, string>>;
+  caller?: Partner;
+  target?: Partner;
+  route?: RouteSettings;
+  rawBody?: Buffer;
+  body?: unknown;
+  answer?: DialectAnswer;
+  /** set when the answer is a stored one, replayed to a retry */
+  replayed?: boolean;
+}
+
+export type HubContext = ParameterizedContext<HubState>;
+export type Stage = (ctx: HubContext, next: Next) => Promise<void>;
+
+export interface PipelineDeps {
+  readonly apis: Apis;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  /** the runtime in service now */
+  readonly runtime: () => Runtime;
+}
+
+export function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`pipeline: ${what} is not known at this stage`);
+  return value;
+}
+
+/** a single header value, or undefined when absent or repeated */
+export function header(ctx: HubContext, name: string): string | undefined {
+  const value = ctx.req.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** true when the partner answered 2xx */
+export function succeeded(ctx: HubContext): boolean {
+  const status = ctx.state.answer?.status;
+  return status !== undefined && status >= 200 && status < 300;
+}
+
+/** a partner's body, as it came; an empty one stays empty (Koa would turn a null body into 204,
+ * and an unset one into the status text) */
+export function setBody(ctx: HubContext, body: Buffer, contentType: string | undefined): void {
+  ctx.body = body;
+  if (body.length === 0) ctx.remove('content-type');
+  else ctx.type = contentType ?? 'application/json';
+}

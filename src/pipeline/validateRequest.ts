@@ -1,0 +1,30 @@
+/**
+ * Checks the request against the operation's OpenAPI document: headers (CMP-request-id and
+ * correlation-id UUIDs, client-id, target-id), path parameters, query and body. A request that does
+ * not conform never leaves the hub: AID.02 code 60 for an empty body or a null where none is
+ * allowed, code 91 for everything else.
+ */
+import { HubError } from '../errors';
+import { need, type PipelineDeps, type Stage } from './types';
+
+export function validateRequest(deps: PipelineDeps): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    const problems = deps.apis.validateRequest(op, {
+      method: ctx.method,
+      path: ctx.path,
+      query: ctx.querystring,
+      headers: ctx.req.headers,
+      body: ctx.state.body,
+    });
+    if (problems.length > 0) {
+      const emptyOrNull = problems.some((p) => p.emptyOrNull);
+      deps.metrics.validationFailures.inc({ operation: op.id, direction: 'request', reason: emptyOrNull ? 'null' : 'syntax' });
+      throw new HubError(emptyOrNull ? 'emptyBody' : 'invalidSyntax', {
+        detail: problems.map((p) => p.text).join('; '),
+        clientErrorStatus: op.clientErrorStatus,
+      });
+    }
+    await next();
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * The quick start: the hub on its embedded defaults (in-memory state, the example partners of the
+ * repository) with every example partner played by a simulator on loopback, and the walk printed
+ * as curl commands.
+ */
+import type { Partner } from '../config/types';
+import { Hub, PROJECT_ROOT } from '../hub';
+import type { Logger } from '../log';
+import { startCmpSimulator } from '../simulators/cmpSimulator';
+import { startMspSimulator } from '../simulators/mspSimulator';
+import type { RunningSimulator } from '../simulators/simulatorServer';
+import { credentialHeaders, toCurl, walkSteps } from './walk';
+
+/** the example MSPs that answer asynchronously; the others answer at once */
+const ASYNC_MSPS = new Set(['mspBeta']);
+
+export interface QuickStart {
+  readonly hub: Hub;
+  readonly simulators: readonly RunningSimulator[];
+  readonly walk: string;
+  close(): Promise<void>;
+}
+
+export async function startQuickStart(options: { host: string; port: number; log?: Logger; redisUrl?: string }): Promise<QuickStart> {
+  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redisUrl: options.redisUrl });
+  const simulators: RunningSimulator[] = [];
+  try {
+    for (const partner of hub.config.partners.values()) simulators.push(await simulate(partner, hub.url));
+  } catch (err) {
+    await Promise.all([hub.close(), ...simulators.map((s) => s.close())]);
+    throw err;
+  }
+  const cmpOne = hub.config.partners.get('cmpOne');
+  const walk = walkSteps(cmpOne ? cmpOne.upstream.url.origin : 'http://127.0.0.1:9201')
+    .map((step) => toCurl(step, hub.url))
+    .join('\n\n');
+  return {
+    hub,
+    simulators,
+    walk,
+    close: async () => {
+      await Promise.all(simulators.map((s) => s.close()));
+      await hub.close();
+    },
+  };
+}
+
+function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
+  const { url, auth } = partner.upstream;
+  const listen = { host: url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
+  if (partner.role === 'cmp') return startCmpSimulator(listen);
+  return startMspSimulator({
+    ...listen,
+    id: partner.id,
+    mode: ASYNC_MSPS.has(partner.id) ? 'async' : 'sync',
+    hub: { url: hubUrl, credentials: credentialHeaders(partner.id) },
+  });
+}

@@ -1,0 +1,160 @@
+/**
+ * The walk through AID.02 that the quick start prints and the README shows: onboarding, car
+ * provisioning in both response modes, profile status, a refused foreign token, withdrawal. Each
+ * step is data, so the same steps are printed as curl commands and replayed by the tests.
+ */
+type Caller = 'mspAlpha' | 'mspBeta' | 'cmpOne' | 'cmpTwo';
+
+interface DemoSecret {
+  readonly apiKey?: string;
+  readonly basic?: { readonly username: string; readonly password: string };
+}
+
+/** the clear secrets behind the example partners (partners/*.yaml holds them as ${ENV:-default}) */
+export const DEMO_SECRETS: Readonly<Record<Caller, DemoSecret>> = {
+  mspAlpha: { apiKey: process.env.MSP_ALPHA_API_KEY ?? 'demo-key-msp-alpha' },
+  mspBeta: { basic: { username: 'mspBeta', password: process.env.MSP_BETA_PASSWORD ?? 'demo-password-msp-beta' } },
+  cmpOne: { apiKey: process.env.CMP_ONE_API_KEY ?? 'demo-key-cmp-one' },
+  cmpTwo: { apiKey: 'demo-key-cmp-two' },
+};
+
+export interface WalkStep {
+  readonly title: string;
+  readonly method: string;
+  /** a path on the hub, or a full URL for a look at a simulator */
+  readonly path: string;
+  readonly as?: { readonly caller: Caller; readonly target: string; readonly requestId: string; readonly correlationId: string };
+  readonly body?: unknown;
+  /** the status the step answers with on a fresh quick start */
+  readonly expect: number;
+}
+
+const ALPHA_TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
+const BETA_TOKEN = '649821b4-ca2d-4034-95f1-296bbf8d5088';
+const ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE2NDg1NDE4MTYsInNpZCI6ImE2MjUyMTFhIn0.c2lnbmF0dXJl';
+const EID = '89049032000001000000000831934057';
+
+const onboarding = (token: string) => ({
+  msp_token: token,
+  phoneNumber: 'b3YsYkQqi5xw1xRLsDxcfaRC1PANhnhGEICHXNvj',
+  subscriptionType: 'private',
+  error: null,
+  customerGroup: 'Market_Germany',
+  iv: 'N1RnMnHhudFLgi1l',
+});
+
+const acRequest = (requestId: string) => ({
+  profileType: 'personal',
+  deviceType: 'tcu',
+  eid: EID,
+  activationCodeRequestID: requestId,
+  replaceIccid: null,
+});
+
+export function walkSteps(cmpOneSimulatorUrl: string): WalkStep[] {
+  return [
+    {
+      title: '1. Onboarding: mspAlpha sends the msp_token of a new user to cmpOne (Send MSP Token)',
+      method: 'POST',
+      path: `/cesim/msp/v1/users/${ACCOUNT_ID}`,
+      as: { caller: 'mspAlpha', target: 'cmpOne', requestId: 'a1b2c3d4-0001-4000-8000-000000000001', correlationId: 'c0ffee00-0001-4000-8000-000000000001' },
+      body: onboarding(ALPHA_TOKEN),
+      expect: 201,
+    },
+    {
+      title: '2. Car provisioning, synchronous: cmpOne asks mspAlpha for an activation code (200)',
+      method: 'POST',
+      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
+      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0002-4000-8000-000000000002', correlationId: 'c0ffee00-0002-4000-8000-000000000002' },
+      body: acRequest('ac000000-0002-4000-8000-000000000002'),
+      expect: 200,
+    },
+    {
+      title: '3. Onboarding at mspBeta (basic authentication) for the same car maker',
+      method: 'POST',
+      path: `/cesim/msp/v1/users/${ACCOUNT_ID}`,
+      as: { caller: 'mspBeta', target: 'cmpOne', requestId: 'a1b2c3d4-0003-4000-8000-000000000003', correlationId: 'c0ffee00-0003-4000-8000-000000000003' },
+      body: onboarding(BETA_TOKEN),
+      expect: 201,
+    },
+    {
+      title: '4. Car provisioning, asynchronous: mspBeta answers 201 and sends the code back through the hub',
+      method: 'POST',
+      path: `/v1/activation-code-requests/${BETA_TOKEN}`,
+      as: { caller: 'cmpOne', target: 'mspBeta', requestId: 'a1b2c3d4-0004-4000-8000-000000000004', correlationId: 'c0ffee00-0004-4000-8000-000000000004' },
+      body: acRequest('ac000000-0004-4000-8000-000000000004'),
+      expect: 201,
+    },
+    {
+      title: '5. What the simulated cmpOne received (a second later it holds mspBeta\'s activation code)',
+      method: 'GET',
+      path: `${cmpOneSimulatorUrl}/simulator/inbox`,
+      expect: 200,
+    },
+    {
+      title: '6. Profile status synchronisation: cmpOne asks mspAlpha for the profiles of the user',
+      method: 'GET',
+      path: `/v1/profiles/status/${ALPHA_TOKEN}`,
+      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0006-4000-8000-000000000006', correlationId: 'c0ffee00-0006-4000-8000-000000000006' },
+      expect: 200,
+    },
+    {
+      title: '7. A foreign token: cmpTwo tries the token mspAlpha issued to cmpOne (404, code 20)',
+      method: 'POST',
+      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
+      as: { caller: 'cmpTwo', target: 'mspAlpha', requestId: 'a1b2c3d4-0007-4000-8000-000000000007', correlationId: 'c0ffee00-0007-4000-8000-000000000007' },
+      body: acRequest('ac000000-0007-4000-8000-000000000007'),
+      expect: 404,
+    },
+    {
+      title: '8. Withdraw onboarding: cmpOne asks mspAlpha to invalidate the token (204)',
+      method: 'DELETE',
+      path: `/v1/users/${ALPHA_TOKEN}`,
+      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0008-4000-8000-000000000008', correlationId: 'c0ffee00-0008-4000-8000-000000000008' },
+      expect: 204,
+    },
+    {
+      title: '9. The invalidated token gets no new activation code (404, code 21)',
+      method: 'POST',
+      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
+      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0009-4000-8000-000000000009', correlationId: 'c0ffee00-0009-4000-8000-000000000009' },
+      body: acRequest('ac000000-0009-4000-8000-000000000009'),
+      expect: 404,
+    },
+  ];
+}
+
+export function stepUrl(step: WalkStep, hubUrl: string): string {
+  return /^https?:/.test(step.path) ? step.path : `${hubUrl}${step.path}`;
+}
+
+/** the credential headers a demo partner presents to the hub */
+export function credentialHeaders(caller: string): Record<string, string> {
+  const secret: DemoSecret = DEMO_SECRETS[caller as Caller] ?? {};
+  if (secret.apiKey) return { 'api-key': secret.apiKey };
+  if (secret.basic) return { authorization: `Basic ${Buffer.from(`${secret.basic.username}:${secret.basic.password}`).toString('base64')}` };
+  return {};
+}
+
+export function stepHeaders(step: WalkStep): Record<string, string> {
+  if (!step.as) return {};
+  return {
+    ...credentialHeaders(step.as.caller),
+    'client-id': step.as.caller,
+    'target-id': step.as.target,
+    'CMP-request-id': step.as.requestId,
+    'correlation-id': step.as.correlationId,
+    ...(step.body !== undefined ? { 'content-type': 'application/json' } : {}),
+  };
+}
+
+export function toCurl(step: WalkStep, hubUrl: string): string {
+  const lines = [`curl -i -X ${step.method} '${stepUrl(step, hubUrl)}'`];
+  const secret: DemoSecret = step.as ? DEMO_SECRETS[step.as.caller] : {};
+  for (const [name, value] of Object.entries(stepHeaders(step))) {
+    if (name === 'authorization' && secret.basic) lines.push(`-u '${secret.basic.username}:${secret.basic.password}'`);
+    else lines.push(`-H '${name}: ${value}'`);
+  }
+  if (step.body !== undefined) lines.push(`-d '${JSON.stringify(step.body)}'`);
+  return `# ${step.title}\n${lines.join(' \\\n  ')}`;
+}

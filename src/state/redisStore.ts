@@ -1,0 +1,160 @@
+/**
+ * The Redis Store (node-redis). Any number of hub instances share it: a 201 accepted by one
+ * instance is matched by the Send Activation Code that lands on another. Commands fail fast while
+ * Redis is away (no offline queue, a command timeout) so that a request gets a clear 503 instead of
+ * hanging.
+ */
+import { createClient } from 'redis';
+import {
+  pairKey,
+  type BindResult,
+  type BindingState,
+  type PendingActivation,
+  type ReplayClaim,
+  type Store,
+  type StoredAnswer,
+  type TokenBinding,
+} from './store';
+
+export interface RedisStoreOptions {
+  readonly url: string;
+  /** every key starts with it, so several hubs (or test runs) can share one Redis */
+  readonly keyPrefix?: string;
+  readonly commandTimeoutMs?: number;
+  readonly onError?: (err: Error) => void;
+}
+
+// a token issued by one MSP is refused to every other MSP; re-binding by the same MSP is allowed
+const BIND_TOKEN = `
+local owner = ARGV[1] .. ' '
+for _, pair in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(pair, 1, string.len(owner)) ~= owner then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[2], 'active')
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1`;
+
+type Replay = { fingerprint: string; answer?: StoredAnswer };
+
+export class RedisStore implements Store {
+  readonly kind = 'redis';
+  private readonly prefix: string;
+
+  private constructor(
+    private readonly client: ReturnType<typeof createClient>,
+    keyPrefix: string,
+  ) {
+    this.prefix = keyPrefix;
+  }
+
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const client = createClient({
+      url: options.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
+      socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+    });
+    // node-redis emits 'error' on every failed reconnect; without a listener the process would exit
+    client.on('error', (err: Error) => options.onError?.(err));
+    await client.connect();
+    return new RedisStore(client, options.keyPrefix ?? 'aidgw:');
+  }
+
+  async getTokenBinding(token: string): Promise<TokenBinding | undefined> {
+    const pairs = await this.client.hGetAll(this.key('tok', token));
+    return Object.keys(pairs).length > 0 ? { pairs: pairs as Record<string, BindingState> } : undefined;
+  }
+
+  async bindToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<BindResult> {
+    const bound = await this.client.eval(BIND_TOKEN, {
+      keys: [this.key('tok', token)],
+      arguments: [msp, pairKey(msp, cmp), String(ttlSeconds)],
+    });
+    return bound === 1 ? 'bound' : 'conflict';
+  }
+
+  async invalidateToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<void> {
+    const key = this.key('tok', token);
+    await this.client.multi().hSet(key, pairKey(msp, cmp), 'invalidated').expire(key, ttlSeconds).exec();
+  }
+
+  async addPendingActivation(pending: PendingActivation, ttlSeconds: number): Promise<void> {
+    const index = this.pendingIndex(pending.msp, pending.cmp, pending.mspToken);
+    await this.client
+      .multi()
+      .set(this.key('pac', pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
+      .sAdd(index, pending.requestId)
+      .expire(index, ttlSeconds)
+      .exec();
+  }
+
+  async getPendingActivation(requestId: string): Promise<PendingActivation | undefined> {
+    const raw = await this.client.get(this.key('pac', requestId));
+    return raw === null ? undefined : (JSON.parse(raw) as PendingActivation);
+  }
+
+  async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
+    const ids = await this.client.sMembers(this.pendingIndex(msp, cmp, token));
+    if (ids.length === 0) return [];
+    const raws = await this.client.mGet(ids.map((id) => this.key('pac', id)));
+    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as PendingActivation]));
+  }
+
+  async consumePendingActivation(pending: PendingActivation): Promise<boolean> {
+    const [deleted] = await this.client
+      .multi()
+      .del(this.key('pac', pending.requestId))
+      .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
+      .exec();
+    return Number(deleted) === 1;
+  }
+
+  async rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined> {
+    const k = this.key('rid', key);
+    const set = await this.client.set(k, fingerprint, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
+    if (set === 'OK') return undefined;
+    return (await this.client.get(k)) ?? undefined;
+  }
+
+  async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {
+    const k = this.key('rpl', key);
+    const claim: Replay = { fingerprint };
+    const set = await this.client.set(k, JSON.stringify(claim), {
+      condition: 'NX',
+      expiration: { type: 'EX', value: ttlSeconds },
+    });
+    if (set === 'OK') return { state: 'claimed' };
+    const raw = await this.client.get(k);
+    // the claim expired between the two commands: the caller may simply try again
+    if (raw === null) return this.claimReplay(key, fingerprint, ttlSeconds);
+    const existing = JSON.parse(raw) as Replay;
+    return existing.answer
+      ? { state: 'done', fingerprint: existing.fingerprint, answer: existing.answer }
+      : { state: 'inflight', fingerprint: existing.fingerprint };
+  }
+
+  async completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
+    const value: Replay = { fingerprint, answer };
+    await this.client.set(this.key('rpl', key), JSON.stringify(value), { expiration: { type: 'EX', value: ttlSeconds } });
+  }
+
+  async releaseReplay(key: string): Promise<void> {
+    await this.client.del(this.key('rpl', key));
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    if (this.client.isOpen) await this.client.close();
+  }
+
+  private key(kind: string, id: string): string {
+    return `${this.prefix}${kind}:${id}`;
+  }
+
+  private pendingIndex(msp: string, cmp: string, token: string): string {
+    return this.key('pacs', `${msp} ${cmp} ${token}`);
+  }
+}

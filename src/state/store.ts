@@ -1,0 +1,65 @@
+/**
+ * The hub's shared state. Two implementations: Redis (any number of hub instances share it) and
+ * in-memory (one node, the quick start). Every entry has a TTL; nothing here knows of HTTP.
+ */
+
+export type BindingState = 'active' | 'invalidated';
+
+/** who issued an msp_token to whom: `pairs` maps `${msp} ${cmp}` to the binding's state */
+export interface TokenBinding {
+  readonly pairs: Readonly<Record<string, BindingState>>;
+}
+
+export function pairKey(msp: string, cmp: string): string {
+  return `${msp} ${cmp}`;
+}
+
+/** An activation code request answered 201 by the MSP and not yet delivered (AID.02 7.7.2). */
+export interface PendingActivation {
+  readonly requestId: string;
+  readonly msp: string;
+  readonly cmp: string;
+  readonly mspToken: string;
+  readonly correlationId: string;
+  readonly createdAt: number;
+}
+
+/** A stored answer, replayed to a retry of the same activation code request. */
+export interface StoredAnswer {
+  readonly status: number;
+  readonly contentType?: string;
+  readonly body: string;
+}
+
+export type ReplayClaim =
+  | { readonly state: 'claimed' }
+  | { readonly state: 'inflight'; readonly fingerprint: string }
+  | { readonly state: 'done'; readonly fingerprint: string; readonly answer: StoredAnswer };
+
+export type BindResult = 'bound' | 'conflict';
+
+export interface Store {
+  readonly kind: 'redis' | 'memory';
+
+  getTokenBinding(token: string): Promise<TokenBinding | undefined>;
+  /** records that `msp` issued `token` to `cmp`; refuses a token another MSP already issued */
+  bindToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<BindResult>;
+  invalidateToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<void>;
+
+  addPendingActivation(pending: PendingActivation, ttlSeconds: number): Promise<void>;
+  getPendingActivation(requestId: string): Promise<PendingActivation | undefined>;
+  /** the pending requests of one token between one pair (for deliveries whose ID is null) */
+  listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]>;
+  /** removes it; true for exactly one caller however many race */
+  consumePendingActivation(pending: PendingActivation): Promise<boolean>;
+
+  /** remembers the fingerprint of a request ID; returns the fingerprint remembered before, if any */
+  rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined>;
+
+  claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim>;
+  completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;
+  releaseReplay(key: string): Promise<void>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

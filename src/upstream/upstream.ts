@@ -1,0 +1,132 @@
+/**
+ * Outbound HTTP to one partner: a keep-alive connection pool (undici), the partner's TLS client
+ * certificate and CA, the credential the partner issued to the hub, an overall deadline per call,
+ * and a cap on the answer's size. Built when config loads, closed when a reload retires it.
+ */
+import { Pool, errors as undiciErrors } from 'undici';
+import type { OutboundAuth, Partner } from '../config/types';
+
+export interface UpstreamRequest {
+  readonly method: string;
+  /** path and query, as the AID.02 spec writes them; the partner's base path is put in front */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body?: Buffer;
+  readonly timeoutMs: number;
+}
+
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly contentType?: string;
+  readonly retryAfter?: string;
+  readonly body: Buffer;
+  readonly durationMs: number;
+}
+
+export type UpstreamFailure = 'timeout' | 'refused' | 'tls' | 'network' | 'tooLarge';
+
+export class UpstreamError extends Error {
+  constructor(
+    readonly failure: UpstreamFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'UpstreamError';
+  }
+}
+
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+export class Upstream {
+  private readonly pool: Pool;
+  private readonly basePath: string;
+  private readonly authHeaders: Readonly<Record<string, string>>;
+
+  constructor(readonly partner: Partner) {
+    const { url, tls, connections } = partner.upstream;
+    this.basePath = url.pathname.replace(/\/+$/, '');
+    this.authHeaders = authHeaders(partner.upstream.auth);
+    this.pool = new Pool(url.origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 30000,
+      connect: tls ? { cert: tls.cert, key: tls.key, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized } : undefined,
+    });
+  }
+
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new UpstreamError('timeout', `no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    try {
+      const answer = await this.pool.request({
+        method: req.method as 'GET',
+        path: this.basePath + req.path,
+        headers: { ...req.headers, ...this.authHeaders },
+        body: req.body,
+        signal: deadline.signal,
+      });
+      const body = await readCapped(answer.body);
+      return {
+        status: answer.statusCode,
+        contentType: single(answer.headers['content-type']),
+        retryAfter: single(answer.headers['retry-after']),
+        body,
+        durationMs: performance.now() - started,
+      };
+    } catch (err) {
+      throw classify(err, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** resolves when the calls in flight have finished */
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+function authHeaders(auth: OutboundAuth): Record<string, string> {
+  switch (auth.kind) {
+    case 'apiKey':
+      return { 'api-key': auth.apiKey };
+    case 'basic':
+      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+    case 'none':
+      return {};
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_ANSWER_BYTES) throw new UpstreamError('tooLarge', `the answer exceeds ${MAX_ANSWER_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
+
+function classify(err: unknown, signal: AbortSignal): UpstreamError {
+  if (signal.aborted && signal.reason instanceof UpstreamError) return signal.reason;
+  if (err instanceof UpstreamError) return err;
+  if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
+    return new UpstreamError('timeout', 'no answer in time', { cause: err });
+  }
+  if (err instanceof undiciErrors.ConnectTimeoutError) {
+    return new UpstreamError('network', 'connection timed out', { cause: err });
+  }
+  const code = (err as { code?: string }).code ?? '';
+  if (code === 'ECONNREFUSED') return new UpstreamError('refused', 'connection refused', { cause: err });
+  if (TLS_CODES.test(code)) return new UpstreamError('tls', `TLS handshake failed (${code})`, { cause: err });
+  return new UpstreamError('network', code ? `network error (${code})` : 'network error', { cause: err });
+}
