@@ -1,0 +1,183 @@
+/**
+ * Asynchronous activation codes (AID.02 7.7.2) and idempotent retries: pending requests are matched
+ * and consumed once, across hub instances sharing one Redis; a retried request never reaches the
+ * MSP twice.
+ */
+import { randomUUID } from 'node:crypto';
+import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
+import { startWorld, TestHub, type PartnerSpec, type World } from '../support/testHub';
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld();
+});
+afterAll(() => world.close());
+beforeEach(() => Object.values(world.partners).forEach((p) => p.reset()));
+
+async function onboard(msp: string, cmp: string): Promise<string> {
+  const token = randomUUID();
+  await world.hub.call({ as: msp, to: cmp, method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+  return token;
+}
+
+async function pendingRequest(hub: TestHub, msp: 'mspA' | 'mspB', cmp: string, token: string): Promise<string> {
+  world.partners[msp].answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
+  const requestId = randomUUID();
+  const answer = await hub.call({ as: cmp, to: msp, method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+  expect(answer.status).toBe(201);
+  return requestId;
+}
+
+const deliver = (hub: TestHub, msp: string, cmp: string, token: string, requestId: string | null) =>
+  hub.call({ as: msp, to: cmp, method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+
+describe('Send Activation Code matching', () => {
+  test('an ID that was never requested is refused with 422 code 30 and not forwarded', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const answer = await deliver(world.hub, 'mspA', 'cmpA', token, randomUUID());
+    expect(answer.status).toBe(422);
+    expect(answer.body).toEqual({ code: '30', error: 'The activationCodeRequestID could not be matched.' });
+    expect(world.partners.cmpA.received.filter((r) => r.path.includes('activation-codes'))).toHaveLength(0);
+  });
+
+  test('a match is consumed once: the second delivery of the same ID is refused', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const requestId = await pendingRequest(world.hub, 'mspA', 'cmpA', token);
+    expect((await deliver(world.hub, 'mspA', 'cmpA', token, requestId)).status).toBe(200);
+    const again = await deliver(world.hub, 'mspA', 'cmpA', token, requestId);
+    expect(again.status).toBe(422);
+    expect(again.body.code).toBe('30');
+  });
+
+  test('the ID of another token, or the pending request of another CMP, does not match', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const requestId = await pendingRequest(world.hub, 'mspA', 'cmpA', token);
+    const otherToken = await onboard('mspA', 'cmpA');
+    expect((await deliver(world.hub, 'mspA', 'cmpA', otherToken, requestId)).body.code).toBe('30');
+    const tokenB = await onboard('mspA', 'cmpB');
+    expect((await deliver(world.hub, 'mspA', 'cmpB', tokenB, requestId)).body.code).toBe('30');
+    expect((await deliver(world.hub, 'mspA', 'cmpA', token, requestId)).status).toBe(200);
+  });
+
+  test('a delivery the CMP could not take stays pending and can be sent again', async () => {
+    const token = await onboard('mspB', 'cmpB');
+    const requestId = await pendingRequest(world.hub, 'mspB', 'cmpB', token);
+    world.partners.cmpB.answer(() => ({ status: 500, body: { code: '90', error: 'Internal Server Error' } }));
+    expect((await deliver(world.hub, 'mspB', 'cmpB', token, requestId)).status).toBe(500);
+    world.partners.cmpB.reset();
+    expect((await deliver(world.hub, 'mspB', 'cmpB', token, requestId)).status).toBe(200);
+  });
+
+  test('an error delivery with a null ID matches when exactly one request of the token is pending', async () => {
+    const token = await onboard('mspA', 'cmpB');
+    await pendingRequest(world.hub, 'mspA', 'cmpB', token);
+    expect((await deliver(world.hub, 'mspA', 'cmpB', token, null)).status).toBe(200);
+    await pendingRequest(world.hub, 'mspA', 'cmpB', token);
+    await pendingRequest(world.hub, 'mspA', 'cmpB', token);
+    const ambiguous = await deliver(world.hub, 'mspA', 'cmpB', token, null);
+    expect(ambiguous.status).toBe(422);
+    expect(ambiguous.body.error).toContain('2 requests');
+  });
+});
+
+describe('idempotent Request Activation Code', () => {
+  test('a retry with the same activationCodeRequestID gets the first answer and the MSP sees one request', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    let n = 0;
+    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: `894900000000000000${++n}`, activationCode: `1$smdp.example$CODE${n}`, profileType: 'personal', swappedIccid: null } }));
+    const body = requestActivationCodeBody();
+    const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
+
+  test('concurrent retries of a slow request reach the MSP once and all get its answer', async () => {
+    const token = await onboard('mspB', 'cmpA');
+    world.partners.mspB.answer(() => ({ status: 200, delayMs: 300, body: { iccid: '8949000000000000042', activationCode: '1$smdp.example$ONCE', profileType: 'personal', swappedIccid: null } }));
+    const body = requestActivationCodeBody();
+    const answers = await Promise.all(
+      Array.from({ length: 5 }, () => world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(world.partners.mspB.received).toHaveLength(1);
+  });
+
+  test('an async 201 is replayed too, and records one pending request', async () => {
+    const token = await onboard('mspA', 'cmpB');
+    world.partners.mspA.answer(() => ({ status: 201 }));
+    const body = requestActivationCodeBody();
+    const first = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    const retry = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect([first.status, retry.status]).toEqual([201, 201]);
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
+
+  test('a refusal is not replayed: the retry asks the MSP again', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    world.partners.mspA.answer(() => ({ status: 422, body: { code: '49', error: 'Other activation code error' } }));
+    const body = requestActivationCodeBody();
+    await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    world.partners.mspA.reset();
+    const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect(retry.status).toBe(200);
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
+
+  test('the same activationCodeRequestID with a different request is refused with code 39', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const requestId = randomUUID();
+    await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    const other = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), eid: '89049032000001000000000831934999' } });
+    expect(other.status).toBe(422);
+    expect(other.body.code).toBe('39');
+  });
+});
+
+describe('CMP-request-id', () => {
+  test('reused with a different request is refused with code 39; reused with the same request passes', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const ids = { 'CMP-request-id': randomUUID() };
+    const statusPath = paths.requestProfileStatus(token);
+    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: statusPath, headers: ids })).status).toBe(200);
+    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: statusPath, headers: ids })).status).toBe(200);
+    const other = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token, '8949000000000000001'), headers: ids });
+    expect(other.status).toBe(422);
+    expect(other.body).toEqual({ code: '39', error: expect.stringContaining('CMP-request-id') });
+  });
+
+  test('the same id from two different partners is two requests', async () => {
+    const ids = { 'CMP-request-id': randomUUID() };
+    const a = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: ids });
+    const b = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: ids });
+    expect([a.status, b.status]).toEqual([201, 201]);
+  });
+});
+
+describe('two hub instances on one Redis', () => {
+  test('the 201 passes through instance A, the Send Activation Code lands on instance B and matches', async () => {
+    const specs: PartnerSpec[] = [
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: world.partners.mspA.url },
+      { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: world.partners.cmpA.url },
+      { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: world.partners.cmpB.url },
+    ];
+    const sharedPrefix = world.hub.keyPrefix as string;
+    const second = await TestHub.start({ partners: specs, redisKeyPrefix: sharedPrefix });
+    try {
+      const token = await onboard('mspA', 'cmpA');
+      const requestId = await pendingRequest(world.hub, 'mspA', 'cmpA', token);
+      const onB = await deliver(second, 'mspA', 'cmpA', token, requestId);
+      expect(onB.status).toBe(200);
+      const againOnA = await deliver(world.hub, 'mspA', 'cmpA', token, requestId);
+      expect(againOnA.body.code).toBe('30');
+      // the binding recorded by A's Send MSP Token refuses a foreign pair on B as well
+      const foreign = await second.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+      expect(foreign.body.code).toBe('20');
+    } finally {
+      await second.close();
+    }
+  });
+});

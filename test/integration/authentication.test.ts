@@ -1,0 +1,194 @@
+/**
+ * AID.02 section 6 through the hub: api-key, basic and TLS client certificates, each bound to the
+ * partner named by client-id; outbound, the hub's own credential and client certificate.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { createPki, type Issued, type TestPki } from '../support/certs';
+import { FakePartner } from '../support/fakePartner';
+import { paths, requestActivationCodeBody, sendMspTokenBody } from '../support/messages';
+import { basicHeader, TestHub, type PartnerSpec } from '../support/testHub';
+
+let pki: TestPki;
+let hub: TestHub;
+let msp: FakePartner;
+let cmp: FakePartner;
+let tlsMsp: FakePartner;
+let mspCert: Issued;
+let cmpCert: Issued;
+let hubClientCert: Issued;
+const token = randomUUID();
+
+beforeAll(async () => {
+  pki = createPki();
+  mspCert = pki.client('mspT');
+  cmpCert = pki.client('cmpT');
+  hubClientCert = pki.client('aid-gateway');
+  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  const tlsServer = pki.server();
+  tlsMsp = await FakePartner.start(0, { cert: tlsServer.cert, key: tlsServer.key, ca: pki.ca.cert });
+  const specs: PartnerSpec[] = [
+    { id: 'mspKey', role: 'msp', apiKey: 'key-of-mspKey', upstreamUrl: msp.url },
+    { id: 'mspBasic', role: 'msp', basic: { username: 'mspBasic', password: 'pw-of-mspBasic' }, upstreamUrl: msp.url, extra: { upstream: { url: msp.url, auth: { basic: { username: 'hub', password: 'hub-pw-at-mspBasic' } } } } },
+    // stored hashed: the clear key is only in this test
+    { id: 'cmpHashed', role: 'cmp', apiKey: `sha256:${createHash('sha256').update('key-of-cmpHashed').digest('hex')}`, upstreamUrl: cmp.url },
+    { id: 'mspT', role: 'msp', certificates: [{ fingerprint256: mspCert.fingerprint256 }], upstreamUrl: msp.url },
+    { id: 'cmpT', role: 'cmp', apiKey: 'key-of-cmpT', certificates: [{ subject: { CN: 'cmpT', O: 'aid-gateway tests' } }], upstreamUrl: cmp.url },
+    { id: 'cmpKey', role: 'cmp', apiKey: 'key-of-cmpKey', upstreamUrl: cmp.url },
+    {
+      id: 'mspTls',
+      role: 'msp',
+      apiKey: 'key-of-mspTls',
+      upstreamUrl: tlsMsp.url,
+      extra: { upstream: { url: tlsMsp.url, auth: { apiKey: 'hub-key-at-mspTls' }, tls: { cert: 'hub-client.pem', key: 'hub-client-key.pem', ca: 'ca.pem' } } },
+    },
+  ];
+  hub = await TestHub.start({
+    partners: specs,
+    tls: { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile },
+    // the TLS material of mspTls's upstream, named relative to the config folder
+    files: { 'hub-client.pem': hubClientCert.cert, 'hub-client-key.pem': hubClientCert.key, 'ca.pem': pki.ca.cert },
+  });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await Promise.all([msp.close(), cmp.close(), tlsMsp.close()]);
+});
+
+beforeEach(() => [msp, cmp, tlsMsp].forEach((p) => p.reset()));
+
+const tlsUrl = () => hub.hub.urls[1];
+
+function aidHeaders(client: string, target: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { 'client-id': client, 'target-id': target, 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json', ...extra };
+}
+
+async function overTls(cert: Issued | undefined, client: string, target: string, extra: Record<string, string> = {}) {
+  const dispatcher = new Agent({ connect: { ca: pki.ca.cert, ...(cert ? { cert: cert.cert, key: cert.key } : {}) } });
+  try {
+    const path = client.startsWith('msp') ? paths.sendMspToken() : paths.requestActivationCode(randomUUID());
+    const body = client.startsWith('msp') ? sendMspTokenBody(randomUUID()) : requestActivationCodeBody();
+    const res = await undiciFetch(`${tlsUrl()}${path}`, { method: 'POST', headers: aidHeaders(client, target, extra), body: JSON.stringify(body), dispatcher });
+    return { status: res.status, body: (await res.json().catch(() => undefined)) as { code: string; error: string } | undefined };
+  } finally {
+    await dispatcher.close();
+  }
+}
+
+describe('api-key', () => {
+  test('the right key for the client-id passes', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+    expect(answer.status).toBe(201);
+  });
+
+  test('a spoofed client-id (another partner\'s name with my key) is refused 401 and not forwarded', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'client-id': 'mspBasic' } });
+    expect(answer.status).toBe(401);
+    expect(answer.body.code).toBe('201');
+    expect(cmp.received).toHaveLength(0);
+  });
+
+  test('a wrong key is refused', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'guess' } });
+    expect(answer.status).toBe(401);
+  });
+
+  test('no credential at all is refused', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), omit: ['api-key'] });
+    expect(answer.status).toBe(401);
+    expect(answer.body.error).toContain('no credential');
+  });
+
+  test('an unknown client-id gets the same 401 as a wrong credential (no probing for partner ids)', async () => {
+    const unknown = await hub.call({ as: 'nobody', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'x' } });
+    const wrong = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'x' } });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body).toEqual(wrong.body);
+  });
+
+  test('a key stored hashed (sha256:...) is accepted in clear and nothing else is', async () => {
+    const right = await hub.call({ as: 'cmpHashed', to: 'mspKey', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': 'key-of-cmpHashed' } });
+    expect(right.status).toBe(200);
+    const hashItself = createHash('sha256').update('key-of-cmpHashed').digest('hex');
+    const wrong = await hub.call({ as: 'cmpHashed', to: 'mspKey', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': `sha256:${hashItself}` } });
+    expect(wrong.status).toBe(401);
+  });
+
+  test('auth failures are counted by bounded reason, never by the claimed client-id', async () => {
+    const before = await hub.metric('aid_gateway_auth_failures_total', { reason: 'wrong_credential' });
+    await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'guess' } });
+    expect(await hub.metric('aid_gateway_auth_failures_total', { reason: 'wrong_credential' })).toBe(before + 1);
+    const exported = await hub.metrics.registry.metrics();
+    expect(exported).not.toMatch(/aid_gateway_requests_total\{[^}]*client="nobody"/);
+  });
+});
+
+describe('basic', () => {
+  test('the right user and password pass', async () => {
+    const answer = await hub.call({ as: 'mspBasic', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization: basicHeader('mspBasic', 'pw-of-mspBasic') } });
+    expect(answer.status).toBe(201);
+  });
+
+  test.each([
+    ['a wrong password', basicHeader('mspBasic', 'nope')],
+    ['an unknown user', basicHeader('someone', 'pw-of-mspBasic')],
+    ['a malformed header', 'Basic !!!'],
+  ])('%s is refused', async (_what, authorization) => {
+    const answer = await hub.call({ as: 'mspBasic', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization } });
+    expect(answer.status).toBe(401);
+    expect(cmp.received).toHaveLength(0);
+  });
+
+  test('outbound, the hub presents the basic credential the partner issued to it', async () => {
+    const answer = await hub.call({ as: 'cmpKey', to: 'mspBasic', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    expect(answer.status).toBe(200);
+    expect(msp.received[0].headers.authorization).toBe(basicHeader('hub', 'hub-pw-at-mspBasic'));
+    expect(msp.received[0].headers['api-key']).toBeUndefined();
+  });
+});
+
+describe('TLS client certificates', () => {
+  test('a partner bound to its certificate fingerprint passes over the TLS listener', async () => {
+    const answer = await overTls(mspCert, 'mspT', 'cmpKey');
+    expect(answer.status).toBe(201);
+  });
+
+  test('a partner bound to its certificate subject and an api-key needs both', async () => {
+    expect((await overTls(cmpCert, 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' })).status).toBe(200);
+    expect((await overTls(cmpCert, 'cmpT', 'mspKey')).status).toBe(401);
+    expect((await overTls(mspCert, 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' })).status).toBe(401);
+  });
+
+  test('another partner\'s valid certificate does not speak for this client-id', async () => {
+    const answer = await overTls(cmpCert, 'mspT', 'cmpKey');
+    expect(answer.status).toBe(401);
+    expect(answer.body?.error).toContain('does not belong');
+  });
+
+  test('an expired certificate is refused, saying so', async () => {
+    const answer = await overTls(pki.expiredClient('mspT'), 'mspT', 'cmpKey');
+    expect(answer.status).toBe(401);
+    expect(answer.body?.error).toContain('CERT_HAS_EXPIRED');
+  });
+
+  test('a certificate from an unknown CA is refused', async () => {
+    const answer = await overTls(pki.foreignClient('mspT'), 'mspT', 'cmpKey');
+    expect(answer.status).toBe(401);
+    expect(answer.body?.error).toContain('not trusted');
+  });
+
+  test('no certificate over TLS, or the plain listener, is refused for a certificate partner', async () => {
+    expect((await overTls(undefined, 'mspT', 'cmpKey')).status).toBe(401);
+    const plain = await hub.call({ as: 'mspT', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) });
+    expect(plain.status).toBe(401);
+    expect(plain.body.error).toContain('TLS listener');
+  });
+
+  test('outbound, the hub presents its client certificate to a partner that demands one', async () => {
+    const answer = await hub.call({ as: 'cmpKey', to: 'mspTls', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    expect(answer.status).toBe(200);
+    expect(tlsMsp.received).toHaveLength(1);
+    expect(tlsMsp.received[0].headers['api-key']).toBe('hub-key-at-mspTls');
+  });
+});

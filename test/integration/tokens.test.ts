@@ -1,0 +1,112 @@
+/**
+ * msp_token bindings (AID.02 4.1-4.4, 7.3, 7.4, 7.9): a token issued by one MSP to one CMP is
+ * "not found" between any other pair; the policies strict | learn | off for tokens never seen.
+ */
+import { randomUUID } from 'node:crypto';
+import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, sendProfileInformationBody } from '../support/messages';
+import { startWorld, type World } from '../support/testHub';
+
+let world: World;
+
+beforeAll(async () => {
+  world = await startWorld({
+    routes: {
+      routes: [
+        { from: '*', to: '*', tokenBinding: 'learn' },
+        { from: 'cmpB', to: 'mspB', tokenBinding: 'strict' },
+        { from: 'cmpA', to: 'mspB', tokenBinding: 'off' },
+      ],
+    },
+  });
+});
+afterAll(() => world.close());
+beforeEach(() => Object.values(world.partners).forEach((p) => p.reset()));
+
+async function onboard(msp: string, cmp: string, token: string = randomUUID()): Promise<string> {
+  const answer = await world.hub.call({ as: msp, to: cmp, method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+  expect(answer.status).toBe(201);
+  return token;
+}
+
+const requestCode = (cmp: string, msp: string, token: string) =>
+  world.hub.call({ as: cmp, to: msp, method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+
+describe('a token issued to one pair', () => {
+  test('another CMP using it gets 404 code 20, and the MSP never hears of it', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const answer = await requestCode('cmpB', 'mspA', token);
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
+  });
+
+  test('the same CMP sending it to another MSP gets 404 code 20', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const answer = await requestCode('cmpA', 'mspB', token);
+    // cmpA -> mspB has tokenBinding off: the check is skipped there
+    expect(answer.status).toBe(200);
+    const strict = await requestCode('cmpB', 'mspB', token);
+    expect(strict.body.code).toBe('20');
+  });
+
+  test('every operation with a foreign token is refused the same way', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const csim = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() });
+    const status = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
+    const info = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    for (const answer of [csim, status, info]) expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+  });
+
+  test('the issuing MSP may send the same token to a second CMP, and both pairs then work', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    await onboard('mspA', 'cmpB', token);
+    expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+  });
+
+  test('another MSP sending a token already issued by mspA is refused with 422 code 23', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const answer = await world.hub.call({ as: 'mspB', to: 'cmpB', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+    expect(answer.status).toBe(422);
+    expect(answer.body.code).toBe('23');
+    expect(world.partners.cmpB.received).toHaveLength(0);
+  });
+
+  test('a Send MSP Token the CMP refused binds nothing', async () => {
+    world.partners.cmpA.answer(() => ({ status: 422, body: { code: '10', error: 'The account ID was not found' } }));
+    const token = randomUUID();
+    await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+    world.partners.cmpA.reset();
+    // unbound, so the learn route lets another pair use it
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+  });
+});
+
+describe('tokens the hub has never seen', () => {
+  test('strict: refused with code 20', async () => {
+    const answer = await requestCode('cmpB', 'mspB', randomUUID());
+    expect(answer.status).toBe(404);
+    expect(answer.body.error).toContain('no record');
+    expect(world.partners.mspB.received).toHaveLength(0);
+  });
+
+  test('learn: passed, and the first successful pair owns the token from then on', async () => {
+    const token = randomUUID();
+    expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspA', token)).body.code).toBe('20');
+  });
+
+  test('learn: a failed call teaches nothing', async () => {
+    const token = randomUUID();
+    world.partners.mspA.answer(() => ({ status: 404, body: { code: '20', error: 'The msp_token was not found' } }));
+    expect((await requestCode('cmpA', 'mspA', token)).status).toBe(404);
+    world.partners.mspA.reset();
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+  });
+
+  test('off: passed, and nothing is learnt', async () => {
+    const token = randomUUID();
+    expect((await requestCode('cmpA', 'mspB', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+  });
+});

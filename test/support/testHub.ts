@@ -1,0 +1,218 @@
+/**
+ * Starts the real hub for a test: config written from a template into a temporary folder, real
+ * Redis (or the memory store where a test says so), log lines captured, and a client that speaks
+ * AID.02 as a given partner.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { Hub, type TlsListen } from '../../src/hub';
+import { createLogger } from '../../src/log';
+import { createMetrics, type Metrics } from '../../src/metrics/metrics';
+import { FakePartner } from './fakePartner';
+import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
+
+export interface PartnerSpec {
+  readonly id: string;
+  readonly role: 'msp' | 'cmp';
+  readonly apiKey?: string;
+  readonly basic?: { readonly username: string; readonly password: string };
+  readonly certificates?: readonly Record<string, unknown>[];
+  readonly upstreamUrl: string;
+  /** extra keys merged into the partner file */
+  readonly extra?: Record<string, unknown>;
+}
+
+export interface TestHubOptions {
+  readonly partners: readonly PartnerSpec[];
+  readonly routes?: Record<string, unknown>;
+  readonly store?: 'redis' | 'memory';
+  /** share state with another test hub */
+  readonly redisKeyPrefix?: string;
+  readonly tls?: TlsListen;
+  readonly httpListener?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+  /** more files for the config folder (TLS material named in partner files) */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+export interface CallOptions {
+  readonly as: string;
+  readonly to?: string;
+  readonly method: string;
+  readonly path: string;
+  readonly body?: unknown;
+  /** sent as is instead of JSON of `body` */
+  readonly raw?: string;
+  readonly headers?: Record<string, string>;
+  /** headers to leave out of the standard set */
+  readonly omit?: readonly string[];
+  readonly url?: string;
+}
+
+export interface Answer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  // the parsed JSON answer; tests read its fields directly
+  readonly body: any;
+}
+
+export const ALL_ROUTES = { routes: [{ from: '*', to: '*' }] };
+
+export class TestHub {
+  private constructor(
+    readonly hub: Hub,
+    readonly dir: string,
+    readonly metrics: Metrics,
+    private readonly specs: readonly PartnerSpec[],
+    private readonly redisPrefix: string | undefined,
+    private readonly ownsPrefix: boolean,
+    readonly logs: string[],
+  ) {}
+
+  static async start(options: TestHubOptions): Promise<TestHub> {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-test-'));
+    writeConfig(dir, options.partners, options.routes ?? ALL_ROUTES);
+    for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(dir, name), content);
+    const logs: string[] = [];
+    const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
+    const metrics = createMetrics();
+    const useRedis = (options.store ?? 'redis') === 'redis';
+    const prefix = useRedis ? options.redisKeyPrefix ?? uniquePrefix() : undefined;
+    const hub = await Hub.start({
+      configDir: dir,
+      listen: options.httpListener === false ? undefined : { host: '127.0.0.1', port: 0 },
+      tls: options.tls,
+      redisUrl: useRedis ? REDIS_URL : undefined,
+      redisKeyPrefix: prefix,
+      log,
+      metrics,
+      env: options.env ?? {},
+    });
+    return new TestHub(hub, dir, metrics, options.partners, prefix, options.redisKeyPrefix === undefined, logs);
+  }
+
+  get url(): string {
+    return this.hub.url;
+  }
+
+  get keyPrefix(): string | undefined {
+    return this.redisPrefix;
+  }
+
+  /** rewrites the config folder (for reload tests) */
+  writeConfig(partners: readonly PartnerSpec[], routes: Record<string, unknown>): void {
+    rmSync(path.join(this.dir, 'partners'), { recursive: true, force: true });
+    writeConfig(this.dir, partners, routes);
+  }
+
+  /** an AID.02 call as partner `as` to partner `to`, with fresh request ids */
+  async call(options: CallOptions): Promise<Answer> {
+    const spec = this.specs.find((p) => p.id === options.as);
+    const headers: Record<string, string> = {
+      ...(spec?.apiKey ? { 'api-key': spec.apiKey } : {}),
+      ...(spec?.basic && !spec.apiKey ? { authorization: basicHeader(spec.basic.username, spec.basic.password) } : {}),
+      'client-id': options.as,
+      ...(options.to ? { 'target-id': options.to } : {}),
+      'CMP-request-id': randomUUID(),
+      'correlation-id': randomUUID(),
+      ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    };
+    for (const name of options.omit ?? []) {
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
+    }
+    return request(`${options.url ?? this.url}${options.path}`, {
+      method: options.method,
+      headers,
+      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    });
+  }
+
+  /** parsed log lines */
+  logLines(): Record<string, unknown>[] {
+    return this.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+  }
+
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const metric = (await this.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
+    const values = (metric?.values ?? []) as { labels: Record<string, string | number>; value: number }[];
+    return values
+      .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+      .reduce((sum, v) => sum + v.value, 0);
+  }
+
+  async close(): Promise<void> {
+    await this.hub.close();
+    if (this.redisPrefix && this.ownsPrefix) await deleteKeys(this.redisPrefix);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export async function request(url: string, init: RequestInit): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = text;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
+
+export function basicHeader(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+export function writeConfig(dir: string, partners: readonly PartnerSpec[], routes: Record<string, unknown>): void {
+  mkdirSync(path.join(dir, 'partners'), { recursive: true });
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify(routes));
+  for (const p of partners) {
+    const inbound: Record<string, unknown> = {};
+    if (p.apiKey) inbound.apiKeys = [p.apiKey];
+    if (p.basic) inbound.basic = [p.basic];
+    if (p.certificates) inbound.certificates = p.certificates;
+    const file = {
+      id: p.id,
+      role: p.role,
+      name: `${p.id} (test)`,
+      inbound,
+      upstream: { url: p.upstreamUrl, auth: { apiKey: `hub-key-at-${p.id}` } },
+      ...p.extra,
+    };
+    writeFileSync(path.join(dir, 'partners', `${p.id}.yaml`), stringify(file));
+  }
+}
+
+/**
+ * The standard test world: two MSPs and two CMPs, each a real HTTP server on 127.0.0.1, and a hub
+ * with every route open (`tokenBinding: learn`) unless the test passes routes.
+ */
+export interface World {
+  readonly hub: TestHub;
+  readonly partners: Readonly<Record<'mspA' | 'mspB' | 'cmpA' | 'cmpB', FakePartner>>;
+  close(): Promise<void>;
+}
+
+export async function startWorld(options: Partial<TestHubOptions> = {}): Promise<World> {
+  const [mspA, mspB, cmpA, cmpB] = await Promise.all([FakePartner.start(), FakePartner.start(), FakePartner.start(), FakePartner.start()]);
+  const specs: PartnerSpec[] = [
+    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url },
+    { id: 'mspB', role: 'msp', basic: { username: 'mspB', password: 'pw-mspB' }, upstreamUrl: mspB.url },
+    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmpA.url },
+    { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: cmpB.url },
+  ];
+  const hub = await TestHub.start({ partners: specs, ...options });
+  return {
+    hub,
+    partners: { mspA, mspB, cmpA, cmpB },
+    close: async () => {
+      await hub.close();
+      await Promise.all([mspA, mspB, cmpA, cmpB].map((p) => p.close()));
+    },
+  };
+}
