@@ -131,8 +131,8 @@ function readYaml<T>(
   }
   const envProblems: string[] = [];
   const data = substituteEnv(parsed, env, envProblems);
-  const schemaProblems = checkSchema(kind, data);
-  const all = [...envProblems, ...schemaProblems];
+  // an unset variable leaves an empty string, which the schema would report a second time
+  const all = envProblems.length > 0 ? envProblems : checkSchema(kind, data);
   const id = kind === 'partner' && data && typeof data === 'object' ? (data as { id?: unknown }).id : undefined;
   const label = typeof id === 'string' ? `${where} (partner ${id})` : where;
   problems.push(...all.map((p) => `${label}: ${p}`));

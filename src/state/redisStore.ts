@@ -48,15 +48,22 @@ export class RedisStore implements Store {
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    let connected = false;
     const client = createClient({
       url: options.url,
       disableOfflineQueue: true,
       commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
-      socket: { connectTimeout: 5000, reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, 2000) },
+      socket: {
+        connectTimeout: 5000,
+        // a hub that cannot reach Redis at start says so and stops; once running, it keeps retrying
+        reconnectStrategy: (retries, cause: Error) =>
+          connected ? Math.min(100 * 2 ** retries, 2000) : new Error(`cannot connect to Redis at start: ${cause.message}`),
+      },
     });
     // node-redis emits 'error' on every failed reconnect; without a listener the process would exit
     client.on('error', (err: Error) => options.onError?.(err));
     await client.connect();
+    connected = true;
     return new RedisStore(client, options.keyPrefix ?? 'aidgw:');
   }
 

@@ -101,7 +101,8 @@ export class FakePartner {
     };
     this.received.push(received);
     const reply = await this.responder(received);
-    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs));
+    // unref: a test that ends before a slow answer is due must not wait for it
+    if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
     if (res.destroyed) return;
     const payload = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
     const headers: http.OutgoingHttpHeaders = payload ? { 'content-type': reply.contentType ?? 'application/json' } : {};

@@ -1,0 +1,127 @@
+/**
+ * The command line as a user runs it, on the built program (npm test builds it first): --help,
+ * check-config, start, SIGHUP reload, SIGTERM.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { FakePartner } from '../support/fakePartner';
+import { paths, requestActivationCodeBody } from '../support/messages';
+import { ALL_ROUTES, request, writeConfig, type PartnerSpec } from '../support/testHub';
+
+const ROOT = path.join(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+
+beforeAll(() => {
+  if (!existsSync(MAIN)) {
+    const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.status).toBe(0);
+  }
+});
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
+}
+
+test('--help explains the commands, options and signals', () => {
+  const result = run(['--help']);
+  expect(result.status).toBe(0);
+  for (const word of ['check-config', 'start', '--config', '--tls-client-ca', '--redis-url', 'SIGHUP', 'SIGTERM']) expect(result.stdout).toContain(word);
+});
+
+test('an unknown command or option is a usage error (exit 2)', () => {
+  expect(run(['frobnicate']).status).toBe(2);
+  const result = run(['start', '--no-such-option']);
+  expect(result.status).toBe(2);
+  expect(result.stderr).toContain('--no-such-option');
+});
+
+test('check-config accepts the example configuration of the repository', () => {
+  const result = run(['check-config']);
+  expect(result.status).toBe(0);
+  expect(result.stdout).toContain('valid: 2 MSPs, 2 CMPs, 4 routes');
+});
+
+test('check-config reports every problem with file, partner and field, and exits 1', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+  try {
+    writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }], { routes: [{ from: 'mspA', to: 'cmpX', timeoutMs: -1 }] });
+    writeFileSync(path.join(dir, 'partners', 'bad.yaml'), 'id: bad id\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", colour: red }\n');
+    const result = run(['check-config', '--config', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): id: must match pattern');
+    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): upstream.colour: unknown key');
+    expect(result.stderr).toContain('routes.yaml: routes[0].timeoutMs: must be >= 1');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('start', () => {
+  let dir: string;
+  let msp: FakePartner;
+  let child: ChildProcessWithoutNullStreams;
+  let output = '';
+  let specs: PartnerSpec[];
+
+  beforeAll(async () => {
+    msp = await FakePartner.start();
+    dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    specs = [
+      { id: 'cmpA', role: 'cmp', apiKey: '${CMP_A_KEY}', upstreamUrl: 'http://127.0.0.1:1' },
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
+    ];
+    writeConfig(dir, specs, ALL_ROUTES);
+    child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH, CMP_A_KEY: 'secret-from-env' } });
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    await waitFor(() => output.includes('hub started'));
+  });
+
+  afterAll(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await msp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const hubUrl = () => (JSON.parse(output.split('\n').find((l) => l.includes('hub started')) as string) as { urls: string[] }).urls[0];
+  const requestCode = (key = 'secret-from-env') =>
+    request(`${hubUrl()}${paths.requestActivationCode(randomUUID())}`, {
+      method: 'POST',
+      headers: { 'api-key': key, 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      body: JSON.stringify(requestActivationCodeBody()),
+    });
+
+  test('serves the config, with the secret taken from the environment', async () => {
+    expect((await requestCode()).status).toBe(200);
+    expect(output).not.toContain('secret-from-env');
+  });
+
+  test('SIGHUP reloads; a broken config is refused and the old one keeps serving', async () => {
+    writeFileSync(path.join(dir, 'routes.yaml'), 'routes: [ { from: cmpA } ]\n');
+    child.kill('SIGHUP');
+    await waitFor(() => output.includes('config reload refused'));
+    expect((await requestCode()).status).toBe(200);
+
+    writeConfig(dir, specs, { routes: [] });
+    child.kill('SIGHUP');
+    await waitFor(() => output.includes('"generation":2'));
+    expect((await requestCode()).status).toBe(403);
+  });
+
+  test('SIGTERM stops it cleanly (exit 0)', async () => {
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 10000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * One contract, both Stores: the in-memory one and the Redis one (real Redis).
+ */
+import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
+import { MemoryStore } from '../../src/state/memoryStore';
+import { RedisStore } from '../../src/state/redisStore';
+import type { PendingActivation, Store } from '../../src/state/store';
+import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+
+const prefix = uniquePrefix();
+
+const makers: [string, () => Promise<Store>][] = [
+  ['memory', async () => new MemoryStore()],
+  ['redis', () => RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix })],
+];
+
+afterAll(() => deleteKeys(prefix));
+
+const pending = (overrides: Partial<PendingActivation> = {}): PendingActivation => ({
+  requestId: randomUUID(),
+  msp: 'mspA',
+  cmp: 'cmpA',
+  mspToken: randomUUID(),
+  correlationId: randomUUID(),
+  createdAt: Date.now(),
+  ...overrides,
+});
+
+describe.each(makers)('%s store', (_kind, make) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await make();
+  });
+  afterAll(() => store.close());
+
+  describe('token bindings', () => {
+    test('an unknown token has no binding', async () => {
+      expect(await store.getTokenBinding(randomUUID())).toBeUndefined();
+    });
+
+    test('bind, then invalidate one pair; the other pair stays active', async () => {
+      const token = randomUUID();
+      expect(await store.bindToken(token, 'mspA', 'cmpA', 60)).toBe('bound');
+      expect(await store.bindToken(token, 'mspA', 'cmpB', 60)).toBe('bound');
+      await store.invalidateToken(token, 'mspA', 'cmpA', 60);
+      expect(await store.getTokenBinding(token)).toEqual({ pairs: { 'mspA cmpA': 'invalidated', 'mspA cmpB': 'active' } });
+    });
+
+    test('a token issued by one MSP cannot be bound by another', async () => {
+      const token = randomUUID();
+      await store.bindToken(token, 'mspA', 'cmpA', 60);
+      expect(await store.bindToken(token, 'mspB', 'cmpA', 60)).toBe('conflict');
+      // a partner id that starts like another's is still another partner
+      expect(await store.bindToken(token, 'msp', 'cmpA', 60)).toBe('conflict');
+      expect(await store.getTokenBinding(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
+    });
+
+    test('binding again re-activates an invalidated pair', async () => {
+      const token = randomUUID();
+      await store.invalidateToken(token, 'mspA', 'cmpA', 60);
+      await store.bindToken(token, 'mspA', 'cmpA', 60);
+      expect((await store.getTokenBinding(token))?.pairs['mspA cmpA']).toBe('active');
+    });
+
+    test('bindings expire', async () => {
+      const token = randomUUID();
+      await store.bindToken(token, 'mspA', 'cmpA', 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await store.getTokenBinding(token)).toBeUndefined();
+    });
+  });
+
+  describe('pending activation requests', () => {
+    test('added, read back, listed by pair and token', async () => {
+      const p = pending();
+      await store.addPendingActivation(p, 60);
+      expect(await store.getPendingActivation(p.requestId)).toEqual(p);
+      expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([p]);
+      expect(await store.listPendingActivations('mspA', 'cmpB', p.mspToken)).toEqual([]);
+    });
+
+    test('consumed exactly once, however many race', async () => {
+      const p = pending();
+      await store.addPendingActivation(p, 60);
+      const results = await Promise.all(Array.from({ length: 10 }, () => store.consumePendingActivation(p)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await store.getPendingActivation(p.requestId)).toBeUndefined();
+      expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([]);
+    });
+
+    test('expire after their TTL', async () => {
+      const p = pending();
+      await store.addPendingActivation(p, 1);
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await store.getPendingActivation(p.requestId)).toBeUndefined();
+      expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([]);
+    });
+  });
+
+  describe('request ids', () => {
+    test('the first call remembers, later calls get what was remembered', async () => {
+      const key = `cmpA:${randomUUID()}`;
+      expect(await store.rememberRequest(key, 'fp1', 60)).toBeUndefined();
+      expect(await store.rememberRequest(key, 'fp2', 60)).toBe('fp1');
+      expect(await store.rememberRequest(key, 'fp1', 60)).toBe('fp1');
+    });
+  });
+
+  describe('replay claims', () => {
+    test('one claim wins; the others see it in flight, then done with the answer', async () => {
+      const key = `cmpA:${randomUUID()}`;
+      const claims = await Promise.all(Array.from({ length: 5 }, () => store.claimReplay(key, 'fp', 60)));
+      expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
+      expect(claims.filter((c) => c.state === 'inflight')).toHaveLength(4);
+      const answer = { status: 200, contentType: 'application/json', body: '{"a":1}' };
+      await store.completeReplay(key, 'fp', answer, 60);
+      expect(await store.claimReplay(key, 'fp', 60)).toEqual({ state: 'done', fingerprint: 'fp', answer });
+    });
+
+    test('a released claim can be taken again', async () => {
+      const key = `cmpA:${randomUUID()}`;
+      await store.claimReplay(key, 'fp', 60);
+      await store.releaseReplay(key);
+      expect(await store.claimReplay(key, 'fp', 60)).toEqual({ state: 'claimed' });
+    });
+  });
+
+  test('ping answers', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+});
+
+describe('redis store specifics', () => {
+  test('every key it writes has a TTL', async () => {
+    const own = uniquePrefix();
+    const store = await RedisStore.connect({ url: REDIS_URL, keyPrefix: own });
+    const token = randomUUID();
+    await store.bindToken(token, 'mspA', 'cmpA', 100);
+    await store.invalidateToken(token, 'mspA', 'cmpA', 100);
+    await store.addPendingActivation(pending({ mspToken: token }), 100);
+    await store.rememberRequest(`x:${token}`, 'fp', 100);
+    await store.claimReplay(`x:${token}`, 'fp', 100);
+    await store.close();
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${own}*`, COUNT: 500 })) keys.push(...batch);
+      expect(keys).toHaveLength(5);
+      for (const key of keys) expect(await client.ttl(key)).toBeGreaterThan(0);
+    } finally {
+      await client.close();
+      await deleteKeys(own);
+    }
+  });
+
+  test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
+    await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
+  });
+});
