@@ -1,0 +1,166 @@
+/**
+ * Config loading: schema, defaults, environment variables, cross-checks between routes and partners.
+ * Every problem names the file, the partner or route, and the field.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../../src/config/load';
+import { digest } from '../../../src/config/credentials';
+import { writeConfig, type PartnerSpec } from '../../support/testHub';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'aidgw-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const msp: PartnerSpec = { id: 'mspA', role: 'msp', apiKey: 'k1', upstreamUrl: 'http://127.0.0.1:9001' };
+const cmp: PartnerSpec = { id: 'cmpA', role: 'cmp', apiKey: 'k2', upstreamUrl: 'https://cmp.example/base/' };
+
+function problemsOf(load: () => unknown): readonly string[] {
+  try {
+    load();
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function writePartner(name: string, yaml: string): void {
+  writeFileSync(path.join(dir, 'partners', name), yaml);
+}
+
+describe('a valid config', () => {
+  test('is loaded, frozen, with defaults applied', () => {
+    writeConfig(dir, [msp, cmp], { routes: [{ from: '*', to: '*' }] });
+    const config = loadConfig(dir, {});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
+    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800 });
+    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ timeoutMs: 3000, tokenBinding: 'learn', responseValidation: 'warn' });
+    expect(config.routes.find('cmpA', 'mspA', 'sendCsimStatus')?.timeoutMs).toBe(10000);
+  });
+
+  test('keeps secrets as digests only, and the outbound credential for use', () => {
+    writeConfig(dir, [msp, cmp], { routes: [] });
+    const partner = loadConfig(dir, {}).partners.get('mspA');
+    expect(partner?.inbound.apiKeyDigests).toEqual([digest('k1')]);
+    expect(JSON.stringify(partner?.inbound)).not.toContain('k1');
+    expect(partner?.upstream.auth).toEqual({ kind: 'apiKey', apiKey: 'hub-key-at-mspA' });
+  });
+
+  test('a hashed key (sha256:<hex>) is taken as the digest', () => {
+    writeConfig(dir, [{ ...msp, apiKey: `sha256:${digest('clear').toString('hex')}` }], { routes: [] });
+    expect(loadConfig(dir, {}).partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('clear')]);
+  });
+
+  test('${NAME} and ${NAME:-default} are taken from the environment', () => {
+    writeConfig(dir, [{ ...msp, apiKey: '${KEY_A}' }, { ...cmp, apiKey: 'pre-${KEY_B:-fallback}' }], { routes: [] });
+    const config = loadConfig(dir, { KEY_A: 'from-env' });
+    expect(config.partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('from-env')]);
+    expect(config.partners.get('cmpA')?.inbound.apiKeyDigests).toEqual([digest('pre-fallback')]);
+  });
+
+  test('route policies: route over defaults over the built-in ones', () => {
+    writeConfig(dir, [msp, cmp], {
+      defaults: { timeoutMs: 5000, tokenBinding: 'strict' },
+      routes: [{ from: 'cmpA', to: 'mspA', responseValidation: 'refuse' }, { from: 'mspA', to: 'cmpA', timeoutMs: 700, tokenBinding: 'off' }],
+    });
+    const config = loadConfig(dir, {});
+    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ timeoutMs: 5000, tokenBinding: 'strict', responseValidation: 'refuse' });
+    expect(config.routes.find('mspA', 'cmpA', 'sendMspToken')).toEqual({ timeoutMs: 700, tokenBinding: 'off', responseValidation: 'warn' });
+  });
+
+  test('an upstream with a base path, TLS files and basic credentials', () => {
+    writeFileSync(path.join(dir, 'c.pem'), 'CERT');
+    writeFileSync(path.join(dir, 'k.pem'), 'KEY');
+    writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/aid/', auth: { basic: { username: 'u', password: 'p' } }, tls: { cert: 'c.pem', key: 'k.pem' }, connections: 4 } } }], { routes: [] });
+    const upstream = loadConfig(dir, {}).partners.get('cmpA')?.upstream;
+    expect(upstream?.url.pathname).toBe('/aid/');
+    expect(upstream?.auth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
+    expect(upstream?.tls?.cert?.toString()).toBe('CERT');
+    expect(upstream?.tls?.rejectUnauthorized).toBe(true);
+    expect(upstream?.connections).toBe(4);
+  });
+});
+
+describe('problems are named by file, partner and field', () => {
+  test.each([
+    ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): role: must be one of msp, cmp'],
+    ['an id with characters AID.02 does not allow', 'id: msp-x\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner msp-x): id: must match pattern'],
+    ['a missing upstream', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\n', "partners/x.yaml (partner mspX): (file): must have required property 'upstream'"],
+    ['a url that is not http(s)', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "ftp://x" }\n', 'partners/x.yaml (partner mspX): upstream.url: must match pattern'],
+    ['a misspelt key', 'id: mspX\nrole: msp\ninbound: { apiKey: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKey: unknown key'],
+    ['no inbound credential', 'id: mspX\nrole: msp\ninbound: {}\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound: must NOT have fewer than 1 properties'],
+    ['an empty api key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [""] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKeys[0]: must NOT have fewer than 1 characters'],
+    ['two outbound credentials', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", auth: { apiKey: a, basic: { username: u, password: p } } }\n', 'partners/x.yaml (partner mspX): upstream.auth: must NOT have more than 1 properties'],
+    ['a client cert without its key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", tls: { cert: c.pem } }\n', 'partners/x.yaml (partner mspX): upstream.tls: must have property key when property cert is present'],
+    ['a malformed fingerprint', 'id: mspX\nrole: msp\ninbound: { certificates: [ { fingerprint256: "AB:CD" } ] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.certificates[0].fingerprint256: must match pattern'],
+    ['YAML that does not parse', 'id: [unclosed\n', 'partners/x.yaml: '],
+    ['an unset environment variable', 'id: mspX\nrole: msp\ninbound: { apiKeys: ["${NOT_SET}"] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKeys[0]: environment variable NOT_SET is not set'],
+  ])('%s', (_what, yaml, expected) => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('x.yaml', yaml);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+  });
+
+  test('a TLS file that cannot be read names the field and the file', () => {
+    writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://x', tls: { ca: 'missing-ca.pem' } } } }], { routes: [] });
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml: upstream.tls.ca: cannot read missing-ca.pem')]);
+  });
+
+  test('two files with the same id', () => {
+    writeConfig(dir, [msp], { routes: [] });
+    writePartner('again.yaml', 'id: mspA\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n');
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml: id mspA is already used by partners/again.yaml']);
+  });
+
+  test('routes naming unknown partners, joining two MSPs, or giving a role operations it does not call', () => {
+    writeConfig(dir, [msp, { ...msp, id: 'mspB' }, cmp], {
+      routes: [
+        { from: 'cmpZ', to: 'mspA' },
+        { from: 'mspA', to: 'mspB' },
+        { from: 'cmpA', to: '*', operations: ['sendMspToken'] },
+        { from: 'mspA', to: 'cmpA', operations: ['requestActivationCode'] },
+      ],
+    });
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([
+      'routes.yaml: routes[0].from: no partner has the id cmpZ',
+      'routes.yaml: routes[1]: mspA and mspB are both msps; a route joins an MSP and a CMP',
+      'routes.yaml: routes[2].operations: sendMspToken is called by msps, not by cmps',
+      'routes.yaml: routes[3].operations: requestActivationCode is called by cmps, not by msps',
+    ]);
+  });
+
+  test('two routes claiming the same pair and operation', () => {
+    writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspA', operations: ['sendCsimStatus'] }] });
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['routes.yaml: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
+  });
+
+  test.each([
+    [{ routes: [{ from: 'cmpA' }] }, "routes.yaml: routes[0]: must have required property 'to'"],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', timeoutMs: 0 }] }, 'routes.yaml: routes[0].timeoutMs: must be >= 1'],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', tokenBinding: 'maybe' }] }, 'routes.yaml: routes[0].tokenBinding: must be one of strict, learn, off'],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', operations: ['fly'] }] }, 'routes.yaml: routes[0].operations[0]: must be one of'],
+    [{ routes: [], settings: { bodyLimitBytes: 10 } }, 'routes.yaml: settings.bodyLimitBytes: must be >= 1024'],
+    [{ routes: [], extra: true }, 'routes.yaml: extra: unknown key'],
+    [{}, "routes.yaml: (file): must have required property 'routes'"],
+  ])('routes.yaml %j', (routes, expected) => {
+    writeConfig(dir, [msp, cmp], routes);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+  });
+
+  test('all problems are reported at once', () => {
+    writeConfig(dir, [], { routes: [{ from: 'a', to: 'b', timeoutMs: -5 }] });
+    writePartner('one.yaml', 'id: one\nrole: x\n');
+    writePartner('two.yaml', 'id: two\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "nope" }\n');
+    expect(problemsOf(() => loadConfig(dir, {})).length).toBeGreaterThanOrEqual(4);
+  });
+
+  test('a missing partners folder', () => {
+    writeFileSync(path.join(dir, 'routes.yaml'), 'routes: []\n');
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('cannot read the partners folder')]);
+  });
+});
