@@ -156,7 +156,7 @@ function describe(e: ErrorObject, root: unknown): ValidationProblem {
     const text = where === 'header' ? `header ${missing} is required` : `${where || 'body'}.${missing} is required`;
     return { emptyOrNull: false, text };
   }
-  if (e.keyword === 'parse') return { emptyOrNull: false, text: `the body is not JSON (${e.message})` };
+  if (e.keyword === 'parse') return { emptyOrNull: false, text: 'the body is not valid JSON' };
   return { emptyOrNull: value === null, text: `${where || 'body'} ${e.message ?? 'is invalid'}` };
 }
 

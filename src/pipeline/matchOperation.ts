@@ -8,10 +8,11 @@ import type { PipelineDeps, Stage } from './types';
 export function matchOperation(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
     const match = deps.apis.match(ctx.method, ctx.path);
-    if (match.kind === 'unknownPath') throw new HubError('unknownPath', { detail: `${ctx.method} ${ctx.path}` });
+    // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
+    if (match.kind === 'unknownPath') throw new HubError('unknownPath');
     if (match.kind === 'methodNotAllowed') {
       throw new HubError('methodNotAllowed', {
-        detail: `${ctx.method} ${ctx.path}; allowed: ${match.allow.join(', ')}`,
+        detail: `allowed: ${match.allow.join(', ')}`,
         headers: { allow: match.allow.join(', ') },
       });
     }

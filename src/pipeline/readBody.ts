@@ -25,8 +25,9 @@ export function readBody(): Stage {
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
-    } catch (err) {
-      throw new HubError('invalidSyntax', { detail: `the body is not JSON (${(err as Error).message})`, clientErrorStatus: status });
+    } catch {
+      // JSON.parse quotes the input in its message; the body must not reach the log
+      throw new HubError('invalidSyntax', { detail: 'the body is not valid JSON', clientErrorStatus: status });
     }
     if (body === null) throw new HubError('emptyBody', { detail: 'the request body is null', clientErrorStatus: status });
     ctx.state.rawBody = raw;

@@ -1,0 +1,44 @@
+/**
+ * The quick start as a person uses it: the hub on embedded defaults with the example partners
+ * simulated beside it, and the walk of the README answering as the README says.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startQuickStart, type QuickStart } from '../../src/quickstart/quickstart';
+import { stepHeaders, stepUrl, toCurl, walkSteps } from '../../src/quickstart/walk';
+import { createLogger } from '../../src/log';
+import { request } from '../support/testHub';
+
+let quick: QuickStart;
+
+beforeAll(async () => {
+  quick = await startQuickStart({ host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }) });
+});
+afterAll(() => quick.close());
+
+test('it serves in-memory state, with all four example partners simulated', () => {
+  expect(quick.hub.store.kind).toBe('memory');
+  expect(quick.simulators).toHaveLength(4);
+});
+
+test('every step of the walk answers as the README says, the async code arriving at the CMP', async () => {
+  for (const step of walkSteps('http://127.0.0.1:9201')) {
+    if (step.path.endsWith('/simulator/inbox')) {
+      const deadline = Date.now() + 5000;
+      let inbox: { operation: string }[] = [];
+      while (!inbox.some((m) => m.operation === 'submitActivationCode') && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        inbox = (await request(stepUrl(step, quick.hub.url), { method: 'GET' })).body.inbox;
+      }
+      expect(inbox.map((m) => m.operation)).toContain('submitActivationCode');
+      continue;
+    }
+    const answer = await request(stepUrl(step, quick.hub.url), { method: step.method, headers: stepHeaders(step), body: step.body === undefined ? undefined : JSON.stringify(step.body) });
+    expect({ step: step.title, status: answer.status }).toEqual({ step: step.title, status: step.expect });
+  }
+});
+
+test('the README shows the walk exactly as the quick start prints it', () => {
+  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+  for (const step of walkSteps('http://127.0.0.1:9201')) expect(readme).toContain(toCurl(step, 'http://127.0.0.1:8080'));
+});
