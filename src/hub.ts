@@ -158,7 +158,13 @@ export class Hub {
   }
 }
 
+// a client that trickles its headers or body cannot hold a connection for long
+const HEADERS_TIMEOUT_MS = 10000;
+const REQUEST_TIMEOUT_MS = 30000;
+
 function listenOn<S extends http.Server | https.Server>(server: S, at: Listen): Promise<S> {
+  server.headersTimeout = HEADERS_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(at.port, at.host, () => {

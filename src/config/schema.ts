@@ -11,6 +11,13 @@ export const PARTNER_ID_PATTERN = '^[A-Za-z0-9]{1,64}$';
 
 const secret = { type: 'string', minLength: 1 } as const;
 
+const basicCredential = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  properties: { username: secret, password: secret },
+} as const;
+
 const routePolicy = {
   timeoutMs: { type: 'integer', minimum: 1, maximum: 300000 },
   tokenBinding: { enum: ['strict', 'learn', 'off'] },
@@ -32,16 +39,7 @@ export const partnerSchema = {
       minProperties: 1,
       properties: {
         apiKeys: { type: 'array', minItems: 1, items: secret },
-        basic: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['username', 'password'],
-            properties: { username: secret, password: secret },
-          },
-        },
+        basic: { type: 'array', minItems: 1, items: basicCredential },
         certificates: {
           type: 'array',
           minItems: 1,
@@ -69,12 +67,7 @@ export const partnerSchema = {
           maxProperties: 1,
           properties: {
             apiKey: secret,
-            basic: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['username', 'password'],
-              properties: { username: secret, password: secret },
-            },
+            basic: basicCredential,
           },
         },
         tls: {

@@ -43,84 +43,31 @@ const onboarding = (token: string) => ({
   iv: 'N1RnMnHhudFLgi1l',
 });
 
-const acRequest = (requestId: string) => ({
+const acRequest = (n: number) => ({
   profileType: 'personal',
   deviceType: 'tcu',
   eid: EID,
-  activationCodeRequestID: requestId,
+  activationCodeRequestID: `ac000000-000${n}-4000-8000-00000000000${n}`,
   replaceIccid: null,
 });
 
+/** a step through the hub; its request and correlation ids are fixed and readable, derived from `n` */
+function hubStep(n: number, title: string, caller: Caller, target: string, method: string, path: string, expect: number, body?: unknown): WalkStep {
+  const id = (prefix: string) => `${prefix}-000${n}-4000-8000-00000000000${n}`;
+  return { title: `${n}. ${title}`, method, path, as: { caller, target, requestId: id('a1b2c3d4'), correlationId: id('c0ffee00') }, body, expect };
+}
+
 export function walkSteps(cmpOneSimulatorUrl: string): WalkStep[] {
   return [
-    {
-      title: '1. Onboarding: mspAlpha sends the msp_token of a new user to cmpOne (Send MSP Token)',
-      method: 'POST',
-      path: `/cesim/msp/v1/users/${ACCOUNT_ID}`,
-      as: { caller: 'mspAlpha', target: 'cmpOne', requestId: 'a1b2c3d4-0001-4000-8000-000000000001', correlationId: 'c0ffee00-0001-4000-8000-000000000001' },
-      body: onboarding(ALPHA_TOKEN),
-      expect: 201,
-    },
-    {
-      title: '2. Car provisioning, synchronous: cmpOne asks mspAlpha for an activation code (200)',
-      method: 'POST',
-      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
-      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0002-4000-8000-000000000002', correlationId: 'c0ffee00-0002-4000-8000-000000000002' },
-      body: acRequest('ac000000-0002-4000-8000-000000000002'),
-      expect: 200,
-    },
-    {
-      title: '3. Onboarding at mspBeta (basic authentication) for the same car maker',
-      method: 'POST',
-      path: `/cesim/msp/v1/users/${ACCOUNT_ID}`,
-      as: { caller: 'mspBeta', target: 'cmpOne', requestId: 'a1b2c3d4-0003-4000-8000-000000000003', correlationId: 'c0ffee00-0003-4000-8000-000000000003' },
-      body: onboarding(BETA_TOKEN),
-      expect: 201,
-    },
-    {
-      title: '4. Car provisioning, asynchronous: mspBeta answers 201 and sends the code back through the hub',
-      method: 'POST',
-      path: `/v1/activation-code-requests/${BETA_TOKEN}`,
-      as: { caller: 'cmpOne', target: 'mspBeta', requestId: 'a1b2c3d4-0004-4000-8000-000000000004', correlationId: 'c0ffee00-0004-4000-8000-000000000004' },
-      body: acRequest('ac000000-0004-4000-8000-000000000004'),
-      expect: 201,
-    },
-    {
-      title: '5. What the simulated cmpOne received (a second later it holds mspBeta\'s activation code)',
-      method: 'GET',
-      path: `${cmpOneSimulatorUrl}/simulator/inbox`,
-      expect: 200,
-    },
-    {
-      title: '6. Profile status synchronisation: cmpOne asks mspAlpha for the profiles of the user',
-      method: 'GET',
-      path: `/v1/profiles/status/${ALPHA_TOKEN}`,
-      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0006-4000-8000-000000000006', correlationId: 'c0ffee00-0006-4000-8000-000000000006' },
-      expect: 200,
-    },
-    {
-      title: '7. A foreign token: cmpTwo tries the token mspAlpha issued to cmpOne (404, code 20)',
-      method: 'POST',
-      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
-      as: { caller: 'cmpTwo', target: 'mspAlpha', requestId: 'a1b2c3d4-0007-4000-8000-000000000007', correlationId: 'c0ffee00-0007-4000-8000-000000000007' },
-      body: acRequest('ac000000-0007-4000-8000-000000000007'),
-      expect: 404,
-    },
-    {
-      title: '8. Withdraw onboarding: cmpOne asks mspAlpha to invalidate the token (204)',
-      method: 'DELETE',
-      path: `/v1/users/${ALPHA_TOKEN}`,
-      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0008-4000-8000-000000000008', correlationId: 'c0ffee00-0008-4000-8000-000000000008' },
-      expect: 204,
-    },
-    {
-      title: '9. The invalidated token gets no new activation code (404, code 21)',
-      method: 'POST',
-      path: `/v1/activation-code-requests/${ALPHA_TOKEN}`,
-      as: { caller: 'cmpOne', target: 'mspAlpha', requestId: 'a1b2c3d4-0009-4000-8000-000000000009', correlationId: 'c0ffee00-0009-4000-8000-000000000009' },
-      body: acRequest('ac000000-0009-4000-8000-000000000009'),
-      expect: 404,
-    },
+    hubStep(1, 'Onboarding: mspAlpha sends the msp_token of a new user to cmpOne (Send MSP Token)', 'mspAlpha', 'cmpOne', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(ALPHA_TOKEN)),
+    hubStep(2, 'Car provisioning, synchronous: cmpOne asks mspAlpha for an activation code (200)', 'cmpOne', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 200, acRequest(2)),
+    hubStep(3, 'Onboarding at mspBeta (basic authentication) for the same car maker', 'mspBeta', 'cmpOne', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(BETA_TOKEN)),
+    hubStep(4, 'Car provisioning, asynchronous: mspBeta answers 201 and sends the code back through the hub', 'cmpOne', 'mspBeta', 'POST', `/v1/activation-code-requests/${BETA_TOKEN}`, 201, acRequest(4)),
+    { title: "5. What the simulated cmpOne received (a second later it holds mspBeta's activation code)", method: 'GET', path: `${cmpOneSimulatorUrl}/simulator/inbox`, expect: 200 },
+    hubStep(6, 'Profile status synchronisation: cmpOne asks mspAlpha for the profiles of the user', 'cmpOne', 'mspAlpha', 'GET', `/v1/profiles/status/${ALPHA_TOKEN}`, 200),
+    hubStep(7, 'A foreign token: cmpTwo tries the token mspAlpha issued to cmpOne (404, code 20)', 'cmpTwo', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 404, acRequest(7)),
+    hubStep(8, 'Withdraw onboarding: cmpOne asks mspAlpha to invalidate the token (204)', 'cmpOne', 'mspAlpha', 'DELETE', `/v1/users/${ALPHA_TOKEN}`, 204),
+    hubStep(9, 'The invalidated token gets no new activation code (404, code 21)', 'cmpOne', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 404, acRequest(9)),
   ];
 }
 
