@@ -1,9 +1,9 @@
 /**
- * Asynchronous activation codes (AID.02 7.7.2). When the MSP answers Request Activation Code with
- * 201, the hub records the pending request (CMP, MSP, msp_token, correlation-id). When the MSP later
- * calls Send Activation Code, its activationCodeRequestID must match a pending request of the same
- * token and pair, else 422 code 30; the match is consumed once, when the CMP has accepted it, so a
- * delivery the CMP could not take can be sent again.
+ * Asynchronous activation codes (AID.02 7.7.2). The hub records each Request Activation Code as
+ * pending (CMP, MSP, msp_token, correlation-id) and keeps the record when the MSP answers 201.
+ * When the MSP later calls Send Activation Code, its activationCodeRequestID must match a pending
+ * request of the same token and pair, else 422 code 30; the match is consumed once, when the CMP
+ * has accepted it, so a delivery the CMP could not take can be sent again.
  */
 import { HubError } from '../errors';
 import type { PendingActivation } from '../state/store';
@@ -21,9 +21,16 @@ export function pendingActivation(deps: PipelineDeps): Stage {
       }
       return;
     }
+    if (op.id !== 'requestActivationCode') {
+      await next();
+      return;
+    }
+    // recorded before the MSP is asked: its Send Activation Code may arrive as soon as it has
+    // answered 201, before this request has finished
+    const pending = await recordPending(ctx, deps);
     await next();
-    if (op.id === 'requestActivationCode' && ctx.state.answer?.status === 201) {
-      await recordPending(ctx, deps);
+    if (ctx.state.answer?.status !== 201) {
+      await bestEffort(ctx, deps, 'drop pending activation', deps.store.consumePendingActivation(pending));
     }
   };
 }
@@ -46,7 +53,9 @@ async function findMatch(ctx: HubContext, deps: PipelineDeps): Promise<PendingAc
   return pending;
 }
 
-async function recordPending(ctx: HubContext, deps: PipelineDeps): Promise<void> {
+/** when the MSP cannot be reached or times out, the record stays (until its TTL): the MSP may have
+ * accepted the request all the same, and its delivery must then find it */
+async function recordPending(ctx: HubContext, deps: PipelineDeps): Promise<PendingActivation> {
   const body = ctx.state.body as { activationCodeRequestID: string };
   const pending: PendingActivation = {
     requestId: body.activationCodeRequestID,
@@ -56,6 +65,6 @@ async function recordPending(ctx: HubContext, deps: PipelineDeps): Promise<void>
     correlationId: need(ctx.state.ids.correlationId, 'correlation-id'),
     createdAt: Date.now(),
   };
-  // without this record the MSP's later delivery could not be matched: the CMP must rather retry
   await required(deps, 'record pending activation', deps.store.addPendingActivation(pending, ctx.state.runtime.config.settings.pendingActivationTtlSeconds));
+  return pending;
 }

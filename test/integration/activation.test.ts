@@ -69,6 +69,37 @@ describe('Send Activation Code matching', () => {
     expect((await deliver(world.hub, 'mspB', 'cmpB', token, requestId)).status).toBe(200);
   });
 
+  test('a delivery racing the 201 (sent before the MSP\'s answer has passed the hub) still matches', async () => {
+    const token = await onboard('mspB', 'cmpA');
+    const requestId = randomUUID();
+    let delivered: number | undefined;
+    world.partners.mspB.answer(async (req) => {
+      if (!req.path.startsWith('/v1/activation-code-requests/')) return undefined;
+      delivered = (await deliver(world.hub, 'mspB', 'cmpA', token, requestId)).status;
+      return { status: 201 };
+    });
+    const answer = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    expect(answer.status).toBe(201);
+    expect(delivered).toBe(200);
+  });
+
+  test('a synchronous 200 leaves nothing pending: a delivery for it is refused', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const requestId = randomUUID();
+    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(200);
+    expect((await deliver(world.hub, 'mspA', 'cmpA', token, requestId)).body.code).toBe('30');
+  });
+
+  test('an MSP that answers too late may still deliver: the pending request was kept', async () => {
+    const token = await onboard('mspA', 'cmpB');
+    world.partners.mspA.answer(() => ({ status: 201, delayMs: 3500 }));
+    const requestId = randomUUID();
+    const timedOut = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    expect(timedOut.status).toBe(504);
+    world.partners.mspA.reset();
+    expect((await deliver(world.hub, 'mspA', 'cmpB', token, requestId)).status).toBe(200);
+  });
+
   test('an error delivery with a null ID matches when exactly one request of the token is pending', async () => {
     const token = await onboard('mspA', 'cmpB');
     await pendingRequest(world.hub, 'mspA', 'cmpB', token);
