@@ -31,6 +31,8 @@ export interface TestHubOptions {
   readonly store?: 'redis' | 'memory';
   /** share state with another test hub */
   readonly redisKeyPrefix?: string;
+  /** a Redis of the test's own instead of the shared one */
+  readonly redisUrl?: string;
   readonly tls?: TlsListen;
   readonly httpListener?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -86,13 +88,15 @@ export class TestHub {
       configDir: dir,
       listen: options.httpListener === false ? undefined : { host: '127.0.0.1', port: 0 },
       tls: options.tls,
-      redisUrl: useRedis ? REDIS_URL : undefined,
+      redisUrl: useRedis ? options.redisUrl ?? REDIS_URL : undefined,
       redisKeyPrefix: prefix,
       log,
       metrics,
       env: options.env ?? {},
     });
-    return new TestHub(hub, dir, metrics, options.partners, prefix, options.redisKeyPrefix === undefined, logs);
+    // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
+    const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined;
+    return new TestHub(hub, dir, metrics, options.partners, prefix, ownsPrefix, logs);
   }
 
   get url(): string {

@@ -1,0 +1,55 @@
+/**
+ * Redis going away under a running hub: requests that need state get a clear 503 with code 90 and
+ * Retry-After instead of hanging or a 500; when Redis is back, the hub serves again by itself.
+ */
+import { randomUUID } from 'node:crypto';
+import { FakePartner } from '../support/fakePartner';
+import { paths, requestActivationCodeBody } from '../support/messages';
+import { OwnRedis } from '../support/redisServer';
+import { TestHub } from '../support/testHub';
+
+let redis: OwnRedis;
+let msp: FakePartner;
+let hub: TestHub;
+
+beforeAll(async () => {
+  redis = await OwnRedis.start();
+  msp = await FakePartner.start();
+  hub = await TestHub.start({
+    partners: [
+      { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
+    ],
+    redisUrl: redis.url,
+  });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await msp.close();
+  await redis.kill();
+});
+
+const requestCode = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+
+test('Redis killed: 503 code 90 with Retry-After, the partner not called; Redis back: served again', async () => {
+  expect((await requestCode()).status).toBe(200);
+  const calls = msp.received.length;
+
+  await redis.kill();
+  const during = await requestCode();
+  expect(during.status).toBe(503);
+  expect(during.body).toEqual({ code: '90', error: expect.stringContaining('state store is unavailable') });
+  expect(during.headers.get('retry-after')).toBe('1');
+  expect(msp.received.length).toBe(calls);
+  expect(await hub.metric('aid_gateway_state_errors_total')).toBeGreaterThan(0);
+
+  await redis.startAgain();
+  const deadline = Date.now() + 10000;
+  let after = await requestCode();
+  while (after.status !== 200 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    after = await requestCode();
+  }
+  expect(after.status).toBe(200);
+});

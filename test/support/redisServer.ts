@@ -1,0 +1,59 @@
+/**
+ * A redis-server of a test's own, on a free port, for tests that stop and start Redis: never the
+ * shared one. .ci/run makes sure the binary is installed.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { createClient } from 'redis';
+
+export class OwnRedis {
+  private process?: ChildProcess;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<OwnRedis> {
+    const redis = new OwnRedis(await freePort());
+    await redis.startAgain();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async startAgain(): Promise<void> {
+    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const until = Date.now() + 10000;
+    for (;;) {
+      try {
+        const client = createClient({ url: this.url, socket: { reconnectStrategy: false } });
+        await client.connect();
+        await client.close();
+        return;
+      } catch {
+        if (Date.now() > until) throw new Error(`redis-server on port ${this.port} did not start`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  }
+
+  /** kills the server outright, as a crash would */
+  async kill(): Promise<void> {
+    const child = this.process;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
