@@ -9,6 +9,7 @@ import { dispatch } from './pipeline/dispatch';
 import { idempotency } from './pipeline/idempotency';
 import { matchOperation } from './pipeline/matchOperation';
 import { pendingActivation } from './pipeline/pendingActivation';
+import { rateLimit } from './pipeline/rateLimit';
 import { readBody } from './pipeline/readBody';
 import { respond } from './pipeline/respond';
 import { route } from './pipeline/route';
@@ -28,6 +29,7 @@ export function buildApp(deps: PipelineDeps): Koa<HubState> {
     matchOperation(deps), //    method + path -> operation (404, 405)
     authenticate(deps), //      credential must belong to client-id (401)
     route(), //                 role, target (93), routes.yaml (403)
+    rateLimit(deps), //         the caller's and the route's limits (429)
     readBody(), //              application/json, size limit, parse (60, 91)
     validateRequest(deps), //   OpenAPI: headers, path, query, body (60, 91)
     tokenBinding(deps), //      msp_token issued to this pair? (20, 21, 23)

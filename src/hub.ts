@@ -18,6 +18,9 @@ import { buildRuntime, type Runtime } from './runtime';
 import { MemoryStore } from './state/memoryStore';
 import { RedisStore } from './state/redisStore';
 import type { Store } from './state/store';
+import { LocalGcra } from './state/gcra';
+import { Breakers } from './upstream/breakers';
+import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
@@ -57,6 +60,7 @@ export class Hub {
     readonly store: Store,
     readonly metrics: Metrics,
     readonly log: Logger,
+    private readonly guards: UpstreamGuards,
     runtime: Runtime,
   ) {
     this.runtime = runtime;
@@ -76,7 +80,8 @@ export class Hub {
           onError: (err) => log.error({ err: err.message }, 'redis connection error'),
         })
       : new MemoryStore();
-    const hub = new Hub(options, store, metrics, log, buildRuntime(config, 1));
+    const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
+    const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards));
     const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime });
     const handler = app.callback();
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
@@ -126,7 +131,7 @@ export class Hub {
   reload(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1);
+      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

@@ -8,7 +8,7 @@ import { once, EventEmitter } from 'node:events';
 import type { Config, Partner } from './config/types';
 import { createAid02Dialect } from './dialects/aid02/forward';
 import type { Dialect } from './dialects/dialect';
-import { Upstream } from './upstream/upstream';
+import { Upstream, type UpstreamGuards } from './upstream/upstream';
 
 export interface Runtime {
   readonly generation: number;
@@ -20,8 +20,8 @@ export interface Runtime {
   retire(): Promise<void>;
 }
 
-export function buildRuntime(config: Config, generation: number): Runtime {
-  const upstreams = [...config.partners.values()].map((partner) => new Upstream(partner));
+export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards): Runtime {
+  const upstreams = [...config.partners.values()].map((partner) => new Upstream(partner, guards));
   const dialects = new Map<string, Dialect>(upstreams.map((u) => [u.partner.id, createAid02Dialect(u)]));
   const idle = new EventEmitter();
   let active = 0;

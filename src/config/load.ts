@@ -11,7 +11,18 @@ import { configuredDigest, normalizeFingerprint } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
-import type { Config, HubSettings, OutboundAuth, Partner, Role, RouteSettings, UpstreamTls } from './types';
+import type {
+  BreakerSettings,
+  Config,
+  HubSettings,
+  OutboundAuth,
+  Partner,
+  RateLimit,
+  RetrySettings,
+  Role,
+  RouteSettings,
+  UpstreamTls,
+} from './types';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -30,13 +41,27 @@ const DEFAULT_SETTINGS: HubSettings = {
   tokenBindingTtlSeconds: 400 * 24 * 3600,
   pendingActivationTtlSeconds: 72 * 3600,
   replayTtlSeconds: 7 * 24 * 3600,
+  outboxHorizonSeconds: 24 * 3600,
 };
+
+const DEFAULT_BREAKER: BreakerSettings = {
+  scope: 'partner',
+  errorThresholdPercentage: 50,
+  volumeThreshold: 5,
+  windowMs: 10000,
+  resetTimeoutMs: 10000,
+};
+
+const DEFAULT_RETRIES: RetrySettings = { attempts: 2, baseDelayMs: 100, maxDelayMs: 2000 };
+
+type RawRateLimit = { requests: number; perSeconds: number; burst?: number };
 
 interface RawPartner {
   id: string;
   role: Role;
   name?: string;
   dialect?: 'aid02';
+  rateLimit?: RawRateLimit;
   inbound: {
     apiKeys?: string[];
     basic?: { username: string; password: string }[];
@@ -47,10 +72,12 @@ interface RawPartner {
     auth?: { apiKey?: string; basic?: { username: string; password: string } };
     tls?: { cert?: string; key?: string; ca?: string; rejectUnauthorized?: boolean };
     connections?: number;
+    rateLimit?: RawRateLimit;
+    breaker?: Partial<BreakerSettings>;
   };
 }
 
-type Policy = Partial<RouteSettings>;
+type Policy = Partial<Omit<RouteSettings, 'rateLimit' | 'retries'>> & { rateLimit?: RawRateLimit; retries?: Partial<RetrySettings> };
 interface RawRoutes {
   settings?: Partial<HubSettings>;
   defaults?: Policy;
@@ -77,6 +104,11 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): C
         timeoutMs: route.timeoutMs ?? defaults.timeoutMs ?? DEFAULT_TIMEOUT_MS[op] ?? FALLBACK_TIMEOUT_MS,
         tokenBinding: route.tokenBinding ?? defaults.tokenBinding ?? 'learn',
         responseValidation: route.responseValidation ?? defaults.responseValidation ?? 'warn',
+        rateLimit: rateLimitOf(route.rateLimit ?? defaults.rateLimit),
+        retries: Object.freeze({ ...DEFAULT_RETRIES, ...defaults.retries, ...route.retries }),
+        bridge: route.bridge ?? defaults.bridge ?? true,
+        bridgeTimeoutMs: route.bridgeTimeoutMs ?? defaults.bridgeTimeoutMs ?? 60000,
+        storeAndForward: route.storeAndForward ?? defaults.storeAndForward ?? false,
       }),
     };
   });
@@ -152,6 +184,7 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
     name: raw.name ?? raw.id,
     dialect: raw.dialect ?? 'aid02',
     file: where,
+    rateLimit: rateLimitOf(raw.rateLimit),
     inbound: Object.freeze({
       apiKeyDigests: (inbound.apiKeys ?? []).map(configuredDigest),
       basic: (inbound.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
@@ -165,8 +198,15 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
       auth: outboundAuth(raw.upstream.auth),
       tls,
       connections: raw.upstream.connections ?? 32,
+      breaker: Object.freeze({ ...DEFAULT_BREAKER, ...raw.upstream.breaker }),
+      rateLimit: rateLimitOf(raw.upstream.rateLimit),
     }),
   });
+}
+
+/** a burst not given is the whole budget of one period */
+function rateLimitOf(raw: RawRateLimit | undefined): RateLimit | undefined {
+  return raw && Object.freeze({ requests: raw.requests, perSeconds: raw.perSeconds, burst: raw.burst ?? raw.requests });
 }
 
 function outboundAuth(auth: RawPartner['upstream']['auth']): OutboundAuth {

@@ -18,10 +18,34 @@ const basicCredential = {
   properties: { username: secret, password: secret },
 } as const;
 
+const rateLimit = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['requests', 'perSeconds'],
+  properties: {
+    requests: { type: 'integer', minimum: 1 },
+    perSeconds: { type: 'number', exclusiveMinimum: 0 },
+    burst: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
 const routePolicy = {
   timeoutMs: { type: 'integer', minimum: 1, maximum: 300000 },
   tokenBinding: { enum: ['strict', 'learn', 'off'] },
   responseValidation: { enum: ['off', 'warn', 'refuse'] },
+  rateLimit,
+  retries: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      attempts: { type: 'integer', minimum: 0, maximum: 10 },
+      baseDelayMs: { type: 'integer', minimum: 1 },
+      maxDelayMs: { type: 'integer', minimum: 1 },
+    },
+  },
+  bridge: { type: 'boolean' },
+  bridgeTimeoutMs: { type: 'integer', minimum: 1, maximum: 3600000 },
+  storeAndForward: { type: 'boolean' },
 } as const;
 
 export const partnerSchema = {
@@ -33,6 +57,7 @@ export const partnerSchema = {
     role: { enum: ['msp', 'cmp'] },
     name: { type: 'string' },
     dialect: { enum: ['aid02'] },
+    rateLimit,
     inbound: {
       type: 'object',
       additionalProperties: false,
@@ -82,6 +107,18 @@ export const partnerSchema = {
           dependencies: { cert: ['key'], key: ['cert'] },
         },
         connections: { type: 'integer', minimum: 1, maximum: 1024 },
+        rateLimit,
+        breaker: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            scope: { enum: ['partner', 'operation'] },
+            errorThresholdPercentage: { type: 'number', minimum: 1, maximum: 100 },
+            volumeThreshold: { type: 'integer', minimum: 1 },
+            windowMs: { type: 'integer', minimum: 100 },
+            resetTimeoutMs: { type: 'integer', minimum: 10 },
+          },
+        },
       },
     },
   },
@@ -101,6 +138,7 @@ export const routesSchema = {
         tokenBindingTtlSeconds: { type: 'integer', minimum: 1 },
         pendingActivationTtlSeconds: { type: 'integer', minimum: 1 },
         replayTtlSeconds: { type: 'integer', minimum: 1 },
+        outboxHorizonSeconds: { type: 'integer', minimum: 1 },
       },
     },
     defaults: { type: 'object', additionalProperties: false, properties: routePolicy },

@@ -35,11 +35,32 @@ export interface UpstreamTls {
   readonly rejectUnauthorized: boolean;
 }
 
+/** GCRA: `requests` per `perSeconds`, with bursts of up to `burst` requests at once */
+export interface RateLimit {
+  readonly requests: number;
+  readonly perSeconds: number;
+  readonly burst: number;
+}
+
+export interface BreakerSettings {
+  /** one breaker for the partner, or one per partner and operation */
+  readonly scope: 'partner' | 'operation';
+  readonly errorThresholdPercentage: number;
+  /** calls in the window before the breaker may open at all */
+  readonly volumeThreshold: number;
+  readonly windowMs: number;
+  /** how long an open breaker waits before letting a probe through */
+  readonly resetTimeoutMs: number;
+}
+
 export interface UpstreamConfig {
   readonly url: URL;
   readonly auth: OutboundAuth;
   readonly tls?: UpstreamTls;
   readonly connections: number;
+  readonly breaker: BreakerSettings;
+  /** calls beyond it wait for their turn instead of failing */
+  readonly rateLimit?: RateLimit;
 }
 
 export interface Partner {
@@ -49,13 +70,30 @@ export interface Partner {
   readonly dialect: Dialect;
   readonly file: string;
   readonly inbound: InboundCredentials;
+  /** what this partner may send to the hub, over all its routes */
+  readonly rateLimit?: RateLimit;
   readonly upstream: UpstreamConfig;
+}
+
+export interface RetrySettings {
+  /** further attempts after the first; only idempotent operations are ever retried */
+  readonly attempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
 }
 
 export interface RouteSettings {
   readonly timeoutMs: number;
   readonly tokenBinding: TokenBindingPolicy;
   readonly responseValidation: ResponseValidationPolicy;
+  readonly rateLimit?: RateLimit;
+  readonly retries: RetrySettings;
+  /** Request Activation Code: answer 201 when the MSP is slower than `timeoutMs`, deliver later */
+  readonly bridge: boolean;
+  /** how long a bridged request waits for the MSP before the CMP is sent an error */
+  readonly bridgeTimeoutMs: number;
+  /** Send CSIM Status: answer 201 once stored, deliver through the outbox */
+  readonly storeAndForward: boolean;
 }
 
 export interface HubSettings {
@@ -64,6 +102,8 @@ export interface HubSettings {
   readonly tokenBindingTtlSeconds: number;
   readonly pendingActivationTtlSeconds: number;
   readonly replayTtlSeconds: number;
+  /** how long the outbox keeps trying a delivery before it goes to the dead letters */
+  readonly outboxHorizonSeconds: number;
 }
 
 export interface Config {

@@ -1,15 +1,23 @@
 /**
  * The innermost stage: hands the operation to the target partner's dialect and turns the answer
  * into the response, unchanged. An upstream that cannot be reached or does not answer in time is
- * the hub's own error (502/504, code 90).
+ * the hub's own error (502/504, code 90), an open breaker or an exhausted outbound limit 503 with
+ * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { RetrySettings } from '../config/types';
+import type { DialectAnswer, DialectCall } from '../dialects/dialect';
 import { HubError } from '../errors';
 import { statusClass } from '../metrics/metrics';
+import type { OperationId } from '../openapi/operations';
 import { UpstreamError } from '../upstream/upstream';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the AID.02 headers (section 5.1) and trace context a partner receives; credentials never pass */
 const FORWARDED_HEADERS = ['cmp-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type', 'traceparent', 'tracestate'];
+
+/** operations whose repetition cannot duplicate an effect (AID.02 7.9, 7.10) */
+const IDEMPOTENT: ReadonlySet<OperationId> = new Set(['requestProfileStatus', 'requestInvalidateFederatedID']);
 
 export function dispatch(deps: PipelineDeps): Stage {
   return async (ctx) => {
@@ -17,29 +25,59 @@ export function dispatch(deps: PipelineDeps): Stage {
     const target = need(ctx.state.target, 'target');
     const route = need(ctx.state.route, 'route');
     const labels = { target: target.id, operation: op.id };
-    let answer;
-    try {
-      answer = await ctx.state.runtime.dialectFor(target).call({
-        operation: op.id,
-        method: ctx.method,
-        path: ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path,
-        headers: forwardedHeaders(ctx),
-        body: ctx.state.rawBody,
-        timeoutMs: route.timeoutMs,
-      });
-    } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-      ctx.state.log.warn({ failure: err.failure, reason: err.message }, 'upstream call failed');
-      throw new HubError(err.failure === 'timeout' ? 'upstreamTimeout' : 'upstreamUnreachable', { detail: `${target.id}: ${err.message}`, cause: err });
+    const call: DialectCall = {
+      operation: op.id,
+      method: ctx.method,
+      path: ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path,
+      headers: forwardedHeaders(ctx),
+      body: ctx.state.rawBody,
+      timeoutMs: route.timeoutMs,
+    };
+    const dialect = ctx.state.runtime.dialectFor(target);
+    const attempts = IDEMPOTENT.has(op.id) ? 1 + route.retries.attempts : 1;
+    let answer: DialectAnswer | undefined;
+    for (let attempt = 1; answer === undefined; attempt++) {
+      try {
+        answer = await dialect.call(call);
+        deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(answer.status) });
+        deps.metrics.upstreamDuration.observe(labels, answer.durationMs / 1000);
+        if (answer.status >= 500 && attempt < attempts) answer = undefined;
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
+        ctx.state.log.warn({ failure: err.failure, reason: err.message, attempt }, 'upstream call failed');
+        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw toHubError(err, target.id);
+      }
+      if (answer === undefined) {
+        deps.metrics.retries.inc(labels);
+        await sleep(backoffMs(route.retries, attempt));
+      }
     }
-    deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(answer.status) });
-    deps.metrics.upstreamDuration.observe(labels, answer.durationMs / 1000);
     ctx.state.answer = answer;
     ctx.status = answer.status;
     if (answer.retryAfter !== undefined) ctx.set('retry-after', answer.retryAfter);
     setBody(ctx, answer.body, answer.contentType);
   };
+}
+
+/** exponential backoff with full jitter, bounded */
+function backoffMs(retries: RetrySettings, attempt: number): number {
+  return Math.random() * Math.min(retries.maxDelayMs, retries.baseDelayMs * 2 ** (attempt - 1));
+}
+
+function toHubError(err: UpstreamError, target: string): HubError {
+  const detail = `${target}: ${err.message}`;
+  const retryAfter = { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 0) / 1000))) };
+  switch (err.failure) {
+    case 'timeout':
+      return new HubError('upstreamTimeout', { detail, cause: err });
+    case 'breakerOpen':
+      return new HubError('breakerOpen', { detail, headers: retryAfter, cause: err });
+    case 'busy':
+      return new HubError('upstreamBusy', { detail, headers: retryAfter, cause: err });
+    default:
+      return new HubError('upstreamUnreachable', { detail, cause: err });
+  }
 }
 
 function forwardedHeaders(ctx: HubContext): Record<string, string> {

@@ -12,6 +12,8 @@ import {
   type TokenBinding,
   type BindingState,
 } from './store';
+import type { RateLimit } from '../config/types';
+import { LocalGcra, type GcraResult } from './gcra';
 
 interface Entry<T> {
   value: T;
@@ -57,6 +59,7 @@ export class MemoryStore implements Store {
   private readonly pending = new ExpiringMap<PendingActivation>();
   private readonly requests = new ExpiringMap<string>();
   private readonly replays = new ExpiringMap<Replay>();
+  private readonly limits = new LocalGcra();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(sweepIntervalMs = 60000) {
@@ -104,6 +107,10 @@ export class MemoryStore implements Store {
     const before = this.requests.get(key);
     if (before === undefined) this.requests.set(key, fingerprint, ttlSeconds);
     return before;
+  }
+
+  async rateLimit(key: string, limit: RateLimit, maxWaitMs: number): Promise<GcraResult> {
+    return this.limits.take(key, limit, maxWaitMs);
   }
 
   async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {

@@ -15,6 +15,8 @@ import {
   type StoredAnswer,
   type TokenBinding,
 } from './store';
+import type { RateLimit } from '../config/types';
+import { intervalMs, type GcraResult } from './gcra';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -33,6 +35,21 @@ end
 redis.call('HSET', KEYS[1], ARGV[2], 'active')
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
+
+// GCRA (gcra.ts) on Redis's own clock, so that every hub instance counts on the same time
+const GCRA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local interval = tonumber(ARGV[1])
+local capacity = tonumber(ARGV[2]) * interval
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+if tat < now then tat = now end
+local nextTat = tat + interval
+local wait = nextTat - now - capacity
+if wait < 0 then wait = 0 end
+if wait > tonumber(ARGV[3]) then return {0, math.ceil(wait)} end
+redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
+return {1, math.ceil(wait)}`;
 
 type Replay = { fingerprint: string; answer?: StoredAnswer };
 
@@ -121,6 +138,14 @@ export class RedisStore implements Store {
     const set = await this.client.set(k, fingerprint, { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
     if (set === 'OK') return undefined;
     return (await this.client.get(k)) ?? undefined;
+  }
+
+  async rateLimit(key: string, limit: RateLimit, maxWaitMs: number): Promise<GcraResult> {
+    const [allowed, waitMs] = (await this.client.eval(GCRA, {
+      keys: [this.key('rl', key)],
+      arguments: [String(intervalMs(limit)), String(limit.burst), String(maxWaitMs)],
+    })) as [number, number];
+    return { allowed: allowed === 1, waitMs };
   }
 
   async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {

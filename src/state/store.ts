@@ -1,3 +1,6 @@
+import type { RateLimit } from '../config/types';
+import type { GcraResult } from './gcra';
+
 /**
  * The hub's shared state. Two implementations: Redis (any number of hub instances share it) and
  * in-memory (one node, the quick start). Every entry has a TTL; nothing here knows of HTTP.
@@ -55,6 +58,9 @@ export interface Store {
 
   /** remembers the fingerprint of a request ID; returns the fingerprint remembered before, if any */
   rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined>;
+
+  /** GCRA (see gcra.ts): a check with maxWaitMs 0, a reservation of the next slot otherwise */
+  rateLimit(key: string, limit: RateLimit, maxWaitMs: number): Promise<GcraResult>;
 
   claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim>;
   completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;

@@ -1,12 +1,21 @@
 /**
  * Outbound HTTP to one partner: a keep-alive connection pool (undici), the partner's TLS client
  * certificate and CA, the credential the partner issued to the hub, an overall deadline per call,
- * and a cap on the answer's size. Built when config loads, closed when a reload retires it.
+ * a cap on the answer's size, the partner's circuit breaker, and its outbound rate limit (a call
+ * over the limit waits for its turn instead of failing). Built when config loads, closed when a
+ * reload retires it.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { OutboundAuth, Partner } from '../config/types';
+import type { Metrics } from '../metrics/metrics';
+import { LocalGcra } from '../state/gcra';
+import type { Store } from '../state/store';
+import { BreakerOpenError, type Breakers } from './breakers';
 
 export interface UpstreamRequest {
+  /** the AID.02 operation this call serves: the breaker's scope may be per operation */
+  readonly operation: string;
   readonly method: string;
   /** path and query, as the AID.02 spec writes them; the partner's base path is put in front */
   readonly path: string;
@@ -23,17 +32,42 @@ export interface UpstreamResponse {
   readonly durationMs: number;
 }
 
-export type UpstreamFailure = 'timeout' | 'refused' | 'tls' | 'network' | 'tooLarge';
+export type UpstreamFailure = 'timeout' | 'refused' | 'tls' | 'network' | 'tooLarge' | 'breakerOpen' | 'busy';
 
 export class UpstreamError extends Error {
   constructor(
     readonly failure: UpstreamFailure,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
     this.name = 'UpstreamError';
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** breakerOpen, busy: when it makes sense to try again */
+  readonly retryAfterMs?: number;
+}
+
+/** a 5xx answer: a failure for the breaker, yet the answer the caller gets */
+export class PartnerServerError extends Error {
+  constructor(readonly answer: UpstreamResponse) {
+    super(`the partner answered ${answer.status}`);
+    this.name = 'PartnerServerError';
+  }
+}
+
+/** what counts against a partner's breaker: it failed to answer, or answered 5xx */
+export function isPartnerFailure(err: unknown): boolean {
+  return (err instanceof UpstreamError && err.failure !== 'breakerOpen' && err.failure !== 'busy') || err instanceof PartnerServerError;
+}
+
+export interface UpstreamGuards {
+  readonly breakers: Breakers;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  /** outbound limits while the shared store is unreachable */
+  readonly localLimits: LocalGcra;
 }
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -43,7 +77,10 @@ export class Upstream {
   private readonly basePath: string;
   private readonly authHeaders: Readonly<Record<string, string>>;
 
-  constructor(readonly partner: Partner) {
+  constructor(
+    readonly partner: Partner,
+    private readonly guards: UpstreamGuards,
+  ) {
     const { url, tls, connections } = partner.upstream;
     this.basePath = url.pathname.replace(/\/+$/, '');
     this.authHeaders = authHeaders(partner.upstream.auth);
@@ -56,6 +93,38 @@ export class Upstream {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const waitedMs = await this.waitForTurn(req.timeoutMs);
+    const breaker = this.guards.breakers.for(this.partner.id, req.operation, this.partner.upstream.breaker);
+    try {
+      return await breaker.fire(() => this.send({ ...req, timeoutMs: req.timeoutMs - waitedMs }));
+    } catch (err) {
+      if (err instanceof PartnerServerError) return err.answer;
+      if (err instanceof BreakerOpenError) {
+        throw new UpstreamError('breakerOpen', 'its circuit breaker is open after repeated failures', { retryAfterMs: err.retryAfterMs });
+      }
+      throw err;
+    }
+  }
+
+  /** the outbound rate limit: waits for the next free slot, for at most half the call's time */
+  private async waitForTurn(timeoutMs: number): Promise<number> {
+    const limit = this.partner.upstream.rateLimit;
+    if (!limit) return 0;
+    const maxWaitMs = Math.floor(timeoutMs / 2);
+    const key = `out:${this.partner.id}`;
+    const slot = await this.guards.store.rateLimit(key, limit, maxWaitMs).catch(() => {
+      this.guards.metrics.rateLimitFallbacks.inc();
+      return this.guards.localLimits.take(key, limit, maxWaitMs);
+    });
+    if (!slot.allowed) {
+      throw new UpstreamError('busy', `its rate limit leaves no slot within ${maxWaitMs} ms`, { retryAfterMs: slot.waitMs });
+    }
+    this.guards.metrics.outboundDelay.observe({ target: this.partner.id }, slot.waitMs / 1000);
+    if (slot.waitMs > 0) await sleep(slot.waitMs);
+    return slot.waitMs;
+  }
+
+  private async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = performance.now();
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(new UpstreamError('timeout', `no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
@@ -68,14 +137,17 @@ export class Upstream {
         signal: deadline.signal,
       });
       const body = await readCapped(answer.body);
-      return {
+      const response: UpstreamResponse = {
         status: answer.statusCode,
         contentType: single(answer.headers['content-type']),
         retryAfter: single(answer.headers['retry-after']),
         body,
         durationMs: performance.now() - started,
       };
+      if (response.status >= 500) throw new PartnerServerError(response);
+      return response;
     } catch (err) {
+      if (err instanceof PartnerServerError) throw err;
       throw classify(err, deadline.signal);
     } finally {
       clearTimeout(timer);

@@ -10,6 +10,7 @@ export function createAid02Dialect(upstream: Upstream): Dialect {
   return {
     call(call: DialectCall): Promise<DialectAnswer> {
       return upstream.request({
+        operation: call.operation,
         method: call.method,
         path: call.path,
         headers: call.headers,

@@ -15,6 +15,17 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+const DEFAULT_POLICY = {
+  timeoutMs: 10000,
+  tokenBinding: 'learn',
+  responseValidation: 'warn',
+  rateLimit: undefined,
+  retries: { attempts: 2, baseDelayMs: 100, maxDelayMs: 2000 },
+  bridge: true,
+  bridgeTimeoutMs: 60000,
+  storeAndForward: false,
+};
+
 const msp: PartnerSpec = { id: 'mspA', role: 'msp', apiKey: 'k1', upstreamUrl: 'http://127.0.0.1:9001' };
 const cmp: PartnerSpec = { id: 'cmpA', role: 'cmp', apiKey: 'k2', upstreamUrl: 'https://cmp.example/base/' };
 
@@ -38,8 +49,10 @@ describe('a valid config', () => {
     const config = loadConfig(dir, {});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
-    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800 });
-    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ timeoutMs: 3000, tokenBinding: 'learn', responseValidation: 'warn' });
+    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400 });
+    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 3000 });
+    expect(config.partners.get('mspA')?.upstream.breaker).toEqual({ scope: 'partner', errorThresholdPercentage: 50, volumeThreshold: 5, windowMs: 10000, resetTimeoutMs: 10000 });
+    expect(config.partners.get('mspA')?.rateLimit).toBeUndefined();
     expect(config.routes.find('cmpA', 'mspA', 'sendCsimStatus')?.timeoutMs).toBe(10000);
   });
 
@@ -69,8 +82,21 @@ describe('a valid config', () => {
       routes: [{ from: 'cmpA', to: 'mspA', responseValidation: 'refuse' }, { from: 'mspA', to: 'cmpA', timeoutMs: 700, tokenBinding: 'off' }],
     });
     const config = loadConfig(dir, {});
-    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ timeoutMs: 5000, tokenBinding: 'strict', responseValidation: 'refuse' });
-    expect(config.routes.find('mspA', 'cmpA', 'sendMspToken')).toEqual({ timeoutMs: 700, tokenBinding: 'off', responseValidation: 'warn' });
+    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 5000, tokenBinding: 'strict', responseValidation: 'refuse' });
+    expect(config.routes.find('mspA', 'cmpA', 'sendMspToken')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 700, tokenBinding: 'off' });
+  });
+
+  test('rate limits: the burst defaults to the whole budget of one period', () => {
+    writeConfig(dir, [{ ...msp, extra: { rateLimit: { requests: 10, perSeconds: 1 } } }, cmp], {
+      defaults: { retries: { attempts: 4 } },
+      routes: [{ from: 'mspA', to: 'cmpA', rateLimit: { requests: 5, perSeconds: 60, burst: 2 }, retries: { baseDelayMs: 50 }, storeAndForward: true }],
+    });
+    const config = loadConfig(dir, {});
+    expect(config.partners.get('mspA')?.rateLimit).toEqual({ requests: 10, perSeconds: 1, burst: 10 });
+    const route = config.routes.find('mspA', 'cmpA', 'sendMspToken');
+    expect(route?.rateLimit).toEqual({ requests: 5, perSeconds: 60, burst: 2 });
+    expect(route?.retries).toEqual({ attempts: 4, baseDelayMs: 50, maxDelayMs: 2000 });
+    expect(route?.storeAndForward).toBe(true);
   });
 
   test('an upstream with a base path, TLS files and basic credentials', () => {

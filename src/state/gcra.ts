@@ -1,0 +1,40 @@
+/**
+ * The generic cell rate algorithm (GCRA): `requests` per `perSeconds`, up to `burst` at once, kept
+ * as one number per key, the theoretical arrival time (TAT) of the next request. As a check
+ * (maxWaitMs 0) it admits or refuses with the time to wait; as a schedule (maxWaitMs > 0) it
+ * reserves the next free slot and says how long to wait for it.
+ */
+import type { RateLimit } from '../config/types';
+
+export interface GcraResult {
+  readonly allowed: boolean;
+  /** refused: when to try again; admitted by a schedule: how long to wait for the slot */
+  readonly waitMs: number;
+}
+
+export function intervalMs(limit: RateLimit): number {
+  return (limit.perSeconds * 1000) / limit.requests;
+}
+
+/** one GCRA step: the decision and the TAT to store when admitted */
+export function gcraStep(tat: number | undefined, now: number, limit: RateLimit, maxWaitMs: number): GcraResult & { readonly tat: number } {
+  const interval = intervalMs(limit);
+  const next = Math.max(tat ?? now, now) + interval;
+  const waitMs = Math.max(0, next - now - limit.burst * interval);
+  if (waitMs > maxWaitMs) return { allowed: false, waitMs: Math.ceil(waitMs), tat: tat ?? now };
+  return { allowed: true, waitMs: Math.ceil(waitMs), tat: next };
+}
+
+/** GCRA on this process's memory: the in-memory store, and the fallback while Redis is away */
+export class LocalGcra {
+  private readonly tats = new Map<string, number>();
+
+  take(key: string, limit: RateLimit, maxWaitMs: number): GcraResult {
+    const now = Date.now();
+    const step = gcraStep(this.tats.get(key), now, limit, maxWaitMs);
+    if (step.allowed) this.tats.set(key, step.tat);
+    // keys whose TAT has passed carry no information: drop them so the map stays small
+    if (this.tats.size > 10000) for (const [k, t] of this.tats) if (t < now) this.tats.delete(k);
+    return { allowed: step.allowed, waitMs: step.waitMs };
+  }
+}

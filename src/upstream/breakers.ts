@@ -1,0 +1,94 @@
+/**
+ * Circuit breakers (opossum), one per partner upstream, or one per partner and operation where the
+ * partner's config says `scope: operation`; never one shared by unrelated partners. A breaker
+ * counts timeouts, connection errors and 5xx answers; a 4xx answer is an answer, not a failure.
+ * Breakers outlive config reloads as long as a partner's breaker settings do not change, so a
+ * reload neither closes an open breaker nor forgets the failures that are opening one.
+ */
+import CircuitBreaker from 'opossum';
+import type { BreakerSettings } from '../config/types';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+
+export type BreakerState = 'closed' | 'halfOpen' | 'open';
+
+const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
+
+export interface Breaker {
+  /** runs `call` unless the breaker is open; counts what `isFailure` says is a failure */
+  fire<T>(call: () => Promise<T>): Promise<T>;
+  readonly state: BreakerState;
+  /** how long until an open breaker lets a probe through */
+  retryAfterMs(): number;
+}
+
+export class BreakerOpenError extends Error {
+  constructor(readonly retryAfterMs: number) {
+    super('the circuit breaker is open');
+    this.name = 'BreakerOpenError';
+  }
+}
+
+export class Breakers {
+  private readonly breakers = new Map<string, Breaker>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+    /** which errors count as the partner failing; anything else passes through uncounted */
+    private readonly isFailure: (err: unknown) => boolean,
+  ) {}
+
+  /** the breaker for a call to `partner` for `operation` under `settings` */
+  for(partner: string, operation: string, settings: BreakerSettings): Breaker {
+    const scope = settings.scope === 'operation' ? operation : '*';
+    const key = `${partner} ${scope} ${JSON.stringify(settings)}`;
+    let breaker = this.breakers.get(key);
+    if (!breaker) {
+      breaker = this.create(partner, scope, settings);
+      this.breakers.set(key, breaker);
+    }
+    return breaker;
+  }
+
+  private create(partner: string, scope: string, settings: BreakerSettings): Breaker {
+    const circuit = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+      // the upstream enforces its own deadline; the breaker only counts
+      timeout: false,
+      errorThresholdPercentage: settings.errorThresholdPercentage,
+      volumeThreshold: settings.volumeThreshold,
+      rollingCountTimeout: settings.windowMs,
+      rollingCountBuckets: 10,
+      resetTimeout: settings.resetTimeoutMs,
+      errorFilter: (err: unknown) => !this.isFailure(err),
+    });
+    const labels = { target: partner, operation: scope };
+    let openedAt = 0;
+    const enter = (state: BreakerState) => () => {
+      if (state === 'open') openedAt = Date.now();
+      this.metrics.breakerState.set(labels, STATE_VALUE[state]);
+      this.metrics.breakerTransitions.inc({ ...labels, to: state });
+      this.log.warn({ partner, operation: scope, state }, `circuit breaker ${state}`);
+    };
+    circuit.on('open', enter('open'));
+    circuit.on('halfOpen', enter('halfOpen'));
+    circuit.on('close', enter('closed'));
+    this.metrics.breakerState.set(labels, 0);
+    return {
+      async fire<T>(call: () => Promise<T>): Promise<T> {
+        try {
+          return (await circuit.fire(call)) as T;
+        } catch (err) {
+          if ((err as { code?: string }).code === 'EOPENBREAKER') {
+            throw new BreakerOpenError(Math.max(0, openedAt + settings.resetTimeoutMs - Date.now()));
+          }
+          throw err;
+        }
+      },
+      get state(): BreakerState {
+        return circuit.opened ? 'open' : circuit.halfOpen ? 'halfOpen' : 'closed';
+      },
+      retryAfterMs: () => Math.max(0, openedAt + settings.resetTimeoutMs - Date.now()),
+    };
+  }
+}
