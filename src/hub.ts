@@ -21,6 +21,7 @@ import type { Store } from './state/store';
 import { LocalGcra } from './state/gcra';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
+import { OutboxWorker } from './outbox/worker';
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
@@ -54,6 +55,8 @@ export type ReloadResult = { readonly ok: true; readonly generation: number } | 
 export class Hub {
   private runtime: Runtime;
   private readonly servers: (http.Server | https.Server)[] = [];
+  private readonly background = new Set<Promise<unknown>>();
+  readonly worker: OutboxWorker;
 
   private constructor(
     private readonly options: HubOptions,
@@ -65,6 +68,13 @@ export class Hub {
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
+    this.worker = new OutboxWorker(store, () => this.runtime, log, metrics);
+  }
+
+  /** keeps work that outlives its request, so that close waits for it */
+  track(work: Promise<unknown>): void {
+    const settled = work.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'background work failed')).finally(() => this.background.delete(settled));
+    this.background.add(settled);
   }
 
   /** loads config and spec, connects the store, and listens; throws ConfigError on a bad config */
@@ -82,7 +92,8 @@ export class Hub {
       : new MemoryStore();
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
     const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards));
-    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime });
+    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work) });
+    hub.worker.start();
     const handler = app.callback();
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
     if (listen) hub.servers.push(await listenOn(http.createServer(handler), listen));
@@ -147,7 +158,8 @@ export class Hub {
     return { ok: true, generation: next.generation };
   }
 
-  /** stops accepting connections, lets requests in flight finish, then releases everything */
+  /** stops accepting connections, lets requests in flight, bridged outcomes and outbox deliveries
+   * under way finish, then releases everything */
   async close(): Promise<void> {
     await Promise.all(
       this.servers.map(
@@ -158,6 +170,8 @@ export class Hub {
           }),
       ),
     );
+    await this.worker.stop();
+    await Promise.all(this.background);
     await this.runtime.retire();
     await this.store.close();
   }

@@ -42,6 +42,10 @@ const DEFAULT_SETTINGS: HubSettings = {
   pendingActivationTtlSeconds: 72 * 3600,
   replayTtlSeconds: 7 * 24 * 3600,
   outboxHorizonSeconds: 24 * 3600,
+  outboxRetryBaseMs: 1000,
+  outboxRetryMaxMs: 5 * 60 * 1000,
+  outboxClaimIdleMs: 30000,
+  outboxPollMs: 250,
 };
 
 const DEFAULT_BREAKER: BreakerSettings = {

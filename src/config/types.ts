@@ -104,6 +104,12 @@ export interface HubSettings {
   readonly replayTtlSeconds: number;
   /** how long the outbox keeps trying a delivery before it goes to the dead letters */
   readonly outboxHorizonSeconds: number;
+  /** backoff between attempts: base doubling per attempt up to max, with jitter */
+  readonly outboxRetryBaseMs: number;
+  readonly outboxRetryMaxMs: number;
+  /** a delivery taken by an instance that went quiet this long is claimed by another */
+  readonly outboxClaimIdleMs: number;
+  readonly outboxPollMs: number;
 }
 
 export interface Config {

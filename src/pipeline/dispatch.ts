@@ -10,7 +10,10 @@ import type { DialectAnswer, DialectCall } from '../dialects/dialect';
 import { HubError } from '../errors';
 import { statusClass } from '../metrics/metrics';
 import type { OperationId } from '../openapi/operations';
+import { forwardDelivery } from '../outbox/deliveries';
 import { UpstreamError } from '../upstream/upstream';
+import { callWithBridge } from './bridge';
+import { required } from './stateCall';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the AID.02 headers (section 5.1) and trace context a partner receives; credentials never pass */
@@ -34,6 +37,28 @@ export function dispatch(deps: PipelineDeps): Stage {
       timeoutMs: route.timeoutMs,
     };
     const dialect = ctx.state.runtime.dialectFor(target);
+    if (op.id === 'sendCsimStatus' && route.storeAndForward) {
+      await storeAndForward(ctx, deps, call);
+      return;
+    }
+    if (op.id === 'requestActivationCode' && route.bridge) {
+      let bridged;
+      try {
+        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), ctx.state.log);
+      } catch (err) {
+        if (!(err instanceof UpstreamError)) throw err;
+        deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
+        throw toHubError(err, target.id);
+      }
+      if (bridged.answer) {
+        deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(bridged.answer.status) });
+        respondWith(ctx, bridged.answer);
+      } else {
+        ctx.state.bridged = true;
+        respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: route.timeoutMs });
+      }
+      return;
+    }
     const attempts = IDEMPOTENT.has(op.id) ? 1 + route.retries.attempts : 1;
     let answer: DialectAnswer | undefined;
     for (let attempt = 1; answer === undefined; attempt++) {
@@ -53,11 +78,25 @@ export function dispatch(deps: PipelineDeps): Stage {
         await sleep(backoffMs(route.retries, attempt));
       }
     }
-    ctx.state.answer = answer;
-    ctx.status = answer.status;
-    if (answer.retryAfter !== undefined) ctx.set('retry-after', answer.retryAfter);
-    setBody(ctx, answer.body, answer.contentType);
+    respondWith(ctx, answer);
   };
+}
+
+function respondWith(ctx: HubContext, answer: DialectAnswer): void {
+  ctx.state.answer = answer;
+  ctx.status = answer.status;
+  if (answer.retryAfter !== undefined) ctx.set('retry-after', answer.retryAfter);
+  setBody(ctx, answer.body, answer.contentType);
+}
+
+/** Send CSIM Status "201 stored and will be processed" (AID.02 7.8): stored durably, then answered */
+async function storeAndForward(ctx: HubContext, deps: PipelineDeps, call: DialectCall): Promise<void> {
+  const target = need(ctx.state.target, 'target');
+  const delivery = forwardDelivery({ target: target.id, operation: call.operation, method: call.method, path: call.path, headers: call.headers, body: (call.body ?? Buffer.alloc(0)).toString('utf8') });
+  await required(deps, 'store delivery', deps.store.outbox.enqueue(delivery));
+  deps.metrics.outbox.inc({ target: target.id, event: 'enqueued' });
+  ctx.state.stored = true;
+  respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: 0 });
 }
 
 /** exponential backoff with full jitter, bounded */

@@ -20,7 +20,12 @@ export function idempotency(deps: PipelineDeps): Stage {
     const { settings } = ctx.state.runtime.config;
     const fingerprint = fingerprintOf(ctx);
     const requestId = need(ctx.state.ids.requestId, 'CMP-request-id');
-    const before = await required(deps, 'remember request id', deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds));
+    // a safety net, not a guarantee: while the store is away the check is skipped, not the request
+    const before = await deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds).catch((err: unknown) => {
+      deps.metrics.stateErrors.inc({ step: 'remember request id' });
+      ctx.state.log.warn({ err: (err as Error).message }, 'request id not checked: state store unavailable');
+      return undefined;
+    });
     if (before !== undefined && before !== fingerprint) {
       throw new HubError('requestIdReused', { detail: `CMP-request-id ${requestId} was used for a different request`, clientErrorStatus: op.clientErrorStatus });
     }

@@ -28,6 +28,7 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     // recorded before the MSP is asked: its Send Activation Code may arrive as soon as it has
     // answered 201, before this request has finished
     const pending = await recordPending(ctx, deps);
+    ctx.state.pending = pending;
     await next();
     if (ctx.state.answer?.status !== 201) {
       await bestEffort(ctx, deps, 'drop pending activation', deps.store.consumePendingActivation(pending));

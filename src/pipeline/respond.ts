@@ -44,6 +44,8 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
       upstreamMs: state.answer ? Math.round(state.answer.durationMs * 100) / 100 : undefined,
       error: failure ? { kind: failure.kind, code: failure.code, message: failure.message } : undefined,
       replayed: state.replayed,
+      bridged: state.bridged,
+      stored: state.stored,
     },
     'request',
   );

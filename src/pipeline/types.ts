@@ -10,7 +10,7 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { Runtime } from '../runtime';
-import type { Store } from '../state/store';
+import type { PendingActivation, Store } from '../state/store';
 
 export interface RequestIds {
   readonly requestId?: string;
@@ -33,8 +33,14 @@ export interface HubState {
   rawBody?: Buffer;
   body?: unknown;
   answer?: DialectAnswer;
+  /** Request Activation Code: its pending record */
+  pending?: PendingActivation;
   /** set when the answer is a stored one, replayed to a retry */
   replayed?: boolean;
+  /** the hub answered 201 itself: the MSP was slower than the budget (bridge) */
+  bridged?: boolean;
+  /** the hub answered 201 itself: the request waits in the outbox (store and forward) */
+  stored?: boolean;
 }
 
 export type HubContext = ParameterizedContext<HubState>;
@@ -47,6 +53,8 @@ export interface PipelineDeps {
   readonly log: Logger;
   /** the runtime in service now */
   readonly runtime: () => Runtime;
+  /** work that outlives its request (a bridged outcome); the hub waits for it when it stops */
+  readonly track: (work: Promise<unknown>) => void;
 }
 
 export function need<T>(value: T | undefined, what: string): T {

@@ -14,6 +14,7 @@ import {
 } from './store';
 import type { RateLimit } from '../config/types';
 import { LocalGcra, type GcraResult } from './gcra';
+import { MemoryOutbox } from './memoryOutbox';
 
 interface Entry<T> {
   value: T;
@@ -39,6 +40,12 @@ class ExpiringMap<T> {
     this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
   }
 
+  /** a new value, the same expiry */
+  replace(key: string, value: T): void {
+    const entry = this.entries.get(key);
+    if (entry) entry.value = value;
+  }
+
   delete(key: string): boolean {
     return this.entries.delete(key);
   }
@@ -55,6 +62,7 @@ class ExpiringMap<T> {
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
+  readonly outbox = new MemoryOutbox();
   private readonly bindings = new ExpiringMap<Record<string, BindingState>>();
   private readonly pending = new ExpiringMap<PendingActivation>();
   private readonly requests = new ExpiringMap<string>();
@@ -97,6 +105,12 @@ export class MemoryStore implements Store {
 
   async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
     return [...this.pending.values()].filter((p) => p.msp === msp && p.cmp === cmp && p.mspToken === token);
+  }
+
+  async replacePendingActivation(pending: PendingActivation): Promise<boolean> {
+    if (this.pending.get(pending.requestId) === undefined) return false;
+    this.pending.replace(pending.requestId, pending);
+    return true;
   }
 
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {

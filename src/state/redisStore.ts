@@ -17,6 +17,7 @@ import {
 } from './store';
 import type { RateLimit } from '../config/types';
 import { intervalMs, type GcraResult } from './gcra';
+import { RedisOutbox } from './redisOutbox';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -55,6 +56,7 @@ type Replay = { fingerprint: string; answer?: StoredAnswer };
 
 export class RedisStore implements Store {
   readonly kind = 'redis';
+  readonly outbox: RedisOutbox;
   private readonly prefix: string;
 
   private constructor(
@@ -62,6 +64,7 @@ export class RedisStore implements Store {
     keyPrefix: string,
   ) {
     this.prefix = keyPrefix;
+    this.outbox = new RedisOutbox(client, keyPrefix);
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
@@ -122,6 +125,11 @@ export class RedisStore implements Store {
     if (ids.length === 0) return [];
     const raws = await this.client.mGet(ids.map((id) => this.key('pac', id)));
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as PendingActivation]));
+  }
+
+  async replacePendingActivation(pending: PendingActivation): Promise<boolean> {
+    const set = await this.client.set(this.key('pac', pending.requestId), JSON.stringify(pending), { condition: 'XX', expiration: 'KEEPTTL' });
+    return set === 'OK';
   }
 
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {

@@ -1,5 +1,6 @@
 import type { RateLimit } from '../config/types';
 import type { GcraResult } from './gcra';
+import type { OutboxQueue } from './outbox';
 
 /**
  * The hub's shared state. Two implementations: Redis (any number of hub instances share it) and
@@ -25,6 +26,8 @@ export interface PendingActivation {
   readonly mspToken: string;
   readonly correlationId: string;
   readonly createdAt: number;
+  /** answered 201 by the hub itself because the MSP was slower than the CMP's budget */
+  readonly bridged?: boolean;
 }
 
 /** A stored answer, replayed to a retry of the same activation code request. */
@@ -43,6 +46,7 @@ export type BindResult = 'bound' | 'conflict';
 
 export interface Store {
   readonly kind: 'redis' | 'memory';
+  readonly outbox: OutboxQueue;
 
   getTokenBinding(token: string): Promise<TokenBinding | undefined>;
   /** records that `msp` issued `token` to `cmp`; refuses a token another MSP already issued */
@@ -53,6 +57,8 @@ export interface Store {
   getPendingActivation(requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */
   listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]>;
+  /** rewrites a pending request that is still there (it may have been consumed meanwhile) */
+  replacePendingActivation(pending: PendingActivation): Promise<boolean>;
   /** removes it; true for exactly one caller however many race */
   consumePendingActivation(pending: PendingActivation): Promise<boolean>;
 

@@ -49,7 +49,11 @@ beforeAll(async () => {
       partner('mspDown', `http://127.0.0.1:${downPort}`),
       partner('mspScoped', scoped.url, { ...BREAKER, scope: 'operation' }),
     ],
-    routes: { defaults: { tokenBinding: 'off', timeoutMs: 300, retries: { attempts: 0 } }, routes: [{ from: '*', to: '*' }] },
+    routes: {
+      defaults: { tokenBinding: 'off', timeoutMs: 300, retries: { attempts: 0 }, bridge: false },
+      // a long timeout for the slow partner: calls to the healthy one must clearly finish first
+      routes: [{ from: '*', to: '*' }, { from: 'cmpA', to: 'mspFlaky', timeoutMs: 1500 }],
+    },
   });
 });
 
@@ -81,7 +85,7 @@ test('a partner refusing connections opens its breaker: 503 code 90 with Retry-A
 });
 
 test('a partner that times out opens its breaker while traffic to another partner flows, and closes when it recovers', async () => {
-  flaky.answer(() => ({ status: 200, delayMs: 1000, body: {} }));
+  flaky.answer(() => ({ status: 200, delayMs: 3000, body: {} }));
   const finished: string[] = [];
   const slow = Array.from({ length: 4 }, () => requestCode('mspFlaky').then((a) => finished.push(`flaky:${a.status}`)));
   const fast = Array.from({ length: 10 }, () => requestCode('mspHealthy').then((a) => finished.push(`healthy:${a.status}`)));

@@ -30,7 +30,7 @@ beforeAll(async () => {
   hub = await TestHub.start({
     partners: specs,
     routes: {
-      defaults: { tokenBinding: 'off' },
+      defaults: { tokenBinding: 'off', bridge: false },
       routes: [
         { from: 'cmpA', to: 'mspUp', timeoutMs: 300 },
         { from: 'cmpA', to: 'mspDown' },

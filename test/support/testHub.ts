@@ -141,10 +141,12 @@ export class TestHub {
     return this.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
+  /** the sum of a metric's series matching `labels`; histogram parts by their names (`_count`, `_sum`) */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const metric = (await this.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
-    const values = (metric?.values ?? []) as { labels: Record<string, string | number>; value: number }[];
+    const family = (await this.metrics.registry.getMetricsAsJSON()).find((m) => m.name === name || name.startsWith(`${m.name}_`));
+    const values = (family?.values ?? []) as { labels: Record<string, string | number>; value: number; metricName?: string }[];
     return values
+      .filter((v) => (v.metricName ?? family?.name) === name)
       .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
       .reduce((sum, v) => sum + v.value, 0);
   }

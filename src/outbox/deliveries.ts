@@ -1,0 +1,74 @@
+/**
+ * The deliveries the hub owes partners, as outbox entries. Each carries the original
+ * correlation-id and a CMP-request-id that stays the same over every attempt, so the partner can
+ * recognise a repeat.
+ */
+import { randomUUID } from 'node:crypto';
+import type { OperationId } from '../openapi/operations';
+import type { Delivery } from '../state/outbox';
+import type { PendingActivation } from '../state/store';
+
+interface Forward {
+  readonly target: string;
+  readonly operation: OperationId;
+  readonly method: string;
+  readonly path: string;
+  /** the AID.02 headers of the original request; its CMP-request-id is kept */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export function forwardDelivery(forward: Forward): Delivery {
+  return { id: forward.headers['cmp-request-id'] ?? randomUUID(), kind: 'forward', createdAt: Date.now(), attempts: 0, ...forward };
+}
+
+/** the MSP's late answer, 200 with the code, as Send Activation Code to the CMP (AID.02 7.7.2.1) */
+export function bridgedActivationCode(pending: PendingActivation, code: { activationCode: string; profileType: string; iccid?: string; swappedIccid?: string | null }): Delivery {
+  return sendActivationCode(pending, {
+    activationCode: code.activationCode,
+    profileType: code.profileType,
+    activationCodeRequestID: pending.requestId,
+    error: null,
+    iccid: code.iccid ?? null,
+    swappedIccid: code.swappedIccid ?? null,
+  });
+}
+
+/** no code will come: Send Activation Code with `error` set and every other field null */
+export function bridgeFailure(pending: PendingActivation, error: string): Delivery {
+  return sendActivationCode(pending, {
+    activationCode: null,
+    profileType: null,
+    activationCodeRequestID: pending.requestId,
+    error,
+    iccid: null,
+    swappedIccid: null,
+  });
+}
+
+/** the timer that sends the CMP an error if the bridged request is still open when it comes due */
+export function bridgeDeadline(pending: PendingActivation): Delivery {
+  return { ...sendActivationCode(pending, {}), kind: 'bridgeDeadline', requestId: pending.requestId, body: '' };
+}
+
+function sendActivationCode(pending: PendingActivation, body: Record<string, unknown>): Delivery {
+  const id = randomUUID();
+  return {
+    id,
+    kind: 'forward',
+    target: pending.cmp,
+    operation: 'submitActivationCode',
+    method: 'POST',
+    path: `/cesim/msp/v1/activation-codes/${pending.mspToken}`,
+    headers: {
+      'content-type': 'application/json',
+      'client-id': pending.msp,
+      'target-id': pending.cmp,
+      'cmp-request-id': id,
+      'correlation-id': pending.correlationId,
+    },
+    body: JSON.stringify(body),
+    createdAt: Date.now(),
+    attempts: 0,
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Delivers what the outbox holds: every instance runs one worker, a consumer of the shared queue.
+ * A delivery the partner takes (2xx) is done; one it refuses for good (4xx other than 408 and 429)
+ * goes to the dead letters at once; any other outcome is tried again with backoff until the
+ * horizon, then goes to the dead letters. Deliveries an instance took and never finished (it
+ * crashed) are claimed by another after `outboxClaimIdleMs`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+import type { Runtime } from '../runtime';
+import type { OutboxQueue, Received } from '../state/outbox';
+import type { Store } from '../state/store';
+import { UpstreamError } from '../upstream/upstream';
+import { bridgeFailure } from './deliveries';
+
+const BATCH = 10;
+const DELIVERY_TIMEOUT_MS = 10000;
+
+export class OutboxWorker {
+  readonly consumer = `hub-${randomUUID()}`;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly store: Store,
+    private readonly runtime: () => Runtime,
+    private readonly log: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  private get queue(): OutboxQueue {
+    return this.store.outbox;
+  }
+
+  start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.running = this.pass()
+        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox pass failed; retrying'))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.runtime().config.settings.outboxPollMs);
+        });
+    };
+    tick();
+  }
+
+  /** stops taking deliveries and waits for the ones under way */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** one round: due deliveries become ready, stale ones are claimed, ready ones delivered */
+  async pass(): Promise<void> {
+    const { settings } = this.runtime().config;
+    await this.queue.promoteDue(Date.now());
+    const batch = [
+      ...(await this.queue.claimStale(this.consumer, settings.outboxClaimIdleMs, BATCH)),
+      ...(await this.queue.receive(this.consumer, BATCH)),
+    ];
+    await Promise.all(batch.map((entry) => this.handle(entry)));
+  }
+
+  private async handle(entry: Received): Promise<void> {
+    const { delivery } = entry;
+    if (delivery.kind === 'bridgeDeadline') {
+      await this.expireBridge(entry);
+      return;
+    }
+    const runtime = this.runtime();
+    const { settings } = runtime.config;
+    const target = runtime.config.partners.get(delivery.target);
+    if (!target) {
+      await this.dead(entry, `partner ${delivery.target} is no longer configured`);
+      return;
+    }
+    let failure: string;
+    try {
+      const answer = await runtime.dialectFor(target).call({
+        operation: delivery.operation,
+        method: delivery.method,
+        path: delivery.path,
+        headers: delivery.headers,
+        body: Buffer.from(delivery.body, 'utf8'),
+        timeoutMs: DELIVERY_TIMEOUT_MS,
+      });
+      if (answer.status >= 200 && answer.status < 300) {
+        await this.queue.ack(entry);
+        this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });
+        this.log.info({ delivery: delivery.id, target: delivery.target, operation: delivery.operation, attempts: delivery.attempts + 1 }, 'outbox delivery done');
+        return;
+      }
+      if (answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
+        await this.dead(entry, `the partner refused it with ${answer.status}`);
+        return;
+      }
+      failure = `the partner answered ${answer.status}`;
+    } catch (err) {
+      if (!(err instanceof UpstreamError)) throw err;
+      failure = err.message;
+    }
+    if (Date.now() - delivery.createdAt >= settings.outboxHorizonSeconds * 1000) {
+      await this.dead(entry, `not delivered within ${settings.outboxHorizonSeconds} s; last: ${failure}`);
+      return;
+    }
+    const backoff = Math.min(settings.outboxRetryMaxMs, settings.outboxRetryBaseMs * 2 ** delivery.attempts);
+    const notBefore = Date.now() + backoff / 2 + (Math.random() * backoff) / 2;
+    await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
+    this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
+    this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');
+  }
+
+  /** a bridged request the MSP never answered: the CMP gets Send Activation Code with the error */
+  private async expireBridge(entry: Received): Promise<void> {
+    const pending = entry.delivery.requestId === undefined ? undefined : await this.store.getPendingActivation(entry.delivery.requestId);
+    if (pending?.bridged && (await this.store.consumePendingActivation(pending))) {
+      await this.queue.enqueue(bridgeFailure(pending, '90: The MSP did not answer the activation code request in time'));
+      this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
+    }
+    await this.queue.ack(entry);
+  }
+
+  private async dead(entry: Received, reason: string): Promise<void> {
+    await this.queue.deadLetter(entry, reason);
+    this.metrics.outbox.inc({ target: entry.delivery.target, event: 'dead_lettered' });
+    this.log.error({ delivery: entry.delivery.id, target: entry.delivery.target, operation: entry.delivery.operation, reason }, 'outbox delivery dead-lettered');
+  }
+}
+

@@ -1,0 +1,70 @@
+/**
+ * The outbox in this process's memory, for the single-node quick start: nothing survives a restart
+ * (the README says so); a Redis outbox is what production uses.
+ */
+import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from './outbox';
+
+export class MemoryOutbox implements OutboxQueue {
+  private seq = 0;
+  private readonly ready: Received[] = [];
+  private readonly waiting: { notBefore: number; delivery: Delivery }[] = [];
+  private readonly taken = new Map<string, { consumer: string; since: number; entry: Received }>();
+  private readonly dead: DeadLetter[] = [];
+
+  async enqueue(delivery: Delivery, notBefore?: number): Promise<void> {
+    if (notBefore !== undefined && notBefore > Date.now()) this.waiting.push({ notBefore, delivery });
+    else this.ready.push({ entryId: String(++this.seq), delivery });
+  }
+
+  async promoteDue(now: number): Promise<number> {
+    const due = this.waiting.filter((w) => w.notBefore <= now);
+    for (const w of due) {
+      this.waiting.splice(this.waiting.indexOf(w), 1);
+      this.ready.push({ entryId: String(++this.seq), delivery: w.delivery });
+    }
+    return due.length;
+  }
+
+  async receive(consumer: string, max: number): Promise<Received[]> {
+    const batch = this.ready.splice(0, max);
+    for (const entry of batch) this.taken.set(entry.entryId, { consumer, since: Date.now(), entry });
+    return batch;
+  }
+
+  async claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]> {
+    const stale = [...this.taken.values()].filter((t) => t.consumer !== consumer && Date.now() - t.since >= minIdleMs).slice(0, max);
+    for (const t of stale) this.taken.set(t.entry.entryId, { consumer, since: Date.now(), entry: t.entry });
+    return stale.map((t) => t.entry);
+  }
+
+  async ack(entry: Received): Promise<void> {
+    this.taken.delete(entry.entryId);
+  }
+
+  async retryLater(entry: Received, delivery: Delivery, notBefore: number): Promise<void> {
+    this.taken.delete(entry.entryId);
+    this.waiting.push({ notBefore, delivery });
+  }
+
+  async deadLetter(entry: Received, reason: string): Promise<void> {
+    this.taken.delete(entry.entryId);
+    this.dead.push({ entryId: entry.entryId, delivery: entry.delivery, reason, at: Date.now() });
+  }
+
+  async listDead(max: number): Promise<DeadLetter[]> {
+    return this.dead.slice(0, max);
+  }
+
+  async replayDead(entryIds?: readonly string[]): Promise<number> {
+    const chosen = this.dead.filter((d) => !entryIds || entryIds.includes(d.entryId));
+    for (const d of chosen) {
+      this.dead.splice(this.dead.indexOf(d), 1);
+      await this.enqueue({ ...d.delivery, attempts: 0, createdAt: Date.now() });
+    }
+    return chosen.length;
+  }
+
+  async depth(): Promise<OutboxDepth> {
+    return { ready: this.ready.length + this.taken.size, waiting: this.waiting.length, dead: this.dead.length };
+  }
+}

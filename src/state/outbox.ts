@@ -1,0 +1,63 @@
+/**
+ * The outbox: deliveries the hub itself owes a partner (bridged activation codes, stored CSIM
+ * statuses), kept until the partner has taken them. On Redis it is a stream read by a consumer
+ * group (every hub instance is a consumer; an instance that dies leaves its entries to be claimed
+ * by another), a sorted set for deliveries waiting for their next attempt, and a dead-letter stream.
+ */
+import type { OperationId } from '../openapi/operations';
+
+export interface Delivery {
+  /** stable across attempts: it is also the CMP-request-id the partner sees, so it can dedupe */
+  readonly id: string;
+  /** `bridgeDeadline` is no delivery but a timer that survives a crash: when it comes due and the
+   * bridged request is still unanswered, the CMP is sent the error */
+  readonly kind: 'forward' | 'bridgeDeadline';
+  readonly target: string;
+  readonly operation: OperationId;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly createdAt: number;
+  readonly attempts: number;
+  /** bridgeDeadline: the activationCodeRequestID it watches */
+  readonly requestId?: string;
+}
+
+export interface Received {
+  /** the queue's own id of this entry (a stream id on Redis) */
+  readonly entryId: string;
+  readonly delivery: Delivery;
+}
+
+export interface DeadLetter {
+  readonly entryId: string;
+  readonly delivery: Delivery;
+  readonly reason: string;
+  readonly at: number;
+}
+
+export interface OutboxDepth {
+  readonly ready: number;
+  readonly waiting: number;
+  readonly dead: number;
+}
+
+export interface OutboxQueue {
+  /** durable once it resolves; `notBefore` (epoch ms) holds it back until then */
+  enqueue(delivery: Delivery, notBefore?: number): Promise<void>;
+  /** moves deliveries whose time has come from waiting to ready */
+  promoteDue(now: number): Promise<number>;
+  /** up to `max` ready deliveries for this consumer */
+  receive(consumer: string, max: number): Promise<Received[]>;
+  /** deliveries another consumer took more than `minIdleMs` ago and never finished */
+  claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]>;
+  ack(entry: Received): Promise<void>;
+  /** acks the entry and queues the delivery again for `notBefore` */
+  retryLater(entry: Received, delivery: Delivery, notBefore: number): Promise<void>;
+  deadLetter(entry: Received, reason: string): Promise<void>;
+  listDead(max: number): Promise<DeadLetter[]>;
+  /** puts dead letters (all, or the given entry ids) back in the outbox with a fresh horizon */
+  replayDead(entryIds?: readonly string[]): Promise<number>;
+  depth(): Promise<OutboxDepth>;
+}
