@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config/load';
 import { Hub, PROJECT_ROOT, type Listen, type TlsListen } from './hub';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
+import { RedisStore } from './state/redisStore';
 
 const HELP = `Usage: aid-gateway [command] [options]
 
@@ -18,6 +19,9 @@ Commands:
                     walk through AID.02 as curl commands
   start             serve a configuration
   check-config      validate a configuration and exit (0 valid, 1 invalid)
+  outbox dead       list the dead letters of the outbox (JSON, one per line); needs --redis-url
+  outbox replay --all | outbox replay ENTRY_ID...
+                    put dead letters back into the outbox for delivery; needs --redis-url
 
 Options:
   --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
@@ -31,6 +35,7 @@ Options:
   --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM)
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
+  --all                 outbox replay: every dead letter
   --log-level LEVEL     trace, debug, info, warn, error (default: $LOG_LEVEL or info)
   -h, --help            this text
 
@@ -48,6 +53,7 @@ const OPTIONS = {
   'redis-url': { type: 'string' },
   'redis-prefix': { type: 'string' },
   'log-level': { type: 'string' },
+  all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -74,6 +80,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'check-config':
       return checkConfig(configDir);
+    case 'outbox':
+      return outboxCommand(positionals.slice(1), values).catch((err: unknown) => {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      });
     case 'start':
       return serve(() => Hub.start(hubOptions(values, configDir, log)), log);
     case 'quickstart':
@@ -103,6 +115,30 @@ function checkConfig(configDir: string): number {
   } catch (err) {
     process.stderr.write(`${configDir}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
     return 1;
+  }
+}
+
+async function outboxCommand(args: string[], values: Values): Promise<number> {
+  const url = values['redis-url'] ?? process.env.REDIS_URL;
+  if (!url) throw new UsageError('the outbox lives in Redis: give --redis-url or REDIS_URL');
+  const [action, ...ids] = args;
+  if (action !== 'dead' && action !== 'replay') throw new UsageError('outbox takes `dead` or `replay`');
+  if (action === 'replay' && !values.all && ids.length === 0) throw new UsageError('outbox replay takes --all or entry ids');
+  const store = await RedisStore.connect({ url, keyPrefix: values['redis-prefix'] });
+  try {
+    if (action === 'dead') {
+      for (const dead of await store.outbox.listDead(10000)) {
+        const { delivery } = dead;
+        const line = { entryId: dead.entryId, reason: dead.reason, at: new Date(dead.at).toISOString(), target: delivery.target, operation: delivery.operation, id: delivery.id, attempts: delivery.attempts };
+        process.stdout.write(`${JSON.stringify(line)}\n`);
+      }
+    } else {
+      const replayed = await store.outbox.replayDead(values.all ? undefined : ids);
+      process.stdout.write(`${replayed} dead letters back in the outbox\n`);
+    }
+    return 0;
+  } finally {
+    await store.close();
   }
 }
 

@@ -17,8 +17,9 @@ import type { PipelineDeps } from './types';
 
 type Outcome = { readonly answer: DialectAnswer } | { readonly error: unknown };
 
-/** the deadline entry comes due this long after the MSP's own deadline, which always comes first */
-const DEADLINE_GRACE_MS = 5000;
+/** the deadline entry comes due this long after the MSP's own deadline (which, started before the
+ * budget ran out, always comes first) */
+const DEADLINE_GRACE_MS = 1000;
 
 export async function callWithBridge(
   deps: PipelineDeps,

@@ -28,7 +28,7 @@ export const sendMspTokenBody = (token: string) => ({
   iv: IV,
 });
 
-export const requestActivationCodeBody = (requestId = randomUUID(), replaceIccid: string | null = null) => ({
+export const requestActivationCodeBody = (requestId: string = randomUUID(), replaceIccid: string | null = null) => ({
   profileType: 'personal',
   deviceType: 'tcu',
   eid: EID,

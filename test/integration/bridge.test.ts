@@ -1,0 +1,146 @@
+/**
+ * The sync-to-async bridge: an MSP slower than the CMP's budget gets the CMP a 201 at once, and
+ * later exactly one Send Activation Code with the same activationCodeRequestID: the code, or the
+ * error. Deliveries wait out a CMP that is down.
+ */
+import { randomUUID } from 'node:crypto';
+import { FakePartner, type Received } from '../support/fakePartner';
+import { paths, requestActivationCodeBody, sendMspTokenBody } from '../support/messages';
+import { TestHub, type PartnerSpec } from '../support/testHub';
+
+const BUDGET_MS = 300;
+const BRIDGE_MS = 1500;
+
+let hub: TestHub;
+let msp: FakePartner;
+let cmp: FakePartner;
+let specs: PartnerSpec[];
+
+beforeAll(async () => {
+  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  specs = [
+    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
+    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
+  ];
+  hub = await TestHub.start({
+    partners: specs,
+    routes: {
+      settings: { outboxPollMs: 50, outboxRetryBaseMs: 100 },
+      routes: [
+        { from: 'cmpA', to: 'mspA', timeoutMs: BUDGET_MS, bridgeTimeoutMs: BRIDGE_MS },
+        { from: 'mspA', to: 'cmpA' },
+      ],
+    },
+  });
+});
+
+afterAll(async () => {
+  await hub.close();
+  await Promise.all([msp.close(), cmp.close()]);
+});
+
+beforeEach(() => [msp, cmp].forEach((p) => p.reset()));
+
+async function onboard(): Promise<string> {
+  const token = randomUUID();
+  expect((await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) })).status).toBe(201);
+  cmp.reset();
+  return token;
+}
+
+const deliveriesAt = (partner: FakePartner): Received[] => partner.received.filter((r) => r.path.startsWith('/cesim/msp/v1/activation-codes/'));
+
+async function waitFor(check: () => boolean, timeoutMs = 8000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** until the bridge's deadline entry has come due and been handled: nothing more may arrive */
+const pastTheDeadline = () => new Promise((r) => setTimeout(r, BRIDGE_MS + 1500));
+
+async function requestSlowly(token: string, requestId: string, correlationId: string) {
+  return hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId), headers: { 'correlation-id': correlationId } });
+}
+
+test('slow MSP: 201 within the budget, then exactly one Send Activation Code with the code', async () => {
+  const token = await onboard();
+  const code = { iccid: '8949000000000000077', activationCode: '1$smdp.example$LATE', profileType: 'personal', swappedIccid: null };
+  msp.answer(() => ({ status: 200, delayMs: 700, body: code }));
+  const requestId = randomUUID();
+  const correlationId = randomUUID();
+  const answer = await requestSlowly(token, requestId, correlationId);
+  expect(answer.status).toBe(201);
+  expect(answer.text).toBe('');
+
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  const [delivery] = deliveriesAt(cmp);
+  expect(delivery.path).toBe(paths.submitActivationCode(token));
+  expect(delivery.body).toEqual({ activationCode: code.activationCode, profileType: 'personal', activationCodeRequestID: requestId, error: null, iccid: code.iccid, swappedIccid: null });
+  expect(delivery.headers['client-id']).toBe('mspA');
+  expect(delivery.headers['target-id']).toBe('cmpA');
+  expect(delivery.headers['correlation-id']).toBe(correlationId);
+  expect(delivery.headers['api-key']).toBe('hub-key-at-cmpA');
+
+  await pastTheDeadline();
+  expect(deliveriesAt(cmp)).toHaveLength(1);
+  expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'code' })).toBe(1);
+});
+
+test('a retry of the bridged request gets the same 201 and asks the MSP nothing more', async () => {
+  const token = await onboard();
+  msp.answer(() => ({ status: 200, delayMs: 700, body: { iccid: '1', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null } }));
+  const requestId = randomUUID();
+  const correlationId = randomUUID();
+  expect((await requestSlowly(token, requestId, correlationId)).status).toBe(201);
+  expect((await requestSlowly(token, requestId, correlationId)).status).toBe(201);
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  expect(msp.received).toHaveLength(1);
+});
+
+test('failing MSP: one Send Activation Code with error set and the other fields null', async () => {
+  const token = await onboard();
+  msp.answer(() => ({ status: 422, delayMs: 600, body: { code: '49', error: 'Other activation code error' } }));
+  const requestId = randomUUID();
+  expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  expect(deliveriesAt(cmp)[0].body).toEqual({ activationCode: null, profileType: null, activationCodeRequestID: requestId, error: '49: Other activation code error', iccid: null, swappedIccid: null });
+  await pastTheDeadline();
+  expect(deliveriesAt(cmp)).toHaveLength(1);
+});
+
+test('an MSP that never answers: one Send Activation Code with the error, after the bridge timeout', async () => {
+  const token = await onboard();
+  msp.answer(() => ({ status: 200, delayMs: 10000, body: {} }));
+  const requestId = randomUUID();
+  expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  const [delivery] = deliveriesAt(cmp);
+  expect(delivery.body).toEqual(expect.objectContaining({ activationCodeRequestID: requestId, activationCode: null, error: expect.stringMatching(/^90: /) }));
+  await pastTheDeadline();
+  expect(deliveriesAt(cmp)).toHaveLength(1);
+});
+
+test('an MSP within the budget is answered directly, nothing bridged', async () => {
+  const token = await onboard();
+  const answer = await requestSlowly(token, randomUUID(), randomUUID());
+  expect(answer.status).toBe(200);
+  await new Promise((r) => setTimeout(r, 300));
+  expect(deliveriesAt(cmp)).toHaveLength(0);
+});
+
+test('the CMP is down when the delivery is due: delivered after it comes back, with the same ids', async () => {
+  const token = await onboard();
+  const port = cmp.port;
+  await cmp.close();
+  msp.answer(() => ({ status: 200, delayMs: 500, body: { iccid: '8949000000000000078', activationCode: '1$a$DOWN', profileType: 'personal', swappedIccid: null } }));
+  const requestId = randomUUID();
+  expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
+  await waitFor(() => false, 1200).catch(() => undefined);
+  expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'retried' })).toBeGreaterThan(0);
+  cmp = await FakePartner.start(port);
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  expect(deliveriesAt(cmp)[0].body).toEqual(expect.objectContaining({ activationCodeRequestID: requestId, activationCode: '1$a$DOWN' }));
+});
