@@ -3,16 +3,24 @@
  * shared one. .ci/run makes sure the binary is installed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createClient } from 'redis';
 
 export class OwnRedis {
   private process?: ChildProcess;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    /** with a folder, Redis persists as the outbox needs: append-only file, fsync on every write */
+    private readonly dataDir?: string,
+  ) {}
 
-  static async start(): Promise<OwnRedis> {
-    const redis = new OwnRedis(await freePort());
+  static async start(options: { persistent?: boolean } = {}): Promise<OwnRedis> {
+    const dir = options.persistent ? mkdtempSync(path.join(tmpdir(), 'aidgw-redis-')) : undefined;
+    const redis = new OwnRedis(await freePort(), dir);
     await redis.startAgain();
     return redis;
   }
@@ -22,7 +30,8 @@ export class OwnRedis {
   }
 
   async startAgain(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const persistence = this.dataDir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', this.dataDir] : ['--appendonly', 'no'];
+    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', ...persistence], { stdio: 'ignore' });
     const until = Date.now() + 10000;
     for (;;) {
       try {
@@ -35,6 +44,12 @@ export class OwnRedis {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+  }
+
+  /** kills it and removes its data */
+  async remove(): Promise<void> {
+    await this.kill();
+    if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
   /** kills the server outright, as a crash would */

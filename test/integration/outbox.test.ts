@@ -1,0 +1,174 @@
+/**
+ * Store and forward through the outbox: nothing accepted is lost when the partner is down, when a
+ * hub instance is killed while delivering, or when Redis restarts; what cannot be delivered within
+ * the horizon goes to the dead letters, which the command line lists and replays.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FakePartner } from '../support/fakePartner';
+import { paths, sendCsimStatusBody } from '../support/messages';
+import { REDIS_URL, uniquePrefix, deleteKeys } from '../support/redis';
+import { OwnRedis } from '../support/redisServer';
+import { request, TestHub, writeConfig, type PartnerSpec } from '../support/testHub';
+
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
+const SETTINGS = { outboxPollMs: 50, outboxRetryBaseMs: 100, outboxRetryMaxMs: 400, outboxClaimIdleMs: 1000 };
+const ROUTES = { settings: SETTINGS, defaults: { tokenBinding: 'off' }, routes: [{ from: 'cmpA', to: 'mspA', storeAndForward: true }] };
+
+// a breaker that soon lets a probe through again: these tests wait for partners to come back
+const specsFor = (mspUrl: string): PartnerSpec[] => [
+  { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
+  { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspUrl, extra: { upstream: { url: mspUrl, breaker: { resetTimeoutMs: 100 } } } },
+];
+
+const statusPath = (id: string) => paths.sendCsimStatus(id);
+const deliveredIds = (msp: FakePartner) => new Set(msp.received.filter((r) => r.path.startsWith('/v1/statuses/')).map((r) => String(r.headers['cmp-request-id'])));
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function sendStatuses(hubUrl: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = randomUUID();
+    const answer = await request(`${hubUrl}${statusPath(randomUUID())}`, {
+      method: 'POST',
+      headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': id, 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      body: JSON.stringify(sendCsimStatusBody('deleted')),
+    });
+    expect(answer.status).toBe(201);
+    ids.push(id);
+  }
+  return ids;
+}
+
+test('store and forward: 201 at once while the MSP is down; delivered with the original ids when it is back', async () => {
+  const msp = await FakePartner.start();
+  const port = msp.port;
+  await msp.close();
+  const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES });
+  try {
+    const correlationId = randomUUID();
+    const answer = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: statusPath(randomUUID()), body: sendCsimStatusBody(), headers: { 'correlation-id': correlationId, 'CMP-request-id': '11111111-2222-4333-8444-555555555555' } });
+    expect(answer.status).toBe(201);
+    expect(answer.text).toBe('');
+    await new Promise((r) => setTimeout(r, 500));
+    const back = await FakePartner.start(port);
+    try {
+      await waitFor(() => back.received.length > 0);
+      expect(back.received[0].headers['cmp-request-id']).toBe('11111111-2222-4333-8444-555555555555');
+      expect(back.received[0].headers['correlation-id']).toBe(correlationId);
+      expect(back.received[0].body).toEqual(sendCsimStatusBody());
+      await waitFor(async () => (await hub.hub.store.outbox.depth()).waiting === 0);
+    } finally {
+      await back.close();
+    }
+  } finally {
+    await hub.close();
+  }
+});
+
+test('past the horizon a delivery goes to the dead letters; the command line lists and replays them', async () => {
+  const msp = await FakePartner.start();
+  msp.answer(() => ({ status: 503, body: { code: '90', error: 'down for maintenance' } }));
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: { ...ROUTES, settings: { ...SETTINGS, outboxHorizonSeconds: 1 } } });
+  try {
+    const [id] = await sendStatuses(hub.url, 1);
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
+    const cli = (args: string[]) => spawnSync(process.execPath, [MAIN, 'outbox', ...args, '--redis-url', REDIS_URL, '--redis-prefix', hub.keyPrefix as string], { encoding: 'utf8' });
+    const listed = cli(['dead']);
+    expect(listed.status).toBe(0);
+    const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([expect.objectContaining({ id, target: 'mspA', operation: 'sendCsimStatus', reason: expect.stringContaining('not delivered within 1 s') })]);
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'dead_lettered' })).toBe(1);
+
+    msp.reset();
+    const replayed = cli(['replay', '--all']);
+    expect(replayed.stdout).toContain('1 dead letters back in the outbox');
+    await waitFor(() => deliveredIds(msp).has(id));
+    expect(cli(['dead']).stdout.trim()).toBe('');
+  } finally {
+    await hub.close();
+    await msp.close();
+  }
+});
+
+test('a partner refusing a delivery for good (4xx) sends it to the dead letters at once', async () => {
+  const msp = await FakePartner.start();
+  msp.answer(() => ({ status: 404, body: { code: '20', error: 'The msp_token was not found' } }));
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES });
+  try {
+    await sendStatuses(hub.url, 1);
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
+    expect(msp.received).toHaveLength(1);
+    expect((await hub.hub.store.outbox.listDead(10))[0].reason).toBe('the partner refused it with 404');
+  } finally {
+    await hub.close();
+    await msp.close();
+  }
+});
+
+test('a hub instance killed with SIGKILL while delivering: another instance claims and delivers everything', async () => {
+  const msp = await FakePartner.start();
+  msp.answer(() => ({ status: 201, delayMs: 20000 }));
+  const prefix = uniquePrefix();
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-outbox-'));
+  writeConfig(dir, specsFor(msp.url), ROUTES);
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  let survivor: TestHub | undefined;
+  try {
+    await waitFor(() => output.includes('hub started'));
+    const url = (JSON.parse(output.split('\n').find((l) => l.includes('hub started')) as string) as { urls: string[] }).urls[0];
+    const ids = await sendStatuses(url, 5);
+    // the doomed instance has taken all five and is waiting for the slow MSP
+    await waitFor(() => deliveredIds(msp).size === 5);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+
+    msp.reset();
+    survivor = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES, redisKeyPrefix: prefix });
+    await waitFor(() => deliveredIds(msp).size === 5);
+    expect([...deliveredIds(msp)].sort()).toEqual([...ids].sort());
+    await waitFor(async () => (await survivor!.hub.store.outbox.depth()).ready === 0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await survivor?.close();
+    await msp.close();
+    await deleteKeys(prefix);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Redis restarted (append-only file) while deliveries wait: nothing accepted is lost', async () => {
+  const redis = await OwnRedis.start({ persistent: true });
+  const msp = await FakePartner.start();
+  const port = msp.port;
+  await msp.close();
+  const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES, redisUrl: redis.url });
+  let back: FakePartner | undefined;
+  try {
+    const ids = await sendStatuses(hub.url, 10);
+    await new Promise((r) => setTimeout(r, 300));
+    await redis.kill();
+    await redis.startAgain();
+    back = await FakePartner.start(port);
+    const msp2 = back;
+    await waitFor(() => deliveredIds(msp2).size === 10, 20000);
+    expect([...deliveredIds(msp2)].sort()).toEqual([...ids].sort());
+  } finally {
+    await hub.close();
+    await back?.close();
+    await redis.remove();
+  }
+});

@@ -1,0 +1,104 @@
+/**
+ * One contract, both outbox queues: in memory and on Redis (real Redis).
+ */
+import { randomUUID } from 'node:crypto';
+import { MemoryOutbox } from '../../src/state/memoryOutbox';
+import type { Delivery, OutboxQueue } from '../../src/state/outbox';
+import { RedisStore } from '../../src/state/redisStore';
+import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+
+const prefixes: string[] = [];
+const stores: RedisStore[] = [];
+
+async function redisOutbox(): Promise<OutboxQueue> {
+  const prefix = uniquePrefix();
+  prefixes.push(prefix);
+  const store = await RedisStore.connect({ url: REDIS_URL, keyPrefix: prefix });
+  stores.push(store);
+  return store.outbox;
+}
+
+afterAll(async () => {
+  await Promise.all(stores.map((s) => s.close()));
+  await Promise.all(prefixes.map(deleteKeys));
+});
+
+const delivery = (overrides: Partial<Delivery> = {}): Delivery => ({
+  id: randomUUID(),
+  kind: 'forward',
+  target: 'mspA',
+  operation: 'sendCsimStatus',
+  method: 'POST',
+  path: '/v1/statuses/x',
+  headers: { 'cmp-request-id': 'r' },
+  body: '{"a":1}',
+  createdAt: Date.now(),
+  attempts: 0,
+  ...overrides,
+});
+
+describe.each([
+  ['memory', async (): Promise<OutboxQueue> => new MemoryOutbox()],
+  ['redis', redisOutbox],
+])('%s outbox', (_kind, make) => {
+  let queue: OutboxQueue;
+  beforeEach(async () => {
+    queue = await make();
+  });
+
+  test('a delivery is received once, by one consumer, and gone after ack', async () => {
+    const d = delivery();
+    await queue.enqueue(d);
+    const [first, second] = await Promise.all([queue.receive('a', 10), queue.receive('b', 10)]);
+    const got = [...first, ...second];
+    expect(got.map((r) => r.delivery)).toEqual([d]);
+    await queue.ack(got[0]);
+    expect(await queue.receive('a', 10)).toEqual([]);
+    expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0 });
+  });
+
+  test('a delivery held back waits until its time, then becomes ready', async () => {
+    await queue.enqueue(delivery(), Date.now() + 200);
+    expect(await queue.promoteDue(Date.now())).toBe(0);
+    expect(await queue.receive('a', 10)).toEqual([]);
+    expect((await queue.depth()).waiting).toBe(1);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await queue.promoteDue(Date.now())).toBe(1);
+    expect(await queue.receive('a', 10)).toHaveLength(1);
+  });
+
+  test('retryLater acks the entry and holds the new attempt back', async () => {
+    await queue.enqueue(delivery());
+    const [entry] = await queue.receive('a', 1);
+    await queue.retryLater(entry, { ...entry.delivery, attempts: 1 }, Date.now() + 60000);
+    expect(await queue.claimStale('b', 0, 10)).toEqual([]);
+    expect(await queue.depth()).toEqual({ ready: 0, waiting: 1, dead: 0 });
+  });
+
+  test('what one consumer took and left idle is claimed by another', async () => {
+    await queue.enqueue(delivery());
+    const [taken] = await queue.receive('crashed', 1);
+    expect(await queue.claimStale('b', 60000, 10)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 120));
+    const claimed = await queue.claimStale('b', 100, 10);
+    expect(claimed.map((c) => c.delivery)).toEqual([taken.delivery]);
+    await queue.ack(claimed[0]);
+    expect(await queue.claimStale('c', 0, 10)).toEqual([]);
+  });
+
+  test('dead letters are listed with their reason and can be replayed, all or by id', async () => {
+    await queue.enqueue(delivery({ attempts: 7 }));
+    await queue.enqueue(delivery());
+    const entries = await queue.receive('a', 10);
+    for (const e of entries) await queue.deadLetter(e, 'the partner refused it with 422');
+    const dead = await queue.listDead(10);
+    expect(dead).toHaveLength(2);
+    expect(dead[0]).toEqual(expect.objectContaining({ reason: 'the partner refused it with 422', delivery: entries[0].delivery }));
+    expect(await queue.replayDead([dead[0].entryId])).toBe(1);
+    expect(await queue.listDead(10)).toHaveLength(1);
+    const [replayed] = await queue.receive('a', 10);
+    expect(replayed.delivery).toEqual(expect.objectContaining({ id: entries[0].delivery.id, attempts: 0 }));
+    expect(await queue.replayDead()).toBe(1);
+    expect((await queue.depth()).dead).toBe(0);
+  });
+});
