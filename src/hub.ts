@@ -56,6 +56,7 @@ export class Hub {
   private runtime: Runtime;
   private readonly servers: (http.Server | https.Server)[] = [];
   private readonly background = new Set<Promise<unknown>>();
+  private draining = false;
   readonly worker: OutboxWorker;
 
   private constructor(
@@ -92,7 +93,7 @@ export class Hub {
       : new MemoryStore();
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
     const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards));
-    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work) });
+    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining });
     hub.worker.start();
     const handler = app.callback();
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
@@ -161,11 +162,18 @@ export class Hub {
   /** stops accepting connections, lets requests in flight, bridged outcomes and outbox deliveries
    * under way finish, then releases everything */
   async close(): Promise<void> {
+    this.draining = true;
     await Promise.all(
       this.servers.map(
         (s) =>
           new Promise<void>((resolve) => {
-            s.close(() => resolve());
+            // a keep-alive connection becomes idle once its request is answered: close it then,
+            // rather than when its keep-alive timeout runs out
+            const sweep = setInterval(() => s.closeIdleConnections(), 50);
+            s.close(() => {
+              clearInterval(sweep);
+              resolve();
+            });
             s.closeIdleConnections();
           }),
       ),

@@ -19,6 +19,8 @@ export function respond(deps: PipelineDeps): Stage {
       ctx.body = failure.toBody();
       if (failure.kind === 'internal') ctx.state.log.error({ err: failure.cause }, 'internal error');
     }
+    // a client must not send its next request on a connection the stopping hub is about to close
+    if (deps.draining()) ctx.set('connection', 'close');
     record(ctx, deps, failure);
   };
 }

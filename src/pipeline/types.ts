@@ -55,6 +55,8 @@ export interface PipelineDeps {
   readonly runtime: () => Runtime;
   /** work that outlives its request (a bridged outcome); the hub waits for it when it stops */
   readonly track: (work: Promise<unknown>) => void;
+  /** true once the hub is stopping: answers then close their connection */
+  readonly draining: () => boolean;
 }
 
 export function need<T>(value: T | undefined, what: string): T {
