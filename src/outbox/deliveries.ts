@@ -4,19 +4,11 @@
  * recognise a repeat.
  */
 import { randomUUID } from 'node:crypto';
-import type { OperationId } from '../openapi/operations';
 import type { Delivery } from '../state/outbox';
 import type { PendingActivation } from '../state/store';
 
-interface Forward {
-  readonly target: string;
-  readonly operation: OperationId;
-  readonly method: string;
-  readonly path: string;
-  /** the AID.02 headers of the original request; its CMP-request-id is kept */
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+/** a request to pass on as it came; its CMP-request-id (in `headers`) becomes the delivery id */
+type Forward = Pick<Delivery, 'target' | 'operation' | 'method' | 'path' | 'headers' | 'body'>;
 
 export function forwardDelivery(forward: Forward): Delivery {
   return { id: forward.headers['cmp-request-id'] ?? randomUUID(), kind: 'forward', createdAt: Date.now(), attempts: 0, ...forward };
