@@ -27,6 +27,7 @@ export async function callWithBridge(
   call: DialectCall,
   route: RouteSettings,
   pending: PendingActivation,
+  pendingTtlSeconds: number,
   log: Logger,
 ): Promise<{ readonly answer?: DialectAnswer }> {
   const outcome: Promise<Outcome> = dialect.call({ ...call, timeoutMs: route.bridgeTimeoutMs }).then(
@@ -44,8 +45,8 @@ export async function callWithBridge(
     return { answer: inTime.answer };
   }
   const bridged: PendingActivation = { ...pending, bridged: true };
-  const ttl = Math.max(1, Math.ceil((route.bridgeTimeoutMs + DEADLINE_GRACE_MS) / 1000) + 60);
-  await required(deps, 'record bridged request', deps.store.addPendingActivation(bridged, ttl));
+  // the usual lifetime: should the MSP go asynchronous itself, its delivery may take as long
+  await required(deps, 'record bridged request', deps.store.addPendingActivation(bridged, pendingTtlSeconds));
   await required(deps, 'schedule bridge deadline', deps.store.outbox.enqueue(bridgeDeadline(bridged), Date.now() + route.bridgeTimeoutMs + DEADLINE_GRACE_MS));
   log.info({ msp: pending.msp, budgetMs: route.timeoutMs }, 'MSP slower than the budget: answered 201, the outcome follows');
   deps.track(finishBridge(deps, outcome, bridged, log));

@@ -44,7 +44,8 @@ export function dispatch(deps: PipelineDeps): Stage {
     if (op.id === 'requestActivationCode' && route.bridge) {
       let bridged;
       try {
-        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), ctx.state.log);
+        const { pendingActivationTtlSeconds } = ctx.state.runtime.config.settings;
+        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), pendingActivationTtlSeconds, ctx.state.log);
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
