@@ -8,6 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { buildAdminApp, type AdminAuth } from './admin/adminApp';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/types';
@@ -18,6 +19,7 @@ import { buildRuntime, type Runtime } from './runtime';
 import { MemoryStore } from './state/memoryStore';
 import { RedisStore } from './state/redisStore';
 import type { Store } from './state/store';
+import { instrumentStore } from './state/instrumentedStore';
 import { LocalGcra } from './state/gcra';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
@@ -48,6 +50,8 @@ export interface HubOptions {
   readonly log?: Logger;
   readonly metrics?: Metrics;
   readonly env?: NodeJS.ProcessEnv;
+  /** the admin listener: metrics, health, the partner view */
+  readonly admin?: { readonly listen: Listen; readonly auth?: AdminAuth };
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -57,6 +61,7 @@ export class Hub {
   private readonly servers: (http.Server | https.Server)[] = [];
   private readonly background = new Set<Promise<unknown>>();
   private draining = false;
+  private adminServer?: http.Server;
   readonly worker: OutboxWorker;
 
   private constructor(
@@ -84,15 +89,30 @@ export class Hub {
     const metrics = options.metrics ?? createMetrics(undefined, { processMetrics: true });
     const config = loadConfig(options.configDir, options.env);
     const apis = await Apis.load(SPEC_DIR);
-    const store = options.redisUrl
+    const connected = options.redisUrl
       ? await RedisStore.connect({
           url: options.redisUrl,
           keyPrefix: options.redisKeyPrefix,
           onError: (err) => log.error({ err: err.message }, 'redis connection error'),
         })
       : new MemoryStore();
+    const store = instrumentStore(connected, metrics);
+    metrics.setScrapeSources({ pendingActivations: () => store.countPendingActivations(), outboxDepth: () => store.outbox.depth() });
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
     const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards));
+    if (options.admin) {
+      const admin = buildAdminApp(
+        {
+          metrics,
+          store,
+          config: () => hub.runtime.config,
+          draining: () => hub.draining,
+          breakers: (partner) => guards.breakers.viewOf(partner),
+        },
+        options.admin.auth,
+      );
+      hub.adminServer = await listenOn(http.createServer(admin.callback()), options.admin.listen);
+    }
     const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining });
     hub.worker.start();
     const handler = app.callback();
@@ -113,7 +133,7 @@ export class Hub {
       );
       hub.servers.push(await listenOn(server, options.tls));
     }
-    log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls }, 'hub started');
+    log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
     return hub;
   }
 
@@ -132,6 +152,13 @@ export class Hub {
       const host = address.includes(':') ? `[${address}]` : address;
       return `${s instanceof https.Server ? 'https' : 'http'}://${host}:${port}`;
     });
+  }
+
+  /** the admin listener's URL, when there is one */
+  get adminUrl(): string | undefined {
+    if (!this.adminServer) return undefined;
+    const { port } = this.adminServer.address() as AddressInfo;
+    return `http://${this.options.admin?.listen.host}:${port}`;
   }
 
   /** the plain HTTP listener's URL, or the TLS one when that is all there is */
@@ -181,6 +208,12 @@ export class Hub {
     await this.worker.stop();
     await Promise.all(this.background);
     await this.runtime.retire();
+    // the admin listener goes last: /readyz says "stopping" for as long as the hub drains
+    await new Promise<void>((resolve) => {
+      if (!this.adminServer) return resolve();
+      this.adminServer.close(() => resolve());
+      this.adminServer.closeAllConnections();
+    });
     await this.store.close();
   }
 }

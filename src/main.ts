@@ -4,7 +4,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
-import { Hub, PROJECT_ROOT, type Listen, type TlsListen } from './hub';
+import { configuredDigest } from './config/credentials';
+import { Hub, PROJECT_ROOT, type HubOptions, type Listen, type TlsListen } from './hub';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
@@ -33,6 +34,10 @@ Options:
   --tls-cert FILE       the hub's server certificate (PEM)
   --tls-key FILE        its private key (PEM)
   --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM)
+  --admin-listen HOST:PORT  the admin listener: /metrics, /healthz, /readyz, /admin/partners
+                        (default: 127.0.0.1:9464; 'off' for none)
+  --admin-user NAME     require basic auth on /metrics and /admin/* with this user and the
+                        password in $AID_GATEWAY_ADMIN_PASSWORD (clear or sha256:<hex>)
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
@@ -53,6 +58,8 @@ const OPTIONS = {
   'redis-url': { type: 'string' },
   'redis-prefix': { type: 'string' },
   'log-level': { type: 'string' },
+  'admin-listen': { type: 'string' },
+  'admin-user': { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -91,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
     case 'quickstart':
       return serve(async () => {
         const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
-        const quick = await startQuickStart({ ...listen, log, redisUrl: values['redis-url'] });
+        const quick = await startQuickStart({ ...listen, log, redisUrl: values['redis-url'], admin: adminOptions(values) });
         process.stdout.write(
           `\naid-gateway quick start: the hub listens on ${quick.hub.url} with in-memory state.\n` +
             `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +
@@ -158,10 +165,21 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
     configDir,
     listen,
     tls,
+    admin: adminOptions(values),
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
     redisKeyPrefix: values['redis-prefix'],
     log,
   };
+}
+
+function adminOptions(values: Values): HubOptions['admin'] {
+  const listen = values['admin-listen'] ?? '127.0.0.1:9464';
+  if (listen === 'off') return undefined;
+  const username = values['admin-user'];
+  if (username === undefined) return { listen: parseListen(listen, '--admin-listen') };
+  const password = process.env.AID_GATEWAY_ADMIN_PASSWORD;
+  if (!password) throw new UsageError('--admin-user needs the password in AID_GATEWAY_ADMIN_PASSWORD');
+  return { listen: parseListen(listen, '--admin-listen'), auth: { username, passwordDigest: configuredDigest(password) } };
 }
 
 class UsageError extends Error {}

@@ -7,11 +7,64 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** what some gauges read when Prometheus scrapes: the shared state, not this process's memory */
+export interface ScrapeSources {
+  /** pending activation code requests per MSP */
+  pendingActivations(): Promise<Readonly<Record<string, number>>>;
+  outboxDepth(): Promise<{ ready: number; waiting: number; dead: number }>;
+}
+
 export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'aid_gateway_' });
   const registers = [registry];
+  let sources: ScrapeSources | undefined;
   return {
     registry,
+    /** the hub plugs its state in once it has connected it */
+    setScrapeSources(given: ScrapeSources): void {
+      sources = given;
+    },
+    pendingActivations: new Gauge({
+      name: 'aid_gateway_pending_activation_requests',
+      help: 'Activation code requests waiting for the MSP\'s answer or Send Activation Code, per MSP',
+      labelNames: ['msp'] as const,
+      registers,
+      async collect() {
+        if (!sources) return;
+        this.reset();
+        for (const [msp, count] of Object.entries(await sources.pendingActivations().catch(() => ({})))) this.set({ msp }, count);
+      },
+    }),
+    outboxDepth: new Gauge({
+      name: 'aid_gateway_outbox_depth',
+      help: 'Deliveries in the outbox: ready, waiting for their next attempt, dead letters',
+      labelNames: ['state'] as const,
+      registers,
+      async collect() {
+        const depth = await sources?.outboxDepth().catch(() => undefined);
+        if (depth) for (const [state, count] of Object.entries(depth)) this.set({ state }, count);
+      },
+    }),
+    activationTurnaround: new Histogram({
+      name: 'aid_gateway_activation_turnaround_seconds',
+      help: 'From Request Activation Code to the code (or error) handed over for the CMP, for asynchronous and bridged requests',
+      labelNames: ['msp', 'mode'] as const,
+      buckets: [0.5, 1, 3, 10, 30, 60, 300, 900, 3600, 21600, 86400],
+      registers,
+    }),
+    storeOperations: new Histogram({
+      name: 'aid_gateway_store_operation_seconds',
+      help: 'State store (Redis or memory) operations, by operation',
+      labelNames: ['store', 'operation'] as const,
+      buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+      registers,
+    }),
+    storeErrors: new Counter({
+      name: 'aid_gateway_store_errors_total',
+      help: 'State store operations that failed (Redis unreachable, timed out, refused)',
+      labelNames: ['store', 'operation'] as const,
+      registers,
+    }),
     requests: new Counter({
       name: 'aid_gateway_requests_total',
       help: 'Partner requests answered by the hub',

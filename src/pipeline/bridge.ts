@@ -68,6 +68,7 @@ async function finishBridge(deps: PipelineDeps, outcome: Promise<Outcome>, pendi
     if (!(await deps.store.consumePendingActivation(pending))) return;
     await deps.store.outbox.enqueue(delivery);
     deps.metrics.outbox.inc({ target: pending.cmp, event: 'enqueued' });
+    deps.metrics.activationTurnaround.observe({ msp: pending.msp, mode: 'bridged' }, (Date.now() - pending.createdAt) / 1000);
     deps.metrics.bridges.inc({ msp: pending.msp, outcome: code ? 'code' : 'error' });
   } catch (err) {
     // the deadline entry still stands: the CMP will hear of this request either way

@@ -18,6 +18,7 @@ export function pendingActivation(deps: PipelineDeps): Stage {
       await next();
       if (succeeded(ctx)) {
         await bestEffort(ctx, deps, 'consume pending activation', deps.store.consumePendingActivation(pending));
+        deps.metrics.activationTurnaround.observe({ msp: pending.msp, mode: pending.bridged ? 'bridged' : 'async' }, (Date.now() - pending.createdAt) / 1000);
       }
       return;
     }

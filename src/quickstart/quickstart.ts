@@ -4,7 +4,7 @@
  * as curl commands.
  */
 import type { Partner } from '../config/types';
-import { Hub, PROJECT_ROOT } from '../hub';
+import { Hub, PROJECT_ROOT, type HubOptions } from '../hub';
 import type { Logger } from '../log';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
@@ -21,8 +21,8 @@ export interface QuickStart {
   close(): Promise<void>;
 }
 
-export async function startQuickStart(options: { host: string; port: number; log?: Logger; redisUrl?: string }): Promise<QuickStart> {
-  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redisUrl: options.redisUrl });
+export async function startQuickStart(options: { host: string; port: number; log?: Logger; redisUrl?: string; admin?: HubOptions['admin'] }): Promise<QuickStart> {
+  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redisUrl: options.redisUrl, admin: options.admin });
   const simulators: RunningSimulator[] = [];
   try {
     for (const partner of hub.config.partners.values()) simulators.push(await simulate(partner, hub.url));

@@ -107,6 +107,12 @@ export class MemoryStore implements Store {
     return [...this.pending.values()].filter((p) => p.msp === msp && p.cmp === cmp && p.mspToken === token);
   }
 
+  async countPendingActivations(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const p of this.pending.values()) counts[p.msp] = (counts[p.msp] ?? 0) + 1;
+    return counts;
+  }
+
   async replacePendingActivation(pending: PendingActivation): Promise<boolean> {
     if (this.pending.get(pending.requestId) === undefined) return false;
     this.pending.replace(pending.requestId, pending);

@@ -112,6 +112,10 @@ export class RedisStore implements Store {
       .set(this.key('pac', pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
       .sAdd(index, pending.requestId)
       .expire(index, ttlSeconds)
+      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pending.requestId })
+      .expire(this.key('pacm', pending.msp), ttlSeconds)
+      .sAdd(this.key('pacm', '*'), pending.msp)
+      .expire(this.key('pacm', '*'), ttlSeconds)
       .exec();
   }
 
@@ -132,11 +136,24 @@ export class RedisStore implements Store {
     return set === 'OK';
   }
 
+  async countPendingActivations(): Promise<Record<string, number>> {
+    const msps = await this.client.sMembers(this.key('pacm', '*'));
+    const now = Date.now();
+    const counts: Record<string, number> = {};
+    for (const msp of msps) {
+      // entries whose record has expired leave the index here
+      const [, count] = await this.client.multi().zRemRangeByScore(this.key('pacm', msp), '-inf', now).zCard(this.key('pacm', msp)).exec();
+      counts[msp] = Number(count);
+    }
+    return counts;
+  }
+
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {
     const [deleted] = await this.client
       .multi()
       .del(this.key('pac', pending.requestId))
       .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
+      .zRem(this.key('pacm', pending.msp), pending.requestId)
       .exec();
     return Number(deleted) === 1;
   }

@@ -57,6 +57,8 @@ export interface Store {
   getPendingActivation(requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */
   listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]>;
+  /** how many requests are pending, per MSP */
+  countPendingActivations(): Promise<Record<string, number>>;
   /** rewrites a pending request that is still there (it may have been consumed meanwhile) */
   replacePendingActivation(pending: PendingActivation): Promise<boolean>;
   /** removes it; true for exactly one caller however many race */

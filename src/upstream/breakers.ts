@@ -29,8 +29,19 @@ export class BreakerOpenError extends Error {
   }
 }
 
+/** what the partner view shows of a breaker: its state and its rolling window */
+export interface BreakerView {
+  readonly scope: string;
+  readonly state: BreakerState;
+  readonly calls: number;
+  readonly failures: number;
+  readonly errorRatio: number;
+  readonly latencyMeanMs: number;
+}
+
 export class Breakers {
   private readonly breakers = new Map<string, Breaker>();
+  private readonly views = new Map<string, Map<string, () => BreakerView>>();
 
   constructor(
     private readonly log: Logger,
@@ -49,6 +60,11 @@ export class Breakers {
       this.breakers.set(key, breaker);
     }
     return breaker;
+  }
+
+  /** the breakers of one partner that have seen traffic, newest settings per scope */
+  viewOf(partner: string): BreakerView[] {
+    return [...(this.views.get(partner)?.values() ?? [])].map((view) => view());
   }
 
   private create(partner: string, scope: string, settings: BreakerSettings): Breaker {
@@ -70,6 +86,15 @@ export class Breakers {
       this.metrics.breakerTransitions.inc({ ...labels, to: state });
       this.log.warn({ partner, operation: scope, state }, `circuit breaker ${state}`);
     };
+    const view = (): BreakerView => {
+      const stats = circuit.stats;
+      const calls = stats.successes + stats.failures;
+      const state: BreakerState = circuit.opened ? 'open' : circuit.halfOpen ? 'halfOpen' : 'closed';
+      return { scope, state, calls, failures: stats.failures, errorRatio: calls === 0 ? 0 : stats.failures / calls, latencyMeanMs: stats.latencyMean };
+    };
+    const partnerViews = this.views.get(partner) ?? new Map<string, () => BreakerView>();
+    partnerViews.set(scope, view);
+    this.views.set(partner, partnerViews);
     circuit.on('open', enter('open'));
     circuit.on('halfOpen', enter('halfOpen'));
     circuit.on('close', enter('closed'));

@@ -80,6 +80,16 @@ describe.each(makers)('%s store', (_kind, make) => {
       expect(await store.listPendingActivations('mspA', 'cmpB', p.mspToken)).toEqual([]);
     });
 
+    test('counted per MSP until consumed', async () => {
+      const msp = `msp${randomUUID().slice(0, 8)}`;
+      const a = pending({ msp });
+      await store.addPendingActivation(a, 60);
+      await store.addPendingActivation(pending({ msp }), 60);
+      expect((await store.countPendingActivations())[msp]).toBe(2);
+      await store.consumePendingActivation(a);
+      expect((await store.countPendingActivations())[msp]).toBe(1);
+    });
+
     test('consumed exactly once, however many race', async () => {
       const p = pending();
       await store.addPendingActivation(p, 60);
@@ -147,7 +157,8 @@ describe('redis store specifics', () => {
     try {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${own}*`, COUNT: 500 })) keys.push(...batch);
-      expect(keys).toHaveLength(5);
+      // binding, request id, replay claim, pending record, its pair index, its per-MSP index and the MSP list
+      expect(keys).toHaveLength(7);
       for (const key of keys) expect(await client.ttl(key)).toBeGreaterThan(0);
     } finally {
       await client.close();

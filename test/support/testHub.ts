@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import type { AdminAuth } from '../../src/admin/adminApp';
 import { Hub, type TlsListen } from '../../src/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
@@ -36,6 +37,7 @@ export interface TestHubOptions {
   readonly tls?: TlsListen;
   readonly httpListener?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  readonly adminAuth?: AdminAuth;
   /** more files for the config folder (TLS material named in partner files) */
   readonly files?: Readonly<Record<string, string>>;
 }
@@ -81,7 +83,7 @@ export class TestHub {
     for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(dir, name), content);
     const logs: string[] = [];
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
-    const metrics = createMetrics();
+    const metrics = createMetrics(undefined, { processMetrics: true });
     const useRedis = (options.store ?? 'redis') === 'redis';
     const prefix = useRedis ? options.redisKeyPrefix ?? uniquePrefix() : undefined;
     const hub = await Hub.start({
@@ -93,6 +95,7 @@ export class TestHub {
       log,
       metrics,
       env: options.env ?? {},
+      admin: { listen: { host: '127.0.0.1', port: 0 }, auth: options.adminAuth },
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined;

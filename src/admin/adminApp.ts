@@ -1,0 +1,111 @@
+/**
+ * The admin listener, on its own port, never the partners': /metrics for Prometheus, /healthz
+ * (alive), /readyz (config loaded, Redis reachable when configured, not stopping), and
+ * /admin/partners, the operations view of every partner. /metrics and /admin/* may require basic
+ * auth; the health endpoints never do, so an orchestrator can always probe them.
+ */
+import Koa from 'koa';
+import { matchesAny } from '../config/credentials';
+import type { Config } from '../config/types';
+import type { Metrics } from '../metrics/metrics';
+import type { Store } from '../state/store';
+import type { BreakerView } from '../upstream/breakers';
+
+export interface AdminSources {
+  readonly metrics: Metrics;
+  readonly store: Store;
+  config(): Config;
+  draining(): boolean;
+  breakers(partner: string): BreakerView[];
+}
+
+export interface AdminAuth {
+  readonly username: string;
+  readonly passwordDigest: Buffer;
+}
+
+const READY_TIMEOUT_MS = 1000;
+
+export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
+  const app = new Koa();
+  app.silent = true;
+  const routes: Record<string, { open?: boolean; handle: (ctx: Koa.Context) => Promise<void> }> = {
+    '/healthz': { open: true, handle: async (ctx) => void (ctx.body = { status: 'alive' }) },
+    '/readyz': { open: true, handle: (ctx) => ready(ctx, sources) },
+    '/metrics': {
+      handle: async (ctx) => {
+        ctx.type = sources.metrics.registry.contentType;
+        ctx.body = await sources.metrics.registry.metrics();
+      },
+    },
+    '/admin/partners': { handle: (ctx) => partners(ctx, sources) },
+  };
+  app.use(async (ctx) => {
+    const route = ctx.method === 'GET' ? routes[ctx.path] : undefined;
+    if (!route) {
+      ctx.status = 404;
+      ctx.body = { error: 'not found' };
+      return;
+    }
+    if (!route.open && auth && !authorized(ctx.get('authorization'), auth)) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
+      ctx.body = { error: 'authentication required' };
+      return;
+    }
+    await route.handle(ctx);
+  });
+  return app;
+}
+
+function authorized(header: string, auth: AdminAuth): boolean {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (!match) return false;
+  const [username, ...rest] = Buffer.from(match[1], 'base64').toString('utf8').split(':');
+  return matchesAny(rest.join(':'), [auth.passwordDigest]) && username === auth.username;
+}
+
+async function ready(ctx: Koa.Context, sources: AdminSources): Promise<void> {
+  const checks: Record<string, string> = { config: `generation loaded, ${sources.config().partners.size} partners` };
+  let ok = true;
+  if (sources.draining()) {
+    checks.draining = 'stopping';
+    ok = false;
+  }
+  if (sources.store.kind === 'redis') {
+    const reached = await Promise.race([
+      sources.store.ping().then(() => true, () => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref()),
+    ]);
+    checks.redis = reached ? 'reachable' : 'unreachable';
+    ok &&= reached;
+  }
+  ctx.status = ok ? 200 : 503;
+  ctx.body = { ready: ok, checks };
+}
+
+async function partners(ctx: Koa.Context, sources: AdminSources): Promise<void> {
+  const pending = await sources.store.countPendingActivations().catch(() => undefined);
+  ctx.body = {
+    partners: [...sources.config().partners.values()].map((p) => {
+      const breakers = sources.breakers(p.id);
+      const calls = breakers.reduce((n, b) => n + b.calls, 0);
+      const failures = breakers.reduce((n, b) => n + b.failures, 0);
+      return {
+        id: p.id,
+        role: p.role,
+        name: p.name,
+        dialect: p.dialect,
+        upstream: p.upstream.url.origin,
+        breaker: breakers.find((b) => b.state === 'open')?.state ?? breakers.find((b) => b.state === 'halfOpen')?.state ?? 'closed',
+        breakers,
+        recent: {
+          calls,
+          errorRatio: calls === 0 ? 0 : failures / calls,
+          latencyMeanMs: calls === 0 ? 0 : breakers.reduce((n, b) => n + b.latencyMeanMs * b.calls, 0) / calls,
+        },
+        pendingActivationRequests: p.role === 'msp' ? (pending?.[p.id] ?? 0) : undefined,
+      };
+    }),
+  };
+}
