@@ -18,7 +18,7 @@ export function context(deps: PipelineDeps): Stage {
       correlationId: header(ctx, 'correlation-id'),
       clientId: header(ctx, 'client-id'),
       targetId: header(ctx, 'target-id'),
-      traceparent: header(ctx, 'traceparent') ?? newTraceparent(),
+      trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomBytes(16).toString('hex'), flags: '01' },
     };
     ctx.state.ids = ids;
     ctx.state.log = deps.log.child({
@@ -26,7 +26,7 @@ export function context(deps: PipelineDeps): Stage {
       correlationId: clip(ids.correlationId),
       client: clip(ids.clientId),
       target: clip(ids.targetId),
-      traceId: ids.traceparent.split('-')[1],
+      traceId: ids.trace.traceId,
       generation: ctx.state.runtime.generation,
     });
     const leave = ctx.state.runtime.enter();
@@ -42,7 +42,11 @@ function clip(value: string | undefined): string | undefined {
   return value === undefined || value.length <= MAX_LOGGED_ID ? value : `${value.slice(0, MAX_LOGGED_ID)}...`;
 }
 
-/** W3C trace context: a request without one starts a trace here */
-function newTraceparent(): string {
-  return `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** W3C trace context; an absent or malformed one starts a new trace here */
+function parseTraceparent(value: string | undefined): { traceId: string; flags: string } | undefined {
+  const match = TRACEPARENT.exec(value ?? '');
+  if (!match || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) return undefined;
+  return { traceId: match[1], flags: match[3] };
 }

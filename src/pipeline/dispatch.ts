@@ -4,6 +4,7 @@
  * the hub's own error (502/504, code 90), an open breaker or an exhausted outbound limit 503 with
  * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
  */
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RetrySettings } from '../config/types';
 import type { DialectAnswer, DialectCall } from '../dialects/dialect';
@@ -17,7 +18,7 @@ import { required } from './stateCall';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the AID.02 headers (section 5.1) and trace context a partner receives; credentials never pass */
-const FORWARDED_HEADERS = ['cmp-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type', 'traceparent', 'tracestate'];
+const FORWARDED_HEADERS = ['cmp-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type', 'tracestate'];
 
 /** operations whose repetition cannot duplicate an effect (AID.02 7.9, 7.10) */
 const IDEMPOTENT: ReadonlySet<OperationId> = new Set(['requestProfileStatus', 'requestInvalidateFederatedID']);
@@ -126,6 +127,8 @@ function forwardedHeaders(ctx: HubContext): Record<string, string> {
     const value = ctx.req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  headers.traceparent = need(ctx.state.ids.traceparent, 'traceparent');
+  // the call to the partner is a span of its own within the caller's trace
+  const { traceId, flags } = ctx.state.ids.trace;
+  headers.traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
   return headers;
 }

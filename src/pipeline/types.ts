@@ -17,7 +17,8 @@ export interface RequestIds {
   readonly correlationId?: string;
   readonly clientId?: string;
   readonly targetId?: string;
-  readonly traceparent?: string;
+  /** W3C trace context: the trace this request belongs to */
+  readonly trace: { readonly traceId: string; readonly flags: string };
 }
 
 export interface HubState {

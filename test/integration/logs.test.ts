@@ -67,13 +67,14 @@ test('no log line carries a protected value, whatever the hub did with the reque
   }
 });
 
-test('a traceparent is passed to the partner, and one is made when the caller sent none', async () => {
+test('the partner call joins the caller\'s trace as a span of its own; a trace is started when none came', async () => {
   world.partners.cmpA.reset();
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
   await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' }, headers: { traceparent } });
   await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' } });
   const [first, second] = world.partners.cmpA.received;
-  expect(first.headers.traceparent).toBe(traceparent);
+  expect(first.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
+  expect(first.headers.traceparent).not.toBe(traceparent);
   expect(second.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   expect(world.hub.logLines().some((l) => l.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(true);
 });
