@@ -11,7 +11,7 @@ const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5
 export interface ScrapeSources {
   /** pending activation code requests per MSP */
   pendingActivations(): Promise<Readonly<Record<string, number>>>;
-  outboxDepth(): Promise<{ ready: number; waiting: number; dead: number }>;
+  outboxDepth(): Promise<{ ready: number; waiting: number; dead: number; oldestReadyAgeSeconds: number }>;
 }
 
 export function createMetrics(registry: Registry = new Registry(), options: { processMetrics?: boolean } = {}) {
@@ -42,7 +42,17 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       registers,
       async collect() {
         const depth = await sources?.outboxDepth().catch(() => undefined);
-        if (depth) for (const [state, count] of Object.entries(depth)) this.set({ state }, count);
+        if (!depth) return;
+        for (const state of ['ready', 'waiting', 'dead'] as const) this.set({ state }, depth[state]);
+      },
+    }),
+    outboxOldestAge: new Gauge({
+      name: 'aid_gateway_outbox_oldest_age_seconds',
+      help: 'How long the oldest ready outbox delivery has been waiting',
+      registers,
+      async collect() {
+        const depth = await sources?.outboxDepth().catch(() => undefined);
+        if (depth) this.set(depth.oldestReadyAgeSeconds);
       },
     }),
     activationTurnaround: new Histogram({

@@ -65,6 +65,12 @@ export class MemoryOutbox implements OutboxQueue {
   }
 
   async depth(): Promise<OutboxDepth> {
-    return { ready: this.ready.length + this.taken.size, waiting: this.waiting.length, dead: this.dead.length };
+    const oldest = Math.min(...this.ready.map((r) => r.delivery.createdAt), ...[...this.taken.values()].map((t) => t.since));
+    return {
+      ready: this.ready.length + this.taken.size,
+      waiting: this.waiting.length,
+      dead: this.dead.length,
+      oldestReadyAgeSeconds: Number.isFinite(oldest) ? (Date.now() - oldest) / 1000 : 0,
+    };
   }
 }

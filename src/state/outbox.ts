@@ -41,6 +41,8 @@ export interface OutboxDepth {
   readonly ready: number;
   readonly waiting: number;
   readonly dead: number;
+  /** how long the oldest ready delivery has been ready; 0 when none is */
+  readonly oldestReadyAgeSeconds: number;
 }
 
 export interface OutboxQueue {

@@ -107,8 +107,15 @@ export class RedisOutbox implements OutboxQueue {
   }
 
   async depth(): Promise<OutboxDepth> {
-    const [ready, waiting, dead] = await Promise.all([this.client.xLen(this.stream), this.client.zCard(this.waiting), this.client.xLen(this.dead)]);
-    return { ready, waiting, dead };
+    const [ready, waiting, dead, first] = await Promise.all([
+      this.client.xLen(this.stream),
+      this.client.zCard(this.waiting),
+      this.client.xLen(this.dead),
+      this.client.xRange(this.stream, '-', '+', { COUNT: 1 }) as Promise<StreamMessage[]>,
+    ]);
+    // a stream id starts with the time the entry was added, in ms
+    const oldestReadyAgeSeconds = first.length > 0 ? Math.max(0, (Date.now() - Number(first[0].id.split('-')[0])) / 1000) : 0;
+    return { ready, waiting, dead, oldestReadyAgeSeconds };
   }
 
   // a Redis that restarted without its data has lost the group: create it again and retry once

@@ -54,7 +54,7 @@ describe.each([
     expect(got.map((r) => r.delivery)).toEqual([d]);
     await queue.ack(got[0]);
     expect(await queue.receive('a', 10)).toEqual([]);
-    expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0 });
+    expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0, oldestReadyAgeSeconds: 0 });
   });
 
   test('a delivery held back waits until its time, then becomes ready', async () => {
@@ -72,7 +72,7 @@ describe.each([
     const [entry] = await queue.receive('a', 1);
     await queue.retryLater(entry, { ...entry.delivery, attempts: 1 }, Date.now() + 60000);
     expect(await queue.claimStale('b', 0, 10)).toEqual([]);
-    expect(await queue.depth()).toEqual({ ready: 0, waiting: 1, dead: 0 });
+    expect(await queue.depth()).toEqual({ ready: 0, waiting: 1, dead: 0, oldestReadyAgeSeconds: 0 });
   });
 
   test('what one consumer took and left idle is claimed by another', async () => {
