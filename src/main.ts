@@ -9,6 +9,8 @@ import { Hub, PROJECT_ROOT, type HubOptions, type Listen, type TlsListen } from 
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
+import { isPrimary, runWorkers, workerIndex } from './workers';
+import { availableParallelism } from 'node:os';
 
 const HELP = `Usage: aid-gateway [command] [options]
 
@@ -38,6 +40,9 @@ Options:
                         (default: 127.0.0.1:9464; 'off' for none)
   --admin-user NAME     require basic auth on /metrics and /admin/* with this user and the
                         password in $AID_GATEWAY_ADMIN_PASSWORD (clear or sha256:<hex>)
+  --workers N           start: N hub processes sharing the ports (default: the number of cores
+                        with Redis, 1 without; more than 1 needs Redis); worker i serves the admin
+                        listener on its port + i
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
@@ -60,6 +65,7 @@ const OPTIONS = {
   'log-level': { type: 'string' },
   'admin-listen': { type: 'string' },
   'admin-user': { type: 'string' },
+  workers: { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -93,8 +99,14 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${err.message}\n`);
         return 2;
       });
-    case 'start':
+    case 'start': {
+      const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
+      const workers = values.workers === undefined ? (redisUrl ? availableParallelism() : 1) : Number(values.workers);
+      if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
+      if (workers > 1 && !redisUrl) return usage('--workers above 1 needs Redis (--redis-url): workers share their state through it');
+      if (workers > 1 && isPrimary()) return runWorkers(workers, log);
       return serve(() => Hub.start(hubOptions(values, configDir, log)), log);
+    }
     case 'quickstart':
       return serve(async () => {
         const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
@@ -173,13 +185,21 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
 }
 
 function adminOptions(values: Values): HubOptions['admin'] {
-  const listen = values['admin-listen'] ?? '127.0.0.1:9464';
-  if (listen === 'off') return undefined;
+  const given = values['admin-listen'] ?? '127.0.0.1:9464';
+  if (given === 'off') return undefined;
+  const parsed = parseListen(given, '--admin-listen');
+  // each worker has an admin listener of its own, so that Prometheus can scrape every one
+  const listen = parsed.port === 0 ? parsed : { ...parsed, port: parsed.port + workerIndex() };
   const username = values['admin-user'];
-  if (username === undefined) return { listen: parseListen(listen, '--admin-listen') };
+  if (username === undefined) return { listen };
   const password = process.env.AID_GATEWAY_ADMIN_PASSWORD;
   if (!password) throw new UsageError('--admin-user needs the password in AID_GATEWAY_ADMIN_PASSWORD');
-  return { listen: parseListen(listen, '--admin-listen'), auth: { username, passwordDigest: configuredDigest(password) } };
+  return { listen, auth: { username, passwordDigest: configuredDigest(password) } };
+}
+
+function usage(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 2;
 }
 
 class UsageError extends Error {}

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FakePartner } from '../support/fakePartner';
+import { freePort } from '../support/ports';
+import { deleteKeys } from '../support/redis';
 import { paths, requestActivationCodeBody } from '../support/messages';
 import { ALL_ROUTES, request, writeConfig, type PartnerSpec } from '../support/testHub';
 
@@ -74,7 +76,7 @@ describe('start', () => {
       { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     ];
     writeConfig(dir, specs, ALL_ROUTES);
-    child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH, CMP_A_KEY: 'secret-from-env' } });
+    child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH, CMP_A_KEY: 'secret-from-env' } });
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     await waitFor(() => output.includes('hub started'));
@@ -125,3 +127,49 @@ async function waitFor(condition: () => boolean, timeoutMs = 10000): Promise<voi
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('--workers', () => {
+  test('more than one worker needs Redis', () => {
+    const result = run(['start', '--workers', '2', '--listen', '127.0.0.1:0']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('needs Redis');
+  });
+
+  test('two workers share the port, each has its admin listener, SIGHUP reaches both, SIGTERM stops all', async () => {
+    const msp = await FakePartner.start();
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    const prefix = `aidgw-test:${randomUUID()}:`;
+    const adminPort = await freePort();
+    writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
+    const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await waitFor(() => output.split('hub started').length === 3);
+      const started = output.split('\n').filter((l) => l.includes('hub started')).map((l) => JSON.parse(l) as { urls: string[]; admin: string });
+      expect(started[0].urls).toEqual(started[1].urls);
+      expect(new Set(started.map((s) => s.admin))).toEqual(new Set([`http://127.0.0.1:${adminPort}`, `http://127.0.0.1:${adminPort + 1}`]));
+      for (const s of started) expect((await request(`${s.admin}/healthz`, {})).status).toBe(200);
+      const answers = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          request(`${started[0].urls[0]}${paths.requestProfileStatus(randomUUID())}`, {
+            headers: { 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
+          }),
+        ),
+      );
+      expect(answers.every((a) => a.status === 200)).toBe(true);
+      child.kill('SIGHUP');
+      await waitFor(() => output.split('config reloaded').length === 3);
+      const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await msp.close();
+      await deleteKeys(prefix);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -122,7 +122,7 @@ test('a hub instance killed with SIGKILL while delivering: another instance clai
   const prefix = uniquePrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-outbox-'));
   writeConfig(dir, specsFor(msp.url), ROUTES);
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--workers', '1', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   let survivor: TestHub | undefined;

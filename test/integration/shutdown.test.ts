@@ -26,7 +26,7 @@ test('SIGTERM during load: every request in flight is answered, then the process
     ],
     { defaults: { tokenBinding: 'off' }, routes: [{ from: '*', to: '*' }] },
   );
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH } });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
