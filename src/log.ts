@@ -27,6 +27,7 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`, `*.*."${f}"`]), censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    options.destination,
+    // stdout written asynchronously: a busy hub coalesces its lines into fewer writes
+    options.destination ?? pino.destination({ dest: 1, sync: false }),
   );
 }

@@ -233,7 +233,8 @@ async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<voi
         resolve(1);
       }, SHUTDOWN_BOUND_MS).unref();
       running.close().then(
-        () => resolve(0),
+        // the log is written asynchronously: what is still buffered goes out before the exit
+        () => log.flush(() => resolve(0)),
         (err: unknown) => {
           log.error({ err }, 'error while stopping');
           resolve(1);

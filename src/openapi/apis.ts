@@ -45,12 +45,11 @@ export interface ValidationProblem {
   readonly text: string;
 }
 
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-
 export class Apis {
   private readonly operations = new Map<OperationId, ApiOperation>();
+  private readonly routes: { readonly method: string; readonly pattern: RegExp; readonly op: ApiOperation }[] = [];
 
-  private constructor(private readonly backends: readonly OpenAPIBackend[]) {
+  private constructor(backends: readonly OpenAPIBackend[]) {
     for (const api of backends) {
       for (const operation of api.getOperations()) {
         const id = operation.operationId;
@@ -64,6 +63,7 @@ export class Apis {
           hasBody: operation.requestBody !== undefined,
           documentedStatuses: statuses,
         });
+        this.routes.push({ method: operation.method.toUpperCase(), pattern: pathPattern(operation.path), op: this.get(id) });
       }
     }
   }
@@ -98,14 +98,20 @@ export class Apis {
     return op;
   }
 
+  /** method + path to operation through patterns compiled once (openapi-backend's router builds
+   * its matchers on every call) */
   match(method: string, urlPath: string): MatchResult {
-    const found = this.find(method.toLowerCase(), urlPath);
-    if (found) {
-      const op = this.get(found.operationId as OperationId);
-      const params = op.api.router.parseRequest({ method, path: urlPath, headers: {} }, found).params;
-      return { kind: 'operation', op, params };
+    const upper = method.toUpperCase();
+    const allow: string[] = [];
+    for (const route of this.routes) {
+      const found = route.pattern.exec(urlPath);
+      if (!found) continue;
+      if (route.method === upper) {
+        const params = Object.fromEntries(Object.entries(found.groups ?? {}).map(([k, v]) => [k, decodeSafely(v)]));
+        return { kind: 'operation', op: route.op, params };
+      }
+      allow.push(route.method);
     }
-    const allow = METHODS.filter((m) => this.find(m, urlPath)).map((m) => m.toUpperCase());
     return allow.length > 0 ? { kind: 'methodNotAllowed', allow } : { kind: 'unknownPath' };
   }
 
@@ -134,13 +140,24 @@ export class Apis {
     return (result.errors ?? []).map((e) => describe(e, parsed).text);
   }
 
-  private find(method: string, urlPath: string): Operation | undefined {
-    for (const api of this.backends) {
-      const operation = api.router.matchOperation({ method, path: urlPath, headers: {} });
-      if (operation) return operation;
-    }
-    return undefined;
+}
+
+/** a malformed escape stays as it came: validation then says what is wrong with it */
+function decodeSafely(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
   }
+}
+
+/** `/v1/users/{msp_token}` -> /^\/v1\/users\/(?<msp_token>[^/]+)\/?$/ */
+function pathPattern(template: string): RegExp {
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => (part.startsWith('{') ? `(?<${part.slice(1, -1)}>[^/]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .join('');
+  return new RegExp(`^${source}/?$`);
 }
 
 function describe(e: ErrorObject, root: unknown): ValidationProblem {

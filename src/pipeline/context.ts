@@ -2,7 +2,7 @@
  * First stage inside `respond`: takes the runtime in service, reads the AID.02 ids (section 5.1),
  * starts the timer and gives the request a logger that carries the ids, never the body.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './randomHex';
 import { header, type PipelineDeps, type Stage } from './types';
 
 // ids go into every log line; an over-long value is cut rather than logged whole
@@ -18,7 +18,7 @@ export function context(deps: PipelineDeps): Stage {
       correlationId: header(ctx, 'correlation-id'),
       clientId: header(ctx, 'client-id'),
       targetId: header(ctx, 'target-id'),
-      trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomBytes(16).toString('hex'), flags: '01' },
+      trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomHex(32), flags: '01' },
     };
     ctx.state.ids = ids;
     ctx.state.log = deps.log.child({

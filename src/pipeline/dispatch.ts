@@ -4,7 +4,6 @@
  * the hub's own error (502/504, code 90), an open breaker or an exhausted outbound limit 503 with
  * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
  */
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RetrySettings } from '../config/types';
 import type { DialectAnswer, DialectCall } from '../dialects/dialect';
@@ -14,6 +13,7 @@ import type { OperationId } from '../openapi/operations';
 import { forwardDelivery } from '../outbox/deliveries';
 import { UpstreamError } from '../upstream/upstream';
 import { callWithBridge } from './bridge';
+import { randomHex } from './randomHex';
 import { required } from './stateCall';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
@@ -129,6 +129,6 @@ function forwardedHeaders(ctx: HubContext): Record<string, string> {
   }
   // the call to the partner is a span of its own within the caller's trace
   const { traceId, flags } = ctx.state.ids.trace;
-  headers.traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+  headers.traceparent = `00-${traceId}-${randomHex(16)}-${flags}`;
   return headers;
 }

@@ -1,0 +1,308 @@
+/**
+ * `npm run bench`: the hub against nginx and a direct call, in one run, on this machine.
+ *
+ * On 127.0.0.1: nginx serves canned AID.02 answers (the upstream, never the bottleneck) and, in
+ * the same process, a plain proxy_pass with keep-alive to it; the hub (`--workers` = cores, api-key
+ * auth, request and response validation, rate limits, metrics, Redis) in front of the same
+ * upstream. wrk drives each over Request Activation Code, Send CSIM Status and Request Profile
+ * Status with the same connections and duration, interleaved (hub, nginx, direct, then again) so
+ * drift hits all. Then the hub's added latency at a fixed rate of half its maximum, its CPU and
+ * RSS, and a config-scale run (1,000 partners, 10,000 routes). Prints a table and writes JSON to
+ * bench/results/latest.json. Installs nothing: it says what is missing.
+ * Options: DURATION=seconds per run (default 8), CONNECTIONS (default 32).
+ */
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { Pool } from 'undici';
+import { stringify } from 'yaml';
+
+const ROOT = path.join(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+const DURATION = Number(process.env.DURATION ?? 8);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
+const EID = '89049032000001000000000831934057';
+// nginx reads $ as a variable: ${d} is a literal $ (see the geo block below)
+const AC = '{"iccid":"8949000000000000001","activationCode":"1${d}smdp.example.com${d}04386-AGYFT-A74Y8","profileType":"personal","swappedIccid":null}';
+const STATUS = '{"profiles":[{"iccid":"8949000000000000001","status":"enabled"}]}';
+
+type Operation = 'requestActivationCode' | 'sendCsimStatus' | 'requestProfileStatus';
+const OPERATIONS: Operation[] = ['requestActivationCode', 'sendCsimStatus', 'requestProfileStatus'];
+
+interface WrkResult {
+  readonly rps: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly non2xx: number;
+}
+
+function missing(): string[] {
+  return ['nginx', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(socket.end() !== undefined));
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on ${port}`);
+}
+
+function nginxConfig(dir: string, upstreamPort: number, proxyPort: number): string {
+  return `worker_processes ${availableParallelism()};
+pid ${dir}/nginx.pid;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${dir}/body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fcgi; uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+  keepalive_requests 1000000;
+  geo $d { default "$"; }
+  server {
+    listen 127.0.0.1:${upstreamPort};
+    default_type application/json;
+    location /v1/activation-code-requests/ { return 200 '${AC}'; }
+    location /v1/statuses/ { return 201; }
+    location /v1/profiles/status/ { return 200 '${STATUS}'; }
+  }
+  upstream partner { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${proxyPort};
+    location / { proxy_pass http://partner; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`;
+}
+
+/** one wrk script per operation: fresh request ids in every request, as real partners send */
+function wrkScript(op: Operation): string {
+  const target = op === 'requestActivationCode' || op === 'requestProfileStatus' || op === 'sendCsimStatus' ? 'mspA' : 'cmpA';
+  const lines = [
+    'local n = 0',
+    'local threads = 0',
+    'function setup(thread) threads = threads + 1; thread:set("tid", threads) end',
+    'function request()',
+    '  n = n + 1',
+    '  local id = string.format("%08x-0000-4000-8000-%012x", tid, n)',
+    `  local headers = { ["api-key"] = "bench-key", ["client-id"] = "cmpA", ["target-id"] = "${target}", ["CMP-request-id"] = id, ["correlation-id"] = id, ["content-type"] = "application/json" }`,
+  ];
+  if (op === 'requestActivationCode') {
+    lines.push(`  return wrk.format("POST", "/v1/activation-code-requests/${TOKEN}", headers, '{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"' .. id .. '","replaceIccid":null}')`);
+  } else if (op === 'sendCsimStatus') {
+    lines.push(`  return wrk.format("POST", "/v1/statuses/${TOKEN}", headers, '{"iccid":"8949000000000000001","eid":"${EID}","status":"enabled"}')`);
+  } else {
+    lines.push(`  return wrk.format("GET", "/v1/profiles/status/${TOKEN}", headers)`);
+  }
+  lines.push('end');
+  return lines.join('\n');
+}
+
+function runWrk(url: string, script: string, seconds = DURATION): WrkResult {
+  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const ms = (label: string) => {
+    const match = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
+    if (!match) return NaN;
+    const value = Number(match[1]);
+    return match[2] === 'us' ? value / 1000 : match[2] === 's' ? value * 1000 : value;
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50ms: ms('50'), p99ms: ms('99'), non2xx };
+}
+
+/** open-loop load at a fixed rate: latency as a partner sees it at that load */
+async function fixedRate(origin: string, rps: number, seconds: number): Promise<{ p50ms: number; p99ms: number; errors: number }> {
+  const pool = new Pool(origin, { connections: 64 });
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const total = Math.floor(rps * seconds);
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / rps;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    const id = randomUUID();
+    const t0 = performance.now();
+    calls.push(
+      pool
+        .request({
+          method: 'POST',
+          path: `/v1/activation-code-requests/${TOKEN}`,
+          headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': id, 'correlation-id': id, 'content-type': 'application/json' },
+          body: `{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"${id}","replaceIccid":null}`,
+        })
+        .then(async (res) => {
+          await res.body.text();
+          if (res.statusCode !== 200) errors++;
+          latencies.push(performance.now() - t0);
+        }, () => void errors++),
+    );
+  }
+  await Promise.all(calls);
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { p50ms: at(0.5), p99ms: at(0.99), errors };
+}
+
+function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0): void {
+  mkdirSync(path.join(dir, 'partners'), { recursive: true });
+  const unlimited = { requests: 1000000000, perSeconds: 60 };
+  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
+  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
+  const routes: Record<string, unknown>[] = [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }];
+  for (let i = 0; i < extraPartners; i++) {
+    const role = i % 2 === 0 ? 'msp' : 'cmp';
+    writeFileSync(path.join(dir, 'partners', `p${i}.yaml`), stringify({ id: `p${i}`, role, inbound: { apiKeys: [`key-${i}`] }, upstream: { url: `http://127.0.0.1:${10000 + (i % 1000)}` } }));
+  }
+  // 20 routes per generated pair of partners: 1,000 partners give 10,000 routes
+  const cmpOps = ['requestActivationCode', 'sendCsimStatus', 'requestProfileStatus', 'requestInvalidateFederatedID'];
+  const mspOps = ['sendMspToken', 'notifyMspTokenInvalid', 'sendProfileInformation', 'updateSubscriptionInfo', 'submitActivationCode'];
+  for (let i = 0; i + 1 < extraPartners; i += 2) {
+    const next = (i + 2) % extraPartners;
+    for (const op of cmpOps) routes.push({ from: `p${i + 1}`, to: `p${i}`, operations: [op], timeoutMs: 3000 });
+    for (const op of mspOps) routes.push({ from: `p${i}`, to: `p${i + 1}`, operations: [op], timeoutMs: 4000 });
+    for (const op of cmpOps) routes.push({ from: `p${i + 1}`, to: `p${next}`, operations: [op], tokenBinding: 'strict' });
+    for (const op of mspOps) routes.push({ from: `p${i}`, to: `p${next + 1}`, operations: [op], responseValidation: 'refuse' });
+    routes.push({ from: `p${i + 1}`, to: 'mspA', operations: ['sendCsimStatus'] }, { from: `p${i + 1}`, to: 'mspA', operations: ['requestProfileStatus'] });
+  }
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes }));
+}
+
+async function startHub(dir: string, port: number, workers: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), '--redis-url', REDIS_URL, '--redis-prefix', `aidgw-bench:${randomUUID()}:`], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info' },
+  });
+  await waitForPort(port);
+  await new Promise((r) => setTimeout(r, 1000));
+  return child;
+}
+
+/** CPU seconds and RSS of a process and its children, from /proc */
+function usage(pid: number): { cpuSeconds: number; rssMb: number[] } {
+  const pids = [pid, ...String(spawnSync('pgrep', ['-P', String(pid)]).stdout).split('\n').filter(Boolean).map(Number)];
+  const tick = 100;
+  let cpu = 0;
+  const rss: number[] = [];
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      cpu += (Number(stat[11]) + Number(stat[12])) / tick;
+      const vmRss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1];
+      if (p !== pid || pids.length === 1) rss.push(Math.round(Number(vmRss) / 1024));
+    } catch {
+      // the process is gone
+    }
+  }
+  return { cpuSeconds: cpu, rssMb: rss };
+}
+
+function configScale(dir: string, upstreamUrl: string): { loadMs: number; rssMb: number; partners: number; routes: number } {
+  hubConfig(dir, upstreamUrl, 998);
+  const script = `const t=performance.now();const c=require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))}).loadConfig(${JSON.stringify(dir)},{});const ms=performance.now()-t;global.gc&&global.gc();console.log(JSON.stringify({loadMs:ms,rssMb:Math.round(process.memoryUsage().rss/1048576),partners:c.partners.size,routes:c.routes.size}))`;
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loadMs: number; rssMb: number; partners: number; routes: number };
+}
+
+async function main(): Promise<void> {
+  const absent = missing();
+  if (absent.length > 0) {
+    console.error(`missing: ${absent.join(', ')} (Debian packages: ${absent.join(' ')}); nothing was installed`);
+    process.exit(1);
+  }
+  const work = mkdtempSync(path.join(tmpdir(), 'aidgw-bench-'));
+  const [upstreamPort, proxyPort, hubPort] = [await freePort(), await freePort(), await freePort()];
+  writeFileSync(path.join(work, 'nginx.conf'), nginxConfig(work, upstreamPort, proxyPort));
+  const nginx = spawn('nginx', ['-p', work, '-c', path.join(work, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'inherit' });
+  const children: ChildProcess[] = [nginx];
+  try {
+    await waitForPort(proxyPort);
+    const upstreamUrl = `http://127.0.0.1:${upstreamPort}`;
+    const small = path.join(work, 'small');
+    hubConfig(small, upstreamUrl);
+    const workers = availableParallelism();
+    const hub = await startHub(small, hubPort, workers);
+    children.push(hub);
+    const scripts = Object.fromEntries(OPERATIONS.map((op) => {
+      const file = path.join(work, `${op}.lua`);
+      writeFileSync(file, wrkScript(op));
+      return [op, file];
+    })) as Record<Operation, string>;
+    // warm-up: JIT, pools, the token binding learnt
+    runWrk(`http://127.0.0.1:${hubPort}`, scripts.requestActivationCode, 3);
+
+    const targets = { hub: `http://127.0.0.1:${hubPort}`, nginx: `http://127.0.0.1:${proxyPort}`, direct: upstreamUrl } as const;
+    const runs: Record<string, WrkResult[]> = {};
+    const before = usage(hub.pid as number);
+    let hubRequests = 0;
+    for (let round = 0; round < 2; round++) {
+      for (const op of OPERATIONS) {
+        for (const [name, url] of Object.entries(targets)) {
+          const result = runWrk(url, scripts[op]);
+          (runs[`${op} ${name}`] ??= []).push(result);
+          if (name === 'hub') hubRequests += result.rps * DURATION;
+        }
+      }
+    }
+    const after = usage(hub.pid as number);
+    const best = (key: string) => runs[key].reduce((a, b) => (b.rps > a.rps ? b : a));
+    const throughput = OPERATIONS.map((op) => {
+      const [h, n, d] = [best(`${op} hub`), best(`${op} nginx`), best(`${op} direct`)];
+      return { operation: op, hubRps: Math.round(h.rps), nginxRps: Math.round(n.rps), directRps: Math.round(d.rps), hubOverNginx: Number((h.rps / n.rps).toFixed(3)), hubNon2xx: h.non2xx };
+    });
+    const halfLoad = Math.round(throughput[0].hubRps / 2);
+    const viaHub = await fixedRate(targets.hub, halfLoad, 5);
+    const direct = await fixedRate(targets.direct, halfLoad, 5);
+    const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
+    hub.kill('SIGTERM');
+
+    const scale = configScale(path.join(work, 'scale'), upstreamUrl);
+    const scaleHub = await startHub(path.join(work, 'scale'), await freePort().then((p) => p), 1).catch(() => undefined);
+    scaleHub?.kill('SIGTERM');
+
+    const result = {
+      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, duration: DURATION, connections: CONNECTIONS, workers },
+      throughput,
+      addedLatencyAtHalfLoad: { rps: halfLoad, hub: viaHub, direct, addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)), addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)) },
+      hubResources: { cpuSecondsPer10k: Number(cpuPer10k.toFixed(3)), rssMbPerWorker: after.rssMb },
+      configScale: scale,
+    };
+    console.log(`\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub --workers ${workers}, Redis\n`);
+    console.log('| operation | hub req/s | nginx req/s | direct req/s | hub / nginx |');
+    console.log('|---|---|---|---|---|');
+    for (const t of throughput) console.log(`| ${t.operation} | ${t.hubRps} | ${t.nginxRps} | ${t.directRps} | ${t.hubOverNginx} |`);
+    const a = result.addedLatencyAtHalfLoad;
+    console.log(`\nat ${a.rps} req/s (half the hub's max): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms; added p50 ${a.addedP50ms} ms, p99 ${a.addedP99ms} ms`);
+    console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
+    console.log(`config scale: ${scale.partners} partners, ${scale.routes} routes loaded in ${scale.loadMs.toFixed(0)} ms, RSS ${scale.rssMb} MB`);
+    mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+    writeFileSync(path.join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
