@@ -92,16 +92,19 @@ http {
 `;
 }
 
-/** one wrk script per operation: fresh request ids in every request, as real partners send */
+/** one wrk script per operation: fresh request ids in every request, as real partners send; the
+ * operation and a random run number are part of the id, so no run reuses another's ids */
 function wrkScript(op: Operation): string {
   const target = op === 'requestActivationCode' || op === 'requestProfileStatus' || op === 'sendCsimStatus' ? 'mspA' : 'cmpA';
   const lines = [
     'local n = 0',
     'local threads = 0',
+    'local run = 0',
     'function setup(thread) threads = threads + 1; thread:set("tid", threads) end',
+    'function init(args) math.randomseed(os.time() * 1000 + tid); run = math.random(0, 4095) end',
     'function request()',
     '  n = n + 1',
-    '  local id = string.format("%08x-0000-4000-8000-%012x", tid, n)',
+    `  local id = string.format("%08x-%04x-4000-8000-%012x", tid, ${OPERATIONS.indexOf(op)} * 4096 + run, n)`,
     `  local headers = { ["api-key"] = "bench-key", ["client-id"] = "cmpA", ["target-id"] = "${target}", ["CMP-request-id"] = id, ["correlation-id"] = id, ["content-type"] = "application/json" }`,
   ];
   if (op === 'requestActivationCode') {
