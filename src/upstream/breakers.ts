@@ -17,9 +17,6 @@ const STATE_VALUE: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open
 export interface Breaker {
   /** runs `call` unless the breaker is open; counts what `isFailure` says is a failure */
   fire<T>(call: () => Promise<T>): Promise<T>;
-  readonly state: BreakerState;
-  /** how long until an open breaker lets a probe through */
-  retryAfterMs(): number;
 }
 
 export class BreakerOpenError extends Error {
@@ -110,10 +107,6 @@ export class Breakers {
           throw err;
         }
       },
-      get state(): BreakerState {
-        return circuit.opened ? 'open' : circuit.halfOpen ? 'halfOpen' : 'closed';
-      },
-      retryAfterMs: () => Math.max(0, openedAt + settings.resetTimeoutMs - Date.now()),
     };
   }
 }
