@@ -43,6 +43,8 @@ Options:
   --workers N           start: N hub processes sharing the ports (default: the number of cores
                         with Redis, 1 without; more than 1 needs Redis); worker i serves the admin
                         listener on its port + i
+  --worker-heap-mb N    V8 old space of each worker (default: 192); for a single process use
+                        NODE_OPTIONS=--max-old-space-size=N
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
@@ -66,6 +68,7 @@ const OPTIONS = {
   'admin-listen': { type: 'string' },
   'admin-user': { type: 'string' },
   workers: { type: 'string' },
+  'worker-heap-mb': { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -104,7 +107,9 @@ async function main(argv: string[]): Promise<number> {
       const workers = values.workers === undefined ? (redisUrl ? availableParallelism() : 1) : Number(values.workers);
       if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
       if (workers > 1 && !redisUrl) return usage('--workers above 1 needs Redis (--redis-url): workers share their state through it');
-      if (workers > 1 && isPrimary()) return runWorkers(workers, log);
+      const heapMb = Number(values['worker-heap-mb'] ?? 192);
+      if (!Number.isInteger(heapMb) || heapMb < 64) return usage('--worker-heap-mb takes a whole number from 64');
+      if (workers > 1 && isPrimary()) return runWorkers(workers, log, heapMb);
       return serve(() => Hub.start(hubOptions(values, configDir, log)), log);
     }
     case 'quickstart':

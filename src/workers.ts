@@ -12,7 +12,11 @@ export function workerIndex(): number {
   return Number(process.env.AID_GATEWAY_WORKER ?? 0);
 }
 
-export function runWorkers(count: number, log: Logger): Promise<number> {
+/** `heapMb` bounds each worker's V8 old space: without it V8 grows the heap far past what the hub
+ * keeps alive before it collects (measured: 30-40 MB live, 170 MB used, 300 MB RSS under load) */
+export function runWorkers(count: number, log: Logger, heapMb: number): Promise<number> {
+  const given = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) || /--max-old-space-size/.test(process.env.NODE_OPTIONS ?? '');
+  cluster.setupPrimary({ execArgv: given ? process.execArgv : [...process.execArgv, `--max-old-space-size=${heapMb}`] });
   let stopping = false;
   const fork = (index: number): Worker => {
     const worker = cluster.fork({ AID_GATEWAY_WORKER: String(index) });
