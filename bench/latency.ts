@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 import { Hub } from '../src/hub';
 import { createLogger } from '../src/log';
 import { RedisStore } from '../src/state/redisStore';

@@ -18,7 +18,7 @@ import net from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 
 const ROOT = path.join(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');

@@ -5,7 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { callerRoleOf, isOperationId, otherRole } from '../openapi/operations';
 import { configuredDigest, normalizeFingerprint } from './credentials';
 import { substituteEnv } from './env';

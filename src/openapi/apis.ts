@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import addFormats from 'ajv-formats';
 import type { ErrorObject } from 'ajv';
 import OpenAPIBackend, { type Document, type Operation } from 'openapi-backend';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { isOperationId, type OperationId } from './operations';
 
 export const SPEC_FILES = {

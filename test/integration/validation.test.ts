@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'yaml';
+import { load as parse } from 'js-yaml';
 import { OPERATION_CASES, paths, submitActivationCodeBody, type OperationCase } from '../support/messages';
 import { startWorld, type World } from '../support/testHub';
 
@@ -80,7 +80,7 @@ interface SchemaInfo {
 function bodySchemas(): Map<string, SchemaInfo> {
   const found = new Map<string, SchemaInfo>();
   for (const file of ['aid02-cmp-api.yaml', 'aid02-msp-api.yaml']) {
-    const doc = parse(readFileSync(path.join(__dirname, '../../spec', file), 'utf8'));
+    const doc = parse(readFileSync(path.join(__dirname, '../../spec', file), 'utf8')) as any;
     for (const methods of Object.values<any>(doc.paths)) {
       for (const op of Object.values<any>(methods)) {
         const ref: string | undefined = op.requestBody?.content['application/json'].schema.$ref;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
+import { dump as stringify } from 'js-yaml';
 import type { AdminAuth } from '../../src/admin/adminApp';
 import { Hub, type TlsListen } from '../../src/hub';
 import { createLogger } from '../../src/log';
