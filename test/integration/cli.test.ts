@@ -146,7 +146,8 @@ describe('--workers', () => {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     try {
-      await waitFor(() => output.split('hub started').length === 3);
+      // two processes each compile the spec: generous on a loaded machine
+      await waitFor(() => output.split('hub started').length === 3, 30000);
       const started = output.split('\n').filter((l) => l.includes('hub started')).map((l) => JSON.parse(l) as { urls: string[]; admin: string });
       expect(started[0].urls).toEqual(started[1].urls);
       expect(new Set(started.map((s) => s.admin))).toEqual(new Set([`http://127.0.0.1:${adminPort}`, `http://127.0.0.1:${adminPort + 1}`]));
@@ -160,7 +161,7 @@ describe('--workers', () => {
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       child.kill('SIGHUP');
-      await waitFor(() => output.split('config reloaded').length === 3);
+      await waitFor(() => output.split('config reloaded').length === 3, 30000);
       const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -170,6 +171,6 @@ describe('--workers', () => {
       await deleteKeys(prefix);
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 90000);
 });
 
