@@ -39,6 +39,8 @@ export interface BreakerView {
 export class Breakers {
   private readonly breakers = new Map<string, Breaker>();
   private readonly views = new Map<string, Map<string, () => BreakerView>>();
+  // a partner's settings object lives as long as its config: its key is computed once, not per call
+  private readonly settingsKeys = new WeakMap<BreakerSettings, string>();
 
   constructor(
     private readonly log: Logger,
@@ -50,7 +52,12 @@ export class Breakers {
   /** the breaker for a call to `partner` for `operation` under `settings` */
   for(partner: string, operation: string, settings: BreakerSettings): Breaker {
     const scope = settings.scope === 'operation' ? operation : '*';
-    const key = `${partner} ${scope} ${JSON.stringify(settings)}`;
+    let settingsKey = this.settingsKeys.get(settings);
+    if (settingsKey === undefined) {
+      settingsKey = JSON.stringify(settings);
+      this.settingsKeys.set(settings, settingsKey);
+    }
+    const key = `${partner} ${scope} ${settingsKey}`;
     let breaker = this.breakers.get(key);
     if (!breaker) {
       breaker = this.create(partner, scope, settings);
