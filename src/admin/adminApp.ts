@@ -5,7 +5,7 @@
  * auth; the health endpoints never do, so an orchestrator can always probe them.
  */
 import Koa from 'koa';
-import { matchesAny } from '../config/credentials';
+import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../state/store';
@@ -59,10 +59,8 @@ export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
 }
 
 function authorized(header: string, auth: AdminAuth): boolean {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
-  if (!match) return false;
-  const [username, ...rest] = Buffer.from(match[1], 'base64').toString('utf8').split(':');
-  return matchesAny(rest.join(':'), [auth.passwordDigest]) && username === auth.username;
+  const basic = parseBasicAuthorization(header);
+  return basic !== undefined && matchesAny(basic.password, [auth.passwordDigest]) && basic.username === auth.username;
 }
 
 async function ready(ctx: Koa.Context, sources: AdminSources): Promise<void> {

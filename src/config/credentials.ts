@@ -33,3 +33,17 @@ export function normalizeFingerprint(fingerprint: string): string {
   const hex = fingerprint.replace(/:/g, '').toUpperCase();
   return hex.match(/.{2}/g)?.join(':') ?? hex;
 }
+
+/** the HTTP basic `authorization` value for a credential */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
+
+/** the credential in an HTTP basic `authorization` value, or undefined when it is none */
+export function parseBasicAuthorization(authorization: string | undefined): { username: string; password: string } | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}

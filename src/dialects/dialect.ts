@@ -21,3 +21,8 @@ export type DialectAnswer = UpstreamResponse;
 export interface Dialect {
   call(call: DialectCall): Promise<DialectAnswer>;
 }
+
+/** a partner's answer that means it took the message */
+export function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}

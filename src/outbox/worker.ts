@@ -6,6 +6,7 @@
  * crashed) are claimed by another after `outboxClaimIdleMs`.
  */
 import { randomUUID } from 'node:crypto';
+import { isSuccess } from '../dialects/dialect';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { Runtime } from '../runtime';
@@ -87,7 +88,7 @@ export class OutboxWorker {
         body: Buffer.from(delivery.body, 'utf8'),
         timeoutMs: DELIVERY_TIMEOUT_MS,
       });
-      if (answer.status >= 200 && answer.status < 300) {
+      if (isSuccess(answer.status)) {
         await this.queue.ack(entry);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });
         this.log.info({ delivery: delivery.id, target: delivery.target, operation: delivery.operation, attempts: delivery.attempts + 1 }, 'outbox delivery done');

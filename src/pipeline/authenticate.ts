@@ -5,7 +5,7 @@
  * credentials configured must present one of those. Secrets are compared as digests in constant time.
  */
 import { TLSSocket, type PeerCertificate } from 'node:tls';
-import { matchesAny, digest } from '../config/credentials';
+import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, Partner } from '../config/types';
 import { HubError } from '../errors';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
@@ -54,7 +54,7 @@ function checkCredentials(ctx: HubContext, partner: Partner): Refusal | undefine
   if (apiKey !== undefined && inbound.apiKeyDigests.length > 0) {
     return matchesAny(apiKey, inbound.apiKeyDigests) ? undefined : refuse('wrong_credential', 'the credential does not belong to the client-id');
   }
-  const basic = parseBasic(header(ctx, 'authorization'));
+  const basic = parseBasicAuthorization(header(ctx, 'authorization'));
   if (basic !== undefined && inbound.basic.length > 0) {
     const candidates = inbound.basic.filter((b) => b.username === basic.username).map((b) => b.passwordDigest);
     // compare against a dummy digest when the user is unknown, so the timing is the same
@@ -84,12 +84,4 @@ function certificateMatches(cert: PeerCertificate, binding: CertificateBinding):
     return Object.entries(binding.subject).every(([attr, value]) => subject[attr] === value);
   }
   return true;
-}
-
-function parseBasic(authorization: string | undefined): { username: string; password: string } | undefined {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(authorization ?? '');
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  return colon < 0 ? undefined : { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }

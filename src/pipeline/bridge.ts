@@ -27,7 +27,6 @@ export async function callWithBridge(
   call: DialectCall,
   route: RouteSettings,
   pending: PendingActivation,
-  pendingTtlSeconds: number,
   log: Logger,
 ): Promise<{ readonly answer?: DialectAnswer }> {
   const outcome: Promise<Outcome> = dialect.call({ ...call, timeoutMs: route.bridgeTimeoutMs }).then(
@@ -45,8 +44,9 @@ export async function callWithBridge(
     return { answer: inTime.answer };
   }
   const bridged: PendingActivation = { ...pending, bridged: true };
-  // the usual lifetime: should the MSP go asynchronous itself, its delivery may take as long
-  await required(deps, 'record bridged request', deps.store.addPendingActivation(bridged, pendingTtlSeconds));
+  // rewritten in place, keeping its lifetime: should the MSP go asynchronous itself, its delivery
+  // may take as long as any
+  await required(deps, 'record bridged request', deps.store.replacePendingActivation(bridged));
   await required(deps, 'schedule bridge deadline', deps.store.outbox.enqueue(bridgeDeadline(bridged), Date.now() + route.bridgeTimeoutMs + DEADLINE_GRACE_MS));
   log.info({ msp: pending.msp, budgetMs: route.timeoutMs }, 'MSP slower than the budget: answered 201, the outcome follows');
   deps.track(finishBridge(deps, outcome, bridged, log));

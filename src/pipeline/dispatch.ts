@@ -45,12 +45,11 @@ export function dispatch(deps: PipelineDeps): Stage {
     if (op.id === 'requestActivationCode' && route.bridge) {
       let bridged;
       try {
-        const { pendingActivationTtlSeconds } = ctx.state.runtime.config.settings;
-        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), pendingActivationTtlSeconds, ctx.state.log);
+        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), ctx.state.log);
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-        throw toHubError(err, target.id);
+        throw upstreamFailure(err, target.id);
       }
       if (bridged.answer) {
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(bridged.answer.status) });
@@ -73,7 +72,7 @@ export function dispatch(deps: PipelineDeps): Stage {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
         ctx.state.log.warn({ failure: err.failure, reason: err.message, attempt }, 'upstream call failed');
-        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw toHubError(err, target.id);
+        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target.id);
       }
       if (answer === undefined) {
         deps.metrics.retries.inc(labels);
@@ -106,7 +105,8 @@ function backoffMs(retries: RetrySettings, attempt: number): number {
   return Math.random() * Math.min(retries.maxDelayMs, retries.baseDelayMs * 2 ** (attempt - 1));
 }
 
-function toHubError(err: UpstreamError, target: string): HubError {
+/** the hub's own answer to a partner that could not be called, or did not answer */
+function upstreamFailure(err: UpstreamError, target: string): HubError {
   const detail = `${target}: ${err.message}`;
   const retryAfter = { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 0) / 1000))) };
   switch (err.failure) {

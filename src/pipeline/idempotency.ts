@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../errors';
 import type { StoredAnswer } from '../state/store';
-import { required, bestEffort } from './stateCall';
-import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
+import { bestEffort, optional, required } from './stateCall';
+import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 const POLL_MS = 50;
 
@@ -21,11 +21,7 @@ export function idempotency(deps: PipelineDeps): Stage {
     const fingerprint = fingerprintOf(ctx);
     const requestId = need(ctx.state.ids.requestId, 'CMP-request-id');
     // a safety net, not a guarantee: while the store is away the check is skipped, not the request
-    const before = await deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds).catch((err: unknown) => {
-      deps.metrics.stateErrors.inc({ step: 'remember request id' });
-      ctx.state.log.warn({ err: (err as Error).message }, 'request id not checked: state store unavailable');
-      return undefined;
-    });
+    const before = await optional(ctx, deps, 'remember request id', deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds));
     if (before !== undefined && before !== fingerprint) {
       throw new HubError('requestIdReused', { detail: `CMP-request-id ${requestId} was used for a different request`, clientErrorStatus: op.clientErrorStatus });
     }
@@ -63,7 +59,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fin
     throw err;
   }
   const answer = ctx.state.answer;
-  if (answer && answer.status >= 200 && answer.status < 300) {
+  if (answer && succeeded(ctx)) {
     const stored: StoredAnswer = { status: answer.status, contentType: answer.contentType, body: answer.body.toString('utf8') };
     await bestEffort(ctx, deps, 'store activation answer', deps.store.completeReplay(key, fingerprint, stored, replayTtlSeconds));
   } else {

@@ -16,7 +16,8 @@ export function readBody(): Stage {
     }
     const status = op.clientErrorStatus;
     const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
-    if (raw.length === 0 || raw.toString('utf8').trim() === '') {
+    const text = raw.toString('utf8');
+    if (text.trim() === '') {
       throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
     }
     if (!ctx.is('application/json')) {
@@ -24,7 +25,7 @@ export function readBody(): Stage {
     }
     let body: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8'));
+      body = JSON.parse(text);
     } catch {
       // JSON.parse quotes the input in its message; the body must not reach the log
       throw new HubError('invalidSyntax', { detail: 'the body is not valid JSON', clientErrorStatus: status });

@@ -1,8 +1,9 @@
 /**
  * Store calls from the pipeline. Before the partner is called, a store failure refuses the request
- * (503, nothing has happened yet). After the partner answered, bookkeeping that fails is logged and
- * counted, and the partner's answer still reaches the caller, except where losing the record would
- * lose a delivery (the caller of `required` decides).
+ * (503, nothing has happened yet), unless the call is only a safety net (`optional`). After the
+ * partner answered, bookkeeping that fails is logged and counted, and the partner's answer still
+ * reaches the caller, except where losing the record would lose a delivery (the caller of
+ * `required` decides).
  */
 import { HubError } from '../errors';
 import type { HubContext, PipelineDeps } from './types';
@@ -22,5 +23,16 @@ export async function bestEffort(ctx: HubContext, deps: PipelineDeps, step: stri
   } catch (err) {
     deps.metrics.stateErrors.inc({ step });
     ctx.state.log.error({ err, step }, 'state bookkeeping failed after the partner answered');
+  }
+}
+
+/** a check that is skipped, not failed, while the store is away */
+export async function optional<T>(ctx: HubContext, deps: PipelineDeps, step: string, call: Promise<T>): Promise<T | undefined> {
+  try {
+    return await call;
+  } catch (err) {
+    deps.metrics.stateErrors.inc({ step });
+    ctx.state.log.warn({ err: (err as Error).message, step }, 'check skipped: state store unavailable');
+    return undefined;
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { Next, ParameterizedContext } from 'koa';
 import type { Partner, RouteSettings } from '../config/types';
-import type { DialectAnswer } from '../dialects/dialect';
+import { isSuccess, type DialectAnswer } from '../dialects/dialect';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
@@ -73,8 +73,7 @@ export function header(ctx: HubContext, name: string): string | undefined {
 
 /** true when the partner answered 2xx */
 export function succeeded(ctx: HubContext): boolean {
-  const status = ctx.state.answer?.status;
-  return status !== undefined && status >= 200 && status < 300;
+  return ctx.state.answer !== undefined && isSuccess(ctx.state.answer.status);
 }
 
 /** a partner's body, as it came; an empty one stays empty (Koa would turn a null body into 204,

@@ -3,6 +3,8 @@
  * provisioning in both response modes, profile status, a refused foreign token, withdrawal. Each
  * step is data, so the same steps are printed as curl commands and replayed by the tests.
  */
+import { basicAuthorization } from '../config/credentials';
+
 type Caller = 'mspAlpha' | 'mspBeta' | 'cmpOne' | 'cmpTwo';
 
 interface DemoSecret {
@@ -79,7 +81,7 @@ export function stepUrl(step: WalkStep, hubUrl: string): string {
 export function credentialHeaders(caller: string): Record<string, string> {
   const secret: DemoSecret = DEMO_SECRETS[caller as Caller] ?? {};
   if (secret.apiKey) return { 'api-key': secret.apiKey };
-  if (secret.basic) return { authorization: `Basic ${Buffer.from(`${secret.basic.username}:${secret.basic.password}`).toString('base64')}` };
+  if (secret.basic) return { authorization: basicAuthorization(secret.basic.username, secret.basic.password) };
   return {};
 }
 

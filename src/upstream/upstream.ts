@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
+import { basicAuthorization } from '../config/credentials';
 import type { OutboundAuth, Partner } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
 import { LocalGcra } from '../state/gcra';
@@ -165,7 +166,7 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
     case 'apiKey':
       return { 'api-key': auth.apiKey };
     case 'basic':
-      return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+      return { authorization: basicAuthorization(auth.username, auth.password) };
     case 'none':
       return {};
   }
