@@ -3,6 +3,7 @@
  * pipeline/; see DESIGN.md "A request's way through the hub".
  */
 import Koa from 'koa';
+import { progressCallback } from './dialects/es2plus/progressCallback';
 import { authenticate } from './pipeline/authenticate';
 import { context } from './pipeline/context';
 import { dispatch } from './pipeline/dispatch';
@@ -26,6 +27,7 @@ export function buildApp(deps: PipelineDeps): Koa<HubState> {
   const stages = [
     context(deps), //           ids, logger, timer, the runtime in service
     respond(deps), //           error -> AID.02 body; access log; metrics
+    progressCallback(deps), //  ES2+ HandleDownloadProgressInfo from an operator's SM-DP+
     matchOperation(deps), //    method + path -> operation (404, 405)
     authenticate(deps), //      credential must belong to client-id (401)
     route(), //                 role, target (93), routes.yaml (403)

@@ -1,7 +1,8 @@
 /**
  * Every error the hub itself produces: its AID.02 code (AID.02 section 5.5, table 10; 200-300 is the
- * range the spec reserves for proprietary codes), HTTP status and message. Partner errors never pass
- * through here: they are forwarded unchanged.
+ * range the spec reserves for proprietary codes), HTTP status and message, including the answers it
+ * gives as the MSP of an ES2+ operator (dialects/es2plus/errorMapping.ts). Errors of partners that
+ * speak AID.02 never pass through here: they are forwarded unchanged.
  */
 
 /** `clientError` marks errors whose status is the operation's documented client error: 400 where
@@ -31,6 +32,13 @@ export const catalogue = {
   tokenAssigned: { status: 422, code: '23', message: 'The msp_token is already assigned to a user' },
   requestNotMatched: { status: 422, code: '30', message: 'The activationCodeRequestID could not be matched.' },
   rateLimited: { status: 429, code: '206', message: 'Too many requests' },
+  noActivationCode: { status: 422, code: '49', message: 'No activation code can be created' },
+  profileTypeUnknown: { status: 422, code: '50', message: 'Profile type unknown' },
+  profileTypeUnsupported: { status: 422, code: '51', message: 'The specified profile type is unsupported for this request' },
+  invalidEid: { status: 423, code: '207', message: 'Invalid eid' },
+  profileNotFound: { status: 'clientError', code: '61', message: 'The profile with this ICCID could not be found' },
+  profileNotLinked: { status: 'clientError', code: '62', message: 'The profile with this ICCID is not linked to this msp_token' },
+  smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },
   upstreamBusy: { status: 503, code: '90', message: 'The target partner\'s rate limit has no room for this request in time' },

@@ -99,7 +99,7 @@ export class Hub {
     const store = instrumentStore(connected, metrics);
     metrics.setScrapeSources({ pendingActivations: () => store.countPendingActivations(), outboxDepth: () => store.outbox.depth() });
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
-    const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards));
+    const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards, log));
     if (options.admin) {
       const admin = buildAdminApp(
         {
@@ -170,7 +170,7 @@ export class Hub {
   reload(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards);
+      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards, this.log);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parse } from 'js-yaml';
 import { callerRoleOf, isOperationId, otherRole } from '../openapi/operations';
+import { buildActivationCode } from '../dialects/es2plus/activationCode';
 import { configuredDigest, normalizeFingerprint } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
@@ -14,6 +15,9 @@ import { checkSchema } from './schema';
 import type {
   BreakerSettings,
   Config,
+  Dialect,
+  Es2plusSettings,
+  InboundCredentials,
   HubSettings,
   OutboundAuth,
   Partner,
@@ -21,6 +25,7 @@ import type {
   RetrySettings,
   Role,
   RouteSettings,
+  UpstreamConfig,
   UpstreamTls,
 } from './types';
 
@@ -60,20 +65,34 @@ const DEFAULT_RETRIES: RetrySettings = { attempts: 2, baseDelayMs: 100, maxDelay
 
 type RawRateLimit = { requests: number; perSeconds: number; burst?: number };
 
+interface RawInbound {
+  apiKeys?: string[];
+  basic?: { username: string; password: string }[];
+  certificates?: { fingerprint256?: string; subject?: Record<string, string> }[];
+}
+
+type RawAuth = { apiKey?: string; basic?: { username: string; password: string } };
+
 interface RawPartner {
   id: string;
   role: Role;
   name?: string;
-  dialect?: 'aid02';
+  dialect?: Dialect;
   rateLimit?: RawRateLimit;
-  inbound: {
-    apiKeys?: string[];
-    basic?: { username: string; password: string }[];
-    certificates?: { fingerprint256?: string; subject?: Record<string, string> }[];
+  inbound: RawInbound;
+  es2plus?: {
+    functionRequesterIdentifier: string;
+    adminProtocol?: string;
+    smdpAddress: string;
+    smdpOid?: string;
+    profileTypes: Record<string, string>;
+    profilesPerSubscription?: number;
+    webhook?: { url: string; auth?: RawAuth };
+    callback: RawInbound;
   };
   upstream: {
     url: string;
-    auth?: { apiKey?: string; basic?: { username: string; password: string } };
+    auth?: RawAuth;
     tls?: { cert?: string; key?: string; ca?: string; rejectUnauthorized?: boolean };
     connections?: number;
     rateLimit?: RawRateLimit;
@@ -176,35 +195,81 @@ function readYaml<T>(
 }
 
 function buildPartner(raw: RawPartner, dir: string, where: string, problems: string[]): Partner | undefined {
-  const inbound = raw.inbound;
   const tls = raw.upstream.tls ? readTls(raw.upstream.tls, dir, where, problems) : undefined;
-  if (!inbound.apiKeys && !inbound.basic && !inbound.certificates) {
+  if (!hasCredential(raw.inbound)) {
     problems.push(`${where}: inbound: at least one of apiKeys, basic, certificates is required`);
     return undefined;
   }
+  const breaker: BreakerSettings = Object.freeze({ ...DEFAULT_BREAKER, ...raw.upstream.breaker });
+  const dialect = raw.dialect ?? 'aid02';
+  const es2plus = checkDialect(raw, dialect, where, problems) ? raw.es2plus && buildEs2plus(raw.es2plus, breaker, where, problems) : undefined;
   return Object.freeze({
     id: raw.id,
     role: raw.role,
     name: raw.name ?? raw.id,
-    dialect: raw.dialect ?? 'aid02',
+    dialect,
     file: where,
     rateLimit: rateLimitOf(raw.rateLimit),
-    inbound: Object.freeze({
-      apiKeyDigests: (inbound.apiKeys ?? []).map(configuredDigest),
-      basic: (inbound.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
-      certificates: (inbound.certificates ?? []).map((c) => ({
-        fingerprint256: c.fingerprint256 === undefined ? undefined : normalizeFingerprint(c.fingerprint256),
-        subject: c.subject,
-      })),
-    }),
+    inbound: inboundCredentials(raw.inbound),
     upstream: Object.freeze({
       url: new URL(raw.upstream.url),
       auth: outboundAuth(raw.upstream.auth),
       tls,
       connections: raw.upstream.connections ?? 32,
-      breaker: Object.freeze({ ...DEFAULT_BREAKER, ...raw.upstream.breaker }),
+      breaker,
       rateLimit: rateLimitOf(raw.upstream.rateLimit),
     }),
+    es2plus,
+  });
+}
+
+function hasCredential(raw: RawInbound): boolean {
+  return raw.apiKeys !== undefined || raw.basic !== undefined || raw.certificates !== undefined;
+}
+
+function inboundCredentials(raw: RawInbound): InboundCredentials {
+  return Object.freeze({
+    apiKeyDigests: (raw.apiKeys ?? []).map(configuredDigest),
+    basic: (raw.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
+    certificates: (raw.certificates ?? []).map((c) => ({
+      fingerprint256: c.fingerprint256 === undefined ? undefined : normalizeFingerprint(c.fingerprint256),
+      subject: c.subject,
+    })),
+  });
+}
+
+/** `dialect: es2plus` is for MSPs and needs its `es2plus:` block; the block means nothing elsewhere */
+function checkDialect(raw: RawPartner, dialect: Dialect, where: string, problems: string[]): boolean {
+  const before = problems.length;
+  if (dialect === 'es2plus' && raw.role !== 'msp') problems.push(`${where}: dialect es2plus is for MSPs (the hub plays the MSP toward CMPs)`);
+  if (dialect === 'es2plus' && !raw.es2plus) problems.push(`${where}: es2plus: required with dialect es2plus`);
+  if (dialect !== 'es2plus' && raw.es2plus) problems.push(`${where}: es2plus: only allowed with dialect es2plus`);
+  return problems.length === before;
+}
+
+const DEFAULT_ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
+
+function buildEs2plus(raw: NonNullable<RawPartner['es2plus']>, breaker: BreakerSettings, where: string, problems: string[]): Es2plusSettings | undefined {
+  if (!hasCredential(raw.callback)) {
+    problems.push(`${where}: es2plus.callback: at least one of apiKeys, basic, certificates is required`);
+    return undefined;
+  }
+  try {
+    buildActivationCode({ smdpAddress: raw.smdpAddress, matchingId: 'CHECK', smdpOid: raw.smdpOid });
+  } catch (err) {
+    problems.push(`${where}: es2plus.smdpAddress: ${(err as Error).message}`);
+    return undefined;
+  }
+  const webhook: UpstreamConfig | undefined = raw.webhook && Object.freeze({ url: new URL(raw.webhook.url), auth: outboundAuth(raw.webhook.auth), connections: 4, breaker });
+  return Object.freeze({
+    functionRequesterIdentifier: raw.functionRequesterIdentifier,
+    adminProtocol: raw.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL,
+    smdpAddress: raw.smdpAddress,
+    smdpOid: raw.smdpOid,
+    profileTypes: new Map(Object.entries(raw.profileTypes)),
+    profilesPerSubscription: raw.profilesPerSubscription ?? 1,
+    webhook,
+    callback: inboundCredentials(raw.callback),
   });
 }
 
@@ -213,7 +278,7 @@ function rateLimitOf(raw: RawRateLimit | undefined): RateLimit | undefined {
   return raw && Object.freeze({ requests: raw.requests, perSeconds: raw.perSeconds, burst: raw.burst ?? raw.requests });
 }
 
-function outboundAuth(auth: RawPartner['upstream']['auth']): OutboundAuth {
+function outboundAuth(auth: RawAuth | undefined): OutboundAuth {
   if (auth?.apiKey !== undefined) return { kind: 'apiKey', apiKey: auth.apiKey };
   if (auth?.basic !== undefined) return { kind: 'basic', ...auth.basic };
   return { kind: 'none' };

@@ -48,6 +48,63 @@ const routePolicy = {
   storeAndForward: { type: 'boolean' },
 } as const;
 
+/** how a caller proves itself to the hub */
+const inboundCredentials = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    apiKeys: { type: 'array', minItems: 1, items: secret },
+    basic: { type: 'array', minItems: 1, items: basicCredential },
+    certificates: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        minProperties: 1,
+        properties: {
+          fingerprint256: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' },
+          subject: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+/** the credential the hub presents to a partner */
+const outboundAuth = {
+  type: 'object',
+  additionalProperties: false,
+  maxProperties: 1,
+  properties: {
+    apiKey: secret,
+    basic: basicCredential,
+  },
+} as const;
+
+/** an MSP whose only machine interface is its SM-DP+ (dialects/es2plus) */
+const es2plus = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['functionRequesterIdentifier', 'smdpAddress', 'profileTypes', 'callback'],
+  properties: {
+    functionRequesterIdentifier: { type: 'string', minLength: 1 },
+    adminProtocol: { type: 'string', pattern: '^gsma/rsp/v[0-9]+\\.[0-9]+\\.[0-9]+$' },
+    smdpAddress: { type: 'string', minLength: 1 },
+    smdpOid: { type: 'string', pattern: '^[0-2](\\.(0|[1-9][0-9]*))+$' },
+    profileTypes: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },
+    profilesPerSubscription: { type: 'integer', minimum: 1, maximum: 1000 },
+    webhook: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['url'],
+      properties: { url: { type: 'string', pattern: '^https?://' }, auth: outboundAuth },
+    },
+    callback: inboundCredentials,
+  },
+} as const;
+
 export const partnerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -56,45 +113,17 @@ export const partnerSchema = {
     id: { type: 'string', pattern: PARTNER_ID_PATTERN },
     role: { enum: ['msp', 'cmp'] },
     name: { type: 'string' },
-    dialect: { enum: ['aid02'] },
+    dialect: { enum: ['aid02', 'es2plus'] },
     rateLimit,
-    inbound: {
-      type: 'object',
-      additionalProperties: false,
-      minProperties: 1,
-      properties: {
-        apiKeys: { type: 'array', minItems: 1, items: secret },
-        basic: { type: 'array', minItems: 1, items: basicCredential },
-        certificates: {
-          type: 'array',
-          minItems: 1,
-          items: {
-            type: 'object',
-            additionalProperties: false,
-            minProperties: 1,
-            properties: {
-              fingerprint256: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' },
-              subject: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
+    inbound: inboundCredentials,
+    es2plus,
     upstream: {
       type: 'object',
       additionalProperties: false,
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^https?://' },
-        auth: {
-          type: 'object',
-          additionalProperties: false,
-          maxProperties: 1,
-          properties: {
-            apiKey: secret,
-            basic: basicCredential,
-          },
-        },
+        auth: outboundAuth,
         tls: {
           type: 'object',
           additionalProperties: false,

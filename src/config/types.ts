@@ -1,7 +1,7 @@
 /** The typed, frozen shape of a loaded configuration (routes.yaml + partners/*.yaml). */
 
 export type Role = 'msp' | 'cmp';
-export type Dialect = 'aid02';
+export type Dialect = 'aid02' | 'es2plus';
 export type TokenBindingPolicy = 'strict' | 'learn' | 'off';
 export type ResponseValidationPolicy = 'off' | 'warn' | 'refuse';
 
@@ -63,6 +63,24 @@ export interface UpstreamConfig {
   readonly rateLimit?: RateLimit;
 }
 
+/** `dialect: es2plus`: the hub is the MSP toward CMPs and drives the operator's SM-DP+ over ES2+ */
+export interface Es2plusSettings {
+  readonly functionRequesterIdentifier: string;
+  /** the `X-Admin-Protocol` header */
+  readonly adminProtocol: string;
+  /** the SM-DP+ address put into activation codes when ConfirmOrder returns none */
+  readonly smdpAddress: string;
+  readonly smdpOid?: string;
+  /** AID.02 profileType -> the SM-DP+'s profile type */
+  readonly profileTypes: ReadonlyMap<string, string>;
+  /** AID.02 4.3.1 "n": Operational Profiles a subscription may hold at once */
+  readonly profilesPerSubscription: number;
+  /** the operator's back office, told what happened (orders, swaps, cancellations, progress) */
+  readonly webhook?: UpstreamConfig;
+  /** how the SM-DP+ proves itself when it calls HandleDownloadProgressInfo */
+  readonly callback: InboundCredentials;
+}
+
 export interface Partner {
   readonly id: string;
   readonly role: Role;
@@ -73,6 +91,7 @@ export interface Partner {
   /** what this partner may send to the hub, over all its routes */
   readonly rateLimit?: RateLimit;
   readonly upstream: UpstreamConfig;
+  readonly es2plus?: Es2plusSettings;
 }
 
 export interface RetrySettings {

@@ -5,8 +5,11 @@
 import type { OperationId } from '../openapi/operations';
 import type { UpstreamResponse } from '../upstream/upstream';
 
+/** an AID.02 operation, or an event the hub owes an ES2+ operator's back office (its webhook) */
+export type DialectOperation = OperationId | 'operatorEvent';
+
 export interface DialectCall {
-  readonly operation: OperationId;
+  readonly operation: DialectOperation;
   readonly method: string;
   /** the AID.02 path and query */
   readonly path: string;

@@ -173,6 +173,25 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['target', 'event'] as const,
       registers,
     }),
+    es2plusCalls: new Counter({
+      name: 'aid_gateway_es2plus_calls_total',
+      help: 'ES2+ functions called on an operator\'s SM-DP+, by outcome: the functionExecutionStatus, or why there was none',
+      labelNames: ['msp', 'function', 'outcome'] as const,
+      registers,
+    }),
+    es2plusDuration: new Histogram({
+      name: 'aid_gateway_es2plus_call_duration_seconds',
+      help: 'Time an operator\'s SM-DP+ took to answer an ES2+ function',
+      labelNames: ['msp', 'function'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    es2plusProfiles: new Counter({
+      name: 'aid_gateway_es2plus_profile_events_total',
+      help: 'Operational Profiles of ES2+ operators by event: ordered, swapped, cancelled, downloaded, installed, installation_failed, enabled, disabled, deleted',
+      labelNames: ['msp', 'event'] as const,
+      registers,
+    }),
     configReloads: new Counter({
       name: 'aid_gateway_config_reloads_total',
       help: 'Config reloads by result',

@@ -6,7 +6,7 @@
  */
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
-import type { CertificateBinding, Partner } from '../config/types';
+import type { CertificateBinding, InboundCredentials } from '../config/types';
 import { HubError } from '../errors';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
@@ -19,7 +19,7 @@ export function authenticate(deps: PipelineDeps): Stage {
     }
     const partner = ctx.state.runtime.config.partners.get(clientId);
     // an unknown client-id gets the same answer as a wrong credential: no probing for partner ids
-    const refusal = partner ? checkCredentials(ctx, partner) : refuse('unknown_client', 'the credential does not belong to the client-id');
+    const refusal = partner ? checkCredentials(ctx, partner.inbound) : refuse('unknown_client', 'the credential does not belong to the client-id');
     if (refusal !== undefined) {
       deps.metrics.authFailures.inc({ reason: refusal.reason });
       ctx.state.log.warn({ reason: refusal.reason }, 'authentication failed');
@@ -32,7 +32,7 @@ export function authenticate(deps: PipelineDeps): Stage {
 
 type AuthFailureReason = 'unknown_client' | 'missing_credential' | 'wrong_credential' | 'certificate_missing' | 'certificate_untrusted' | 'certificate_mismatch';
 
-interface Refusal {
+export interface Refusal {
   readonly reason: AuthFailureReason;
   readonly text: string;
 }
@@ -41,9 +41,8 @@ function refuse(reason: AuthFailureReason, text: string): Refusal {
   return { reason, text };
 }
 
-/** undefined when the request carries valid credentials of `partner`, else why not */
-function checkCredentials(ctx: HubContext, partner: Partner): Refusal | undefined {
-  const { inbound } = partner;
+/** undefined when the request carries one of the `inbound` credentials, else why not */
+export function checkCredentials(ctx: HubContext, inbound: InboundCredentials): Refusal | undefined {
   if (inbound.certificates.length > 0) {
     const certProblem = checkCertificate(ctx, inbound.certificates);
     if (certProblem !== undefined) return certProblem;

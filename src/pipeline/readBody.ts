@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { HubError } from '../errors';
-import { need, type Stage } from './types';
+import { need, type HubContext, type Stage } from './types';
 
 export function readBody(): Stage {
   return async (ctx, next) => {
@@ -14,27 +14,33 @@ export function readBody(): Stage {
       await next();
       return;
     }
-    const status = op.clientErrorStatus;
-    const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
-    const text = raw.toString('utf8');
-    if (text.trim() === '') {
-      throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
-    }
-    if (!ctx.is('application/json')) {
-      throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // JSON.parse quotes the input in its message; the body must not reach the log
-      throw new HubError('invalidSyntax', { detail: 'the body is not valid JSON', clientErrorStatus: status });
-    }
-    if (body === null) throw new HubError('emptyBody', { detail: 'the request body is null', clientErrorStatus: status });
+    const { raw, body } = await readJsonBody(ctx, op.clientErrorStatus);
     ctx.state.rawBody = raw;
     ctx.state.body = body;
     await next();
   };
+}
+
+/** the request's JSON body, or the AID.02 error that refuses it */
+export async function readJsonBody(ctx: HubContext, clientErrorStatus: number): Promise<{ raw: Buffer; body: unknown }> {
+  const status = clientErrorStatus;
+  const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
+  const text = raw.toString('utf8');
+  if (text.trim() === '') {
+    throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
+  }
+  if (!ctx.is('application/json')) {
+    throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // JSON.parse quotes the input in its message; the body must not reach the log
+    throw new HubError('invalidSyntax', { detail: 'the body is not valid JSON', clientErrorStatus: status });
+  }
+  if (body === null) throw new HubError('emptyBody', { detail: 'the request body is null', clientErrorStatus: status });
+  return { raw, body };
 }
 
 async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {

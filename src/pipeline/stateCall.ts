@@ -8,7 +8,7 @@
 import { HubError } from '../errors';
 import type { HubContext, PipelineDeps } from './types';
 
-export async function required<T>(deps: PipelineDeps, step: string, call: Promise<T>): Promise<T> {
+export async function required<T>(deps: Pick<PipelineDeps, 'metrics'>, step: string, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (err) {

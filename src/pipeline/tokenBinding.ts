@@ -4,7 +4,8 @@
  * "not found" (code 20), so a CMP can never probe another CMP's users. After Notify MSP Token
  * Invalid or Request Invalidate MSP Token, Request Activation Code is refused (code 21) while every
  * other operation still passes: the token stays for the deletions that follow (4.4.1 [5]).
- * Tokens the hub has never seen pass or are refused per route (`tokenBinding: strict | learn | off`).
+ * Tokens the hub has never seen pass or are refused per route (`tokenBinding: strict | learn | off`);
+ * always refused for an ES2+ operator, whose tokens the hub alone keeps.
  */
 import type { Partner } from '../config/types';
 import { HubError } from '../errors';
@@ -19,7 +20,8 @@ export function tokenBinding(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
     const op = need(ctx.state.operation, 'operation');
     const { msp, cmp } = pairOf(ctx);
-    const policy = need(ctx.state.route, 'route').tokenBinding;
+    // an ES2+ operator's tokens are known to the hub alone: one it never saw issued is no token
+    const policy = msp.dialect === 'es2plus' ? 'strict' : need(ctx.state.route, 'route').tokenBinding;
     const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
 
     if (op.id === 'sendMspToken') {

@@ -11,7 +11,9 @@ import {
   type StoredAnswer,
   type TokenBinding,
   type BindingState,
+  type EsimProfile,
 } from './store';
+import { randomUUID } from 'node:crypto';
 import type { RateLimit } from '../config/types';
 import { LocalGcra, type GcraResult } from './gcra';
 import { MemoryOutbox } from './memoryOutbox';
@@ -67,13 +69,17 @@ export class MemoryStore implements Store {
   private readonly pending = new ExpiringMap<PendingActivation>();
   private readonly requests = new ExpiringMap<string>();
   private readonly replays = new ExpiringMap<Replay>();
+  private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly profiles = new ExpiringMap<EsimProfile>();
+  private readonly subscriptions = new ExpiringMap<Set<string>>();
+  private readonly profileRequests = new ExpiringMap<string>();
   private readonly limits = new LocalGcra();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(sweepIntervalMs = 60000) {
     this.sweeper = setInterval(() => {
       const now = Date.now();
-      for (const map of [this.bindings, this.pending, this.requests, this.replays]) map.sweep(now);
+      for (const map of [this.bindings, this.pending, this.requests, this.replays, this.profiles, this.subscriptions, this.profileRequests]) map.sweep(now);
     }, sweepIntervalMs);
     this.sweeper.unref();
   }
@@ -150,6 +156,39 @@ export class MemoryStore implements Store {
 
   async releaseReplay(key: string): Promise<void> {
     this.replays.delete(key);
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const held = this.locks.get(key);
+    if (held && held.expiresAt > Date.now()) return undefined;
+    const owner = randomUUID();
+    this.locks.set(key, { owner, expiresAt: Date.now() + ttlMs });
+    return owner;
+  }
+
+  async releaseLock(key: string, owner: string): Promise<void> {
+    if (this.locks.get(key)?.owner === owner) this.locks.delete(key);
+  }
+
+  async saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void> {
+    const subscription = `${profile.msp} ${profile.mspToken}`;
+    this.profiles.set(`${profile.msp} ${profile.iccid}`, profile, ttlSeconds);
+    this.subscriptions.set(subscription, new Set(this.subscriptions.get(subscription)).add(profile.iccid), ttlSeconds);
+    this.profileRequests.set(`${profile.msp} ${profile.activationCodeRequestId}`, profile.iccid, ttlSeconds);
+  }
+
+  async getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined> {
+    return this.profiles.get(`${msp} ${iccid}`);
+  }
+
+  async listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]> {
+    const iccids = this.subscriptions.get(`${msp} ${mspToken}`) ?? [];
+    return [...iccids].flatMap((iccid) => this.profiles.get(`${msp} ${iccid}`) ?? []);
+  }
+
+  async findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined> {
+    const iccid = this.profileRequests.get(`${msp} ${activationCodeRequestId}`);
+    return iccid === undefined ? undefined : this.profiles.get(`${msp} ${iccid}`);
   }
 
   async ping(): Promise<void> {}

@@ -4,7 +4,7 @@
  * group (every hub instance is a consumer; an instance that dies leaves its entries to be claimed
  * by another), a sorted set for deliveries waiting for their next attempt, and a dead-letter stream.
  */
-import type { OperationId } from '../openapi/operations';
+import type { DialectOperation } from '../dialects/dialect';
 
 export interface Delivery {
   /** stable across attempts: it is also the CMP-request-id the partner sees, so it can dedupe */
@@ -13,7 +13,7 @@ export interface Delivery {
    * bridged request is still unanswered, the CMP is sent the error */
   readonly kind: 'forward' | 'bridgeDeadline';
   readonly target: string;
-  readonly operation: OperationId;
+  readonly operation: DialectOperation;
   readonly method: string;
   readonly path: string;
   readonly headers: Readonly<Record<string, string>>;

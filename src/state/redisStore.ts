@@ -4,11 +4,13 @@
  * Redis is away (no offline queue, a command timeout) so that a request gets a clear 503 instead of
  * hanging.
  */
+import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import {
   pairKey,
   type BindResult,
   type BindingState,
+  type EsimProfile,
   type PendingActivation,
   type ReplayClaim,
   type Store,
@@ -51,6 +53,11 @@ if wait < 0 then wait = 0 end
 if wait > tonumber(ARGV[3]) then return {0, math.ceil(wait)} end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
 return {1, math.ceil(wait)}`;
+
+// releases a lock only for the instance that holds it
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
 
 type Replay = { fingerprint: string; answer?: StoredAnswer };
 
@@ -197,6 +204,45 @@ export class RedisStore implements Store {
 
   async releaseReplay(key: string): Promise<void> {
     await this.client.del(this.key('rpl', key));
+  }
+
+  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
+    const owner = randomUUID();
+    const set = await this.client.set(this.key('lock', key), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+    return set === 'OK' ? owner : undefined;
+  }
+
+  async releaseLock(key: string, owner: string): Promise<void> {
+    await this.client.eval(RELEASE_LOCK, { keys: [this.key('lock', key)], arguments: [owner] });
+  }
+
+  async saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void> {
+    const subscription = this.key('es2s', `${profile.msp} ${profile.mspToken}`);
+    const expiration = { type: 'EX', value: ttlSeconds } as const;
+    await this.client
+      .multi()
+      .set(this.key('es2p', `${profile.msp} ${profile.iccid}`), JSON.stringify(profile), { expiration })
+      .sAdd(subscription, profile.iccid)
+      .expire(subscription, ttlSeconds)
+      .set(this.key('es2r', `${profile.msp} ${profile.activationCodeRequestId}`), profile.iccid, { expiration })
+      .exec();
+  }
+
+  async getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined> {
+    const raw = await this.client.get(this.key('es2p', `${msp} ${iccid}`));
+    return raw === null ? undefined : (JSON.parse(raw) as EsimProfile);
+  }
+
+  async listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]> {
+    const iccids = await this.client.sMembers(this.key('es2s', `${msp} ${mspToken}`));
+    if (iccids.length === 0) return [];
+    const raws = await this.client.mGet(iccids.map((iccid) => this.key('es2p', `${msp} ${iccid}`)));
+    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as EsimProfile]));
+  }
+
+  async findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined> {
+    const iccid = await this.client.get(this.key('es2r', `${msp} ${activationCodeRequestId}`));
+    return iccid === null ? undefined : this.getProfile(msp, iccid);
   }
 
   async ping(): Promise<void> {

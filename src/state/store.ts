@@ -44,6 +44,52 @@ export type ReplayClaim =
 
 export type BindResult = 'bound' | 'conflict';
 
+/**
+ * An Operational Profile the hub ordered for an ES2+ operator (dialects/es2plus). `ordered`: the
+ * SM-DP+ reserved the ICCID, not yet confirmed; `released`: confirmed and released, its activation
+ * code handed out; then what the SM-DP+ and the CMP report. `deleted`, `swapped` and `cancelled`
+ * profiles hold no slot of the subscription.
+ */
+export type ProfileState =
+  | 'ordered'
+  | 'released'
+  | 'downloaded'
+  | 'installed'
+  | 'enabled'
+  | 'disabled'
+  | 'installationFailed'
+  | 'deleted'
+  | 'swapped'
+  | 'cancelled';
+
+/** one HandleDownloadProgressInfo, as the SM-DP+ sent it */
+export interface ProgressPoint {
+  readonly notificationPointId: number;
+  readonly status: string;
+  readonly at: string;
+}
+
+export interface EsimProfile {
+  readonly msp: string;
+  /** without the trailing filler F */
+  readonly iccid: string;
+  readonly mspToken: string;
+  readonly cmp: string;
+  readonly eid: string;
+  /** the AID.02 profile type the CMP asked for */
+  readonly profileType: string;
+  readonly activationCodeRequestId: string;
+  readonly matchingId: string;
+  readonly activationCode?: string;
+  /** the profile this one replaced (AID.02 4.3.1), null when none */
+  readonly swappedIccid: string | null;
+  readonly state: ProfileState;
+  readonly createdAt: number;
+  /** last order, status or progress: the least recently used profile is swapped first */
+  readonly usedAt: number;
+  readonly progress: readonly ProgressPoint[];
+}
+
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly outbox: OutboxQueue;
@@ -73,6 +119,18 @@ export interface Store {
   claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim>;
   completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;
   releaseReplay(key: string): Promise<void>;
+
+  /** a lock several hub instances respect; the owner string to release it with, or undefined when held */
+  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /** releases it if `owner` still holds it */
+  releaseLock(key: string, owner: string): Promise<void>;
+
+  /** writes the profile and indexes it by subscription (msp + token) and by activation code request */
+  saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void>;
+  getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined>;
+  /** every profile of the subscription, whatever its state */
+  listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]>;
+  findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined>;
 
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import { basicAuthorization } from '../config/credentials';
-import type { OutboundAuth, Partner } from '../config/types';
+import type { OutboundAuth, Partner, UpstreamConfig } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
 import { LocalGcra } from '../state/gcra';
 import type { Store } from '../state/store';
@@ -78,13 +78,20 @@ export class Upstream {
   private readonly basePath: string;
   private readonly authHeaders: Readonly<Record<string, string>>;
 
+  /**
+   * @param target where to call: the partner's `upstream`, or another endpoint of it (an ES2+
+   *   operator's webhook)
+   * @param name the breaker's and the outbound limit's name
+   */
   constructor(
     readonly partner: Partner,
     private readonly guards: UpstreamGuards,
+    private readonly target: UpstreamConfig = partner.upstream,
+    private readonly name: string = partner.id,
   ) {
-    const { url, tls, connections } = partner.upstream;
+    const { url, tls, connections } = target;
     this.basePath = url.pathname.replace(/\/+$/, '');
-    this.authHeaders = authHeaders(partner.upstream.auth);
+    this.authHeaders = authHeaders(target.auth);
     this.pool = new Pool(url.origin, {
       connections,
       pipelining: 1,
@@ -95,7 +102,7 @@ export class Upstream {
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
     const waitedMs = await this.waitForTurn(req.timeoutMs);
-    const breaker = this.guards.breakers.for(this.partner.id, req.operation, this.partner.upstream.breaker);
+    const breaker = this.guards.breakers.for(this.name, req.operation, this.target.breaker);
     try {
       return await breaker.fire(() => this.send({ ...req, timeoutMs: req.timeoutMs - waitedMs }));
     } catch (err) {
@@ -109,10 +116,10 @@ export class Upstream {
 
   /** the outbound rate limit: waits for the next free slot, for at most half the call's time */
   private async waitForTurn(timeoutMs: number): Promise<number> {
-    const limit = this.partner.upstream.rateLimit;
+    const limit = this.target.rateLimit;
     if (!limit) return 0;
     const maxWaitMs = Math.floor(timeoutMs / 2);
-    const key = `out:${this.partner.id}`;
+    const key = `out:${this.name}`;
     const slot = await this.guards.store.rateLimit(key, limit, maxWaitMs).catch(() => {
       this.guards.metrics.rateLimitFallbacks.inc();
       return this.guards.localLimits.take(key, limit, maxWaitMs);
@@ -120,7 +127,7 @@ export class Upstream {
     if (!slot.allowed) {
       throw new UpstreamError('busy', `its rate limit leaves no slot within ${maxWaitMs} ms`, { retryAfterMs: slot.waitMs });
     }
-    this.guards.metrics.outboundDelay.observe({ target: this.partner.id }, slot.waitMs / 1000);
+    this.guards.metrics.outboundDelay.observe({ target: this.name }, slot.waitMs / 1000);
     if (slot.waitMs > 0) await sleep(slot.waitMs);
     return slot.waitMs;
   }
@@ -132,7 +139,7 @@ export class Upstream {
     try {
       const answer = await this.pool.request({
         method: req.method as 'GET',
-        path: this.basePath + req.path,
+        path: this.basePath + req.path || '/',
         headers: { ...req.headers, ...this.authHeaders },
         body: req.body,
         signal: deadline.signal,

@@ -1,0 +1,173 @@
+/**
+ * Request Activation Code for an ES2+ operator (AID.02 4.3, 4.3.1, 7.7.1): DownloadOrder for the
+ * EID and the mapped profile type, ConfirmOrder with releaseFlag true, the activation code built
+ * from the MatchingID and the SM-DP+ address; 200 at once. A full subscription swaps: the CMP's
+ * candidate when it is a live profile of the token, else the least recently used one; the swapped
+ * profile is cancelled on the SM-DP+ while it has not been downloaded, and the operator is told.
+ * The same activationCodeRequestID always gets the same code: a request found in the Store is
+ * answered from it, or resumed where it stopped, and never orders a second profile.
+ */
+import { randomInt } from 'node:crypto';
+import type { Logger } from '../../log';
+import type { EsimProfile } from '../../state/store';
+import { UpstreamError } from '../../upstream/upstream';
+import type { DialectAnswer } from '../dialect';
+import { buildActivationCode } from './activationCode';
+import { answerKindOf, errorAnswer } from './errorMapping';
+import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function } from './es2Messages';
+import type { Es2Operator } from './operator';
+import { isCancellable, isLive } from './profileStates';
+
+export interface ActivationRequest {
+  readonly mspToken: string;
+  readonly cmp: string;
+  readonly profileType: string;
+  readonly eid: string;
+  readonly activationCodeRequestID: string;
+  readonly replaceIccid: string | null;
+}
+
+/** refused before the SM-DP+ is asked */
+export function checkActivationRequest(op: Es2Operator, req: ActivationRequest): DialectAnswer | undefined {
+  if (!op.settings.profileTypes.has(req.profileType)) return errorAnswer('profileTypeUnknown', 'this MSP offers no such profile type');
+  if (!EID_PATTERN.test(req.eid)) return errorAnswer('invalidEid', 'an EID is 32 digits (SGP.22 4.3.1)');
+  return undefined;
+}
+
+export async function requestActivationCode(op: Es2Operator, req: ActivationRequest, deadline: number, log: Logger): Promise<DialectAnswer> {
+  const refused = checkActivationRequest(op, req);
+  if (refused) return refused;
+  return op.withSubscription(req.mspToken, deadline, async () => {
+    const earlier = await op.findProfileByRequest(req.activationCodeRequestID);
+    const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
+    if (mine?.activationCode !== undefined) return codeAnswer(mine, req);
+    const others = (await op.listProfiles(req.mspToken)).filter((p) => isLive(p.state) && p.iccid !== mine?.iccid);
+    const candidate = others.length >= op.settings.profilesPerSubscription ? swapCandidate(others, req.replaceIccid) : undefined;
+
+    const ordered = mine ?? (await downloadOrder(op, req, candidate, deadline, log));
+    if (!('iccid' in ordered)) return ordered;
+    const released = await confirmOrder(op, ordered, deadline, log);
+    if (!('iccid' in released)) return released;
+    op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'ordered' });
+    await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid });
+    const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
+    if (swapped) await retire(op, swapped, deadline, log);
+    return codeAnswer(released, req);
+  });
+}
+
+/** AID.02 4.3.1 2c: the CMP's candidate if it can be used, else the hub's own (least recently used) */
+function swapCandidate(live: readonly EsimProfile[], replaceIccid: string | null): EsimProfile {
+  const suggested = replaceIccid === null ? undefined : live.find((p) => p.iccid === normalizeIccid(replaceIccid));
+  return suggested ?? [...live].sort((a, b) => a.usedAt - b.usedAt)[0];
+}
+
+async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate: EsimProfile | undefined, deadline: number, log: Logger): Promise<EsimProfile | DialectAnswer> {
+  const answer = await op.client.call('downloadOrder', { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) }, remaining(deadline, 'downloadOrder'), log);
+  if (!executed(answer.execution)) return errorAnswer(answerKindOf(answer.execution));
+  const iccid = answer.data.iccid;
+  if (typeof iccid !== 'string' || !ICCID_PATTERN.test(iccid)) {
+    log.error({ function: 'downloadOrder' }, 'ES2+ DownloadOrder answered without a valid ICCID');
+    return errorAnswer('smdpFailed', 'the SM-DP+ returned no ICCID');
+  }
+  const now = Date.now();
+  const profile: EsimProfile = {
+    msp: op.id,
+    iccid: normalizeIccid(iccid),
+    mspToken: req.mspToken,
+    cmp: req.cmp,
+    eid: req.eid,
+    profileType: req.profileType,
+    activationCodeRequestId: req.activationCodeRequestID,
+    matchingId: newMatchingId(),
+    swappedIccid: candidate?.iccid ?? null,
+    state: 'ordered',
+    createdAt: now,
+    usedAt: now,
+    progress: [],
+  };
+  // recorded before ConfirmOrder: a retry resumes with this ICCID and MatchingID
+  await op.save(profile);
+  return profile;
+}
+
+async function confirmOrder(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<EsimProfile | DialectAnswer> {
+  const answer = await op.client.call(
+    'confirmOrder',
+    { iccid: profile.iccid, eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
+    remaining(deadline, 'confirmOrder'),
+    log,
+  );
+  const data = answer.execution.statusCodeData;
+  // a resumed request whose first ConfirmOrder went through: the order is confirmed with our MatchingID
+  const alreadyConfirmed = data?.subjectCode === '8.2.1' && data.reasonCode === '3.3' && answer.execution.status === 'Failed';
+  if (!executed(answer.execution) && !alreadyConfirmed) {
+    // never handed out: back to the inventory
+    await cancel(op, profile, 'Available', deadline, log);
+    await op.save({ ...profile, state: 'cancelled' });
+    return errorAnswer(answerKindOf(answer.execution));
+  }
+  const matchingId = typeof answer.data.matchingId === 'string' && answer.data.matchingId !== '' ? answer.data.matchingId : profile.matchingId;
+  const smdpAddress = typeof answer.data.smdpAddress === 'string' && answer.data.smdpAddress !== '' ? answer.data.smdpAddress : op.settings.smdpAddress;
+  let activationCode: string;
+  try {
+    activationCode = buildActivationCode({ smdpAddress, matchingId, smdpOid: op.settings.smdpOid });
+  } catch (err) {
+    log.error({ reason: (err as Error).message }, 'no activation code can be built from the ConfirmOrder answer');
+    return errorAnswer('smdpFailed', 'the SM-DP+ returned an unusable MatchingID or address');
+  }
+  const released: EsimProfile = { ...profile, matchingId, activationCode, state: 'released', usedAt: Date.now() };
+  await op.save(released);
+  return released;
+}
+
+/** AID.02 4.3.1: the swapped profile leaves the subscription; the SM-DP+ cancels it while it can */
+async function retire(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<void> {
+  const cancelledOnSmdp = isCancellable(profile.state) && (await cancel(op, profile, 'Unavailable', deadline, log)) === 'cancelled';
+  await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
+  op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'swapped' });
+  await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { cancelledOnSmdp });
+}
+
+export type CancelOutcome = 'cancelled' | 'refused' | 'unreachable';
+
+/**
+ * CancelOrder. Whatever the SM-DP+ does is logged and counted here; the caller decides what an
+ * unreachable SM-DP+ means for the CMP's answer.
+ */
+export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfileStatusIndicator: 'Available' | 'Unavailable', deadline: number, log: Logger): Promise<CancelOutcome> {
+  try {
+    const answer = await op.client.call(
+      'cancelOrder',
+      { iccid: profile.iccid, eid: profile.eid, matchingId: profile.matchingId, finalProfileStatusIndicator },
+      remaining(deadline, 'cancelOrder'),
+      log,
+    );
+    if (!executed(answer.execution)) return 'refused';
+    op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'cancelled' });
+    return 'cancelled';
+  } catch (err) {
+    log.warn({ err: (err as Error).message, function: 'cancelOrder' }, 'ES2+ CancelOrder not carried out');
+    return 'unreachable';
+  }
+}
+
+function codeAnswer(profile: EsimProfile, req: ActivationRequest): DialectAnswer {
+  const body = { iccid: profile.iccid, activationCode: profile.activationCode, profileType: req.profileType, swappedIccid: profile.swappedIccid };
+  return { status: 200, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)), durationMs: 0 };
+}
+
+/** the time left for the next ES2+ call */
+export function remaining(deadline: number, fn: Es2Function): number {
+  const ms = deadline - Date.now();
+  if (ms <= 0) throw new UpstreamError('timeout', `no time left for ES2+ ${fn}`);
+  return ms;
+}
+
+const MATCHING_ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+/** `XXXXX-XXXXX-XXXXX-XXXXX`, the shape of the seed's examples (about 103 bits) */
+export function newMatchingId(): string {
+  const groups = Array.from({ length: 4 }, () => Array.from({ length: 5 }, () => MATCHING_ID_ALPHABET[randomInt(MATCHING_ID_ALPHABET.length)]).join(''));
+  return groups.join('-');
+}

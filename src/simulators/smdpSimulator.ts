@@ -1,0 +1,235 @@
+/**
+ * A simulated SM-DP+ speaking ES2+ (SGP.22 5.3, the seed's functions and status codes): an
+ * inventory of profiles per profile type moving through the SGP.22 states (available, allocated,
+ * linked, confirmed, released, downloaded, installed, unavailable), over HTTPS with client
+ * certificates when given TLS material. `download` plays a car fetching its profile with an
+ * activation code: the profile is downloaded and installed, and the operator (the hub) is sent
+ * HandleDownloadProgressInfo for notification points 1, 3 and 4, as a real SM-DP+ does. Also
+ * reachable as POST /simulator/download for the quick start.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { parseActivationCode } from '../dialects/es2plus/activationCode';
+import { ES2PLUS_PATH, normalizeIccid } from '../dialects/es2plus/es2Messages';
+import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
+
+export type SmdpProfileState = 'available' | 'allocated' | 'linked' | 'confirmed' | 'released' | 'downloaded' | 'installed' | 'unavailable';
+
+export interface SmdpProfile {
+  readonly iccid: string;
+  readonly profileType: string;
+  state: SmdpProfileState;
+  eid?: string;
+  matchingId?: string;
+}
+
+export interface SmdpSimulatorOptions {
+  /** profile type -> ICCIDs in the inventory, all `available` */
+  readonly inventory: Readonly<Record<string, readonly string[]>>;
+  /** returned by ConfirmOrder; omitted when undefined (the operator then uses its own) */
+  readonly smdpAddress?: string;
+  /** serve HTTPS and require a client certificate signed by `ca` */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly ca: string | Buffer };
+  /** where HandleDownloadProgressInfo goes: the operator's base URL and the credential headers */
+  readonly operator?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface EsCall {
+  readonly function: string;
+  readonly body: Record<string, unknown>;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface SmdpSimulator {
+  readonly url: string;
+  readonly calls: EsCall[];
+  profile(iccid: string): SmdpProfile | undefined;
+  /** a car downloads with the activation code; `failAt` makes point 3 or 4 fail */
+  download(activationCode: string, eid: string, failAt?: 3 | 4): Promise<SmdpProfile>;
+  close(): Promise<void>;
+}
+
+type Failure = { subjectCode: string; reasonCode: string; message: string };
+type Outcome = { data?: Record<string, unknown> } | { failure: Failure };
+
+const fail = (subjectCode: string, reasonCode: string, message: string): Outcome => ({ failure: { subjectCode, reasonCode, message } });
+const MISSING = (name: string) => fail('1.6', '2.2', `Mandatory Element Missing: ${name}`);
+const UNKNOWN_ICCID = fail('8.2.1', '3.9', 'Unknown');
+
+/** SGP.29: an EID's last two digits make the 32-digit number 1 modulo 97 */
+export function eidCheckDigitsValid(eid: string): boolean {
+  return /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
+}
+
+/** a valid EID from its first 30 digits */
+export function eidWithCheckDigits(first30: string): string {
+  const check = 98n - ((BigInt(first30) * 100n) % 97n);
+  return first30 + check.toString().padStart(2, '0');
+}
+
+export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise<SmdpSimulator> {
+  const profiles = new Map<string, SmdpProfile>();
+  for (const [profileType, iccids] of Object.entries(options.inventory)) {
+    for (const iccid of iccids) profiles.set(normalizeIccid(iccid), { iccid: normalizeIccid(iccid), profileType, state: 'available' });
+  }
+  const calls: EsCall[] = [];
+  const find = (iccid: unknown) => (typeof iccid === 'string' ? profiles.get(normalizeIccid(iccid)) : undefined);
+
+  const functions: Record<string, (body: Record<string, unknown>) => Outcome> = {
+    downloadOrder(body) {
+      const { eid, iccid, profileType } = body;
+      if (iccid === undefined && profileType === undefined) return MISSING('iccid or profileType');
+      if (eid !== undefined && !eidCheckDigitsValid(String(eid))) return fail('8.1.1', '2.1', 'Invalid');
+      let profile: SmdpProfile | undefined;
+      if (iccid !== undefined) {
+        profile = find(iccid);
+        if (!profile) return UNKNOWN_ICCID;
+        if (profileType !== undefined && profile.profileType !== profileType) return fail('8.2.5', '3.8', 'Refused');
+        if (profile.state !== 'available') return fail('8.2.1', '3.3', 'Already in Use');
+      } else {
+        if (![...profiles.values()].some((p) => p.profileType === profileType)) return fail('8.2.5', '3.9', 'Unknown');
+        profile = [...profiles.values()].find((p) => p.profileType === profileType && p.state === 'available');
+        if (!profile) return fail('8.2.5', '3.7', 'No more Profile');
+      }
+      profile.state = eid === undefined ? 'allocated' : 'linked';
+      profile.eid = eid === undefined ? undefined : String(eid);
+      return { data: { iccid: profile.iccid } };
+    },
+    confirmOrder(body) {
+      if (body.iccid === undefined) return MISSING('iccid');
+      if (typeof body.releaseFlag !== 'boolean') return MISSING('releaseFlag');
+      const profile = find(body.iccid);
+      if (!profile) return UNKNOWN_ICCID;
+      if (profile.state === 'confirmed' || profile.state === 'released') return fail('8.2.1', '3.3', 'Already in Use');
+      if (profile.state !== 'allocated' && profile.state !== 'linked') return fail('8.2.1', '3.5', 'Invalid Transition');
+      if (body.eid !== undefined && profile.eid !== undefined && body.eid !== profile.eid) return fail('8.1.1', '3.10', 'Invalid Association');
+      const matchingId = typeof body.matchingId === 'string' ? body.matchingId : randomUUID().toUpperCase();
+      if ([...profiles.values()].some((p) => p !== profile && p.matchingId === matchingId)) return fail('8.2.6', '3.3', 'Already in Use');
+      profile.eid ??= body.eid === undefined ? undefined : String(body.eid);
+      profile.matchingId = matchingId;
+      profile.state = body.releaseFlag ? 'released' : 'confirmed';
+      return { data: { eid: profile.eid, matchingId, ...(options.smdpAddress ? { smdpAddress: options.smdpAddress } : {}) } };
+    },
+    cancelOrder(body) {
+      if (body.iccid === undefined) return MISSING('iccid');
+      if (body.finalProfileStatusIndicator === undefined) return MISSING('finalProfileStatusIndicator');
+      const profile = find(body.iccid);
+      if (!profile) return UNKNOWN_ICCID;
+      if (profile.state === 'downloaded' || profile.state === 'installed') return fail('8.2.1', '3.3', 'Already in Use');
+      if (body.eid !== undefined && profile.eid !== undefined && body.eid !== profile.eid) return fail('8.2.1', '3.10', 'Invalid Association');
+      if (body.matchingId !== undefined && profile.matchingId !== undefined && body.matchingId !== profile.matchingId) return fail('8.2.6', '3.10', 'Invalid Association');
+      const final = body.finalProfileStatusIndicator;
+      if ((final !== 'Available' && final !== 'Unavailable') || profile.state === 'available' || profile.state === 'unavailable') {
+        return fail('8.2.1', '3.5', 'Invalid Transition');
+      }
+      profile.state = final === 'Available' ? 'available' : 'unavailable';
+      if (final === 'Available') {
+        profile.eid = undefined;
+        profile.matchingId = undefined;
+      }
+      return {};
+    },
+    releaseProfile(body) {
+      if (body.iccid === undefined) return MISSING('iccid');
+      const profile = find(body.iccid);
+      if (!profile) return UNKNOWN_ICCID;
+      if (profile.state === 'downloaded' || profile.state === 'installed') return fail('8.2.1', '3.3', 'Already in Use');
+      if (profile.state === 'released') return {};
+      if (profile.state !== 'confirmed') return fail('8.2.1', '3.5', 'Invalid transition');
+      profile.state = 'released';
+      return {};
+    },
+  };
+
+  async function notify(profile: SmdpProfile, notificationPointId: number, ok: boolean): Promise<void> {
+    if (!options.operator) return;
+    const status = ok ? { status: 'Executed-Success' } : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
+    const answer = await fetch(options.operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...options.operator.headers },
+      body: JSON.stringify({
+        header: { functionRequesterIdentifier: 'smdp-simulator', functionCallIdentifier: randomUUID() },
+        eid: profile.eid,
+        // a real SM-DP+ may pad the ICCID with its filler F
+        iccid: profile.iccid.length === 19 ? `${profile.iccid}F` : profile.iccid,
+        profileType: profile.profileType,
+        timeStamp: new Date().toISOString(),
+        notificationPointId,
+        notificationPointStatus: status,
+      }),
+    });
+    if (answer.status !== 204) throw new Error(`the operator answered HandleDownloadProgressInfo with ${answer.status}`);
+  }
+
+  async function download(activationCode: string, eid: string, failAt?: 3 | 4): Promise<SmdpProfile> {
+    const { matchingId } = parseActivationCode(activationCode);
+    const profile = [...profiles.values()].find((p) => p.matchingId === matchingId);
+    if (!profile || profile.state !== 'released' || profile.eid !== eid) throw new Error('no released profile for this activation code and EID');
+    await notify(profile, 1, true);
+    if (failAt === 3) return notify(profile, 3, false).then(() => profile);
+    profile.state = 'downloaded';
+    await notify(profile, 3, true);
+    if (failAt === 4) return notify(profile, 4, false).then(() => profile);
+    profile.state = 'installed';
+    await notify(profile, 4, true);
+    return profile;
+  }
+
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { error: 'the body is not JSON' });
+    }
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path === '/simulator/download') {
+      try {
+        const profile = await download(String(body.activationCode), String(body.eid));
+        return send(res, 200, { iccid: profile.iccid, state: profile.state });
+      } catch (err) {
+        return send(res, 409, { error: (err as Error).message });
+      }
+    }
+    const fn = path.startsWith(`${ES2PLUS_PATH}/`) ? path.slice(ES2PLUS_PATH.length + 1) : '';
+    if (req.method !== 'POST' || !Object.hasOwn(functions, fn)) return send(res, 404, { error: 'no such ES2+ function' });
+    calls.push({ function: fn, body, headers: req.headers });
+    const header = body.header as { functionRequesterIdentifier?: unknown; functionCallIdentifier?: unknown } | undefined;
+    const outcome: Outcome = !header?.functionRequesterIdentifier || !header.functionCallIdentifier ? MISSING('header') : functions[fn](body);
+    if ('failure' in outcome) return send(res, 200, { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: outcome.failure } } });
+    send(res, 200, { header: { functionExecutionStatus: { status: 'Executed-Success' } }, ...outcome.data });
+  };
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handler(req, res).catch(() => send(res, 500, { error: 'simulator failure' }));
+  };
+  const server = options.tls
+    ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, listener)
+    : http.createServer(listener);
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
+    calls,
+    profile: (iccid) => profiles.get(normalizeIccid(iccid)),
+    download,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
