@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { FakePartner } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { TestHub, type PartnerSpec } from '../support/testHub';
+import { waitFor as until } from '../support/waitFor';
 
 const BREAKER = { volumeThreshold: 3, errorThresholdPercentage: 50, windowMs: 10000, resetTimeoutMs: 400 };
 
@@ -65,14 +66,6 @@ afterAll(async () => {
 const requestCode = (to: string) =>
   hub.call({ as: 'cmpA', to, method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
 const csimStatus = (to: string) => hub.call({ as: 'cmpA', to, method: 'POST', path: paths.sendCsimStatus(randomUUID()), body: sendCsimStatusBody() });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a partner refusing connections opens its breaker: 503 code 90 with Retry-After, no call made', async () => {
   for (let i = 0; i < BREAKER.volumeThreshold; i++) expect((await requestCode('mspDown')).status).toBe(502);

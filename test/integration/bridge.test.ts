@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { FakePartner, type Received } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from '../support/messages';
 import { TestHub, type PartnerSpec } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 const BUDGET_MS = 300;
 const BRIDGE_MS = 1500;
@@ -49,14 +50,6 @@ async function onboard(): Promise<string> {
 }
 
 const deliveriesAt = (partner: FakePartner): Received[] => partner.received.filter((r) => r.path.startsWith('/cesim/msp/v1/activation-codes/'));
-
-async function waitFor(check: () => boolean, timeoutMs = 8000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** until the bridge's deadline entry has come due and been handled: nothing more may arrive */
 const pastTheDeadline = () => new Promise((r) => setTimeout(r, BRIDGE_MS + 1500));

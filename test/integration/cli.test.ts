@@ -12,6 +12,7 @@ import { freePort } from '../support/ports';
 import { deleteKeys } from '../support/redis';
 import { paths, requestActivationCodeBody } from '../support/messages';
 import { ALL_ROUTES, request, writeConfig, type PartnerSpec } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 const ROOT = path.join(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
@@ -119,14 +120,6 @@ describe('start', () => {
     expect(await exited).toBe(0);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 10000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('--workers', () => {
   test('more than one worker needs Redis', () => {

@@ -13,6 +13,7 @@ import { paths, sendCsimStatusBody } from '../support/messages';
 import { REDIS_URL, uniquePrefix, deleteKeys } from '../support/redis';
 import { OwnRedis } from '../support/redisServer';
 import { request, TestHub, writeConfig, type PartnerSpec } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 const MAIN = path.join(__dirname, '../../dist/src/main.js');
 const SETTINGS = { outboxPollMs: 50, outboxRetryBaseMs: 100, outboxRetryMaxMs: 400, outboxClaimIdleMs: 1000 };
@@ -26,14 +27,6 @@ const specsFor = (mspUrl: string): PartnerSpec[] => [
 
 const statusPath = (id: string) => paths.sendCsimStatus(id);
 const deliveredIds = (msp: FakePartner) => new Set(msp.received.filter((r) => r.path.startsWith('/v1/statuses/')).map((r) => String(r.headers['cmp-request-id'])));
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 15000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function sendStatuses(hubUrl: string, count: number): Promise<string[]> {
   const ids: string[] = [];

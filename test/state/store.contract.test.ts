@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { MemoryStore } from '../../src/state/memoryStore';
 import { RedisStore } from '../../src/state/redisStore';
-import type { PendingActivation, Store } from '../../src/state/store';
+import type { EsimProfile, PendingActivation, Store } from '../../src/state/store';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 
 const prefix = uniquePrefix();
@@ -24,6 +24,23 @@ const pending = (overrides: Partial<PendingActivation> = {}): PendingActivation 
   mspToken: randomUUID(),
   correlationId: randomUUID(),
   createdAt: Date.now(),
+  ...overrides,
+});
+
+const profile = (overrides: Partial<EsimProfile> = {}): EsimProfile => ({
+  msp: 'opx',
+  iccid: String(8949000000000000000n + BigInt(Math.floor(Math.random() * 1e9))),
+  mspToken: randomUUID(),
+  cmp: 'cmpA',
+  eid: '89049032000001000000000831934057',
+  profileType: 'personal',
+  activationCodeRequestId: randomUUID(),
+  matchingId: 'AAAAA-BBBBB-CCCCC-DDDDD',
+  swappedIccid: null,
+  state: 'ordered',
+  createdAt: Date.now(),
+  usedAt: Date.now(),
+  progress: [],
   ...overrides,
 });
 
@@ -133,6 +150,50 @@ describe.each(makers)('%s store', (_kind, make) => {
       await store.claimReplay(key, 'fp', 60);
       await store.releaseReplay(key);
       expect(await store.claimReplay(key, 'fp', 60)).toEqual({ state: 'claimed' });
+    });
+  });
+
+  describe('locks', () => {
+    test('one holder at a time; only the holder releases it', async () => {
+      const key = randomUUID();
+      const owner = await store.acquireLock(key, 5000);
+      expect(owner).toEqual(expect.any(String));
+      expect(await store.acquireLock(key, 5000)).toBeUndefined();
+      await store.releaseLock(key, 'someone else');
+      expect(await store.acquireLock(key, 5000)).toBeUndefined();
+      await store.releaseLock(key, owner as string);
+      expect(await store.acquireLock(key, 5000)).toEqual(expect.any(String));
+    });
+
+    test('a lock whose holder went away expires', async () => {
+      const key = randomUUID();
+      expect(await store.acquireLock(key, 50)).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(await store.acquireLock(key, 50)).toBeDefined();
+    });
+  });
+
+  describe('ES2+ profiles', () => {
+    test('saved profiles are found by ICCID, by subscription and by activation code request', async () => {
+      const token = randomUUID();
+      const a = profile({ mspToken: token });
+      const b = profile({ mspToken: token, state: 'released', activationCode: '1$smdp.example.com$X' });
+      await store.saveProfile(a, 60);
+      await store.saveProfile(b, 60);
+      await store.saveProfile(profile(), 60);
+      expect(await store.getProfile('opx', a.iccid)).toEqual(a);
+      expect(await store.getProfile('other', a.iccid)).toBeUndefined();
+      expect((await store.listProfiles('opx', token)).sort((x, y) => x.iccid.localeCompare(y.iccid))).toEqual([a, b].sort((x, y) => x.iccid.localeCompare(y.iccid)));
+      expect(await store.listProfiles('opx', randomUUID())).toEqual([]);
+      expect(await store.findProfileByRequest('opx', b.activationCodeRequestId)).toEqual(b);
+      expect(await store.findProfileByRequest('opx', randomUUID())).toBeUndefined();
+    });
+
+    test('saving again replaces the record and keeps it listed once', async () => {
+      const p = profile();
+      await store.saveProfile(p, 60);
+      await store.saveProfile({ ...p, state: 'installed' }, 60);
+      expect(await store.listProfiles('opx', p.mspToken)).toEqual([{ ...p, state: 'installed' }]);
     });
   });
 
