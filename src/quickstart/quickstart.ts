@@ -8,8 +8,9 @@ import { Hub, PROJECT_ROOT, type HubOptions } from '../hub';
 import type { Logger } from '../log';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
+import { startSmdpSimulator } from '../simulators/smdpSimulator';
 import type { RunningSimulator } from '../simulators/simulatorServer';
-import { credentialHeaders, toCurl, walkSteps } from './walk';
+import { credentialHeaders, DEMO_SMDP_CALLBACK_KEY, toCurl, walkSteps } from './walk';
 
 /** the example MSPs that answer asynchronously; the others answer at once */
 const ASYNC_MSPS = new Set(['mspBeta']);
@@ -30,8 +31,8 @@ export async function startQuickStart(options: { host: string; port: number; log
     await Promise.all([hub.close(), ...simulators.map((s) => s.close())]);
     throw err;
   }
-  const cmpOne = hub.config.partners.get('cmpOne');
-  const walk = walkSteps(cmpOne ? cmpOne.upstream.url.origin : 'http://127.0.0.1:9201')
+  const origin = (id: string, fallback: string) => hub.config.partners.get(id)?.upstream.url.origin ?? fallback;
+  const walk = walkSteps(origin('cmpOne', 'http://127.0.0.1:9201'), origin('mspGamma', 'http://127.0.0.1:9301'))
     .map((step) => toCurl(step, hub.url))
     .join('\n\n');
   return {
@@ -49,10 +50,19 @@ function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
   const { url, auth } = partner.upstream;
   const listen = { host: url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
   if (partner.role === 'cmp') return startCmpSimulator(listen);
+  if (partner.es2plus) {
+    const inventory = Object.fromEntries([...partner.es2plus.profileTypes.values()].map((type, i) => [type, demoIccids(i, 100)]));
+    return startSmdpSimulator({ inventory, smdpAddress: partner.es2plus.smdpAddress, host: listen.host, port: listen.port, operator: { url: hubUrl, headers: { 'api-key': DEMO_SMDP_CALLBACK_KEY } } });
+  }
   return startMspSimulator({
     ...listen,
     id: partner.id,
     mode: ASYNC_MSPS.has(partner.id) ? 'async' : 'sync',
     hub: { url: hubUrl, credentials: credentialHeaders(partner.id) },
   });
+}
+
+/** ICCIDs of the demo inventory: 19 digits, a block per profile type */
+function demoIccids(block: number, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `894900000000${String(block).padStart(3, '0')}${String(i).padStart(4, '0')}`);
 }

@@ -5,7 +5,7 @@
  */
 import { basicAuthorization } from '../config/credentials';
 
-type Caller = 'mspAlpha' | 'mspBeta' | 'cmpOne' | 'cmpTwo';
+type Caller = 'mspAlpha' | 'mspBeta' | 'mspGamma' | 'cmpOne' | 'cmpTwo';
 
 interface DemoSecret {
   readonly apiKey?: string;
@@ -17,8 +17,12 @@ export const DEMO_SECRETS: Readonly<Record<Caller, DemoSecret>> = {
   mspAlpha: { apiKey: process.env.MSP_ALPHA_API_KEY ?? 'demo-key-msp-alpha' },
   mspBeta: { basic: { username: 'mspBeta', password: process.env.MSP_BETA_PASSWORD ?? 'demo-password-msp-beta' } },
   cmpOne: { apiKey: process.env.CMP_ONE_API_KEY ?? 'demo-key-cmp-one' },
+  mspGamma: { apiKey: process.env.MSP_GAMMA_API_KEY ?? 'demo-key-msp-gamma' },
   cmpTwo: { apiKey: 'demo-key-cmp-two' },
 };
+
+/** the key the simulated SM-DP+ of mspGamma presents on HandleDownloadProgressInfo */
+export const DEMO_SMDP_CALLBACK_KEY = process.env.SMDP_GAMMA_CALLBACK_KEY ?? 'demo-smdp-gamma-callback-key';
 
 export interface WalkStep {
   readonly title: string;
@@ -33,6 +37,7 @@ export interface WalkStep {
 
 const ALPHA_TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
 const BETA_TOKEN = '649821b4-ca2d-4034-95f1-296bbf8d5088';
+const GAMMA_TOKEN = '0e7f5a3c-61d2-4b8e-9a47-2c5d8e1f9b30';
 const ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE2NDg1NDE4MTYsInNpZCI6ImE2MjUyMTFhIn0.c2lnbmF0dXJl';
 const EID = '89049032000001000000000831934057';
 
@@ -45,21 +50,23 @@ const onboarding = (token: string) => ({
   iv: 'N1RnMnHhudFLgi1l',
 });
 
+/** a readable UUID numbered `n` */
+const numbered = (prefix: string, n: number) => `${prefix}-${String(n).padStart(4, '0')}-4000-8000-${String(n).padStart(12, '0')}`;
+
 const acRequest = (n: number) => ({
   profileType: 'personal',
   deviceType: 'tcu',
   eid: EID,
-  activationCodeRequestID: `ac000000-000${n}-4000-8000-00000000000${n}`,
+  activationCodeRequestID: numbered('ac000000', n),
   replaceIccid: null,
 });
 
 /** a step through the hub; its request and correlation ids are fixed and readable, derived from `n` */
 function hubStep(n: number, title: string, caller: Caller, target: string, method: string, path: string, expect: number, body?: unknown): WalkStep {
-  const id = (prefix: string) => `${prefix}-000${n}-4000-8000-00000000000${n}`;
-  return { title: `${n}. ${title}`, method, path, as: { caller, target, requestId: id('a1b2c3d4'), correlationId: id('c0ffee00') }, body, expect };
+  return { title: `${n}. ${title}`, method, path, as: { caller, target, requestId: numbered('a1b2c3d4', n), correlationId: numbered('c0ffee00', n) }, body, expect };
 }
 
-export function walkSteps(cmpOneSimulatorUrl: string): WalkStep[] {
+export function walkSteps(cmpOneSimulatorUrl: string, smdpSimulatorUrl: string): WalkStep[] {
   return [
     hubStep(1, 'Onboarding: mspAlpha sends the msp_token of a new user to cmpOne (Send MSP Token)', 'mspAlpha', 'cmpOne', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(ALPHA_TOKEN)),
     hubStep(2, 'Car provisioning, synchronous: cmpOne asks mspAlpha for an activation code (200)', 'cmpOne', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 200, acRequest(2)),
@@ -70,6 +77,10 @@ export function walkSteps(cmpOneSimulatorUrl: string): WalkStep[] {
     hubStep(7, 'A foreign token: cmpTwo tries the token mspAlpha issued to cmpOne (404, code 20)', 'cmpTwo', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 404, acRequest(7)),
     hubStep(8, 'Withdraw onboarding: cmpOne asks mspAlpha to invalidate the token (204)', 'cmpOne', 'mspAlpha', 'DELETE', `/v1/users/${ALPHA_TOKEN}`, 204),
     hubStep(9, 'The invalidated token gets no new activation code (404, code 21)', 'cmpOne', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 404, acRequest(9)),
+    hubStep(10, 'Onboarding at mspGamma, an ES2+ operator: its back office sends the msp_token through the hub', 'mspGamma', 'cmpOne', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(GAMMA_TOKEN)),
+    hubStep(11, "Car provisioning at mspGamma: the hub orders a profile on the operator's SM-DP+ over ES2+ and answers the code (200)", 'cmpOne', 'mspGamma', 'POST', `/v1/activation-code-requests/${GAMMA_TOKEN}`, 200, acRequest(11)),
+    { title: '12. The car downloads its profile from the simulated SM-DP+, which reports the progress to the hub', method: 'POST', path: `${smdpSimulatorUrl}/simulator/download`, body: { eid: EID }, expect: 200 },
+    hubStep(13, "Profile status from the hub's own records of mspGamma: installed", 'cmpOne', 'mspGamma', 'GET', `/v1/profiles/status/${GAMMA_TOKEN}`, 200),
   ];
 }
 
@@ -86,7 +97,7 @@ export function credentialHeaders(caller: string): Record<string, string> {
 }
 
 export function stepHeaders(step: WalkStep): Record<string, string> {
-  if (!step.as) return {};
+  if (!step.as) return step.body !== undefined ? { 'content-type': 'application/json' } : {};
   return {
     ...credentialHeaders(step.as.caller),
     'client-id': step.as.caller,

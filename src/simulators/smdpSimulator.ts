@@ -48,8 +48,11 @@ export interface SmdpSimulator {
   readonly url: string;
   readonly calls: EsCall[];
   profile(iccid: string): SmdpProfile | undefined;
-  /** a car downloads with the activation code; `failAt` makes point 3 or 4 fail */
-  download(activationCode: string, eid: string, failAt?: 3 | 4): Promise<SmdpProfile>;
+  /** where HandleDownloadProgressInfo goes from now on (an operator started after the SM-DP+) */
+  notifyTo(operator: SmdpSimulatorOptions['operator']): void;
+  /** a car downloads with the activation code (or, without one, what is released for its EID);
+   * `failAt` makes point 3 or 4 fail */
+  download(activationCode: string | undefined, eid: string, failAt?: 3 | 4): Promise<SmdpProfile>;
   close(): Promise<void>;
 }
 
@@ -77,6 +80,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     for (const iccid of iccids) profiles.set(normalizeIccid(iccid), { iccid: normalizeIccid(iccid), profileType, state: 'available' });
   }
   const calls: EsCall[] = [];
+  let operator = options.operator;
   const find = (iccid: unknown) => (typeof iccid === 'string' ? profiles.get(normalizeIccid(iccid)) : undefined);
 
   const functions: Record<string, (body: Record<string, unknown>) => Outcome> = {
@@ -146,11 +150,11 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   };
 
   async function notify(profile: SmdpProfile, notificationPointId: number, ok: boolean): Promise<void> {
-    if (!options.operator) return;
+    if (!operator) return;
     const status = ok ? { status: 'Executed-Success' } : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
-    const answer = await fetch(options.operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
+    const answer = await fetch(operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...options.operator.headers },
+      headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...operator.headers },
       body: JSON.stringify({
         header: { functionRequesterIdentifier: 'smdp-simulator', functionCallIdentifier: randomUUID() },
         eid: profile.eid,
@@ -165,9 +169,10 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     if (answer.status !== 204) throw new Error(`the operator answered HandleDownloadProgressInfo with ${answer.status}`);
   }
 
-  async function download(activationCode: string, eid: string, failAt?: 3 | 4): Promise<SmdpProfile> {
-    const { matchingId } = parseActivationCode(activationCode);
-    const profile = [...profiles.values()].find((p) => p.matchingId === matchingId);
+  async function download(activationCode: string | undefined, eid: string, failAt?: 3 | 4): Promise<SmdpProfile> {
+    // without a code, the profile released for the EID (the default SM-DP+ a device may ask)
+    const matchingId = activationCode === undefined ? undefined : parseActivationCode(activationCode).matchingId;
+    const profile = [...profiles.values()].find((p) => p.state === 'released' && (matchingId === undefined ? p.eid === eid : p.matchingId === matchingId));
     if (!profile || profile.state !== 'released' || profile.eid !== eid) throw new Error('no released profile for this activation code and EID');
     await notify(profile, 1, true);
     if (failAt === 3) return notify(profile, 3, false).then(() => profile);
@@ -191,7 +196,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && path === '/simulator/download') {
       try {
-        const profile = await download(String(body.activationCode), String(body.eid));
+        const profile = await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid));
         return send(res, 200, { iccid: profile.iccid, state: profile.state });
       } catch (err) {
         return send(res, 409, { error: (err as Error).message });
@@ -220,6 +225,9 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     calls,
+    notifyTo: (given) => {
+      operator = given;
+    },
     profile: (iccid) => profiles.get(normalizeIccid(iccid)),
     download,
     close: () =>

@@ -55,7 +55,7 @@ export class Es2World {
     const smdp =
       shared?.smdp ??
       (await startSmdpSimulator({
-        inventory: options.inventory ?? { PT_PERSONAL: iccids(8), PT_BUSINESS: iccids(1), PT_LEGACY_UNKNOWN_AT_SMDP: [] },
+        inventory: options.inventory ?? { PT_PERSONAL: iccids(200), PT_BUSINESS: iccids(1), PT_LEGACY_UNKNOWN_AT_SMDP: [] },
         smdpAddress: SMDP_ADDRESS,
         tls: { ...pki.server(), ca: pki.ca.cert },
       }));
@@ -91,6 +91,7 @@ export class Es2World {
       redisKeyPrefix: options.redisKeyPrefix,
       files: { 'hub-client.pem': hubClient.cert, 'hub-client-key.pem': hubClient.key, 'smdp-ca.pem': pki.ca.cert },
     });
+    if (!shared) smdp.notifyTo({ url: hub.url, headers: { 'api-key': CALLBACK_KEY } });
     return new Es2World(hub, smdp, cmp, webhook, pki);
   }
 

@@ -112,6 +112,35 @@ describe('a valid config', () => {
   });
 });
 
+const ES2 = 'es2plus: { functionRequesterIdentifier: hub, smdpAddress: smdp.example.com, profileTypes: { personal: PT1 }, callback: { apiKeys: [cb] } }';
+
+describe('an ES2+ operator', () => {
+  test('is loaded with its es2plus settings and their defaults', () => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('g.yaml', `id: mspG\nrole: msp\ndialect: es2plus\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example:6443" }\n${ES2}\n`);
+    const partner = loadConfig(dir, {}).partners.get('mspG');
+    expect(partner?.dialect).toBe('es2plus');
+    expect(partner?.es2plus).toMatchObject({ functionRequesterIdentifier: 'hub', adminProtocol: 'gsma/rsp/v2.5.0', smdpAddress: 'smdp.example.com', profilesPerSubscription: 1, webhook: undefined });
+    expect([...(partner?.es2plus?.profileTypes ?? [])]).toEqual([['personal', 'PT1']]);
+    expect(partner?.es2plus?.callback.apiKeyDigests).toEqual([digest('cb')]);
+  });
+
+  test.each([
+    ['es2plus on a CMP', 'role: cmp\ndialect: es2plus', ES2, 'dialect es2plus is for MSPs'],
+    ['dialect es2plus without its block', 'role: msp\ndialect: es2plus', '', 'es2plus: required with dialect es2plus'],
+    ['an es2plus block on an aid02 MSP', 'role: msp', ES2, 'es2plus: only allowed with dialect es2plus'],
+    ['a $ in the SM-DP+ address', 'role: msp\ndialect: es2plus', ES2.replace('smdp.example.com', '"smdp$x.com"'), 'es2plus.smdpAddress: the SM-DP+ address must be an FQDN'],
+    ['no profile type', 'role: msp\ndialect: es2plus', ES2.replace('{ personal: PT1 }', '{}'), 'es2plus.profileTypes: must NOT have fewer than 1 properties'],
+    ['n below 1', 'role: msp\ndialect: es2plus', ES2.replace('callback:', 'profilesPerSubscription: 0, callback:'), 'es2plus.profilesPerSubscription: must be >= 1'],
+    ['no callback credential', 'role: msp\ndialect: es2plus', ES2.replace('{ apiKeys: [cb] }', '{}'), 'es2plus.callback: must NOT have fewer than 1 properties'],
+    ['a malformed X-Admin-Protocol', 'role: msp\ndialect: es2plus', ES2.replace('callback:', 'adminProtocol: v2, callback:'), 'es2plus.adminProtocol: must match pattern'],
+  ])('%s is refused', (_what, head, block, expected) => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('g.yaml', `id: mspG\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example" }\n${block}\n`);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+  });
+});
+
 describe('problems are named by file, partner and field', () => {
   test.each([
     ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): role: must be one of msp, cmp'],
