@@ -38,6 +38,7 @@ export const catalogue = {
   invalidEid: { status: 423, code: '207', message: 'Invalid eid' },
   profileNotFound: { status: 422, code: '61', message: 'The profile with this ICCID could not be found' },
   profileNotLinked: { status: 422, code: '62', message: 'The profile with this ICCID is not linked to this msp_token' },
+  smdpUnavailable: { status: 503, code: '90', message: 'The MSP\'s SM-DP+ cannot be reached' },
   smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },

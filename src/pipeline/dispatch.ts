@@ -5,7 +5,7 @@
  * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RetrySettings } from '../config/types';
+import type { Partner, RetrySettings } from '../config/types';
 import type { DialectAnswer, DialectCall } from '../dialects/dialect';
 import { HubError } from '../errors';
 import { statusClass } from '../metrics/metrics';
@@ -49,7 +49,7 @@ export function dispatch(deps: PipelineDeps): Stage {
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-        throw upstreamFailure(err, target.id);
+        throw upstreamFailure(err, target);
       }
       if (bridged.answer) {
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(bridged.answer.status) });
@@ -72,7 +72,7 @@ export function dispatch(deps: PipelineDeps): Stage {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
         ctx.state.log.warn({ failure: err.failure, reason: err.message, attempt }, 'upstream call failed');
-        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target.id);
+        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target);
       }
       if (answer === undefined) {
         deps.metrics.retries.inc(labels);
@@ -106,8 +106,8 @@ function backoffMs(retries: RetrySettings, attempt: number): number {
 }
 
 /** the hub's own answer to a partner that could not be called, or did not answer */
-function upstreamFailure(err: UpstreamError, target: string): HubError {
-  const detail = `${target}: ${err.message}`;
+function upstreamFailure(err: UpstreamError, target: Partner): HubError {
+  const detail = `${target.id}: ${err.message}`;
   const retryAfter = { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 0) / 1000))) };
   switch (err.failure) {
     case 'timeout':
@@ -117,7 +117,10 @@ function upstreamFailure(err: UpstreamError, target: string): HubError {
     case 'busy':
       return new HubError('upstreamBusy', { detail, headers: retryAfter, cause: err });
     default:
-      return new HubError('upstreamUnreachable', { detail, cause: err });
+      // for an ES2+ operator the hub is the MSP: its SM-DP+ being away is the service unavailable
+      return target.dialect === 'es2plus'
+        ? new HubError('smdpUnavailable', { detail, headers: retryAfter, cause: err })
+        : new HubError('upstreamUnreachable', { detail, cause: err });
   }
 }
 

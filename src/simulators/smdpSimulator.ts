@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { Agent, fetch } from 'undici';
 import { parseActivationCode } from '../dialects/es2plus/activationCode';
 import { ES2PLUS_PATH, normalizeIccid } from '../dialects/es2plus/es2Messages';
 import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
@@ -32,8 +33,13 @@ export interface SmdpSimulatorOptions {
   readonly smdpAddress?: string;
   /** serve HTTPS and require a client certificate signed by `ca` */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly ca: string | Buffer };
-  /** where HandleDownloadProgressInfo goes: the operator's base URL and the credential headers */
-  readonly operator?: { readonly url: string; readonly headers?: Readonly<Record<string, string>> };
+  /** where HandleDownloadProgressInfo goes: the operator's base URL, the credential headers, and
+   * the SM-DP+'s client certificate (with the CA of the operator's server) for mutual TLS */
+  readonly operator?: {
+    readonly url: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    readonly tls?: { readonly cert: string; readonly key: string; readonly ca: string };
+  };
   readonly host?: string;
   readonly port?: number;
 }
@@ -44,9 +50,17 @@ export interface EsCall {
   readonly headers: http.IncomingHttpHeaders;
 }
 
+/** what the next call of a function meets instead of (or before) its normal handling */
+export type SmdpFault =
+  | { readonly kind: 'status'; readonly subjectCode: string; readonly reasonCode: string; readonly message: string }
+  | { readonly kind: 'drop' }
+  | { readonly kind: 'delay'; readonly ms: number };
+
 export interface SmdpSimulator {
   readonly url: string;
   readonly calls: EsCall[];
+  /** the next call of `fn` meets `fault` (a queue: one fault per call) */
+  failNext(fn: string, fault: SmdpFault): void;
   profile(iccid: string): SmdpProfile | undefined;
   /** where HandleDownloadProgressInfo goes from now on (an operator started after the SM-DP+) */
   notifyTo(operator: SmdpSimulatorOptions['operator']): void;
@@ -81,6 +95,8 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   }
   const calls: EsCall[] = [];
   let operator = options.operator;
+  let dispatcher = agentFor(operator);
+  const faults = new Map<string, SmdpFault[]>();
   const find = (iccid: unknown) => (typeof iccid === 'string' ? profiles.get(normalizeIccid(iccid)) : undefined);
 
   const functions: Record<string, (body: Record<string, unknown>) => Outcome> = {
@@ -153,6 +169,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     if (!operator) return;
     const status = ok ? { status: 'Executed-Success' } : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
     const answer = await fetch(operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
+      dispatcher,
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...operator.headers },
       body: JSON.stringify({
@@ -205,6 +222,16 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     const fn = path.startsWith(`${ES2PLUS_PATH}/`) ? path.slice(ES2PLUS_PATH.length + 1) : '';
     if (req.method !== 'POST' || !Object.hasOwn(functions, fn)) return send(res, 404, { error: 'no such ES2+ function' });
     calls.push({ function: fn, body, headers: req.headers });
+    const fault = faults.get(fn)?.shift();
+    if (fault?.kind === 'drop') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (fault?.kind === 'status') {
+      const { subjectCode, reasonCode, message } = fault;
+      return send(res, 200, { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: { subjectCode, reasonCode, message } } } });
+    }
     const header = body.header as { functionRequesterIdentifier?: unknown; functionCallIdentifier?: unknown } | undefined;
     const outcome: Outcome = !header?.functionRequesterIdentifier || !header.functionCallIdentifier ? MISSING('header') : functions[fn](body);
     if ('failure' in outcome) return send(res, 200, { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: outcome.failure } } });
@@ -225,17 +252,28 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     calls,
+    failNext: (fn, fault) => {
+      faults.set(fn, [...(faults.get(fn) ?? []), fault]);
+    },
     notifyTo: (given) => {
       operator = given;
+      void dispatcher?.close();
+      dispatcher = agentFor(given);
     },
     profile: (iccid) => profiles.get(normalizeIccid(iccid)),
     download,
-    close: () =>
-      new Promise((resolve) => {
+    close: async () => {
+      await dispatcher?.close();
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
-      }),
+      });
+    },
   };
+}
+
+function agentFor(operator: SmdpSimulatorOptions['operator']): Agent | undefined {
+  return operator?.tls && new Agent({ connect: operator.tls });
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

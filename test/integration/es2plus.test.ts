@@ -144,6 +144,55 @@ describe('Request Activation Code', () => {
     expect(world.smdpCalls('downloadOrder').length - orders).toBe(1);
   });
 
+  test('a ConfirmOrder the SM-DP+ refuses: 422 code 49, the ICCID goes back to the inventory', async () => {
+    const token = await world.onboard();
+    world.smdp.failNext('confirmOrder', { kind: 'status', subjectCode: '8.2.6', reasonCode: '3.3', message: 'Already in Use (Uniqueness)' });
+    const answer = await world.requestCode(token);
+    expect(answer.status).toBe(422);
+    expect(answer.body.code).toBe('49');
+    const ordered = world.smdpCalls('downloadOrder').at(-1);
+    const cancelled = world.smdpCalls('cancelOrder').at(-1);
+    expect(cancelled).toMatchObject({ finalProfileStatusIndicator: 'Available' });
+    expect(world.smdp.profile(String(cancelled?.iccid))?.state).toBe('available');
+    expect(ordered?.eid).toBe(cancelled?.eid);
+    expect((await world.profileStatus(token)).body).toEqual({ profiles: [] });
+  });
+
+  test('a request cut off after DownloadOrder is resumed by its retry: the same ICCID, no second order', async () => {
+    const token = await world.onboard();
+    const id = randomUUID();
+    const eid = newEid();
+    world.smdp.failNext('confirmOrder', { kind: 'drop' });
+    const first = await world.requestCode(token, { activationCodeRequestID: id, eid });
+    expect(first.status).toBe(503);
+    const orders = world.smdpCalls('downloadOrder').length;
+    const iccid = world.smdpCalls('confirmOrder').at(-1)?.iccid;
+    const retry = await world.requestCode(token, { activationCodeRequestID: id, eid });
+    expect(retry.status).toBe(200);
+    expect(retry.body.iccid).toBe(iccid);
+    expect(world.smdpCalls('downloadOrder').length).toBe(orders);
+    expect((await world.profileStatus(token)).body.profiles).toHaveLength(1);
+  });
+
+  test('an SM-DP+ slower than the CMP\'s budget: 201, then the code arrives as Send Activation Code', async () => {
+    const slow = await Es2World.start({ routes: { routes: [{ from: '*', to: '*', timeoutMs: 300, bridgeTimeoutMs: 5000 }] } });
+    try {
+      const token = await slow.onboard();
+      slow.smdp.failNext('downloadOrder', { kind: 'delay', ms: 600 });
+      const id = randomUUID();
+      const answer = await slow.requestCode(token, { activationCodeRequestID: id });
+      expect(answer.status).toBe(201);
+      const delivered = () => slow.cmp.received.filter((r) => r.path === paths.submitActivationCode(token));
+      await waitFor(() => delivered().length === 1);
+      const body = delivered()[0].body as Record<string, unknown>;
+      expect(body).toMatchObject({ activationCodeRequestID: id, error: null, profileType: 'personal', swappedIccid: null });
+      expect(parseActivationCode(String(body.activationCode)).smdpAddress).toBe(SMDP_ADDRESS);
+      expect(delivered()[0].headers['client-id']).toBe('opx');
+    } finally {
+      await slow.close();
+    }
+  });
+
   test('a token the operator never issued is refused (404 code 20) without asking the SM-DP+', async () => {
     const before = world.smdp.calls.length;
     const answer = await world.requestCode(randomUUID());
@@ -193,6 +242,21 @@ describe('HandleDownloadProgressInfo', () => {
     expect((await world.profileStatus(token, code.body.iccid)).body.profiles[0].status).toBe('prepared');
     expect((await progress(`${code.body.iccid}f`, 4)).status).toBe(204);
     expect((await world.profileStatus(token, code.body.iccid)).body.profiles[0].status).toBe('installed');
+  });
+
+  test('an SM-DP+ that proves itself with a client certificate on the TLS listener', async () => {
+    const certified = await Es2World.start({ callbackCertificateCn: 'smdp.example.com' });
+    try {
+      const token = await certified.onboard();
+      const code = await certified.requestCode(token);
+      await certified.smdp.download(code.body.activationCode, certified.smdp.profile(code.body.iccid)!.eid!);
+      expect((await certified.profileStatus(token, code.body.iccid)).body.profiles[0].status).toBe('installed');
+      // the same notification without the certificate, on the plain listener: refused
+      const plain = await request(`${certified.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(plain.status).toBe(401);
+    } finally {
+      await certified.close();
+    }
   });
 
   test('without the SM-DP+\'s credential: 401, nothing recorded', async () => {
@@ -297,30 +361,34 @@ describe('withdraw onboarding', () => {
 });
 
 describe('the SM-DP+ unreachable or refusing the hub', () => {
-  test('SM-DP+ down: 502 code 90; then the breaker opens: 503 code 90 with Retry-After', async () => {
-    const down = await Es2World.start({ smdpUrl: `https://127.0.0.1:${await freePort()}`, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 } }, undefined);
+  test('SM-DP+ down: 503 code 90 with Retry-After; then the breaker opens and the SM-DP+ is not tried', async () => {
+    const down = await Es2World.start({ smdpUrl: `https://127.0.0.1:${await freePort()}`, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 } });
     try {
       const token = await down.onboard();
-      const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) {
-        const answer = await down.requestCode(token);
+      const answers = [];
+      for (let i = 0; i < 4; i++) answers.push(await down.requestCode(token));
+      for (const answer of answers) {
+        expect(answer.status).toBe(503);
         expect(answer.body.code).toBe('90');
-        if (answer.status === 503) expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
-        statuses.push(answer.status);
+        expect(Number(answer.headers.get('retry-after'))).toBeGreaterThan(0);
       }
-      expect(statuses.slice(0, 2)).toEqual([502, 502]);
-      expect(statuses.slice(2)).toEqual([503, 503]);
+      expect(answers.map((a) => a.body.error.split(':')[0])).toEqual([
+        "The MSP's SM-DP+ cannot be reached",
+        "The MSP's SM-DP+ cannot be reached",
+        'The target partner is failing; the hub does not call it for now',
+        'The target partner is failing; the hub does not call it for now',
+      ]);
       expect(await down.hub.metric('aid_gateway_es2plus_calls_total', { function: 'downloadOrder', outcome: 'breakerOpen' })).toBe(2);
     } finally {
       await down.close();
     }
   });
 
-  test('without the hub\'s client certificate the SM-DP+ refuses the TLS handshake: 502 code 90', async () => {
+  test('without the hub\'s client certificate the SM-DP+ refuses the TLS handshake: 503 code 90', async () => {
     const noCert = await Es2World.start({ withoutClientCertificate: true });
     try {
       const answer = await noCert.requestCode(await noCert.onboard());
-      expect(answer.status).toBe(502);
+      expect(answer.status).toBe(503);
       expect(answer.body.code).toBe('90');
       expect(noCert.smdp.calls).toHaveLength(0);
     } finally {

@@ -36,6 +36,8 @@ export interface Es2WorldOptions {
   readonly pki?: TestPki;
   readonly withoutClientCertificate?: boolean;
   readonly routes?: Record<string, unknown>;
+  /** the SM-DP+ calls back over the hub's TLS listener with this client certificate's subject */
+  readonly callbackCertificateCn?: string;
 }
 
 export class Es2World {
@@ -80,18 +82,27 @@ export class Es2World {
             profileTypes: { personal: 'PT_PERSONAL', business: 'PT_BUSINESS', legacy: 'PT_UNKNOWN_AT_SMDP' },
             profilesPerSubscription: options.profilesPerSubscription ?? 2,
             webhook: { url: `${webhook.url}/events`, auth: { apiKey: 'hub-key-at-opx-backoffice' } },
-            callback: { apiKeys: [CALLBACK_KEY] },
+            callback: options.callbackCertificateCn ? { certificates: [{ subject: { CN: options.callbackCertificateCn } }] } : { apiKeys: [CALLBACK_KEY] },
           },
         },
       },
     ];
     const hub = await TestHub.start({
       partners: specs,
+      tls: options.callbackCertificateCn ? { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile } : undefined,
       routes: options.routes,
       redisKeyPrefix: options.redisKeyPrefix,
       files: { 'hub-client.pem': hubClient.cert, 'hub-client-key.pem': hubClient.key, 'smdp-ca.pem': pki.ca.cert },
+    }).catch(async (err: unknown) => {
+      if (!shared) await Promise.all([smdp.close(), cmp.close(), webhook.close()]);
+      throw err;
     });
-    if (!shared) smdp.notifyTo({ url: hub.url, headers: { 'api-key': CALLBACK_KEY } });
+    if (options.callbackCertificateCn) {
+      const smdpClient = pki.client(options.callbackCertificateCn);
+      smdp.notifyTo({ url: hub.hub.urls[1], tls: { cert: smdpClient.cert, key: smdpClient.key, ca: pki.ca.cert } });
+    } else if (!shared) {
+      smdp.notifyTo({ url: hub.url, headers: { 'api-key': CALLBACK_KEY } });
+    }
     return new Es2World(hub, smdp, cmp, webhook, pki);
   }
 

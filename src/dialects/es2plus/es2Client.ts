@@ -56,7 +56,9 @@ export class Es2Client {
     this.metrics.es2plusCalls.inc({ ...labels, outcome: execution.status });
     if (!executed(execution) || execution.status === 'Executed-WithWarning') {
       // nothing the SM-DP+ says is lost
-      log.warn({ function: fn, functionCallIdentifier, status: execution.status, ...execution.statusCodeData }, 'ES2+ function not plainly executed');
+      // subjectIdentifier is left out: it may name the ICCID or EID, which never go into a log
+      const { subjectCode, reasonCode, message } = execution.statusCodeData ?? {};
+      log.warn({ function: fn, functionCallIdentifier, status: execution.status, subjectCode, reasonCode, message }, 'ES2+ function not plainly executed');
     }
     return parsed;
   }
