@@ -422,3 +422,17 @@ describe('two hub instances on one Redis', () => {
     }
   });
 });
+
+test('no ICCID, EID or msp_token of any of the above reaches a log line', () => {
+  const secrets = new Set<string>();
+  for (const call of world.smdp.calls) {
+    for (const key of ['iccid', 'eid']) if (typeof call.body[key] === 'string') secrets.add(String(call.body[key]));
+  }
+  for (const r of world.cmp.received) {
+    const token = (r.body as { msp_token?: unknown } | undefined)?.msp_token;
+    if (typeof token === 'string') secrets.add(token);
+  }
+  expect(secrets.size).toBeGreaterThan(50);
+  const logs = world.hub.logs.join('\n');
+  for (const secret of secrets) expect({ secret, logged: logs.includes(secret) }).toEqual({ secret, logged: false });
+});

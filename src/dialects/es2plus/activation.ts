@@ -41,10 +41,12 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     const earlier = await op.findProfileByRequest(req.activationCodeRequestID);
     const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
     if (mine?.activationCode !== undefined) return codeAnswer(mine, req);
-    const others = (await op.listProfiles(req.mspToken)).filter((p) => isLive(p.state) && p.iccid !== mine?.iccid);
+    // an order that stopped after DownloadOrder is resumed; one that was cancelled is ordered anew
+    const resumed = mine?.state === 'ordered' ? mine : undefined;
+    const others = (await op.listProfiles(req.mspToken)).filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
     const candidate = others.length >= op.settings.profilesPerSubscription ? swapCandidate(others, req.replaceIccid) : undefined;
 
-    const ordered = mine ?? (await downloadOrder(op, req, candidate, deadline, log));
+    const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
     if (!('iccid' in ordered)) return ordered;
     const released = await confirmOrder(op, ordered, deadline, log);
     if (!('iccid' in released)) return released;

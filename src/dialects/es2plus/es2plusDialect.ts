@@ -62,7 +62,7 @@ async function sendCsimStatus(op: Es2Operator, mspToken: string, body: { iccid: 
     const updated: EsimProfile = { ...profile, state, usedAt: Date.now() };
     await op.save(updated);
     if (state !== profile.state) op.metrics.es2plusProfiles.inc({ msp: op.id, event: body.status });
-    log.info({ iccidState: state, reported: body.status }, 'CSIM status recorded');
+    log.info({ profileState: state, reported: body.status }, 'CSIM status recorded');
     await op.tell('profileStatus', updated, { reported: body.status });
     return { status: 201, body: Buffer.alloc(0), durationMs: 0 };
   });
