@@ -18,8 +18,8 @@ A hub for the GSMA AID.02 interface between Mobile Service Providers and Car Mob
 
 Commands:
   (none)            quick start: the hub on its embedded defaults (in-memory state, the example
-                    partners of the repository) with simulated MSPs and CMPs beside it; prints a
-                    walk through AID.02 as curl commands
+                    partners of the repository) with simulated MSPs, CMPs and an SM-DP+ beside
+                    it; prints a walk through AID.02 as curl commands
   start             serve a configuration
   check-config      validate a configuration and exit (0 valid, 1 invalid)
   outbox dead       list the dead letters of the outbox (JSON, one per line); needs --redis-url
