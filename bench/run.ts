@@ -6,8 +6,10 @@
  * auth, request and response validation, rate limits, metrics, Redis) in front of the same
  * upstream. wrk drives each over Request Activation Code, Send CSIM Status and Request Profile
  * Status with the same connections and duration, interleaved (hub, nginx, direct, then again) so
- * drift hits all. Then the hub's added latency at a fixed rate of half its maximum, its CPU and
- * RSS, and a config-scale run (1,000 partners, 10,000 routes). Prints a table and writes JSON to
+ * drift hits all. Then the hub's added latency at a fixed rate of half its maximum (wrk paced),
+ * its CPU and RSS, what each feature costs (one hub process, each of request validation,
+ * response validation, metrics and Redis switched off in turn, interleaved twice), and a
+ * config-scale run (1,000 partners, 10,000 routes). Prints tables and writes JSON to
  * bench/results/latest.json. Installs nothing: it says what is missing.
  * Options: DURATION=seconds per run (default 8), CONNECTIONS (default 32).
  */
@@ -17,7 +19,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import net from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { Pool } from 'undici';
 import { dump as stringify } from 'js-yaml';
 
 const ROOT = path.join(__dirname, '../..');
@@ -119,7 +120,10 @@ function wrkScript(op: Operation): string {
 }
 
 function runWrk(url: string, script: string, seconds = DURATION): WrkResult {
-  const out = execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' });
+  return parseWrk(execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' }));
+}
+
+function parseWrk(out: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const ms = (label: string) => {
     const match = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(out);
@@ -131,48 +135,27 @@ function runWrk(url: string, script: string, seconds = DURATION): WrkResult {
   return { rps, p50ms: ms('50'), p99ms: ms('99'), non2xx };
 }
 
-/** open-loop load at a fixed rate: latency as a partner sees it at that load */
-async function fixedRate(origin: string, rps: number, seconds: number): Promise<{ p50ms: number; p99ms: number; errors: number }> {
-  const pool = new Pool(origin, { connections: 64 });
-  const latencies: number[] = [];
-  let errors = 0;
-  const started = performance.now();
-  const total = Math.floor(rps * seconds);
-  const calls: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rps;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const id = randomUUID();
-    const t0 = performance.now();
-    calls.push(
-      pool
-        .request({
-          method: 'POST',
-          path: `/v1/activation-code-requests/${TOKEN}`,
-          headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': id, 'correlation-id': id, 'content-type': 'application/json' },
-          body: `{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"${id}","replaceIccid":null}`,
-        })
-        .then(async (res) => {
-          await res.body.text();
-          if (res.statusCode !== 200) errors++;
-          latencies.push(performance.now() - t0);
-        }, () => void errors++),
-    );
-  }
-  await Promise.all(calls);
-  await pool.close();
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { p50ms: at(0.5), p99ms: at(0.99), errors };
+/**
+ * Latency at a fixed rate, with wrk itself (C, so the generator never competes with the hub for
+ * the CPU the way a Node generator on the same two cores would): every connection waits
+ * `connections / rps` seconds between its requests, so the offered rate is `rps` as long as the
+ * answers are fast compared to that gap (reported: the rate achieved).
+ */
+function wrkAtRate(url: string, op: Operation, rps: number, dir: string, seconds = 8): WrkResult {
+  const connections = 16;
+  const gapMs = (connections * 1000) / rps;
+  const file = path.join(dir, `${op}-paced.lua`);
+  writeFileSync(file, `${wrkScript(op)}\nfunction delay() return ${gapMs.toFixed(3)} end\n`);
+  const out = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
+  return parseWrk(out);
 }
 
-function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0): void {
+function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, responseValidation = 'refuse'): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
   writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
   writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
-  const routes: Record<string, unknown>[] = [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }];
+  const routes: Record<string, unknown>[] = [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation }];
   for (let i = 0; i < extraPartners; i++) {
     const role = i % 2 === 0 ? 'msp' : 'cmp';
     writeFileSync(path.join(dir, 'partners', `p${i}.yaml`), stringify({ id: `p${i}`, role, inbound: { apiKeys: [`key-${i}`] }, upstream: { url: `http://127.0.0.1:${10000 + (i % 1000)}` } }));
@@ -191,14 +174,55 @@ function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0): void {
   writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes }));
 }
 
-async function startHub(dir: string, port: number, workers: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), '--redis-url', REDIS_URL, '--redis-prefix', `aidgw-bench:${randomUUID()}:`], {
+async function startHub(dir: string, port: number, workers: number, options: { redis?: boolean; switchOff?: string } = {}): Promise<ChildProcess> {
+  const state = options.redis === false ? [] : ['--redis-url', REDIS_URL, '--redis-prefix', `aidgw-bench:${randomUUID()}:`];
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), ...state], {
     stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...(options.switchOff ? { AID_GATEWAY_SWITCH_OFF: options.switchOff } : {}) },
   });
   await waitForPort(port);
   await new Promise((r) => setTimeout(r, 1000));
   return child;
+}
+
+/** one hub process with one feature off at a time (Request Activation Code): what each costs */
+async function featureCosts(work: string, upstreamUrl: string, script: string): Promise<FeatureRun[]> {
+  const variants: { readonly feature: string; readonly config: string; readonly redis?: boolean; readonly switchOff?: string }[] = [
+    { feature: 'everything on', config: 'small' },
+    { feature: 'request validation off', config: 'small', switchOff: 'requestValidation' },
+    { feature: 'response validation off', config: 'noResponseValidation' },
+    { feature: 'metrics off', config: 'small', switchOff: 'metrics' },
+    { feature: 'Redis -> memory store', config: 'small', redis: false },
+  ];
+  hubConfig(path.join(work, 'noResponseValidation'), upstreamUrl, 0, 'off');
+  const runs = new Map<string, WrkResult[]>();
+  for (let round = 0; round < 2; round++) {
+    for (const variant of variants) {
+      const port = await freePort();
+      const hub = await startHub(path.join(work, variant.config), port, 1, variant);
+      try {
+        runWrk(`http://127.0.0.1:${port}`, script, 2);
+        const result = runWrk(`http://127.0.0.1:${port}`, script);
+        runs.set(variant.feature, [...(runs.get(variant.feature) ?? []), result]);
+      } finally {
+        hub.kill('SIGTERM');
+        await new Promise((r) => hub.once('exit', r));
+      }
+    }
+  }
+  const baseline = Math.max(...(runs.get('everything on') ?? []).map((r) => r.rps));
+  return variants.map(({ feature }) => {
+    const best = (runs.get(feature) ?? []).reduce((a, b) => (b.rps > a.rps ? b : a));
+    return { feature, rps: Math.round(best.rps), p50ms: best.p50ms, p99ms: best.p99ms, overEverythingOn: Number((best.rps / baseline).toFixed(3)) };
+  });
+}
+
+interface FeatureRun {
+  readonly feature: string;
+  readonly rps: number;
+  readonly p50ms: number;
+  readonly p99ms: number;
+  readonly overEverythingOn: number;
 }
 
 /** CPU seconds and RSS of a process and its children, from /proc */
@@ -273,10 +297,11 @@ async function main(): Promise<void> {
       return { operation: op, hubRps: Math.round(h.rps), nginxRps: Math.round(n.rps), directRps: Math.round(d.rps), hubOverNginx: Number((h.rps / n.rps).toFixed(3)), hubNon2xx: h.non2xx };
     });
     const halfLoad = Math.round(throughput[0].hubRps / 2);
-    const viaHub = await fixedRate(targets.hub, halfLoad, 5);
-    const direct = await fixedRate(targets.direct, halfLoad, 5);
+    const viaHub = wrkAtRate(targets.hub, 'requestActivationCode', halfLoad, work);
+    const direct = wrkAtRate(targets.direct, 'requestActivationCode', halfLoad, work);
     const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
     hub.kill('SIGTERM');
+    const features = await featureCosts(work, upstreamUrl, scripts.requestActivationCode);
 
     const scale = configScale(path.join(work, 'scale'), upstreamUrl);
     const scaleHub = await startHub(path.join(work, 'scale'), await freePort().then((p) => p), 1).catch(() => undefined);
@@ -287,6 +312,7 @@ async function main(): Promise<void> {
       throughput,
       addedLatencyAtHalfLoad: { rps: halfLoad, hub: viaHub, direct, addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)), addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)) },
       hubResources: { cpuSecondsPer10k: Number(cpuPer10k.toFixed(3)), rssMbPerWorker: after.rssMb },
+      featureCosts: features,
       configScale: scale,
     };
     console.log(`\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub --workers ${workers}, Redis\n`);
@@ -294,9 +320,13 @@ async function main(): Promise<void> {
     console.log('|---|---|---|---|---|');
     for (const t of throughput) console.log(`| ${t.operation} | ${t.hubRps} | ${t.nginxRps} | ${t.directRps} | ${t.hubOverNginx} |`);
     const a = result.addedLatencyAtHalfLoad;
-    console.log(`\nat ${a.rps} req/s (half the hub's max): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms; added p50 ${a.addedP50ms} ms, p99 ${a.addedP99ms} ms`);
+    console.log(`\nat ${a.rps} req/s offered (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms; added p50 ${a.addedP50ms} ms, p99 ${a.addedP99ms} ms`);
     console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
-    console.log(`config scale: ${scale.partners} partners, ${scale.routes} routes loaded in ${scale.loadMs.toFixed(0)} ms, RSS ${scale.rssMb} MB`);
+    console.log('\none hub process, Request Activation Code, one feature off at a time:\n');
+    console.log('| run | req/s | p50 ms | p99 ms | / everything on |');
+    console.log('|---|---|---|---|---|');
+    for (const f of features) console.log(`| ${f.feature} | ${f.rps} | ${f.p50ms.toFixed(2)} | ${f.p99ms.toFixed(2)} | ${f.overEverythingOn} |`);
+    console.log(`\nconfig scale: ${scale.partners} partners, ${scale.routes} routes loaded in ${scale.loadMs.toFixed(0)} ms, RSS ${scale.rssMb} MB`);
     mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
     writeFileSync(path.join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -13,7 +13,8 @@ import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/types';
 import { createLogger, type Logger } from './log';
-import { createMetrics, type Metrics } from './metrics/metrics';
+import { createMetrics, silenced, type Metrics } from './metrics/metrics';
+import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
 import { buildRuntime, type Runtime } from './runtime';
 import { MemoryStore } from './state/memoryStore';
@@ -50,6 +51,8 @@ export interface HubOptions {
   readonly log?: Logger;
   readonly metrics?: Metrics;
   readonly env?: NodeJS.ProcessEnv;
+  /** features switched off to measure their cost (bench/ only) */
+  readonly switchedOff?: ReadonlySet<Switchable>;
   /** the admin listener: metrics, health, the partner view */
   readonly admin?: { readonly listen: Listen; readonly auth?: AdminAuth };
 }
@@ -86,7 +89,10 @@ export class Hub {
   /** loads config and spec, connects the store, and listens; throws ConfigError on a bad config */
   static async start(options: HubOptions): Promise<Hub> {
     const log = options.log ?? createLogger();
-    const metrics = options.metrics ?? createMetrics(undefined, { processMetrics: true });
+    const off = options.switchedOff ?? new Set();
+    if (off.size > 0) log.warn({ switchedOff: [...off] }, 'features switched off for measuring; never run a hub like this for partners');
+    const created = options.metrics ?? createMetrics(undefined, { processMetrics: true });
+    const metrics = off.has('metrics') ? silenced(created) : created;
     const config = loadConfig(options.configDir, options.env);
     const apis = await Apis.load(SPEC_DIR);
     const connected = options.redisUrl
@@ -113,7 +119,7 @@ export class Hub {
       );
       hub.adminServer = await listenOn(http.createServer(admin.callback()), options.admin.listen);
     }
-    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining });
+    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining }, off);
     hub.worker.start();
     const handler = app.callback();
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
 import { isPrimary, runWorkers, workerIndex } from './workers';
+import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitches';
 import { availableParallelism } from 'node:os';
 
 const HELP = `Usage: aid-gateway [command] [options]
@@ -50,6 +51,9 @@ Options:
   --all                 outbox replay: every dead letter
   --log-level LEVEL     trace, debug, info, warn, error (default: $LOG_LEVEL or info)
   -h, --help            this text
+
+Measuring only: $AID_GATEWAY_SWITCH_OFF=requestValidation,metrics switches those features off (npm
+run bench shows what each costs); never for a hub that serves partners.
 
 Signals: SIGHUP reloads the configuration (a bad one is refused and the old one keeps serving);
 SIGTERM and SIGINT stop accepting connections, let requests in flight finish, then exit.`;
@@ -186,7 +190,16 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
     redisKeyPrefix: values['redis-prefix'],
     log,
+    switchedOff: measurementSwitches(),
   };
+}
+
+function measurementSwitches(): ReadonlySet<Switchable> {
+  try {
+    return switchedOff(process.env[SWITCH_OFF_ENV]);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 function adminOptions(values: Values): HubOptions['admin'] {

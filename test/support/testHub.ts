@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import type { AdminAuth } from '../../src/admin/adminApp';
-import { Hub, type TlsListen } from '../../src/hub';
+import { Hub, type HubOptions, type TlsListen } from '../../src/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
 import { FakePartner } from './fakePartner';
@@ -40,6 +40,7 @@ export interface TestHubOptions {
   readonly adminAuth?: AdminAuth;
   /** more files for the config folder (TLS material named in partner files) */
   readonly files?: Readonly<Record<string, string>>;
+  readonly switchedOff?: HubOptions['switchedOff'];
 }
 
 export interface CallOptions {
@@ -96,6 +97,7 @@ export class TestHub {
       metrics,
       env: options.env ?? {},
       admin: { listen: { host: '127.0.0.1', port: 0 }, auth: options.adminAuth },
+      switchedOff: options.switchedOff,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined;
