@@ -24,7 +24,8 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: 'aid-gateway' },
-      redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`, `*.*."${f}"`]), censor: '[redacted]' },
+      // one level deep: the hub logs flat objects; deeper wildcards cost on every line written
+      redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`]), censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     // stdout written asynchronously: a busy hub coalesces its lines into fewer writes

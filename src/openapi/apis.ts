@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import addFormats from 'ajv-formats';
-import type { ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import OpenAPIBackend, { type Document, type Operation } from 'openapi-backend';
 import { load as parse } from 'js-yaml';
 import { isOperationId, type OperationId } from './operations';
@@ -24,6 +24,8 @@ export interface ApiOperation {
   readonly clientErrorStatus: number;
   readonly hasBody: boolean;
   readonly documentedStatuses: ReadonlySet<number>;
+  /** openapi-backend's compiled validators: the body, then path, query and headers */
+  readonly requestValidators: readonly ValidateFunction[];
 }
 
 export type MatchResult =
@@ -32,10 +34,12 @@ export type MatchResult =
   | { readonly kind: 'methodNotAllowed'; readonly allow: readonly string[] };
 
 export interface RequestToValidate {
-  readonly method: string;
-  readonly path: string;
+  /** the path parameters, decoded, as `match` found them */
+  readonly params: Readonly<Record<string, string>>;
   readonly query: string;
+  /** as Node gives them: names in lower case */
   readonly headers: Record<string, string | string[] | undefined>;
+  /** the parsed body; undefined for an operation without one */
   readonly body: unknown;
 }
 
@@ -62,6 +66,7 @@ export class Apis {
           clientErrorStatus: statuses.has(400) ? 400 : 422,
           hasBody: operation.requestBody !== undefined,
           documentedStatuses: statuses,
+          requestValidators: api.validator.getRequestValidatorsForOperation(id) ?? [],
         });
         this.routes.push({ method: operation.method.toUpperCase(), pattern: pathPattern(operation.path), op: this.get(id) });
       }
@@ -115,12 +120,19 @@ export class Apis {
     return allow.length > 0 ? { kind: 'methodNotAllowed', allow } : { kind: 'unknownPath' };
   }
 
+  /**
+   * Runs the operation's compiled validators on the request as openapi-backend shapes it, without
+   * its per-call request parsing (header copies, cookie and query parsing, path matching again):
+   * the path is matched once by `match`, the body parsed once by readBody.
+   */
   validateRequest(op: ApiOperation, req: RequestToValidate): ValidationProblem[] {
-    const result = op.api.validateRequest(
-      { method: req.method, path: req.path, query: req.query, headers: req.headers as Record<string, string>, body: req.body },
-      op.operation,
-    );
-    return (result.errors ?? []).map((e) => describe(e, { requestBody: req.body }));
+    const input: Record<string, unknown> = { path: req.params, query: parseQuery(req.query), header: req.headers, cookie: {} };
+    if (op.hasBody) input.requestBody = req.body;
+    const problems: ValidationProblem[] = [];
+    for (const validate of op.requestValidators) {
+      if (!validate(input)) problems.push(...(validate.errors ?? []).map((e) => describe(e, { requestBody: req.body })));
+    }
+    return problems;
   }
 
   /** problems of a partner's answer: an undocumented status, a body that is not JSON where the
@@ -140,6 +152,16 @@ export class Apis {
     return (result.errors ?? []).map((e) => describe(e, parsed).text);
   }
 
+}
+
+/** a query string as openapi-backend reads one: a name given twice becomes an array */
+function parseQuery(query: string): Record<string, string | string[]> {
+  const parsed: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(query)) {
+    const before = parsed[name];
+    parsed[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
+  }
+  return parsed;
 }
 
 /** a malformed escape stays as it came: validation then says what is wrong with it */

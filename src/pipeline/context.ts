@@ -2,6 +2,7 @@
  * First stage inside `respond`: takes the runtime in service, reads the AID.02 ids (section 5.1),
  * starts the timer and gives the request a logger that carries the ids, never the body.
  */
+import type { Logger } from '../log';
 import { randomHex } from './randomHex';
 import { header, type PipelineDeps, type Stage } from './types';
 
@@ -21,14 +22,19 @@ export function context(deps: PipelineDeps): Stage {
       trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomHex(32), flags: '01' },
     };
     ctx.state.ids = ids;
-    ctx.state.log = deps.log.child({
+    const bindings = {
       requestId: clip(ids.requestId),
       correlationId: clip(ids.correlationId),
       client: clip(ids.clientId),
       target: clip(ids.targetId),
       traceId: ids.trace.traceId,
       generation: ctx.state.runtime.generation,
-    });
+    };
+    ctx.state.logBindings = bindings;
+    // most requests log only their access line (written with the bindings by respond): the child
+    // logger, whose bindings pino serialises and redacts when it is made, is made on first use
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= deps.log.child(bindings)), enumerable: true, configurable: true });
     const leave = ctx.state.runtime.enter();
     try {
       await next();

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../errors';
-import type { StoredAnswer } from '../state/store';
+import type { ReplayClaim, StoredAnswer } from '../state/store';
 import { bestEffort, optional, required } from './stateCall';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
@@ -21,26 +21,39 @@ export function idempotency(deps: PipelineDeps): Stage {
     const fingerprint = fingerprintOf(ctx);
     const requestId = need(ctx.state.ids.requestId, 'CMP-request-id');
     // a safety net, not a guarantee: while the store is away the check is skipped, not the request
-    const before = await optional(ctx, deps, 'remember request id', deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds));
-    if (before !== undefined && before !== fingerprint) {
-      throw new HubError('requestIdReused', { detail: `CMP-request-id ${requestId} was used for a different request`, clientErrorStatus: op.clientErrorStatus });
-    }
+    const remembered = optional(ctx, deps, 'remember request id', deps.store.rememberRequest(`${caller.id}:${requestId}`, fingerprint, settings.requestIdTtlSeconds));
+    const reused = (before: string | undefined) => before !== undefined && before !== fingerprint;
+    const refuseReuse = () => new HubError('requestIdReused', { detail: `CMP-request-id ${requestId} was used for a different request`, clientErrorStatus: op.clientErrorStatus });
     if (op.id !== 'requestActivationCode') {
+      if (reused(await remembered)) throw refuseReuse();
       await next();
       return;
     }
     const acRequestId = (ctx.state.body as { activationCodeRequestID: string }).activationCodeRequestID;
-    await replayOrRun(ctx, deps, `${caller.id}:${acRequestId}`, fingerprint, next);
+    const key = `${caller.id}:${acRequestId}`;
+    // the request id and the activation request are claimed in one round trip; a claim taken for
+    // a request refused for its reused id is given back
+    const [before, claim] = await Promise.all([remembered, claimReplay(deps, key, fingerprint, ctx).catch((err: unknown) => err as Error)]);
+    if (reused(before)) {
+      if (!(claim instanceof Error) && claim.state === 'claimed') await bestEffort(ctx, deps, 'release activation request', deps.store.releaseReplay(key));
+      throw refuseReuse();
+    }
+    if (claim instanceof Error) throw claim;
+    await replayOrRun(ctx, deps, key, fingerprint, claim, next);
   };
 }
 
-async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fingerprint: string, next: () => Promise<void>): Promise<void> {
+function claimReplay(deps: PipelineDeps, key: string, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
+  const route = need(ctx.state.route, 'route');
+  const claimTtl = Math.ceil(route.timeoutMs / 1000) + 5;
+  return required(deps, 'claim activation request', deps.store.claimReplay(key, fingerprint, claimTtl));
+}
+
+async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fingerprint: string, first: ReplayClaim, next: () => Promise<void>): Promise<void> {
   const route = need(ctx.state.route, 'route');
   const { replayTtlSeconds } = ctx.state.runtime.config.settings;
-  const claimTtl = Math.ceil(route.timeoutMs / 1000) + 5;
   const giveUpAt = Date.now() + route.timeoutMs + 1000;
-  for (;;) {
-    const claim = await required(deps, 'claim activation request', deps.store.claimReplay(key, fingerprint, claimTtl));
+  for (let claim = first; ; claim = await claimReplay(deps, key, fingerprint, ctx)) {
     if (claim.state === 'claimed') break;
     if (claim.fingerprint !== fingerprint) {
       throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });

@@ -37,8 +37,9 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
     status_class: statusClass(ctx.status),
   });
   deps.metrics.requestDuration.observe({ operation, target }, seconds);
-  state.log.info(
+  deps.log.info(
     {
+      ...state.logBindings,
       operation,
       method: ctx.method,
       status: ctx.status,

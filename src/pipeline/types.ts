@@ -23,7 +23,9 @@ export interface RequestIds {
 
 export interface HubState {
   runtime: Runtime;
+  /** the request's logger: every line carries `logBindings` */
   log: Logger;
+  logBindings: Readonly<Record<string, string | number | undefined>>;
   startedAt: number;
   ids: RequestIds;
   operation?: ApiOperation;

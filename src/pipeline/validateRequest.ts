@@ -11,8 +11,7 @@ export function validateRequest(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
     const op = need(ctx.state.operation, 'operation');
     const problems = deps.apis.validateRequest(op, {
-      method: ctx.method,
-      path: ctx.path,
+      params: ctx.state.params,
       query: ctx.querystring,
       headers: ctx.req.headers,
       body: ctx.state.body,

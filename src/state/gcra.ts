@@ -6,6 +6,16 @@
  */
 import type { RateLimit } from '../config/types';
 
+/** one limit to check, under its key */
+export interface LimitCheck {
+  readonly key: string;
+  readonly limit: RateLimit;
+}
+
+/** several limits checked at once: admitted by all (each counts the request), or refused by the
+ * first that has no room, none counting it */
+export type AdmitResult = { readonly allowed: true } | { readonly allowed: false; readonly refusedBy: number; readonly waitMs: number };
+
 export interface GcraResult {
   readonly allowed: boolean;
   /** refused: when to try again; admitted by a schedule: how long to wait for the slot */
@@ -36,5 +46,14 @@ export class LocalGcra {
     // keys whose TAT has passed carry no information: drop them so the map stays small
     if (this.tats.size > 10000) for (const [k, t] of this.tats) if (t < now) this.tats.delete(k);
     return { allowed: step.allowed, waitMs: step.waitMs };
+  }
+
+  admit(checks: readonly LimitCheck[]): AdmitResult {
+    const now = Date.now();
+    const steps = checks.map((c) => gcraStep(this.tats.get(c.key), now, c.limit, 0));
+    const refusedBy = steps.findIndex((step) => !step.allowed);
+    if (refusedBy >= 0) return { allowed: false, refusedBy, waitMs: steps[refusedBy].waitMs };
+    steps.forEach((step, i) => this.tats.set(checks[i].key, step.tat));
+    return { allowed: true };
   }
 }

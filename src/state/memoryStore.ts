@@ -15,7 +15,7 @@ import {
 } from './store';
 import { randomUUID } from 'node:crypto';
 import type { RateLimit } from '../config/types';
-import { LocalGcra, type GcraResult } from './gcra';
+import { LocalGcra, type AdmitResult, type GcraResult, type LimitCheck } from './gcra';
 import { MemoryOutbox } from './memoryOutbox';
 
 interface Entry<T> {
@@ -137,6 +137,10 @@ export class MemoryStore implements Store {
 
   async rateLimit(key: string, limit: RateLimit, maxWaitMs: number): Promise<GcraResult> {
     return this.limits.take(key, limit, maxWaitMs);
+  }
+
+  async admit(checks: readonly LimitCheck[]): Promise<AdmitResult> {
+    return this.limits.admit(checks);
   }
 
   async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {

@@ -1,7 +1,7 @@
 /**
  * The Redis Store (node-redis). Any number of hub instances share it: a 201 accepted by one
  * instance is matched by the Send Activation Code that lands on another. Commands fail fast while
- * Redis is away (no offline queue, a command timeout) so that a request gets a clear 503 instead of
+ * Redis is away (no offline queue, a deadline on every call) so that a request gets a clear 503 instead of
  * hanging.
  */
 import { randomUUID } from 'node:crypto';
@@ -18,7 +18,8 @@ import {
   type TokenBinding,
 } from './store';
 import type { RateLimit } from '../config/types';
-import { intervalMs, type GcraResult } from './gcra';
+import { intervalMs, type AdmitResult, type GcraResult, type LimitCheck } from './gcra';
+import { withDeadline } from './deadline';
 import { RedisOutbox } from './redisOutbox';
 
 export interface RedisStoreOptions {
@@ -54,6 +55,25 @@ if wait > tonumber(ARGV[3]) then return {0, math.ceil(wait)} end
 redis.call('SET', KEYS[1], string.format('%.3f', nextTat), 'PX', math.ceil(nextTat - now) + 1000)
 return {1, math.ceil(wait)}`;
 
+// several GCRA checks at once (the caller's limit, the route's): all admit and count, or none counts
+const ADMIT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tats = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i]) * interval
+  local tat = tonumber(redis.call('GET', KEYS[i])) or now
+  if tat < now then tat = now end
+  local wait = tat + interval - now - capacity
+  if wait > 0 then return {i, math.ceil(wait)} end
+  tats[i] = tat + interval
+end
+for i = 1, #KEYS do
+  redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil(tats[i] - now) + 1000)
+end
+return {0, 0}`;
+
 // releases a lock only for the instance that holds it
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -79,7 +99,6 @@ export class RedisStore implements Store {
     const client = createClient({
       url: options.url,
       disableOfflineQueue: true,
-      commandOptions: { timeout: options.commandTimeoutMs ?? 2000 },
       socket: {
         connectTimeout: 5000,
         // a hub that cannot reach Redis at start says so and stops; once running, it keeps retrying
@@ -91,7 +110,7 @@ export class RedisStore implements Store {
     client.on('error', (err: Error) => options.onError?.(err));
     await client.connect();
     connected = true;
-    return new RedisStore(client, options.keyPrefix ?? 'aidgw:');
+    return withDeadline(new RedisStore(client, options.keyPrefix ?? 'aidgw:'), options.commandTimeoutMs ?? 2000, ['outbox']);
   }
 
   async getTokenBinding(token: string): Promise<TokenBinding | undefined> {
@@ -178,6 +197,14 @@ export class RedisStore implements Store {
       arguments: [String(intervalMs(limit)), String(limit.burst), String(maxWaitMs)],
     })) as [number, number];
     return { allowed: allowed === 1, waitMs };
+  }
+
+  async admit(checks: readonly LimitCheck[]): Promise<AdmitResult> {
+    const [refused, waitMs] = (await this.client.eval(ADMIT, {
+      keys: checks.map((c) => this.key('rl', c.key)),
+      arguments: checks.flatMap((c) => [String(intervalMs(c.limit)), String(c.limit.burst)]),
+    })) as [number, number];
+    return refused === 0 ? { allowed: true } : { allowed: false, refusedBy: refused - 1, waitMs };
   }
 
   async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {

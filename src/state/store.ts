@@ -1,5 +1,5 @@
 import type { RateLimit } from '../config/types';
-import type { GcraResult } from './gcra';
+import type { AdmitResult, GcraResult, LimitCheck } from './gcra';
 import type { OutboxQueue } from './outbox';
 
 /**
@@ -115,6 +115,8 @@ export interface Store {
 
   /** GCRA (see gcra.ts): a check with maxWaitMs 0, a reservation of the next slot otherwise */
   rateLimit(key: string, limit: RateLimit, maxWaitMs: number): Promise<GcraResult>;
+  /** GCRA checks of several limits in one step: all count the request, or none does */
+  admit(checks: readonly LimitCheck[]): Promise<AdmitResult>;
 
   claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim>;
   completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;

@@ -153,6 +153,30 @@ describe.each(makers)('%s store', (_kind, make) => {
     });
   });
 
+  describe('rate limits', () => {
+    const perMinute = (requests: number) => ({ requests, perSeconds: 60, burst: requests });
+
+    test('a check admits up to the burst, then refuses with the time to wait', async () => {
+      const key = randomUUID();
+      for (let i = 0; i < 3; i++) expect((await store.rateLimit(key, perMinute(3), 0)).allowed).toBe(true);
+      const refused = await store.rateLimit(key, perMinute(3), 0);
+      expect(refused.allowed).toBe(false);
+      expect(refused.waitMs).toBeGreaterThan(15000);
+    });
+
+    test('several limits at once: all count the request, or none does', async () => {
+      const [wide, narrow] = [randomUUID(), randomUUID()];
+      const checks = [{ key: wide, limit: perMinute(5) }, { key: narrow, limit: perMinute(2) }];
+      expect(await store.admit(checks)).toEqual({ allowed: true });
+      expect(await store.admit(checks)).toEqual({ allowed: true });
+      const refused = await store.admit(checks);
+      expect(refused).toEqual({ allowed: false, refusedBy: 1, waitMs: expect.any(Number) });
+      // the refused request did not count against the wide limit: 3 more fit there
+      for (let i = 0; i < 3; i++) expect(await store.admit([checks[0]])).toEqual({ allowed: true });
+      expect((await store.admit([checks[0]])).allowed).toBe(false);
+    });
+  });
+
   describe('locks', () => {
     test('one holder at a time; only the holder releases it', async () => {
       const key = randomUUID();
