@@ -137,17 +137,21 @@ function parseWrk(out: string): WrkResult {
 
 /**
  * Latency at a fixed rate, with wrk itself (C, so the generator never competes with the hub for
- * the CPU the way a Node generator on the same two cores would): every connection waits
- * `connections / rps` seconds between its requests, so the offered rate is `rps` as long as the
- * answers are fast compared to that gap (reported: the rate achieved).
+ * the CPU the way a Node generator on the same two cores would). wrk's `delay()` pauses a
+ * connection between an answer and its next request, so each of the connections sends one request
+ * per (gap + latency): a short calibration run measures the latency, and the gap is set so that
+ * the connections together offer `rps` (reported: the rate achieved).
  */
 function wrkAtRate(url: string, op: Operation, rps: number, dir: string, seconds = 8): WrkResult {
-  const connections = 16;
-  const gapMs = (connections * 1000) / rps;
-  const file = path.join(dir, `${op}-paced.lua`);
-  writeFileSync(file, `${wrkScript(op)}\nfunction delay() return ${gapMs.toFixed(3)} end\n`);
-  const out = execFileSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' });
-  return parseWrk(out);
+  const connections = 32;
+  const paced = (gapMs: number, runSeconds: number): WrkResult => {
+    const file = path.join(dir, `${op}-paced.lua`);
+    writeFileSync(file, `${wrkScript(op)}\nfunction delay() return ${Math.max(0, gapMs).toFixed(3)} end\n`);
+    return parseWrk(execFileSync('wrk', ['-t2', `-c${connections}`, `-d${runSeconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' }));
+  };
+  const cycleMs = (connections * 1000) / rps;
+  const calibration = paced(cycleMs, 3);
+  return paced(cycleMs - calibration.p50ms, seconds);
 }
 
 function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, responseValidation = 'refuse'): void {
