@@ -20,12 +20,15 @@ import net from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
+import { createClient } from 'redis';
 
 const ROOT = path.join(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
 const DURATION = Number(process.env.DURATION ?? 8);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** every hub of this run keeps its keys under it; they are deleted when the run ends */
+const RUN_PREFIX = `aidgw-bench:${randomUUID()}:`;
 const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
 const EID = '89049032000001000000000831934057';
 // nginx reads $ as a variable: ${d} is a literal $ (see the geo block below)
@@ -179,7 +182,7 @@ function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, response
 }
 
 async function startHub(dir: string, port: number, workers: number, options: { redis?: boolean; switchOff?: string } = {}): Promise<ChildProcess> {
-  const state = options.redis === false ? [] : ['--redis-url', REDIS_URL, '--redis-prefix', `aidgw-bench:${randomUUID()}:`];
+  const state = options.redis === false ? [] : ['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`];
   const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), ...state], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...(options.switchOff ? { AID_GATEWAY_SWITCH_OFF: options.switchOff } : {}) },
@@ -252,6 +255,19 @@ function configScale(dir: string, upstreamUrl: string): { loadMs: number; rssMb:
   hubConfig(dir, upstreamUrl, 998);
   const script = `const t=performance.now();const c=require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))}).loadConfig(${JSON.stringify(dir)},{});const ms=performance.now()-t;global.gc&&global.gc();console.log(JSON.stringify({loadMs:ms,rssMb:Math.round(process.memoryUsage().rss/1048576),partners:c.partners.size,routes:c.routes.size}))`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loadMs: number; rssMb: number; partners: number; routes: number };
+}
+
+/** a run leaves millions of request ids and replay records behind, with TTLs of up to a week */
+async function deleteRunKeys(): Promise<void> {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${RUN_PREFIX}*`, COUNT: 5000 })) {
+      if (keys.length > 0) await client.unlink(keys);
+    }
+  } finally {
+    await client.close();
+  }
 }
 
 async function main(): Promise<void> {
@@ -336,6 +352,7 @@ async function main(): Promise<void> {
   } finally {
     for (const child of children) child.kill('SIGTERM');
     rmSync(work, { recursive: true, force: true });
+    await deleteRunKeys();
   }
 }
 

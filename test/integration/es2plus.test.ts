@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseActivationCode } from '../../src/dialects/es2plus/activationCode';
 import { PROGRESS_CALLBACK_PATH } from '../../src/dialects/es2plus/progressCallback';
+import { createPki } from '../support/certs';
 import { CALLBACK_KEY, Es2World, newEid, SMDP_ADDRESS } from '../support/es2World';
 import { paths, notifyMspTokenInvalidBody } from '../support/messages';
 import { freePort } from '../support/ports';
@@ -14,9 +15,11 @@ import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(30000);
 
+// one test CA for every world of this file: certificates are made once, not per world
+const pki = createPki();
 let world: Es2World;
 beforeAll(async () => {
-  world = await Es2World.start();
+  world = await Es2World.start({ pki });
 });
 afterAll(() => world.close());
 
@@ -175,7 +178,7 @@ describe('Request Activation Code', () => {
   });
 
   test('an SM-DP+ slower than the CMP\'s budget: 201, then the code arrives as Send Activation Code', async () => {
-    const slow = await Es2World.start({ routes: { routes: [{ from: '*', to: '*', timeoutMs: 300, bridgeTimeoutMs: 5000 }] } });
+    const slow = await Es2World.start({ pki, routes: { routes: [{ from: '*', to: '*', timeoutMs: 300, bridgeTimeoutMs: 5000 }] } });
     try {
       const token = await slow.onboard();
       slow.smdp.failNext('downloadOrder', { kind: 'delay', ms: 600 });
@@ -245,7 +248,7 @@ describe('HandleDownloadProgressInfo', () => {
   });
 
   test('an SM-DP+ that proves itself with a client certificate on the TLS listener', async () => {
-    const certified = await Es2World.start({ callbackCertificateCn: 'smdp.example.com' });
+    const certified = await Es2World.start({ pki, callbackCertificateCn: 'smdp.example.com' });
     try {
       const token = await certified.onboard();
       const code = await certified.requestCode(token);
@@ -362,7 +365,7 @@ describe('withdraw onboarding', () => {
 
 describe('the SM-DP+ unreachable or refusing the hub', () => {
   test('SM-DP+ down: 503 code 90 with Retry-After; then the breaker opens and the SM-DP+ is not tried', async () => {
-    const down = await Es2World.start({ smdpUrl: `https://127.0.0.1:${await freePort()}`, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 } });
+    const down = await Es2World.start({ pki, smdpUrl: `https://127.0.0.1:${await freePort()}`, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 } });
     try {
       const token = await down.onboard();
       const answers = [];
@@ -385,7 +388,7 @@ describe('the SM-DP+ unreachable or refusing the hub', () => {
   });
 
   test('without the hub\'s client certificate the SM-DP+ refuses the TLS handshake: 503 code 90', async () => {
-    const noCert = await Es2World.start({ withoutClientCertificate: true });
+    const noCert = await Es2World.start({ pki, withoutClientCertificate: true });
     try {
       const answer = await noCert.requestCode(await noCert.onboard());
       expect(answer.status).toBe(503);
@@ -399,7 +402,7 @@ describe('the SM-DP+ unreachable or refusing the hub', () => {
 
 describe('two hub instances on one Redis', () => {
   test('both see one subscription: concurrent requests through each never exceed n', async () => {
-    const oneSlot = await Es2World.start({ profilesPerSubscription: 1 });
+    const oneSlot = await Es2World.start({ pki, profilesPerSubscription: 1 });
     const second = await Es2World.start({ profilesPerSubscription: 1, redisKeyPrefix: oneSlot.hub.keyPrefix }, oneSlot);
     try {
       const token = await oneSlot.onboard();

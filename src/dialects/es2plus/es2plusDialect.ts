@@ -56,8 +56,7 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
 async function sendCsimStatus(op: Es2Operator, mspToken: string, body: { iccid: string; status: CsimStatus }, deadline: number, log: Logger): Promise<DialectAnswer> {
   return op.withSubscription(mspToken, deadline, async () => {
     const profile = await op.getProfile(normalizeIccid(body.iccid));
-    const refused = ownership(profile, mspToken);
-    if (refused || !profile) return refused ?? errorAnswer('profileNotFound');
+    if (!owned(profile, mspToken)) return notOwned(profile);
     const state = afterCsimStatus(profile.state, body.status);
     const updated: EsimProfile = { ...profile, state, usedAt: Date.now() };
     await op.save(updated);
@@ -73,9 +72,8 @@ async function requestProfileStatus(op: Es2Operator, mspToken: string, iccid: st
   let profiles: EsimProfile[];
   if (iccid !== null) {
     const profile = await op.getProfile(normalizeIccid(iccid));
-    const refused = ownership(profile, mspToken);
-    if (refused) return refused;
-    profiles = profile ? [profile] : [];
+    if (!owned(profile, mspToken)) return notOwned(profile);
+    profiles = [profile];
   } else {
     profiles = await op.listProfiles(mspToken);
   }
@@ -114,9 +112,12 @@ async function invalidate(op: Es2Operator, mspToken: string, cmp: string, deadli
   });
 }
 
-/** a profile named by the CMP must belong to its token: 61 when unknown, 62 when another token's */
-function ownership(profile: EsimProfile | undefined, mspToken: string): DialectAnswer | undefined {
-  if (!profile) return errorAnswer('profileNotFound');
-  if (profile.mspToken !== mspToken) return errorAnswer('profileNotLinked');
-  return undefined;
+/** a profile named by the CMP must belong to its token */
+function owned(profile: EsimProfile | undefined, mspToken: string): profile is EsimProfile {
+  return profile !== undefined && profile.mspToken === mspToken;
+}
+
+/** 61 when the operator has no such profile, 62 when it is another token's */
+function notOwned(profile: EsimProfile | undefined): DialectAnswer {
+  return errorAnswer(profile ? 'profileNotLinked' : 'profileNotFound');
 }
