@@ -2,7 +2,7 @@
  * Proof that every Grafana panel works: a real Prometheus scrapes the hub's admin listener while
  * scripted AID.02 traffic runs between partners on loopback (successes, refusals, an open
  * breaker, an asynchronous and a bridged activation code, outbox retries and dead letters, rate
- * limits, a reload that fails, Redis going away), then every query of every panel is evaluated
+ * limits, a reload that fails, Redis going away, an ES2+ operator's orders and swap), then every query of every panel is evaluated
  * through Prometheus's HTTP API and must be valid and return at least one series.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startSmdpSimulator } from '../../src/simulators/smdpSimulator';
 import { FakePartner } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { freePort } from '../support/ports';
@@ -40,7 +41,7 @@ let prometheus: ChildProcess | undefined;
 let workDir: string;
 let redis: OwnRedis;
 let hub: TestHub;
-const partners: FakePartner[] = [];
+const partners: { close(): Promise<void> }[] = [];
 
 afterAll(async () => {
   prometheus?.kill('SIGKILL');
@@ -52,18 +53,28 @@ afterAll(async () => {
 
 test('every query of every dashboard panel is valid and returns data on a real Prometheus', async () => {
   const queries = panelQueries();
-  expect(queries.length).toBeGreaterThanOrEqual(25);
+  expect(queries.length).toBeGreaterThanOrEqual(34);
 
   // persistent, so that the state the panels show survives the moment Redis is away
   redis = await OwnRedis.start({ persistent: true });
   const [mspA, mspB, cmpA, cmpB] = await Promise.all([FakePartner.start(), FakePartner.start(), FakePartner.start(), FakePartner.start()]);
   partners.push(mspA, mspB, cmpA, cmpB);
+  // an ES2+ operator: the hub orders on its (simulated, plain HTTP here) SM-DP+
+  const smdp = await startSmdpSimulator({ inventory: { PT1: ['8949000000000000101', '8949000000000000102'] }, smdpAddress: 'smdp.example.com' });
+  partners.push(smdp);
   const specs: PartnerSpec[] = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url },
     { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: mspB.url },
     { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } } },
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmpA.url },
     { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: cmpB.url, extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
+    {
+      id: 'mspEs',
+      role: 'msp',
+      apiKey: 'key-mspEs',
+      upstreamUrl: smdp.url,
+      extra: { dialect: 'es2plus', upstream: { url: smdp.url }, es2plus: { functionRequesterIdentifier: 'hub', smdpAddress: 'smdp.example.com', profileTypes: { personal: 'PT1' }, callback: { apiKeys: ['smdp-key'] } } },
+    },
   ];
   hub = await TestHub.start({
     partners: specs,
@@ -105,6 +116,10 @@ test('every query of every dashboard panel is valid and returns data on a real P
   const tokenB = randomUUID();
   await call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(tokenB), body: requestActivationCodeBody() });
   for (let i = 0; i < 3; i++) await call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.sendCsimStatus(tokenB), body: sendCsimStatusBody() });
+  // an ES2+ operator: a code ordered on its SM-DP+, and a second request that swaps the first
+  const tokenEs = randomUUID();
+  await call({ as: 'mspEs', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenEs) });
+  for (let i = 0; i < 2; i++) await call({ as: 'cmpA', to: 'mspEs', method: 'POST', path: paths.requestActivationCode(tokenEs), body: requestActivationCodeBody() });
   // refusals: validation, authentication, rate limit, an open breaker
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { eid: 1 } });
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { 'api-key': 'wrong' } });
