@@ -43,6 +43,7 @@ describe('Request Activation Code', () => {
     expect(answer.body.activationCode).toBe(`1$${SMDP_ADDRESS}$${code.matchingId}`);
     expect(world.smdp.profile(answer.body.iccid)).toMatchObject({ state: 'released', eid, matchingId: code.matchingId });
     await waitFor(() => events('profileOrdered').some((e) => e.iccid === answer.body.iccid));
+    expect(events('profileOrdered').find((e) => e.iccid === answer.body.iccid)).toMatchObject({ activationCode: answer.body.activationCode, qrCode: `LPA:${answer.body.activationCode}`, swappedIccid: null });
     expect(world.webhook.received[0].headers['api-key']).toBe('hub-key-at-opx-backoffice');
   });
 

@@ -12,7 +12,7 @@ import type { Logger } from '../../log';
 import type { EsimProfile } from '../../state/store';
 import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
-import { buildActivationCode } from './activationCode';
+import { buildActivationCode, qrCodePayload } from './activationCode';
 import { answerKindOf, errorAnswer } from './errorMapping';
 import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function } from './es2Messages';
 import type { Es2Operator } from './operator';
@@ -26,6 +26,9 @@ export interface ActivationRequest {
   readonly activationCodeRequestID: string;
   readonly replaceIccid: string | null;
 }
+
+/** a profile whose activation code has been made */
+type Released = EsimProfile & { readonly activationCode: string };
 
 /** refused before the SM-DP+ is asked */
 export function checkActivationRequest(op: Es2Operator, req: ActivationRequest): DialectAnswer | undefined {
@@ -51,7 +54,8 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     const released = await confirmOrder(op, ordered, deadline, log);
     if (!('iccid' in released)) return released;
     op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'ordered' });
-    await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid });
+    // the operator's back office may hand the code out itself (a printed QR code for a workshop)
+    await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
     const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
     if (swapped) await retire(op, swapped, deadline, log);
     return codeAnswer(released, req);
@@ -93,7 +97,7 @@ async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate:
   return profile;
 }
 
-async function confirmOrder(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<EsimProfile | DialectAnswer> {
+async function confirmOrder(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<Released | DialectAnswer> {
   const answer = await op.client.call(
     'confirmOrder',
     { iccid: profile.iccid, eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
@@ -118,7 +122,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, deadline: num
     log.error({ reason: (err as Error).message }, 'no activation code can be built from the ConfirmOrder answer');
     return errorAnswer('smdpFailed', 'the SM-DP+ returned an unusable MatchingID or address');
   }
-  const released: EsimProfile = { ...profile, matchingId, activationCode, state: 'released', usedAt: Date.now() };
+  const released: Released = { ...profile, matchingId, activationCode, state: 'released', usedAt: Date.now() };
   await op.save(released);
   return released;
 }
