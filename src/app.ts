@@ -15,7 +15,7 @@ import { readBody } from './pipeline/readBody';
 import { respond } from './pipeline/respond';
 import { route } from './pipeline/route';
 import { tokenBinding } from './pipeline/tokenBinding';
-import type { HubState, PipelineDeps, Stage } from './pipeline/types';
+import type { HubState, PipelineDeps } from './pipeline/types';
 import type { Switchable } from './measurementSwitches';
 import { validateRequest } from './pipeline/validateRequest';
 import { validateResponse } from './pipeline/validateResponse';
@@ -25,7 +25,6 @@ export function buildApp(deps: PipelineDeps, switchedOff: ReadonlySet<Switchable
   app.proxy = false;
   // errors are answered and logged by `respond`; Koa's own printing would duplicate them
   app.silent = true;
-  const validation = validateRequest(deps);
   const stages = [
     context(deps), //           ids, logger, timer, the runtime in service
     respond(deps), //           error -> AID.02 body; access log; metrics
@@ -35,14 +34,13 @@ export function buildApp(deps: PipelineDeps, switchedOff: ReadonlySet<Switchable
     route(), //                 role, target (93), routes.yaml (403)
     rateLimit(deps), //         the caller's and the route's limits (429)
     readBody(), //              application/json, size limit, parse (60, 91)
-    validation, //              OpenAPI: headers, path, query, body (60, 91)
+    ...(switchedOff.has('requestValidation') ? [] : [validateRequest(deps)]), // OpenAPI: headers, path, query, body (60, 91)
     tokenBinding(deps), //      msp_token issued to this pair? (20, 21, 23)
     idempotency(deps), //       request id reuse (39); activation code replay
     pendingActivation(deps), // async activation codes: record 201s, match deliveries (30)
     validateResponse(deps), //  the partner's answer against the spec
     dispatch(deps), //          the target's dialect does the work
   ];
-  const skipped = switchedOff.has('requestValidation') ? new Set<Stage>([validation]) : new Set<Stage>();
-  for (const stage of stages) if (!skipped.has(stage)) app.use(stage);
+  for (const stage of stages) app.use(stage);
   return app;
 }

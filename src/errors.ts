@@ -42,7 +42,7 @@ export const catalogue = {
   smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },
-  upstreamBusy: { status: 503, code: '90', message: 'The target partner\'s rate limit has no room for this request in time' },
+  upstreamBusy: { status: 503, code: '90', message: 'The target partner has no room for this request in time' },
   upstreamUnreachable: { status: 502, code: '90', message: 'The target partner could not be reached' },
   upstreamTimeout: { status: 504, code: '90', message: 'The target partner did not answer in time' },
   upstreamInvalidResponse: { status: 502, code: '90', message: 'The target partner answered outside the AID.02 specification' },

@@ -14,6 +14,22 @@ export function forwardDelivery(forward: Forward): Delivery {
   return { id: forward.headers['cmp-request-id'] ?? randomUUID(), kind: 'forward', createdAt: Date.now(), attempts: 0, ...forward };
 }
 
+/** an event for an ES2+ operator's back office (its webhook); its id is also the event's id */
+export function operatorEvent(msp: string, id: string, body: Readonly<Record<string, unknown>>): Delivery {
+  return {
+    id,
+    kind: 'forward',
+    target: msp,
+    operation: 'operatorEvent',
+    method: 'POST',
+    path: '',
+    headers: { 'content-type': 'application/json', 'event-id': id },
+    body: JSON.stringify(body),
+    createdAt: Date.now(),
+    attempts: 0,
+  };
+}
+
 /** the MSP's late answer, 200 with the code, as Send Activation Code to the CMP (AID.02 7.7.2.1) */
 export function bridgedActivationCode(pending: PendingActivation, code: { activationCode: string; profileType: string; iccid?: string; swappedIccid?: string | null }): Delivery {
   return sendActivationCode(pending, {

@@ -20,25 +20,35 @@ export function authenticate(deps: PipelineDeps): Stage {
     const partner = ctx.state.runtime.config.partners.get(clientId);
     // an unknown client-id gets the same answer as a wrong credential: no probing for partner ids
     const refusal = partner ? checkCredentials(ctx, partner.inbound) : refuse('unknown_client', 'the credential does not belong to the client-id');
-    if (refusal !== undefined) {
-      deps.metrics.authFailures.inc({ reason: refusal.reason });
-      ctx.state.log.warn({ reason: refusal.reason }, 'authentication failed');
-      throw new HubError('unauthenticated', { detail: refusal.text, headers: { 'www-authenticate': 'Basic realm="aid-gateway"' } });
-    }
+    if (refusal !== undefined) throw refused(ctx, deps, refusal);
     ctx.state.caller = partner;
     await next();
   };
 }
 
-type AuthFailureReason = 'unknown_client' | 'missing_credential' | 'wrong_credential' | 'certificate_missing' | 'certificate_untrusted' | 'certificate_mismatch';
+type AuthFailureReason =
+  | 'unknown_client'
+  | 'missing_credential'
+  | 'wrong_credential'
+  | 'certificate_missing'
+  | 'certificate_untrusted'
+  | 'certificate_mismatch'
+  | 'smdp_callback';
 
 export interface Refusal {
   readonly reason: AuthFailureReason;
   readonly text: string;
 }
 
-function refuse(reason: AuthFailureReason, text: string): Refusal {
+export function refuse(reason: AuthFailureReason, text: string): Refusal {
   return { reason, text };
+}
+
+/** counts and logs a refused credential; the 401 to throw */
+export function refused(ctx: HubContext, deps: PipelineDeps, refusal: Refusal): HubError {
+  deps.metrics.authFailures.inc({ reason: refusal.reason });
+  ctx.state.log.warn({ reason: refusal.reason }, 'authentication failed');
+  return new HubError('unauthenticated', { detail: refusal.text, headers: { 'www-authenticate': 'Basic realm="aid-gateway"' } });
 }
 
 /** undefined when the request carries one of the `inbound` credentials, else why not */

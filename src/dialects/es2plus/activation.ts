@@ -41,12 +41,12 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
   const refused = checkActivationRequest(op, req);
   if (refused) return refused;
   return op.withSubscription(req.mspToken, deadline, async () => {
-    const earlier = await op.findProfileByRequest(req.activationCodeRequestID);
+    const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
     const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
     if (mine?.activationCode !== undefined) return codeAnswer(mine, req);
     // an order that stopped after DownloadOrder is resumed; one that was cancelled is ordered anew
     const resumed = mine?.state === 'ordered' ? mine : undefined;
-    const others = (await op.listProfiles(req.mspToken)).filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
+    const others = profiles.filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
     const candidate = others.length >= op.settings.profilesPerSubscription ? swapCandidate(others, req.replaceIccid) : undefined;
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Es2plusSettings, Partner } from '../../config/types';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
+import { operatorEvent } from '../../outbox/deliveries';
 import { required } from '../../pipeline/stateCall';
 import type { EsimProfile, Store } from '../../state/store';
 import { UpstreamError } from '../../upstream/upstream';
@@ -18,7 +19,7 @@ const LOCK_POLL_MS = 25;
 const LOCK_GRACE_MS = 2000;
 
 /** what the operator's back office is told (`es2plus.webhook`) */
-export type OperatorEvent = 'profileOrdered' | 'profileSwapped' | 'profileCancelled' | 'profileStatus' | 'downloadProgress' | 'tokenInvalidated';
+export type OperatorEvent = 'profileOrdered' | 'profileSwapped' | 'profileStatus' | 'downloadProgress' | 'tokenInvalidated';
 
 export class Es2Operator {
   constructor(
@@ -92,18 +93,7 @@ export class Es2Operator {
       ...extra,
     };
     try {
-      await this.store.outbox.enqueue({
-        id,
-        kind: 'forward',
-        target: this.id,
-        operation: 'operatorEvent',
-        method: 'POST',
-        path: '',
-        headers: { 'content-type': 'application/json', 'event-id': id },
-        body: JSON.stringify(body),
-        createdAt: Date.now(),
-        attempts: 0,
-      });
+      await this.store.outbox.enqueue(operatorEvent(this.id, id, body));
       this.metrics.outbox.inc({ target: this.id, event: 'enqueued' });
     } catch (err) {
       this.log.error({ err: (err as Error).message, event }, 'operator event not queued');

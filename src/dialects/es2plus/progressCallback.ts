@@ -8,12 +8,13 @@
  * logged.
  */
 import Ajv from 'ajv';
+import { fieldName } from '../../config/schema';
 import { HubError } from '../../errors';
-import { checkCredentials } from '../../pipeline/authenticate';
+import { checkCredentials, refuse, refused } from '../../pipeline/authenticate';
 import { readJsonBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps, Stage } from '../../pipeline/types';
 import type { ProgressPoint } from '../../state/store';
-import { executed, normalizeIccid, parseExecutionStatus } from './es2Messages';
+import { executed, ICCID_PATTERN, normalizeIccid, parseExecutionStatus } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
 
@@ -31,7 +32,7 @@ const validate = new Ajv({ allErrors: true }).compile({
   properties: {
     header: { type: 'object', required: ['functionRequesterIdentifier', 'functionCallIdentifier'], properties: { functionRequesterIdentifier: string, functionCallIdentifier: string } },
     eid: string,
-    iccid: { type: 'string', pattern: '^[0-9]{18,19}[0-9fF]?$' },
+    iccid: { type: 'string', pattern: ICCID_PATTERN.source },
     profileType: string,
     timeStamp: string,
     // the seed's own example sends it as a string
@@ -61,7 +62,7 @@ export function progressCallback(deps: PipelineDeps): Stage {
     const operator = authenticateSmdp(ctx, deps);
     const { body } = await readJsonBody(ctx, BAD_REQUEST);
     if (!validate(body)) {
-      const problems = (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message ?? 'is invalid'}`);
+      const problems = (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
       throw new HubError('invalidSyntax', { detail: problems.join('; '), clientErrorStatus: BAD_REQUEST });
     }
     const notification = body as Notification;
@@ -80,11 +81,7 @@ export function progressCallback(deps: PipelineDeps): Stage {
 function authenticateSmdp(ctx: HubContext, deps: PipelineDeps): Es2Operator {
   const operators = ctx.state.runtime.es2Operators;
   const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback) === undefined);
-  if (!operator) {
-    deps.metrics.authFailures.inc({ reason: 'smdp_callback' });
-    ctx.state.log.warn({ reason: 'smdp_callback' }, 'authentication failed');
-    throw new HubError('unauthenticated', { detail: 'the credential belongs to no SM-DP+ of an ES2+ operator' });
-  }
+  if (!operator) throw refused(ctx, deps, refuse('smdp_callback', 'the credential belongs to no SM-DP+ of an ES2+ operator'));
   ctx.state.caller = operator.partner;
   return operator;
 }
