@@ -5,6 +5,7 @@
 import Koa from 'koa';
 import { progressCallback } from './dialects/es2plus/progressCallback';
 import { authenticate } from './pipeline/authenticate';
+import { canonicalIds } from './pipeline/canonicalIds';
 import { context } from './pipeline/context';
 import { dispatch } from './pipeline/dispatch';
 import { idempotency } from './pipeline/idempotency';
@@ -35,6 +36,7 @@ export function buildApp(deps: PipelineDeps, switchedOff: ReadonlySet<Switchable
     rateLimit(deps), //         the caller's and the route's limits (429)
     readBody(), //              application/json, size limit, parse (60, 91)
     ...(switchedOff.has('requestValidation') ? [] : [validateRequest(deps)]), // OpenAPI: headers, path, query, body (60, 91)
+    canonicalIds(), //          one spelling of every UUID; the path forwarded built from the params
     tokenBinding(deps), //      msp_token issued to this pair? (20, 21, 23)
     idempotency(deps), //       request id reuse (39); activation code replay
     pendingActivation(deps), // async activation codes: record 201s, match deliveries (30)

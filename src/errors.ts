@@ -21,6 +21,10 @@ export const catalogue = {
   requestIdReused: { status: 'clientError', code: '39', message: 'The request ID was already used for a different request' },
   unsupportedMediaType: { status: 415, code: '91', message: 'Invalid request syntax: the content type must be application/json' },
   payloadTooLarge: { status: 413, code: '91', message: 'Invalid request syntax: the request body is too large' },
+  malformedRequest: { status: 400, code: '91', message: 'Invalid request syntax: the HTTP request is malformed' },
+  headersTooLarge: { status: 431, code: '91', message: 'Invalid request syntax: the request headers are too large' },
+  requestTimeout: { status: 408, code: '91', message: 'Invalid request syntax: the request was not complete in time' },
+  clientAborted: { status: 400, code: '91', message: 'The client closed the connection before its request was complete' },
   unauthenticated: { status: 401, code: '201', message: 'The authentication failed' },
   routeForbidden: { status: 403, code: '202', message: 'The client may not call this target' },
   wrongRole: { status: 403, code: '203', message: 'The operation is not offered to this client or target' },
@@ -32,6 +36,7 @@ export const catalogue = {
   tokenAssigned: { status: 422, code: '23', message: 'The msp_token is already assigned to a user' },
   requestNotMatched: { status: 422, code: '30', message: 'The activationCodeRequestID could not be matched.' },
   rateLimited: { status: 429, code: '206', message: 'Too many requests' },
+  tooManyFailedLogins: { status: 429, code: '206', message: 'Too many failed authentication attempts' },
   noActivationCode: { status: 422, code: '49', message: 'No activation code can be created' },
   profileTypeUnknown: { status: 422, code: '50', message: 'Profile type unknown' },
   profileTypeUnsupported: { status: 422, code: '51', message: 'The specified profile type is unsupported for this request' },
@@ -47,6 +52,7 @@ export const catalogue = {
   upstreamTimeout: { status: 504, code: '90', message: 'The target partner did not answer in time' },
   upstreamInvalidResponse: { status: 502, code: '90', message: 'The target partner answered outside the AID.02 specification' },
   stateUnavailable: { status: 503, code: '90', message: 'The hub state store is unavailable' },
+  stateFull: { status: 503, code: '90', message: 'The hub holds all the state it may; try again later' },
   internal: { status: 500, code: '90', message: 'Internal Server Error' },
 } as const satisfies Record<string, CatalogueEntry>;
 

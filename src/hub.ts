@@ -13,7 +13,7 @@ import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import type { Config } from './config/types';
 import { createLogger, type Logger } from './log';
-import { createMetrics, silenced, type Metrics } from './metrics/metrics';
+import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
 import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
 import { buildRuntime, type Runtime } from './runtime';
@@ -25,6 +25,9 @@ import { LocalGcra } from './state/gcra';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
+import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits } from './listener';
+import { HubError, type ErrorKind } from './errors';
+import { LoginThrottle } from './pipeline/loginThrottle';
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
@@ -53,6 +56,8 @@ export interface HubOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** features switched off to measure their cost (bench/ only) */
   readonly switchedOff?: ReadonlySet<Switchable>;
+  /** connections the partner listeners take (listener.ts) */
+  readonly connectionLimits?: ConnectionLimits;
   /** the admin listener: metrics, health, the partner view */
   readonly admin?: { readonly listen: Listen; readonly auth?: AdminAuth };
 }
@@ -101,7 +106,7 @@ export class Hub {
           keyPrefix: options.redisKeyPrefix,
           onError: (err) => log.error({ err: err.message }, 'redis connection error'),
         })
-      : new MemoryStore();
+      : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
     const store = instrumentStore(connected, metrics);
     metrics.setScrapeSources({ pendingActivations: () => store.countPendingActivations(), outboxDepth: () => store.outbox.depth() });
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
@@ -119,25 +124,19 @@ export class Hub {
       );
       hub.adminServer = await listenOn(http.createServer(admin.callback()), options.admin.listen);
     }
-    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining }, off);
+    const loginThrottle = new LoginThrottle(store);
+    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining, loginThrottle }, off);
     hub.worker.start();
     const handler = app.callback();
+    const limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+    // a request Node's parser refuses never reaches the pipeline: counted here
+    const onRefused = (kind: ErrorKind) =>
+      metrics.requests.inc({ operation: 'unknown', client: 'unauthenticated', target: 'unknown', status_class: statusClass(new HubError(kind).status) });
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
-    if (listen) hub.servers.push(await listenOn(http.createServer(handler), listen));
+    if (listen) hub.servers.push(await listenOn(createListener(handler, limits, onRefused), listen));
     if (options.tls) {
-      const server = https.createServer(
-        {
-          cert: readFileSync(options.tls.cert),
-          key: readFileSync(options.tls.key),
-          ca: readFileSync(options.tls.clientCa),
-          requestCert: true,
-          // the handshake completes even for a bad certificate, so the partner gets an AID.02
-          // error body saying why, from the authenticate stage
-          rejectUnauthorized: false,
-        },
-        handler,
-      );
-      hub.servers.push(await listenOn(server, options.tls));
+      const material = { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key), ca: readFileSync(options.tls.clientCa) };
+      hub.servers.push(await listenOn(createListener(handler, limits, onRefused, material), options.tls));
     }
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
     return hub;
@@ -224,18 +223,3 @@ export class Hub {
   }
 }
 
-// a client that trickles its headers or body cannot hold a connection for long
-const HEADERS_TIMEOUT_MS = 10000;
-const REQUEST_TIMEOUT_MS = 30000;
-
-function listenOn<S extends http.Server | https.Server>(server: S, at: Listen): Promise<S> {
-  server.headersTimeout = HEADERS_TIMEOUT_MS;
-  server.requestTimeout = REQUEST_TIMEOUT_MS;
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(at.port, at.host, () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { configuredDigest } from './config/credentials';
 import { Hub, PROJECT_ROOT, type HubOptions, type Listen, type TlsListen } from './hub';
+import { DEFAULT_CONNECTION_LIMITS } from './listener';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
@@ -46,6 +47,10 @@ Options:
                         listener on its port + i
   --worker-heap-mb N    V8 old space of each worker (default: 192); for a single process use
                         NODE_OPTIONS=--max-old-space-size=N
+  --max-connections N   connections each partner listener holds open at once (default: 8192);
+                        per worker
+  --max-connections-per-address N
+                        of those, from one source address (default: 256)
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
@@ -72,6 +77,8 @@ const OPTIONS = {
   'admin-listen': { type: 'string' },
   'admin-user': { type: 'string' },
   workers: { type: 'string' },
+  'max-connections': { type: 'string' },
+  'max-connections-per-address': { type: 'string' },
   'worker-heap-mb': { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -187,11 +194,22 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
     listen,
     tls,
     admin: adminOptions(values),
+    connectionLimits: {
+      maxConnections: wholeNumber(values['max-connections'], '--max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections),
+      maxConnectionsPerAddress: wholeNumber(values['max-connections-per-address'], '--max-connections-per-address', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress),
+    },
     redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
     redisKeyPrefix: values['redis-prefix'],
     log,
     switchedOff: measurementSwitches(),
   };
+}
+
+function wholeNumber(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number from 1`);
+  return n;
 }
 
 function measurementSwitches(): ReadonlySet<Switchable> {

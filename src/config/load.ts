@@ -12,6 +12,7 @@ import { configuredDigest, normalizeFingerprint } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
+import { DEFAULT_MAX_ENTRIES } from '../state/memoryStore';
 import type {
   BreakerSettings,
   Config,
@@ -51,6 +52,10 @@ const DEFAULT_SETTINGS: HubSettings = {
   outboxRetryMaxMs: 5 * 60 * 1000,
   outboxClaimIdleMs: 30000,
   outboxPollMs: 250,
+  memoryStoreMaxEntries: DEFAULT_MAX_ENTRIES,
+  authFailuresPerAddress: 20,
+  authFailuresPerClient: 100,
+  authFailureWindowSeconds: 300,
 };
 
 const DEFAULT_BREAKER: BreakerSettings = {

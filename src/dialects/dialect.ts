@@ -11,8 +11,11 @@ export type DialectOperation = OperationId | 'operatorEvent';
 export interface DialectCall {
   readonly operation: DialectOperation;
   readonly method: string;
-  /** the AID.02 path and query */
+  /** the AID.02 path and query, built from `params` */
   readonly path: string;
+  /** the path and query parameters the pipeline matched, decoded and canonical: a dialect reads
+   * these and never splits the path again */
+  readonly params: Readonly<Record<string, string>>;
   /** the AID.02 headers to pass on (ids, content type, trace context); never the caller's credential */
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Buffer;

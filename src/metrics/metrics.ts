@@ -77,7 +77,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     }),
     requests: new Counter({
       name: 'aid_gateway_requests_total',
-      help: 'Partner requests answered by the hub',
+      help: 'Partner requests answered by the hub (status_class 2xx..5xx; aborted: the client left before its request was complete)',
       labelNames: ['operation', 'client', 'target', 'status_class'] as const,
       registers,
     }),

@@ -9,6 +9,7 @@ import addFormats from 'ajv-formats';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import OpenAPIBackend, { type Document, type Operation } from 'openapi-backend';
 import { load as parse } from 'js-yaml';
+import { parseStrictJson, StrictJsonError } from '../json/strictJson';
 import { isOperationId, type OperationId } from './operations';
 
 export const SPEC_FILES = {
@@ -26,6 +27,13 @@ export interface ApiOperation {
   readonly documentedStatuses: ReadonlySet<number>;
   /** openapi-backend's compiled validators: the body, then path, query and headers */
   readonly requestValidators: readonly ValidateFunction[];
+  /** the path template of the spec, `/v1/statuses/{msp_token}` */
+  readonly pathTemplate: string;
+  /** the query parameters the operation documents; no other is passed on */
+  readonly queryNames: readonly string[];
+  /** where the operation carries UUIDs (`format: uuid`) besides the headers of AID.02 5.1: path
+   * parameters and top-level body members; the hub keys state on them, so each has one spelling */
+  readonly uuids: { readonly params: readonly string[]; readonly body: readonly string[] };
 }
 
 export type MatchResult =
@@ -41,6 +49,15 @@ export interface RequestToValidate {
   readonly headers: Record<string, string | string[] | undefined>;
   /** the parsed body; undefined for an operation without one */
   readonly body: unknown;
+}
+
+/** an activation code answer is ~200 bytes; SGP.22 bounds each of its fields well below this */
+export const MAX_REPLAY_BYTES = 4096;
+
+export interface ResponseCheck {
+  readonly unusable?: string;
+  readonly nonconforming: readonly string[];
+  readonly content: boolean;
 }
 
 export interface ValidationProblem {
@@ -59,6 +76,8 @@ export class Apis {
         const id = operation.operationId;
         if (id === undefined || !isOperationId(id)) throw new Error(`spec: unexpected operation ${String(id)}`);
         const statuses = new Set(Object.keys(operation.responses ?? {}).map(Number));
+        const parameters = (operation.parameters ?? []) as { name: string; in: string; schema?: { format?: string } }[];
+        const bodySchema = (operation.requestBody as { content?: Record<string, { schema?: { properties?: Record<string, { format?: string }> } }> } | undefined)?.content?.['application/json']?.schema;
         this.operations.set(id, {
           id,
           api,
@@ -67,6 +86,14 @@ export class Apis {
           hasBody: operation.requestBody !== undefined,
           documentedStatuses: statuses,
           requestValidators: api.validator.getRequestValidatorsForOperation(id) ?? [],
+          pathTemplate: operation.path,
+          queryNames: parameters.filter((p) => p.in === 'query').map((p) => p.name),
+          uuids: {
+            params: parameters.filter((p) => p.in === 'path' && p.schema?.format === 'uuid').map((p) => p.name),
+            body: Object.entries(bodySchema?.properties ?? {})
+              .filter(([, schema]) => schema.format === 'uuid')
+              .map(([name]) => name),
+          },
         });
         this.routes.push({ method: operation.method.toUpperCase(), pattern: pathPattern(operation.path), op: this.get(id) });
       }
@@ -135,23 +162,59 @@ export class Apis {
     return problems;
   }
 
-  /** problems of a partner's answer: an undocumented status, a body that is not JSON where the
-   * status documents one, a body that breaks the schema */
-  validateResponse(op: ApiOperation, status: number, contentType: string | undefined, body: Buffer): string[] {
-    if (!op.documentedStatuses.has(status)) return [`status ${status} is not documented for ${op.id}`];
-    const documented = op.operation.responses?.[String(status)] as { content?: Record<string, unknown> } | undefined;
-    if (!documented?.content) return [];
-    if (!/^application\/json\b/i.test(contentType ?? '')) return [`status ${status} must carry application/json, got ${contentType ?? 'none'}`];
+  /**
+   * What a replay of a partner's answer needs, to be stored for days: no body where the status
+   * documents none, else the members its schema documents, re-serialised. Undefined when that is
+   * still more than MAX_REPLAY_BYTES: an answer that size is no activation code.
+   */
+  replayBody(op: ApiOperation, status: number, body: Buffer): string | undefined {
+    const documented = op.operation.responses?.[String(status)] as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } | undefined;
+    const schema = documented?.content?.['application/json']?.schema;
+    if (!schema || body.length === 0) return '';
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = parseStrictJson(body);
     } catch {
-      return [`the body of status ${status} is not JSON`];
+      return undefined;
     }
-    const result = op.api.validateResponse(parsed, op.operation, status);
-    return (result.errors ?? []).map((e) => describe(e, parsed).text);
+    const names = Object.keys(schema.properties ?? {});
+    const kept =
+      names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+        ? Object.fromEntries(names.filter((n) => Object.hasOwn(parsed as object, n)).map((n) => [n, (parsed as Record<string, unknown>)[n]]))
+        : parsed;
+    const text = JSON.stringify(kept);
+    return Buffer.byteLength(text) <= MAX_REPLAY_BYTES ? text : undefined;
   }
 
+  /**
+   * What is wrong with a partner's answer. `unusable`: no AID.02 client could take it (a status the
+   * operation does not document; not JSON, or JSON read two ways, where the status documents
+   * JSON). `nonconforming`: its JSON breaks the schema (checked only when `schema` is true).
+   * `content`: whether the status documents a body at all.
+   */
+  checkResponse(op: ApiOperation, answer: { status: number; contentType?: string; body: Buffer }, schema: boolean): ResponseCheck {
+    const { status, contentType, body } = answer;
+    if (!op.documentedStatuses.has(status)) return { unusable: `status ${status} is not documented for ${op.id}`, nonconforming: [], content: false };
+    const documented = op.operation.responses?.[String(status)] as { content?: Record<string, unknown> } | undefined;
+    if (!documented?.content) return { nonconforming: [], content: false };
+    const media = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
+    if (!media.test(contentType ?? '')) return { unusable: `status ${status} must carry application/json in UTF-8, got ${clipped(contentType ?? 'none')}`, nonconforming: [], content: true };
+    let parsed: unknown;
+    try {
+      parsed = parseStrictJson(body);
+    } catch (err) {
+      return { unusable: err instanceof StrictJsonError ? err.message : `the body of status ${status} is not JSON`, nonconforming: [], content: true };
+    }
+    if (!schema) return { nonconforming: [], content: true };
+    const result = op.api.validateResponse(parsed, op.operation, status);
+    return { nonconforming: (result.errors ?? []).map((e) => describe(e, parsed).text), content: true };
+  }
+
+}
+
+/** a partner's header value, short enough for an error message and a log line */
+function clipped(value: string): string {
+  return value.length > 64 ? `${value.slice(0, 64)}...` : value;
 }
 
 /** a query string as openapi-backend reads one: a name given twice becomes an array */
@@ -173,13 +236,27 @@ function decodeSafely(value: string): string {
   }
 }
 
-/** `/v1/users/{msp_token}` -> /^\/v1\/users\/(?<msp_token>[^/]+)\/?$/ */
+/**
+ * `/v1/users/{msp_token}` -> /^\/v1\/users\/(?<msp_token>[^/]+)$/. Exactly the spec's path: with a
+ * trailing slash it is another path (404), as it would be at a partner that serves the spec, and
+ * no parameter can be empty.
+ */
 function pathPattern(template: string): RegExp {
   const source = template
     .split(/(\{[^}]+\})/)
     .map((part) => (part.startsWith('{') ? `(?<${part.slice(1, -1)}>[^/]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
     .join('');
-  return new RegExp(`^${source}/?$`);
+  return new RegExp(`^${source}$`);
+}
+
+/** the path and query a partner receives, built from the parameters the hub matched and checked,
+ * each encoded again, never from the bytes the caller sent */
+export function forwardedPath(op: ApiOperation, params: Readonly<Record<string, string>>): string {
+  const path = op.pathTemplate.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const query = new URLSearchParams();
+  for (const name of op.queryNames) if (params[name] !== undefined) query.append(name, params[name]);
+  const search = query.toString();
+  return search ? `${path}?${search}` : path;
 }
 
 function describe(e: ErrorObject, root: unknown): ValidationProblem {

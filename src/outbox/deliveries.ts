@@ -8,7 +8,7 @@ import type { Delivery } from '../state/outbox';
 import type { PendingActivation } from '../state/store';
 
 /** a request to pass on as it came; its CMP-request-id (in `headers`) becomes the delivery id */
-type Forward = Pick<Delivery, 'target' | 'operation' | 'method' | 'path' | 'headers' | 'body'>;
+type Forward = Pick<Delivery, 'target' | 'operation' | 'method' | 'path' | 'params' | 'headers' | 'body'>;
 
 export function forwardDelivery(forward: Forward): Delivery {
   return { id: forward.headers['cmp-request-id'] ?? randomUUID(), kind: 'forward', createdAt: Date.now(), attempts: 0, ...forward };

@@ -84,6 +84,7 @@ export class OutboxWorker {
         operation: delivery.operation,
         method: delivery.method,
         path: delivery.path,
+        params: delivery.params ?? {},
         headers: delivery.headers,
         body: Buffer.from(delivery.body, 'utf8'),
         timeoutMs: DELIVERY_TIMEOUT_MS,
@@ -116,7 +117,7 @@ export class OutboxWorker {
 
   /** a bridged request the MSP never answered: the CMP gets Send Activation Code with the error */
   private async expireBridge(entry: Received): Promise<void> {
-    const pending = entry.delivery.requestId === undefined ? undefined : await this.store.getPendingActivation(entry.delivery.requestId);
+    const pending = entry.delivery.requestId === undefined ? undefined : await this.store.getPendingActivation(entry.delivery.target, entry.delivery.requestId);
     if (pending?.bridged && (await this.store.consumePendingActivation(pending))) {
       await this.queue.enqueue(bridgeFailure(pending, '90: The MSP did not answer the activation code request in time'));
       this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });

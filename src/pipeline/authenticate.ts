@@ -3,12 +3,27 @@
  * can never speak as another. A partner with certificates configured must present one of them over
  * the TLS listener (verified against the hub's client CA); a partner with API keys or basic
  * credentials configured must present one of those. Secrets are compared as digests in constant time.
+ * Every refusal says the same (why is in the log and the metric only), and an unknown client-id
+ * costs the same digest work as a known one, so neither the text nor the time tells a caller which
+ * partner ids exist. Failures are throttled (loginThrottle.ts): past the limit, 429 code 206.
  */
+import { randomUUID } from 'node:crypto';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, InboundCredentials } from '../config/types';
 import { HubError } from '../errors';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
+
+/** the one text of every 401 */
+const REFUSED = 'the credential is missing, or does not belong to the client-id';
+
+/** what an unknown client-id is checked against: the same work as a partner's credential, and a
+ * secret nobody knows */
+const DECOY: InboundCredentials = {
+  apiKeyDigests: [digest(randomUUID())],
+  basic: [{ username: randomUUID(), passwordDigest: digest(randomUUID()) }],
+  certificates: [],
+};
 
 export function authenticate(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
@@ -18,12 +33,28 @@ export function authenticate(deps: PipelineDeps): Stage {
       throw new HubError('invalidSyntax', { detail: 'header client-id is required', clientErrorStatus: op.clientErrorStatus });
     }
     const partner = ctx.state.runtime.config.partners.get(clientId);
-    // an unknown client-id gets the same answer as a wrong credential: no probing for partner ids
-    const refusal = partner ? checkCredentials(ctx, partner.inbound) : refuse('unknown_client', 'the credential does not belong to the client-id');
-    if (refusal !== undefined) throw refused(ctx, deps, refusal);
+    refuseIfThrottled(ctx, deps, partner?.id);
+    const checked = checkCredentials(ctx, partner?.inbound ?? DECOY);
+    const refusal = partner ? checked : refuse('unknown_client');
+    if (refusal !== undefined) throw await refused(ctx, deps, refusal, partner?.id);
     ctx.state.caller = partner;
     await next();
   };
+}
+
+/** 429 while the caller's address or the client-id it claims is blocked for failed logins */
+export function refuseIfThrottled(ctx: HubContext, deps: PipelineDeps, clientId: string | undefined): void {
+  const waitMs = deps.loginThrottle.blockedFor(addressOf(ctx), clientId);
+  if (waitMs > 0) throw throttled(deps, waitMs);
+}
+
+function throttled(deps: PipelineDeps, waitMs: number): HubError {
+  deps.metrics.authFailures.inc({ reason: 'throttled' });
+  return new HubError('tooManyFailedLogins', { headers: { 'retry-after': String(Math.ceil(waitMs / 1000)) } });
+}
+
+function addressOf(ctx: HubContext): string {
+  return ctx.req.socket.remoteAddress ?? 'unknown';
 }
 
 type AuthFailureReason =
@@ -37,18 +68,26 @@ type AuthFailureReason =
 
 export interface Refusal {
   readonly reason: AuthFailureReason;
-  readonly text: string;
+  /** for the log only: what the partner's operators need to mend it */
+  readonly detail?: string;
 }
 
-export function refuse(reason: AuthFailureReason, text: string): Refusal {
-  return { reason, text };
+export function refuse(reason: AuthFailureReason, detail?: string): Refusal {
+  return { reason, detail };
 }
 
-/** counts and logs a refused credential; the 401 to throw */
-export function refused(ctx: HubContext, deps: PipelineDeps, refusal: Refusal): HubError {
+/** counts, logs and throttles a refused credential; the 401 to throw, or 429 past the limit */
+export async function refused(ctx: HubContext, deps: PipelineDeps, refusal: Refusal, clientId: string | undefined): Promise<HubError> {
   deps.metrics.authFailures.inc({ reason: refusal.reason });
-  ctx.state.log.warn({ reason: refusal.reason }, 'authentication failed');
-  return new HubError('unauthenticated', { detail: refusal.text, headers: { 'www-authenticate': 'Basic realm="aid-gateway"' } });
+  ctx.state.log.warn({ reason: refusal.reason, detail: refusal.detail }, 'authentication failed');
+  const settings = ctx.state.runtime.config.settings;
+  const waitMs = await deps.loginThrottle.failed(addressOf(ctx), clientId, settings).catch((err: unknown) => {
+    // the refusal stands; only the count is lost while the store is away
+    ctx.state.log.warn({ err: (err as Error).message }, 'failed login not counted: state store unavailable');
+    return 0;
+  });
+  if (waitMs > 0) return throttled(deps, waitMs);
+  return new HubError('unauthenticated', { detail: REFUSED, headers: { 'www-authenticate': 'Basic realm="aid-gateway"' } });
 }
 
 /** undefined when the request carries one of the `inbound` credentials, else why not */
@@ -61,29 +100,25 @@ export function checkCredentials(ctx: HubContext, inbound: InboundCredentials): 
   if (!needsSecret) return undefined;
   const apiKey = header(ctx, 'api-key');
   if (apiKey !== undefined && inbound.apiKeyDigests.length > 0) {
-    return matchesAny(apiKey, inbound.apiKeyDigests) ? undefined : refuse('wrong_credential', 'the credential does not belong to the client-id');
+    return matchesAny(apiKey, inbound.apiKeyDigests) ? undefined : refuse('wrong_credential');
   }
   const basic = parseBasicAuthorization(header(ctx, 'authorization'));
   if (basic !== undefined && inbound.basic.length > 0) {
     const candidates = inbound.basic.filter((b) => b.username === basic.username).map((b) => b.passwordDigest);
     // compare against a dummy digest when the user is unknown, so the timing is the same
     const matched = matchesAny(basic.password, candidates.length > 0 ? candidates : [digest('')]);
-    return matched && candidates.length > 0 ? undefined : refuse('wrong_credential', 'the credential does not belong to the client-id');
+    return matched && candidates.length > 0 ? undefined : refuse('wrong_credential');
   }
-  return refuse('missing_credential', 'no credential was presented (api-key or basic, as agreed for the client-id)');
+  return refuse('missing_credential');
 }
 
 function checkCertificate(ctx: HubContext, bindings: readonly CertificateBinding[]): Refusal | undefined {
   const socket = ctx.req.socket;
-  if (!(socket instanceof TLSSocket)) return refuse('certificate_missing', 'a client certificate is required (use the TLS listener)');
+  if (!(socket instanceof TLSSocket)) return refuse('certificate_missing', 'a client certificate is required: use the TLS listener');
   const cert = socket.getPeerCertificate();
-  if (!cert || Object.keys(cert).length === 0) return refuse('certificate_missing', 'a client certificate is required');
-  if (!socket.authorized) {
-    return refuse('certificate_untrusted', `the client certificate is not trusted (${String(socket.authorizationError)})`);
-  }
-  return bindings.some((b) => certificateMatches(cert, b))
-    ? undefined
-    : refuse('certificate_mismatch', 'the client certificate does not belong to the client-id');
+  if (!cert || Object.keys(cert).length === 0) return refuse('certificate_missing');
+  if (!socket.authorized) return refuse('certificate_untrusted', String(socket.authorizationError));
+  return bindings.some((b) => certificateMatches(cert, b)) ? undefined : refuse('certificate_mismatch');
 }
 
 function certificateMatches(cert: PeerCertificate, binding: CertificateBinding): boolean {

@@ -17,8 +17,9 @@ import { randomHex } from './randomHex';
 import { required } from './stateCall';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
-/** the AID.02 headers (section 5.1) and trace context a partner receives; credentials never pass */
-const FORWARDED_HEADERS = ['cmp-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type', 'tracestate'];
+/** the headers a partner receives besides the AID.02 ids (section 5.1) and trace context;
+ * credentials never pass */
+const FORWARDED_HEADERS = ['content-type', 'tracestate'];
 
 /** operations whose repetition cannot duplicate an effect (AID.02 7.9, 7.10) */
 const IDEMPOTENT: ReadonlySet<OperationId> = new Set(['requestProfileStatus', 'requestInvalidateFederatedID']);
@@ -32,7 +33,8 @@ export function dispatch(deps: PipelineDeps): Stage {
     const call: DialectCall = {
       operation: op.id,
       method: ctx.method,
-      path: ctx.querystring ? `${ctx.path}?${ctx.querystring}` : ctx.path,
+      path: need(ctx.state.forwardPath, 'forwardPath'),
+      params: ctx.state.params,
       headers: forwardedHeaders(ctx),
       body: ctx.state.rawBody,
       timeoutMs: route.timeoutMs,
@@ -93,7 +95,7 @@ function respondWith(ctx: HubContext, answer: DialectAnswer): void {
 /** Send CSIM Status "201 stored and will be processed" (AID.02 7.8): stored durably, then answered */
 async function storeAndForward(ctx: HubContext, deps: PipelineDeps, call: DialectCall): Promise<void> {
   const target = need(ctx.state.target, 'target');
-  const delivery = forwardDelivery({ target: target.id, operation: call.operation, method: call.method, path: call.path, headers: call.headers, body: (call.body ?? Buffer.alloc(0)).toString('utf8') });
+  const delivery = forwardDelivery({ target: target.id, operation: call.operation, method: call.method, path: call.path, params: call.params, headers: call.headers, body: (call.body ?? Buffer.alloc(0)).toString('utf8') });
   await required(deps, 'store delivery', deps.store.outbox.enqueue(delivery));
   deps.metrics.outbox.inc({ target: target.id, event: 'enqueued' });
   ctx.state.stored = true;
@@ -125,7 +127,13 @@ function upstreamFailure(err: UpstreamError, target: Partner): HubError {
 }
 
 function forwardedHeaders(ctx: HubContext): Record<string, string> {
+  const { requestId, correlationId, clientId, targetId } = ctx.state.ids;
   const headers: Record<string, string> = {};
+  // the ids as canonicalIds spelt them
+  if (requestId !== undefined) headers['cmp-request-id'] = requestId;
+  if (correlationId !== undefined) headers['correlation-id'] = correlationId;
+  if (clientId !== undefined) headers['client-id'] = clientId;
+  if (targetId !== undefined) headers['target-id'] = targetId;
   for (const name of FORWARDED_HEADERS) {
     const value = ctx.req.headers[name];
     if (typeof value === 'string') headers[name] = value;

@@ -72,10 +72,12 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fin
     throw err;
   }
   const answer = ctx.state.answer;
-  if (answer && succeeded(ctx)) {
-    const stored: StoredAnswer = { status: answer.status, contentType: answer.contentType, body: answer.body.toString('utf8') };
+  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, answer.body) : undefined;
+  if (answer && body !== undefined) {
+    const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
     await bestEffort(ctx, deps, 'store activation answer', deps.store.completeReplay(key, fingerprint, stored, replayTtlSeconds));
   } else {
+    if (answer && succeeded(ctx)) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
     // a refusal or failure is not replayed: the CMP may retry and the MSP decide again
     await bestEffort(ctx, deps, 'release activation request', deps.store.releaseReplay(key));
   }
@@ -89,7 +91,7 @@ function replay(ctx: HubContext, answer: StoredAnswer): void {
 
 function fingerprintOf(ctx: HubContext): string {
   return createHash('sha256')
-    .update(`${ctx.state.target?.id} ${ctx.method} ${ctx.path}?${ctx.querystring}\n`)
+    .update(`${ctx.state.target?.id} ${ctx.method} ${ctx.state.forwardPath}\n`)
     .update(ctx.state.rawBody ?? Buffer.alloc(0))
     .digest('base64url');
 }

@@ -48,7 +48,7 @@ async function findMatch(ctx: HubContext, deps: PipelineDeps): Promise<PendingAc
     if (candidates.length === 1) return candidates[0];
     throw new HubError('requestNotMatched', { detail: `the ID is null and ${candidates.length} requests of this msp_token are pending` });
   }
-  const pending = await required(deps, 'read pending activation', deps.store.getPendingActivation(requestId));
+  const pending = await required(deps, 'read pending activation', deps.store.getPendingActivation(cmp, requestId));
   if (!pending || pending.msp !== msp || pending.cmp !== cmp || pending.mspToken !== token) {
     throw new HubError('requestNotMatched');
   }

@@ -1,10 +1,13 @@
 /**
- * Reads the request body of operations that have one: `application/json` only, bounded in size,
- * parsed once. The raw bytes are kept and forwarded untouched. An empty body or a body that is JSON
- * `null` is AID.02 code 60; anything that is not JSON is code 91.
+ * Reads the request body of operations that have one: `application/json` in UTF-8 only, bounded in
+ * size, parsed once by the strict reader (json/strictJson.ts), so the bytes forwarded can be read
+ * only one way. An empty body or a body that is JSON `null` is AID.02 code 60; anything that is
+ * not JSON, or JSON a partner could read differently, is code 91. A client that goes away while
+ * sending is a client abort, not the hub's error.
  */
 import type { IncomingMessage } from 'node:http';
 import { HubError } from '../errors';
+import { parseStrictJson, StrictJsonError } from '../json/strictJson';
 import { need, type HubContext, type Stage } from './types';
 
 export function readBody(): Stage {
@@ -32,26 +35,38 @@ export async function readJsonBody(ctx: HubContext, clientErrorStatus: number): 
   if (!ctx.is('application/json')) {
     throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
   }
+  const charset = ctx.request.charset;
+  if (charset !== '' && !UTF8.test(charset)) {
+    throw new HubError('unsupportedMediaType', { detail: 'the charset must be utf-8 (RFC 8259 8.1)' });
+  }
   let body: unknown;
   try {
-    body = JSON.parse(text);
-  } catch {
+    body = parseStrictJson(raw);
+  } catch (err) {
     // JSON.parse quotes the input in its message; the body must not reach the log
-    throw new HubError('invalidSyntax', { detail: 'the body is not valid JSON', clientErrorStatus: status });
+    const detail = err instanceof StrictJsonError ? err.message : 'the body is not valid JSON';
+    throw new HubError('invalidSyntax', { detail, clientErrorStatus: status });
   }
   if (body === null) throw new HubError('emptyBody', { detail: 'the request body is null', clientErrorStatus: status });
   return { raw, body };
 }
+
+const UTF8 = /^utf-?8$/i;
 
 async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof HubError) throw err;
+    throw new HubError('clientAborted', { cause: err });
   }
   return Buffer.concat(chunks);
 }

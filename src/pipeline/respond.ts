@@ -14,6 +14,8 @@ export function respond(deps: PipelineDeps): Stage {
       await next();
     } catch (err) {
       failure = toHubError(err);
+      // nothing a partner's answer set survives into the hub's own error
+      for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
       ctx.status = failure.status;
       ctx.set(failure.headers);
       ctx.body = failure.toBody();
@@ -34,7 +36,8 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
     operation,
     client: state.caller?.id ?? 'unauthenticated',
     target,
-    status_class: statusClass(ctx.status),
+    // nobody receives the answer to a request its client abandoned: not counted as an answer
+    status_class: failure?.kind === 'clientAborted' ? 'aborted' : statusClass(ctx.status),
   });
   deps.metrics.requestDuration.observe({ operation, target }, seconds);
   deps.log.info(

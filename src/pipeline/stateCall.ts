@@ -6,13 +6,18 @@
  * `required` decides).
  */
 import { HubError } from '../errors';
+import { StoreFullError } from '../state/store';
 import type { HubContext, PipelineDeps } from './types';
+
+/** entries expire over minutes to days: a full store is not emptier a second later */
+const FULL_RETRY_AFTER_SECONDS = 30;
 
 export async function required<T>(deps: Pick<PipelineDeps, 'metrics'>, step: string, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (err) {
     deps.metrics.stateErrors.inc({ step });
+    if (err instanceof StoreFullError) throw new HubError('stateFull', { detail: step, headers: { 'retry-after': String(FULL_RETRY_AFTER_SECONDS) }, cause: err });
     throw new HubError('stateUnavailable', { detail: step, headers: { 'retry-after': '1' }, cause: err });
   }
 }

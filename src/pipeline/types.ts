@@ -11,6 +11,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { Runtime } from '../runtime';
 import type { PendingActivation, Store } from '../state/store';
+import type { LoginThrottle } from './loginThrottle';
 
 export interface RequestIds {
   readonly requestId?: string;
@@ -29,7 +30,11 @@ export interface HubState {
   startedAt: number;
   ids: RequestIds;
   operation?: ApiOperation;
+  /** the path parameters matched (decoded), then, from canonicalIds on, canonical and with the
+   * operation's documented query parameters */
   params: Readonly<Record<string, string>>;
+  /** the path and query the partner receives, built from `params` (canonicalIds) */
+  forwardPath?: string;
   caller?: Partner;
   target?: Partner;
   route?: RouteSettings;
@@ -62,6 +67,7 @@ export interface PipelineDeps {
   readonly track: (work: Promise<unknown>) => void;
   /** true once the hub is stopping: answers then close their connection */
   readonly draining: () => boolean;
+  readonly loginThrottle: LoginThrottle;
 }
 
 export function need<T>(value: T | undefined, what: string): T {

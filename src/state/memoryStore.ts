@@ -1,6 +1,8 @@
 /**
  * The in-memory Store for a single hub node and the quick start. Entries expire like Redis keys:
- * lazily on read, and by a sweep so that an idle hub does not keep dead entries.
+ * lazily on read, and by a sweep so that an idle hub does not keep dead entries. Their number is
+ * capped: past `maxEntries` a write that would add one fails with StoreFullError (the caller
+ * answers 503 with Retry-After) instead of growing the heap until the process dies.
  */
 import {
   pairKey,
@@ -12,11 +14,13 @@ import {
   type TokenBinding,
   type BindingState,
   type EsimProfile,
+  type FailureCount,
 } from './store';
 import { randomUUID } from 'node:crypto';
 import type { RateLimit } from '../config/types';
 import { LocalGcra, type AdmitResult, type GcraResult, type LimitCheck } from './gcra';
 import { MemoryOutbox } from './memoryOutbox';
+import { StoreFullError } from './store';
 
 interface Entry<T> {
   value: T;
@@ -25,20 +29,42 @@ interface Entry<T> {
 
 type Replay = { fingerprint: string; answer?: StoredAnswer };
 
+/** about 60 MB of heap at the entry sizes of AID.02 traffic (README "Security") */
+export const DEFAULT_MAX_ENTRIES = 100000;
+
+/** the entries of every map of one store, against its cap */
+class Budget {
+  used = 0;
+  constructor(
+    readonly max: number,
+    private readonly sweepAll: (now: number) => void,
+  ) {}
+
+  /** room for one more entry: expired ones are swept first when the cap is reached */
+  take(): void {
+    if (this.used >= this.max) this.sweepAll(Date.now());
+    if (this.used >= this.max) throw new StoreFullError(this.max);
+    this.used += 1;
+  }
+}
+
 class ExpiringMap<T> {
   private readonly entries = new Map<string, Entry<T>>();
+
+  constructor(private readonly budget: Budget) {}
 
   get(key: string): T | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (entry.expiresAt <= Date.now()) {
-      this.entries.delete(key);
+      this.delete(key);
       return undefined;
     }
     return entry.value;
   }
 
   set(key: string, value: T, ttlSeconds: number): void {
+    if (!this.entries.has(key)) this.budget.take();
     this.entries.set(key, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
   }
 
@@ -49,7 +75,9 @@ class ExpiringMap<T> {
   }
 
   delete(key: string): boolean {
-    return this.entries.delete(key);
+    const deleted = this.entries.delete(key);
+    if (deleted) this.budget.used -= 1;
+    return deleted;
   }
 
   *values(): Iterable<T> {
@@ -58,30 +86,52 @@ class ExpiringMap<T> {
   }
 
   sweep(now: number): void {
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.delete(key);
   }
 }
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly outbox = new MemoryOutbox();
-  private readonly bindings = new ExpiringMap<Record<string, BindingState>>();
-  private readonly pending = new ExpiringMap<PendingActivation>();
-  private readonly requests = new ExpiringMap<string>();
-  private readonly replays = new ExpiringMap<Replay>();
+  private readonly budget: Budget;
+  private readonly bindings: ExpiringMap<Record<string, BindingState>>;
+  private readonly pending: ExpiringMap<PendingActivation>;
+  private readonly requests: ExpiringMap<string>;
+  private readonly replays: ExpiringMap<Replay>;
   private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
-  private readonly profiles = new ExpiringMap<EsimProfile>();
-  private readonly subscriptions = new ExpiringMap<Set<string>>();
-  private readonly profileRequests = new ExpiringMap<string>();
+  private readonly profiles: ExpiringMap<EsimProfile>;
+  private readonly subscriptions: ExpiringMap<Set<string>>;
+  private readonly profileRequests: ExpiringMap<string>;
+  private readonly failures: ExpiringMap<{ count: number; resetAt: number }>;
   private readonly limits = new LocalGcra();
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(sweepIntervalMs = 60000) {
-    this.sweeper = setInterval(() => {
-      const now = Date.now();
-      for (const map of [this.bindings, this.pending, this.requests, this.replays, this.profiles, this.subscriptions, this.profileRequests]) map.sweep(now);
-    }, sweepIntervalMs);
+  constructor(options: { maxEntries?: number; sweepIntervalMs?: number } = {}) {
+    const maps: ExpiringMap<unknown>[] = [];
+    const sweepAll = (now: number) => {
+      for (const map of maps) map.sweep(now);
+    };
+    this.budget = new Budget(options.maxEntries ?? DEFAULT_MAX_ENTRIES, sweepAll);
+    const map = <T>(): ExpiringMap<T> => {
+      const created = new ExpiringMap<T>(this.budget);
+      maps.push(created as ExpiringMap<unknown>);
+      return created;
+    };
+    this.bindings = map();
+    this.pending = map();
+    this.requests = map();
+    this.replays = map();
+    this.profiles = map();
+    this.subscriptions = map();
+    this.profileRequests = map();
+    this.failures = map();
+    this.sweeper = setInterval(() => sweepAll(Date.now()), options.sweepIntervalMs ?? 60000);
     this.sweeper.unref();
+  }
+
+  /** entries held now, against the cap */
+  get entries(): { readonly used: number; readonly max: number } {
+    return { used: this.budget.used, max: this.budget.max };
   }
 
   async getTokenBinding(token: string): Promise<TokenBinding | undefined> {
@@ -102,11 +152,11 @@ export class MemoryStore implements Store {
   }
 
   async addPendingActivation(pending: PendingActivation, ttlSeconds: number): Promise<void> {
-    this.pending.set(pending.requestId, pending, ttlSeconds);
+    this.pending.set(pendingId(pending), pending, ttlSeconds);
   }
 
-  async getPendingActivation(requestId: string): Promise<PendingActivation | undefined> {
-    return this.pending.get(requestId);
+  async getPendingActivation(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
+    return this.pending.get(pendingId({ cmp, requestId }));
   }
 
   async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
@@ -120,13 +170,26 @@ export class MemoryStore implements Store {
   }
 
   async replacePendingActivation(pending: PendingActivation): Promise<boolean> {
-    if (this.pending.get(pending.requestId) === undefined) return false;
-    this.pending.replace(pending.requestId, pending);
+    if (this.pending.get(pendingId(pending)) === undefined) return false;
+    this.pending.replace(pendingId(pending), pending);
     return true;
   }
 
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {
-    return this.pending.get(pending.requestId) !== undefined && this.pending.delete(pending.requestId);
+    return this.pending.get(pendingId(pending)) !== undefined && this.pending.delete(pendingId(pending));
+  }
+
+  async countFailures(keys: readonly string[], windowSeconds: number): Promise<FailureCount[]> {
+    return keys.map((key) => {
+      const window = this.failures.get(key);
+      if (window) {
+        window.count += 1;
+        return { ...window };
+      }
+      const started = { count: 1, resetAt: Date.now() + windowSeconds * 1000 };
+      this.failures.set(key, started, windowSeconds);
+      return { ...started };
+    });
   }
 
   async rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined> {
@@ -200,4 +263,9 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
   }
+}
+
+/** a pending request is the CMP's: another CMP using the same id names another request */
+function pendingId(pending: Pick<PendingActivation, 'cmp' | 'requestId'>): string {
+  return `${pending.cmp} ${pending.requestId}`;
 }

@@ -16,6 +16,8 @@ export interface Delivery {
   readonly operation: DialectOperation;
   readonly method: string;
   readonly path: string;
+  /** the call's parameters (DialectCall.params); absent for deliveries to an AID.02 partner */
+  readonly params?: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
   readonly createdAt: number;

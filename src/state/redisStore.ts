@@ -11,6 +11,7 @@ import {
   type BindResult,
   type BindingState,
   type EsimProfile,
+  type FailureCount,
   type PendingActivation,
   type ReplayClaim,
   type Store,
@@ -135,30 +136,30 @@ export class RedisStore implements Store {
     const index = this.pendingIndex(pending.msp, pending.cmp, pending.mspToken);
     await this.client
       .multi()
-      .set(this.key('pac', pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
+      .set(this.pendingKey(pending.cmp, pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
       .sAdd(index, pending.requestId)
       .expire(index, ttlSeconds)
-      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pending.requestId })
+      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pendingId(pending.cmp, pending.requestId) })
       .expire(this.key('pacm', pending.msp), ttlSeconds)
       .sAdd(this.key('pacm', '*'), pending.msp)
       .expire(this.key('pacm', '*'), ttlSeconds)
       .exec();
   }
 
-  async getPendingActivation(requestId: string): Promise<PendingActivation | undefined> {
-    const raw = await this.client.get(this.key('pac', requestId));
+  async getPendingActivation(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
+    const raw = await this.client.get(this.pendingKey(cmp, requestId));
     return raw === null ? undefined : (JSON.parse(raw) as PendingActivation);
   }
 
   async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
     const ids = await this.client.sMembers(this.pendingIndex(msp, cmp, token));
     if (ids.length === 0) return [];
-    const raws = await this.client.mGet(ids.map((id) => this.key('pac', id)));
+    const raws = await this.client.mGet(ids.map((id) => this.pendingKey(cmp, id)));
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as PendingActivation]));
   }
 
   async replacePendingActivation(pending: PendingActivation): Promise<boolean> {
-    const set = await this.client.set(this.key('pac', pending.requestId), JSON.stringify(pending), { condition: 'XX', expiration: 'KEEPTTL' });
+    const set = await this.client.set(this.pendingKey(pending.cmp, pending.requestId), JSON.stringify(pending), { condition: 'XX', expiration: 'KEEPTTL' });
     return set === 'OK';
   }
 
@@ -177,11 +178,19 @@ export class RedisStore implements Store {
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {
     const [deleted] = await this.client
       .multi()
-      .del(this.key('pac', pending.requestId))
+      .del(this.pendingKey(pending.cmp, pending.requestId))
       .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
-      .zRem(this.key('pacm', pending.msp), pending.requestId)
+      .zRem(this.key('pacm', pending.msp), pendingId(pending.cmp, pending.requestId))
       .exec();
     return Number(deleted) === 1;
+  }
+
+  async countFailures(keys: readonly string[], windowSeconds: number): Promise<FailureCount[]> {
+    const multi = this.client.multi();
+    for (const key of keys) multi.incr(this.key('af', key)).pExpire(this.key('af', key), windowSeconds * 1000, 'NX').pTTL(this.key('af', key));
+    const replies = await multi.exec();
+    const now = Date.now();
+    return keys.map((_, i) => ({ count: Number(replies[i * 3]), resetAt: now + Math.max(0, Number(replies[i * 3 + 2])) }));
   }
 
   async rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined> {
@@ -284,7 +293,16 @@ export class RedisStore implements Store {
     return `${this.prefix}${kind}:${id}`;
   }
 
+  /** a pending request is the CMP's: another CMP using the same id names another request */
+  private pendingKey(cmp: string, requestId: string): string {
+    return this.key('pac', pendingId(cmp, requestId));
+  }
+
   private pendingIndex(msp: string, cmp: string, token: string): string {
     return this.key('pacs', `${msp} ${cmp} ${token}`);
   }
+}
+
+function pendingId(cmp: string, requestId: string): string {
+  return `${cmp} ${requestId}`;
 }

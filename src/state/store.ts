@@ -9,6 +9,14 @@ import type { OutboxQueue } from './outbox';
 
 export type BindingState = 'active' | 'invalidated';
 
+/** the in-memory store holds as many entries as it may: the write is refused, nothing is lost */
+export class StoreFullError extends Error {
+  constructor(readonly maxEntries: number) {
+    super(`the in-memory store holds its maximum of ${maxEntries} entries`);
+    this.name = 'StoreFullError';
+  }
+}
+
 /** who issued an msp_token to whom: `pairs` maps `${msp} ${cmp}` to the binding's state */
 export interface TokenBinding {
   readonly pairs: Readonly<Record<string, BindingState>>;
@@ -43,6 +51,12 @@ export type ReplayClaim =
   | { readonly state: 'done'; readonly fingerprint: string; readonly answer: StoredAnswer };
 
 export type BindResult = 'bound' | 'conflict';
+
+export interface FailureCount {
+  readonly count: number;
+  /** epoch ms when the window ends and the count starts again */
+  readonly resetAt: number;
+}
 
 /**
  * An Operational Profile the hub ordered for an ES2+ operator (dialects/es2plus). `ordered`: the
@@ -100,7 +114,8 @@ export interface Store {
   invalidateToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<void>;
 
   addPendingActivation(pending: PendingActivation, ttlSeconds: number): Promise<void>;
-  getPendingActivation(requestId: string): Promise<PendingActivation | undefined>;
+  /** pending requests are keyed per CMP: each CMP chooses its activationCodeRequestIDs */
+  getPendingActivation(cmp: string, requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */
   listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]>;
   /** how many requests are pending, per MSP */
@@ -109,6 +124,10 @@ export interface Store {
   replacePendingActivation(pending: PendingActivation): Promise<boolean>;
   /** removes it; true for exactly one caller however many race */
   consumePendingActivation(pending: PendingActivation): Promise<boolean>;
+
+  /** counts one more failure under each key in a fixed window that starts with its first
+   * failure: each key's count so far and when its window ends */
+  countFailures(keys: readonly string[], windowSeconds: number): Promise<FailureCount[]>;
 
   /** remembers the fingerprint of a request ID; returns the fingerprint remembered before, if any */
   rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined>;

@@ -148,7 +148,7 @@ export class Upstream {
       const response: UpstreamResponse = {
         status: answer.statusCode,
         contentType: single(answer.headers['content-type']),
-        retryAfter: single(answer.headers['retry-after']),
+        retryAfter: saneRetryAfter(single(answer.headers['retry-after'])),
         body,
         durationMs: performance.now() - started,
       };
@@ -188,6 +188,16 @@ async function readCapped(body: AsyncIterable<Buffer>): Promise<Buffer> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
+}
+
+/** RFC 9110 10.2.3: delay-seconds (here at most a day) or an IMF-fixdate; anything else is not
+ * passed on, so a partner cannot put arbitrary text into the caller's headers */
+const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
+const MAX_RETRY_AFTER_SECONDS = 86400;
+
+function saneRetryAfter(value: string | undefined): string | undefined {
+  if (value === undefined || !RETRY_AFTER.test(value)) return undefined;
+  return /^[0-9]+$/.test(value) && Number(value) > MAX_RETRY_AFTER_SECONDS ? String(MAX_RETRY_AFTER_SECONDS) : value;
 }
 
 function single(value: string | string[] | undefined): string | undefined {

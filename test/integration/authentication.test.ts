@@ -94,10 +94,25 @@ describe('api-key', () => {
     expect(answer.status).toBe(401);
   });
 
-  test('no credential at all is refused', async () => {
+  test('no credential at all is refused; the log, not the answer, says why', async () => {
     const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), omit: ['api-key'] });
     expect(answer.status).toBe(401);
-    expect(answer.body.error).toContain('no credential');
+    expect(lastRefusal().reason).toBe('missing_credential');
+  });
+
+  test('every 401 says the same: missing, wrong, unknown client-id (issue 10.9)', async () => {
+    const send = (as: string, headers: Record<string, string>, omit: string[] = []) =>
+      hub.call({ as, to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers, omit });
+    const answers = await Promise.all([
+      send('mspKey', {}, ['api-key']),
+      send('mspKey', { 'api-key': 'guess' }),
+      send('nobody', { 'api-key': 'guess' }),
+      send('nobody', {}, ['api-key']),
+      send('mspBasic', { authorization: basicHeader('mspBasic', 'guess') }),
+      send('nobody', { authorization: basicHeader('nobody', 'guess') }),
+    ]);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([401]));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
   });
 
   test('an unknown client-id gets the same 401 as a wrong credential (no probing for partner ids)', async () => {
@@ -163,26 +178,26 @@ describe('TLS client certificates', () => {
   test('another partner\'s valid certificate does not speak for this client-id', async () => {
     const answer = await overTls(cmpCert, 'mspT', 'cmpKey');
     expect(answer.status).toBe(401);
-    expect(answer.body?.error).toContain('does not belong');
+    expect(lastRefusal().reason).toBe('certificate_mismatch');
   });
 
   test('an expired certificate is refused, saying so', async () => {
     const answer = await overTls(pki.expiredClient('mspT'), 'mspT', 'cmpKey');
     expect(answer.status).toBe(401);
-    expect(answer.body?.error).toContain('CERT_HAS_EXPIRED');
+    expect(lastRefusal()).toMatchObject({ reason: 'certificate_untrusted', detail: 'CERT_HAS_EXPIRED' });
   });
 
   test('a certificate from an unknown CA is refused', async () => {
     const answer = await overTls(pki.foreignClient('mspT'), 'mspT', 'cmpKey');
     expect(answer.status).toBe(401);
-    expect(answer.body?.error).toContain('not trusted');
+    expect(lastRefusal().reason).toBe('certificate_untrusted');
   });
 
   test('no certificate over TLS, or the plain listener, is refused for a certificate partner', async () => {
     expect((await overTls(undefined, 'mspT', 'cmpKey')).status).toBe(401);
     const plain = await hub.call({ as: 'mspT', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) });
     expect(plain.status).toBe(401);
-    expect(plain.body.error).toContain('TLS listener');
+    expect(lastRefusal()).toMatchObject({ reason: 'certificate_missing', detail: expect.stringContaining('TLS listener') });
   });
 
   test('outbound, the hub presents its client certificate to a partner that demands one', async () => {
@@ -192,3 +207,9 @@ describe('TLS client certificates', () => {
     expect(tlsMsp.received[0].headers['api-key']).toBe('hub-key-at-mspTls');
   });
 });
+
+/** why the last refused credential was refused, as the log has it */
+function lastRefusal(): { reason?: string; detail?: string } {
+  const line = hub.logLines().filter((l) => l.msg === 'authentication failed').pop();
+  return { reason: line?.reason as string | undefined, detail: line?.detail as string | undefined };
+}

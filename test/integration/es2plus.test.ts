@@ -206,6 +206,25 @@ describe('Request Activation Code', () => {
   });
 });
 
+describe('a trailing slash is another path (issue 10.1)', () => {
+  // Annex B.2 serves /v1/activation-code-requests/{msp_token} and msp_token is a uuid (AID.02
+  // 5.3): `<token>/` is no operation's path, and its empty last segment once put every CMP's
+  // orders into one shared subscription
+  test.each([
+    ['POST', '/v1/activation-code-requests/<token>/', (t: string) => `${paths.requestActivationCode(t)}/`, { profileType: 'personal', deviceType: 'tcu', eid: newEid(), activationCodeRequestID: randomUUID(), replaceIccid: null }],
+    ['POST', '/v1/statuses/<token>/', (t: string) => `${paths.sendCsimStatus(t)}/`, { iccid: '8949000000000000001', eid: newEid(), status: 'disabled' }],
+    ['GET', '/v1/profiles/status/<token>/', (t: string) => `${paths.requestProfileStatus(t)}/`, undefined],
+    ['DELETE', '/v1/users/<token>/', (t: string) => `${paths.requestInvalidateFederatedID(t)}/`, undefined],
+  ])('%s %s is 404 and the SM-DP+ never hears of it', async (method, _, path, body) => {
+    const token = await world.onboard();
+    const before = world.smdp.calls.length;
+    const answer = await world.hub.call({ as: 'cmpA', to: 'opx', method, path: path(token), body });
+    expect(answer.status).toBe(404);
+    expect(answer.body.code).toBe('204');
+    expect(world.smdp.calls.length).toBe(before);
+  });
+});
+
 describe('HandleDownloadProgressInfo', () => {
   const progress = (iccid: string, notificationPointId: number | string, status = 'Executed-Success', headers: Record<string, string> = { 'api-key': CALLBACK_KEY }) =>
     request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, {

@@ -92,9 +92,20 @@ describe.each(makers)('%s store', (_kind, make) => {
     test('added, read back, listed by pair and token', async () => {
       const p = pending();
       await store.addPendingActivation(p, 60);
-      expect(await store.getPendingActivation(p.requestId)).toEqual(p);
+      expect(await store.getPendingActivation(p.cmp, p.requestId)).toEqual(p);
       expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([p]);
       expect(await store.listPendingActivations('mspA', 'cmpB', p.mspToken)).toEqual([]);
+    });
+
+    test('keyed per CMP: the same activationCodeRequestID of another CMP is another request (issue 10.12)', async () => {
+      const first = pending({ cmp: 'cmpA' });
+      const second = pending({ cmp: 'cmpB', msp: 'mspB', requestId: first.requestId });
+      await store.addPendingActivation(first, 60);
+      await store.addPendingActivation(second, 60);
+      expect(await store.getPendingActivation('cmpA', first.requestId)).toEqual(first);
+      expect(await store.getPendingActivation('cmpB', first.requestId)).toEqual(second);
+      await store.consumePendingActivation(second);
+      expect(await store.getPendingActivation('cmpA', first.requestId)).toEqual(first);
     });
 
     test('counted per MSP until consumed', async () => {
@@ -112,7 +123,7 @@ describe.each(makers)('%s store', (_kind, make) => {
       await store.addPendingActivation(p, 60);
       const results = await Promise.all(Array.from({ length: 10 }, () => store.consumePendingActivation(p)));
       expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await store.getPendingActivation(p.requestId)).toBeUndefined();
+      expect(await store.getPendingActivation(p.cmp, p.requestId)).toBeUndefined();
       expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([]);
     });
 
@@ -120,7 +131,7 @@ describe.each(makers)('%s store', (_kind, make) => {
       const p = pending();
       await store.addPendingActivation(p, 1);
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await store.getPendingActivation(p.requestId)).toBeUndefined();
+      expect(await store.getPendingActivation(p.cmp, p.requestId)).toBeUndefined();
       expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([]);
     });
   });

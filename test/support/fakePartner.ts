@@ -21,6 +21,7 @@ export interface Reply {
   /** sent as is instead of `body` */
   readonly raw?: string;
   readonly contentType?: string;
+  readonly headers?: Readonly<Record<string, string>>;
   readonly delayMs?: number;
 }
 
@@ -105,7 +106,7 @@ export class FakePartner {
     if (reply.delayMs) await new Promise((r) => setTimeout(r, reply.delayMs).unref());
     if (res.destroyed) return;
     const payload = reply.raw ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
-    const headers: http.OutgoingHttpHeaders = payload ? { 'content-type': reply.contentType ?? 'application/json' } : {};
+    const headers: http.OutgoingHttpHeaders = { ...(payload ? { 'content-type': reply.contentType ?? 'application/json' } : {}), ...reply.headers };
     res.writeHead(reply.status, headers);
     res.end(payload);
   }

@@ -41,6 +41,7 @@ export interface TestHubOptions {
   /** more files for the config folder (TLS material named in partner files) */
   readonly files?: Readonly<Record<string, string>>;
   readonly switchedOff?: HubOptions['switchedOff'];
+  readonly connectionLimits?: HubOptions['connectionLimits'];
 }
 
 export interface CallOptions {
@@ -50,11 +51,13 @@ export interface CallOptions {
   readonly path: string;
   readonly body?: unknown;
   /** sent as is instead of JSON of `body` */
-  readonly raw?: string;
+  readonly raw?: string | Uint8Array;
   readonly headers?: Record<string, string>;
   /** headers to leave out of the standard set */
   readonly omit?: readonly string[];
   readonly url?: string;
+  /** the HTTP client to send with (one bound to another loopback address, say) */
+  readonly dispatcher?: unknown;
 }
 
 export interface Answer {
@@ -98,6 +101,7 @@ export class TestHub {
       env: options.env ?? {},
       admin: { listen: { host: '127.0.0.1', port: 0 }, auth: options.adminAuth },
       switchedOff: options.switchedOff,
+      connectionLimits: options.connectionLimits,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined;
@@ -138,7 +142,8 @@ export class TestHub {
       method: options.method,
       headers,
       body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
-    });
+      ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
+    } as RequestInit);
   }
 
   /** parsed log lines */
@@ -179,9 +184,14 @@ export function basicHeader(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
+/** every test sends refused credentials from 127.0.0.1: the login throttle is out of the way
+ * unless a test sets its own limits (loginThrottle.test.ts) */
+const UNTHROTTLED = { authFailuresPerAddress: 1000000, authFailuresPerClient: 1000000 };
+
 export function writeConfig(dir: string, partners: readonly PartnerSpec[], routes: Record<string, unknown>): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify(routes));
+  const settings = { ...UNTHROTTLED, ...(routes.settings as Record<string, unknown> | undefined) };
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ ...routes, settings }));
   for (const p of partners) {
     const inbound: Record<string, unknown> = {};
     if (p.apiKey) inbound.apiKeys = [p.apiKey];

@@ -4,7 +4,7 @@
  * SM-DP+ (activation.ts); Send CSIM Status and Request Profile Status work on the hub's own
  * record of the operator's profiles; Request Invalidate MSP Token cancels every profile not yet
  * downloaded at once (AID.02 7.9). `operatorEvent` deliveries from the outbox go to the operator's
- * webhook. Works from the call alone (path, headers, body), so the outbox can replay a call.
+ * webhook. Works from the call alone (params, headers, body), so the outbox can replay a call.
  */
 import type { Logger } from '../../log';
 import type { EsimProfile } from '../../state/store';
@@ -24,8 +24,10 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
         if (!webhook) throw new UpstreamError('refused', 'this operator has no webhook');
         return webhook.request({ ...call, operation: call.operation });
       }
-      const url = new URL(call.path, 'http://hub');
-      const mspToken = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+      // the subscription is the msp_token the pipeline matched and canonicalised, never a segment
+      // of the path split again (an empty segment once put every CMP into one subscription)
+      const mspToken = call.params.msp_token;
+      if (!mspToken) throw new Error(`es2plus: ${call.operation} carries no msp_token parameter`);
       const cmp = call.headers['client-id'] ?? '';
       const log = op.log.child({ requestId: call.headers['cmp-request-id'], correlationId: call.headers['correlation-id'], client: cmp, target: op.id });
       const deadline = Date.now() + call.timeoutMs;
@@ -39,7 +41,7 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
           answer = await sendCsimStatus(op, mspToken, body as { iccid: string; eid: string; status: CsimStatus }, deadline, log);
           break;
         case 'requestProfileStatus':
-          answer = await requestProfileStatus(op, mspToken, url.searchParams.get('iccid'));
+          answer = await requestProfileStatus(op, mspToken, call.params.iccid ?? null);
           break;
         case 'requestInvalidateFederatedID':
           answer = await invalidate(op, mspToken, cmp, deadline, log);

@@ -10,7 +10,7 @@
 import Ajv from 'ajv';
 import { fieldName } from '../../config/schema';
 import { HubError } from '../../errors';
-import { checkCredentials, refuse, refused } from '../../pipeline/authenticate';
+import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
 import { readJsonBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps, Stage } from '../../pipeline/types';
 import type { ProgressPoint } from '../../state/store';
@@ -59,7 +59,7 @@ export function progressCallback(deps: PipelineDeps): Stage {
     }
     ctx.state.es2Callback = 'handleDownloadProgressInfo';
     if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-    const operator = authenticateSmdp(ctx, deps);
+    const operator = await authenticateSmdp(ctx, deps);
     const { body } = await readJsonBody(ctx, BAD_REQUEST);
     if (!validate(body)) {
       const problems = (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
@@ -78,10 +78,11 @@ export function progressCallback(deps: PipelineDeps): Stage {
 }
 
 /** the operator whose SM-DP+ presented this credential */
-function authenticateSmdp(ctx: HubContext, deps: PipelineDeps): Es2Operator {
+async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps): Promise<Es2Operator> {
+  refuseIfThrottled(ctx, deps, undefined);
   const operators = ctx.state.runtime.es2Operators;
   const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback) === undefined);
-  if (!operator) throw refused(ctx, deps, refuse('smdp_callback', 'the credential belongs to no SM-DP+ of an ES2+ operator'));
+  if (!operator) throw await refused(ctx, deps, refuse('smdp_callback'), undefined);
   ctx.state.caller = operator.partner;
   return operator;
 }

@@ -1,0 +1,58 @@
+/**
+ * One spelling for every id the hub keys state on. Validation accepts any spelling of a UUID
+ * (upper case, `urn:uuid:`), so an id checked or stored as the caller spelt it could name the same
+ * user twice: a token bound to one CMP would pass for another in capitals. Every UUID the
+ * operation carries (msp_token in the path or body, activationCodeRequestID, CMP-request-id,
+ * correlation-id) is brought to the canonical form of RFC 4122 (lower case: "case insensitive on
+ * input") before any check, and is stored and forwarded in that form only. The path and query a
+ * partner receives are built from these parameters; a body whose ids changed is forwarded
+ * re-serialised, which is safe because the strict reader left it only one reading.
+ */
+import { forwardedPath } from '../openapi/apis';
+import { need, type RequestIds, type Stage } from './types';
+
+const UUID = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/** the canonical form of a UUID; anything else as it is (validation has refused it already) */
+export function canonicalUuid(value: string): string {
+  const match = UUID.exec(value);
+  return match ? match[1].toLowerCase() : value;
+}
+
+export function canonicalIds(): Stage {
+  return async (ctx, next) => {
+    const op = need(ctx.state.operation, 'operation');
+    const params: Record<string, string> = { ...ctx.state.params };
+    for (const name of op.uuids.params) if (params[name] !== undefined) params[name] = canonicalUuid(params[name]);
+    if (op.queryNames.length > 0) {
+      const query = new URLSearchParams(ctx.querystring);
+      for (const name of op.queryNames) {
+        const value = query.get(name);
+        if (value !== null) params[name] = value;
+      }
+    }
+    ctx.state.params = params;
+    ctx.state.ids = canonicalHeaders(ctx.state.ids);
+    const body = ctx.state.body;
+    if (op.uuids.body.length > 0 && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+      const members = body as Record<string, unknown>;
+      const changed = op.uuids.body.filter((name) => typeof members[name] === 'string' && canonicalUuid(members[name]) !== members[name]);
+      if (changed.length > 0) {
+        const canonical = { ...members };
+        for (const name of changed) canonical[name] = canonicalUuid(members[name] as string);
+        ctx.state.body = canonical;
+        ctx.state.rawBody = Buffer.from(JSON.stringify(canonical), 'utf8');
+      }
+    }
+    ctx.state.forwardPath = forwardedPath(op, params);
+    await next();
+  };
+}
+
+function canonicalHeaders(ids: RequestIds): RequestIds {
+  return {
+    ...ids,
+    requestId: ids.requestId === undefined ? undefined : canonicalUuid(ids.requestId),
+    correlationId: ids.correlationId === undefined ? undefined : canonicalUuid(ids.correlationId),
+  };
+}

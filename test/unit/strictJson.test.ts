@@ -1,0 +1,69 @@
+/**
+ * The strict JSON reader: what RFC 8259 leaves to the reader is refused, everything else reads as
+ * JSON.parse reads it.
+ */
+import { MAX_JSON_DEPTH, parseStrictJson, StrictJsonError } from '../../src/json/strictJson';
+
+const read = (text: string | Buffer) => parseStrictJson(typeof text === 'string' ? Buffer.from(text, 'utf8') : text);
+const refusal = (text: string | Buffer): string => {
+  try {
+    read(text);
+  } catch (err) {
+    if (err instanceof StrictJsonError) return err.message;
+    throw err;
+  }
+  throw new Error('accepted');
+};
+
+describe('accepted as JSON.parse reads it', () => {
+  test.each([
+    ['an AID.02 body', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed"}'],
+    ['escapes in names and values', '{"a\\"b":"\\u00e9\\n\\\\","c":["\\ud83d\\ude00"]}'],
+    ['numbers of every form', '[0,-1,1.5,-2.5e10,1E-7,9007199254740991,1e308]'],
+    ['the same name in two objects', '{"a":{"x":1},"b":{"x":2}}'],
+    ['names that only look special', '{"__proto":1,"proto__":2,"Constructor":3}'],
+    ['unicode text as UTF-8 bytes', '{"name":"Müller 日本"}'],
+    ['nesting at the limit', `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`],
+    ['brackets inside strings', '{"text":"{{{[[[\\"]]]}}}"}'],
+  ])('%s', (_, text) => {
+    expect(read(text)).toEqual(JSON.parse(text));
+  });
+});
+
+describe('refused: what two readers could read differently (RFC 8259)', () => {
+  test.each([
+    ['a member twice: "The names within an object SHOULD be unique" (4)', '{"status":"deleted","iccid":"1","status":"installed"}', 'appears twice'],
+    ['a member twice, spelt with an escape', '{"status":"deleted","st\\u0061tus":"installed"}', 'appears twice'],
+    ['a member twice in a nested object', '{"profiles":[{"iccid":"1","iccid":"2"}]}', 'appears twice'],
+    ['an escaped lone high surrogate (8.2)', '{"a":"\\ud800"}', 'lone surrogate'],
+    ['an escaped lone low surrogate (8.2)', '{"a":"\\udc00x"}', 'lone surrogate'],
+    ['a high surrogate followed by text (8.2)', '{"a":"\\ud83dx"}', 'lone surrogate'],
+    ['a number beyond a double (6)', '{"n":1e309}', 'too large'],
+    ['a negative number beyond a double (6)', '[-1e400]', 'too large'],
+    ['an integer beyond 2^53 (6)', '{"n":9007199254740993}', 'beyond 2^53'],
+  ])('%s', (_, text, reason) => {
+    expect(refusal(text)).toContain(reason);
+  });
+
+  test('bytes that are not UTF-8: "JSON text ... MUST be encoded using UTF-8" (8.1)', () => {
+    expect(refusal(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc3, 0x28, 0x22, 0x7d]))).toContain('UTF-8');
+    expect(refusal(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d]))).toContain('UTF-8');
+  });
+});
+
+describe('refused: what no AID.02 message needs and JavaScript readers treat specially', () => {
+  test.each([['__proto__'], ['constructor'], ['prototype']])('the member name %s', (name) => {
+    expect(refusal(`{"${name}":{"polluted":true}}`)).toContain('not allowed');
+  });
+
+  test('30,000 levels of nesting are refused before any reader recurses into them', () => {
+    expect(refusal(`${'['.repeat(30000)}${']'.repeat(30000)}`)).toContain(`deeper than ${MAX_JSON_DEPTH}`);
+    expect(refusal(`${'{"a":'.repeat(30000)}1${'}'.repeat(30000)}`)).toContain(`deeper than ${MAX_JSON_DEPTH}`);
+  });
+});
+
+describe('not JSON at all stays a syntax error', () => {
+  test.each([['{"a":'], ['{"a":1,}'], ['\ufeff{"a":1}'], ["{'a':1}"], ['NaN'], ['"unterminated']])('%s', (text) => {
+    expect(() => read(text)).toThrow(SyntaxError);
+  });
+});
