@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
+import { fetch as undiciFetch } from 'undici';
 import type { AdminAuth } from '../../src/admin/adminApp';
 import { Hub, type HubOptions, type TlsListen } from '../../src/hub';
 import { createLogger } from '../../src/log';
@@ -169,7 +170,8 @@ export class TestHub {
 }
 
 export async function request(url: string, init: RequestInit): Promise<Answer> {
-  const res = await fetch(url, init);
+  // a dispatcher of the undici package needs the fetch of the same package
+  const res = (await ('dispatcher' in init ? undiciFetch(url, init as Parameters<typeof undiciFetch>[1]) : fetch(url, init))) as Response;
   const text = await res.text();
   let body: unknown = text;
   try {
