@@ -84,7 +84,7 @@ export class TestHub {
 
   static async start(options: TestHubOptions): Promise<TestHub> {
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-test-'));
-    writeConfig(dir, options.partners, options.routes ?? ALL_ROUTES);
+    writeConfig(dir, options.partners, unthrottled(options.routes ?? ALL_ROUTES));
     for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(path.join(dir, name), content);
     const logs: string[] = [];
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
@@ -120,7 +120,7 @@ export class TestHub {
   /** rewrites the config folder (for reload tests) */
   writeConfig(partners: readonly PartnerSpec[], routes: Record<string, unknown>): void {
     rmSync(path.join(this.dir, 'partners'), { recursive: true, force: true });
-    writeConfig(this.dir, partners, routes);
+    writeConfig(this.dir, partners, unthrottled(routes));
   }
 
   /** an AID.02 call as partner `as` to partner `to`, with fresh request ids */
@@ -190,10 +190,13 @@ export function basicHeader(username: string, password: string): string {
  * unless a test sets its own limits (loginThrottle.test.ts) */
 const UNTHROTTLED = { authFailuresPerAddress: 1000000, authFailuresPerClient: 1000000 };
 
+function unthrottled(routes: Record<string, unknown>): Record<string, unknown> {
+  return { ...routes, settings: { ...UNTHROTTLED, ...(routes.settings as Record<string, unknown> | undefined) } };
+}
+
 export function writeConfig(dir: string, partners: readonly PartnerSpec[], routes: Record<string, unknown>): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
-  const settings = { ...UNTHROTTLED, ...(routes.settings as Record<string, unknown> | undefined) };
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ ...routes, settings }));
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify(routes));
   for (const p of partners) {
     const inbound: Record<string, unknown> = {};
     if (p.apiKey) inbound.apiKeys = [p.apiKey];
