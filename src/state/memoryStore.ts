@@ -29,7 +29,7 @@ interface Entry<T> {
 
 type Replay = { fingerprint: string; answer?: StoredAnswer };
 
-/** about 60 MB of heap at the entry sizes of AID.02 traffic (README "Security") */
+/** about 30 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; README "Security") */
 export const DEFAULT_MAX_ENTRIES = 100000;
 
 /** the entries of every map of one store, against its cap */
