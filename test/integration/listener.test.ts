@@ -17,19 +17,14 @@ beforeAll(async () => {
 });
 afterAll(() => world.close());
 
+/** the head of an AID.02 request from cmpA to mspA as bytes, with `extra` header lines */
+function head(requestLine: string, extra: readonly string[] = []): string {
+  return [requestLine, 'Host: hub', 'api-key: key-cmpA', 'client-id: cmpA', 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, ...extra, '', ''].join('\r\n');
+}
+
 /** a complete, valid AID.02 request as bytes */
 function profileStatusRequest(): string {
-  return [
-    `GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`,
-    'Host: hub',
-    'api-key: key-cmpA',
-    'client-id: cmpA',
-    'target-id: mspA',
-    `CMP-request-id: ${randomUUID()}`,
-    `correlation-id: ${randomUUID()}`,
-    '',
-    '',
-  ].join('\r\n');
+  return head(`GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`);
 }
 
 describe('requests Node\'s parser refuses get the AID.02 error body (10.5)', () => {
@@ -67,21 +62,7 @@ test('a client that leaves in the middle of its body is a client abort, not a hu
   const before = { aborted: await aborted(), failed: await world.hub.metric('aid_gateway_requests_total', { status_class: '5xx' }) };
   const socket = net.connect({ host: '127.0.0.1', port: Number(new URL(world.hub.url).port) });
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(
-    [
-      `POST ${paths.sendCsimStatus(randomUUID())} HTTP/1.1`,
-      'Host: hub',
-      'api-key: key-cmpA',
-      'client-id: cmpA',
-      'target-id: mspA',
-      `CMP-request-id: ${randomUUID()}`,
-      `correlation-id: ${randomUUID()}`,
-      'content-type: application/json',
-      'content-length: 1000',
-      '',
-      '{"iccid":',
-    ].join('\r\n'),
-  );
+  socket.write(`${head(`POST ${paths.sendCsimStatus(randomUUID())} HTTP/1.1`, ['content-type: application/json', 'content-length: 1000'])}{"iccid":`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   socket.destroy();
   await waitFor(async () => (await aborted()) === before.aborted + 1);

@@ -14,6 +14,7 @@ import { Hub, type HubOptions, type TlsListen } from '../../src/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
 import { FakePartner } from './fakePartner';
+import { paths, sendMspTokenBody } from './messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from './redis';
 
 export interface PartnerSpec {
@@ -221,6 +222,8 @@ export function writeConfig(dir: string, partners: readonly PartnerSpec[], route
 export interface World {
   readonly hub: TestHub;
   readonly partners: Readonly<Record<'mspA' | 'mspB' | 'cmpA' | 'cmpB', FakePartner>>;
+  /** `msp` issues a token to `cmp` through the hub (Send MSP Token, 201); the token */
+  onboard(msp: string, cmp: string, token?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -236,6 +239,11 @@ export async function startWorld(options: Partial<TestHubOptions> = {}): Promise
   return {
     hub,
     partners: { mspA, mspB, cmpA, cmpB },
+    onboard: async (msp, cmp, token = randomUUID()) => {
+      const answer = await hub.call({ as: msp, to: cmp, method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+      if (answer.status !== 201) throw new Error(`Send MSP Token answered ${answer.status}`);
+      return token;
+    },
     close: async () => {
       await hub.close();
       await Promise.all([mspA, mspB, cmpA, cmpB].map((p) => p.close()));
