@@ -94,6 +94,7 @@ interface RawPartner {
     profilesPerSubscription?: number;
     webhook?: { url: string; auth?: RawAuth };
     callback: RawInbound;
+    callbackRequires?: 'any' | 'all';
   };
   upstream: {
     url: string;
@@ -275,6 +276,7 @@ function buildEs2plus(raw: NonNullable<RawPartner['es2plus']>, breaker: BreakerS
     profilesPerSubscription: raw.profilesPerSubscription ?? 1,
     webhook,
     callback: inboundCredentials(raw.callback),
+    callbackRequires: raw.callbackRequires ?? 'any',
   });
 }
 

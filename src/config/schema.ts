@@ -102,6 +102,7 @@ const es2plus = {
       properties: { url: { type: 'string', pattern: '^https?://' }, auth: outboundAuth },
     },
     callback: inboundCredentials,
+    callbackRequires: { enum: ['any', 'all'] },
   },
 } as const;
 

@@ -79,7 +79,11 @@ export interface Es2plusSettings {
   readonly webhook?: UpstreamConfig;
   /** how the SM-DP+ proves itself when it calls HandleDownloadProgressInfo */
   readonly callback: InboundCredentials;
+  /** `any`: one of the configured kinds (certificate, or key / basic) is enough; `all`: each */
+  readonly callbackRequires: CredentialsRequired;
 }
+
+export type CredentialsRequired = 'any' | 'all';
 
 export interface Partner {
   readonly id: string;

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
-import type { CertificateBinding, InboundCredentials } from '../config/types';
+import type { CertificateBinding, CredentialsRequired, InboundCredentials } from '../config/types';
 import { HubError } from '../errors';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
@@ -90,14 +90,23 @@ export async function refused(ctx: HubContext, deps: PipelineDeps, refusal: Refu
   return new HubError('unauthenticated', { detail: REFUSED, headers: { 'www-authenticate': 'Basic realm="aid-gateway"' } });
 }
 
-/** undefined when the request carries one of the `inbound` credentials, else why not */
-export function checkCredentials(ctx: HubContext, inbound: InboundCredentials): Refusal | undefined {
+/**
+ * undefined when the request carries the `inbound` credentials, else why not. `all` (a partner):
+ * a configured certificate and a configured secret are each required; `any` (an SM-DP+'s
+ * callback): one configured kind is enough.
+ */
+export function checkCredentials(ctx: HubContext, inbound: InboundCredentials, required: CredentialsRequired = 'all'): Refusal | undefined {
+  const needsSecret = inbound.apiKeyDigests.length > 0 || inbound.basic.length > 0;
   if (inbound.certificates.length > 0) {
     const certProblem = checkCertificate(ctx, inbound.certificates);
-    if (certProblem !== undefined) return certProblem;
+    if (certProblem === undefined && required === 'any') return undefined;
+    if (certProblem !== undefined && (required === 'all' || !needsSecret)) return certProblem;
   }
-  const needsSecret = inbound.apiKeyDigests.length > 0 || inbound.basic.length > 0;
   if (!needsSecret) return undefined;
+  return checkSecret(ctx, inbound);
+}
+
+function checkSecret(ctx: HubContext, inbound: InboundCredentials): Refusal | undefined {
   const apiKey = header(ctx, 'api-key');
   if (apiKey !== undefined && inbound.apiKeyDigests.length > 0) {
     return matchesAny(apiKey, inbound.apiKeyDigests) ? undefined : refuse('wrong_credential');

@@ -1,11 +1,14 @@
 /**
- * A simulated SM-DP+ speaking ES2+ (SGP.22 5.3, the seed's functions and status codes): an
- * inventory of profiles per profile type moving through the SGP.22 states (available, allocated,
- * linked, confirmed, released, downloaded, installed, unavailable), over HTTPS with client
- * certificates when given TLS material. `download` plays a car fetching its profile with an
- * activation code: the profile is downloaded and installed, and the operator (the hub) is sent
- * HandleDownloadProgressInfo for notification points 1, 3 and 4, as a real SM-DP+ does. Also
- * reachable as POST /simulator/download for the quick start.
+ * A simulated SM-DP+ speaking ES2+ as SGP.22 writes it (5.3, with the seed's functions and status
+ * codes): an inventory of profiles per profile type moving through the SGP.22 states (available,
+ * allocated, linked, confirmed, released, downloaded, installed, unavailable), over HTTPS with
+ * client certificates when given TLS material. A 19-digit ICCID is written F-padded to 20 (SGP.22
+ * 5.2.1), every answer carries `X-Admin-Protocol`. `download` plays a car fetching its profile with
+ * an activation code: the profile is downloaded and installed, and the operator (the hub) is sent
+ * HandleDownloadProgressInfo for notification points 1, 3 and 4 (`timestamp`, `resultData` with the
+ * installation result), or 2 when the confirmation fails, as a real SM-DP+ does. `spelling:
+ * 'seedVendor'` switches to the seed vendor's deviation (`timeStamp`). Also reachable as POST
+ * /simulator/download for the quick start.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -42,6 +45,15 @@ export interface SmdpSimulatorOptions {
   };
   readonly host?: string;
   readonly port?: number;
+  /** `sgp22` (default): `timestamp`; `seedVendor`: the seed vendor's `timeStamp` */
+  readonly spelling?: 'sgp22' | 'seedVendor';
+}
+
+const ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
+
+/** SGP.22 5.2.1: a 19-digit ICCID travels padded with F to 20 */
+export function paddedIccid(iccid: string): string {
+  return iccid.length === 19 ? `${iccid}F` : iccid;
 }
 
 export interface EsCall {
@@ -54,6 +66,8 @@ export interface EsCall {
 export type SmdpFault =
   | { readonly kind: 'status'; readonly subjectCode: string; readonly reasonCode: string; readonly message: string }
   | { readonly kind: 'drop' }
+  /** the function is carried out, then the connection is cut before the answer */
+  | { readonly kind: 'lostAnswer' }
   | { readonly kind: 'delay'; readonly ms: number };
 
 export interface SmdpSimulator {
@@ -65,8 +79,8 @@ export interface SmdpSimulator {
   /** where HandleDownloadProgressInfo goes from now on (an operator started after the SM-DP+) */
   notifyTo(operator: SmdpSimulatorOptions['operator']): void;
   /** a car downloads with the activation code (or, without one, what is released for its EID);
-   * `failAt` makes point 3 or 4 fail */
-  download(activationCode: string | undefined, eid: string, failAt?: 3 | 4): Promise<SmdpProfile>;
+   * `failAt` makes point 2 (confirmation), 3 or 4 fail */
+  download(activationCode: string | undefined, eid: string, failAt?: 2 | 3 | 4): Promise<SmdpProfile>;
   close(): Promise<void>;
 }
 
@@ -117,7 +131,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
       }
       profile.state = eid === undefined ? 'allocated' : 'linked';
       profile.eid = eid === undefined ? undefined : String(eid);
-      return { data: { iccid: profile.iccid } };
+      return { data: { iccid: paddedIccid(profile.iccid) } };
     },
     confirmOrder(body) {
       if (body.iccid === undefined) return MISSING('iccid');
@@ -168,30 +182,33 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   async function notify(profile: SmdpProfile, notificationPointId: number, ok: boolean): Promise<void> {
     if (!operator) return;
     const status = ok ? { status: 'Executed-Success' } : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
+    const timestampName = options.spelling === 'seedVendor' ? 'timeStamp' : 'timestamp';
     const answer = await fetch(operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
       dispatcher,
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...operator.headers },
+      headers: { 'content-type': 'application/json', 'x-admin-protocol': ADMIN_PROTOCOL, ...operator.headers },
       body: JSON.stringify({
         header: { functionRequesterIdentifier: 'smdp-simulator', functionCallIdentifier: randomUUID() },
         eid: profile.eid,
-        // a real SM-DP+ may pad the ICCID with its filler F
-        iccid: profile.iccid.length === 19 ? `${profile.iccid}F` : profile.iccid,
+        iccid: paddedIccid(profile.iccid),
         profileType: profile.profileType,
-        timeStamp: new Date().toISOString(),
+        [timestampName]: new Date().toISOString(),
         notificationPointId,
         notificationPointStatus: status,
+        // the eUICC's ProfileInstallationResult finalResult, after the installation point
+        ...(notificationPointId === 4 ? { resultData: Buffer.from(ok ? 'successResult' : 'errorResult').toString('base64') } : {}),
       }),
     });
     if (answer.status !== 204) throw new Error(`the operator answered HandleDownloadProgressInfo with ${answer.status}`);
   }
 
-  async function download(activationCode: string | undefined, eid: string, failAt?: 3 | 4): Promise<SmdpProfile> {
+  async function download(activationCode: string | undefined, eid: string, failAt?: 2 | 3 | 4): Promise<SmdpProfile> {
     // without a code, the profile released for the EID (the default SM-DP+ a device may ask)
     const matchingId = activationCode === undefined ? undefined : parseActivationCode(activationCode).matchingId;
     const profile = [...profiles.values()].find((p) => p.state === 'released' && (matchingId === undefined ? p.eid === eid : p.matchingId === matchingId));
     if (!profile || profile.state !== 'released' || profile.eid !== eid) throw new Error('no released profile for this activation code and EID');
     await notify(profile, 1, true);
+    if (failAt === 2) return notify(profile, 2, false).then(() => profile);
     if (failAt === 3) return notify(profile, 3, false).then(() => profile);
     profile.state = 'downloaded';
     await notify(profile, 3, true);
@@ -234,6 +251,10 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     }
     const header = body.header as { functionRequesterIdentifier?: unknown; functionCallIdentifier?: unknown } | undefined;
     const outcome: Outcome = !header?.functionRequesterIdentifier || !header.functionCallIdentifier ? MISSING('header') : functions[fn](body);
+    if (fault?.kind === 'lostAnswer') {
+      req.socket.destroy();
+      return;
+    }
     if ('failure' in outcome) return send(res, 200, { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: outcome.failure } } });
     send(res, 200, { header: { functionExecutionStatus: { status: 'Executed-Success' } }, ...outcome.data });
   };
@@ -277,5 +298,5 @@ function agentFor(operator: SmdpSimulatorOptions['operator']): Agent | undefined
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  res.writeHead(status, { 'content-type': 'application/json', 'x-admin-protocol': ADMIN_PROTOCOL }).end(JSON.stringify(body));
 }

@@ -81,12 +81,17 @@ export interface ProgressPoint {
   readonly notificationPointId: number;
   readonly status: string;
   readonly at: string;
+  /** the eUICC's finalResult (SGP.22 ProfileInstallationResult), base64, when the SM-DP+ sent it */
+  readonly resultData?: string;
 }
 
 export interface EsimProfile {
   readonly msp: string;
-  /** without the trailing filler F */
+  /** without the trailing filler F: the key, and what the CMP is told */
   readonly iccid: string;
+  /** the ICCID exactly as the SM-DP+ wrote it (F-padded when it pads); every later ES2+ call sends
+   * this string. Absent in records written before it was kept: `iccid` then */
+  readonly smdpIccid?: string;
   readonly mspToken: string;
   readonly cmp: string;
   readonly eid: string;

@@ -36,7 +36,9 @@ describe('Request Activation Code', () => {
     const calls = world.smdp.calls.slice(before);
     expect(calls.map((c) => c.function)).toEqual(['downloadOrder', 'confirmOrder']);
     expect(calls[0].body).toEqual({ header: { functionRequesterIdentifier: 'aid-gateway.test', functionCallIdentifier: expect.any(String) }, eid, profileType: 'PT_PERSONAL' });
-    expect(calls[1].body).toMatchObject({ iccid: answer.body.iccid, eid, releaseFlag: true });
+    // SGP.22 5.2.1: the SM-DP+ wrote the 19-digit ICCID F-padded; ConfirmOrder sends that string,
+    // the CMP gets the ICCID itself (AID.02 5.4)
+    expect(calls[1].body).toMatchObject({ iccid: `${answer.body.iccid}F`, eid, releaseFlag: true });
     expect(calls[0].headers['x-admin-protocol']).toBe('gsma/rsp/v2.5.0');
     expect((calls[0].body.header as { functionCallIdentifier: string }).functionCallIdentifier).not.toBe((calls[1].body.header as { functionCallIdentifier: string }).functionCallIdentifier);
     const code = parseActivationCode(answer.body.activationCode);
@@ -62,7 +64,7 @@ describe('Request Activation Code', () => {
     expect(third.body.swappedIccid).toBe(second.body.iccid);
     // not downloaded yet: cancelled on the SM-DP+ for good
     expect(world.smdp.profile(second.body.iccid)?.state).toBe('unavailable');
-    expect(world.smdpCalls('cancelOrder').some((c) => c.iccid === second.body.iccid && c.finalProfileStatusIndicator === 'Unavailable')).toBe(true);
+    expect(world.smdpCalls('cancelOrder').some((c) => c.iccid === `${second.body.iccid}F` && c.finalProfileStatusIndicator === 'Unavailable')).toBe(true);
     await waitFor(() => events('profileSwapped').some((e) => e.iccid === second.body.iccid && e.cancelledOnSmdp === true));
 
     const fourth = await world.requestCode(token, { replaceIccid: first.body.iccid });
@@ -173,7 +175,8 @@ describe('Request Activation Code', () => {
     const iccid = world.smdpCalls('confirmOrder').at(-1)?.iccid;
     const retry = await world.requestCode(token, { activationCodeRequestID: id, eid });
     expect(retry.status).toBe(200);
-    expect(retry.body.iccid).toBe(iccid);
+    expect(`${retry.body.iccid}F`).toBe(iccid);
+    expect(world.smdpCalls('confirmOrder').at(-1)?.iccid).toBe(iccid);
     expect(world.smdpCalls('downloadOrder').length).toBe(orders);
     expect((await world.profileStatus(token)).body.profiles).toHaveLength(1);
   });
@@ -288,7 +291,7 @@ describe('HandleDownloadProgressInfo', () => {
     for (const headers of [{}, { 'api-key': 'wrong' }, { 'api-key': 'key-opx' }] as Record<string, string>[]) {
       const answer = await progress(code.body.iccid, 4, 'Executed-Success', headers);
       expect(answer.status).toBe(401);
-      expect(answer.body.code).toBe('201');
+      expect(answer.body.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.1', reasonCode: '1.2' } });
     }
     expect((await world.profileStatus(token, code.body.iccid)).body.profiles[0].status).toBe('prepared');
   });
@@ -299,12 +302,22 @@ describe('HandleDownloadProgressInfo', () => {
     ['no notification point', { notificationPointId: undefined }],
     ['a negative notification point', { notificationPointId: -1 }],
     ['an unknown execution status', { notificationPointStatus: { status: 'Done' } }],
+    // SGP.22 5.3.5 / seed 1.5: a notification point's status is "Executed-Success,
+    // Executed-WithWarning, Failed"; Expired belongs to functions, not notifications
+    ['Expired as a notification status', { notificationPointStatus: { status: 'Expired' } }],
     ['no header', { header: undefined }],
-  ])('%s: 400 with the AID.02 error body', async (_what, change) => {
+    // SGP.22 writes `timestamp` "M"andatory; the seed vendor `timeStamp`: one must be there
+    ['no timestamp in either spelling', { timeStamp: undefined }],
+    ['both spellings of the timestamp', { timestamp: '2026-11-25T09:30:47Z' }],
+    // SGP.22: "YYYY-MM-DDThh:mm:ssTZD", a W3C date-time
+    ['a timestamp that is no date-time', { timeStamp: 'yesterday' }],
+    ['resultData that is not base64 (SGP.22: Binary)', { resultData: 'not base64!' }],
+  ])('%s: 400, an ES2+ Failed answer saying why, X-Admin-Protocol', async (_what, change) => {
     const body = { header: { functionRequesterIdentifier: 'smdp', functionCallIdentifier: 'c1' }, iccid: '8949000000000000001', profileType: 'PT', timeStamp: '2026-11-25T09:30:47Z', notificationPointId: 3, notificationPointStatus: { status: 'Executed-Success' }, ...change };
     const answer = await request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': CALLBACK_KEY }, body: JSON.stringify(body) });
     expect(answer.status).toBe(400);
-    expect(answer.body.code).toBe('91');
+    expect(answer.body.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.6', reasonCode: expect.stringMatching(/^2\.[12]$/), message: expect.any(String) } });
+    expect(answer.headers.get('x-admin-protocol')).toBe('gsma/rsp/v2.5.0');
   });
 
   test('a profile the hub never ordered: 204 and a log line', async () => {

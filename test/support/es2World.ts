@@ -38,6 +38,10 @@ export interface Es2WorldOptions {
   readonly routes?: Record<string, unknown>;
   /** the SM-DP+ calls back over the hub's TLS listener with this client certificate's subject */
   readonly callbackCertificateCn?: string;
+  /** the SM-DP+ speaks SGP.22 (default) or with the seed vendor's spelling */
+  readonly spelling?: 'sgp22' | 'seedVendor';
+  /** the operator's `es2plus.callback` and `callbackRequires` instead of the API key */
+  readonly callback?: { readonly credentials: Record<string, unknown>; readonly requires?: 'any' | 'all' };
 }
 
 export class Es2World {
@@ -60,6 +64,7 @@ export class Es2World {
         inventory: options.inventory ?? { PT_PERSONAL: iccids(200), PT_BUSINESS: iccids(1), PT_LEGACY_UNKNOWN_AT_SMDP: [] },
         smdpAddress: SMDP_ADDRESS,
         tls: { ...pki.server(), ca: pki.ca.cert },
+        spelling: options.spelling,
       }));
     const specs: PartnerSpec[] = [
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
@@ -82,14 +87,15 @@ export class Es2World {
             profileTypes: { personal: 'PT_PERSONAL', business: 'PT_BUSINESS', legacy: 'PT_UNKNOWN_AT_SMDP' },
             profilesPerSubscription: options.profilesPerSubscription ?? 2,
             webhook: { url: `${webhook.url}/events`, auth: { apiKey: 'hub-key-at-opx-backoffice' } },
-            callback: options.callbackCertificateCn ? { certificates: [{ subject: { CN: options.callbackCertificateCn } }] } : { apiKeys: [CALLBACK_KEY] },
+            callback: options.callback?.credentials ?? (options.callbackCertificateCn ? { certificates: [{ subject: { CN: options.callbackCertificateCn } }] } : { apiKeys: [CALLBACK_KEY] }),
+            ...(options.callback?.requires ? { callbackRequires: options.callback.requires } : {}),
           },
         },
       },
     ];
     const hub = await TestHub.start({
       partners: specs,
-      tls: options.callbackCertificateCn ? { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile } : undefined,
+      tls: options.callbackCertificateCn || options.callback ? { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile } : undefined,
       routes: options.routes,
       redisKeyPrefix: options.redisKeyPrefix,
       files: { 'hub-client.pem': hubClient.cert, 'hub-client-key.pem': hubClient.key, 'smdp-ca.pem': pki.ca.cert },

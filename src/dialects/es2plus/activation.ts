@@ -14,7 +14,7 @@ import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { buildActivationCode, qrCodePayload } from './activationCode';
 import { answerKindOf, errorAnswer } from './errorMapping';
-import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function } from './es2Messages';
+import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { isCancellable, isLive } from './profileStates';
 
@@ -51,7 +51,7 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
     if (!('iccid' in ordered)) return ordered;
-    const released = await confirmOrder(op, ordered, deadline, log);
+    const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);
     if (!('iccid' in released)) return released;
     op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'ordered' });
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
@@ -80,6 +80,7 @@ async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate:
   const profile: EsimProfile = {
     msp: op.id,
     iccid: normalizeIccid(iccid),
+    smdpIccid: iccid,
     mspToken: req.mspToken,
     cmp: req.cmp,
     eid: req.eid,
@@ -97,16 +98,17 @@ async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate:
   return profile;
 }
 
-async function confirmOrder(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<Released | DialectAnswer> {
+async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: boolean, deadline: number, log: Logger): Promise<Released | DialectAnswer> {
   const answer = await op.client.call(
     'confirmOrder',
-    { iccid: profile.iccid, eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
+    { iccid: smdpIccidOf(profile), eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
     remaining(deadline, 'confirmOrder'),
     log,
   );
-  const data = answer.execution.statusCodeData;
-  // a resumed request whose first ConfirmOrder went through: the order is confirmed with our MatchingID
-  const alreadyConfirmed = data?.subjectCode === '8.2.1' && data.reasonCode === '3.3' && answer.execution.status === 'Failed';
+  // a resumed request whose first ConfirmOrder went through (its answer was lost): the SM-DP+ says
+  // the ICCID is already confirmed (8.2.1 / 3.3) or our MatchingID is already in use (8.2.6 / 3.3);
+  // either way the order stands with our MatchingID and must not be cancelled
+  const alreadyConfirmed = resumed && answer.execution.status === 'Failed' && isAlreadyConfirmed(answer.execution.statusCodeData);
   if (!executed(answer.execution) && !alreadyConfirmed) {
     // never handed out: back to the inventory
     await cancel(op, profile, 'Available', deadline, log);
@@ -145,7 +147,7 @@ export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfile
   try {
     const answer = await op.client.call(
       'cancelOrder',
-      { iccid: profile.iccid, eid: profile.eid, matchingId: profile.matchingId, finalProfileStatusIndicator },
+      { iccid: smdpIccidOf(profile), eid: profile.eid, matchingId: profile.matchingId, finalProfileStatusIndicator },
       remaining(deadline, 'cancelOrder'),
       log,
     );
@@ -156,6 +158,20 @@ export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfile
     log.warn({ err: (err as Error).message, function: 'cancelOrder' }, 'ES2+ CancelOrder not carried out');
     return 'unreachable';
   }
+}
+
+const ALREADY_CONFIRMED: readonly (readonly [string, string])[] = [
+  ['8.2.1', '3.3'],
+  ['8.2.6', '3.3'],
+];
+
+function isAlreadyConfirmed(data: StatusCodeData | undefined): boolean {
+  return data !== undefined && ALREADY_CONFIRMED.some(([subject, reason]) => data.subjectCode === subject && data.reasonCode === reason);
+}
+
+/** the ICCID as the SM-DP+ wrote it, for the ES2+ calls that name the profile */
+function smdpIccidOf(profile: EsimProfile): string {
+  return profile.smdpIccid ?? profile.iccid;
 }
 
 function codeAnswer(profile: EsimProfile, req: ActivationRequest): DialectAnswer {

@@ -1,44 +1,59 @@
 /**
- * ES2+.HandleDownloadProgressInfo (seed 1.5, SGP.22 5.3.5): the SM-DP+ tells the operator, here the
+ * ES2+.HandleDownloadProgressInfo (SGP.22 5.3.5, seed 1.5): the SM-DP+ tells the operator, here the
  * hub, how a car's download went. The SM-DP+ proves itself with the operator's `es2plus.callback`
- * credential (a client certificate on the TLS listener, or an API key / basic credential); the
- * ICCID may carry its trailing F. Points 1-4 move the profile (profileStates.ts); every point,
- * including an operator's own (>= 100), is kept with the profile as it came. Answered 204; an
+ * credential (a client certificate on the TLS listener, or an API key / basic credential; either
+ * one unless the operator demands all it configured). The message is SGP.22's: `timestamp`
+ * (the seed vendor writes `timeStamp`; either is taken, exactly one), a W3C date-time; the ICCID
+ * with or without its trailing F; `resultData` kept with the point; a notification status of the
+ * three SGP.22 defines for notifications. Points 1-4 move the profile (profileStates.ts); every
+ * point, including an operator's own (>= 100), is kept with the profile as it came. Answered 204
+ * with `X-Admin-Protocol`; a refusal is an ES2+ answer (functionExecutionStatus `Failed`, subject
+ * and reason code, a message saying why) that the SM-DP+'s operators can read in their logs. An
  * ICCID the hub never ordered is answered 204 too (the operator may order outside the hub) and
  * logged.
  */
 import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import { fieldName } from '../../config/schema';
 import { HubError } from '../../errors';
 import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
 import { readJsonBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps, Stage } from '../../pipeline/types';
 import type { ProgressPoint } from '../../state/store';
-import { executed, ICCID_PATTERN, normalizeIccid, parseExecutionStatus } from './es2Messages';
+import { executed, ICCID_PATTERN, normalizeIccid, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
 
 export const PROGRESS_CALLBACK_PATH = '/gsma/rsp2/es2plus/handleDownloadProgressInfo';
-/** the SM-DP+ is told about a malformed notification the way AID.02 answers one: 400 */
-const BAD_REQUEST = 400;
+/** what the hub answers with when no operator is known yet (SGP.22 v2.5) */
+const DEFAULT_ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
 /** progress points kept per profile: the newest */
 const KEPT_POINTS = 20;
 const CALLBACK_BUDGET_MS = 5000;
 
 const string = { type: 'string', minLength: 1 } as const;
-const validate = new Ajv({ allErrors: true }).compile({
+const ajv = new Ajv({ allErrors: true });
+addFormats(ajv, ['date-time']);
+const validate = ajv.compile({
   type: 'object',
-  required: ['header', 'iccid', 'profileType', 'timeStamp', 'notificationPointId', 'notificationPointStatus'],
+  required: ['header', 'iccid', 'profileType', 'notificationPointId', 'notificationPointStatus'],
+  // SGP.22 spells it `timestamp`, the seed vendor `timeStamp`: one of them, never both
+  oneOf: [
+    { required: ['timestamp'], not: { required: ['timeStamp'] } },
+    { required: ['timeStamp'], not: { required: ['timestamp'] } },
+  ],
   properties: {
     header: { type: 'object', required: ['functionRequesterIdentifier', 'functionCallIdentifier'], properties: { functionRequesterIdentifier: string, functionCallIdentifier: string } },
     eid: string,
     iccid: { type: 'string', pattern: ICCID_PATTERN.source },
     profileType: string,
-    timeStamp: string,
+    // SGP.22: "YYYY-MM-DDThh:mm:ssTZD" (W3C), a date-time with its zone
+    timestamp: { type: 'string', format: 'date-time' },
+    timeStamp: { type: 'string', format: 'date-time' },
     // the seed's own example sends it as a string
     notificationPointId: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]{1,9}$' }] },
-    notificationPointStatus: { type: 'object', required: ['status'] },
-    resultData: { type: 'string' },
+    notificationPointStatus: { type: 'object', required: ['status'], properties: { status: { enum: NOTIFICATION_STATUSES } } },
+    resultData: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' },
   },
 });
 
@@ -46,9 +61,23 @@ interface Notification {
   header: { functionCallIdentifier: string };
   eid?: string;
   iccid: string;
-  timeStamp: string;
+  timestamp?: string;
+  timeStamp?: string;
   notificationPointId: number | string;
   notificationPointStatus: unknown;
+  resultData?: string;
+}
+
+/** why a notification is refused, in SGP.22's terms (subject code, reason code) */
+class CallbackRefusal extends Error {
+  constructor(
+    readonly httpStatus: number,
+    readonly subjectCode: string,
+    readonly reasonCode: string,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function progressCallback(deps: PipelineDeps): Stage {
@@ -58,22 +87,62 @@ export function progressCallback(deps: PipelineDeps): Stage {
       return;
     }
     ctx.state.es2Callback = 'handleDownloadProgressInfo';
-    if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-    const operator = await authenticateSmdp(ctx, deps);
-    const { body } = await readJsonBody(ctx, BAD_REQUEST);
-    if (!validate(body)) {
-      const problems = (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
-      throw new HubError('invalidSyntax', { detail: problems.join('; '), clientErrorStatus: BAD_REQUEST });
-    }
-    const notification = body as Notification;
-    let execution;
+    let operator: Es2Operator | undefined;
     try {
-      execution = parseExecutionStatus(notification.notificationPointStatus);
+      if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
+      operator = await authenticateSmdp(ctx, deps);
+      const notification = await readNotification(ctx);
+      let execution;
+      try {
+        execution = parseExecutionStatus(notification.notificationPointStatus);
+      } catch (err) {
+        throw new CallbackRefusal(400, '1.6', '2.1', (err as Error).message);
+      }
+      await record(ctx, operator, notification, executed(execution), execution.status);
+      ctx.status = 204;
     } catch (err) {
-      throw new HubError('invalidSyntax', { detail: (err as Error).message, clientErrorStatus: BAD_REQUEST });
+      answerRefusal(ctx, err);
+    } finally {
+      ctx.set('x-admin-protocol', operator?.settings.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL);
     }
-    await record(ctx, operator, notification, executed(execution), execution.status);
-    ctx.status = 204;
+  };
+}
+
+async function readNotification(ctx: HubContext): Promise<Notification> {
+  let body: unknown;
+  try {
+    ({ body } = await readJsonBody(ctx, 400));
+  } catch (err) {
+    if (err instanceof HubError && err.kind !== 'clientAborted') throw new CallbackRefusal(err.status, '1.6', '2.1', err.message);
+    throw err;
+  }
+  if (!validate(body)) {
+    const errors = validate.errors ?? [];
+    const missing = errors.some((e) => e.keyword === 'required');
+    const problems = errors.filter((e) => e.keyword !== 'oneOf' || errors.length === 1).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
+    // SGP.22 reason codes: 2.2 Mandatory Element Missing, 2.1 Invalid
+    throw new CallbackRefusal(400, '1.6', missing ? '2.2' : '2.1', problems.join('; '));
+  }
+  return body as Notification;
+}
+
+/** a refusal as an ES2+ answer (SGP.22 6.5: the header's functionExecutionStatus) */
+function answerRefusal(ctx: HubContext, err: unknown): void {
+  let refusal: CallbackRefusal;
+  if (err instanceof CallbackRefusal) refusal = err;
+  else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new CallbackRefusal(401, '1.1', '1.2', 'Not Allowed (Authorisation): the credential belongs to no SM-DP+ of an ES2+ operator');
+  else if (err instanceof HubError && err.status < 500) refusal = new CallbackRefusal(err.status, '1.6', '2.1', err.message);
+  else throw err;
+  if (err instanceof HubError) ctx.set(err.headers);
+  ctx.state.log.warn({ subjectCode: refusal.subjectCode, reasonCode: refusal.reasonCode, reason: refusal.message }, 'HandleDownloadProgressInfo refused');
+  ctx.status = refusal.httpStatus;
+  ctx.body = {
+    header: {
+      functionExecutionStatus: {
+        status: 'Failed',
+        statusCodeData: { subjectCode: refusal.subjectCode, reasonCode: refusal.reasonCode, message: refusal.message },
+      },
+    },
   };
 }
 
@@ -81,7 +150,7 @@ export function progressCallback(deps: PipelineDeps): Stage {
 async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps): Promise<Es2Operator> {
   refuseIfThrottled(ctx, deps, undefined);
   const operators = ctx.state.runtime.es2Operators;
-  const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback) === undefined);
+  const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback, op.settings.callbackRequires) === undefined);
   if (!operator) throw await refused(ctx, deps, refuse('smdp_callback'), undefined);
   ctx.state.caller = operator.partner;
   return operator;
@@ -98,13 +167,13 @@ async function record(ctx: HubContext, operator: Es2Operator, notification: Noti
   }
   await operator.withSubscription(known.mspToken, Date.now() + CALLBACK_BUDGET_MS, async () => {
     const profile = (await operator.getProfile(iccid)) ?? known;
-    const point: ProgressPoint = { notificationPointId: pointId, status, at: notification.timeStamp };
+    const point: ProgressPoint = { notificationPointId: pointId, status, at: notification.timestamp ?? notification.timeStamp ?? '', resultData: notification.resultData };
     const state = afterProgress(profile.state, pointId, succeeded);
     if (notification.eid !== undefined && notification.eid !== profile.eid) log.warn('download progress names another EID than the order');
     const updated = { ...profile, state, usedAt: Date.now(), progress: [...profile.progress, point].slice(-KEPT_POINTS) };
     await operator.save(updated);
     if (state !== profile.state) operator.metrics.es2plusProfiles.inc({ msp: operator.id, event: state === 'installationFailed' ? 'installation_failed' : state });
     log.info({ point: NOTIFICATION_POINTS[pointId] ?? (pointId >= 100 ? 'operator-defined' : 'reserved'), status, profileState: state }, 'download progress recorded');
-    await operator.tell('downloadProgress', updated, { notificationPointId: pointId, notificationPointStatus: status });
+    await operator.tell('downloadProgress', updated, { notificationPointId: pointId, notificationPointStatus: status, resultData: notification.resultData });
   });
 }
