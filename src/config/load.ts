@@ -138,6 +138,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): C
         bridge: route.bridge ?? defaults.bridge ?? true,
         bridgeTimeoutMs: route.bridgeTimeoutMs ?? defaults.bridgeTimeoutMs ?? 60000,
         storeAndForward: route.storeAndForward ?? defaults.storeAndForward ?? false,
+        correlation: route.correlation ?? defaults.correlation ?? 'off',
       }),
     };
   });

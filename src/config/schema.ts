@@ -46,6 +46,7 @@ const routePolicy = {
   bridge: { type: 'boolean' },
   bridgeTimeoutMs: { type: 'integer', minimum: 1, maximum: 3600000 },
   storeAndForward: { type: 'boolean' },
+  correlation: { enum: ['strict', 'off'] },
 } as const;
 
 /** how a caller proves itself to the hub */

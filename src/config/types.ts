@@ -3,6 +3,8 @@
 export type Role = 'msp' | 'cmp';
 export type Dialect = 'aid02' | 'es2plus';
 export type TokenBindingPolicy = 'strict' | 'learn' | 'off';
+/** Send Activation Code's correlation-id against its request's (AID.02 5.1, code 92) */
+export type CorrelationPolicy = 'strict' | 'off';
 export type ResponseValidationPolicy = 'off' | 'warn' | 'refuse';
 
 export interface BasicCredential {
@@ -117,6 +119,7 @@ export interface RouteSettings {
   readonly bridgeTimeoutMs: number;
   /** Send CSIM Status: answer 201 once stored, deliver through the outbox */
   readonly storeAndForward: boolean;
+  readonly correlation: CorrelationPolicy;
 }
 
 export interface HubSettings {

@@ -24,6 +24,8 @@ export interface ApiOperation {
   /** 400 where the operation documents 400, else 422 (the spec's "cannot be processed") */
   readonly clientErrorStatus: number;
   readonly hasBody: boolean;
+  /** false where the body may be left out (Notify MSP Token Invalid: AID.02 7.4) */
+  readonly bodyRequired: boolean;
   readonly documentedStatuses: ReadonlySet<number>;
   /** openapi-backend's compiled validators: the body, then path, query and headers */
   readonly requestValidators: readonly ValidateFunction[];
@@ -84,6 +86,7 @@ export class Apis {
           operation,
           clientErrorStatus: statuses.has(400) ? 400 : 422,
           hasBody: operation.requestBody !== undefined,
+          bodyRequired: (operation.requestBody as { required?: boolean } | undefined)?.required === true,
           documentedStatuses: statuses,
           requestValidators: api.validator.getRequestValidatorsForOperation(id) ?? [],
           pathTemplate: operation.path,

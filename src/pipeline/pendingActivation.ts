@@ -15,6 +15,9 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     const op = need(ctx.state.operation, 'operation');
     if (op.id === 'submitActivationCode') {
       const pending = await findMatch(ctx, deps);
+      if (need(ctx.state.route, 'route').correlation === 'strict' && pending.correlationId !== ctx.state.ids.correlationId) {
+        throw new HubError('correlationMismatch', { detail: 'Send Activation Code must carry the correlation-id of its Request Activation Code (AID.02 5.1)' });
+      }
       await next();
       if (succeeded(ctx)) {
         await bestEffort(ctx, deps, 'consume pending activation', deps.store.consumePendingActivation(pending));

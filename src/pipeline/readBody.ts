@@ -17,18 +17,20 @@ export function readBody(): Stage {
       await next();
       return;
     }
-    const { raw, body } = await readJsonBody(ctx, op.clientErrorStatus);
+    const { raw, body } = await readJsonBody(ctx, op.clientErrorStatus, op.bodyRequired);
     ctx.state.rawBody = raw;
     ctx.state.body = body;
     await next();
   };
 }
 
-/** the request's JSON body, or the AID.02 error that refuses it */
-export async function readJsonBody(ctx: HubContext, clientErrorStatus: number): Promise<{ raw: Buffer; body: unknown }> {
+/** the request's JSON body (undefined when an optional body is left out), or the AID.02 error
+ * that refuses it */
+export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, required = true): Promise<{ raw: Buffer; body: unknown }> {
   const status = clientErrorStatus;
   const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
   const text = raw.toString('utf8');
+  if (text.trim() === '' && !required) return { raw: Buffer.alloc(0), body: undefined };
   if (text.trim() === '') {
     throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
   }

@@ -2,9 +2,11 @@
  * Checks the request against the operation's OpenAPI document: headers (CMP-request-id and
  * correlation-id UUIDs, client-id, target-id), path parameters, query and body. A request that does
  * not conform never leaves the hub: AID.02 code 60 for an empty body or a null where none is
- * allowed, code 91 for everything else.
+ * allowed, code 91 for everything else, also for what the prose demands beyond the schemas
+ * (openapi/messageRules.ts).
  */
 import { HubError } from '../errors';
+import { ruleProblems } from '../openapi/messageRules';
 import { need, type PipelineDeps, type Stage } from './types';
 
 export function validateRequest(deps: PipelineDeps): Stage {
@@ -16,6 +18,7 @@ export function validateRequest(deps: PipelineDeps): Stage {
       headers: ctx.req.headers,
       body: ctx.state.body,
     });
+    if (problems.length === 0) problems.push(...ruleProblems(op.id, ctx.state.body).map((text) => ({ emptyOrNull: false, text })));
     if (problems.length > 0) {
       const emptyOrNull = problems.some((p) => p.emptyOrNull);
       deps.metrics.validationFailures.inc({ operation: op.id, direction: 'request', reason: emptyOrNull ? 'null' : 'syntax' });

@@ -350,12 +350,13 @@ describe('Send CSIM Status and Request Profile Status', () => {
     expect((await world.profileStatus(token, b.body.iccid)).body).toEqual({ profiles: [{ iccid: b.body.iccid, status: 'disabled' }] });
   });
 
-  test('an ICCID unknown to the operator is 422 code 61; one of another token 422 code 62', async () => {
+  test('Send CSIM Status: an ICCID unknown to the operator is 422 code 61, one of another token 422 code 62; Request Profile Status: 404 code 65 for both (7.10)', async () => {
     const token = await world.onboard();
     const other = await world.onboard();
     const theirs = await world.requestCode(other);
-    expect((await world.profileStatus(token, '8949000000000000999')).body.code).toBe('61');
-    expect((await world.profileStatus(token, theirs.body.iccid)).body.code).toBe('62');
+    expect((await world.profileStatus(token, '8949000000000000999')).body.code).toBe('65');
+    expect((await world.profileStatus(token, theirs.body.iccid)).status).toBe(404);
+    expect((await world.csimStatus(token, '8949000000000000999', 'deleted')).body.code).toBe('61');
     const csim = await world.csimStatus(token, theirs.body.iccid, 'deleted');
     expect(csim.status).toBe(422);
     expect(csim.body.code).toBe('62');

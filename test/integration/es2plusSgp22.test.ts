@@ -167,3 +167,48 @@ describe('the callback credential: a certificate or a key, as the operator choos
     }
   });
 });
+
+describe('an ES2+ operator\'s CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)', () => {
+  test('a swap picks only a profile on the requesting CMP\'s vehicles; none there is 422 code 49', async () => {
+    const w = await Es2World.start({ pki, profilesPerSubscription: 1 });
+    try {
+      const token = await w.onboard();
+      await w.onboard(token, 'cmpB');
+      const onA = await w.requestCode(token);
+      // 4.3.1 2c: "the CMP will delete the Operational Profile which was specified by the MSP from
+      // the vehicle": cmpB cannot delete cmpA's profile, so it is never swapped for cmpB
+      const forB = await w.requestCode(token, {}, w.hub, 'cmpB');
+      expect(forB.status).toBe(422);
+      expect(forB.body.code).toBe('49');
+      expect(w.smdp.profile(onA.body.iccid)?.state).toBe('released');
+      const againA = await w.requestCode(token);
+      expect(againA.body.swappedIccid).toBe(onA.body.iccid);
+    } finally {
+      await w.close();
+    }
+  });
+
+  test('one CMP\'s Request Invalidate MSP Token cancels only its own profiles; its status shows only its own', async () => {
+    const token = await world.onboard();
+    await world.onboard(token, 'cmpB');
+    const onA = await world.requestCode(token);
+    const onB = await world.requestCode(token, {}, world.hub, 'cmpB');
+    expect((await world.hub.call({ as: 'cmpB', to: 'opx', method: 'GET', path: `/v1/profiles/status/${token}` })).body).toEqual({ profiles: [{ iccid: onB.body.iccid, status: 'prepared' }] });
+    const invalidate = await world.hub.call({ as: 'cmpB', to: 'opx', method: 'DELETE', path: `/v1/users/${token}` });
+    expect(invalidate.status).toBe(204);
+    expect(world.smdp.profile(onB.body.iccid)?.state).toBe('unavailable');
+    expect(world.smdp.profile(onA.body.iccid)?.state).toBe('released');
+    expect((await world.profileStatus(token, onA.body.iccid)).body.profiles[0].status).toBe('prepared');
+  });
+
+  test('Request Profile Status for an ICCID the operator does not know, or another CMP\'s, is 404 code 65 (7.10: "404 User or specified profile cannot be found")', async () => {
+    const token = await world.onboard();
+    await world.onboard(token, 'cmpB');
+    const onB = await world.requestCode(token, {}, world.hub, 'cmpB');
+    for (const iccid of ['8949000000000099999', onB.body.iccid]) {
+      const answer = await world.profileStatus(token, iccid);
+      expect(answer.status).toBe(404);
+      expect(answer.body.code).toBe('65');
+    }
+  });
+});

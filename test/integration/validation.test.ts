@@ -137,11 +137,48 @@ describe('bodies (Annex B schemas)', () => {
     '%s with %s null (documented "set to null if ...") is forwarded',
     async (id, field) => {
       const c = bodyCases.find((b) => b.id === id) as OperationCase;
-      const body = { ...(c.body?.() as Record<string, unknown>), [field]: null };
+      // 7.3: msp_token is null exactly when error is set
+      const consistent = id === 'sendMspToken' && field === 'msp_token' ? { error: '1000: Customer not eligible' } : {};
+      const body = { ...(c.body?.() as Record<string, unknown>), [field]: null, ...consistent };
       const answer = await send(c, { body });
       expect(answer.status).toBe(c.success);
     },
   );
+
+  test.each([
+    ['both msp_token and error set', { error: '1000: Customer not eligible' }],
+    ['neither msp_token nor error set', { msp_token: null }],
+    ['an error longer than 512 characters', { msp_token: null, error: `19: ${'x'.repeat(510)}` }],
+    ['an error not in the "code: text" form', { msp_token: null, error: 'Customer not eligible' }],
+  ])('Send MSP Token with %s is refused with code 91: 7.3 "Set the value to null if the error parameter is not null", "Maximum length is 512 characters"; 5.5 "code: text"', async (_what, change) => {
+    const c = bodyCases.find((b) => b.id === 'sendMspToken') as OperationCase;
+    const answer = await send(c, { body: { ...(c.body?.() as Record<string, unknown>), ...change } });
+    expect(answer.status).toBe(422);
+    expect(answer.body.code).toBe('91');
+    expect(nothingForwarded()).toBe(true);
+  });
+
+  test('Notify MSP Token Invalid without a body is forwarded: 7.4 lists its only member, reason, as "Optional"', async () => {
+    const c = bodyCases.find((b) => b.id === 'notifyMspTokenInvalid') as OperationCase;
+    // a token of its own: invalidating the shared one would refuse the activation codes below
+    const answer = await send(c, { body: undefined, raw: '', omit: ['content-type'], token: await world.onboard('mspA', 'cmpA') });
+    expect(answer.status).toBe(204);
+    expect(world.partners.cmpA.received.at(-1)?.raw).toBe('');
+  });
+
+  test.each([
+    ['left out', undefined],
+    ['a number', 12345],
+    ['an object', { any: 'thing' }],
+    ['an ICCID', '89310410106543780000'],
+  ])('Request Activation Code with replaceIccid %s is forwarded: 4.3.1 2c "the content or the existence of the parameter SHALL NOT lead to any API errors"', async (_what, replaceIccid) => {
+    const c = bodyCases.find((b) => b.id === 'requestActivationCode') as OperationCase;
+    const body = { ...(c.body?.() as Record<string, unknown>), replaceIccid };
+    if (replaceIccid === undefined) delete body.replaceIccid;
+    const answer = await send(c, { body });
+    expect(answer.status).toBe(200);
+    expect(world.partners.mspA.received.at(-1)?.body).toEqual(body);
+  });
 
   test('a profile entry without reason in Send Profile Information is refused (nested required field)', async () => {
     const c = bodyCases.find((b) => b.id === 'sendProfileInformation') as OperationCase;
@@ -156,7 +193,9 @@ describe('bodies (Annex B schemas)', () => {
     expect(answer.body.code).toBe('91');
   });
 
-  test.each(bodyCases.map((c) => [c.id, c] as const))('%s with an empty body is refused with code 60', async (_id, c) => {
+  // AID.02 5.5 code 60: "The request body is empty or contains null values"; not where the body
+  // itself is optional (7.4, below)
+  test.each(bodyCases.filter((c) => c.id !== 'notifyMspTokenInvalid').map((c) => [c.id, c] as const))('%s with an empty body is refused with code 60', async (_id, c) => {
     const answer = await send(c, { body: undefined, raw: '' });
     expect(answer.status).toBe(clientErrorStatus(c));
     expect(answer.body.code).toBe('60');

@@ -49,6 +49,8 @@ export class Es2World {
     readonly hub: TestHub,
     readonly smdp: SmdpSimulator,
     readonly cmp: FakePartner,
+    /** a second CMP the operator's users may federate with too */
+    readonly cmpB: FakePartner,
     readonly webhook: FakePartner,
     readonly pki: TestPki,
   ) {}
@@ -56,6 +58,7 @@ export class Es2World {
   static async start(options: Es2WorldOptions = {}, shared?: Es2World): Promise<Es2World> {
     const pki = options.pki ?? shared?.pki ?? createPki();
     const cmp = shared?.cmp ?? (await FakePartner.start());
+    const cmpB = shared?.cmpB ?? (await FakePartner.start());
     const webhook = shared?.webhook ?? (await FakePartner.start());
     const hubClient = pki.client('aid-gateway');
     const smdp =
@@ -68,6 +71,7 @@ export class Es2World {
       }));
     const specs: PartnerSpec[] = [
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
+      { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: cmpB.url },
       {
         id: 'opx',
         role: 'msp',
@@ -100,7 +104,7 @@ export class Es2World {
       redisKeyPrefix: options.redisKeyPrefix,
       files: { 'hub-client.pem': hubClient.cert, 'hub-client-key.pem': hubClient.key, 'smdp-ca.pem': pki.ca.cert },
     }).catch(async (err: unknown) => {
-      if (!shared) await Promise.all([smdp.close(), cmp.close(), webhook.close()]);
+      if (!shared) await Promise.all([smdp.close(), cmp.close(), cmpB.close(), webhook.close()]);
       throw err;
     });
     if (options.callbackCertificateCn) {
@@ -109,18 +113,18 @@ export class Es2World {
     } else if (!shared) {
       smdp.notifyTo({ url: hub.url, headers: { 'api-key': CALLBACK_KEY } });
     }
-    return new Es2World(hub, smdp, cmp, webhook, pki);
+    return new Es2World(hub, smdp, cmp, cmpB, webhook, pki);
   }
 
-  /** the operator issues an msp_token to cmpA through the hub (AID.02 4.2, Send MSP Token) */
-  async onboard(token: string = randomUUID()): Promise<string> {
-    const answer = await this.hub.call({ as: 'opx', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+  /** the operator issues an msp_token to a CMP through the hub (AID.02 4.2, Send MSP Token) */
+  async onboard(token: string = randomUUID(), cmp = 'cmpA'): Promise<string> {
+    const answer = await this.hub.call({ as: 'opx', to: cmp, method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
     if (answer.status !== 201) throw new Error(`onboarding answered ${answer.status}`);
     return token;
   }
 
-  requestCode(token: string, body: Partial<ReturnType<typeof requestActivationCodeBody>> = {}, hub: TestHub = this.hub): Promise<Answer> {
-    return hub.call({ as: 'cmpA', to: 'opx', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(), eid: newEid(), ...body } });
+  requestCode(token: string, body: Partial<ReturnType<typeof requestActivationCodeBody>> = {}, hub: TestHub = this.hub, cmp = 'cmpA'): Promise<Answer> {
+    return hub.call({ as: cmp, to: 'opx', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(), eid: newEid(), ...body } });
   }
 
   csimStatus(token: string, iccid: string, status: string): Promise<Answer> {
@@ -144,6 +148,6 @@ export class Es2World {
   async close(options: { keepShared?: boolean } = {}): Promise<void> {
     await this.hub.close();
     if (options.keepShared) return;
-    await Promise.all([this.smdp.close(), this.cmp.close(), this.webhook.close()]);
+    await Promise.all([this.smdp.close(), this.cmp.close(), this.cmpB.close(), this.webhook.close()]);
   }
 }

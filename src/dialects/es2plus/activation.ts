@@ -24,7 +24,8 @@ export interface ActivationRequest {
   readonly profileType: string;
   readonly eid: string;
   readonly activationCodeRequestID: string;
-  readonly replaceIccid: string | null;
+  /** AID.02 4.3.1: optional, and its content never an error; a string naming a live profile counts */
+  readonly replaceIccid?: unknown;
 }
 
 /** a profile whose activation code has been made */
@@ -47,7 +48,14 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     // an order that stopped after DownloadOrder is resumed; one that was cancelled is ordered anew
     const resumed = mine?.state === 'ordered' ? mine : undefined;
     const others = profiles.filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
-    const candidate = others.length >= op.settings.profilesPerSubscription ? swapCandidate(others, req.replaceIccid) : undefined;
+    let candidate: EsimProfile | undefined;
+    if (others.length >= op.settings.profilesPerSubscription) {
+      // AID.02 4.3.1 2c: the CMP deletes the swapped profile from its vehicle, so only a profile on
+      // this CMP's vehicles can be swapped
+      const own = others.filter((p) => p.cmp === req.cmp);
+      if (own.length === 0) return errorAnswer('noActivationCode', 'every profile of the subscription is on another CMP\'s vehicles');
+      candidate = swapCandidate(own, req.replaceIccid);
+    }
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
     if (!('iccid' in ordered)) return ordered;
@@ -62,9 +70,10 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
   });
 }
 
-/** AID.02 4.3.1 2c: the CMP's candidate if it can be used, else the hub's own (least recently used) */
-function swapCandidate(live: readonly EsimProfile[], replaceIccid: string | null): EsimProfile {
-  const suggested = replaceIccid === null ? undefined : live.find((p) => p.iccid === normalizeIccid(replaceIccid));
+/** AID.02 4.3.1 2c: the CMP's candidate if it can be used, else the hub's own (least recently
+ * used); whatever else the CMP sent as replaceIccid is ignored, as 4.3.1 demands */
+function swapCandidate(live: readonly EsimProfile[], replaceIccid: unknown): EsimProfile {
+  const suggested = typeof replaceIccid === 'string' ? live.find((p) => p.iccid === normalizeIccid(replaceIccid)) : undefined;
   return suggested ?? [...live].sort((a, b) => a.usedAt - b.usedAt)[0];
 }
 

@@ -41,7 +41,7 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
           answer = await sendCsimStatus(op, mspToken, body as { iccid: string; eid: string; status: CsimStatus }, deadline, log);
           break;
         case 'requestProfileStatus':
-          answer = await requestProfileStatus(op, mspToken, call.params.iccid ?? null);
+          answer = await requestProfileStatus(op, mspToken, cmp, call.params.iccid ?? null);
           break;
         case 'requestInvalidateFederatedID':
           answer = await invalidate(op, mspToken, cmp, deadline, log);
@@ -69,21 +69,24 @@ async function sendCsimStatus(op: Es2Operator, mspToken: string, body: { iccid: 
   });
 }
 
-/** AID.02 7.10: every profile of the token that is not deleted, or the one `iccid` */
-async function requestProfileStatus(op: Es2Operator, mspToken: string, iccid: string | null): Promise<DialectAnswer> {
+/**
+ * AID.02 7.10: every profile of the token on this CMP's vehicles that is not deleted, or the one
+ * `iccid`. A profile the operator does not know, another token's or another CMP's, is "404 User or
+ * specified profile cannot be found" (code 65), never a hint that it exists elsewhere.
+ */
+async function requestProfileStatus(op: Es2Operator, mspToken: string, cmp: string, iccid: string | null): Promise<DialectAnswer> {
   let profiles: EsimProfile[];
   if (iccid !== null) {
     const profile = await op.getProfile(normalizeIccid(iccid));
-    if (!owned(profile, mspToken)) return notOwned(profile);
-    profiles = [profile];
+    profiles = owned(profile, mspToken) && profile.cmp === cmp ? [profile] : [];
   } else {
-    profiles = await op.listProfiles(mspToken);
+    profiles = (await op.listProfiles(mspToken)).filter((p) => p.cmp === cmp);
   }
   const listed = profiles.flatMap((p) => {
     const status = aid02Status(p.state);
     return status ? [{ iccid: p.iccid, status }] : [];
   });
-  if (iccid !== null && listed.length === 0) return errorAnswer('profileNotFound');
+  if (iccid !== null && listed.length === 0) return errorAnswer('profileStatusNotFound');
   return { status: 200, contentType: 'application/json', body: Buffer.from(JSON.stringify({ profiles: listed })), durationMs: 0 };
 }
 
@@ -95,7 +98,8 @@ async function requestProfileStatus(op: Es2Operator, mspToken: string, iccid: st
  */
 async function invalidate(op: Es2Operator, mspToken: string, cmp: string, deadline: number, log: Logger): Promise<DialectAnswer> {
   return op.withSubscription(mspToken, deadline, async () => {
-    const live = (await op.listProfiles(mspToken)).filter((p) => isLive(p.state));
+    // AID.02 7.9: the CMP withdraws its own federation; another CMP's vehicles keep their profiles
+    const live = (await op.listProfiles(mspToken)).filter((p) => isLive(p.state) && p.cmp === cmp);
     let unreachable = false;
     const onVehicles: string[] = [];
     for (const profile of live) {

@@ -24,6 +24,7 @@ const DEFAULT_POLICY = {
   bridge: true,
   bridgeTimeoutMs: 60000,
   storeAndForward: false,
+  correlation: 'off',
 };
 
 const msp: PartnerSpec = { id: 'mspA', role: 'msp', apiKey: 'k1', upstreamUrl: 'http://127.0.0.1:9001' };

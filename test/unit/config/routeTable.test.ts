@@ -2,7 +2,7 @@
 import { compileRoutes, type RouteDefinition } from '../../../src/config/routeTable';
 import type { RouteSettings } from '../../../src/config/types';
 
-const POLICY = { retries: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 }, bridge: false, bridgeTimeoutMs: 1, storeAndForward: false };
+const POLICY = { retries: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 }, bridge: false, bridgeTimeoutMs: 1, storeAndForward: false, correlation: 'off' as const };
 const settings = (timeoutMs: number) => (): RouteSettings => ({ timeoutMs, tokenBinding: 'learn', responseValidation: 'warn', ...POLICY });
 const def = (from: string, to: string, timeoutMs: number, operations?: string[]): RouteDefinition => ({ from, to, operations, settings: settings(timeoutMs), where: `${from}->${to}` });
 
