@@ -3,8 +3,11 @@
  * pending (CMP, MSP, msp_token, correlation-id) and keeps the record when the MSP answers 201.
  * When the MSP later calls Send Activation Code, its activationCodeRequestID must match a pending
  * request of the same token and pair, else 422 code 30; the match is consumed once, when the CMP
- * has accepted it, so a delivery the CMP could not take can be sent again.
+ * has accepted it, so a delivery the CMP could not take can be sent again. AID.02 7.7.2 Note: the
+ * CMP has the 201 before it gets Send Activation Code, so a delivery that arrives while the 201 is
+ * still on its way to the CMP is held until that answer has been sent (at most HOLD_MS).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError } from '../errors';
 import type { PendingActivation } from '../state/store';
 import { bestEffort, required } from './stateCall';
@@ -15,6 +18,7 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     const op = need(ctx.state.operation, 'operation');
     if (op.id === 'submitActivationCode') {
       const pending = await findMatch(ctx, deps);
+      await holdUntilAnswered(ctx, deps, pending);
       if (need(ctx.state.route, 'route').correlation === 'strict' && pending.correlationId !== ctx.state.ids.correlationId) {
         throw new HubError('correlationMismatch', { detail: 'Send Activation Code must carry the correlation-id of its Request Activation Code (AID.02 5.1)' });
       }
@@ -36,8 +40,27 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     await next();
     if (ctx.state.answer?.status !== 201) {
       await bestEffort(ctx, deps, 'drop pending activation', deps.store.consumePendingActivation(pending));
+      return;
     }
+    // once the 201 has left (or the CMP has gone), a held delivery may follow it
+    const ttl = ctx.state.runtime.config.settings.pendingActivationTtlSeconds;
+    ctx.res.once('close', () => deps.track(bestEffort(ctx, deps, 'mark 201 sent', deps.store.markPendingAnswered(pending, ttl))));
   };
+}
+
+/** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same */
+const HOLD_MS = 5000;
+const HOLD_POLL_MS = 20;
+
+async function holdUntilAnswered(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation): Promise<void> {
+  if (pending.answered) return;
+  const until = Date.now() + HOLD_MS;
+  while (Date.now() < until) {
+    const now = await required(deps, 'read pending activation', deps.store.getPendingActivation(pending.cmp, pending.requestId));
+    if (!now || now.answered) return;
+    await sleep(HOLD_POLL_MS);
+  }
+  ctx.state.log.warn({ holdMs: HOLD_MS }, 'the 201 of this request was not seen sent; Send Activation Code delivered all the same');
 }
 
 async function findMatch(ctx: HubContext, deps: PipelineDeps): Promise<PendingActivation> {

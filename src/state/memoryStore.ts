@@ -103,6 +103,7 @@ export class MemoryStore implements Store {
   private readonly subscriptions: ExpiringMap<Set<string>>;
   private readonly profileRequests: ExpiringMap<string>;
   private readonly failures: ExpiringMap<{ count: number; resetAt: number }>;
+  private readonly answered: ExpiringMap<true>;
   private readonly limits = new LocalGcra();
   private readonly sweeper: NodeJS.Timeout;
 
@@ -125,6 +126,7 @@ export class MemoryStore implements Store {
     this.subscriptions = map();
     this.profileRequests = map();
     this.failures = map();
+    this.answered = map();
     this.sweeper = setInterval(() => sweepAll(Date.now()), options.sweepIntervalMs ?? 60000);
     this.sweeper.unref();
   }
@@ -156,7 +158,12 @@ export class MemoryStore implements Store {
   }
 
   async getPendingActivation(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
-    return this.pending.get(pendingId({ cmp, requestId }));
+    const pending = this.pending.get(pendingId({ cmp, requestId }));
+    return pending && { ...pending, answered: this.answered.get(pendingId(pending)) !== undefined };
+  }
+
+  async markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void> {
+    this.answered.set(pendingId(pending), true, ttlSeconds);
   }
 
   async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
@@ -176,6 +183,7 @@ export class MemoryStore implements Store {
   }
 
   async consumePendingActivation(pending: PendingActivation): Promise<boolean> {
+    this.answered.delete(pendingId(pending));
     return this.pending.get(pendingId(pending)) !== undefined && this.pending.delete(pendingId(pending));
   }
 

@@ -147,8 +147,12 @@ export class RedisStore implements Store {
   }
 
   async getPendingActivation(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
-    const raw = await this.client.get(this.pendingKey(cmp, requestId));
-    return raw === null ? undefined : (JSON.parse(raw) as PendingActivation);
+    const [raw, answered] = await this.client.mGet([this.pendingKey(cmp, requestId), this.answeredKey(cmp, requestId)]);
+    return raw === null ? undefined : { ...(JSON.parse(raw) as PendingActivation), answered: answered !== null };
+  }
+
+  async markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void> {
+    await this.client.set(this.answeredKey(pending.cmp, pending.requestId), '1', { expiration: { type: 'EX', value: ttlSeconds } });
   }
 
   async listPendingActivations(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
@@ -179,6 +183,7 @@ export class RedisStore implements Store {
     const [deleted] = await this.client
       .multi()
       .del(this.pendingKey(pending.cmp, pending.requestId))
+      .del(this.answeredKey(pending.cmp, pending.requestId))
       .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
       .zRem(this.key('pacm', pending.msp), pendingId(pending.cmp, pending.requestId))
       .exec();
@@ -296,6 +301,10 @@ export class RedisStore implements Store {
   /** a pending request is the CMP's: another CMP using the same id names another request */
   private pendingKey(cmp: string, requestId: string): string {
     return this.key('pac', pendingId(cmp, requestId));
+  }
+
+  private answeredKey(cmp: string, requestId: string): string {
+    return this.key('paca', pendingId(cmp, requestId));
   }
 
   private pendingIndex(msp: string, cmp: string, token: string): string {

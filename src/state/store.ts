@@ -36,6 +36,8 @@ export interface PendingActivation {
   readonly createdAt: number;
   /** answered 201 by the hub itself because the MSP was slower than the CMP's budget */
   readonly bridged?: boolean;
+  /** the 201 has been sent to the CMP (markPendingAnswered); filled in when the record is read */
+  readonly answered?: boolean;
 }
 
 /** A stored answer, replayed to a retry of the same activation code request. */
@@ -129,6 +131,9 @@ export interface Store {
   replacePendingActivation(pending: PendingActivation): Promise<boolean>;
   /** removes it; true for exactly one caller however many race */
   consumePendingActivation(pending: PendingActivation): Promise<boolean>;
+  /** notes that the CMP has been sent the request's 201 (AID.02 7.7.2 Note: it has the 201 before
+   * Send Activation Code); read back as `answered` */
+  markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void>;
 
   /** counts one more failure under each key in a fixed window that starts with its first
    * failure: each key's count so far and when its window ends */

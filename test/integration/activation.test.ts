@@ -69,18 +69,52 @@ describe('Send Activation Code matching', () => {
     expect((await deliver(world.hub, 'mspB', 'cmpB', token, requestId)).status).toBe(200);
   });
 
-  test('a delivery racing the 201 (sent before the MSP\'s answer has passed the hub) still matches', async () => {
+  test('a delivery racing the 201 matches, and reaches the CMP only after the 201 (7.7.2 Note: "the CMP has the 201 before it gets Send Activation Code")', async () => {
     const token = await onboard('mspB', 'cmpA');
     const requestId = randomUUID();
-    let delivered: number | undefined;
-    world.partners.mspB.answer(async (req) => {
+    let delivery: Promise<{ status: number }> | undefined;
+    const order: string[] = [];
+    world.partners.cmpA.answer((req) => {
+      if (req.path === paths.submitActivationCode(token)) order.push('delivery reached the CMP');
+      return undefined;
+    });
+    world.partners.mspB.answer((req) => {
       if (!req.path.startsWith('/v1/activation-code-requests/')) return undefined;
-      delivered = (await deliver(world.hub, 'mspB', 'cmpA', token, requestId)).status;
-      return { status: 201 };
+      // the MSP sends its delivery at once, then answers 201 a moment later
+      delivery = deliver(world.hub, 'mspB', 'cmpA', token, requestId);
+      return { status: 201, delayMs: 300 };
     });
     const answer = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    order.push('201 reached the CMP');
     expect(answer.status).toBe(201);
-    expect(delivered).toBe(200);
+    expect((await delivery)?.status).toBe(200);
+    expect(order).toEqual(['201 reached the CMP', 'delivery reached the CMP']);
+  });
+
+  test('correlation: strict refuses a delivery whose correlation-id is not its request\'s, with 422 code 92 (AID.02 5.1, 5.5 code 92)', async () => {
+    const strict = await TestHub.start({
+      partners: [
+        { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: world.partners.mspA.url },
+        { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: world.partners.cmpA.url },
+      ],
+      routes: { routes: [{ from: '*', to: '*' }, { from: 'mspA', to: 'cmpA', correlation: 'strict' }] },
+    });
+    try {
+      world.partners.mspA.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
+      const token = randomUUID();
+      await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+      const requestId = randomUUID();
+      const correlationId = randomUUID();
+      const asked = await strict.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId), headers: { 'correlation-id': correlationId } });
+      expect(asked.status).toBe(201);
+      const stranger = await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+      expect(stranger.status).toBe(422);
+      expect(stranger.body.code).toBe('92');
+      const matching = await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId), headers: { 'correlation-id': correlationId.toUpperCase() } });
+      expect(matching.status).toBe(200);
+    } finally {
+      await strict.close();
+    }
   });
 
   test('a synchronous 200 leaves nothing pending: a delivery for it is refused', async () => {

@@ -92,7 +92,7 @@ describe.each(makers)('%s store', (_kind, make) => {
     test('added, read back, listed by pair and token', async () => {
       const p = pending();
       await store.addPendingActivation(p, 60);
-      expect(await store.getPendingActivation(p.cmp, p.requestId)).toEqual(p);
+      expect(await store.getPendingActivation(p.cmp, p.requestId)).toEqual({ ...p, answered: false });
       expect(await store.listPendingActivations('mspA', 'cmpA', p.mspToken)).toEqual([p]);
       expect(await store.listPendingActivations('mspA', 'cmpB', p.mspToken)).toEqual([]);
     });
@@ -102,10 +102,21 @@ describe.each(makers)('%s store', (_kind, make) => {
       const second = pending({ cmp: 'cmpB', msp: 'mspB', requestId: first.requestId });
       await store.addPendingActivation(first, 60);
       await store.addPendingActivation(second, 60);
-      expect(await store.getPendingActivation('cmpA', first.requestId)).toEqual(first);
-      expect(await store.getPendingActivation('cmpB', first.requestId)).toEqual(second);
+      expect(await store.getPendingActivation('cmpA', first.requestId)).toMatchObject(first);
+      expect(await store.getPendingActivation('cmpB', first.requestId)).toMatchObject(second);
       await store.consumePendingActivation(second);
-      expect(await store.getPendingActivation('cmpA', first.requestId)).toEqual(first);
+      expect(await store.getPendingActivation('cmpA', first.requestId)).toMatchObject(first);
+    });
+
+    test('marked answered once its 201 has been sent; consuming it forgets the mark', async () => {
+      const p = pending();
+      await store.addPendingActivation(p, 60);
+      expect((await store.getPendingActivation(p.cmp, p.requestId))?.answered).toBe(false);
+      await store.markPendingAnswered(p, 60);
+      expect((await store.getPendingActivation(p.cmp, p.requestId))?.answered).toBe(true);
+      await store.consumePendingActivation(p);
+      await store.addPendingActivation(p, 60);
+      expect((await store.getPendingActivation(p.cmp, p.requestId))?.answered).toBe(false);
     });
 
     test('counted per MSP until consumed', async () => {
