@@ -10,6 +10,8 @@ import { DEFAULT_CONNECTION_LIMITS } from './listener';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
+import { conflicts, importBindings, parseBindings } from './bindingsImport';
+import { readFileSync } from 'node:fs';
 import { isPrimary, runWorkers, workerIndex } from './workers';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitches';
 import { availableParallelism } from 'node:os';
@@ -27,6 +29,11 @@ Commands:
   outbox dead       list the dead letters of the outbox (JSON, one per line); needs --redis-url
   outbox replay --all | outbox replay ENTRY_ID...
                     put dead letters back into the outbox for delivery; needs --redis-url
+  bindings import FILE
+                    token bindings of users federated before the hub, as CSV lines
+                    msp,cmp,msp_token,state (active | invalidated); every line is checked
+                    against --config first, one bad line and nothing is imported; needs
+                    --redis-url
 
 Options:
   --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
@@ -113,6 +120,12 @@ async function main(argv: string[]): Promise<number> {
         process.stderr.write(`${err.message}\n`);
         return 2;
       });
+    case 'bindings':
+      return bindingsCommand(positionals.slice(1), values, configDir).catch((err: unknown) => {
+        if (!(err instanceof UsageError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        return 2;
+      });
     case 'start': {
       const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
       const workers = values.workers === undefined ? (redisUrl ? availableParallelism() : 1) : Number(values.workers);
@@ -150,6 +163,37 @@ function checkConfig(configDir: string): number {
   } catch (err) {
     process.stderr.write(`${configDir}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
     return 1;
+  }
+}
+
+/** `bindings import FILE`: see bindingsImport.ts; exit 0 imported, 1 refused (nothing imported) */
+async function bindingsCommand(args: string[], values: Values, configDir: string): Promise<number> {
+  const [action, file, ...rest] = args;
+  if (action !== 'import' || file === undefined || rest.length > 0) throw new UsageError('bindings takes `import FILE`');
+  const url = values['redis-url'] ?? process.env.REDIS_URL;
+  if (!url) throw new UsageError('token bindings live in Redis: give --redis-url or REDIS_URL');
+  let config;
+  let text;
+  try {
+    config = loadConfig(configDir);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`${err instanceof ConfigError ? `${configDir}: ${err.message}` : (err as Error).message}\n`);
+    return 1;
+  }
+  const { rows, problems } = parseBindings(text, config);
+  const store = await RedisStore.connect({ url, keyPrefix: values['redis-prefix'] });
+  try {
+    problems.push(...(await conflicts(rows, store)));
+    if (problems.length > 0) {
+      process.stderr.write(`${file}: nothing imported; ${problems.length} problem(s):\n${problems.map((p) => `  ${p}`).join('\n')}\n`);
+      return 1;
+    }
+    await importBindings(rows, store, config.settings.tokenBindingTtlSeconds);
+    process.stdout.write(`${file}: imported ${rows.length} token bindings\n`);
+    return 0;
+  } finally {
+    await store.close();
   }
 }
 

@@ -3,9 +3,12 @@
  * answered 201 which MSP issued which token to which CMP; a token used between any other pair is
  * "not found" (code 20), so a CMP can never probe another CMP's users. After Notify MSP Token
  * Invalid or Request Invalidate MSP Token, Request Activation Code is refused (code 21) while every
- * other operation still passes: the token stays for the deletions that follow (4.4.1 [5]).
+ * other operation still passes: the token stays for the deletions that follow, and is never
+ * removed while it lives (4.4.1 [5]): every use starts its lifetime again.
  * Tokens the hub has never seen pass or are refused per route (`tokenBinding: strict | learn | off`);
- * always refused for an ES2+ operator, whose tokens the hub alone keeps.
+ * always refused for an ES2+ operator, whose tokens the hub alone keeps. `learn` learns per pair:
+ * a token federated before the hub, with several CMPs of the MSP that issued it, is learnt for
+ * each pair that uses it, as long as the hub never saw the MSP issue it (then it knows the pairs).
  */
 import type { Partner } from '../config/types';
 import { HubError } from '../errors';
@@ -38,20 +41,18 @@ export function tokenBinding(deps: PipelineDeps): Stage {
     }
 
     const token = need(ctx.state.params.msp_token, 'msp_token');
-    const binding = policy === 'off' ? undefined : await required(deps, 'read token binding', deps.store.getTokenBinding(token));
-    if (binding) {
-      const state = binding.pairs[pairKey(msp.id, cmp.id)];
-      if (state === undefined) throw new HubError('tokenNotFound');
-      if (state === 'invalidated' && op.id === 'requestActivationCode') throw new HubError('tokenInvalidated');
-    } else if (policy === 'strict') {
-      throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
-    }
+    const binding = policy === 'off' ? undefined : await required(deps, 'read token binding', deps.store.getTokenBinding(token, ttl));
+    const state = binding?.pairs[pairKey(msp.id, cmp.id)];
+    const learning = state === undefined && policy === 'learn' && (!binding || onlyLearnedBy(binding, msp));
+    if (binding && state === undefined && !learning) throw new HubError('tokenNotFound');
+    if (state === 'invalidated' && op.id === 'requestActivationCode') throw new HubError('tokenInvalidated');
+    if (!binding && policy === 'strict') throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
     await next();
     if (!succeeded(ctx)) return;
     if (INVALIDATING.has(op.id)) {
       await bestEffort(ctx, deps, 'invalidate token', deps.store.invalidateToken(token, msp.id, cmp.id, ttl));
-    } else if (!binding && policy === 'learn') {
-      await bestEffort(ctx, deps, 'learn token', bind(ctx, deps, token, msp, cmp, ttl));
+    } else if (learning) {
+      await bestEffort(ctx, deps, 'learn token', bind(ctx, deps, token, msp, cmp, ttl, 'learned'));
     }
   };
 }
@@ -66,7 +67,12 @@ function issuedBy(binding: TokenBinding, msp: Partner): boolean {
   return Object.keys(binding.pairs).every((pair) => pair.startsWith(`${msp.id} `));
 }
 
-async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, ttl: number): Promise<void> {
-  const result = await deps.store.bindToken(token, msp.id, cmp.id, ttl);
+/** the MSP's token, only ever learnt from use: the hub never saw to whom it was issued */
+function onlyLearnedBy(binding: TokenBinding, msp: Partner): boolean {
+  return issuedBy(binding, msp) && !Object.values(binding.pairs).includes('active');
+}
+
+async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, ttl: number, state: 'active' | 'learned' = 'active'): Promise<void> {
+  const result = await deps.store.bindToken(token, msp.id, cmp.id, ttl, state);
   if (result === 'conflict') ctx.state.log.warn({ msp: msp.id, cmp: cmp.id }, 'token already issued by another MSP; binding not recorded');
 }

@@ -136,15 +136,17 @@ export class MemoryStore implements Store {
     return { used: this.budget.used, max: this.budget.max };
   }
 
-  async getTokenBinding(token: string): Promise<TokenBinding | undefined> {
+  async getTokenBinding(token: string, renewTtlSeconds?: number): Promise<TokenBinding | undefined> {
     const pairs = this.bindings.get(token);
+    if (pairs && renewTtlSeconds !== undefined) this.bindings.set(token, pairs, renewTtlSeconds);
     return pairs ? { pairs: { ...pairs } } : undefined;
   }
 
-  async bindToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<BindResult> {
+  async bindToken(token: string, msp: string, cmp: string, ttlSeconds: number, state: 'active' | 'learned' = 'active'): Promise<BindResult> {
     const pairs = this.bindings.get(token) ?? {};
     if (Object.keys(pairs).some((pair) => !pair.startsWith(`${msp} `))) return 'conflict';
-    this.bindings.set(token, { ...pairs, [pairKey(msp, cmp)]: 'active' }, ttlSeconds);
+    const pair = pairKey(msp, cmp);
+    this.bindings.set(token, { ...pairs, [pair]: state === 'learned' ? pairs[pair] ?? 'learned' : state }, ttlSeconds);
     return 'bound';
   }
 

@@ -31,13 +31,18 @@ export interface RedisStoreOptions {
   readonly onError?: (err: Error) => void;
 }
 
-// a token issued by one MSP is refused to every other MSP; re-binding by the same MSP is allowed
+// a token issued by one MSP is refused to every other MSP; re-binding by the same MSP is allowed;
+// a learnt pair never replaces what the pair has
 const BIND_TOKEN = `
 local owner = ARGV[1] .. ' '
 for _, pair in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(pair, 1, string.len(owner)) ~= owner then return 0 end
 end
-redis.call('HSET', KEYS[1], ARGV[2], 'active')
+if ARGV[4] == 'learned' then
+  redis.call('HSETNX', KEYS[1], ARGV[2], 'learned')
+else
+  redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
+end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1`;
 
@@ -114,15 +119,19 @@ export class RedisStore implements Store {
     return withDeadline(new RedisStore(client, options.keyPrefix ?? 'aidgw:'), options.commandTimeoutMs ?? 2000, ['outbox']);
   }
 
-  async getTokenBinding(token: string): Promise<TokenBinding | undefined> {
-    const pairs = await this.client.hGetAll(this.key('tok', token));
+  async getTokenBinding(token: string, renewTtlSeconds?: number): Promise<TokenBinding | undefined> {
+    const key = this.key('tok', token);
+    const pairs =
+      renewTtlSeconds === undefined
+        ? await this.client.hGetAll(key)
+        : ((await this.client.multi().hGetAll(key).expire(key, renewTtlSeconds).exec())[0] as unknown as Record<string, string>);
     return Object.keys(pairs).length > 0 ? { pairs: pairs as Record<string, BindingState> } : undefined;
   }
 
-  async bindToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<BindResult> {
+  async bindToken(token: string, msp: string, cmp: string, ttlSeconds: number, state: 'active' | 'learned' = 'active'): Promise<BindResult> {
     const bound = await this.client.eval(BIND_TOKEN, {
       keys: [this.key('tok', token)],
-      arguments: [msp, pairKey(msp, cmp), String(ttlSeconds)],
+      arguments: [msp, pairKey(msp, cmp), String(ttlSeconds), state],
     });
     return bound === 1 ? 'bound' : 'conflict';
   }

@@ -7,7 +7,9 @@ import type { OutboxQueue } from './outbox';
  * in-memory (one node, the quick start). Every entry has a TTL; nothing here knows of HTTP.
  */
 
-export type BindingState = 'active' | 'invalidated';
+/** `active`: the hub saw the MSP issue the token to the CMP (Send MSP Token, or an import);
+ * `learned`: a token federated before the hub, learnt from its first successful use by the pair */
+export type BindingState = 'active' | 'learned' | 'invalidated';
 
 /** the in-memory store holds as many entries as it may: the write is refused, nothing is lost */
 export class StoreFullError extends Error {
@@ -115,9 +117,12 @@ export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly outbox: OutboxQueue;
 
-  getTokenBinding(token: string): Promise<TokenBinding | undefined>;
-  /** records that `msp` issued `token` to `cmp`; refuses a token another MSP already issued */
-  bindToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<BindResult>;
+  /** the binding; with `renewTtlSeconds` its lifetime starts again (AID.02 4.4.1 [5]: the token
+   * is never removed while it is in use) */
+  getTokenBinding(token: string, renewTtlSeconds?: number): Promise<TokenBinding | undefined>;
+  /** records that `msp` issued `token` to `cmp` (`active`), or that the pair used it (`learned`,
+   * which never replaces what the pair has); refuses a token another MSP already issued */
+  bindToken(token: string, msp: string, cmp: string, ttlSeconds: number, state?: 'active' | 'learned'): Promise<BindResult>;
   invalidateToken(token: string, msp: string, cmp: string, ttlSeconds: number): Promise<void>;
 
   addPendingActivation(pending: PendingActivation, ttlSeconds: number): Promise<void>;

@@ -86,10 +86,32 @@ describe('tokens the hub has never seen', () => {
     expect(world.partners.mspB.received).toHaveLength(0);
   });
 
-  test('learn: passed, and the first successful pair owns the token from then on', async () => {
+  test('learn: passed and learnt per pair of the MSP that issued it; another MSP is refused (code 20)', async () => {
+    // issue 18: a user federated with several CMPs before the hub existed is not locked to the
+    // first CMP that called
     const token = randomUUID();
     expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+    expect((await requestCode('cmpB', 'mspB', token)).body.code).toBe('20');
+  });
+
+  test('learn never widens a token the hub saw issued: Send MSP Token to cmpA, cmpB is refused (code 20)', async () => {
+    const token = await onboard('mspA', 'cmpA');
     expect((await requestCode('cmpB', 'mspA', token)).body.code).toBe('20');
+  });
+
+  test('a binding lives as long as it is used (4.4.1 [5] "the MSP token SHALL NOT be removed")', async () => {
+    const short = await startWorld({ routes: { settings: { tokenBindingTtlSeconds: 2 }, routes: [{ from: '*', to: '*', tokenBinding: 'strict' }] } });
+    try {
+      const token = await short.onboard('mspA', 'cmpA');
+      for (let i = 0; i < 3; i++) {
+        await new Promise((r) => setTimeout(r, 1100));
+        expect((await short.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() })).status).toBe(201);
+      }
+    } finally {
+      await short.close();
+    }
   });
 
   test('learn: a failed call teaches nothing', async () => {
