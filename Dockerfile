@@ -19,4 +19,6 @@ COPY partners ./partners
 USER node
 EXPOSE 8080 9464
 ENTRYPOINT ["node", "dist/src/main.js"]
-CMD ["start", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9464"]
+# plain HTTP off loopback must be named (AID.02 6 requires two-way TLS): behind a TLS terminator,
+# or give --tls-listen with the hub's certificate and the partners' CA instead
+CMD ["start", "--insecure-http", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9464"]

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { buildAdminApp, type AdminAuth } from './admin/adminApp';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
+import { configWarnings } from './config/warnings';
 import type { Config } from './config/types';
 import { createLogger, type Logger } from './log';
 import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
@@ -99,6 +100,7 @@ export class Hub {
     const created = options.metrics ?? createMetrics(undefined, { processMetrics: true });
     const metrics = off.has('metrics') ? silenced(created) : created;
     const config = loadConfig(options.configDir, options.env);
+    for (const warning of configWarnings(config)) log.warn({ warning }, 'configuration against AID.02 section 6');
     const apis = await Apis.load(SPEC_DIR);
     const connected = options.redisUrl
       ? await RedisStore.connect({

@@ -7,6 +7,8 @@ import { ConfigError, loadConfig } from './config/load';
 import { configuredDigest } from './config/credentials';
 import { Hub, PROJECT_ROOT, type HubOptions, type Listen, type TlsListen } from './hub';
 import { DEFAULT_CONNECTION_LIMITS } from './listener';
+import { isLoopbackHost } from './config/loopback';
+import { configWarnings } from './config/warnings';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redisStore';
@@ -38,8 +40,10 @@ Commands:
 Options:
   --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
                         the repository's example configuration)
-  --listen HOST:PORT    plain HTTP listener (default: 127.0.0.1:8080 for the quick start,
-                        0.0.0.0:8080 for start)
+  --listen HOST:PORT    plain HTTP listener on a loopback address (default: 127.0.0.1:8080)
+  --insecure-http HOST:PORT
+                        plain HTTP listener on any address; AID.02 section 6 requires two-way
+                        TLS, so this is for a TLS terminator in front of the hub (warned)
   --no-http             start: no plain HTTP listener (TLS only)
   --tls-listen HOST:PORT  TLS listener that requests and verifies partner client certificates
   --tls-cert FILE       the hub's server certificate (PEM)
@@ -85,6 +89,7 @@ const OPTIONS = {
   'admin-user': { type: 'string' },
   workers: { type: 'string' },
   'max-connections': { type: 'string' },
+  'insecure-http': { type: 'string' },
   'max-connections-per-address': { type: 'string' },
   'worker-heap-mb': { type: 'string' },
   all: { type: 'boolean' },
@@ -113,7 +118,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger({ level: values['log-level'] });
   switch (command) {
     case 'check-config':
-      return checkConfig(configDir);
+      return checkConfig(configDir, values['insecure-http']);
     case 'outbox':
       return outboxCommand(positionals.slice(1), values).catch((err: unknown) => {
         if (!(err instanceof UsageError)) throw err;
@@ -153,12 +158,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function checkConfig(configDir: string): number {
+function checkConfig(configDir: string, insecureHttp: string | undefined): number {
   try {
     const config = loadConfig(configDir);
     const partners = [...config.partners.values()];
     const count = (role: string) => partners.filter((p) => p.role === role).length;
     process.stdout.write(`${configDir}: valid: ${count('msp')} MSPs, ${count('cmp')} CMPs, ${config.routes.size} routes\n`);
+    const warnings = configWarnings(config);
+    if (insecureHttp !== undefined && !isLoopbackHost(parseListen(insecureHttp, '--insecure-http').host)) {
+      warnings.push(`--insecure-http ${insecureHttp}: a plain HTTP listener off loopback; AID.02 6 requires two-way TLS`);
+    }
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`${configDir}: ${err instanceof ConfigError ? err.message : (err as Error).message}\n`);
@@ -232,7 +242,8 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
     tls = { ...parseListen(tlsListen, '--tls-listen'), cert, key, clientCa };
   }
   if (values['no-http'] && !tls) throw new UsageError('--no-http needs --tls-listen');
-  const listen: Listen | undefined = values['no-http'] ? undefined : parseListen(values.listen ?? '0.0.0.0:8080', '--listen');
+  const listen: Listen | undefined = values['no-http'] ? undefined : plainListener(values);
+  if (listen && !isLoopbackHost(listen.host)) log.warn({ listen: `${listen.host}:${listen.port}` }, 'plain HTTP listener on a non-loopback address (--insecure-http); AID.02 6 requires two-way TLS');
   return {
     configDir,
     listen,
@@ -283,6 +294,22 @@ function usage(message: string): number {
 }
 
 class UsageError extends Error {}
+
+/**
+ * AID.02 6: two-way TLS is the default. `--listen` serves plain HTTP on loopback only (the quick
+ * start, a TLS terminator on the same machine); another address must be named with
+ * `--insecure-http`, which says what it is.
+ */
+function plainListener(values: Values): Listen {
+  const insecure = values['insecure-http'];
+  if (insecure !== undefined && values.listen !== undefined) throw new UsageError('give --listen (loopback) or --insecure-http, not both');
+  if (insecure !== undefined) return parseListen(insecure, '--insecure-http');
+  const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
+  if (!isLoopbackHost(listen.host)) {
+    throw new UsageError(`--listen ${values.listen} is not loopback: plain HTTP leaves the machine only with --insecure-http HOST:PORT (AID.02 6 requires two-way TLS; use --tls-listen)`);
+  }
+  return listen;
+}
 
 function parseListen(value: string, option: string): Listen {
   const match = /^(.*):(\d{1,5})$/.exec(value);

@@ -12,6 +12,7 @@ import { configuredDigest, normalizeFingerprint } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
+import { isLoopbackHost } from './loopback';
 import { DEFAULT_MAX_ENTRIES } from '../state/memoryStore';
 import type {
   BreakerSettings,
@@ -92,12 +93,13 @@ interface RawPartner {
     smdpOid?: string;
     profileTypes: Record<string, string>;
     profilesPerSubscription?: number;
-    webhook?: { url: string; auth?: RawAuth };
+    webhook?: { url: string; insecure?: boolean; auth?: RawAuth };
     callback: RawInbound;
     callbackRequires?: 'any' | 'all';
   };
   upstream: {
     url: string;
+    insecure?: boolean;
     auth?: RawAuth;
     tls?: { cert?: string; key?: string; ca?: string; rejectUnauthorized?: boolean };
     connections?: number;
@@ -203,6 +205,8 @@ function readYaml<T>(
 
 function buildPartner(raw: RawPartner, dir: string, where: string, problems: string[]): Partner | undefined {
   const tls = raw.upstream.tls ? readTls(raw.upstream.tls, dir, where, problems) : undefined;
+  checkPlainHttp(raw.upstream, 'upstream', where, problems);
+  if (raw.es2plus?.webhook) checkPlainHttp(raw.es2plus.webhook, 'es2plus.webhook', where, problems);
   if (!hasCredential(raw.inbound)) {
     problems.push(`${where}: inbound: at least one of apiKeys, basic, certificates is required`);
     return undefined;
@@ -228,6 +232,14 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
     }),
     es2plus,
   });
+}
+
+/** AID.02 6: two-way TLS. Plain http:// leaves the machine only where the file says so */
+function checkPlainHttp(target: { url: string; insecure?: boolean }, name: string, where: string, problems: string[]): void {
+  const url = new URL(target.url);
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && target.insecure !== true) {
+    problems.push(`${where}: ${name}.url: plain http:// to ${url.host} needs ${name}.insecure: true (AID.02 6 requires TLS)`);
+  }
 }
 
 function hasCredential(raw: RawInbound): boolean {

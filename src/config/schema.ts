@@ -100,7 +100,7 @@ const es2plus = {
       type: 'object',
       additionalProperties: false,
       required: ['url'],
-      properties: { url: { type: 'string', pattern: '^https?://' }, auth: outboundAuth },
+      properties: { url: { type: 'string', pattern: '^https?://' }, insecure: { type: 'boolean' }, auth: outboundAuth },
     },
     callback: inboundCredentials,
     callbackRequires: { enum: ['any', 'all'] },
@@ -125,6 +125,8 @@ export const partnerSchema = {
       required: ['url'],
       properties: {
         url: { type: 'string', pattern: '^https?://' },
+        // plain http:// to a host that is not loopback (AID.02 6 requires TLS)
+        insecure: { type: 'boolean' },
         auth: outboundAuth,
         tls: {
           type: 'object',

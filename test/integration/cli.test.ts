@@ -167,3 +167,32 @@ describe('--workers', () => {
   }, 90000);
 });
 
+
+describe('AID.02 section 6: plain HTTP stays on loopback unless named', () => {
+  test('start --listen on a non-loopback address is a usage error naming --insecure-http', () => {
+    const result = run(['start', '--listen', '0.0.0.0:0', '--admin-listen', 'off']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('--insecure-http');
+  });
+
+  test('check-config warns about plain HTTP off loopback and a CMP reached without an API key, and still exits 0', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeConfig(
+        dir,
+        [
+          { id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://msp.example:8080', insecure: true } } },
+          { id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'https://cmp.example', extra: { upstream: { url: 'https://cmp.example' } } },
+        ],
+        ALL_ROUTES,
+      );
+      const result = run(['check-config', '--config', dir, '--insecure-http', '0.0.0.0:8080']);
+      expect(result.status).toBe(0);
+      expect(result.stderr).toContain('warning: partners/mspA.yaml: upstream: plain HTTP to msp.example:8080');
+      expect(result.stderr).toContain('warning: partners/cmpA.yaml: upstream.auth: no API key toward this CMP');
+      expect(result.stderr).toContain('warning: --insecure-http 0.0.0.0:8080');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

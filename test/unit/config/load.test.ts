@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load';
 import { digest } from '../../../src/config/credentials';
+import { configWarnings } from '../../../src/config/warnings';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -169,7 +170,7 @@ describe('problems are named by file, partner and field', () => {
 
   test('two files with the same id', () => {
     writeConfig(dir, [msp], { routes: [] });
-    writePartner('again.yaml', 'id: mspA\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n');
+    writePartner('again.yaml', 'id: mspA\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://x" }\n');
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml: id mspA is already used by partners/again.yaml']);
   });
 
@@ -218,5 +219,24 @@ describe('problems are named by file, partner and field', () => {
   test('a missing partners folder', () => {
     writeFileSync(path.join(dir, 'routes.yaml'), 'routes: []\n');
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('cannot read the partners folder')]);
+  });
+});
+
+describe('AID.02 section 6: two-way TLS is the default', () => {
+  test('an http:// upstream off loopback is refused unless the partner says insecure: true; loopback is fine', () => {
+    writeConfig(dir, [{ ...msp, upstreamUrl: 'http://msp.example:8080' }], { routes: [] });
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
+    writeConfig(dir, [{ ...msp, extra: { upstream: { url: 'http://msp.example:8080', insecure: true } } }], { routes: [] });
+    const config = loadConfig(dir, {});
+    expect(configWarnings(config)).toEqual([expect.stringContaining('plain HTTP to msp.example:8080')]);
+    for (const url of ['http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9']) {
+      writeConfig(dir, [{ ...msp, upstreamUrl: url }], { routes: [] });
+      expect(configWarnings(loadConfig(dir, {}))).toEqual([]);
+    }
+  });
+
+  test('a CMP reached with no API key is warned about: "An API key SHALL be used for each request to CMP CESIM MSP API"', () => {
+    writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/', auth: { basic: { username: 'u', password: 'p' } } } } }], { routes: [] });
+    expect(configWarnings(loadConfig(dir, {}))).toEqual([expect.stringContaining('no API key toward this CMP')]);
   });
 });

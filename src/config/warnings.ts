@@ -1,0 +1,23 @@
+/**
+ * What a valid configuration does that AID.02 section 6 advises against: check-config prints it,
+ * the hub logs it when it starts. Section 6: "two-way TLS" between the parties, and "An API key
+ * SHALL be used for each request to CMP CESIM MSP API".
+ */
+import { isLoopbackHost } from './loopback';
+import type { Config } from './types';
+
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  for (const partner of config.partners.values()) {
+    const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(partner.es2plus?.webhook ? [{ name: 'es2plus.webhook', url: partner.es2plus.webhook.url }] : [])];
+    for (const { name, url } of targets) {
+      if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+        warnings.push(`${partner.file}: ${name}: plain HTTP to ${url.host} (insecure: true); AID.02 6 requires TLS`);
+      }
+    }
+    if (partner.role === 'cmp' && partner.upstream.auth.kind !== 'apiKey') {
+      warnings.push(`${partner.file}: upstream.auth: no API key toward this CMP; AID.02 6: "An API key SHALL be used for each request to CMP CESIM MSP API"`);
+    }
+  }
+  return warnings;
+}
