@@ -51,7 +51,6 @@ test('"Mandatory, set to null if ..." fields are required and nullable', () => {
   const requiredNullable: Record<string, string[]> = {
     SendMspTokenBody: ['msp_token', 'phoneNumber', 'subscriptionType', 'error', 'iv'],
     SendActivationCodeBody: ['activationCode', 'profileType', 'activationCodeRequestID', 'error', 'iccid', 'swappedIccid'],
-    RequestActivationCodeBody: ['replaceIccid'],
     ActivationCodeResponse: ['swappedIccid'],
   };
   for (const [name, fields] of Object.entries(requiredNullable)) {
@@ -61,6 +60,13 @@ test('"Mandatory, set to null if ..." fields are required and nullable', () => {
     }
   }
   expect(schemas.SendProfileInformationBody.properties.profiles.items.properties.reason.nullable).toBe(true);
+});
+
+test('prose over Annex: replaceIccid is optional with any content (4.3.1 2c), Notify MSP Token Invalid\'s body optional (7.4)', () => {
+  const replace = docs.mspApi.components.schemas.RequestActivationCodeBody;
+  expect(replace.required).not.toContain('replaceIccid');
+  expect(replace.properties.replaceIccid.type).toBeUndefined();
+  expect(docs.cmpApi.paths['/cesim/msp/v1/users/{msp_token}/invalidate'].post.requestBody.required).toBe(false);
 });
 
 test('no field still carries the l-for-I misreading of the extraction (the repair list may name it)', () => {
