@@ -3,12 +3,12 @@
  * pipeline/; see DESIGN.md "A request's way through the hub".
  */
 import Koa from 'koa';
-import { progressCallback } from './dialects/es2plus/progressCallback';
 import { authenticate } from './pipeline/authenticate';
 import { canonicalIds } from './pipeline/canonicalIds';
 import { context } from './pipeline/context';
 import { dispatch } from './pipeline/dispatch';
 import { idempotency } from './pipeline/idempotency';
+import { inboundRoutes } from './pipeline/inboundRoutes';
 import { matchOperation } from './pipeline/matchOperation';
 import { pendingActivation } from './pipeline/pendingActivation';
 import { rateLimit } from './pipeline/rateLimit';
@@ -29,7 +29,7 @@ export function buildApp(deps: PipelineDeps, switchedOff: ReadonlySet<Switchable
   const stages = [
     context(deps), //           ids, logger, timer, the runtime in service
     respond(deps), //           error -> AID.02 body; access log; metrics
-    progressCallback(deps), //  ES2+ HandleDownloadProgressInfo from an operator's SM-DP+
+    inboundRoutes(deps), //     the dialects' own paths (partner systems' callbacks)
     matchOperation(deps), //    method + path -> operation (404, 405)
     authenticate(deps), //      credential must belong to client-id (401)
     route(), //                 role, target (93), routes.yaml (403)

@@ -6,51 +6,60 @@
  */
 import { once, EventEmitter } from 'node:events';
 import type { Config, Partner } from './config/types';
-import { createAid02Dialect } from './dialects/aid02/forward';
-import type { Dialect } from './dialects/dialect';
-import { Es2Client } from './dialects/es2plus/es2Client';
-import { createEs2plusDialect } from './dialects/es2plus/es2plusDialect';
-import { Es2Operator } from './dialects/es2plus/operator';
+import { DIALECTS } from './dialects';
+import type { DialectInstance, InboundRoute } from './dialects/dialect';
 import type { Logger } from './log';
 import { Upstream, type UpstreamGuards } from './upstream/upstream';
 
 export interface Runtime {
   readonly generation: number;
   readonly config: Config;
-  dialectFor(partner: Partner): Dialect;
-  /** the ES2+ operators of this config, for their SM-DP+'s callbacks */
-  readonly es2Operators: readonly Es2Operator[];
+  dialectFor(partner: Partner): DialectInstance;
+  /** the dialects' inbound routes of this config, by path */
+  readonly inboundRoutes: ReadonlyMap<string, InboundRoute>;
   /** marks a request as using this runtime; call the returned function when it is done */
   enter(): () => void;
   /** closes the upstream pools once every request that entered has left */
   retire(): Promise<void>;
 }
 
+/** each partner's dialect instance, built once per config through the registry */
 export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger): Runtime {
   const upstreams: Upstream[] = [];
-  const es2Operators: Es2Operator[] = [];
-  const dialects = new Map<string, Dialect>();
-  for (const partner of config.partners.values()) {
-    const upstream = new Upstream(partner, guards);
-    upstreams.push(upstream);
-    if (!partner.es2plus) {
-      dialects.set(partner.id, createAid02Dialect(upstream));
-      continue;
+  const dialects = new Map<string, DialectInstance>();
+  const inboundRoutes = new Map<string, InboundRoute>();
+  for (const module of DIALECTS) {
+    const instances: DialectInstance[] = [];
+    for (const partner of config.partners.values()) {
+      if (partner.dialect !== module.name) continue;
+      const upstream = new Upstream(partner, guards);
+      upstreams.push(upstream);
+      const instance = module.build(partner, partner.settings, {
+        upstream,
+        upstreamFor: (target, name) => {
+          const extra = new Upstream(partner, guards, target, name);
+          upstreams.push(extra);
+          return extra;
+        },
+        records: guards.store.records(partner.id),
+        outbox: guards.store.outbox,
+        metrics: guards.metrics,
+        log: log.child({ [partner.role]: partner.id }),
+        settings: config.settings,
+      });
+      dialects.set(partner.id, instance);
+      instances.push(instance);
     }
-    const webhook = partner.es2plus.webhook && new Upstream(partner, guards, partner.es2plus.webhook, `${partner.id}.webhook`);
-    if (webhook) upstreams.push(webhook);
-    const client = new Es2Client(upstream, partner.es2plus, guards.metrics);
-    const operator = new Es2Operator(partner, partner.es2plus, client, guards.store, guards.metrics, log.child({ msp: partner.id }), config.settings.tokenBindingTtlSeconds);
-    es2Operators.push(operator);
-    dialects.set(partner.id, createEs2plusDialect(operator, webhook));
+    if (instances.length === 0) continue;
+    for (const route of module.routes?.(instances) ?? []) inboundRoutes.set(route.path, route);
   }
   const idle = new EventEmitter();
   let active = 0;
   return {
     generation,
     config,
-    es2Operators,
-    dialectFor(partner: Partner): Dialect {
+    inboundRoutes,
+    dialectFor(partner: Partner): DialectInstance {
       const dialect = dialects.get(partner.id);
       if (!dialect) throw new Error(`no dialect for partner ${partner.id}`);
       return dialect;

@@ -4,6 +4,39 @@
  * `sha256:<64 hex digits>`, so that a repository can hold the config without the secret.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { InboundCredentials, OutboundAuth } from './types';
+
+/** how a partner file writes the credentials a caller proves itself with */
+export interface RawInbound {
+  apiKeys?: string[];
+  basic?: { username: string; password: string }[];
+  certificates?: { fingerprint256?: string; subject?: Record<string, string> }[];
+}
+
+/** how a partner file writes the credential the hub presents */
+export type RawAuth = { apiKey?: string; basic?: { username: string; password: string } };
+
+export function hasCredential(raw: RawInbound): boolean {
+  return raw.apiKeys !== undefined || raw.basic !== undefined || raw.certificates !== undefined;
+}
+
+/** the credentials as the hub checks them: secrets only as digests */
+export function inboundCredentials(raw: RawInbound): InboundCredentials {
+  return Object.freeze({
+    apiKeyDigests: (raw.apiKeys ?? []).map(configuredDigest),
+    basic: (raw.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
+    certificates: (raw.certificates ?? []).map((c) => ({
+      fingerprint256: c.fingerprint256 === undefined ? undefined : normalizeFingerprint(c.fingerprint256),
+      subject: c.subject,
+    })),
+  });
+}
+
+export function outboundAuth(auth: RawAuth | undefined): OutboundAuth {
+  if (auth?.apiKey !== undefined) return { kind: 'apiKey', apiKey: auth.apiKey };
+  if (auth?.basic !== undefined) return { kind: 'basic', ...auth.basic };
+  return { kind: 'none' };
+}
 
 const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
 

@@ -7,29 +7,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parse } from 'js-yaml';
 import { callerRoleOf, isOperationId, otherRole } from '../openapi/operations';
-import { buildActivationCode } from '../dialects/es2plus/activationCode';
-import { configuredDigest, normalizeFingerprint } from './credentials';
+import { dialectNamed, isDialectName } from '../dialects';
+import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type RawInbound } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
-import { isLoopbackHost } from './loopback';
+import { checkPlainHttp } from './loopback';
 import { DEFAULT_MAX_ENTRIES } from '../state/memoryStore';
-import type {
-  BreakerSettings,
-  Config,
-  Dialect,
-  Es2plusSettings,
-  InboundCredentials,
-  HubSettings,
-  OutboundAuth,
-  Partner,
-  RateLimit,
-  RetrySettings,
-  Role,
-  RouteSettings,
-  UpstreamConfig,
-  UpstreamTls,
-} from './types';
+import type { BreakerSettings, Config, HubSettings, Partner, RateLimit, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -71,32 +56,13 @@ const DEFAULT_RETRIES: RetrySettings = { attempts: 2, baseDelayMs: 100, maxDelay
 
 type RawRateLimit = { requests: number; perSeconds: number; burst?: number };
 
-interface RawInbound {
-  apiKeys?: string[];
-  basic?: { username: string; password: string }[];
-  certificates?: { fingerprint256?: string; subject?: Record<string, string> }[];
-}
-
-type RawAuth = { apiKey?: string; basic?: { username: string; password: string } };
-
 interface RawPartner {
   id: string;
   role: Role;
   name?: string;
-  dialect?: Dialect;
+  dialect?: string;
   rateLimit?: RawRateLimit;
   inbound: RawInbound;
-  es2plus?: {
-    functionRequesterIdentifier: string;
-    adminProtocol?: string;
-    smdpAddress: string;
-    smdpOid?: string;
-    profileTypes: Record<string, string>;
-    profilesPerSubscription?: number;
-    webhook?: { url: string; insecure?: boolean; auth?: RawAuth };
-    callback: RawInbound;
-    callbackRequires?: 'any' | 'all';
-  };
   upstream: {
     url: string;
     insecure?: boolean;
@@ -206,14 +172,15 @@ function readYaml<T>(
 function buildPartner(raw: RawPartner, dir: string, where: string, problems: string[]): Partner | undefined {
   const tls = raw.upstream.tls ? readTls(raw.upstream.tls, dir, where, problems) : undefined;
   checkPlainHttp(raw.upstream, 'upstream', where, problems);
-  if (raw.es2plus?.webhook) checkPlainHttp(raw.es2plus.webhook, 'es2plus.webhook', where, problems);
   if (!hasCredential(raw.inbound)) {
     problems.push(`${where}: inbound: at least one of apiKeys, basic, certificates is required`);
     return undefined;
   }
   const breaker: BreakerSettings = Object.freeze({ ...DEFAULT_BREAKER, ...raw.upstream.breaker });
   const dialect = raw.dialect ?? 'aid02';
-  const es2plus = checkDialect(raw, dialect, where, problems) ? raw.es2plus && buildEs2plus(raw.es2plus, breaker, where, problems) : undefined;
+  const before = problems.length;
+  const settings = dialectSettings(raw, dialect, { where, dir, breaker }, problems);
+  if (problems.length > before) return undefined;
   return Object.freeze({
     id: raw.id,
     role: raw.role,
@@ -230,78 +197,39 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
       breaker,
       rateLimit: rateLimitOf(raw.upstream.rateLimit),
     }),
-    es2plus,
+    settings,
   });
 }
 
-/** AID.02 6: two-way TLS. Plain http:// leaves the machine only where the file says so */
-function checkPlainHttp(target: { url: string; insecure?: boolean }, name: string, where: string, problems: string[]): void {
-  const url = new URL(target.url);
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname) && target.insecure !== true) {
-    problems.push(`${where}: ${name}.url: plain http:// to ${url.host} needs ${name}.insecure: true (AID.02 6 requires TLS)`);
+/**
+ * The dialect's typed settings from its block of the partner file (`<dialect name>:`, checked by
+ * the schema against the dialect's own): the dialect must serve the partner's role, its block
+ * belongs to it alone, and the dialect builds what it needs from it.
+ */
+function dialectSettings(raw: RawPartner, name: string, context: { where: string; dir: string; breaker: BreakerSettings }, problems: string[]): unknown {
+  const module = dialectNamed(name);
+  const { where } = context;
+  if (!module.roles.includes(raw.role)) problems.push(`${where}: dialect ${name} is for ${module.roles.map((r) => `${r.toUpperCase()}s`).join(' and ')}`);
+  const blocks = raw as unknown as Record<string, unknown>;
+  for (const other of dialectBlocks(blocks)) {
+    if (other !== name) problems.push(`${where}: ${other}: only allowed with dialect ${other}`);
   }
-}
-
-function hasCredential(raw: RawInbound): boolean {
-  return raw.apiKeys !== undefined || raw.basic !== undefined || raw.certificates !== undefined;
-}
-
-function inboundCredentials(raw: RawInbound): InboundCredentials {
-  return Object.freeze({
-    apiKeyDigests: (raw.apiKeys ?? []).map(configuredDigest),
-    basic: (raw.basic ?? []).map((b) => ({ username: b.username, passwordDigest: configuredDigest(b.password) })),
-    certificates: (raw.certificates ?? []).map((c) => ({
-      fingerprint256: c.fingerprint256 === undefined ? undefined : normalizeFingerprint(c.fingerprint256),
-      subject: c.subject,
-    })),
-  });
-}
-
-/** `dialect: es2plus` is for MSPs and needs its `es2plus:` block; the block means nothing elsewhere */
-function checkDialect(raw: RawPartner, dialect: Dialect, where: string, problems: string[]): boolean {
-  const before = problems.length;
-  if (dialect === 'es2plus' && raw.role !== 'msp') problems.push(`${where}: dialect es2plus is for MSPs (the hub plays the MSP toward CMPs)`);
-  if (dialect === 'es2plus' && !raw.es2plus) problems.push(`${where}: es2plus: required with dialect es2plus`);
-  if (dialect !== 'es2plus' && raw.es2plus) problems.push(`${where}: es2plus: only allowed with dialect es2plus`);
-  return problems.length === before;
-}
-
-const DEFAULT_ADMIN_PROTOCOL = 'gsma/rsp/v2.5.0';
-
-function buildEs2plus(raw: NonNullable<RawPartner['es2plus']>, breaker: BreakerSettings, where: string, problems: string[]): Es2plusSettings | undefined {
-  if (!hasCredential(raw.callback)) {
-    problems.push(`${where}: es2plus.callback: at least one of apiKeys, basic, certificates is required`);
+  if (!module.settings) return undefined;
+  if (blocks[name] === undefined) {
+    problems.push(`${where}: ${name}: required with dialect ${name}`);
     return undefined;
   }
-  try {
-    buildActivationCode({ smdpAddress: raw.smdpAddress, matchingId: 'CHECK', smdpOid: raw.smdpOid });
-  } catch (err) {
-    problems.push(`${where}: es2plus.smdpAddress: ${(err as Error).message}`);
-    return undefined;
-  }
-  const webhook: UpstreamConfig | undefined = raw.webhook && Object.freeze({ url: new URL(raw.webhook.url), auth: outboundAuth(raw.webhook.auth), connections: 4, breaker });
-  return Object.freeze({
-    functionRequesterIdentifier: raw.functionRequesterIdentifier,
-    adminProtocol: raw.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL,
-    smdpAddress: raw.smdpAddress,
-    smdpOid: raw.smdpOid,
-    profileTypes: new Map(Object.entries(raw.profileTypes)),
-    profilesPerSubscription: raw.profilesPerSubscription ?? 1,
-    webhook,
-    callback: inboundCredentials(raw.callback),
-    callbackRequires: raw.callbackRequires ?? 'any',
-  });
+  return module.settings(blocks[name], context, problems);
+}
+
+/** the dialect settings blocks present in a partner file */
+function dialectBlocks(raw: Record<string, unknown>): string[] {
+  return Object.keys(raw).filter((key) => raw[key] !== undefined && isDialectName(key));
 }
 
 /** a burst not given is the whole budget of one period */
 function rateLimitOf(raw: RawRateLimit | undefined): RateLimit | undefined {
   return raw && Object.freeze({ requests: raw.requests, perSeconds: raw.perSeconds, burst: raw.burst ?? raw.requests });
-}
-
-function outboundAuth(auth: RawAuth | undefined): OutboundAuth {
-  if (auth?.apiKey !== undefined) return { kind: 'apiKey', apiKey: auth.apiKey };
-  if (auth?.basic !== undefined) return { kind: 'basic', ...auth.basic };
-  return { kind: 'none' };
 }
 
 function readTls(

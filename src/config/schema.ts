@@ -4,30 +4,12 @@
  * its default.
  */
 import Ajv, { ErrorObject } from 'ajv';
+import { DIALECTS } from '../dialects';
 import { OPERATION_IDS } from '../openapi/operations';
+import { fieldName, inboundCredentials, outboundAuth, rateLimit } from './schemaParts';
 
 /** AID.02 section 5.1: client-id and target-id are `([A-Za-z0-9])` */
 export const PARTNER_ID_PATTERN = '^[A-Za-z0-9]{1,64}$';
-
-const secret = { type: 'string', minLength: 1 } as const;
-
-const basicCredential = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['username', 'password'],
-  properties: { username: secret, password: secret },
-} as const;
-
-const rateLimit = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['requests', 'perSeconds'],
-  properties: {
-    requests: { type: 'integer', minimum: 1 },
-    perSeconds: { type: 'number', exclusiveMinimum: 0 },
-    burst: { type: 'integer', minimum: 1 },
-  },
-} as const;
 
 const routePolicy = {
   timeoutMs: { type: 'integer', minimum: 1, maximum: 300000 },
@@ -49,64 +31,6 @@ const routePolicy = {
   correlation: { enum: ['strict', 'off'] },
 } as const;
 
-/** how a caller proves itself to the hub */
-const inboundCredentials = {
-  type: 'object',
-  additionalProperties: false,
-  minProperties: 1,
-  properties: {
-    apiKeys: { type: 'array', minItems: 1, items: secret },
-    basic: { type: 'array', minItems: 1, items: basicCredential },
-    certificates: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        minProperties: 1,
-        properties: {
-          fingerprint256: { type: 'string', pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' },
-          subject: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
-        },
-      },
-    },
-  },
-} as const;
-
-/** the credential the hub presents to a partner */
-const outboundAuth = {
-  type: 'object',
-  additionalProperties: false,
-  maxProperties: 1,
-  properties: {
-    apiKey: secret,
-    basic: basicCredential,
-  },
-} as const;
-
-/** an MSP whose only machine interface is its SM-DP+ (dialects/es2plus) */
-const es2plus = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['functionRequesterIdentifier', 'smdpAddress', 'profileTypes', 'callback'],
-  properties: {
-    functionRequesterIdentifier: { type: 'string', minLength: 1 },
-    adminProtocol: { type: 'string', pattern: '^gsma/rsp/v[0-9]+\\.[0-9]+\\.[0-9]+$' },
-    smdpAddress: { type: 'string', minLength: 1 },
-    smdpOid: { type: 'string', pattern: '^[0-2](\\.(0|[1-9][0-9]*))+$' },
-    profileTypes: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },
-    profilesPerSubscription: { type: 'integer', minimum: 1, maximum: 1000 },
-    webhook: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: { url: { type: 'string', pattern: '^https?://' }, insecure: { type: 'boolean' }, auth: outboundAuth },
-    },
-    callback: inboundCredentials,
-    callbackRequires: { enum: ['any', 'all'] },
-  },
-} as const;
-
 export const partnerSchema = {
   type: 'object',
   additionalProperties: false,
@@ -115,10 +39,11 @@ export const partnerSchema = {
     id: { type: 'string', pattern: PARTNER_ID_PATTERN },
     role: { enum: ['msp', 'cmp'] },
     name: { type: 'string' },
-    dialect: { enum: ['aid02', 'es2plus'] },
+    dialect: { enum: DIALECTS.map((d) => d.name) },
     rateLimit,
     inbound: inboundCredentials,
-    es2plus,
+    // each dialect's own settings, under its name
+    ...Object.fromEntries(DIALECTS.flatMap((d) => (d.settingsSchema ? [[d.name, d.settingsSchema]] : []))),
     upstream: {
       type: 'object',
       additionalProperties: false,
@@ -224,13 +149,4 @@ function describe(e: ErrorObject): string {
     return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
   }
   return `${field || '(file)'}: ${e.message ?? 'is invalid'}`;
-}
-
-/** `/routes/0/from` -> `routes[0].from` */
-export function fieldName(instancePath: string): string {
-  return instancePath
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '');
 }

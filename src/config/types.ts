@@ -1,7 +1,6 @@
 /** The typed, frozen shape of a loaded configuration (routes.yaml + partners/*.yaml). */
 
 export type Role = 'msp' | 'cmp';
-export type Dialect = 'aid02' | 'es2plus';
 export type TokenBindingPolicy = 'strict' | 'learn' | 'off';
 /** Send Activation Code's correlation-id against its request's (AID.02 5.1, code 92) */
 export type CorrelationPolicy = 'strict' | 'off';
@@ -65,39 +64,22 @@ export interface UpstreamConfig {
   readonly rateLimit?: RateLimit;
 }
 
-/** `dialect: es2plus`: the hub is the MSP toward CMPs and drives the operator's SM-DP+ over ES2+ */
-export interface Es2plusSettings {
-  readonly functionRequesterIdentifier: string;
-  /** the `X-Admin-Protocol` header */
-  readonly adminProtocol: string;
-  /** the SM-DP+ address put into activation codes when ConfirmOrder returns none */
-  readonly smdpAddress: string;
-  readonly smdpOid?: string;
-  /** AID.02 profileType -> the SM-DP+'s profile type */
-  readonly profileTypes: ReadonlyMap<string, string>;
-  /** AID.02 4.3.1 "n": Operational Profiles a subscription may hold at once */
-  readonly profilesPerSubscription: number;
-  /** the operator's back office, told what happened (orders, swaps, cancellations, progress) */
-  readonly webhook?: UpstreamConfig;
-  /** how the SM-DP+ proves itself when it calls HandleDownloadProgressInfo */
-  readonly callback: InboundCredentials;
-  /** `any`: one of the configured kinds (certificate, or key / basic) is enough; `all`: each */
-  readonly callbackRequires: CredentialsRequired;
-}
-
+/** `any`: one of the configured kinds of credential (certificate, or key / basic) is enough; `all`: each */
 export type CredentialsRequired = 'any' | 'all';
 
 export interface Partner {
   readonly id: string;
   readonly role: Role;
   readonly name: string;
-  readonly dialect: Dialect;
+  /** the name of its dialect module (dialects/index.ts) */
+  readonly dialect: string;
   readonly file: string;
   readonly inbound: InboundCredentials;
   /** what this partner may send to the hub, over all its routes */
   readonly rateLimit?: RateLimit;
   readonly upstream: UpstreamConfig;
-  readonly es2plus?: Es2plusSettings;
+  /** its dialect's typed settings (the partner file's block named after the dialect) */
+  readonly settings?: unknown;
 }
 
 export interface RetrySettings {

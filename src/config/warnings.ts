@@ -3,13 +3,14 @@
  * the hub logs it when it starts. Section 6: "two-way TLS" between the parties, and "An API key
  * SHALL be used for each request to CMP CESIM MSP API".
  */
+import { dialectNamed } from '../dialects';
 import { isLoopbackHost } from './loopback';
 import type { Config } from './types';
 
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const partner of config.partners.values()) {
-    const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(partner.es2plus?.webhook ? [{ name: 'es2plus.webhook', url: partner.es2plus.webhook.url }] : [])];
+    const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(dialectNamed(partner.dialect).endpoints?.(partner.settings) ?? [])];
     for (const { name, url } of targets) {
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
         warnings.push(`${partner.file}: ${name}: plain HTTP to ${url.host} (insecure: true); AID.02 6 requires TLS`);

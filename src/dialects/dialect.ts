@@ -1,12 +1,22 @@
 /**
- * A dialect turns an AID.02 operation into its partner's calls and back. It sees the operation and
- * the message, never Koa's context.
+ * The seam between the hub and a partner's own system. A dialect is a module (DialectModule)
+ * registered in `index.ts`: it owns its partner-file settings (schema and typed settings), builds
+ * one DialectInstance per partner at config load, and that instance turns an AID.02 operation into
+ * its partner's calls and back. It may serve inbound HTTP routes (callbacks, webhooks) and state
+ * policies the core applies. The core names no dialect: it reads the registry.
  */
+import type { BreakerSettings, HubSettings, Partner, Role, UpstreamConfig } from '../config/types';
+import type { ErrorKind } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
 import type { OperationId } from '../openapi/operations';
-import type { UpstreamResponse } from '../upstream/upstream';
+import type { HubContext, PipelineDeps } from '../pipeline/types';
+import type { OutboxQueue } from '../state/outbox';
+import type { RecordStore } from '../state/records';
+import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
-/** an AID.02 operation, or an event the hub owes an ES2+ operator's back office (its webhook) */
-export type DialectOperation = OperationId | 'operatorEvent';
+/** an AID.02 operation, or an event the hub owes a partner's own back office (a dialect's webhook) */
+export type DialectOperation = OperationId | 'dialectEvent';
 
 export interface DialectCall {
   readonly operation: DialectOperation;
@@ -24,8 +34,80 @@ export interface DialectCall {
 
 export type DialectAnswer = UpstreamResponse;
 
-export interface Dialect {
+/** what a dialect built for one partner does */
+export interface DialectInstance {
   call(call: DialectCall): Promise<DialectAnswer>;
+  /** e.g. `tokens: 'strict'` where the hub itself issues the partner's msp_tokens */
+  readonly policy?: DialectPolicy;
+}
+
+export interface DialectPolicy {
+  /** `strict`: the hub issues the partner's msp_tokens itself, so it knows every one */
+  readonly tokens?: 'strict';
+  /** how the caller is answered when the partner's system cannot be reached (refused, TLS,
+   * network): the hub's `upstreamUnreachable` (502) unless the dialect names another kind */
+  readonly unreachable?: ErrorKind;
+}
+
+/** what the core hands a dialect instance: nothing it must build itself */
+export interface DialectServices {
+  /** the partner's `upstream`: pool, TLS, deadline, breaker, outbound limit */
+  readonly upstream: Upstream;
+  /** another endpoint of the partner, with the same guards (a back office's webhook) */
+  upstreamFor(target: UpstreamConfig, name: string): Upstream;
+  /** the partner's own namespace of records and locks */
+  readonly records: RecordStore;
+  readonly outbox: OutboxQueue;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly settings: HubSettings;
+}
+
+/** where the settings of a partner file come from, for problems that name file and field */
+export interface SettingsContext {
+  /** the partner file as problems name it */
+  readonly where: string;
+  /** the config folder, for files the settings name */
+  readonly dir: string;
+  readonly breaker: BreakerSettings;
+}
+
+/**
+ * An HTTP path the dialect serves for its partners' systems (a callback, a webhook), ahead of the
+ * AID.02 operations. The handler gets every method on the path (it answers a wrong one in its
+ * protocol's terms) and the pipeline's services (authentication helpers, metrics, throttling).
+ */
+export interface InboundRoute {
+  readonly path: string;
+  /** the name the access log line and the metrics carry instead of an operation */
+  readonly name: string;
+  handle(ctx: HubContext, deps: PipelineDeps): Promise<void>;
+}
+
+export interface DialectModule<S = unknown, I extends DialectInstance = DialectInstance> {
+  /** the value of `dialect:` in a partner file, and the key of its settings there */
+  readonly name: string;
+  readonly roles: readonly Role[];
+  /** the JSON Schema of the partner file's `<name>:` block; absent: the dialect takes none */
+  readonly settingsSchema?: Readonly<Record<string, unknown>>;
+  /** the typed settings from the block the schema accepted; problems are pushed, named by field */
+  settings?(raw: unknown, context: SettingsContext, problems: string[]): S | undefined;
+  /** the partner's outbound endpoints besides `upstream`, for the checks of AID.02 section 6 */
+  endpoints?(settings: S): readonly { readonly name: string; readonly url: URL }[];
+  /** at config load, never per request */
+  build(partner: Partner, settings: S, services: DialectServices): I;
+  /** the routes it serves for all its partners of one config */
+  routes?(instances: readonly I[]): readonly InboundRoute[];
+  /** the quick start: plays the partner's own system on loopback at its upstream URL */
+  simulate?(partner: Partner, settings: S, options: SimulateOptions): Promise<{ readonly url: string; close(): Promise<void> }>;
+}
+
+export interface SimulateOptions {
+  readonly host: string;
+  readonly port: number;
+  /** where the simulated system calls the hub back, and the credential it presents */
+  readonly hubUrl: string;
+  readonly callbackHeaders: Readonly<Record<string, string>>;
 }
 
 /** a partner's answer that means it took the message */

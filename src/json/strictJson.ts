@@ -15,7 +15,7 @@ export class StrictJsonError extends Error {
   }
 }
 
-/** deeper than any AID.02 or ES2+ message (4 levels), shallow enough for any recursive reader */
+/** deeper than any AID.02 message or partner system's (4 levels), shallow enough for any recursive reader */
 export const MAX_JSON_DEPTH = 32;
 
 const FORBIDDEN_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);

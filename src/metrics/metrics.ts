@@ -5,7 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** what some gauges read when Prometheus scrapes: the shared state, not this process's memory */
 export interface ScrapeSources {
@@ -171,25 +171,6 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_outbox_events_total',
       help: 'Outbox deliveries by event: enqueued, delivered, retried, dead_lettered, replayed, dropped',
       labelNames: ['target', 'event'] as const,
-      registers,
-    }),
-    es2plusCalls: new Counter({
-      name: 'aid_gateway_es2plus_calls_total',
-      help: 'ES2+ functions called on an operator\'s SM-DP+, by outcome: the functionExecutionStatus, or why there was none',
-      labelNames: ['msp', 'function', 'outcome'] as const,
-      registers,
-    }),
-    es2plusDuration: new Histogram({
-      name: 'aid_gateway_es2plus_call_duration_seconds',
-      help: 'Time an operator\'s SM-DP+ took to answer an ES2+ function',
-      labelNames: ['msp', 'function'] as const,
-      buckets: LATENCY_BUCKETS,
-      registers,
-    }),
-    es2plusProfiles: new Counter({
-      name: 'aid_gateway_es2plus_profile_events_total',
-      help: 'Operational Profiles of ES2+ operators by event: ordered, swapped, cancelled, downloaded, installed, installation_failed, enabled, disabled, deleted',
-      labelNames: ['msp', 'event'] as const,
       registers,
     }),
     configReloads: new Counter({

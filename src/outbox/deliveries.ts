@@ -14,13 +14,14 @@ export function forwardDelivery(forward: Forward): Delivery {
   return { id: forward.headers['cmp-request-id'] ?? randomUUID(), kind: 'forward', createdAt: Date.now(), attempts: 0, ...forward };
 }
 
-/** an event for an ES2+ operator's back office (its webhook); its id is also the event's id */
-export function operatorEvent(msp: string, id: string, body: Readonly<Record<string, unknown>>): Delivery {
+/** an event a dialect owes its partner's own back office (a webhook it serves through the outbox,
+ * `dialectEvent` calls to its instance); its id is also the event's id */
+export function dialectEvent(partner: string, id: string, body: Readonly<Record<string, unknown>>): Delivery {
   return {
     id,
     kind: 'forward',
-    target: msp,
-    operation: 'operatorEvent',
+    target: partner,
+    operation: 'dialectEvent',
     method: 'POST',
     path: '',
     headers: { 'content-type': 'application/json', 'event-id': id },

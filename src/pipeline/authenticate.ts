@@ -64,7 +64,7 @@ type AuthFailureReason =
   | 'certificate_missing'
   | 'certificate_untrusted'
   | 'certificate_mismatch'
-  | 'smdp_callback';
+  | 'inbound_route';
 
 export interface Refusal {
   readonly reason: AuthFailureReason;
@@ -92,8 +92,8 @@ export async function refused(ctx: HubContext, deps: PipelineDeps, refusal: Refu
 
 /**
  * undefined when the request carries the `inbound` credentials, else why not. `all` (a partner):
- * a configured certificate and a configured secret are each required; `any` (an SM-DP+'s
- * callback): one configured kind is enough.
+ * a configured certificate and a configured secret are each required; `any` (as a dialect's
+ * inbound route may choose): one configured kind is enough.
  */
 export function checkCredentials(ctx: HubContext, inbound: InboundCredentials, required: CredentialsRequired = 'all'): Refusal | undefined {
   const needsSecret = inbound.apiKeyDigests.length > 0 || inbound.basic.length > 0;

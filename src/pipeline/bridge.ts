@@ -8,7 +8,7 @@
  * entry that the outbox keeps in case this instance dies before the MSP answers.
  */
 import type { RouteSettings } from '../config/types';
-import type { Dialect, DialectAnswer, DialectCall } from '../dialects/dialect';
+import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import { bridgeDeadline, bridgedActivationCode, bridgeFailure } from '../outbox/deliveries';
 import type { Logger } from '../log';
 import type { PendingActivation } from '../state/store';
@@ -23,7 +23,7 @@ const DEADLINE_GRACE_MS = 1000;
 
 export async function callWithBridge(
   deps: PipelineDeps,
-  dialect: Dialect,
+  dialect: DialectInstance,
   call: DialectCall,
   route: RouteSettings,
   pending: PendingActivation,

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Partner, RetrySettings } from '../config/types';
-import type { DialectAnswer, DialectCall } from '../dialects/dialect';
+import type { DialectAnswer, DialectCall, DialectPolicy } from '../dialects/dialect';
 import { HubError } from '../errors';
 import { statusClass } from '../metrics/metrics';
 import type { OperationId } from '../openapi/operations';
@@ -51,7 +51,7 @@ export function dispatch(deps: PipelineDeps): Stage {
       } catch (err) {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-        throw upstreamFailure(err, target);
+        throw upstreamFailure(err, target, dialect.policy);
       }
       if (bridged.answer) {
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(bridged.answer.status) });
@@ -74,7 +74,7 @@ export function dispatch(deps: PipelineDeps): Stage {
         if (!(err instanceof UpstreamError)) throw err;
         deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
         ctx.state.log.warn({ failure: err.failure, reason: err.message, attempt }, 'upstream call failed');
-        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target);
+        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target, dialect.policy);
       }
       if (answer === undefined) {
         deps.metrics.retries.inc(labels);
@@ -108,7 +108,7 @@ function backoffMs(retries: RetrySettings, attempt: number): number {
 }
 
 /** the hub's own answer to a partner that could not be called, or did not answer */
-function upstreamFailure(err: UpstreamError, target: Partner): HubError {
+function upstreamFailure(err: UpstreamError, target: Partner, policy: DialectPolicy | undefined): HubError {
   const detail = `${target.id}: ${err.message}`;
   const retryAfter = { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 0) / 1000))) };
   switch (err.failure) {
@@ -119,9 +119,10 @@ function upstreamFailure(err: UpstreamError, target: Partner): HubError {
     case 'busy':
       return new HubError('upstreamBusy', { detail, headers: retryAfter, cause: err });
     default:
-      // for an ES2+ operator the hub is the MSP: its SM-DP+ being away is the service unavailable
-      return target.dialect === 'es2plus'
-        ? new HubError('smdpUnavailable', { detail, headers: retryAfter, cause: err })
+      // a dialect that plays the partner itself may say the partner's system being away is its
+      // service being unavailable: then with Retry-After
+      return policy?.unreachable
+        ? new HubError(policy.unreachable, { detail, headers: retryAfter, cause: err })
         : new HubError('upstreamUnreachable', { detail, cause: err });
   }
 }

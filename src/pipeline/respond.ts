@@ -30,7 +30,7 @@ export function respond(deps: PipelineDeps): Stage {
 function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefined): void {
   const { state } = ctx;
   const seconds = (performance.now() - state.startedAt) / 1000;
-  const operation = state.operation?.id ?? state.es2Callback ?? 'unknown';
+  const operation = state.operation?.id ?? state.inboundRoute ?? 'unknown';
   const target = state.target?.id ?? 'unknown';
   deps.metrics.requests.inc({
     operation,

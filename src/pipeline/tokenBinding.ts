@@ -6,7 +6,8 @@
  * other operation still passes: the token stays for the deletions that follow, and is never
  * removed while it lives (4.4.1 [5]): every use starts its lifetime again.
  * Tokens the hub has never seen pass or are refused per route (`tokenBinding: strict | learn | off`);
- * always refused for an ES2+ operator, whose tokens the hub alone keeps. `learn` learns per pair:
+ * always refused where the MSP's dialect says the hub issues its tokens itself (policy `tokens:
+ * strict`: the hub knows every one). `learn` learns per pair:
  * a token federated before the hub, with several CMPs of the MSP that issued it, is learnt for
  * each pair that uses it, as long as the hub never saw the MSP issue it (then it knows the pairs).
  */
@@ -23,8 +24,8 @@ export function tokenBinding(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
     const op = need(ctx.state.operation, 'operation');
     const { msp, cmp } = pairOf(ctx);
-    // an ES2+ operator's tokens are known to the hub alone: one it never saw issued is no token
-    const policy = msp.dialect === 'es2plus' ? 'strict' : need(ctx.state.route, 'route').tokenBinding;
+    // where the hub itself issues the MSP's tokens, one it never saw issued is no token
+    const policy = ctx.state.runtime.dialectFor(msp).policy?.tokens ?? need(ctx.state.route, 'route').tokenBinding;
     const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
 
     if (op.id === 'sendMspToken') {

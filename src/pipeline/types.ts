@@ -49,8 +49,8 @@ export interface HubState {
   bridged?: boolean;
   /** the hub answered 201 itself: the request waits in the outbox (store and forward) */
   stored?: boolean;
-  /** an ES2+ callback from an SM-DP+ (no AID.02 operation) */
-  es2Callback?: 'handleDownloadProgressInfo';
+  /** a dialect's inbound route served this request (no AID.02 operation): its name */
+  inboundRoute?: string;
 }
 
 export type HubContext = ParameterizedContext<HubState>;

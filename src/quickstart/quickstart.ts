@@ -8,7 +8,7 @@ import { Hub, PROJECT_ROOT, type HubOptions } from '../hub';
 import type { Logger } from '../log';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
-import { startSmdpSimulator } from '../simulators/smdpSimulator';
+import { dialectNamed } from '../dialects';
 import type { RunningSimulator } from '../simulators/simulatorServer';
 import { credentialHeaders, DEMO_SMDP_CALLBACK_KEY, toCurl, walkSteps } from './walk';
 
@@ -50,19 +50,13 @@ function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
   const { url, auth } = partner.upstream;
   const listen = { host: url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
   if (partner.role === 'cmp') return startCmpSimulator(listen);
-  if (partner.es2plus) {
-    const inventory = Object.fromEntries([...partner.es2plus.profileTypes.values()].map((type, i) => [type, demoIccids(i, 100)]));
-    return startSmdpSimulator({ inventory, smdpAddress: partner.es2plus.smdpAddress, host: listen.host, port: listen.port, operator: { url: hubUrl, headers: { 'api-key': DEMO_SMDP_CALLBACK_KEY } } });
-  }
+  // a partner whose own system is not AID.02 is played by its dialect's simulator
+  const dialect = dialectNamed(partner.dialect);
+  if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: { 'api-key': DEMO_SMDP_CALLBACK_KEY } });
   return startMspSimulator({
     ...listen,
     id: partner.id,
     mode: ASYNC_MSPS.has(partner.id) ? 'async' : 'sync',
     hub: { url: hubUrl, credentials: credentialHeaders(partner.id) },
   });
-}
-
-/** ICCIDs of the demo inventory: 19 digits, a block per profile type */
-function demoIccids(block: number, count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `894900000000${String(block).padStart(3, '0')}${String(i).padStart(4, '0')}`);
 }

@@ -8,7 +8,8 @@ import type { Store } from './store';
 
 export function instrumentStore(store: Store, metrics: Metrics): Store {
   const outbox = instrument(store.outbox, store.kind, 'outbox.', metrics);
-  return instrument(store, store.kind, '', metrics, { outbox });
+  const records = (namespace: string) => instrument(store.records(namespace), store.kind, 'records.', metrics);
+  return instrument(store, store.kind, '', metrics, { outbox, records });
 }
 
 function instrument<T extends object>(target: T, kind: string, prefix: string, metrics: Metrics, overrides: Partial<T> = {}): T {

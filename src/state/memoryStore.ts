@@ -13,7 +13,6 @@ import {
   type StoredAnswer,
   type TokenBinding,
   type BindingState,
-  type EsimProfile,
   type FailureCount,
 } from './store';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +20,7 @@ import type { RateLimit } from '../config/types';
 import { LocalGcra, type AdmitResult, type GcraResult, type LimitCheck } from './gcra';
 import { MemoryOutbox } from './memoryOutbox';
 import { StoreFullError } from './store';
+import type { RecordStore } from './records';
 
 interface Entry<T> {
   value: T;
@@ -99,9 +99,9 @@ export class MemoryStore implements Store {
   private readonly requests: ExpiringMap<string>;
   private readonly replays: ExpiringMap<Replay>;
   private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
-  private readonly profiles: ExpiringMap<EsimProfile>;
-  private readonly subscriptions: ExpiringMap<Set<string>>;
-  private readonly profileRequests: ExpiringMap<string>;
+  private readonly recordValues: ExpiringMap<unknown>;
+  /** a record index's key -> the ids of its records */
+  private readonly indexes: ExpiringMap<Set<string>>;
   private readonly failures: ExpiringMap<{ count: number; resetAt: number }>;
   private readonly answered: ExpiringMap<true>;
   private readonly limits = new LocalGcra();
@@ -122,9 +122,8 @@ export class MemoryStore implements Store {
     this.pending = map();
     this.requests = map();
     this.replays = map();
-    this.profiles = map();
-    this.subscriptions = map();
-    this.profileRequests = map();
+    this.recordValues = map();
+    this.indexes = map();
     this.failures = map();
     this.answered = map();
     this.sweeper = setInterval(() => sweepAll(Date.now()), options.sweepIntervalMs ?? 60000);
@@ -235,37 +234,38 @@ export class MemoryStore implements Store {
     this.replays.delete(key);
   }
 
-  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
-    const held = this.locks.get(key);
-    if (held && held.expiresAt > Date.now()) return undefined;
-    const owner = randomUUID();
-    this.locks.set(key, { owner, expiresAt: Date.now() + ttlMs });
-    return owner;
-  }
-
-  async releaseLock(key: string, owner: string): Promise<void> {
-    if (this.locks.get(key)?.owner === owner) this.locks.delete(key);
-  }
-
-  async saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void> {
-    const subscription = `${profile.msp} ${profile.mspToken}`;
-    this.profiles.set(`${profile.msp} ${profile.iccid}`, profile, ttlSeconds);
-    this.subscriptions.set(subscription, new Set(this.subscriptions.get(subscription)).add(profile.iccid), ttlSeconds);
-    this.profileRequests.set(`${profile.msp} ${profile.activationCodeRequestId}`, profile.iccid, ttlSeconds);
-  }
-
-  async getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined> {
-    return this.profiles.get(`${msp} ${iccid}`);
-  }
-
-  async listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]> {
-    const iccids = this.subscriptions.get(`${msp} ${mspToken}`) ?? [];
-    return [...iccids].flatMap((iccid) => this.profiles.get(`${msp} ${iccid}`) ?? []);
-  }
-
-  async findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined> {
-    const iccid = this.profileRequests.get(`${msp} ${activationCodeRequestId}`);
-    return iccid === undefined ? undefined : this.profiles.get(`${msp} ${iccid}`);
+  records(namespace: string): RecordStore {
+    const key = (id: string) => `${namespace} ${id}`;
+    const { recordValues: records, indexes, locks } = this;
+    return {
+      async save(id, value, ttlSeconds, byIndex = {}) {
+        records.set(key(id), value, ttlSeconds);
+        for (const [index, indexKey] of Object.entries(byIndex)) {
+          const set = key(`${index} ${indexKey}`);
+          indexes.set(set, new Set(indexes.get(set)).add(id), ttlSeconds);
+        }
+      },
+      async get<T>(id: string) {
+        return records.get(key(id)) as T | undefined;
+      },
+      async find<T>(index: string, indexKey: string) {
+        const ids = indexes.get(key(`${index} ${indexKey}`)) ?? [];
+        return [...ids].flatMap((id) => {
+          const value = records.get(key(id));
+          return value === undefined ? [] : [value as T];
+        });
+      },
+      async acquireLock(lock, ttlMs) {
+        const held = locks.get(key(lock));
+        if (held && held.expiresAt > Date.now()) return undefined;
+        const owner = randomUUID();
+        locks.set(key(lock), { owner, expiresAt: Date.now() + ttlMs });
+        return owner;
+      },
+      async releaseLock(lock, owner) {
+        if (locks.get(key(lock))?.owner === owner) locks.delete(key(lock));
+      },
+    };
   }
 
   async ping(): Promise<void> {}

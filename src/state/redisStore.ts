@@ -10,7 +10,6 @@ import {
   pairKey,
   type BindResult,
   type BindingState,
-  type EsimProfile,
   type FailureCount,
   type PendingActivation,
   type ReplayClaim,
@@ -22,6 +21,7 @@ import type { RateLimit } from '../config/types';
 import { intervalMs, type AdmitResult, type GcraResult, type LimitCheck } from './gcra';
 import { withDeadline } from './deadline';
 import { RedisOutbox } from './redisOutbox';
+import type { RecordStore } from './records';
 
 export interface RedisStoreOptions {
   readonly url: string;
@@ -95,6 +95,8 @@ export class RedisStore implements Store {
   private constructor(
     private readonly client: ReturnType<typeof createClient>,
     keyPrefix: string,
+    /** every call into the store, the record stores included, fails after this */
+    private readonly deadlineMs: number,
   ) {
     this.prefix = keyPrefix;
     this.outbox = new RedisOutbox(client, keyPrefix);
@@ -116,7 +118,8 @@ export class RedisStore implements Store {
     client.on('error', (err: Error) => options.onError?.(err));
     await client.connect();
     connected = true;
-    return withDeadline(new RedisStore(client, options.keyPrefix ?? 'aidgw:'), options.commandTimeoutMs ?? 2000, ['outbox']);
+    const deadlineMs = options.commandTimeoutMs ?? 2000;
+    return withDeadline(new RedisStore(client, options.keyPrefix ?? 'aidgw:', deadlineMs), deadlineMs, ['outbox']);
   }
 
   async getTokenBinding(token: string, renewTtlSeconds?: number): Promise<TokenBinding | undefined> {
@@ -254,43 +257,37 @@ export class RedisStore implements Store {
     await this.client.del(this.key('rpl', key));
   }
 
-  async acquireLock(key: string, ttlMs: number): Promise<string | undefined> {
-    const owner = randomUUID();
-    const set = await this.client.set(this.key('lock', key), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
-    return set === 'OK' ? owner : undefined;
-  }
-
-  async releaseLock(key: string, owner: string): Promise<void> {
-    await this.client.eval(RELEASE_LOCK, { keys: [this.key('lock', key)], arguments: [owner] });
-  }
-
-  async saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void> {
-    const subscription = this.key('es2s', `${profile.msp} ${profile.mspToken}`);
-    const expiration = { type: 'EX', value: ttlSeconds } as const;
-    await this.client
-      .multi()
-      .set(this.key('es2p', `${profile.msp} ${profile.iccid}`), JSON.stringify(profile), { expiration })
-      .sAdd(subscription, profile.iccid)
-      .expire(subscription, ttlSeconds)
-      .set(this.key('es2r', `${profile.msp} ${profile.activationCodeRequestId}`), profile.iccid, { expiration })
-      .exec();
-  }
-
-  async getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined> {
-    const raw = await this.client.get(this.key('es2p', `${msp} ${iccid}`));
-    return raw === null ? undefined : (JSON.parse(raw) as EsimProfile);
-  }
-
-  async listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]> {
-    const iccids = await this.client.sMembers(this.key('es2s', `${msp} ${mspToken}`));
-    if (iccids.length === 0) return [];
-    const raws = await this.client.mGet(iccids.map((iccid) => this.key('es2p', `${msp} ${iccid}`)));
-    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as EsimProfile]));
-  }
-
-  async findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined> {
-    const iccid = await this.client.get(this.key('es2r', `${msp} ${activationCodeRequestId}`));
-    return iccid === null ? undefined : this.getProfile(msp, iccid);
+  records(namespace: string): RecordStore {
+    const key = (kind: string, id: string) => this.key(kind, `${namespace} ${id}`);
+    const client = this.client;
+    return withDeadline<RecordStore>({
+      async save(id, value, ttlSeconds, indexes = {}) {
+        const multi = client.multi().set(key('rec', id), JSON.stringify(value), { expiration: { type: 'EX', value: ttlSeconds } });
+        for (const [index, indexKey] of Object.entries(indexes)) {
+          const set = key('rix', `${index} ${indexKey}`);
+          multi.sAdd(set, id).expire(set, ttlSeconds);
+        }
+        await multi.exec();
+      },
+      async get<T>(id: string) {
+        const raw = await client.get(key('rec', id));
+        return raw === null ? undefined : (JSON.parse(raw) as T);
+      },
+      async find<T>(index: string, indexKey: string) {
+        const ids = await client.sMembers(key('rix', `${index} ${indexKey}`));
+        if (ids.length === 0) return [];
+        const raws = await client.mGet(ids.map((id) => key('rec', id)));
+        return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
+      },
+      async acquireLock(lock, ttlMs) {
+        const owner = randomUUID();
+        const set = await client.set(key('lock', lock), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+        return set === 'OK' ? owner : undefined;
+      },
+      async releaseLock(lock, owner) {
+        await client.eval(RELEASE_LOCK, { keys: [key('lock', lock)], arguments: [owner] });
+      },
+    }, this.deadlineMs);
   }
 
   async ping(): Promise<void> {

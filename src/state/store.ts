@@ -1,6 +1,7 @@
 import type { RateLimit } from '../config/types';
 import type { AdmitResult, GcraResult, LimitCheck } from './gcra';
 import type { OutboxQueue } from './outbox';
+import type { RecordStore } from './records';
 
 /**
  * The hub's shared state. Two implementations: Redis (any number of hub instances share it) and
@@ -62,57 +63,6 @@ export interface FailureCount {
   readonly resetAt: number;
 }
 
-/**
- * An Operational Profile the hub ordered for an ES2+ operator (dialects/es2plus). `ordered`: the
- * SM-DP+ reserved the ICCID, not yet confirmed; `released`: confirmed and released, its activation
- * code handed out; then what the SM-DP+ and the CMP report. `deleted`, `swapped` and `cancelled`
- * profiles hold no slot of the subscription.
- */
-export type ProfileState =
-  | 'ordered'
-  | 'released'
-  | 'downloaded'
-  | 'installed'
-  | 'enabled'
-  | 'disabled'
-  | 'installationFailed'
-  | 'deleted'
-  | 'swapped'
-  | 'cancelled';
-
-/** one HandleDownloadProgressInfo, as the SM-DP+ sent it */
-export interface ProgressPoint {
-  readonly notificationPointId: number;
-  readonly status: string;
-  readonly at: string;
-  /** the eUICC's finalResult (SGP.22 ProfileInstallationResult), base64, when the SM-DP+ sent it */
-  readonly resultData?: string;
-}
-
-export interface EsimProfile {
-  readonly msp: string;
-  /** without the trailing filler F: the key, and what the CMP is told */
-  readonly iccid: string;
-  /** the ICCID exactly as the SM-DP+ wrote it (F-padded when it pads); every later ES2+ call sends
-   * this string. Absent in records written before it was kept: `iccid` then */
-  readonly smdpIccid?: string;
-  readonly mspToken: string;
-  readonly cmp: string;
-  readonly eid: string;
-  /** the AID.02 profile type the CMP asked for */
-  readonly profileType: string;
-  readonly activationCodeRequestId: string;
-  readonly matchingId: string;
-  readonly activationCode?: string;
-  /** the profile this one replaced (AID.02 4.3.1), null when none */
-  readonly swappedIccid: string | null;
-  readonly state: ProfileState;
-  readonly createdAt: number;
-  /** last order, status or progress: the least recently used profile is swapped first */
-  readonly usedAt: number;
-  readonly progress: readonly ProgressPoint[];
-}
-
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly outbox: OutboxQueue;
@@ -156,17 +106,8 @@ export interface Store {
   completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;
   releaseReplay(key: string): Promise<void>;
 
-  /** a lock several hub instances respect; the owner string to release it with, or undefined when held */
-  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
-  /** releases it if `owner` still holds it */
-  releaseLock(key: string, owner: string): Promise<void>;
-
-  /** writes the profile and indexes it by subscription (msp + token) and by activation code request */
-  saveProfile(profile: EsimProfile, ttlSeconds: number): Promise<void>;
-  getProfile(msp: string, iccid: string): Promise<EsimProfile | undefined>;
-  /** every profile of the subscription, whatever its state */
-  listProfiles(msp: string, mspToken: string): Promise<EsimProfile[]>;
-  findProfileByRequest(msp: string, activationCodeRequestId: string): Promise<EsimProfile | undefined>;
+  /** the records of one dialect partner (records.ts) */
+  records(namespace: string): RecordStore;
 
   ping(): Promise<void>;
   close(): Promise<void>;

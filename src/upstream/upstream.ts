@@ -79,8 +79,8 @@ export class Upstream {
   private readonly authHeaders: Readonly<Record<string, string>>;
 
   /**
-   * @param target where to call: the partner's `upstream`, or another endpoint of it (an ES2+
-   *   operator's webhook)
+   * @param target where to call: the partner's `upstream`, or another endpoint of it (its back
+   *   office's webhook)
    * @param name the breaker's and the outbound limit's name
    */
   constructor(

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { MemoryStore } from '../../src/state/memoryStore';
 import { RedisStore } from '../../src/state/redisStore';
-import type { EsimProfile, PendingActivation, Store } from '../../src/state/store';
+import type { PendingActivation, Store } from '../../src/state/store';
+import type { RecordStore } from '../../src/state/records';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 
 const prefix = uniquePrefix();
@@ -24,23 +25,6 @@ const pending = (overrides: Partial<PendingActivation> = {}): PendingActivation 
   mspToken: randomUUID(),
   correlationId: randomUUID(),
   createdAt: Date.now(),
-  ...overrides,
-});
-
-const profile = (overrides: Partial<EsimProfile> = {}): EsimProfile => ({
-  msp: 'opx',
-  iccid: String(8949000000000000000n + BigInt(Math.floor(Math.random() * 1e9))),
-  mspToken: randomUUID(),
-  cmp: 'cmpA',
-  eid: '89049032000001000000000831934057',
-  profileType: 'personal',
-  activationCodeRequestId: randomUUID(),
-  matchingId: 'AAAAA-BBBBB-CCCCC-DDDDD',
-  swappedIccid: null,
-  state: 'ordered',
-  createdAt: Date.now(),
-  usedAt: Date.now(),
-  progress: [],
   ...overrides,
 });
 
@@ -199,47 +183,55 @@ describe.each(makers)('%s store', (_kind, make) => {
     });
   });
 
-  describe('locks', () => {
-    test('one holder at a time; only the holder releases it', async () => {
+  describe('record stores (a dialect partner\'s namespace)', () => {
+    let records: RecordStore;
+    beforeAll(() => {
+      records = store.records(`ns${randomUUID().slice(0, 8)}`);
+    });
+
+    test('records are found by id and through their indexes; another namespace sees none', async () => {
       const key = randomUUID();
-      const owner = await store.acquireLock(key, 5000);
+      await records.save('a', { n: 1 }, 60, { group: key, other: 'x' });
+      await records.save('b', { n: 2 }, 60, { group: key });
+      await records.save('c', { n: 3 }, 60, { group: randomUUID() });
+      expect(await records.get('a')).toEqual({ n: 1 });
+      expect(await records.get('missing')).toBeUndefined();
+      expect((await records.find<{ n: number }>('group', key)).map((r) => r.n).sort()).toEqual([1, 2]);
+      expect(await records.find('group', randomUUID())).toEqual([]);
+      expect(await store.records('elsewhere').get('a')).toBeUndefined();
+    });
+
+    test('saving again replaces the record and keeps it indexed once', async () => {
+      const key = randomUUID();
+      await records.save('d', { v: 'old' }, 60, { group: key });
+      await records.save('d', { v: 'new' }, 60, { group: key });
+      expect(await records.find('group', key)).toEqual([{ v: 'new' }]);
+    });
+
+    test('records expire after their TTL, and drop out of their indexes', async () => {
+      const key = randomUUID();
+      await records.save('e', { v: 1 }, 1, { group: key });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await records.get('e')).toBeUndefined();
+      expect(await records.find('group', key)).toEqual([]);
+    });
+
+    test('locks: one holder at a time; only the holder releases it', async () => {
+      const key = randomUUID();
+      const owner = await records.acquireLock(key, 5000);
       expect(owner).toEqual(expect.any(String));
-      expect(await store.acquireLock(key, 5000)).toBeUndefined();
-      await store.releaseLock(key, 'someone else');
-      expect(await store.acquireLock(key, 5000)).toBeUndefined();
-      await store.releaseLock(key, owner as string);
-      expect(await store.acquireLock(key, 5000)).toEqual(expect.any(String));
+      expect(await records.acquireLock(key, 5000)).toBeUndefined();
+      await records.releaseLock(key, 'someone else');
+      expect(await records.acquireLock(key, 5000)).toBeUndefined();
+      await records.releaseLock(key, owner as string);
+      expect(await records.acquireLock(key, 5000)).toEqual(expect.any(String));
     });
 
     test('a lock whose holder went away expires', async () => {
       const key = randomUUID();
-      expect(await store.acquireLock(key, 50)).toBeDefined();
+      expect(await records.acquireLock(key, 50)).toBeDefined();
       await new Promise((resolve) => setTimeout(resolve, 120));
-      expect(await store.acquireLock(key, 50)).toBeDefined();
-    });
-  });
-
-  describe('ES2+ profiles', () => {
-    test('saved profiles are found by ICCID, by subscription and by activation code request', async () => {
-      const token = randomUUID();
-      const a = profile({ mspToken: token });
-      const b = profile({ mspToken: token, state: 'released', activationCode: '1$smdp.example.com$X' });
-      await store.saveProfile(a, 60);
-      await store.saveProfile(b, 60);
-      await store.saveProfile(profile(), 60);
-      expect(await store.getProfile('opx', a.iccid)).toEqual(a);
-      expect(await store.getProfile('other', a.iccid)).toBeUndefined();
-      expect((await store.listProfiles('opx', token)).sort((x, y) => x.iccid.localeCompare(y.iccid))).toEqual([a, b].sort((x, y) => x.iccid.localeCompare(y.iccid)));
-      expect(await store.listProfiles('opx', randomUUID())).toEqual([]);
-      expect(await store.findProfileByRequest('opx', b.activationCodeRequestId)).toEqual(b);
-      expect(await store.findProfileByRequest('opx', randomUUID())).toBeUndefined();
-    });
-
-    test('saving again replaces the record and keeps it listed once', async () => {
-      const p = profile();
-      await store.saveProfile(p, 60);
-      await store.saveProfile({ ...p, state: 'installed' }, 60);
-      expect(await store.listProfiles('opx', p.mspToken)).toEqual([{ ...p, state: 'installed' }]);
+      expect(await records.acquireLock(key, 50)).toBeDefined();
     });
   });
 
@@ -258,14 +250,18 @@ describe('redis store specifics', () => {
     await store.addPendingActivation(pending({ mspToken: token }), 100);
     await store.rememberRequest(`x:${token}`, 'fp', 100);
     await store.claimReplay(`x:${token}`, 'fp', 100);
+    await store.markPendingAnswered(pending({ mspToken: token }), 100);
+    await store.countFailures([`addr ${token}`], 100);
+    await store.records('opx').save(token, { x: 1 }, 100, { group: token });
     await store.close();
     const client = createClient({ url: REDIS_URL });
     await client.connect();
     try {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${own}*`, COUNT: 500 })) keys.push(...batch);
-      // binding, request id, replay claim, pending record, its pair index, its per-MSP index and the MSP list
-      expect(keys).toHaveLength(7);
+      // binding, request id, replay claim, pending record, its pair index, its per-MSP index, the MSP
+      // list, an answered mark, a failure count, a record and its index
+      expect(keys).toHaveLength(11);
       for (const key of keys) expect(await client.ttl(key)).toBeGreaterThan(0);
     } finally {
       await client.close();

@@ -5,6 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 
 export interface Issued {
@@ -22,7 +23,11 @@ interface Authority extends Issued {
 const DAY = 24 * 3600 * 1000;
 
 function makeCert(commonName: string, options: { issuer?: Authority; ca?: boolean; notBefore?: Date; notAfter?: Date; serverName?: string }): Authority {
-  const keys = forge.pki.rsa.generateKeyPair(2048);
+  // the key is Node's own (native, and encoded as OpenSSL reads it: a key node-forge encodes is now
+  // and then refused with "illegal padding"); node-forge only signs the certificate
+  const { privateKey: keyPem } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+  const privateKey = forge.pki.privateKeyFromPem(keyPem);
+  const keys = { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
@@ -40,7 +45,7 @@ function makeCert(commonName: string, options: { issuer?: Authority; ca?: boolea
   const hex = forge.md.sha256.create().update(der).digest().toHex().toUpperCase();
   return {
     cert: forge.pki.certificateToPem(cert),
-    key: forge.pki.privateKeyToPem(keys.privateKey),
+    key: keyPem,
     fingerprint256: hex.match(/.{2}/g)?.join(':') ?? hex,
     forgeCert: cert,
     forgeKey: keys.privateKey,

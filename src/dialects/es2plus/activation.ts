@@ -9,7 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../log';
-import type { EsimProfile } from '../../state/store';
+import type { EsimProfile } from './profile';
 import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { buildActivationCode, qrCodePayload } from './activationCode';
@@ -61,7 +61,7 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     if (!('iccid' in ordered)) return ordered;
     const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);
     if (!('iccid' in released)) return released;
-    op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'ordered' });
+    op.es2Metrics.profiles.inc({ msp: op.id, event: 'ordered' });
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
     await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
     const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
@@ -142,7 +142,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
 async function retire(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<void> {
   const cancelledOnSmdp = isCancellable(profile.state) && (await cancel(op, profile, 'Unavailable', deadline, log)) === 'cancelled';
   await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
-  op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'swapped' });
+  op.es2Metrics.profiles.inc({ msp: op.id, event: 'swapped' });
   await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { cancelledOnSmdp });
 }
 
@@ -161,7 +161,7 @@ export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfile
       log,
     );
     if (!executed(answer.execution)) return 'refused';
-    op.metrics.es2plusProfiles.inc({ msp: op.id, event: 'cancelled' });
+    op.es2Metrics.profiles.inc({ msp: op.id, event: 'cancelled' });
     return 'cancelled';
   } catch (err) {
     log.warn({ err: (err as Error).message, function: 'cancelOrder' }, 'ES2+ CancelOrder not carried out');

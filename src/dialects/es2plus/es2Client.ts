@@ -5,9 +5,9 @@
  * breaker failure. An answer that is no ES2+ answer at all is a protocol error.
  */
 import { randomUUID } from 'node:crypto';
-import type { Es2plusSettings } from '../../config/types';
+import type { Es2plusSettings } from './settings';
 import type { Logger } from '../../log';
-import type { Metrics } from '../../metrics/metrics';
+import type { Es2plusMetrics } from './metrics';
 import { UpstreamError, type Upstream } from '../../upstream/upstream';
 import { ES2PLUS_PATH, Es2ProtocolError, executed, parseAnswer, requestBody, type Es2Answer, type Es2Function } from './es2Messages';
 
@@ -15,7 +15,7 @@ export class Es2Client {
   constructor(
     private readonly upstream: Upstream,
     private readonly settings: Es2plusSettings,
-    private readonly metrics: Metrics,
+    private readonly metrics: Es2plusMetrics,
   ) {}
 
   private get msp(): string {
@@ -39,21 +39,21 @@ export class Es2Client {
         timeoutMs,
       });
     } catch (err) {
-      if (err instanceof UpstreamError) this.metrics.es2plusCalls.inc({ ...labels, outcome: err.failure });
+      if (err instanceof UpstreamError) this.metrics.calls.inc({ ...labels, outcome: err.failure });
       throw err;
     }
-    this.metrics.es2plusDuration.observe(labels, answer.durationMs / 1000);
+    this.metrics.duration.observe(labels, answer.durationMs / 1000);
     let parsed: Es2Answer;
     try {
       if (answer.status !== 200) throw new Es2ProtocolError(`the SM-DP+ answered HTTP ${answer.status}`);
       parsed = parseAnswer(answer.body.toString('utf8'));
     } catch (err) {
-      this.metrics.es2plusCalls.inc({ ...labels, outcome: 'protocol_error' });
+      this.metrics.calls.inc({ ...labels, outcome: 'protocol_error' });
       log.error({ function: fn, functionCallIdentifier, httpStatus: answer.status, reason: (err as Error).message }, 'ES2+ answer unusable');
       throw err;
     }
     const { execution } = parsed;
-    this.metrics.es2plusCalls.inc({ ...labels, outcome: execution.status });
+    this.metrics.calls.inc({ ...labels, outcome: execution.status });
     if (!executed(execution) || execution.status === 'Executed-WithWarning') {
       // nothing the SM-DP+ says is lost
       // subjectIdentifier is left out: it may name the ICCID or EID, which never go into a log

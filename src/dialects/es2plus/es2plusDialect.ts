@@ -7,20 +7,20 @@
  * webhook. Works from the call alone (params, headers, body), so the outbox can replay a call.
  */
 import type { Logger } from '../../log';
-import type { EsimProfile } from '../../state/store';
+import type { EsimProfile } from './profile';
 import { UpstreamError, type Upstream } from '../../upstream/upstream';
-import type { Dialect, DialectAnswer, DialectCall } from '../dialect';
+import type { DialectAnswer, DialectCall, DialectInstance } from '../dialect';
 import { cancel, requestActivationCode, type ActivationRequest } from './activation';
 import { errorAnswer } from './errorMapping';
 import { normalizeIccid } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { afterCsimStatus, aid02Status, isCancellable, isLive, type CsimStatus } from './profileStates';
 
-export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefined): Dialect {
+export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefined): DialectInstance {
   return {
     async call(call: DialectCall): Promise<DialectAnswer> {
       const started = performance.now();
-      if (call.operation === 'operatorEvent') {
+      if (call.operation === 'dialectEvent') {
         if (!webhook) throw new UpstreamError('refused', 'this operator has no webhook');
         return webhook.request({ ...call, operation: call.operation });
       }
@@ -62,7 +62,7 @@ async function sendCsimStatus(op: Es2Operator, mspToken: string, body: { iccid: 
     const state = afterCsimStatus(profile.state, body.status);
     const updated: EsimProfile = { ...profile, state, usedAt: Date.now() };
     await op.save(updated);
-    if (state !== profile.state) op.metrics.es2plusProfiles.inc({ msp: op.id, event: body.status });
+    if (state !== profile.state) op.es2Metrics.profiles.inc({ msp: op.id, event: body.status });
     log.info({ profileState: state, reported: body.status }, 'CSIM status recorded');
     await op.tell('profileStatus', updated, { reported: body.status });
     return { status: 201, body: Buffer.alloc(0), durationMs: 0 };

@@ -1,16 +1,20 @@
 /**
- * One ES2+ operator as the hub serves it: its SM-DP+ client, its share of the Store, its
- * subscription locks and the events its back office is told. The dialect's operations and the
- * HandleDownloadProgressInfo handler all work through it.
+ * One ES2+ operator as the hub serves it: its SM-DP+ client, its records (the profiles, in the
+ * record store the core hands the dialect), its subscription locks and the events its back office
+ * is told. The dialect's operations and the HandleDownloadProgressInfo handler all work through it.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Es2plusSettings, Partner } from '../../config/types';
+import type { Partner } from '../../config/types';
+import type { Es2plusSettings } from './settings';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
-import { operatorEvent } from '../../outbox/deliveries';
+import { dialectEvent } from '../../outbox/deliveries';
 import { required } from '../../pipeline/stateCall';
-import type { EsimProfile, Store } from '../../state/store';
+import type { OutboxQueue } from '../../state/outbox';
+import type { RecordStore } from '../../state/records';
+import type { EsimProfile } from './profile';
+import { es2plusMetrics, type Es2plusMetrics } from './metrics';
 import { UpstreamError } from '../../upstream/upstream';
 import type { Es2Client } from './es2Client';
 
@@ -26,12 +30,18 @@ export class Es2Operator {
     readonly partner: Partner,
     readonly settings: Es2plusSettings,
     readonly client: Es2Client,
-    private readonly store: Store,
+    private readonly records: RecordStore,
+    private readonly outbox: OutboxQueue,
     readonly metrics: Metrics,
     readonly log: Logger,
     /** how long profile records live: as long as the token bindings they belong to */
     private readonly ttlSeconds: number,
-  ) {}
+  ) {
+    this.es2Metrics = es2plusMetrics(metrics.registry);
+  }
+
+  /** the dialect's own metrics (metrics.ts) */
+  readonly es2Metrics: Es2plusMetrics;
 
   get id(): string {
     return this.partner.id;
@@ -43,10 +53,10 @@ export class Es2Operator {
    * with 503 and Retry-After.
    */
   async withSubscription<T>(mspToken: string, deadline: number, work: () => Promise<T>): Promise<T> {
-    const key = `es2:${this.id} ${mspToken}`;
+    const key = `subscription ${mspToken}`;
     let owner: string | undefined;
     for (;;) {
-      owner = await this.state('lock subscription', this.store.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
+      owner = await this.state('lock subscription', this.records.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
       if (owner !== undefined) break;
       if (Date.now() + LOCK_POLL_MS >= deadline) {
         throw new UpstreamError('busy', 'another request for this subscription is in progress', { retryAfterMs: 1000 });
@@ -56,24 +66,27 @@ export class Es2Operator {
     try {
       return await work();
     } finally {
-      await this.store.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'subscription lock not released; it expires'));
+      await this.records.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'subscription lock not released; it expires'));
     }
   }
 
+  /** a profile by ICCID, found again by its subscription (msp_token) and its activation request */
   save(profile: EsimProfile): Promise<void> {
-    return this.state('save profile', this.store.saveProfile(profile, this.ttlSeconds));
+    return this.state('save profile', this.records.save(profile.iccid, profile, this.ttlSeconds, { subscription: profile.mspToken, request: profile.activationCodeRequestId }));
   }
 
   getProfile(iccid: string): Promise<EsimProfile | undefined> {
-    return this.state('read profile', this.store.getProfile(this.id, iccid));
+    return this.state('read profile', this.records.get<EsimProfile>(iccid));
   }
 
   listProfiles(mspToken: string): Promise<EsimProfile[]> {
-    return this.state('list profiles', this.store.listProfiles(this.id, mspToken));
+    return this.state('list profiles', this.records.find<EsimProfile>('subscription', mspToken));
   }
 
-  findProfileByRequest(activationCodeRequestId: string): Promise<EsimProfile | undefined> {
-    return this.state('read profile of the request', this.store.findProfileByRequest(this.id, activationCodeRequestId));
+  /** the newest profile ordered for the request (a cancelled order is followed by a new one) */
+  async findProfileByRequest(activationCodeRequestId: string): Promise<EsimProfile | undefined> {
+    const found = await this.state('read profile of the request', this.records.find<EsimProfile>('request', activationCodeRequestId));
+    return found.sort((a, b) => b.createdAt - a.createdAt)[0];
   }
 
   /** tells the back office through the outbox (nothing lost while it is down); a failure to queue is logged */
@@ -93,7 +106,7 @@ export class Es2Operator {
       ...extra,
     };
     try {
-      await this.store.outbox.enqueue(operatorEvent(this.id, id, body));
+      await this.outbox.enqueue(dialectEvent(this.id, id, body));
       this.metrics.outbox.inc({ target: this.id, event: 'enqueued' });
     } catch (err) {
       this.log.error({ err: (err as Error).message, event }, 'operator event not queued');

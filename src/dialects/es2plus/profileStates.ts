@@ -5,7 +5,7 @@
  * what the vehicle reported to what the download reported, and a deleted, swapped or cancelled
  * profile only ever becomes deleted.
  */
-import type { ProfileState } from '../../state/store';
+import type { ProfileState } from './profile';
 
 export type CsimStatus = 'deleted' | 'enabled' | 'disabled' | 'installed' | 'installation_failed';
 export type Aid02ProfileStatus = 'prepared' | 'installed' | 'enabled' | 'disabled';

@@ -14,12 +14,13 @@
  */
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { fieldName } from '../../config/schema';
+import { fieldName } from '../../config/schemaParts';
 import { HubError } from '../../errors';
 import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
 import { readJsonBody } from '../../pipeline/readBody';
-import type { HubContext, PipelineDeps, Stage } from '../../pipeline/types';
-import type { ProgressPoint } from '../../state/store';
+import type { HubContext, PipelineDeps } from '../../pipeline/types';
+import type { InboundRoute } from '../dialect';
+import type { ProgressPoint } from './profile';
 import { executed, ICCID_PATTERN, normalizeIccid, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
@@ -80,17 +81,16 @@ class CallbackRefusal extends Error {
   }
 }
 
-export function progressCallback(deps: PipelineDeps): Stage {
-  return async (ctx, next) => {
-    if (ctx.path !== PROGRESS_CALLBACK_PATH) {
-      await next();
-      return;
-    }
-    ctx.state.es2Callback = 'handleDownloadProgressInfo';
+/** the route of the operators' SM-DP+ callbacks: one path for every ES2+ operator of the config */
+export function progressCallback(operators: readonly Es2Operator[]): InboundRoute {
+  return { path: PROGRESS_CALLBACK_PATH, name: 'handleDownloadProgressInfo', handle: (ctx, deps) => handleProgress(ctx, deps, operators) };
+}
+
+async function handleProgress(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<void> {
     let operator: Es2Operator | undefined;
     try {
       if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-      operator = await authenticateSmdp(ctx, deps);
+      operator = await authenticateSmdp(ctx, deps, operators);
       const notification = await readNotification(ctx);
       let execution;
       try {
@@ -105,7 +105,6 @@ export function progressCallback(deps: PipelineDeps): Stage {
     } finally {
       ctx.set('x-admin-protocol', operator?.settings.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL);
     }
-  };
 }
 
 async function readNotification(ctx: HubContext): Promise<Notification> {
@@ -147,11 +146,10 @@ function answerRefusal(ctx: HubContext, err: unknown): void {
 }
 
 /** the operator whose SM-DP+ presented this credential */
-async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps): Promise<Es2Operator> {
+async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<Es2Operator> {
   refuseIfThrottled(ctx, deps, undefined);
-  const operators = ctx.state.runtime.es2Operators;
   const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback, op.settings.callbackRequires) === undefined);
-  if (!operator) throw await refused(ctx, deps, refuse('smdp_callback'), undefined);
+  if (!operator) throw await refused(ctx, deps, refuse('inbound_route'), undefined);
   ctx.state.caller = operator.partner;
   return operator;
 }
@@ -172,7 +170,7 @@ async function record(ctx: HubContext, operator: Es2Operator, notification: Noti
     if (notification.eid !== undefined && notification.eid !== profile.eid) log.warn('download progress names another EID than the order');
     const updated = { ...profile, state, usedAt: Date.now(), progress: [...profile.progress, point].slice(-KEPT_POINTS) };
     await operator.save(updated);
-    if (state !== profile.state) operator.metrics.es2plusProfiles.inc({ msp: operator.id, event: state === 'installationFailed' ? 'installation_failed' : state });
+    if (state !== profile.state) operator.es2Metrics.profiles.inc({ msp: operator.id, event: state === 'installationFailed' ? 'installation_failed' : state });
     log.info({ point: NOTIFICATION_POINTS[pointId] ?? (pointId >= 100 ? 'operator-defined' : 'reserved'), status, profileState: state }, 'download progress recorded');
     await operator.tell('downloadProgress', updated, { notificationPointId: pointId, notificationPointStatus: status, resultData: notification.resultData });
   });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load';
 import { digest } from '../../../src/config/credentials';
 import { configWarnings } from '../../../src/config/warnings';
+import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -122,9 +123,11 @@ describe('an ES2+ operator', () => {
     writePartner('g.yaml', `id: mspG\nrole: msp\ndialect: es2plus\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example:6443" }\n${ES2}\n`);
     const partner = loadConfig(dir, {}).partners.get('mspG');
     expect(partner?.dialect).toBe('es2plus');
-    expect(partner?.es2plus).toMatchObject({ functionRequesterIdentifier: 'hub', adminProtocol: 'gsma/rsp/v2.5.0', smdpAddress: 'smdp.example.com', profilesPerSubscription: 1, webhook: undefined });
-    expect([...(partner?.es2plus?.profileTypes ?? [])]).toEqual([['personal', 'PT1']]);
-    expect(partner?.es2plus?.callback.apiKeyDigests).toEqual([digest('cb')]);
+    // the dialect's typed settings, built by its module (dialects/es2plus/settings.ts)
+    const settings = partner?.settings as Es2plusSettings;
+    expect(settings).toMatchObject({ functionRequesterIdentifier: 'hub', adminProtocol: 'gsma/rsp/v2.5.0', smdpAddress: 'smdp.example.com', profilesPerSubscription: 1, webhook: undefined });
+    expect([...settings.profileTypes]).toEqual([['personal', 'PT1']]);
+    expect(settings.callback.apiKeyDigests).toEqual([digest('cb')]);
   });
 
   test.each([

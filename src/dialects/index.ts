@@ -1,0 +1,22 @@
+/**
+ * The dialects the hub speaks, one line each: a new partner system is a folder under dialects/ and
+ * a line here. The core (config loader, runtime, pipeline) reads this list and names no dialect.
+ */
+import { aid02 } from './aid02/forward';
+import type { DialectModule } from './dialect';
+import { es2plus } from './es2plus/module';
+
+// eslint-style `any`: each module has its own settings and instance types; the registry holds them all
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const DIALECTS: readonly DialectModule<any, any>[] = [aid02, es2plus];
+
+export function isDialectName(name: string): boolean {
+  return DIALECTS.some((d) => d.name === name);
+}
+
+/** the module of a name the config schema accepted */
+export function dialectNamed(name: string): DialectModule {
+  const module = DIALECTS.find((d) => d.name === name);
+  if (!module) throw new Error(`no dialect ${name}`);
+  return module;
+}

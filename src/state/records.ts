@@ -1,0 +1,17 @@
+/**
+ * The records a dialect keeps for one partner: JSON values with a TTL, found by id or through
+ * secondary indexes (index name -> key, many records per key), and locks that every hub instance
+ * respects. The core hands each dialect instance its own namespace (the partner's id); nothing
+ * here knows what a record means.
+ */
+export interface RecordStore {
+  /** writes the record and adds it to each index under its key; the indexes live as long as it */
+  save(id: string, value: unknown, ttlSeconds: number, indexes?: Readonly<Record<string, string>>): Promise<void>;
+  get<T>(id: string): Promise<T | undefined>;
+  /** the live records indexed under `index` = `key`, in no particular order */
+  find<T>(index: string, key: string): Promise<T[]>;
+  /** a lock several hub instances respect; the owner string to release it with, or undefined when held */
+  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /** releases it if `owner` still holds it */
+  releaseLock(key: string, owner: string): Promise<void>;
+}
