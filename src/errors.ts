@@ -48,6 +48,7 @@ export const catalogue = {
   smdpUnavailable: { status: 503, code: '90', message: 'The MSP\'s SM-DP+ cannot be reached' },
   smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
+  subscriptionBusy: { status: 503, code: '90', message: 'Another request for the same subscription is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },
   upstreamBusy: { status: 503, code: '90', message: 'The target partner has no room for this request in time' },
   upstreamUnreachable: { status: 502, code: '90', message: 'The target partner could not be reached' },

@@ -5,6 +5,7 @@
  * horizon, then goes to the dead letters. Deliveries an instance took and never finished (it
  * crashed) are claimed by another after `outboxClaimIdleMs`.
  */
+import { backoffMs } from '../backoff';
 import { randomUUID } from 'node:crypto';
 import { isSuccess } from '../dialects/dialect';
 import type { Logger } from '../log';
@@ -108,8 +109,7 @@ export class OutboxWorker {
       await this.dead(entry, `not delivered within ${settings.outboxHorizonSeconds} s; last: ${failure}`);
       return;
     }
-    const backoff = Math.min(settings.outboxRetryMaxMs, settings.outboxRetryBaseMs * 2 ** delivery.attempts);
-    const notBefore = Date.now() + backoff / 2 + (Math.random() * backoff) / 2;
+    const notBefore = Date.now() + backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts);
     await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
     this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
     this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');

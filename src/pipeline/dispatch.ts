@@ -4,8 +4,9 @@
  * the hub's own error (502/504, code 90), an open breaker or an exhausted outbound limit 503 with
  * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
  */
+import { backoffMs } from '../backoff';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Partner, RetrySettings } from '../config/types';
+import type { Partner } from '../config/types';
 import type { DialectAnswer, DialectCall, DialectPolicy } from '../dialects/dialect';
 import { HubError } from '../errors';
 import { statusClass } from '../metrics/metrics';
@@ -78,7 +79,7 @@ export function dispatch(deps: PipelineDeps): Stage {
       }
       if (answer === undefined) {
         deps.metrics.retries.inc(labels);
-        await sleep(backoffMs(route.retries, attempt));
+        await sleep(backoffMs(route.retries.baseDelayMs, route.retries.maxDelayMs, attempt - 1));
       }
     }
     respondWith(ctx, answer);
@@ -100,11 +101,6 @@ async function storeAndForward(ctx: HubContext, deps: PipelineDeps, call: Dialec
   deps.metrics.outbox.inc({ target: target.id, event: 'enqueued' });
   ctx.state.stored = true;
   respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: 0 });
-}
-
-/** exponential backoff with full jitter, bounded */
-function backoffMs(retries: RetrySettings, attempt: number): number {
-  return Math.random() * Math.min(retries.maxDelayMs, retries.baseDelayMs * 2 ** (attempt - 1));
 }
 
 /** the hub's own answer to a partner that could not be called, or did not answer */

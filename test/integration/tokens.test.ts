@@ -30,7 +30,10 @@ const requestCode = (cmp: string, msp: string, token: string) =>
 describe('a token issued to one pair', () => {
   test('another CMP using it gets 404 code 20, and the MSP never hears of it', async () => {
     const token = await onboard('mspA', 'cmpA');
+    const rejections = () => world.hub.metric('aid_gateway_policy_rejections_total', { operation: 'requestActivationCode', kind: 'tokenNotFound' });
+    const before = await rejections();
     const answer = await requestCode('cmpB', 'mspA', token);
+    expect(await rejections()).toBe(before + 1);
     expect(answer.status).toBe(404);
     expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
     expect(world.partners.mspA.received).toHaveLength(0);

@@ -11,11 +11,11 @@ import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
 import { dialectEvent } from '../../outbox/deliveries';
 import { required } from '../../pipeline/stateCall';
+import { HubError } from '../../errors';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
 import type { EsimProfile } from './profile';
 import { es2plusMetrics, type Es2plusMetrics } from './metrics';
-import { UpstreamError } from '../../upstream/upstream';
 import type { Es2Client } from './es2Client';
 
 const LOCK_POLL_MS = 25;
@@ -59,7 +59,7 @@ export class Es2Operator {
       owner = await this.state('lock subscription', this.records.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
       if (owner !== undefined) break;
       if (Date.now() + LOCK_POLL_MS >= deadline) {
-        throw new UpstreamError('busy', 'another request for this subscription is in progress', { retryAfterMs: 1000 });
+        throw new HubError('subscriptionBusy', { headers: { 'retry-after': '1' } });
       }
       await sleep(LOCK_POLL_MS);
     }
