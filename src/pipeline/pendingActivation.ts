@@ -8,7 +8,7 @@
  * still on its way to the CMP is held until that answer has been sent (at most HOLD_MS).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError } from '../errors';
+import { HubError, type ErrorKind } from '../errors';
 import type { PendingActivation } from '../state/store';
 import { bestEffort, required } from './stateCall';
 import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
@@ -37,7 +37,16 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     // answered 201, before this request has finished
     const pending = await recordPending(ctx, deps);
     ctx.state.pending = pending;
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      // a partner that did not answer may have taken the request all the same: its delivery must
+      // find the record; any other refusal means no code will come
+      if (!(err instanceof HubError && MAY_HAVE_TAKEN.has(err.kind))) {
+        await bestEffort(ctx, deps, 'drop pending activation', deps.store.consumePendingActivation(pending));
+      }
+      throw err;
+    }
     if (ctx.state.answer?.status !== 201) {
       await bestEffort(ctx, deps, 'drop pending activation', deps.store.consumePendingActivation(pending));
       return;
@@ -47,6 +56,9 @@ export function pendingActivation(deps: PipelineDeps): Stage {
     ctx.res.once('close', () => deps.track(bestEffort(ctx, deps, 'mark 201 sent', deps.store.markPendingAnswered(pending, ttl))));
   };
 }
+
+/** failures after which the MSP may still deliver a code for the request */
+const MAY_HAVE_TAKEN: ReadonlySet<ErrorKind> = new Set(['upstreamTimeout', 'upstreamUnreachable', 'upstreamInvalidResponse', 'stateUnavailable']);
 
 /** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same */
 const HOLD_MS = 5000;

@@ -1,7 +1,7 @@
 /** ES2+ request headers, answer parsing and the error mapping table. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ES2_ERROR_TABLE, answerKindOf, errorAnswer, mapEs2Failure } from '../../src/dialects/es2plus/errorMapping';
+import { ES2_ERROR_TABLE, answerKindOf, mapEs2Failure, refusal } from '../../src/dialects/es2plus/errorMapping';
 import { Es2ProtocolError, executed, normalizeIccid, parseAnswer, parseExecutionStatus, requestBody } from '../../src/dialects/es2plus/es2Messages';
 import { catalogue } from '../../src/errors';
 
@@ -68,9 +68,9 @@ test.each([
   ['1.6', '2.2', 500, '90'],
   ['9.9', '9.9', 500, '90'],
 ])('ES2+ %s / %s answers the CMP %d with code %s', (subject, reason, status, code) => {
-  const answer = errorAnswer(answerKindOf(failed(subject, reason)));
+  const answer = refusal(answerKindOf(failed(subject, reason)));
   expect(answer.status).toBe(status);
-  expect(JSON.parse(answer.body.toString()).code).toBe(code);
+  expect(answer.toBody().code).toBe(code);
 });
 
 test('an expiry or a failure without status code data is the MSP\'s internal error', () => {

@@ -13,7 +13,7 @@ import type { EsimProfile } from './profile';
 import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { buildActivationCode, qrCodePayload } from './activationCode';
-import { answerKindOf, errorAnswer } from './errorMapping';
+import { answerKindOf, refusal } from './errorMapping';
 import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { isCancellable, isLive } from './profileStates';
@@ -32,15 +32,13 @@ export interface ActivationRequest {
 type Released = EsimProfile & { readonly activationCode: string };
 
 /** refused before the SM-DP+ is asked */
-export function checkActivationRequest(op: Es2Operator, req: ActivationRequest): DialectAnswer | undefined {
-  if (!op.settings.profileTypes.has(req.profileType)) return errorAnswer('profileTypeUnknown', 'this MSP offers no such profile type');
-  if (!EID_PATTERN.test(req.eid)) return errorAnswer('invalidEid', 'an EID is 32 digits (SGP.22 4.3.1)');
-  return undefined;
+function checkActivationRequest(op: Es2Operator, req: ActivationRequest): void {
+  if (!op.settings.profileTypes.has(req.profileType)) throw refusal('profileTypeUnknown', 'this MSP offers no such profile type');
+  if (!EID_PATTERN.test(req.eid)) throw refusal('invalidEid', 'an EID is 32 digits (SGP.22 4.3.1)');
 }
 
 export async function requestActivationCode(op: Es2Operator, req: ActivationRequest, deadline: number, log: Logger): Promise<DialectAnswer> {
-  const refused = checkActivationRequest(op, req);
-  if (refused) return refused;
+  checkActivationRequest(op, req);
   return op.withSubscription(req.mspToken, deadline, async () => {
     const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
     const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
@@ -53,14 +51,12 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
       // AID.02 4.3.1 2c: the CMP deletes the swapped profile from its vehicle, so only a profile on
       // this CMP's vehicles can be swapped
       const own = others.filter((p) => p.cmp === req.cmp);
-      if (own.length === 0) return errorAnswer('noActivationCode', 'every profile of the subscription is on another CMP\'s vehicles');
+      if (own.length === 0) throw refusal('noActivationCode', 'every profile of the subscription is on another CMP\'s vehicles');
       candidate = swapCandidate(own, req.replaceIccid);
     }
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
-    if (!('iccid' in ordered)) return ordered;
     const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);
-    if (!('iccid' in released)) return released;
     op.es2Metrics.profiles.inc({ msp: op.id, event: 'ordered' });
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
     await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
@@ -77,13 +73,13 @@ function swapCandidate(live: readonly EsimProfile[], replaceIccid: unknown): Esi
   return suggested ?? [...live].sort((a, b) => a.usedAt - b.usedAt)[0];
 }
 
-async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate: EsimProfile | undefined, deadline: number, log: Logger): Promise<EsimProfile | DialectAnswer> {
+async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate: EsimProfile | undefined, deadline: number, log: Logger): Promise<EsimProfile> {
   const answer = await op.client.call('downloadOrder', { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) }, remaining(deadline, 'downloadOrder'), log);
-  if (!executed(answer.execution)) return errorAnswer(answerKindOf(answer.execution));
+  if (!executed(answer.execution)) throw refusal(answerKindOf(answer.execution));
   const iccid = answer.data.iccid;
   if (typeof iccid !== 'string' || !ICCID_PATTERN.test(iccid)) {
     log.error({ function: 'downloadOrder' }, 'ES2+ DownloadOrder answered without a valid ICCID');
-    return errorAnswer('smdpFailed', 'the SM-DP+ returned no ICCID');
+    throw refusal('smdpFailed', 'the SM-DP+ returned no ICCID');
   }
   const now = Date.now();
   const profile: EsimProfile = {
@@ -107,7 +103,7 @@ async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate:
   return profile;
 }
 
-async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: boolean, deadline: number, log: Logger): Promise<Released | DialectAnswer> {
+async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: boolean, deadline: number, log: Logger): Promise<Released> {
   const answer = await op.client.call(
     'confirmOrder',
     { iccid: smdpIccidOf(profile), eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
@@ -122,7 +118,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
     // never handed out: back to the inventory
     await cancel(op, profile, 'Available', deadline, log);
     await op.save({ ...profile, state: 'cancelled' });
-    return errorAnswer(answerKindOf(answer.execution));
+    throw refusal(answerKindOf(answer.execution));
   }
   const matchingId = typeof answer.data.matchingId === 'string' && answer.data.matchingId !== '' ? answer.data.matchingId : profile.matchingId;
   const smdpAddress = typeof answer.data.smdpAddress === 'string' && answer.data.smdpAddress !== '' ? answer.data.smdpAddress : op.settings.smdpAddress;
@@ -131,7 +127,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
     activationCode = buildActivationCode({ smdpAddress, matchingId, smdpOid: op.settings.smdpOid });
   } catch (err) {
     log.error({ reason: (err as Error).message }, 'no activation code can be built from the ConfirmOrder answer');
-    return errorAnswer('smdpFailed', 'the SM-DP+ returned an unusable MatchingID or address');
+    throw refusal('smdpFailed', 'the SM-DP+ returned an unusable MatchingID or address');
   }
   const released: Released = { ...profile, matchingId, activationCode, state: 'released', usedAt: Date.now() };
   await op.save(released);

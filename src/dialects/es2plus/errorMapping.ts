@@ -5,7 +5,6 @@
  * (500, code 90); the SM-DP+'s own words always go to the log.
  */
 import { HubError, type ErrorKind } from '../../errors';
-import type { DialectAnswer } from '../dialect';
 import type { FunctionExecutionStatus } from './es2Messages';
 
 export interface Es2Mapping {
@@ -42,8 +41,8 @@ export function answerKindOf(execution: FunctionExecutionStatus): ErrorKind {
   return mapEs2Failure(execution)?.answer ?? 'smdpFailed';
 }
 
-/** an AID.02 error answer of the hub's catalogue, as a dialect returns it */
-export function errorAnswer(kind: ErrorKind, detail?: string, clientErrorStatus = 422): DialectAnswer {
-  const error = new HubError(kind, { detail, clientErrorStatus });
-  return { status: error.status, contentType: 'application/json', body: Buffer.from(JSON.stringify(error.toBody())), durationMs: 0 };
+/** the hub's own refusal as the MSP of an ES2+ operator: thrown, never dressed as a partner's
+ * answer, so it is answered, logged and counted as the hub's */
+export function refusal(kind: ErrorKind, detail?: string): HubError {
+  return new HubError(kind, { detail, clientErrorStatus: 422 });
 }

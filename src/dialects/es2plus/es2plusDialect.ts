@@ -11,7 +11,8 @@ import type { EsimProfile } from './profile';
 import { UpstreamError, type Upstream } from '../../upstream/upstream';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialect';
 import { cancel, requestActivationCode, type ActivationRequest } from './activation';
-import { errorAnswer } from './errorMapping';
+import { refusal } from './errorMapping';
+import type { HubError } from '../../errors';
 import { normalizeIccid } from './es2Messages';
 import type { Es2Operator } from './operator';
 import { afterCsimStatus, aid02Status, isCancellable, isLive, type CsimStatus } from './profileStates';
@@ -58,7 +59,7 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
 async function sendCsimStatus(op: Es2Operator, mspToken: string, body: { iccid: string; status: CsimStatus }, deadline: number, log: Logger): Promise<DialectAnswer> {
   return op.withSubscription(mspToken, deadline, async () => {
     const profile = await op.getProfile(normalizeIccid(body.iccid));
-    if (!owned(profile, mspToken)) return notOwned(profile);
+    if (!owned(profile, mspToken)) throw notOwned(profile);
     const state = afterCsimStatus(profile.state, body.status);
     const updated: EsimProfile = { ...profile, state, usedAt: Date.now() };
     await op.save(updated);
@@ -86,7 +87,7 @@ async function requestProfileStatus(op: Es2Operator, mspToken: string, cmp: stri
     const status = aid02Status(p.state);
     return status ? [{ iccid: p.iccid, status }] : [];
   });
-  if (iccid !== null && listed.length === 0) return errorAnswer('profileStatusNotFound');
+  if (iccid !== null && listed.length === 0) throw refusal('profileStatusNotFound');
   return { status: 200, contentType: 'application/json', body: Buffer.from(JSON.stringify({ profiles: listed })), durationMs: 0 };
 }
 
@@ -124,6 +125,6 @@ function owned(profile: EsimProfile | undefined, mspToken: string): profile is E
 }
 
 /** 61 when the operator has no such profile, 62 when it is another token's */
-function notOwned(profile: EsimProfile | undefined): DialectAnswer {
-  return errorAnswer(profile ? 'profileNotLinked' : 'profileNotFound');
+function notOwned(profile: EsimProfile | undefined): HubError {
+  return refusal(profile ? 'profileNotLinked' : 'profileNotFound');
 }
