@@ -1,6 +1,7 @@
 /**
- * First stage inside `respond`: takes the runtime in service, reads the AID.02 ids (section 5.1),
- * starts the timer and gives the request a logger that carries the ids, never the body.
+ * The outermost stage, around `respond`: takes the runtime in service, reads the AID.02 ids
+ * (section 5.1), starts the timer and gives the request a logger that carries the ids, never the
+ * body, so that even the answer to an error is logged with them.
  */
 import type { Logger } from '../log';
 import { randomHex } from './randomHex';

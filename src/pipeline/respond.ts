@@ -1,5 +1,5 @@
 /**
- * The outermost stage: the one place that turns an error into an answer (the AID.02 body
+ * The second stage, just inside `context`: the one place that turns an error into an answer (the AID.02 body
  * `{code, error}`, status and headers from the error catalogue), then writes the access log line
  * and the request metrics.
  */
