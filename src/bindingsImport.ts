@@ -7,7 +7,7 @@
  * MSP in the file or in the store); one bad line and nothing is imported.
  */
 import type { Config } from './config/types';
-import { canonicalUuid } from './pipeline/canonicalIds';
+import { canonicalUuid, isUuid } from './pipeline/canonicalIds';
 import type { Store } from './state/store';
 
 export interface BindingRow {
@@ -18,7 +18,6 @@ export interface BindingRow {
   readonly state: 'active' | 'invalidated';
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEADER = 'msp,cmp,msp_token,state';
 
 /** the rows of the file, and every problem with it (line numbers from 1) */
@@ -40,7 +39,7 @@ export function parseBindings(text: string, config: Config): { rows: BindingRow[
     const before = problems.length;
     if (config.partners.get(msp)?.role !== 'msp') problems.push(`line ${line}: ${show(msp)} is no MSP of the config`);
     if (config.partners.get(cmp)?.role !== 'cmp') problems.push(`line ${line}: ${show(cmp)} is no CMP of the config`);
-    if (!UUID.test(token)) problems.push(`line ${line}: the msp_token is no UUID (AID.02 5.3)`);
+    if (!isUuid(rawToken)) problems.push(`line ${line}: the msp_token is no UUID (AID.02 5.3)`);
     if (state !== 'active' && state !== 'invalidated') problems.push(`line ${line}: state is active or invalidated, not ${show(state)}`);
     const issuer = issuers.get(token);
     if (issuer !== undefined && issuer !== msp) problems.push(`line ${line}: the token is issued by ${issuer} on an earlier line`);
@@ -51,22 +50,31 @@ export function parseBindings(text: string, config: Config): { rows: BindingRow[
   return { rows, problems };
 }
 
+/** rows sent to the store at once: their commands share round trips */
+const BATCH = 500;
+
 /** a conflict with what the store holds: a token another MSP issued */
 export async function conflicts(rows: readonly BindingRow[], store: Store): Promise<string[]> {
-  const problems: string[] = [];
-  for (const row of rows) {
+  const found = await inBatches(rows, async (row) => {
     const binding = await store.getTokenBinding(row.token);
     const other = Object.keys(binding?.pairs ?? {}).find((pair) => !pair.startsWith(`${row.msp} `));
-    if (other !== undefined) problems.push(`line ${row.line}: the hub holds the token as issued by ${other.split(' ')[0]}`);
-  }
-  return problems;
+    return other === undefined ? undefined : `line ${row.line}: the hub holds the token as issued by ${other.split(' ')[0]}`;
+  });
+  return found.filter((problem): problem is string => problem !== undefined);
 }
 
 export async function importBindings(rows: readonly BindingRow[], store: Store, ttlSeconds: number): Promise<void> {
-  for (const row of rows) {
+  await inBatches(rows, async (row) => {
     await store.bindToken(row.token, row.msp, row.cmp, ttlSeconds, 'active');
     if (row.state === 'invalidated') await store.invalidateToken(row.token, row.msp, row.cmp, ttlSeconds);
-  }
+  });
+}
+
+/** `work` for every row, BATCH at a time; the results in the rows' order */
+async function inBatches<T>(rows: readonly BindingRow[], work: (row: BindingRow) => Promise<T>): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < rows.length; i += BATCH) results.push(...(await Promise.all(rows.slice(i, i + BATCH).map(work))));
+  return results;
 }
 
 /** a field of the file, shown in a problem without letting it fill the terminal */

@@ -65,9 +65,13 @@ export function createListener(handler: Handler, limits: ConnectionLimits, onRef
   server.maxConnections = limits.maxConnections;
   capPerAddress(server, limits.maxConnectionsPerAddress);
   const sockets = new WeakMap<Duplex, SocketState>();
+  const stateOf = (socket: Duplex): SocketState => {
+    let state = sockets.get(socket);
+    if (!state) sockets.set(socket, (state = { inFlight: 0 }));
+    return state;
+  };
   server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const state = sockets.get(req.socket) ?? { inFlight: 0 };
-    sockets.set(req.socket, state);
+    const state = stateOf(req.socket);
     state.inFlight += 1;
     res.once('close', () => {
       state.inFlight -= 1;
@@ -75,8 +79,7 @@ export function createListener(handler: Handler, limits: ConnectionLimits, onRef
     });
   });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const state = sockets.get(socket) ?? { inFlight: 0 };
-    sockets.set(socket, state);
+    const state = stateOf(socket);
     if (state.error !== undefined) return;
     // the client left (reset, or closed its side in the middle of a request): nobody to answer
     if (err.code === 'ECONNRESET' || err.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {

@@ -6,7 +6,7 @@
 import Ajv, { ErrorObject } from 'ajv';
 import { DIALECTS } from '../dialects';
 import { OPERATION_IDS } from '../openapi/operations';
-import { fieldName, inboundCredentials, outboundAuth, rateLimit } from './schemaParts';
+import { fieldName, inboundCredentialsSchema, outboundAuthSchema, rateLimitSchema } from './schemaParts';
 
 /** AID.02 section 5.1: client-id and target-id are `([A-Za-z0-9])` */
 export const PARTNER_ID_PATTERN = '^[A-Za-z0-9]{1,64}$';
@@ -15,7 +15,7 @@ const routePolicy = {
   timeoutMs: { type: 'integer', minimum: 1, maximum: 300000 },
   tokenBinding: { enum: ['strict', 'learn', 'off'] },
   responseValidation: { enum: ['off', 'warn', 'refuse'] },
-  rateLimit,
+  rateLimit: rateLimitSchema,
   retries: {
     type: 'object',
     additionalProperties: false,
@@ -40,8 +40,8 @@ export const partnerSchema = {
     role: { enum: ['msp', 'cmp'] },
     name: { type: 'string' },
     dialect: { enum: DIALECTS.map((d) => d.name) },
-    rateLimit,
-    inbound: inboundCredentials,
+    rateLimit: rateLimitSchema,
+    inbound: inboundCredentialsSchema,
     // each dialect's own settings, under its name
     ...Object.fromEntries(DIALECTS.flatMap((d) => (d.settingsSchema ? [[d.name, d.settingsSchema]] : []))),
     upstream: {
@@ -52,7 +52,7 @@ export const partnerSchema = {
         url: { type: 'string', pattern: '^https?://' },
         // plain http:// to a host that is not loopback (AID.02 6 requires TLS)
         insecure: { type: 'boolean' },
-        auth: outboundAuth,
+        auth: outboundAuthSchema,
         tls: {
           type: 'object',
           additionalProperties: false,
@@ -65,7 +65,7 @@ export const partnerSchema = {
           dependencies: { cert: ['key'], key: ['cert'] },
         },
         connections: { type: 'integer', minimum: 1, maximum: 1024 },
-        rateLimit,
+        rateLimit: rateLimitSchema,
         breaker: {
           type: 'object',
           additionalProperties: false,

@@ -3,16 +3,16 @@
  * a schema problem names its field. Imports nothing of the hub, so a dialect may use it freely.
  */
 
-export const secret = { type: 'string', minLength: 1 } as const;
+const secret = { type: 'string', minLength: 1 } as const;
 
-export const basicCredential = {
+const basicCredential = {
   type: 'object',
   additionalProperties: false,
   required: ['username', 'password'],
   properties: { username: secret, password: secret },
 } as const;
 
-export const rateLimit = {
+export const rateLimitSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['requests', 'perSeconds'],
@@ -24,7 +24,7 @@ export const rateLimit = {
 } as const;
 
 /** how a caller proves itself to the hub */
-export const inboundCredentials = {
+export const inboundCredentialsSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -48,7 +48,7 @@ export const inboundCredentials = {
 } as const;
 
 /** the credential the hub presents to a partner */
-export const outboundAuth = {
+export const outboundAuthSchema = {
   type: 'object',
   additionalProperties: false,
   maxProperties: 1,

@@ -60,7 +60,12 @@ export interface ResponseCheck {
   readonly unusable?: string;
   readonly nonconforming: readonly string[];
   readonly content: boolean;
+  /** the answer's JSON, read once, where the status documents a body */
+  readonly json?: unknown;
 }
+
+/** JSON in UTF-8 (RFC 8259 8.1): the only media type an AID.02 answer with a body has */
+const JSON_MEDIA = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
 
 export interface ValidationProblem {
   /** true when the problem is an empty body or a null where null is not allowed (AID.02 code 60) */
@@ -167,19 +172,14 @@ export class Apis {
 
   /**
    * What a replay of a partner's answer needs, to be stored for days: no body where the status
-   * documents none, else the members its schema documents, re-serialised. Undefined when that is
-   * still more than MAX_REPLAY_BYTES: an answer that size is no activation code.
+   * documents none, else the members its schema documents of the JSON checkResponse read,
+   * re-serialised. Undefined when that is still more than MAX_REPLAY_BYTES: an answer that size is
+   * no activation code.
    */
-  replayBody(op: ApiOperation, status: number, body: Buffer): string | undefined {
+  replayBody(op: ApiOperation, status: number, parsed: unknown): string | undefined {
     const documented = op.operation.responses?.[String(status)] as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } | undefined;
     const schema = documented?.content?.['application/json']?.schema;
-    if (!schema || body.length === 0) return '';
-    let parsed: unknown;
-    try {
-      parsed = parseStrictJson(body);
-    } catch {
-      return undefined;
-    }
+    if (!schema || parsed === undefined) return '';
     const names = Object.keys(schema.properties ?? {});
     const kept =
       names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
@@ -200,17 +200,16 @@ export class Apis {
     if (!op.documentedStatuses.has(status)) return { unusable: `status ${status} is not documented for ${op.id}`, nonconforming: [], content: false };
     const documented = op.operation.responses?.[String(status)] as { content?: Record<string, unknown> } | undefined;
     if (!documented?.content) return { nonconforming: [], content: false };
-    const media = /^application\/json\s*(?:;\s*charset\s*=\s*"?utf-?8"?\s*)?$/i;
-    if (!media.test(contentType ?? '')) return { unusable: `status ${status} must carry application/json in UTF-8, got ${clipped(contentType ?? 'none')}`, nonconforming: [], content: true };
+    if (!JSON_MEDIA.test(contentType ?? '')) return { unusable: `status ${status} must carry application/json in UTF-8, got ${clipped(contentType ?? 'none')}`, nonconforming: [], content: true };
     let parsed: unknown;
     try {
       parsed = parseStrictJson(body);
     } catch (err) {
       return { unusable: err instanceof StrictJsonError ? err.message : `the body of status ${status} is not JSON`, nonconforming: [], content: true };
     }
-    if (!schema) return { nonconforming: [], content: true };
+    if (!schema) return { nonconforming: [], content: true, json: parsed };
     const result = op.api.validateResponse(parsed, op.operation, status);
-    return { nonconforming: (result.errors ?? []).map((e) => describe(e, parsed).text), content: true };
+    return { nonconforming: (result.errors ?? []).map((e) => describe(e, parsed).text), content: true, json: parsed };
   }
 
 }

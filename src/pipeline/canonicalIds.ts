@@ -13,6 +13,11 @@ import { need, type RequestIds, type Stage } from './types';
 
 const UUID = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
+/** any spelling of a UUID (upper case, `urn:uuid:`) */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
 /** the canonical form of a UUID; anything else as it is (validation has refused it already) */
 export function canonicalUuid(value: string): string {
   const match = UUID.exec(value);

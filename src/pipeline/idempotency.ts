@@ -72,7 +72,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fin
     throw err;
   }
   const answer = ctx.state.answer;
-  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, answer.body) : undefined;
+  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson) : undefined;
   if (answer && body !== undefined) {
     const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
     await bestEffort(ctx, deps, 'store activation answer', deps.store.completeReplay(key, fingerprint, stored, replayTtlSeconds));

@@ -21,7 +21,7 @@ export class LoginThrottle {
   blockedFor(address: string, clientId: string | undefined): number {
     const now = Date.now();
     let longest = 0;
-    for (const key of keysOf(address, clientId)) {
+    for (const { key } of countsOf(address, clientId)) {
       const until = this.blocks.get(key);
       if (until === undefined) continue;
       if (until <= now) this.blocks.delete(key);
@@ -32,14 +32,13 @@ export class LoginThrottle {
 
   /** counts a failure; ms until the caller may try again when it went over a limit, else 0 */
   async failed(address: string, clientId: string | undefined, settings: HubSettings): Promise<number> {
-    const keys = keysOf(address, clientId);
-    const limits = [settings.authFailuresPerAddress, settings.authFailuresPerClient];
-    const counts = await this.store.countFailures(keys, settings.authFailureWindowSeconds);
+    const counted = countsOf(address, clientId);
+    const counts = await this.store.countFailures(counted.map((c) => c.key), settings.authFailureWindowSeconds);
     const now = Date.now();
     let longest = 0;
     counts.forEach(({ count, resetAt }, i) => {
-      if (count <= limits[i] || resetAt <= now) return;
-      this.block(keys[i], resetAt);
+      if (count <= counted[i].limitOf(settings) || resetAt <= now) return;
+      this.block(counted[i].key, resetAt);
       longest = Math.max(longest, resetAt - now);
     });
     return longest;
@@ -52,6 +51,13 @@ export class LoginThrottle {
   }
 }
 
-function keysOf(address: string, clientId: string | undefined): string[] {
-  return clientId === undefined ? [`addr ${address}`] : [`addr ${address}`, `client ${clientId}`];
+interface Counted {
+  readonly key: string;
+  limitOf(settings: HubSettings): number;
+}
+
+/** what a failure is counted under, each count with its own limit */
+function countsOf(address: string, clientId: string | undefined): Counted[] {
+  const byAddress: Counted = { key: `addr ${address}`, limitOf: (s) => s.authFailuresPerAddress };
+  return clientId === undefined ? [byAddress] : [byAddress, { key: `client ${clientId}`, limitOf: (s) => s.authFailuresPerClient }];
 }

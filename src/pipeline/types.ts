@@ -41,6 +41,8 @@ export interface HubState {
   rawBody?: Buffer;
   body?: unknown;
   answer?: DialectAnswer;
+  /** the answer's JSON as validateResponse read it (where its status documents a body) */
+  answerJson?: unknown;
   /** Request Activation Code: its pending record */
   pending?: PendingActivation;
   /** set when the answer is a stored one, replayed to a retry */

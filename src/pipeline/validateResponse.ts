@@ -23,6 +23,7 @@ export function validateResponse(deps: PipelineDeps): Stage {
       throw new HubError('upstreamInvalidResponse', { detail: check.unusable });
     }
     if (!check.content && answer.body.length > 0) setBody(ctx, Buffer.alloc(0), undefined);
+    ctx.state.answerJson = check.json;
     if (check.nonconforming.length === 0) return;
     deps.metrics.validationFailures.inc({ operation: op.id, direction: 'response', reason: 'nonconforming' });
     ctx.state.log.warn({ status: answer.status, problems: check.nonconforming }, 'partner answer does not conform to AID.02');

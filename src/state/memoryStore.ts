@@ -6,6 +6,7 @@
  */
 import {
   pairKey,
+  pendingId,
   type BindResult,
   type PendingActivation,
   type ReplayClaim,
@@ -32,9 +33,14 @@ type Replay = { fingerprint: string; answer?: StoredAnswer };
 /** about 30 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; README "Security") */
 export const DEFAULT_MAX_ENTRIES = 100000;
 
+/** a full store sweeps for expired entries at most this often: while it stays full, every refused
+ * write would otherwise walk every entry */
+const FULL_SWEEP_INTERVAL_MS = 1000;
+
 /** the entries of every map of one store, against its cap */
 class Budget {
   used = 0;
+  private sweptAt = 0;
   constructor(
     readonly max: number,
     private readonly sweepAll: (now: number) => void,
@@ -42,7 +48,11 @@ class Budget {
 
   /** room for one more entry: expired ones are swept first when the cap is reached */
   take(): void {
-    if (this.used >= this.max) this.sweepAll(Date.now());
+    const now = Date.now();
+    if (this.used >= this.max && now - this.sweptAt >= FULL_SWEEP_INTERVAL_MS) {
+      this.sweptAt = now;
+      this.sweepAll(now);
+    }
     if (this.used >= this.max) throw new StoreFullError(this.max);
     this.used += 1;
   }
@@ -93,7 +103,6 @@ class ExpiringMap<T> {
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly outbox = new MemoryOutbox();
-  private readonly budget: Budget;
   private readonly bindings: ExpiringMap<Record<string, BindingState>>;
   private readonly pending: ExpiringMap<PendingActivation>;
   private readonly requests: ExpiringMap<string>;
@@ -112,9 +121,9 @@ export class MemoryStore implements Store {
     const sweepAll = (now: number) => {
       for (const map of maps) map.sweep(now);
     };
-    this.budget = new Budget(options.maxEntries ?? DEFAULT_MAX_ENTRIES, sweepAll);
+    const budget = new Budget(options.maxEntries ?? DEFAULT_MAX_ENTRIES, sweepAll);
     const map = <T>(): ExpiringMap<T> => {
-      const created = new ExpiringMap<T>(this.budget);
+      const created = new ExpiringMap<T>(budget);
       maps.push(created as ExpiringMap<unknown>);
       return created;
     };
@@ -128,11 +137,6 @@ export class MemoryStore implements Store {
     this.answered = map();
     this.sweeper = setInterval(() => sweepAll(Date.now()), options.sweepIntervalMs ?? 60000);
     this.sweeper.unref();
-  }
-
-  /** entries held now, against the cap */
-  get entries(): { readonly used: number; readonly max: number } {
-    return { used: this.budget.used, max: this.budget.max };
   }
 
   async getTokenBinding(token: string, renewTtlSeconds?: number): Promise<TokenBinding | undefined> {
@@ -273,9 +277,4 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
   }
-}
-
-/** a pending request is the CMP's: another CMP using the same id names another request */
-function pendingId(pending: Pick<PendingActivation, 'cmp' | 'requestId'>): string {
-  return `${pending.cmp} ${pending.requestId}`;
 }

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import {
   pairKey,
+  pendingId,
   type BindResult,
   type BindingState,
   type FailureCount,
@@ -149,7 +150,7 @@ export class RedisStore implements Store {
       .set(this.pendingKey(pending.cmp, pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
       .sAdd(index, pending.requestId)
       .expire(index, ttlSeconds)
-      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pendingId(pending.cmp, pending.requestId) })
+      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pendingId(pending) })
       .expire(this.key('pacm', pending.msp), ttlSeconds)
       .sAdd(this.key('pacm', '*'), pending.msp)
       .expire(this.key('pacm', '*'), ttlSeconds)
@@ -195,7 +196,7 @@ export class RedisStore implements Store {
       .del(this.pendingKey(pending.cmp, pending.requestId))
       .del(this.answeredKey(pending.cmp, pending.requestId))
       .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
-      .zRem(this.key('pacm', pending.msp), pendingId(pending.cmp, pending.requestId))
+      .zRem(this.key('pacm', pending.msp), pendingId(pending))
       .exec();
     return Number(deleted) === 1;
   }
@@ -304,18 +305,14 @@ export class RedisStore implements Store {
 
   /** a pending request is the CMP's: another CMP using the same id names another request */
   private pendingKey(cmp: string, requestId: string): string {
-    return this.key('pac', pendingId(cmp, requestId));
+    return this.key('pac', pendingId({ cmp, requestId }));
   }
 
   private answeredKey(cmp: string, requestId: string): string {
-    return this.key('paca', pendingId(cmp, requestId));
+    return this.key('paca', pendingId({ cmp, requestId }));
   }
 
   private pendingIndex(msp: string, cmp: string, token: string): string {
     return this.key('pacs', `${msp} ${cmp} ${token}`);
   }
-}
-
-function pendingId(cmp: string, requestId: string): string {
-  return `${cmp} ${requestId}`;
 }

@@ -29,6 +29,11 @@ export function pairKey(msp: string, cmp: string): string {
   return `${msp} ${cmp}`;
 }
 
+/** a pending request is the CMP's: another CMP using the same activationCodeRequestID names another */
+export function pendingId(pending: Pick<PendingActivation, 'cmp' | 'requestId'>): string {
+  return `${pending.cmp} ${pending.requestId}`;
+}
+
 /** An activation code request answered 201 by the MSP and not yet delivered (AID.02 7.7.2). */
 export interface PendingActivation {
   readonly requestId: string;

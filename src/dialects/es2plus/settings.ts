@@ -5,7 +5,7 @@
 import { buildActivationCode } from './activationCode';
 import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type RawInbound } from '../../config/credentials';
 import { checkPlainHttp } from '../../config/loopback';
-import { inboundCredentials as inboundCredentialsSchema, outboundAuth as outboundAuthSchema } from '../../config/schemaParts';
+import { inboundCredentialsSchema, outboundAuthSchema } from '../../config/schemaParts';
 import type { CredentialsRequired, InboundCredentials, UpstreamConfig } from '../../config/types';
 import type { SettingsContext } from '../dialect';
 
