@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FakePartner } from '../support/fakePartner';
-import { freePort } from '../support/ports';
+import { freePortPair } from '../support/ports';
 import { deleteKeys } from '../support/redis';
 import { paths, requestActivationCodeBody } from '../support/messages';
 import { ALL_ROUTES, request, writeConfig, type PartnerSpec } from '../support/testHub';
@@ -132,7 +132,8 @@ describe('--workers', () => {
     const msp = await FakePartner.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     const prefix = `aidgw-test:${randomUUID()}:`;
-    const adminPort = await freePort();
+    // worker i serves its admin listener on the port + i: both must be free
+    const adminPort = await freePortPair();
     writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
     const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
     let output = '';
