@@ -14,7 +14,7 @@ import { Pool } from 'undici';
 import { dump as stringify } from 'js-yaml';
 import { Hub } from '../src/hub';
 import { createLogger } from '../src/log';
-import { RedisStore } from '../src/state/redisStore';
+import { RedisStore } from '../src/state/redis/store';
 
 const N = Number(process.argv[2] ?? 3000);
 const WARMUP = 300;

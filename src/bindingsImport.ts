@@ -56,7 +56,7 @@ const BATCH = 500;
 /** a conflict with what the store holds: a token another MSP issued */
 export async function conflicts(rows: readonly BindingRow[], store: Store): Promise<string[]> {
   const found = await inBatches(rows, async (row) => {
-    const binding = await store.getTokenBinding(row.token);
+    const binding = await store.bindings.get(row.token);
     const other = Object.keys(binding?.pairs ?? {}).find((pair) => !pair.startsWith(`${row.msp} `));
     return other === undefined ? undefined : `line ${row.line}: the hub holds the token as issued by ${other.split(' ')[0]}`;
   });
@@ -65,8 +65,8 @@ export async function conflicts(rows: readonly BindingRow[], store: Store): Prom
 
 export async function importBindings(rows: readonly BindingRow[], store: Store, ttlSeconds: number): Promise<void> {
   await inBatches(rows, async (row) => {
-    await store.bindToken(row.token, row.msp, row.cmp, ttlSeconds, 'active');
-    if (row.state === 'invalidated') await store.invalidateToken(row.token, row.msp, row.cmp, ttlSeconds);
+    await store.bindings.bind(row.token, row.msp, row.cmp, ttlSeconds, 'active');
+    if (row.state === 'invalidated') await store.bindings.invalidate(row.token, row.msp, row.cmp, ttlSeconds);
   });
 }
 

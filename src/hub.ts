@@ -17,18 +17,22 @@ import { createLogger, type Logger } from './log';
 import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
 import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
-import { buildRuntime, type Runtime } from './runtime';
-import { MemoryStore } from './state/memoryStore';
-import { RedisStore } from './state/redisStore';
+import { buildRuntime, type EdgeBuilder, type Runtime } from './runtime';
+import { MemoryStore } from './state/memory/store';
+import { RedisStore } from './state/redis/store';
 import type { Store } from './state/store';
 import { instrumentStore } from './state/instrumentedStore';
-import { LocalGcra } from './state/gcra';
+import { withLocalFallback } from './state/rateLimits';
+import { PendingActivations } from './activation/pendingActivations';
+import { operationChains } from './pipeline/chains';
+import type { PipelineDeps } from './pipeline/types';
+import { buildRouter } from './router';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits } from './listener';
 import { HubError, type ErrorKind } from './errors';
-import { LoginThrottle } from './pipeline/loginThrottle';
+import { LoginThrottle } from './loginThrottle';
 
 export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
@@ -79,11 +83,13 @@ export class Hub {
     readonly metrics: Metrics,
     readonly log: Logger,
     private readonly guards: UpstreamGuards,
+    private readonly edge: EdgeBuilder,
+    activations: PendingActivations,
     runtime: Runtime,
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(store, () => this.runtime, log, metrics);
+    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics);
   }
 
   /** keeps work that outlives its request, so that close waits for it */
@@ -110,35 +116,53 @@ export class Hub {
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
     const store = instrumentStore(connected, metrics);
-    metrics.setScrapeSources({ pendingActivations: () => store.countPendingActivations(), outboxDepth: () => store.outbox.depth() });
-    const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, localLimits: new LocalGcra() };
-    const hub = new Hub(options, store, metrics, log, guards, buildRuntime(config, 1, guards, log));
+    metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
+    const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
+    const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits };
+    // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
+    let hub: Hub | undefined;
+    const activations = new PendingActivations(store.ledger, store.outbox, metrics, () => (hub as Hub).runtime.config.settings);
+    const deps: PipelineDeps = {
+      apis,
+      store,
+      metrics,
+      log,
+      limits,
+      activations,
+      runtime: () => (hub as Hub).runtime,
+      track: (work) => hub?.track(work),
+      draining: () => hub?.draining ?? false,
+      loginThrottle: new LoginThrottle(store),
+    };
+    const chains = operationChains(deps, off);
+    const edge: EdgeBuilder = (inbound) => buildRouter(deps, chains, inbound);
+    hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
+    const started = hub;
     if (options.admin) {
       const admin = buildAdminApp(
         {
           metrics,
           store,
-          config: () => hub.runtime.config,
-          draining: () => hub.draining,
+          config: () => started.runtime.config,
+          draining: () => started.draining,
           breakers: (partner) => guards.breakers.viewOf(partner),
         },
         options.admin.auth,
       );
       hub.adminServer = await listenOn(http.createServer(admin.callback()), options.admin.listen);
     }
-    const loginThrottle = new LoginThrottle(store);
-    const app = buildApp({ apis, store, metrics, log, runtime: () => hub.runtime, track: (work) => hub.track(work), draining: () => hub.draining, loginThrottle }, off);
+    const app = buildApp(deps);
     hub.worker.start();
     const handler = app.callback();
-    const limits = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
+    const connections = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     // a request Node's parser refuses never reaches the pipeline: counted here
     const onRefused = (kind: ErrorKind) =>
       metrics.requests.inc({ operation: 'unknown', client: 'unauthenticated', target: 'unknown', status_class: statusClass(new HubError(kind).status) });
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
-    if (listen) hub.servers.push(await listenOn(createListener(handler, limits, onRefused), listen));
+    if (listen) hub.servers.push(await listenOn(createListener(handler, connections, onRefused), listen));
     if (options.tls) {
       const material = { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key), ca: readFileSync(options.tls.clientCa) };
-      hub.servers.push(await listenOn(createListener(handler, limits, onRefused, material), options.tls));
+      hub.servers.push(await listenOn(createListener(handler, connections, onRefused, material), options.tls));
     }
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
     return hub;
@@ -177,7 +201,7 @@ export class Hub {
   reload(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards, this.log);
+      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards, this.log, this.edge);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

@@ -11,7 +11,7 @@ import { isLoopbackHost } from './config/loopback';
 import { configWarnings } from './config/warnings';
 import { createLogger, type Logger } from './log';
 import { startQuickStart } from './quickstart/quickstart';
-import { RedisStore } from './state/redisStore';
+import { RedisStore } from './state/redis/store';
 import { conflicts, importBindings, parseBindings } from './bindingsImport';
 import { readFileSync } from 'node:fs';
 import { isPrimary, runWorkers, workerIndex } from './workers';

@@ -9,25 +9,29 @@ import type { Config, Partner } from './config/types';
 import { DIALECTS } from './dialects';
 import type { DialectInstance, InboundRoute } from './dialects/dialect';
 import type { Logger } from './log';
+import type { Stage } from './pipeline/types';
 import { Upstream, type UpstreamGuards } from './upstream/upstream';
 
 export interface Runtime {
   readonly generation: number;
   readonly config: Config;
   dialectFor(partner: Partner): DialectInstance;
-  /** the dialects' inbound routes of this config, by path */
-  readonly inboundRoutes: ReadonlyMap<string, InboundRoute>;
+  /** the HTTP edge of this config: its dialects' inbound routes and the AID.02 operations */
+  readonly router: Stage;
   /** marks a request as using this runtime; call the returned function when it is done */
   enter(): () => void;
   /** closes the upstream pools once every request that entered has left */
   retire(): Promise<void>;
 }
 
-/** each partner's dialect instance, built once per config through the registry */
-export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger): Runtime {
+/** the edge for a config's inbound routes (router.ts) */
+export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
+
+/** each partner's dialect instance, built once per config through the registry, and the edge */
+export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger, edge: EdgeBuilder): Runtime {
   const upstreams: Upstream[] = [];
   const dialects = new Map<string, DialectInstance>();
-  const inboundRoutes = new Map<string, InboundRoute>();
+  const inboundRoutes: InboundRoute[] = [];
   for (const module of DIALECTS) {
     const instances: DialectInstance[] = [];
     for (const partner of config.partners.values()) {
@@ -51,14 +55,14 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
       instances.push(instance);
     }
     if (instances.length === 0) continue;
-    for (const route of module.routes?.(instances) ?? []) inboundRoutes.set(route.path, route);
+    inboundRoutes.push(...(module.routes?.(instances) ?? []));
   }
   const idle = new EventEmitter();
   let active = 0;
   return {
     generation,
     config,
-    inboundRoutes,
+    router: edge(inboundRoutes),
     dialectFor(partner: Partner): DialectInstance {
       const dialect = dialects.get(partner.id);
       if (!dialect) throw new Error(`no dialect for partner ${partner.id}`);

@@ -83,7 +83,7 @@ async function ready(ctx: Koa.Context, sources: AdminSources): Promise<void> {
 }
 
 async function partners(ctx: Koa.Context, sources: AdminSources): Promise<void> {
-  const pending = await sources.store.countPendingActivations().catch(() => undefined);
+  const pending = await sources.store.ledger.countPending().catch(() => undefined);
   ctx.body = {
     partners: [...sources.config().partners.values()].map((p) => {
       const breakers = sources.breakers(p.id);

@@ -13,7 +13,7 @@ import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
 import { checkPlainHttp } from './loopback';
-import { DEFAULT_MAX_ENTRIES } from '../state/memoryStore';
+import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RateLimit, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
 export class ConfigError extends Error {

@@ -20,6 +20,10 @@ export type DialectOperation = OperationId | 'dialectEvent';
 
 export interface DialectCall {
   readonly operation: DialectOperation;
+  /** the calling partner's id (the hub's own for a dialect event) */
+  readonly caller: string;
+  /** the partner this call goes to */
+  readonly target: string;
   readonly method: string;
   /** the AID.02 path and query, built from `params` */
   readonly path: string;
@@ -28,7 +32,11 @@ export interface DialectCall {
   readonly params: Readonly<Record<string, string>>;
   /** the AID.02 headers to pass on (ids, content type, trace context); never the caller's credential */
   readonly headers: Readonly<Record<string, string>>;
+  /** the body's bytes, as the partner receives them */
   readonly body?: Buffer;
+  /** the same body as the pipeline parsed (and validated) it; undefined without one */
+  readonly json?: unknown;
+  /** how long the call may take, from now */
   readonly timeoutMs: number;
 }
 

@@ -119,12 +119,6 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['operation', 'kind'] as const,
       registers,
     }),
-    stateErrors: new Counter({
-      name: 'aid_gateway_state_errors_total',
-      help: 'State store operations that failed',
-      labelNames: ['step'] as const,
-      registers,
-    }),
     breakerState: new Gauge({
       name: 'aid_gateway_breaker_state',
       help: 'Circuit breaker state per partner (and operation where scoped): 0 closed, 1 half-open, 2 open',

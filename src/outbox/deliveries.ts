@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Delivery } from '../state/outbox';
-import type { PendingActivation } from '../state/store';
+import type { PendingActivation } from '../state/ledger';
 
 /** a request to pass on as it came; its CMP-request-id (in `headers`) becomes the delivery id */
 type Forward = Pick<Delivery, 'target' | 'operation' | 'method' | 'path' | 'params' | 'headers' | 'body'>;
@@ -31,8 +31,16 @@ export function dialectEvent(partner: string, id: string, body: Readonly<Record<
   };
 }
 
+/** what the MSP's 200 to Request Activation Code carries (AID.02 7.7.1) */
+export interface ActivationCode {
+  readonly activationCode: string;
+  readonly profileType: string;
+  readonly iccid?: string;
+  readonly swappedIccid?: string | null;
+}
+
 /** the MSP's late answer, 200 with the code, as Send Activation Code to the CMP (AID.02 7.7.2.1) */
-export function bridgedActivationCode(pending: PendingActivation, code: { activationCode: string; profileType: string; iccid?: string; swappedIccid?: string | null }): Delivery {
+export function bridgedActivationCode(pending: PendingActivation, code: ActivationCode): Delivery {
   return sendActivationCode(pending, {
     activationCode: code.activationCode,
     profileType: code.profileType,

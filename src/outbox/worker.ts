@@ -7,14 +7,15 @@
  */
 import { backoffMs } from '../backoff';
 import { randomUUID } from 'node:crypto';
-import { isSuccess } from '../dialects/dialect';
+import { isSuccess, type DialectCall } from '../dialects/dialect';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { Runtime } from '../runtime';
-import type { OutboxQueue, Received } from '../state/outbox';
-import type { Store } from '../state/store';
+import type { PendingActivations } from '../activation/pendingActivations';
+import { parseStrictJson } from '../json/strictJson';
+import type { Delivery, OutboxQueue, Received } from '../state/outbox';
+import { callPartner } from '../upstream/partnerCall';
 import { UpstreamError } from '../upstream/upstream';
-import { bridgeFailure } from './deliveries';
 
 const BATCH = 10;
 const DELIVERY_TIMEOUT_MS = 10000;
@@ -26,15 +27,12 @@ export class OutboxWorker {
   private stopped = false;
 
   constructor(
-    private readonly store: Store,
+    private readonly queue: OutboxQueue,
+    private readonly activations: PendingActivations,
     private readonly runtime: () => Runtime,
     private readonly log: Logger,
     private readonly metrics: Metrics,
   ) {}
-
-  private get queue(): OutboxQueue {
-    return this.store.outbox;
-  }
 
   start(): void {
     const tick = () => {
@@ -69,7 +67,8 @@ export class OutboxWorker {
   private async handle(entry: Received): Promise<void> {
     const { delivery } = entry;
     if (delivery.kind === 'bridgeDeadline') {
-      await this.expireBridge(entry);
+      if (delivery.requestId !== undefined) await this.activations.deadlinePassed(delivery.target, delivery.requestId);
+      await this.queue.ack(entry);
       return;
     }
     const runtime = this.runtime();
@@ -81,15 +80,7 @@ export class OutboxWorker {
     }
     let failure: string;
     try {
-      const answer = await runtime.dialectFor(target).call({
-        operation: delivery.operation,
-        method: delivery.method,
-        path: delivery.path,
-        params: delivery.params ?? {},
-        headers: delivery.headers,
-        body: Buffer.from(delivery.body, 'utf8'),
-        timeoutMs: DELIVERY_TIMEOUT_MS,
-      });
+      const answer = await callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, this.log);
       if (isSuccess(answer.status)) {
         await this.queue.ack(entry);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });
@@ -115,16 +106,6 @@ export class OutboxWorker {
     this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');
   }
 
-  /** a bridged request the MSP never answered: the CMP gets Send Activation Code with the error */
-  private async expireBridge(entry: Received): Promise<void> {
-    const pending = entry.delivery.requestId === undefined ? undefined : await this.store.getPendingActivation(entry.delivery.target, entry.delivery.requestId);
-    if (pending?.bridged && (await this.store.consumePendingActivation(pending))) {
-      await this.queue.enqueue(bridgeFailure(pending, '90: The MSP did not answer the activation code request in time'));
-      this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
-    }
-    await this.queue.ack(entry);
-  }
-
   private async dead(entry: Received, reason: string): Promise<void> {
     await this.queue.deadLetter(entry, reason);
     this.metrics.outbox.inc({ target: entry.delivery.target, event: 'dead_lettered' });
@@ -132,3 +113,30 @@ export class OutboxWorker {
   }
 }
 
+
+/** a delivery as the call its dialect makes: the body as it was accepted (it passed validation then) */
+function callOf(delivery: Delivery): DialectCall {
+  const body = Buffer.from(delivery.body, 'utf8');
+  return {
+    operation: delivery.operation,
+    caller: delivery.headers['client-id'] ?? '',
+    target: delivery.target,
+    method: delivery.method,
+    path: delivery.path,
+    params: delivery.params ?? {},
+    headers: delivery.headers,
+    body,
+    json: jsonOf(body),
+    timeoutMs: DELIVERY_TIMEOUT_MS,
+  };
+}
+
+function jsonOf(body: Buffer): unknown {
+  if (body.length === 0) return undefined;
+  try {
+    return parseStrictJson(body);
+  } catch {
+    // not JSON (a partner-bound body the hub did not parse): the dialect gets the bytes alone
+    return undefined;
+  }
+}

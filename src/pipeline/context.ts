@@ -4,7 +4,7 @@
  * body, so that even the answer to an error is logged with them.
  */
 import type { Logger } from '../log';
-import { randomHex } from './randomHex';
+import { randomHex } from '../randomHex';
 import { header, type PipelineDeps, type Stage } from './types';
 
 // ids go into every log line; an over-long value is cut rather than logged whole

@@ -1,89 +1,94 @@
 /**
- * The innermost stage: hands the operation to the target partner's dialect and turns the answer
- * into the response, unchanged. An upstream that cannot be reached or does not answer in time is
- * the hub's own error (502/504, code 90), an open breaker or an exhausted outbound limit 503 with
- * Retry-After. Idempotent operations are retried after a failure or a 5xx, with backoff.
+ * The innermost steps: the target's dialect does the work and its answer becomes the response,
+ * unchanged. Which of them an operation's chain ends in is chosen when the chains are built
+ * (chains.ts): one call; retries with backoff after a failure or a 5xx (operations whose
+ * repetition cannot duplicate an effect); the bridge (Request Activation Code where the route
+ * bridges); store and forward (Send CSIM Status where the route says so). A partner that could not
+ * be called or did not answer becomes the hub's own error (failures.ts).
  */
-import { backoffMs } from '../backoff';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Partner } from '../config/types';
-import type { DialectAnswer, DialectCall, DialectPolicy } from '../dialects/dialect';
+import { withinBudget } from '../activation/bridge';
+import { backoffMs } from '../backoff';
+import type { DialectAnswer, DialectCall } from '../dialects/dialect';
 import { HubError } from '../errors';
-import { statusClass } from '../metrics/metrics';
-import type { OperationId } from '../openapi/operations';
+import { upstreamFailure } from '../failures';
 import { forwardDelivery } from '../outbox/deliveries';
+import { randomHex } from '../randomHex';
+import { required } from '../state/stateCall';
+import { callPartner } from '../upstream/partnerCall';
 import { UpstreamError } from '../upstream/upstream';
-import { callWithBridge } from './bridge';
-import { randomHex } from './randomHex';
-import { required } from './stateCall';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the headers a partner receives besides the AID.02 ids (section 5.1) and trace context;
  * credentials never pass */
 const FORWARDED_HEADERS = ['content-type', 'tracestate'];
 
-/** operations whose repetition cannot duplicate an effect (AID.02 7.9, 7.10) */
-const IDEMPOTENT: ReadonlySet<OperationId> = new Set(['requestProfileStatus', 'requestInvalidateFederatedID']);
-
-export function dispatch(deps: PipelineDeps): Stage {
+export function callOnce(deps: PipelineDeps): Stage {
   return async (ctx) => {
-    const op = need(ctx.state.operation, 'operation');
-    const target = need(ctx.state.target, 'target');
-    const route = need(ctx.state.route, 'route');
-    const labels = { target: target.id, operation: op.id };
-    const call: DialectCall = {
-      operation: op.id,
-      method: ctx.method,
-      path: need(ctx.state.forwardPath, 'forwardPath'),
-      params: ctx.state.params,
-      headers: forwardedHeaders(ctx),
-      body: ctx.state.rawBody,
-      timeoutMs: route.timeoutMs,
-    };
-    const dialect = ctx.state.runtime.dialectFor(target);
-    if (op.id === 'sendCsimStatus' && route.storeAndForward) {
-      await storeAndForward(ctx, deps, call);
-      return;
-    }
-    if (op.id === 'requestActivationCode' && route.bridge) {
-      let bridged;
-      try {
-        bridged = await callWithBridge(deps, dialect, call, route, need(ctx.state.pending, 'pending'), ctx.state.log);
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-        throw upstreamFailure(err, target, dialect.policy);
-      }
-      if (bridged.answer) {
-        deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(bridged.answer.status) });
-        respondWith(ctx, bridged.answer);
-      } else {
-        ctx.state.bridged = true;
-        respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: route.timeoutMs });
-      }
-      return;
-    }
-    const attempts = IDEMPOTENT.has(op.id) ? 1 + route.retries.attempts : 1;
-    let answer: DialectAnswer | undefined;
-    for (let attempt = 1; answer === undefined; attempt++) {
-      try {
-        answer = await dialect.call(call);
-        deps.metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(answer.status) });
-        deps.metrics.upstreamDuration.observe(labels, answer.durationMs / 1000);
-        if (answer.status >= 500 && attempt < attempts) answer = undefined;
-      } catch (err) {
-        if (!(err instanceof UpstreamError)) throw err;
-        deps.metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
-        ctx.state.log.warn({ failure: err.failure, reason: err.message, attempt }, 'upstream call failed');
-        if (attempt >= attempts || err.failure === 'breakerOpen' || err.failure === 'busy') throw upstreamFailure(err, target, dialect.policy);
-      }
-      if (answer === undefined) {
-        deps.metrics.retries.inc(labels);
-        await sleep(backoffMs(route.retries.baseDelayMs, route.retries.maxDelayMs, attempt - 1));
-      }
-    }
-    respondWith(ctx, answer);
+    respondWith(ctx, await call(ctx, deps, dialectCall(ctx)));
   };
+}
+
+export function callWithRetries(deps: PipelineDeps): Stage {
+  return async (ctx) => {
+    const { retries } = need(ctx.state.route, 'route');
+    const request = dialectCall(ctx);
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt > retries.attempts;
+      try {
+        const answer = await call(ctx, deps, request);
+        if (answer.status < 500 || last) {
+          respondWith(ctx, answer);
+          return;
+        }
+      } catch (err) {
+        // only a partner that failed to answer is asked again, never a refusal
+        const failure = err instanceof HubError && err.cause instanceof UpstreamError ? err.cause.failure : undefined;
+        if (!failure || last || failure === 'breakerOpen' || failure === 'busy') throw err;
+      }
+      deps.metrics.retries.inc({ target: request.target, operation: request.operation });
+      await sleep(backoffMs(retries.baseDelayMs, retries.maxDelayMs, attempt - 1));
+    }
+  };
+}
+
+export function callBridged(deps: PipelineDeps): Stage {
+  return async (ctx) => {
+    const route = need(ctx.state.route, 'route');
+    const request = dialectCall(ctx);
+    const answer = await withinBudget(deps, (timeoutMs) => call(ctx, deps, { ...request, timeoutMs }), route, need(ctx.state.pending, 'pending'), ctx.state.log);
+    if (answer) {
+      respondWith(ctx, answer);
+      return;
+    }
+    ctx.state.bridged = true;
+    respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: route.timeoutMs });
+  };
+}
+
+/** Send CSIM Status "201 stored and will be processed" (AID.02 7.8): stored durably, then answered */
+export function storeAndForward(deps: PipelineDeps): Stage {
+  return async (ctx) => {
+    const request = dialectCall(ctx);
+    const { target, operation, method, path, params, headers } = request;
+    const delivery = forwardDelivery({ target, operation, method, path, params, headers, body: (request.body ?? Buffer.alloc(0)).toString('utf8') });
+    await required('store delivery', deps.store.outbox.enqueue(delivery));
+    deps.metrics.outbox.inc({ target: request.target, event: 'enqueued' });
+    ctx.state.stored = true;
+    respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: 0 });
+  };
+}
+
+/** the dialect's answer, or the hub's error when the partner could not be called */
+async function call(ctx: HubContext, deps: PipelineDeps, request: DialectCall): Promise<DialectAnswer> {
+  const target = need(ctx.state.target, 'target');
+  const dialect = ctx.state.runtime.dialectFor(target);
+  try {
+    return await callPartner(dialect, request, deps.metrics, ctx.state.log);
+  } catch (err) {
+    if (err instanceof UpstreamError) throw upstreamFailure(err, target.id, dialect.policy?.unreachable);
+    throw err;
+  }
 }
 
 function respondWith(ctx: HubContext, answer: DialectAnswer): void {
@@ -93,34 +98,20 @@ function respondWith(ctx: HubContext, answer: DialectAnswer): void {
   setBody(ctx, answer.body, answer.contentType);
 }
 
-/** Send CSIM Status "201 stored and will be processed" (AID.02 7.8): stored durably, then answered */
-async function storeAndForward(ctx: HubContext, deps: PipelineDeps, call: DialectCall): Promise<void> {
-  const target = need(ctx.state.target, 'target');
-  const delivery = forwardDelivery({ target: target.id, operation: call.operation, method: call.method, path: call.path, params: call.params, headers: call.headers, body: (call.body ?? Buffer.alloc(0)).toString('utf8') });
-  await required(deps, 'store delivery', deps.store.outbox.enqueue(delivery));
-  deps.metrics.outbox.inc({ target: target.id, event: 'enqueued' });
-  ctx.state.stored = true;
-  respondWith(ctx, { status: 201, body: Buffer.alloc(0), durationMs: 0 });
-}
-
-/** the hub's own answer to a partner that could not be called, or did not answer */
-function upstreamFailure(err: UpstreamError, target: Partner, policy: DialectPolicy | undefined): HubError {
-  const detail = `${target.id}: ${err.message}`;
-  const retryAfter = { 'retry-after': String(Math.max(1, Math.ceil((err.retryAfterMs ?? 0) / 1000))) };
-  switch (err.failure) {
-    case 'timeout':
-      return new HubError('upstreamTimeout', { detail, cause: err });
-    case 'breakerOpen':
-      return new HubError('breakerOpen', { detail, headers: retryAfter, cause: err });
-    case 'busy':
-      return new HubError('upstreamBusy', { detail, headers: retryAfter, cause: err });
-    default:
-      // a dialect that plays the partner itself may say the partner's system being away is its
-      // service being unavailable: then with Retry-After
-      return policy?.unreachable
-        ? new HubError(policy.unreachable, { detail, headers: retryAfter, cause: err })
-        : new HubError('upstreamUnreachable', { detail, cause: err });
-  }
+function dialectCall(ctx: HubContext): DialectCall {
+  const op = need(ctx.state.operation, 'operation');
+  return {
+    operation: op.id,
+    caller: need(ctx.state.caller, 'caller').id,
+    target: need(ctx.state.target, 'target').id,
+    method: ctx.method,
+    path: need(ctx.state.forwardPath, 'forwardPath'),
+    params: ctx.state.params,
+    headers: forwardedHeaders(ctx),
+    body: ctx.state.rawBody,
+    json: ctx.state.body,
+    timeoutMs: need(ctx.state.route, 'route').timeoutMs,
+  };
 }
 
 function forwardedHeaders(ctx: HubContext): Record<string, string> {

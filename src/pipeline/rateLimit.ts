@@ -6,11 +6,10 @@
  * counts locally: a Redis outage never turns into errors. Over the limit: 429 with Retry-After.
  */
 import { HubError } from '../errors';
-import { LocalGcra, type LimitCheck } from '../state/gcra';
+import type { LimitCheck } from '../state/gcra';
 import { need, type PipelineDeps, type Stage } from './types';
 
 export function rateLimit(deps: PipelineDeps): Stage {
-  const local = new LocalGcra();
   return async (ctx, next) => {
     const caller = need(ctx.state.caller, 'caller');
     const target = need(ctx.state.target, 'target');
@@ -21,10 +20,7 @@ export function rateLimit(deps: PipelineDeps): Stage {
     if (limits.length > 0) {
       // both limits in one store round trip
       const checks = limits.map((l) => l.check);
-      const result = await deps.store.admit(checks).catch(() => {
-        deps.metrics.rateLimitFallbacks.inc();
-        return local.admit(checks);
-      });
+      const result = await deps.limits.admit(checks);
       if (!result.allowed) {
         const { name, check } = limits[result.refusedBy];
         deps.metrics.rateLimited.inc({ client: caller.id, limit: name });

@@ -13,49 +13,55 @@
  */
 import type { Partner } from '../config/types';
 import { HubError } from '../errors';
-import type { OperationId } from '../openapi/operations';
-import { pairKey, type TokenBinding } from '../state/store';
-import { bestEffort, required } from './stateCall';
+import { pairKey, type TokenBinding } from '../state/tokenBindings';
+import { bestEffort, required } from '../state/stateCall';
 import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
-const INVALIDATING: ReadonlySet<OperationId> = new Set(['notifyMspTokenInvalid', 'requestInvalidateFederatedID']);
-
-export function tokenBinding(deps: PipelineDeps): Stage {
+/** Send MSP Token: a token another MSP issued is refused (23); answered 201, the pair is bound */
+export function issueToken(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
-    const op = need(ctx.state.operation, 'operation');
     const { msp, cmp } = pairOf(ctx);
-    // where the hub itself issues the MSP's tokens, one it never saw issued is no token
-    const policy = ctx.state.runtime.dialectFor(msp).policy?.tokens ?? need(ctx.state.route, 'route').tokenBinding;
-    const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
-
-    if (op.id === 'sendMspToken') {
-      const token = (ctx.state.body as { msp_token: string | null }).msp_token;
-      if (token !== null && policy !== 'off') {
-        const binding = await required(deps, 'read token binding', deps.store.getTokenBinding(token));
-        if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
-      }
-      await next();
-      if (token !== null && succeeded(ctx)) {
-        await bestEffort(ctx, deps, 'bind token', bind(ctx, deps, token, msp, cmp, ttl));
-      }
-      return;
+    const token = (ctx.state.body as { msp_token: string | null }).msp_token;
+    const check = token !== null && policyOf(ctx, msp) !== 'off';
+    if (check) {
+      const binding = await required('read token binding', deps.store.bindings.get(token));
+      if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
     }
+    await next();
+    if (token !== null && succeeded(ctx)) await bestEffort(ctx.state.log, 'bind token', bind(ctx, deps, token, msp, cmp));
+  };
+}
 
+export interface TokenUse {
+  /** Request Activation Code: an invalidated token gets no code (21) */
+  readonly refuseInvalidated: boolean;
+  /** Notify MSP Token Invalid, Request Invalidate MSP Token: answered 2xx, the pair's binding is invalidated */
+  readonly invalidates: boolean;
+}
+
+/** every operation on `{msp_token}`: the token must be this pair's (20), per `use` */
+export function useToken(deps: PipelineDeps, use: TokenUse): Stage {
+  return async (ctx, next) => {
+    const { msp, cmp } = pairOf(ctx);
+    const policy = policyOf(ctx, msp);
+    const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
     const token = need(ctx.state.params.msp_token, 'msp_token');
-    const binding = policy === 'off' ? undefined : await required(deps, 'read token binding', deps.store.getTokenBinding(token, ttl));
+    const binding = policy === 'off' ? undefined : await required('read token binding', deps.store.bindings.get(token, ttl));
     const state = binding?.pairs[pairKey(msp.id, cmp.id)];
     const learning = state === undefined && policy === 'learn' && (!binding || onlyLearnedBy(binding, msp));
     if (binding && state === undefined && !learning) throw new HubError('tokenNotFound');
-    if (state === 'invalidated' && op.id === 'requestActivationCode') throw new HubError('tokenInvalidated');
+    if (state === 'invalidated' && use.refuseInvalidated) throw new HubError('tokenInvalidated');
     if (!binding && policy === 'strict') throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
     await next();
     if (!succeeded(ctx)) return;
-    if (INVALIDATING.has(op.id)) {
-      await bestEffort(ctx, deps, 'invalidate token', deps.store.invalidateToken(token, msp.id, cmp.id, ttl));
-    } else if (learning) {
-      await bestEffort(ctx, deps, 'learn token', bind(ctx, deps, token, msp, cmp, ttl, 'learned'));
-    }
+    if (use.invalidates) await bestEffort(ctx.state.log, 'invalidate token', deps.store.bindings.invalidate(token, msp.id, cmp.id, ttl));
+    else if (learning) await bestEffort(ctx.state.log, 'learn token', bind(ctx, deps, token, msp, cmp, 'learned'));
   };
+}
+
+/** where the hub itself issues the MSP's tokens, one it never saw issued is no token */
+function policyOf(ctx: HubContext, msp: Partner): 'strict' | 'learn' | 'off' {
+  return ctx.state.runtime.dialectFor(msp).policy?.tokens ?? need(ctx.state.route, 'route').tokenBinding;
 }
 
 function pairOf(ctx: HubContext): { msp: Partner; cmp: Partner } {
@@ -73,7 +79,8 @@ function onlyLearnedBy(binding: TokenBinding, msp: Partner): boolean {
   return issuedBy(binding, msp) && !Object.values(binding.pairs).includes('active');
 }
 
-async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, ttl: number, state: 'active' | 'learned' = 'active'): Promise<void> {
-  const result = await deps.store.bindToken(token, msp.id, cmp.id, ttl, state);
+async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, state: 'active' | 'learned' = 'active'): Promise<void> {
+  const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
+  const result = await deps.store.bindings.bind(token, msp.id, cmp.id, ttl, state);
   if (result === 'conflict') ctx.state.log.warn({ msp: msp.id, cmp: cmp.id }, 'token already issued by another MSP; binding not recorded');
 }

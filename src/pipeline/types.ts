@@ -1,5 +1,5 @@
 /**
- * The typed state a request carries through the pipeline, and the shape of a stage. Each stage
+ * The typed state a request carries through its operation's chain, and the shape of a step. Each stage
  * fills in what it learns; later stages read it through `need`, which fails loudly if the pipeline
  * was assembled in the wrong order.
  */
@@ -10,8 +10,11 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { Runtime } from '../runtime';
-import type { PendingActivation, Store } from '../state/store';
-import type { LoginThrottle } from './loginThrottle';
+import type { PendingActivations } from '../activation/pendingActivations';
+import type { LoginThrottle } from '../loginThrottle';
+import type { PendingActivation } from '../state/ledger';
+import type { RateLimits } from '../state/rateLimits';
+import type { Store } from '../state/store';
 
 export interface RequestIds {
   readonly requestId?: string;
@@ -70,6 +73,9 @@ export interface PipelineDeps {
   /** true once the hub is stopping: answers then close their connection */
   readonly draining: () => boolean;
   readonly loginThrottle: LoginThrottle;
+  /** the store's rate limits, counted locally while it is unreachable */
+  readonly limits: Pick<RateLimits, 'admit'>;
+  readonly activations: PendingActivations;
 }
 
 export function need<T>(value: T | undefined, what: string): T {

@@ -12,22 +12,17 @@ export interface LimitCheck {
   readonly limit: RateLimit;
 }
 
-/** several limits checked at once: admitted by all (each counts the request), or refused by the
- * first that has no room, none counting it */
-export type AdmitResult = { readonly allowed: true } | { readonly allowed: false; readonly refusedBy: number; readonly waitMs: number };
-
-export interface GcraResult {
-  readonly allowed: boolean;
-  /** refused: when to try again; admitted by a schedule: how long to wait for the slot */
-  readonly waitMs: number;
-}
+/** several limits checked at once: admitted by all (each counts the request; `waitMs` until the slot
+ * reserved, 0 for a check), or refused by the first that has no room, none counting it */
+export type AdmitResult = { readonly allowed: true; readonly waitMs: number } | { readonly allowed: false; readonly refusedBy: number; readonly waitMs: number };
 
 export function intervalMs(limit: RateLimit): number {
   return (limit.perSeconds * 1000) / limit.requests;
 }
 
-/** one GCRA step: the decision and the TAT to store when admitted */
-export function gcraStep(tat: number | undefined, now: number, limit: RateLimit, maxWaitMs: number): GcraResult & { readonly tat: number } {
+/** one GCRA step: the decision, the wait (refused: until there is room; admitted: until the slot)
+ * and the TAT to store when admitted */
+export function gcraStep(tat: number | undefined, now: number, limit: RateLimit, maxWaitMs: number): { readonly allowed: boolean; readonly waitMs: number; readonly tat: number } {
   const interval = intervalMs(limit);
   const next = Math.max(tat ?? now, now) + interval;
   const waitMs = Math.max(0, next - now - limit.burst * interval);
@@ -39,21 +34,14 @@ export function gcraStep(tat: number | undefined, now: number, limit: RateLimit,
 export class LocalGcra {
   private readonly tats = new Map<string, number>();
 
-  take(key: string, limit: RateLimit, maxWaitMs: number): GcraResult {
+  admit(checks: readonly LimitCheck[], maxWaitMs = 0): AdmitResult {
     const now = Date.now();
-    const step = gcraStep(this.tats.get(key), now, limit, maxWaitMs);
-    if (step.allowed) this.tats.set(key, step.tat);
-    // keys whose TAT has passed carry no information: drop them so the map stays small
-    if (this.tats.size > 10000) for (const [k, t] of this.tats) if (t < now) this.tats.delete(k);
-    return { allowed: step.allowed, waitMs: step.waitMs };
-  }
-
-  admit(checks: readonly LimitCheck[]): AdmitResult {
-    const now = Date.now();
-    const steps = checks.map((c) => gcraStep(this.tats.get(c.key), now, c.limit, 0));
+    const steps = checks.map((c) => gcraStep(this.tats.get(c.key), now, c.limit, maxWaitMs));
     const refusedBy = steps.findIndex((step) => !step.allowed);
     if (refusedBy >= 0) return { allowed: false, refusedBy, waitMs: steps[refusedBy].waitMs };
     steps.forEach((step, i) => this.tats.set(checks[i].key, step.tat));
-    return { allowed: true };
+    // keys whose TAT has passed carry no information: drop them so the map stays small
+    if (this.tats.size > 10000) for (const [k, t] of this.tats) if (t < now) this.tats.delete(k);
+    return { allowed: true, waitMs: Math.max(0, ...steps.map((step) => step.waitMs)) };
   }
 }

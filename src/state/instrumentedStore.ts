@@ -7,17 +7,24 @@ import type { Metrics } from '../metrics/metrics';
 import type { Store } from './store';
 
 export function instrumentStore(store: Store, metrics: Metrics): Store {
-  const outbox = instrument(store.outbox, store.kind, 'outbox.', metrics);
-  const records = (namespace: string) => instrument(store.records(namespace), store.kind, 'records.', metrics);
-  return instrument(store, store.kind, '', metrics, { outbox, records });
+  const port = <T extends object>(target: T, name: string) => instrument(target, store.kind, `${name}.`, metrics);
+  return {
+    kind: store.kind,
+    bindings: port(store.bindings, 'bindings'),
+    ledger: port(store.ledger, 'ledger'),
+    limits: port(store.limits, 'limits'),
+    outbox: port(store.outbox, 'outbox'),
+    records: (namespace) => port(store.records(namespace), 'records'),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
 }
 
-function instrument<T extends object>(target: T, kind: string, prefix: string, metrics: Metrics, overrides: Partial<T> = {}): T {
+function instrument<T extends object>(target: T, kind: string, prefix: string, metrics: Metrics): T {
   return new Proxy(target, {
     get(obj, prop, receiver) {
-      if (Object.hasOwn(overrides, prop)) return overrides[prop as keyof T];
       const value = Reflect.get(obj, prop, receiver) as unknown;
-      if (typeof value !== 'function' || typeof prop !== 'string' || prop === 'close') return value;
+      if (typeof value !== 'function' || typeof prop !== 'string') return value;
       const labels = { store: kind, operation: `${prefix}${prop}` };
       return async (...args: unknown[]) => {
         const stop = metrics.storeOperations.startTimer(labels);

@@ -10,7 +10,7 @@ import { Pool, errors as undiciErrors } from 'undici';
 import { basicAuthorization } from '../config/credentials';
 import type { OutboundAuth, Partner, UpstreamConfig } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
-import { LocalGcra } from '../state/gcra';
+import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
 import { BreakerOpenError, type Breakers } from './breakers';
 
@@ -67,8 +67,8 @@ export interface UpstreamGuards {
   readonly breakers: Breakers;
   readonly store: Store;
   readonly metrics: Metrics;
-  /** outbound limits while the shared store is unreachable */
-  readonly localLimits: LocalGcra;
+  /** the shared rate limits, counted locally while the store is unreachable */
+  readonly limits: Pick<RateLimits, 'admit'>;
 }
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -120,10 +120,7 @@ export class Upstream {
     if (!limit) return 0;
     const maxWaitMs = Math.floor(timeoutMs / 2);
     const key = `out:${this.name}`;
-    const slot = await this.guards.store.rateLimit(key, limit, maxWaitMs).catch(() => {
-      this.guards.metrics.rateLimitFallbacks.inc();
-      return this.guards.localLimits.take(key, limit, maxWaitMs);
-    });
+    const slot = await this.guards.limits.admit([{ key, limit }], maxWaitMs);
     if (!slot.allowed) {
       throw new UpstreamError('busy', `its rate limit leaves no slot within ${maxWaitMs} ms`, { retryAfterMs: slot.waitMs });
     }

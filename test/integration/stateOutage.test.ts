@@ -42,7 +42,7 @@ test('Redis killed: 503 code 90 with Retry-After, the partner not called; Redis 
   expect(during.body).toEqual({ code: '90', error: expect.stringContaining('state store is unavailable') });
   expect(during.headers.get('retry-after')).toBe('1');
   expect(msp.received.length).toBe(calls);
-  expect(await hub.metric('aid_gateway_state_errors_total')).toBeGreaterThan(0);
+  expect(await hub.metric('aid_gateway_store_errors_total')).toBeGreaterThan(0);
 
   await redis.startAgain();
   const deadline = Date.now() + 10000;

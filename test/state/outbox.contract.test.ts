@@ -2,9 +2,9 @@
  * One contract, both outbox queues: in memory and on Redis (real Redis).
  */
 import { randomUUID } from 'node:crypto';
-import { MemoryOutbox } from '../../src/state/memoryOutbox';
+import { MemoryOutbox } from '../../src/state/memory/outbox';
 import type { Delivery, OutboxQueue } from '../../src/state/outbox';
-import { RedisStore } from '../../src/state/redisStore';
+import { RedisStore } from '../../src/state/redis/store';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 
 const prefixes: string[] = [];

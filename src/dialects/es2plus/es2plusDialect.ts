@@ -4,7 +4,7 @@
  * SM-DP+ (activation.ts); Send CSIM Status and Request Profile Status work on the hub's own
  * record of the operator's profiles; Request Invalidate MSP Token cancels every profile not yet
  * downloaded at once (AID.02 7.9). `operatorEvent` deliveries from the outbox go to the operator's
- * webhook. Works from the call alone (params, headers, body), so the outbox can replay a call.
+ * webhook. Works from the call alone (params, caller, parsed body), so the outbox can replay a call.
  */
 import type { Logger } from '../../log';
 import type { EsimProfile } from './profile';
@@ -29,10 +29,10 @@ export function createEs2plusDialect(op: Es2Operator, webhook: Upstream | undefi
       // of the path split again (an empty segment once put every CMP into one subscription)
       const mspToken = call.params.msp_token;
       if (!mspToken) throw new Error(`es2plus: ${call.operation} carries no msp_token parameter`);
-      const cmp = call.headers['client-id'] ?? '';
+      const cmp = call.caller;
       const log = op.log.child({ requestId: call.headers['cmp-request-id'], correlationId: call.headers['correlation-id'], client: cmp, target: op.id });
       const deadline = Date.now() + call.timeoutMs;
-      const body = call.body && call.body.length > 0 ? (JSON.parse(call.body.toString('utf8')) as Record<string, unknown>) : {};
+      const body = (call.json ?? {}) as Record<string, unknown>;
       let answer: DialectAnswer;
       switch (call.operation) {
         case 'requestActivationCode':

@@ -10,7 +10,7 @@ import type { Es2plusSettings } from './settings';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
 import { dialectEvent } from '../../outbox/deliveries';
-import { required } from '../../pipeline/stateCall';
+import { required } from '../../state/stateCall';
 import { HubError } from '../../errors';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
@@ -114,6 +114,6 @@ export class Es2Operator {
   }
 
   private state<T>(step: string, call: Promise<T>): Promise<T> {
-    return required(this, step, call);
+    return required(step, call);
   }
 }

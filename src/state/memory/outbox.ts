@@ -2,7 +2,7 @@
  * The outbox in this process's memory, for the single-node quick start: nothing survives a restart
  * (the README says so); a Redis outbox is what production uses.
  */
-import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from './outbox';
+import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 
 export class MemoryOutbox implements OutboxQueue {
   private seq = 0;

@@ -6,8 +6,8 @@
  * refused before its credential is checked, and a good request pays no store round trip. A
  * success resets nothing: one address's login never clears another's failures.
  */
-import type { HubSettings } from '../config/types';
-import type { Store } from '../state/store';
+import type { HubSettings } from './config/types';
+import type { Store } from './state/store';
 
 /** blocks remembered at once; the oldest is forgotten first (its count stays in the store) */
 const MAX_BLOCKS = 10000;
@@ -33,7 +33,7 @@ export class LoginThrottle {
   /** counts a failure; ms until the caller may try again when it went over a limit, else 0 */
   async failed(address: string, clientId: string | undefined, settings: HubSettings): Promise<number> {
     const counted = countsOf(address, clientId);
-    const counts = await this.store.countFailures(counted.map((c) => c.key), settings.authFailureWindowSeconds);
+    const counts = await this.store.limits.countFailures(counted.map((c) => c.key), settings.authFailureWindowSeconds);
     const now = Date.now();
     let longest = 0;
     counts.forEach(({ count, resetAt }, i) => {

@@ -4,7 +4,7 @@
  * Production Redis must persist it (appendonly yes): the README says how.
  */
 import type { createClient } from 'redis';
-import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from './outbox';
+import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 
 type Client = ReturnType<typeof createClient>;
 

@@ -1,0 +1,135 @@
+/**
+ * Asynchronous activation codes (AID.02 7.7.2), one request's whole life in one place. A Request
+ * Activation Code is opened as pending (CMP, MSP, msp_token, correlation-id) before the MSP is
+ * asked, since its Send Activation Code may arrive as soon as it has answered 201. Then exactly one
+ * of these settles it, whichever comes first: the MSP's own Send Activation Code, accepted by the
+ * CMP; the MSP's late answer to a bridged request; the bridge's deadline; or its TTL. Settling
+ * consumes the record, and the store lets exactly one consumer win, so the CMP hears of the request
+ * once. Nothing here knows of HTTP: the pipeline's steps, the bridge and the outbox worker call it.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HubSettings } from '../config/types';
+import { HubError } from '../errors';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../outbox/deliveries';
+import type { PendingActivation, PendingLedger } from '../state/ledger';
+import type { OutboxQueue } from '../state/outbox';
+
+/** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same
+ * (AID.02 7.7.2 Note: the CMP has the 201 before it gets Send Activation Code) */
+const HOLD_MS = 5000;
+const HOLD_POLL_MS = 20;
+
+/** what Send Activation Code names: its MSP, CMP and token, and the request's ID (null is allowed
+ * for an error delivery) */
+export interface DeliveryKey {
+  readonly msp: string;
+  readonly cmp: string;
+  readonly mspToken: string;
+  readonly requestId: string | null;
+}
+
+/** how a bridged request ended at the MSP: a code, a refusal or failure (as `code: text`), or the
+ * MSP going asynchronous itself */
+export type LateOutcome = { readonly code: ActivationCode } | { readonly failure: string } | { readonly async: true };
+
+export class PendingActivations {
+  constructor(
+    private readonly ledger: PendingLedger,
+    private readonly outbox: OutboxQueue,
+    private readonly metrics: Metrics,
+    private readonly settings: () => HubSettings,
+  ) {}
+
+  /** recorded before the MSP is asked */
+  async open(pending: Omit<PendingActivation, 'createdAt'>): Promise<PendingActivation> {
+    const opened = { ...pending, createdAt: Date.now() };
+    await this.ledger.addPending(opened, this.settings().pendingActivationTtlSeconds);
+    return opened;
+  }
+
+  /** the MSP answered 201 and the CMP has been sent it: a held delivery may now follow */
+  kept(pending: PendingActivation): Promise<void> {
+    return this.ledger.markPendingAnswered(pending, this.settings().pendingActivationTtlSeconds);
+  }
+
+  /** no code will come for it (the MSP answered or refused synchronously) */
+  async drop(pending: PendingActivation): Promise<void> {
+    await this.ledger.consumePending(pending);
+  }
+
+  /** the pending request a Send Activation Code answers; 422 code 30 when there is none */
+  async match(key: DeliveryKey, log: Logger): Promise<PendingActivation> {
+    const pending = await this.find(key);
+    await this.holdUntilAnswered(pending, log);
+    return pending;
+  }
+
+  /** the CMP accepted the MSP's delivery: the request is done */
+  async delivered(pending: PendingActivation): Promise<void> {
+    if (await this.ledger.consumePending(pending)) this.turnaround(pending, pending.bridged ? 'bridged' : 'async');
+  }
+
+  /** the hub answered the CMP 201 itself (bridge): the request stays open until `deadlineAt`, when
+   * the outbox answers the CMP with an error if nothing else has settled it */
+  async bridge(pending: PendingActivation, deadlineAt: number): Promise<PendingActivation> {
+    const bridged: PendingActivation = { ...pending, bridged: true };
+    // rewritten in place, keeping its lifetime: should the MSP go asynchronous itself, its delivery
+    // may take as long as any
+    await this.ledger.replacePending(bridged);
+    await this.outbox.enqueue(bridgeDeadline(bridged), deadlineAt);
+    return bridged;
+  }
+
+  /** the MSP's answer to a bridged request, after the CMP got its 201 */
+  async answeredLate(pending: PendingActivation, outcome: LateOutcome): Promise<void> {
+    if ('async' in outcome) {
+      // its own Send Activation Code will match the record; the deadline must leave it alone
+      await this.ledger.replacePending({ ...pending, bridged: false });
+      this.metrics.bridges.inc({ msp: pending.msp, outcome: 'msp_async' });
+      return;
+    }
+    const delivery = 'code' in outcome ? bridgedActivationCode(pending, outcome.code) : bridgeFailure(pending, outcome.failure);
+    if (!(await this.ledger.consumePending(pending))) return;
+    await this.outbox.enqueue(delivery);
+    this.metrics.outbox.inc({ target: pending.cmp, event: 'enqueued' });
+    this.turnaround(pending, 'bridged');
+    this.metrics.bridges.inc({ msp: pending.msp, outcome: 'code' in outcome ? 'code' : 'error' });
+  }
+
+  /** the bridge's deadline came: a request still open gets the CMP an error */
+  async deadlinePassed(cmp: string, requestId: string): Promise<void> {
+    const pending = await this.ledger.getPending(cmp, requestId);
+    if (!pending?.bridged || !(await this.ledger.consumePending(pending))) return;
+    await this.outbox.enqueue(bridgeFailure(pending, '90: The MSP did not answer the activation code request in time'));
+    this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
+  }
+
+  private async find(key: DeliveryKey): Promise<PendingActivation> {
+    if (key.requestId === null) {
+      // the spec lets an error delivery carry a null ID; it is matched when it can only mean one request
+      const candidates = await this.ledger.listPending(key.msp, key.cmp, key.mspToken);
+      if (candidates.length === 1) return candidates[0];
+      throw new HubError('requestNotMatched', { detail: `the ID is null and ${candidates.length} requests of this msp_token are pending` });
+    }
+    const pending = await this.ledger.getPending(key.cmp, key.requestId);
+    if (!pending || pending.msp !== key.msp || pending.mspToken !== key.mspToken) throw new HubError('requestNotMatched');
+    return pending;
+  }
+
+  private async holdUntilAnswered(pending: PendingActivation, log: Logger): Promise<void> {
+    if (pending.answered) return;
+    const until = Date.now() + HOLD_MS;
+    while (Date.now() < until) {
+      const now = await this.ledger.getPending(pending.cmp, pending.requestId);
+      if (!now || now.answered) return;
+      await sleep(HOLD_POLL_MS);
+    }
+    log.warn({ holdMs: HOLD_MS }, 'the 201 of this request was not seen sent; Send Activation Code delivered all the same');
+  }
+
+  private turnaround(pending: PendingActivation, mode: 'async' | 'bridged'): void {
+    this.metrics.activationTurnaround.observe({ msp: pending.msp, mode }, (Date.now() - pending.createdAt) / 1000);
+  }
+}

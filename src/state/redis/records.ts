@@ -1,0 +1,53 @@
+/** A dialect partner's records on Redis: `rec:` values, `rix:` index sets, `lock:` locks, each
+ * under the namespace. */
+import { randomUUID } from 'node:crypto';
+import type { RedisClient, KeyOf } from './keys';
+import type { RecordStore } from '../records';
+
+// releases a lock only for the instance that holds it
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export class RedisRecords implements RecordStore {
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keyOf: KeyOf,
+    private readonly namespace: string,
+  ) {}
+
+  async save(id: string, value: unknown, ttlSeconds: number, indexes: Readonly<Record<string, string>> = {}): Promise<void> {
+    const multi = this.client.multi().set(this.key('rec', id), JSON.stringify(value), { expiration: { type: 'EX', value: ttlSeconds } });
+    for (const [index, indexKey] of Object.entries(indexes)) {
+      const set = this.key('rix', `${index} ${indexKey}`);
+      multi.sAdd(set, id).expire(set, ttlSeconds);
+    }
+    await multi.exec();
+  }
+
+  async get<T>(id: string): Promise<T | undefined> {
+    const raw = await this.client.get(this.key('rec', id));
+    return raw === null ? undefined : (JSON.parse(raw) as T);
+  }
+
+  async find<T>(index: string, indexKey: string): Promise<T[]> {
+    const ids = await this.client.sMembers(this.key('rix', `${index} ${indexKey}`));
+    if (ids.length === 0) return [];
+    const raws = await this.client.mGet(ids.map((id) => this.key('rec', id)));
+    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
+  }
+
+  async acquireLock(lock: string, ttlMs: number): Promise<string | undefined> {
+    const owner = randomUUID();
+    const set = await this.client.set(this.key('lock', lock), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
+    return set === 'OK' ? owner : undefined;
+  }
+
+  async releaseLock(lock: string, owner: string): Promise<void> {
+    await this.client.eval(RELEASE_LOCK, { keys: [this.key('lock', lock)], arguments: [owner] });
+  }
+
+  private key(kind: string, id: string): string {
+    return this.keyOf(kind, `${this.namespace} ${id}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * The record store port: one contract, both stores (in memory, and Redis: a real server).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../../src/state/store';
+import type { RecordStore } from '../../src/state/records';
+import { storeMakers, type StoreMaker } from '../support/stores';
+
+describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await make();
+  });
+  afterAll(() => store.close());
+
+  describe('record stores (a dialect partner\'s namespace)', () => {
+    let records: RecordStore;
+    beforeAll(() => {
+      records = store.records(`ns${randomUUID().slice(0, 8)}`);
+    });
+
+    test('records are found by id and through their indexes; another namespace sees none', async () => {
+      const key = randomUUID();
+      await records.save('a', { n: 1 }, 60, { group: key, other: 'x' });
+      await records.save('b', { n: 2 }, 60, { group: key });
+      await records.save('c', { n: 3 }, 60, { group: randomUUID() });
+      expect(await records.get('a')).toEqual({ n: 1 });
+      expect(await records.get('missing')).toBeUndefined();
+      expect((await records.find<{ n: number }>('group', key)).map((r) => r.n).sort()).toEqual([1, 2]);
+      expect(await records.find('group', randomUUID())).toEqual([]);
+      expect(await store.records('elsewhere').get('a')).toBeUndefined();
+    });
+
+    test('saving again replaces the record and keeps it indexed once', async () => {
+      const key = randomUUID();
+      await records.save('d', { v: 'old' }, 60, { group: key });
+      await records.save('d', { v: 'new' }, 60, { group: key });
+      expect(await records.find('group', key)).toEqual([{ v: 'new' }]);
+    });
+
+    test('records expire after their TTL, and drop out of their indexes', async () => {
+      const key = randomUUID();
+      await records.save('e', { v: 1 }, 1, { group: key });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await records.get('e')).toBeUndefined();
+      expect(await records.find('group', key)).toEqual([]);
+    });
+
+    test('locks: one holder at a time; only the holder releases it', async () => {
+      const key = randomUUID();
+      const owner = await records.acquireLock(key, 5000);
+      expect(owner).toEqual(expect.any(String));
+      expect(await records.acquireLock(key, 5000)).toBeUndefined();
+      await records.releaseLock(key, 'someone else');
+      expect(await records.acquireLock(key, 5000)).toBeUndefined();
+      await records.releaseLock(key, owner as string);
+      expect(await records.acquireLock(key, 5000)).toEqual(expect.any(String));
+    });
+
+    test('a lock whose holder went away expires', async () => {
+      const key = randomUUID();
+      expect(await records.acquireLock(key, 50)).toBeDefined();
+      await new Promise((resolve) => setTimeout(resolve, 120));
+      expect(await records.acquireLock(key, 50)).toBeDefined();
+    });
+  });
+
+});
