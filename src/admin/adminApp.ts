@@ -4,6 +4,7 @@
  * /admin/partners, the operations view of every partner. /metrics and /admin/* may require basic
  * auth; the health endpoints never do, so an orchestrator can always probe them.
  */
+import Router from '@koa/router';
 import Koa from 'koa';
 import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
@@ -29,32 +30,34 @@ const READY_TIMEOUT_MS = 1000;
 export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
   const app = new Koa();
   app.silent = true;
-  const routes: Record<string, { open?: boolean; handle: (ctx: Koa.Context) => Promise<void> }> = {
-    '/healthz': { open: true, handle: async (ctx) => void (ctx.body = { status: 'alive' }) },
-    '/readyz': { open: true, handle: (ctx) => ready(ctx, sources) },
-    '/metrics': {
-      handle: async (ctx) => {
-        ctx.type = sources.metrics.registry.contentType;
-        ctx.body = await sources.metrics.registry.metrics();
-      },
-    },
-    '/admin/partners': { handle: (ctx) => partners(ctx, sources) },
+  const router = new Router({ strict: true });
+  // the health endpoints never ask for credentials: an orchestrator can always probe them
+  router.get('/healthz', (ctx) => void (ctx.body = { status: 'alive' }));
+  router.get('/readyz', (ctx) => ready(ctx, sources));
+  const guarded = async (ctx: Koa.Context, next: Koa.Next) => {
+    if (!auth || authorized(ctx.get('authorization'), auth)) return next();
+    ctx.status = 401;
+    ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
+    ctx.body = { error: 'authentication required' };
   };
-  app.use(async (ctx) => {
-    const route = ctx.method === 'GET' ? routes[ctx.path] : undefined;
-    if (!route) {
+  router.get('/metrics', guarded, async (ctx) => {
+    ctx.type = sources.metrics.registry.contentType;
+    ctx.body = await sources.metrics.registry.metrics();
+  });
+  router.get('/admin/partners', guarded, (ctx) => partners(ctx, sources));
+  // what the router answered without a body says so in JSON, as every other admin answer
+  app.use(async (ctx, next) => {
+    await next();
+    if (ctx.body !== undefined && ctx.body !== '') return;
+    if (ctx.status === 404) {
+      // set again: Koa would take a body on an unset status for a 200
       ctx.status = 404;
       ctx.body = { error: 'not found' };
-      return;
     }
-    if (!route.open && auth && !authorized(ctx.get('authorization'), auth)) {
-      ctx.status = 401;
-      ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
-      ctx.body = { error: 'authentication required' };
-      return;
-    }
-    await route.handle(ctx);
+    else if (ctx.status === 405) ctx.body = { error: `method not allowed; allowed: ${String(ctx.response.get('allow'))}` };
   });
+  app.use(router.routes());
+  app.use(router.allowedMethods());
   return app;
 }
 

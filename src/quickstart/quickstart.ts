@@ -10,7 +10,7 @@ import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
 import { dialectNamed } from '../dialects';
 import type { RunningSimulator } from '../simulators/simulatorServer';
-import { credentialHeaders, DEMO_SMDP_CALLBACK_KEY, toCurl, walkSteps } from './walk';
+import { credentialHeaders, DEMO_CALLBACK_HEADERS, toCurl, walkSteps } from './walk';
 
 /** the example MSPs that answer asynchronously; the others answer at once */
 const ASYNC_MSPS = new Set(['mspBeta']);
@@ -52,7 +52,7 @@ function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
   if (partner.role === 'cmp') return startCmpSimulator(listen);
   // a partner whose own system is not AID.02 is played by its dialect's simulator
   const dialect = dialectNamed(partner.dialect);
-  if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: { 'api-key': DEMO_SMDP_CALLBACK_KEY } });
+  if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {} });
   return startMspSimulator({
     ...listen,
     id: partner.id,

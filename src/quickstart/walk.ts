@@ -21,8 +21,11 @@ export const DEMO_SECRETS: Readonly<Record<Caller, DemoSecret>> = {
   cmpTwo: { apiKey: 'demo-key-cmp-two' },
 };
 
-/** the key the simulated SM-DP+ of mspGamma presents on HandleDownloadProgressInfo */
-export const DEMO_SMDP_CALLBACK_KEY = process.env.SMDP_GAMMA_CALLBACK_KEY ?? 'demo-smdp-gamma-callback-key';
+/** what the simulated own system of a partner presents when it calls the hub back (mspGamma's
+ * SM-DP+ on its progress callback; partners/mspGamma.yaml) */
+export const DEMO_CALLBACK_HEADERS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  mspGamma: { 'api-key': process.env.SMDP_GAMMA_CALLBACK_KEY ?? 'demo-smdp-gamma-callback-key' },
+};
 
 export interface WalkStep {
   readonly title: string;

@@ -42,7 +42,17 @@ test('health is open to everyone; /metrics and /admin/* need the admin credentia
   expect((await admin('/metrics', { authorization: basicHeader('ops', 'wrong') })).status).toBe(401);
   expect((await admin('/admin/partners', {})).status).toBe(401);
   expect((await admin('/metrics')).status).toBe(200);
-  expect((await admin('/nothing')).status).toBe(404);
+  const missing = await admin('/nothing');
+  expect(missing.status).toBe(404);
+  expect(missing.body).toEqual({ error: 'not found' });
+});
+
+test('another method on an admin path is 405 with Allow; a trailing slash is another path', async () => {
+  const posted = await request(`${hub.hub.adminUrl}/metrics`, { method: 'POST', headers: asOps });
+  expect(posted.status).toBe(405);
+  expect(posted.headers.get('allow')).toBe('HEAD, GET');
+  expect(posted.body).toEqual({ error: 'method not allowed; allowed: HEAD, GET' });
+  expect((await admin('/healthz/', {})).status).toBe(404);
 });
 
 test('the admin listener is not the partners\' listener', async () => {

@@ -90,6 +90,34 @@ test('a known path with the wrong method is 405 with Allow', async () => {
   expect(answer.body.code).toBe('205');
 });
 
+test('HEAD and OPTIONS are no AID.02 methods: 405 with the Allow of the path, nothing forwarded', async () => {
+  const token = randomUUID();
+  for (const method of ['HEAD', 'OPTIONS']) {
+    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method, path: paths.requestProfileStatus(token) });
+    expect(answer.status).toBe(405);
+    expect(answer.headers.get('allow')).toBe('GET');
+  }
+  const options = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'OPTIONS', path: paths.updateSubscriptionInfo(token) });
+  expect(options.headers.get('allow')).toBe('PATCH');
+  expect(options.body.code).toBe('205');
+  expect(nothingForwarded()).toBe(true);
+});
+
+test('a method no router knows is 405 on a known path and 404 elsewhere', async () => {
+  const known = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'PROPFIND', path: paths.requestProfileStatus(randomUUID()) });
+  expect(known.status).toBe(405);
+  expect(known.headers.get('allow')).toBe('GET');
+  const unknown = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'PROPFIND', path: '/v1/nothing/here' });
+  expect(unknown.status).toBe(404);
+  expect(unknown.body.code).toBe('204');
+});
+
+test('paths keep their case: Annex B writes them in lower case', async () => {
+  const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(randomUUID()).toUpperCase() });
+  expect(answer.status).toBe(404);
+  expect(nothingForwarded()).toBe(true);
+});
+
 test('the Send MSP Token path takes only POST', async () => {
   const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'GET', path: paths.sendMspToken() });
   expect(answer.status).toBe(405);

@@ -68,6 +68,8 @@ export interface Answer {
   readonly text: string;
   // the parsed JSON answer; tests read its fields directly
   readonly body: any;
+  /** what the test hub's call sent (TestHub.call only) */
+  readonly sent?: { readonly headers: Readonly<Record<string, string>>; readonly body?: string | Uint8Array };
 }
 
 export const ALL_ROUTES = { routes: [{ from: '*', to: '*' }] };
@@ -124,28 +126,35 @@ export class TestHub {
     writeConfig(this.dir, partners, unthrottled(routes));
   }
 
-  /** an AID.02 call as partner `as` to partner `to`, with fresh request ids */
+  /**
+   * An AID.02 call as partner `as` to partner `to`. What it sends besides the test's own headers:
+   * the partner's credential, unless the test names one itself (`api-key` or
+   * `authorization`: then only that is sent); client-id and target-id; fresh CMP-request-id and
+   * correlation-id; the JSON content type with a body. The test's headers replace these by name,
+   * whatever their case, and `omit` leaves any out. `answer.sent` is exactly what went out.
+   */
   async call(options: CallOptions): Promise<Answer> {
+    const own = lowerCased(options.headers ?? {});
     const spec = this.specs.find((p) => p.id === options.as);
+    const namesCredential = 'api-key' in own || 'authorization' in own;
     const headers: Record<string, string> = {
-      ...(spec?.apiKey ? { 'api-key': spec.apiKey } : {}),
-      ...(spec?.basic && !spec.apiKey ? { authorization: basicHeader(spec.basic.username, spec.basic.password) } : {}),
+      ...(namesCredential ? {} : credentialOf(spec)),
       'client-id': options.as,
       ...(options.to ? { 'target-id': options.to } : {}),
-      'CMP-request-id': randomUUID(),
+      'cmp-request-id': randomUUID(),
       'correlation-id': randomUUID(),
       ...(options.body !== undefined || options.raw !== undefined ? { 'content-type': 'application/json' } : {}),
-      ...options.headers,
+      ...own,
     };
-    for (const name of options.omit ?? []) {
-      for (const key of Object.keys(headers)) if (key.toLowerCase() === name.toLowerCase()) delete headers[key];
-    }
-    return request(`${options.url ?? this.url}${options.path}`, {
+    for (const name of options.omit ?? []) delete headers[name.toLowerCase()];
+    const body = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    const answer = await request(`${options.url ?? this.url}${options.path}`, {
       method: options.method,
       headers,
-      body: options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+      body,
       ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
     } as RequestInit);
+    return { ...answer, sent: { headers, body } };
   }
 
   /** parsed log lines */
@@ -181,6 +190,17 @@ export async function request(url: string, init: RequestInit): Promise<Answer> {
     body = text;
   }
   return { status: res.status, headers: res.headers, text, body };
+}
+
+/** the credential a test partner presents: its API key, else its basic credential */
+function credentialOf(spec: PartnerSpec | undefined): Record<string, string> {
+  if (spec?.apiKey) return { 'api-key': spec.apiKey };
+  if (spec?.basic) return { authorization: basicHeader(spec.basic.username, spec.basic.password) };
+  return {};
+}
+
+function lowerCased(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]));
 }
 
 export function basicHeader(username: string, password: string): string {
