@@ -1,7 +1,7 @@
 /**
  * Switches that turn a feature off so that `npm run bench` can show what each one costs
  * (`AID_GATEWAY_SWITCH_OFF=requestValidation,metrics`). They are for measuring only: a hub without
- * request validation would hand malformed messages to later stages and to partners. The hub
+ * request validation would hand malformed messages to later steps and to partners. The hub
  * warns at start while one is set.
  */
 export const SWITCHABLE = ['requestValidation', 'metrics'] as const;

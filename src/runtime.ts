@@ -7,9 +7,10 @@
 import { once, EventEmitter } from 'node:events';
 import type { Config, Partner } from './config/types';
 import { DIALECTS } from './dialects';
-import type { DialectInstance, InboundRoute } from './dialects/dialect';
+import type { DialectInstance, DialectModule, InboundRoute } from './dialects/dialect';
 import type { Logger } from './log';
 import type { Stage } from './pipeline/types';
+import { repeat } from './repeat';
 import { Upstream, type UpstreamGuards } from './upstream/upstream';
 
 export interface Runtime {
@@ -28,11 +29,11 @@ export interface Runtime {
 export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
 
 /** each partner's dialect instance, built once per config through the registry, and the edge */
-export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger, edge: EdgeBuilder): Runtime {
+export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger, edge: EdgeBuilder, modules: readonly DialectModule[] = DIALECTS): Runtime {
   const upstreams: Upstream[] = [];
   const dialects = new Map<string, DialectInstance>();
   const inboundRoutes: InboundRoute[] = [];
-  for (const module of DIALECTS) {
+  for (const module of modules) {
     const instances: DialectInstance[] = [];
     for (const partner of config.partners.values()) {
       if (partner.dialect !== module.name) continue;
@@ -57,6 +58,17 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
     if (instances.length === 0) continue;
     inboundRoutes.push(...(module.routes?.(instances) ?? []));
   }
+  // each dialect instance's background work, while this config is in service
+  const instances = [...dialects.values()];
+  const workers = instances.flatMap((instance) =>
+    (instance.workers ?? []).map((worker) =>
+      repeat(
+        () => worker.run(),
+        () => worker.everyMs,
+        (err) => log.error({ worker: worker.name, err: err.message }, 'dialect worker run failed'),
+      ),
+    ),
+  );
   const idle = new EventEmitter();
   let active = 0;
   return {
@@ -80,6 +92,8 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
     },
     async retire(): Promise<void> {
       if (active > 0) await once(idle, 'idle');
+      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(instances.map((i) => i.close?.()));
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };

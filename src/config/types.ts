@@ -118,7 +118,7 @@ export interface HubSettings {
   /** a delivery taken by an instance that went quiet this long is claimed by another */
   readonly outboxClaimIdleMs: number;
   readonly outboxPollMs: number;
-  /** the in-memory store's cap on entries (state/memoryStore.ts); Redis is bounded by its maxmemory */
+  /** the in-memory store's cap on entries (state/memory/expiringMap.ts); Redis is bounded by its maxmemory */
   readonly memoryStoreMaxEntries: number;
   /** failed authentications tolerated per source address and per claimed client-id in a window;
    * past either, every request from that address or for that client-id is 429 until it ends */

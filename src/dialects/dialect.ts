@@ -47,6 +47,20 @@ export interface DialectInstance {
   call(call: DialectCall): Promise<DialectAnswer>;
   /** e.g. `tokens: 'strict'` where the hub itself issues the partner's msp_tokens */
   readonly policy?: DialectPolicy;
+  /** its background work (following a partner system's transactions, say): the core runs each
+   * while the instance's config is in service, on every hub instance, so a worker's unit of work
+   * must be claimed through the record store's locks */
+  readonly workers?: readonly DialectWorker[];
+  /** releases what the instance holds, once its config is retired and its workers have stopped */
+  close?(): Promise<void>;
+}
+
+export interface DialectWorker {
+  /** for the log line of a failed run */
+  readonly name: string;
+  /** the pause between the end of one run and the start of the next */
+  readonly everyMs: number;
+  run(): Promise<void>;
 }
 
 export interface DialectPolicy {

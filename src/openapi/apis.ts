@@ -1,6 +1,6 @@
 /**
  * The two AID.02 OpenAPI documents (spec/), loaded and compiled once at start with openapi-backend:
- * operation matching by method + path, request validation and response validation. Nothing here
+ * request validation and response validation (the router matches method and path). Nothing here
  * depends on the partner config, so a config reload never recompiles a validator.
  */
 import path from 'node:path';
@@ -38,13 +38,8 @@ export interface ApiOperation {
   readonly uuids: { readonly params: readonly string[]; readonly body: readonly string[] };
 }
 
-export type MatchResult =
-  | { readonly kind: 'operation'; readonly op: ApiOperation; readonly params: Readonly<Record<string, string>> }
-  | { readonly kind: 'unknownPath' }
-  | { readonly kind: 'methodNotAllowed'; readonly allow: readonly string[] };
-
 export interface RequestToValidate {
-  /** the path parameters, decoded, as `match` found them */
+  /** the path parameters, decoded, as the router matched them */
   readonly params: Readonly<Record<string, string>>;
   readonly query: string;
   /** as Node gives them: names in lower case */
@@ -75,7 +70,6 @@ export interface ValidationProblem {
 
 export class Apis {
   private readonly operations = new Map<OperationId, ApiOperation>();
-  private readonly routes: { readonly method: string; readonly pattern: RegExp; readonly op: ApiOperation }[] = [];
 
   private constructor(backends: readonly OpenAPIBackend[]) {
     for (const api of backends) {
@@ -103,7 +97,6 @@ export class Apis {
               .map(([name]) => name),
           },
         });
-        this.routes.push({ method: operation.method.toUpperCase(), pattern: pathPattern(operation.path), op: this.get(id) });
       }
     }
   }
@@ -138,27 +131,10 @@ export class Apis {
     return op;
   }
 
-  /** method + path to operation through patterns compiled once (openapi-backend's router builds
-   * its matchers on every call) */
-  match(method: string, urlPath: string): MatchResult {
-    const upper = method.toUpperCase();
-    const allow: string[] = [];
-    for (const route of this.routes) {
-      const found = route.pattern.exec(urlPath);
-      if (!found) continue;
-      if (route.method === upper) {
-        const params = Object.fromEntries(Object.entries(found.groups ?? {}).map(([k, v]) => [k, decodeSafely(v)]));
-        return { kind: 'operation', op: route.op, params };
-      }
-      allow.push(route.method);
-    }
-    return allow.length > 0 ? { kind: 'methodNotAllowed', allow } : { kind: 'unknownPath' };
-  }
-
   /**
    * Runs the operation's compiled validators on the request as openapi-backend shapes it, without
    * its per-call request parsing (header copies, cookie and query parsing, path matching again):
-   * the path is matched once by `match`, the body parsed once by readBody.
+   * the path is matched once by the router, the body parsed once by readBody.
    */
   validateRequest(op: ApiOperation, req: RequestToValidate): ValidationProblem[] {
     const input: Record<string, unknown> = { path: req.params, query: parseQuery(req.query), header: req.headers, cookie: {} };
@@ -227,28 +203,6 @@ function parseQuery(query: string): Record<string, string | string[]> {
     parsed[name] = before === undefined ? value : [...(Array.isArray(before) ? before : [before]), value];
   }
   return parsed;
-}
-
-/** a malformed escape stays as it came: validation then says what is wrong with it */
-function decodeSafely(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
-}
-
-/**
- * `/v1/users/{msp_token}` -> /^\/v1\/users\/(?<msp_token>[^/]+)$/. Exactly the spec's path: with a
- * trailing slash it is another path (404), as it would be at a partner that serves the spec, and
- * no parameter can be empty.
- */
-function pathPattern(template: string): RegExp {
-  const source = template
-    .split(/(\{[^}]+\})/)
-    .map((part) => (part.startsWith('{') ? `(?<${part.slice(1, -1)}>[^/]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
-    .join('');
-  return new RegExp(`^${source}$`);
 }
 
 /** the path and query a partner receives, built from the parameters the hub matched and checked,

@@ -6,6 +6,7 @@
  * crashed) are claimed by another after `outboxClaimIdleMs`.
  */
 import { backoffMs } from '../backoff';
+import { repeat, type Repeating } from '../repeat';
 import { randomUUID } from 'node:crypto';
 import { isSuccess, type DialectCall } from '../dialects/dialect';
 import type { Logger } from '../log';
@@ -22,9 +23,7 @@ const DELIVERY_TIMEOUT_MS = 10000;
 
 export class OutboxWorker {
   readonly consumer = `hub-${randomUUID()}`;
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private stopped = false;
+  private loop?: Repeating;
 
   constructor(
     private readonly queue: OutboxQueue,
@@ -35,22 +34,16 @@ export class OutboxWorker {
   ) {}
 
   start(): void {
-    const tick = () => {
-      if (this.stopped) return;
-      this.running = this.pass()
-        .catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox pass failed; retrying'))
-        .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, this.runtime().config.settings.outboxPollMs);
-        });
-    };
-    tick();
+    this.loop = repeat(
+      () => this.pass(),
+      () => this.runtime().config.settings.outboxPollMs,
+      (err) => this.log.warn({ err: err.message }, 'outbox pass failed; retrying'),
+    );
   }
 
   /** stops taking deliveries and waits for the ones under way */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.timer);
-    await this.running;
+    await this.loop?.stop();
   }
 
   /** one round: due deliveries become ready, stale ones are claimed, ready ones delivered */

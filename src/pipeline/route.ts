@@ -1,7 +1,7 @@
 /**
  * Who may call whom: the operation must be one the caller's role calls, the target must exist
  * (else AID.02 code 93) and have the other role, and routes.yaml must allow the pair for this
- * operation. Sets the route's policies for the later stages.
+ * operation. Sets the route's policies for the steps after it, and so the variant of the chain (chains.ts).
  */
 import { PARTNER_ID_PATTERN } from '../config/schema';
 import { HubError } from '../errors';
