@@ -2,27 +2,20 @@
  * The rate limits port: one contract, both stores (in memory, and Redis: a real server).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/state/store';
 import { withLocalFallback } from '../../src/state/rateLimits';
 import { RedisStore } from '../../src/state/redis/store';
 import { REDIS_URL, uniquePrefix } from '../support/redis';
-import { storeMakers, type StoreMaker } from '../support/stores';
+import { describeEachStore } from '../support/stores';
 
-describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await make();
-  });
-  afterAll(() => store.close());
-
+describeEachStore((store) => {
   describe('rate limits', () => {
     const perMinute = (requests: number) => ({ requests, perSeconds: 60, burst: requests });
 
     test('a check admits up to the burst, then refuses with the time to wait', async () => {
       const key = randomUUID();
       const check = [{ key, limit: perMinute(3) }];
-      for (let i = 0; i < 3; i++) expect(await store.limits.admit(check)).toEqual({ allowed: true, waitMs: 0 });
-      const refused = await store.limits.admit(check);
+      for (let i = 0; i < 3; i++) expect(await store().limits.admit(check)).toEqual({ allowed: true, waitMs: 0 });
+      const refused = await store().limits.admit(check);
       expect(refused.allowed).toBe(false);
       expect(refused.waitMs).toBeGreaterThan(15000);
     });
@@ -30,36 +23,36 @@ describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
     test('several limits at once: all count the request, or none does', async () => {
       const [wide, narrow] = [randomUUID(), randomUUID()];
       const checks = [{ key: wide, limit: perMinute(5) }, { key: narrow, limit: perMinute(2) }];
-      expect(await store.limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
-      expect(await store.limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
-      const refused = await store.limits.admit(checks);
+      expect(await store().limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
+      expect(await store().limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
+      const refused = await store().limits.admit(checks);
       expect(refused).toEqual({ allowed: false, refusedBy: 1, waitMs: expect.any(Number) });
       // the refused request did not count against the wide limit: 3 more fit there
-      for (let i = 0; i < 3; i++) expect(await store.limits.admit([checks[0]])).toEqual({ allowed: true, waitMs: 0 });
-      expect((await store.limits.admit([checks[0]])).allowed).toBe(false);
+      for (let i = 0; i < 3; i++) expect(await store().limits.admit([checks[0]])).toEqual({ allowed: true, waitMs: 0 });
+      expect((await store().limits.admit([checks[0]])).allowed).toBe(false);
     });
 
     test('a reservation takes the next slot within the wait allowed, and says how long to wait for it', async () => {
       // one per second, no burst beyond one: the second request's slot is a second away
       const check = [{ key: randomUUID(), limit: { requests: 1, perSeconds: 1, burst: 1 } }];
-      expect(await store.limits.admit(check, 2000)).toEqual({ allowed: true, waitMs: 0 });
-      const second = await store.limits.admit(check, 2000);
+      expect(await store().limits.admit(check, 2000)).toEqual({ allowed: true, waitMs: 0 });
+      const second = await store().limits.admit(check, 2000);
       expect(second.allowed).toBe(true);
       expect(second.waitMs).toBeGreaterThan(900);
       expect(second.waitMs).toBeLessThanOrEqual(1000);
       // the third would wait two seconds: more than 1.5 s is refused, and counts nothing
-      expect(await store.limits.admit(check, 1500)).toEqual({ allowed: false, refusedBy: 0, waitMs: expect.any(Number) });
-      expect((await store.limits.admit(check, 2500)).allowed).toBe(true);
+      expect(await store().limits.admit(check, 1500)).toEqual({ allowed: false, refusedBy: 0, waitMs: expect.any(Number) });
+      expect((await store().limits.admit(check, 2500)).allowed).toBe(true);
     });
   });
 
   describe('failure counts', () => {
     test('each key counts in a window that starts with its first failure', async () => {
       const [a, b] = [randomUUID(), randomUUID()];
-      const [first] = await store.limits.countFailures([a], 60);
+      const [first] = await store().limits.countFailures([a], 60);
       expect(first.count).toBe(1);
       expect(first.resetAt).toBeGreaterThan(Date.now() + 58000);
-      const [again, other] = await store.limits.countFailures([a, b], 60);
+      const [again, other] = await store().limits.countFailures([a, b], 60);
       expect(again).toEqual({ count: 2, resetAt: expect.any(Number) });
       expect(Math.abs(again.resetAt - first.resetAt)).toBeLessThan(1000);
       expect(other.count).toBe(1);
@@ -67,9 +60,9 @@ describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
 
     test('the count starts again once its window has ended', async () => {
       const key = randomUUID();
-      await store.limits.countFailures([key], 1);
+      await store().limits.countFailures([key], 1);
       await new Promise((r) => setTimeout(r, 1100));
-      expect((await store.limits.countFailures([key], 1))[0].count).toBe(1);
+      expect((await store().limits.countFailures([key], 1))[0].count).toBe(1);
     });
   });
 

@@ -2,21 +2,14 @@
  * The record store port: one contract, both stores (in memory, and Redis: a real server).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/state/store';
 import type { RecordStore } from '../../src/state/records';
-import { storeMakers, type StoreMaker } from '../support/stores';
+import { describeEachStore } from '../support/stores';
 
-describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await make();
-  });
-  afterAll(() => store.close());
-
+describeEachStore((store) => {
   describe('record stores (a dialect partner\'s namespace)', () => {
     let records: RecordStore;
     beforeAll(() => {
-      records = store.records(`ns${randomUUID().slice(0, 8)}`);
+      records = store().records(`ns${randomUUID().slice(0, 8)}`);
     });
 
     test('records are found by id and through their indexes; another namespace sees none', async () => {
@@ -28,7 +21,7 @@ describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
       expect(await records.get('missing')).toBeUndefined();
       expect((await records.find<{ n: number }>('group', key)).map((r) => r.n).sort()).toEqual([1, 2]);
       expect(await records.find('group', randomUUID())).toEqual([]);
-      expect(await store.records('elsewhere').get('a')).toBeUndefined();
+      expect(await store().records('elsewhere').get('a')).toBeUndefined();
     });
 
     test('saving again replaces the record and keeps it indexed once', async () => {

@@ -4,19 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import type { PendingActivation } from '../../src/state/ledger';
 import { RedisStore } from '../../src/state/redis/store';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { pendingActivation as pending } from '../support/stores';
 
-const pending = (overrides: Partial<PendingActivation> = {}): PendingActivation => ({
-  requestId: randomUUID(),
-  msp: 'mspA',
-  cmp: 'cmpA',
-  mspToken: randomUUID(),
-  correlationId: randomUUID(),
-  createdAt: Date.now(),
-  ...overrides,
-});
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {

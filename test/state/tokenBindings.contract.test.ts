@@ -2,50 +2,43 @@
  * The token bindings port: one contract, both stores (in memory, and Redis: a real server).
  */
 import { randomUUID } from 'node:crypto';
-import type { Store } from '../../src/state/store';
-import { storeMakers, type StoreMaker } from '../support/stores';
+import { describeEachStore } from '../support/stores';
 
-describe.each(storeMakers())('%s store', (_kind: string, make: StoreMaker) => {
-  let store: Store;
-  beforeAll(async () => {
-    store = await make();
-  });
-  afterAll(() => store.close());
-
+describeEachStore((store) => {
   describe('token bindings', () => {
     test('an unknown token has no binding', async () => {
-      expect(await store.bindings.get(randomUUID())).toBeUndefined();
+      expect(await store().bindings.get(randomUUID())).toBeUndefined();
     });
 
     test('bind, then invalidate one pair; the other pair stays active', async () => {
       const token = randomUUID();
-      expect(await store.bindings.bind(token, 'mspA', 'cmpA', 60)).toBe('bound');
-      expect(await store.bindings.bind(token, 'mspA', 'cmpB', 60)).toBe('bound');
-      await store.bindings.invalidate(token, 'mspA', 'cmpA', 60);
-      expect(await store.bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'invalidated', 'mspA cmpB': 'active' } });
+      expect(await store().bindings.bind(token, 'mspA', 'cmpA', 60)).toBe('bound');
+      expect(await store().bindings.bind(token, 'mspA', 'cmpB', 60)).toBe('bound');
+      await store().bindings.invalidate(token, 'mspA', 'cmpA', 60);
+      expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'invalidated', 'mspA cmpB': 'active' } });
     });
 
     test('a token issued by one MSP cannot be bound by another', async () => {
       const token = randomUUID();
-      await store.bindings.bind(token, 'mspA', 'cmpA', 60);
-      expect(await store.bindings.bind(token, 'mspB', 'cmpA', 60)).toBe('conflict');
+      await store().bindings.bind(token, 'mspA', 'cmpA', 60);
+      expect(await store().bindings.bind(token, 'mspB', 'cmpA', 60)).toBe('conflict');
       // a partner id that starts like another's is still another partner
-      expect(await store.bindings.bind(token, 'msp', 'cmpA', 60)).toBe('conflict');
-      expect(await store.bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
+      expect(await store().bindings.bind(token, 'msp', 'cmpA', 60)).toBe('conflict');
+      expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
     });
 
     test('binding again re-activates an invalidated pair', async () => {
       const token = randomUUID();
-      await store.bindings.invalidate(token, 'mspA', 'cmpA', 60);
-      await store.bindings.bind(token, 'mspA', 'cmpA', 60);
-      expect((await store.bindings.get(token))?.pairs['mspA cmpA']).toBe('active');
+      await store().bindings.invalidate(token, 'mspA', 'cmpA', 60);
+      await store().bindings.bind(token, 'mspA', 'cmpA', 60);
+      expect((await store().bindings.get(token))?.pairs['mspA cmpA']).toBe('active');
     });
 
     test('bindings expire', async () => {
       const token = randomUUID();
-      await store.bindings.bind(token, 'mspA', 'cmpA', 1);
+      await store().bindings.bind(token, 'mspA', 'cmpA', 1);
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await store.bindings.get(token)).toBeUndefined();
+      expect(await store().bindings.get(token)).toBeUndefined();
     });
   });
 
