@@ -30,7 +30,9 @@ function makeCert(commonName: string, options: { issuer?: Authority; ca?: boolea
   const keys = { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
-  cert.serialNumber = `0${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
+  // a DER INTEGER in its shortest form, positive: a leading 01 byte (a leading 00 before a byte
+  // below 0x80, as an odd hex string once gave, is refused by newer OpenSSL as "illegal padding")
+  cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
   cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY);
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 365 * DAY);
   const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'aid-gateway tests' }];
