@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: the hub against nginx and a direct call, in one run, on this machine.
+ * `npm run bench`: the hub against its peers (a bare Node proxy, a Koa proxy, fast-gateway; bench/peers.ts),
+ * nginx and a direct call, in one run, on this machine.
  *
  * On 127.0.0.1: nginx serves canned AID.02 answers (the upstream, never the bottleneck) and, in
  * the same process, a plain proxy_pass with keep-alive to it; the hub (`--workers` = cores, api-key
@@ -181,9 +182,21 @@ function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, response
   writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes }));
 }
 
-async function startHub(dir: string, port: number, workers: number, options: { redis?: boolean; switchOff?: string } = {}): Promise<ChildProcess> {
+type Peer = 'node' | 'koa' | 'fast-gateway';
+
+/** a peer proxy of bench/peers.ts; undefined when it cannot start (fast-gateway not installed) */
+async function startPeer(kind: Peer, port: number, upstreamUrl: string, workers: number): Promise<ChildProcess | undefined> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'peers.js'), kind, String(port), upstreamUrl, String(workers)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const exited = new Promise<undefined>((resolve) => child.once('exit', () => resolve(undefined)));
+  const started = await Promise.race([waitForPort(port).then(() => child), exited]);
+  if (!started) console.error(`peer ${kind} did not start; left out`);
+  return started;
+}
+
+async function startHub(dir: string, port: number, workers: number, options: { redis?: boolean; switchOff?: string; adminPort?: number } = {}): Promise<ChildProcess> {
   const state = options.redis === false ? [] : ['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`];
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(workers), ...state], {
+  const admin = options.adminPort === undefined ? 'off' : `127.0.0.1:${options.adminPort}`;
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', admin, '--workers', String(workers), ...state], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...(options.switchOff ? { AID_GATEWAY_SWITCH_OFF: options.switchOff } : {}) },
   });
@@ -222,6 +235,68 @@ async function featureCosts(work: string, upstreamUrl: string, script: string): 
     const best = (runs.get(feature) ?? []).reduce((a, b) => (b.rps > a.rps ? b : a));
     return { feature, rps: Math.round(best.rps), p50ms: best.p50ms, p99ms: best.p99ms, overEverythingOn: Number((best.rps / baseline).toFixed(3)) };
   });
+}
+
+interface PerRequest {
+  readonly process: string;
+  readonly rps: number;
+  readonly cpuMicros: number;
+  readonly storeCalls?: number;
+  readonly redisCommands?: number;
+}
+
+/**
+ * One process each (the hub with every policy on, the Node peers), Request Activation Code for
+ * DURATION: process CPU over the requests answered; for the hub also its store calls (its own
+ * counter, each at least one Redis round trip) and the Redis commands (INFO commandstats) per
+ * request.
+ */
+async function costPerRequest(config: string, upstreamUrl: string, script: string): Promise<PerRequest[]> {
+  const results: PerRequest[] = [];
+  const redis = createClient({ url: REDIS_URL });
+  await redis.connect();
+  try {
+    for (const kind of ['hub', 'node', 'koa'] as const) {
+      const port = await freePort();
+      const adminPort = await freePort();
+      const child = kind === 'hub' ? await startHub(config, port, 1, { adminPort }) : await startPeer(kind, port, upstreamUrl, 1);
+      if (!child) continue;
+      try {
+        runWrk(`http://127.0.0.1:${port}`, script, 2);
+        const storeBefore = kind === 'hub' ? await storeCalls(adminPort) : 0;
+        const commandsBefore = await redisCommands(redis);
+        const cpuBefore = usage(child.pid as number).cpuSeconds;
+        const run = runWrk(`http://127.0.0.1:${port}`, script);
+        const cpu = usage(child.pid as number).cpuSeconds - cpuBefore;
+        const requests = run.rps * DURATION;
+        const perRequest = (n: number) => Number((n / requests).toFixed(2));
+        results.push({
+          process: kind,
+          rps: Math.round(run.rps),
+          cpuMicros: Math.round((cpu / requests) * 1e6),
+          ...(kind === 'hub' ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) } : {}),
+        });
+      } finally {
+        child.kill('SIGTERM');
+        await new Promise((r) => child.once('exit', r));
+      }
+    }
+  } finally {
+    await redis.close();
+  }
+  return results;
+}
+
+/** the hub's store calls so far, from its own metric */
+async function storeCalls(adminPort: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+  return [...text.matchAll(/^aid_gateway_store_operation_seconds_count\{[^}]*\} (\d+)/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+}
+
+/** every command Redis has run (INFO commandstats), the INFO itself left out */
+async function redisCommands(redis: ReturnType<typeof createClient>): Promise<number> {
+  const info = await redis.info('commandstats');
+  return [...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].filter((m) => m[1] !== 'info').reduce((sum, m) => sum + Number(m[2]), 0);
 }
 
 interface FeatureRun {
@@ -289,15 +364,23 @@ async function main(): Promise<void> {
     const workers = availableParallelism();
     const hub = await startHub(small, hubPort, workers);
     children.push(hub);
+    const peers: Partial<Record<Peer, string>> = {};
+    for (const kind of ['node', 'koa', 'fast-gateway'] as const) {
+      const port = await freePort();
+      const peer = await startPeer(kind, port, upstreamUrl, workers);
+      if (!peer) continue;
+      children.push(peer);
+      peers[kind] = `http://127.0.0.1:${port}`;
+    }
     const scripts = Object.fromEntries(OPERATIONS.map((op) => {
       const file = path.join(work, `${op}.lua`);
       writeFileSync(file, wrkScript(op));
       return [op, file];
     })) as Record<Operation, string>;
+    const targets: Record<string, string> = { hub: `http://127.0.0.1:${hubPort}`, ...peers, nginx: `http://127.0.0.1:${proxyPort}`, direct: upstreamUrl };
     // warm-up: JIT, pools, the token binding learnt
-    runWrk(`http://127.0.0.1:${hubPort}`, scripts.requestActivationCode, 3);
+    for (const url of Object.values(targets)) runWrk(url, scripts.requestActivationCode, 2);
 
-    const targets = { hub: `http://127.0.0.1:${hubPort}`, nginx: `http://127.0.0.1:${proxyPort}`, direct: upstreamUrl } as const;
     const runs: Record<string, WrkResult[]> = {};
     const before = usage(hub.pid as number);
     let hubRequests = 0;
@@ -312,36 +395,47 @@ async function main(): Promise<void> {
     }
     const after = usage(hub.pid as number);
     const best = (key: string) => runs[key].reduce((a, b) => (b.rps > a.rps ? b : a));
+    const names = Object.keys(targets);
     const throughput = OPERATIONS.map((op) => {
-      const [h, n, d] = [best(`${op} hub`), best(`${op} nginx`), best(`${op} direct`)];
-      return { operation: op, hubRps: Math.round(h.rps), nginxRps: Math.round(n.rps), directRps: Math.round(d.rps), hubOverNginx: Number((h.rps / n.rps).toFixed(3)), hubNon2xx: h.non2xx };
+      const rps = Object.fromEntries(names.map((name) => [name, Math.round(best(`${op} ${name}`).rps)]));
+      const ratios = Object.fromEntries(names.filter((n) => n !== 'hub').map((n) => [n, Number((rps.hub / rps[n]).toFixed(3))]));
+      return { operation: op, rps, hubOver: ratios, hubNon2xx: best(`${op} hub`).non2xx };
     });
-    const halfLoad = Math.round(throughput[0].hubRps / 2);
+    const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
+    const atRate = { hub: wrkAtRate(targets.hub, 'requestActivationCode', 1000, work), ...(peers.node ? { node: wrkAtRate(peers.node, 'requestActivationCode', 1000, work) } : {}) };
+    const halfLoad = Math.round(throughput[0].rps.hub / 2);
     const viaHub = wrkAtRate(targets.hub, 'requestActivationCode', halfLoad, work);
     const direct = wrkAtRate(targets.direct, 'requestActivationCode', halfLoad, work);
-    const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
     hub.kill('SIGTERM');
+    for (const child of children.slice(2)) child.kill('SIGTERM');
+    const perRequest = await costPerRequest(small, upstreamUrl, scripts.requestActivationCode);
     const features = await featureCosts(work, upstreamUrl, scripts.requestActivationCode);
 
     const scale = configScale(path.join(work, 'scale'), upstreamUrl);
-    const scaleHub = await startHub(path.join(work, 'scale'), await freePort().then((p) => p), 1).catch(() => undefined);
-    scaleHub?.kill('SIGTERM');
 
     const result = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, duration: DURATION, connections: CONNECTIONS, workers },
       throughput,
+      p99At1000: Object.fromEntries(Object.entries(atRate).map(([name, r]) => [name, { rps: Math.round(r.rps), p50ms: r.p50ms, p99ms: r.p99ms }])),
       addedLatencyAtHalfLoad: { rps: halfLoad, hub: viaHub, direct, addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)), addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)) },
       hubResources: { cpuSecondsPer10k: Number(cpuPer10k.toFixed(3)), rssMbPerWorker: after.rssMb },
+      perRequest,
       featureCosts: features,
       configScale: scale,
     };
-    console.log(`\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub --workers ${workers}, Redis\n`);
-    console.log('| operation | hub req/s | nginx req/s | direct req/s | hub / nginx |');
-    console.log('|---|---|---|---|---|');
-    for (const t of throughput) console.log(`| ${t.operation} | ${t.hubRps} | ${t.nginxRps} | ${t.directRps} | ${t.hubOverNginx} |`);
+    console.log(`\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub and Node peers --workers ${workers}, Redis\n`);
+    const others = names.filter((n) => n !== 'hub');
+    console.log(`| operation | ${names.map((n) => `${n} req/s`).join(' | ')} | ${others.map((n) => `hub / ${n}`).join(' | ')} |`);
+    console.log(`|---|${names.map(() => '---').join('|')}|${others.map(() => '---').join('|')}|`);
+    for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
+    console.log(`\nRequest Activation Code at 1,000 req/s offered: ${Object.entries(result.p99At1000).map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`).join('; ')}`);
     const a = result.addedLatencyAtHalfLoad;
-    console.log(`\nat ${a.rps} req/s offered (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms; added p50 ${a.addedP50ms} ms, p99 ${a.addedP99ms} ms`);
+    console.log(`at ${a.rps} req/s offered (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`);
     console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
+    console.log('\none process each, Request Activation Code, CPU per request (process CPU / requests answered):\n');
+    console.log('| process | req/s | CPU µs per request | store calls per request | Redis commands per request |');
+    console.log('|---|---|---|---|---|');
+    for (const r of perRequest) console.log(`| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`);
     console.log('\none hub process, Request Activation Code, one feature off at a time:\n');
     console.log('| run | req/s | p50 ms | p99 ms | / everything on |');
     console.log('|---|---|---|---|---|');

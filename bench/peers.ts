@@ -1,0 +1,80 @@
+/**
+ * The peers the hub is measured against in `npm run bench`, each a plain proxy to the same
+ * upstream, with `workers` processes (node:cluster) as the hub has:
+ *   node          node:http and an undici pool, the body buffered, the answer passed on
+ *   koa           the same forwarding as Koa middleware
+ *   fast-gateway  the Node gateway (restana + fast-proxy-lite), when it is installed
+ * Usage: node dist/bench/peers.js <kind> <port> <upstream URL> <workers>
+ */
+import cluster from 'node:cluster';
+import http from 'node:http';
+import Koa from 'koa';
+import { Pool } from 'undici';
+
+const [kind, port, upstream, workers] = process.argv.slice(2);
+
+/** what a proxy passes on of a request's headers: all but those of the hop */
+const HOP = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'content-length']);
+
+function forwardable(headers: http.IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (!HOP.has(name) && typeof value === 'string') out[name] = value;
+  return out;
+}
+
+async function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function forward(pool: Pool, method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; type?: string; body: Buffer }> {
+  const answer = await pool.request({ method: method as 'POST', path, headers: forwardable(headers), body: body.length > 0 ? body : undefined });
+  const type = answer.headers['content-type'];
+  return { status: answer.statusCode, type: typeof type === 'string' ? type : undefined, body: Buffer.from(await answer.body.arrayBuffer()) };
+}
+
+async function serve(): Promise<void> {
+  const pool = new Pool(upstream, { connections: 64 });
+  if (kind === 'node') {
+    http
+      .createServer((req, res) => {
+        readBody(req)
+          .then((body) => forward(pool, req.method ?? 'GET', req.url ?? '/', req.headers, body))
+          .then((answer) => {
+            res.writeHead(answer.status, answer.type ? { 'content-type': answer.type } : {});
+            res.end(answer.body);
+          })
+          .catch(() => {
+            res.writeHead(502);
+            res.end();
+          });
+      })
+      .listen(Number(port), '127.0.0.1');
+  } else if (kind === 'koa') {
+    const app = new Koa();
+    app.use(async (ctx) => {
+      const answer = await forward(pool, ctx.method, ctx.url, ctx.headers, await readBody(ctx.req));
+      ctx.status = answer.status;
+      if (answer.type) ctx.type = answer.type;
+      ctx.body = answer.body;
+    });
+    app.listen(Number(port), '127.0.0.1');
+  } else if (kind === 'fast-gateway') {
+    // an optional peer: the bench skips it where the package is not installed
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gateway = require('fast-gateway') as (options: unknown) => { start(port: number, host: string): Promise<unknown> };
+    await gateway({ routes: [{ prefix: '/', target: upstream }] }).start(Number(port), '127.0.0.1');
+  } else {
+    throw new Error(`no peer ${kind}`);
+  }
+}
+
+if (cluster.isPrimary && Number(workers) > 1) {
+  for (let i = 0; i < Number(workers); i++) cluster.fork();
+} else {
+  serve().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
