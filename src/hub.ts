@@ -13,7 +13,7 @@ import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import { configWarnings } from './config/warnings';
 import type { Config } from './config/types';
-import { createLogger, type Logger } from './log';
+import { accessLogOf, createLogger, type Logger } from './log';
 import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
 import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
@@ -127,6 +127,7 @@ export class Hub {
       store,
       metrics,
       log,
+      accessLog: accessLogOf(log),
       limits,
       activations,
       runtime: () => (hub as Hub).runtime,

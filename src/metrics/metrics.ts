@@ -201,3 +201,18 @@ export function silenced(metrics: Metrics): Metrics {
   }
   return copy as Metrics;
 }
+
+const children = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * The child of `metric` for these label values (in its labelNames' order). prom-client hashes a
+ * label set on every update; on the request path the same few sets repeat, so each child is kept.
+ */
+export function child<C>(metric: { labels(...values: string[]): C }, ...values: string[]): C {
+  let cache = children.get(metric) as Map<string, C> | undefined;
+  if (cache === undefined) children.set(metric, (cache = new Map()));
+  const key = values.join('\u0001');
+  let found = cache.get(key);
+  if (found === undefined) cache.set(key, (found = metric.labels(...values)));
+  return found;
+}

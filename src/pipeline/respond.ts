@@ -1,10 +1,10 @@
 /**
  * The second stage, just inside `context`: the one place that turns an error into an answer (the AID.02 body
  * `{code, error}`, status and headers from the error catalogue), then writes the access log line
- * and the request metrics.
+ * (log.ts accessLogOf) and the request metrics.
  */
 import { HubError, toHubError } from '../errors';
-import { statusClass } from '../metrics/metrics';
+import { child, statusClass } from '../metrics/metrics';
 import type { HubContext, PipelineDeps, Stage } from './types';
 
 export function respond(deps: PipelineDeps): Stage {
@@ -34,27 +34,20 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
   const seconds = (performance.now() - state.startedAt) / 1000;
   const operation = state.operation?.id ?? state.inboundRoute ?? 'unknown';
   const target = state.target?.id ?? 'unknown';
-  deps.metrics.requests.inc({
+  // nobody receives the answer to a request its client abandoned: not counted as an answer
+  const status = failure?.kind === 'clientAborted' ? 'aborted' : statusClass(ctx.status);
+  child(deps.metrics.requests, operation, state.caller?.id ?? 'unauthenticated', target, status).inc();
+  child(deps.metrics.requestDuration, operation, target).observe(seconds);
+  deps.accessLog({
+    ...state.logBindings,
     operation,
-    client: state.caller?.id ?? 'unauthenticated',
-    target,
-    // nobody receives the answer to a request its client abandoned: not counted as an answer
-    status_class: failure?.kind === 'clientAborted' ? 'aborted' : statusClass(ctx.status),
+    method: ctx.method,
+    status: ctx.status,
+    durationMs: Math.round(seconds * 100000) / 100,
+    upstreamMs: state.answer ? Math.round(state.answer.durationMs * 100) / 100 : undefined,
+    error: failure ? { kind: failure.kind, code: failure.code, message: failure.message } : undefined,
+    replayed: state.replayed,
+    bridged: state.bridged,
+    stored: state.stored,
   });
-  deps.metrics.requestDuration.observe({ operation, target }, seconds);
-  deps.log.info(
-    {
-      ...state.logBindings,
-      operation,
-      method: ctx.method,
-      status: ctx.status,
-      durationMs: Math.round(seconds * 100000) / 100,
-      upstreamMs: state.answer ? Math.round(state.answer.durationMs * 100) / 100 : undefined,
-      error: failure ? { kind: failure.kind, code: failure.code, message: failure.message } : undefined,
-      replayed: state.replayed,
-      bridged: state.bridged,
-      stored: state.stored,
-    },
-    'request',
-  );
 }

@@ -6,7 +6,7 @@
 import type { Next, ParameterizedContext } from 'koa';
 import type { Partner, RouteSettings } from '../config/types';
 import { isSuccess, type DialectAnswer } from '../dialects/dialect';
-import type { Logger } from '../log';
+import type { AccessLog, Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { Runtime } from '../runtime';
@@ -66,6 +66,8 @@ export interface PipelineDeps {
   readonly store: Store;
   readonly metrics: Metrics;
   readonly log: Logger;
+  /** the access line of every request (log.ts) */
+  readonly accessLog: AccessLog;
   /** the runtime in service now */
   readonly runtime: () => Runtime;
   /** work that outlives its request (a bridged outcome); the hub waits for it when it stops */

@@ -3,7 +3,7 @@
  * see Redis from the hub's side. A wrapper rather than code in each store: both stores, every
  * method, the same way.
  */
-import type { Metrics } from '../metrics/metrics';
+import { child, type Metrics } from '../metrics/metrics';
 import type { Store } from './store';
 
 export function instrumentStore(store: Store, metrics: Metrics): Store {
@@ -21,22 +21,29 @@ export function instrumentStore(store: Store, metrics: Metrics): Store {
 }
 
 function instrument<T extends object>(target: T, kind: string, prefix: string, metrics: Metrics): T {
+  // one measured function per method, made on first use
+  const measured = new Map<string, unknown>();
   return new Proxy(target, {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      const labels = { store: kind, operation: `${prefix}${prop}` };
-      return async (...args: unknown[]) => {
-        const stop = metrics.storeOperations.startTimer(labels);
+      const known = measured.get(prop);
+      if (known !== undefined) return known;
+      const operation = `${prefix}${prop}`;
+      const timing = child(metrics.storeOperations, kind, operation);
+      const wrapper = async (...args: unknown[]) => {
+        const started = performance.now();
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
         } catch (err) {
-          metrics.storeErrors.inc(labels);
+          child(metrics.storeErrors, kind, operation).inc();
           throw err;
         } finally {
-          stop();
+          timing.observe((performance.now() - started) / 1000);
         }
       };
+      measured.set(prop, wrapper);
+      return wrapper;
     },
   });
 }

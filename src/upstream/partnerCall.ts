@@ -5,19 +5,18 @@
  */
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import type { Logger } from '../log';
-import { statusClass, type Metrics } from '../metrics/metrics';
+import { child, statusClass, type Metrics } from '../metrics/metrics';
 import { UpstreamError } from './upstream';
 
 export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, log: Logger): Promise<DialectAnswer> {
-  const labels = { target: call.target, operation: call.operation };
   try {
     const answer = await instance.call(call);
-    metrics.upstreamRequests.inc({ ...labels, outcome: statusClass(answer.status) });
-    metrics.upstreamDuration.observe(labels, answer.durationMs / 1000);
+    child(metrics.upstreamRequests, call.target, call.operation, statusClass(answer.status)).inc();
+    child(metrics.upstreamDuration, call.target, call.operation).observe(answer.durationMs / 1000);
     return answer;
   } catch (err) {
     if (err instanceof UpstreamError) {
-      metrics.upstreamRequests.inc({ ...labels, outcome: err.failure });
+      child(metrics.upstreamRequests, call.target, call.operation, err.failure).inc();
       log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
     }
     throw err;
