@@ -1,11 +1,13 @@
 /**
- * Asynchronous activation codes (AID.02 7.7.2), one request's whole life in one place. A Request
- * Activation Code is opened as pending (CMP, MSP, msp_token, correlation-id) before the MSP is
- * asked, since its Send Activation Code may arrive as soon as it has answered 201. Then exactly one
- * of these settles it, whichever comes first: the MSP's own Send Activation Code, accepted by the
- * CMP; the MSP's late answer to a bridged request; the bridge's deadline; or its TTL. Settling
- * consumes the record, and the store lets exactly one consumer win, so the CMP hears of the request
- * once. Nothing here knows of HTTP: the pipeline's steps, the bridge and the outbox worker call it.
+ * Activation code requests (AID.02 7.7), one request's whole life in one place. A Request
+ * Activation Code is claimed (CMP, MSP, msp_token, correlation-id) before the MSP is asked: the
+ * claim keeps a retry from reaching the MSP twice, and a Send Activation Code may arrive as soon as
+ * the MSP has answered 201. The call's outcome is kept (200: replayed; 201: replayed and pending;
+ * no answer: open). Then exactly one of these settles a pending request, whichever comes first:
+ * the MSP's own Send Activation Code, accepted by the CMP; the MSP's late answer to a bridged
+ * request; the bridge's deadline; or its TTL. The store lets exactly one of them win, so the CMP
+ * hears of the request once. Nothing here knows of HTTP: the pipeline's steps, the bridge and the
+ * outbox worker call it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HubSettings } from '../config/types';
@@ -13,7 +15,7 @@ import { HubError } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../outbox/deliveries';
-import type { PendingActivation, PendingLedger } from '../state/ledger';
+import type { ActivationLedger, CallOutcome, PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
 import type { OutboxQueue } from '../state/outbox';
 
 /** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same
@@ -36,27 +38,31 @@ export type LateOutcome = { readonly code: ActivationCode } | { readonly failure
 
 export class PendingActivations {
   constructor(
-    private readonly ledger: PendingLedger,
+    private readonly ledger: ActivationLedger,
     private readonly outbox: OutboxQueue,
     private readonly metrics: Metrics,
     private readonly settings: () => HubSettings,
   ) {}
 
-  /** recorded before the MSP is asked */
-  async open(pending: Omit<PendingActivation, 'createdAt'>): Promise<PendingActivation> {
-    const opened = { ...pending, createdAt: Date.now() };
-    await this.ledger.addPending(opened, this.settings().pendingActivationTtlSeconds);
-    return opened;
+  /** claimed before the MSP is asked, for as long as the MSP may take (`claimMs`) */
+  claim(pending: PendingActivation, fingerprint: string, claimMs: number): Promise<ReplayClaim> {
+    return this.ledger.claimActivation(pending, fingerprint, claimMs, this.pendingTtl());
+  }
+
+  /** how the call ended: answered for good (`done`), 201 (`pending`), no answer (`open`: the MSP
+   * may have taken it), or refused (`release`) */
+  finish(pending: PendingActivation, kind: CallOutcome['kind'], answer?: StoredAnswer): Promise<void> {
+    const { replayTtlSeconds } = this.settings();
+    const pendingTtl = this.pendingTtl();
+    const ttlSeconds = kind === 'done' ? replayTtlSeconds : Math.max(replayTtlSeconds, pendingTtl);
+    const outcome: CallOutcome =
+      kind === 'release' ? { kind } : kind === 'open' ? { kind, ttlSeconds: pendingTtl } : { kind, answer: answer ?? { status: 201, body: '' }, ttlSeconds };
+    return this.ledger.finishActivation(pending, outcome);
   }
 
   /** the MSP answered 201 and the CMP has been sent it: a held delivery may now follow */
   kept(pending: PendingActivation): Promise<void> {
-    return this.ledger.markPendingAnswered(pending, this.settings().pendingActivationTtlSeconds);
-  }
-
-  /** no code will come for it (the MSP answered or refused synchronously) */
-  async drop(pending: PendingActivation): Promise<void> {
-    await this.ledger.consumePending(pending);
+    return this.ledger.markPendingAnswered(pending);
   }
 
   /** the pending request a Send Activation Code answers; 422 code 30 when there is none */
@@ -75,9 +81,9 @@ export class PendingActivations {
    * the outbox answers the CMP with an error if nothing else has settled it */
   async bridge(pending: PendingActivation, deadlineAt: number): Promise<PendingActivation> {
     const bridged: PendingActivation = { ...pending, bridged: true };
-    // rewritten in place, keeping its lifetime: should the MSP go asynchronous itself, its delivery
+    // it lives as long as any pending request: should the MSP go asynchronous itself, its delivery
     // may take as long as any
-    await this.ledger.replacePending(bridged);
+    await this.ledger.bridgeActivation(bridged, true, this.pendingTtl());
     await this.outbox.enqueue(bridgeDeadline(bridged), deadlineAt);
     return bridged;
   }
@@ -86,7 +92,7 @@ export class PendingActivations {
   async answeredLate(pending: PendingActivation, outcome: LateOutcome): Promise<void> {
     if ('async' in outcome) {
       // its own Send Activation Code will match the record; the deadline must leave it alone
-      await this.ledger.replacePending({ ...pending, bridged: false });
+      await this.ledger.bridgeActivation(pending, false, this.pendingTtl());
       this.metrics.bridges.inc({ msp: pending.msp, outcome: 'msp_async' });
       return;
     }
@@ -127,6 +133,10 @@ export class PendingActivations {
       await sleep(HOLD_POLL_MS);
     }
     log.warn({ holdMs: HOLD_MS }, 'the 201 of this request was not seen sent; Send Activation Code delivered all the same');
+  }
+
+  private pendingTtl(): number {
+    return this.settings().pendingActivationTtlSeconds;
   }
 
   private turnaround(pending: PendingActivation, mode: 'async' | 'bridged'): void {

@@ -15,7 +15,7 @@ import { authenticate } from './authenticate';
 import { canonicalIds } from './canonicalIds';
 import { callBridged, callOnce, callWithRetries, storeAndForward } from './dispatch';
 import { replayActivation, uniqueRequestId } from './idempotency';
-import { openPending, settlePending } from './pendingActivation';
+import { settlePending } from './pendingActivation';
 import { rateLimit } from './rateLimit';
 import { readBody } from './readBody';
 import { route } from './route';
@@ -58,10 +58,10 @@ function restOf(id: OperationId, deps: PipelineDeps): (route: RouteSettings) => 
   const own: Stage[] = [
     // msp_token issued to this pair? (20, 21, 23)
     id === 'sendMspToken' ? issueToken(deps) : useToken(deps, { refuseInvalidated: id === 'requestActivationCode', invalidates: INVALIDATING.has(id) }),
-    // request id reuse (39); Request Activation Code: replay of its first answer
+    // request id reuse (39); Request Activation Code: claimed, its first answer replayed
     id === 'requestActivationCode' ? replayActivation(deps) : uniqueRequestId(deps),
-    // asynchronous activation codes: the request opened, the delivery matched (30)
-    ...(id === 'requestActivationCode' ? [openPending(deps)] : id === 'submitActivationCode' ? [settlePending(deps)] : []),
+    // asynchronous activation codes: the delivery matched to its request (30)
+    ...(id === 'submitActivationCode' ? [settlePending(deps)] : []),
   ];
   const chain = (...last: Stage[]) => compose<HubContext>([...own, ...last]);
   if (id === 'requestActivationCode') {

@@ -6,12 +6,15 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError } from '../errors';
-import type { ReplayClaim, StoredAnswer } from '../state/ledger';
+import { HubError, type ErrorKind } from '../errors';
+import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
 import { bestEffort, optional, required } from '../state/stateCall';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 const POLL_MS = 50;
+
+/** a claim outlives its call's budget by this much before another call may take it over */
+const CLAIM_GRACE_MS = 5000;
 
 /** every operation but Request Activation Code: a CMP-request-id seen with another request is 39 */
 export function uniqueRequestId(deps: PipelineDeps): Stage {
@@ -22,21 +25,30 @@ export function uniqueRequestId(deps: PipelineDeps): Stage {
   };
 }
 
-/** Request Activation Code: the request id, and the activation request claimed for replay, in one
- * round trip; a claim taken for a request refused for its reused id is given back */
+/**
+ * Request Activation Code: the request id and the activation request's claim in one round trip
+ * (PendingActivations owns the request from here); a claim taken for a request refused for its
+ * reused id is given back. Once the MSP has answered, how the call ended is kept: the answer to
+ * replay, 201 as pending, no answer as open (the MSP may have taken it), a refusal forgotten.
+ */
 export function replayActivation(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
-    const caller = need(ctx.state.caller, 'caller');
     const fingerprint = fingerprintOf(ctx);
-    const acRequestId = (ctx.state.body as { activationCodeRequestID: string }).activationCodeRequestID;
-    const key = `${caller.id}:${acRequestId}`;
-    const [before, claim] = await Promise.all([remember(ctx, deps, fingerprint), claimReplay(deps, key, fingerprint, ctx).catch((err: unknown) => err as Error)]);
+    const pending: PendingActivation = {
+      requestId: (ctx.state.body as { activationCodeRequestID: string }).activationCodeRequestID,
+      msp: need(ctx.state.target, 'target').id,
+      cmp: need(ctx.state.caller, 'caller').id,
+      mspToken: need(ctx.state.params.msp_token, 'msp_token'),
+      correlationId: need(ctx.state.ids.correlationId, 'correlation-id'),
+      createdAt: Date.now(),
+    };
+    const [before, claim] = await Promise.all([remember(ctx, deps, fingerprint), claimActivation(deps, pending, fingerprint, ctx).catch((err: unknown) => err as Error)]);
     if (reused(fingerprint, before)) {
-      if (!(claim instanceof Error) && claim.state === 'claimed') await bestEffort(ctx.state.log, 'release activation request', deps.store.ledger.releaseReplay(key));
+      if (!(claim instanceof Error) && claim.state === 'claimed') await bestEffort(ctx.state.log, 'release activation request', deps.activations.finish(pending, 'release'));
       throw refuseReuse(ctx);
     }
     if (claim instanceof Error) throw claim;
-    await replayOrRun(ctx, deps, key, fingerprint, claim, next);
+    await replayOrRun(ctx, deps, pending, fingerprint, claim, next);
   };
 }
 
@@ -55,17 +67,19 @@ function refuseReuse(ctx: HubContext): HubError {
   return new HubError('requestIdReused', { detail: `CMP-request-id ${ctx.state.ids.requestId} was used for a different request`, clientErrorStatus: need(ctx.state.operation, 'operation').clientErrorStatus });
 }
 
-function claimReplay(deps: PipelineDeps, key: string, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
-  const route = need(ctx.state.route, 'route');
-  const claimTtl = Math.ceil(route.timeoutMs / 1000) + 5;
-  return required('claim activation request', deps.store.ledger.claimReplay(key, fingerprint, claimTtl));
+function claimActivation(deps: PipelineDeps, pending: PendingActivation, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
+  // another call may take the request over once this one has had all its time
+  const claimMs = need(ctx.state.route, 'route').timeoutMs + CLAIM_GRACE_MS;
+  return required('claim activation request', deps.activations.claim(pending, fingerprint, claimMs));
 }
 
-async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fingerprint: string, first: ReplayClaim, next: () => Promise<void>): Promise<void> {
+/** failures after which the MSP may still deliver a code for the request: it stays open */
+const MAY_HAVE_TAKEN: ReadonlySet<ErrorKind> = new Set(['upstreamTimeout', 'upstreamUnreachable', 'upstreamInvalidResponse', 'stateUnavailable']);
+
+async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation, fingerprint: string, first: ReplayClaim, next: () => Promise<void>): Promise<void> {
   const route = need(ctx.state.route, 'route');
-  const { replayTtlSeconds } = ctx.state.runtime.config.settings;
   const giveUpAt = Date.now() + route.timeoutMs + 1000;
-  for (let claim = first; ; claim = await claimReplay(deps, key, fingerprint, ctx)) {
+  for (let claim = first; ; claim = await claimActivation(deps, pending, fingerprint, ctx)) {
     if (claim.state === 'claimed') break;
     if (claim.fingerprint !== fingerprint) {
       throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });
@@ -77,22 +91,30 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, key: string, fin
     if (Date.now() > giveUpAt) throw new HubError('requestInProgress', { headers: { 'retry-after': '1' } });
     await sleep(POLL_MS);
   }
+  ctx.state.pending = pending;
+  const keep = (step: string, done: Promise<void>) => bestEffort(ctx.state.log, step, done);
   try {
     await next();
   } catch (err) {
-    await bestEffort(ctx.state.log, 'release activation request', deps.store.ledger.releaseReplay(key));
+    // a partner that did not answer may have taken the request all the same: its delivery must
+    // find it; any other refusal means no code will come
+    await keep('keep activation request', deps.activations.finish(pending, err instanceof HubError && MAY_HAVE_TAKEN.has(err.kind) ? 'open' : 'release'));
     throw err;
   }
+  // the bridge has kept the request itself
+  if (ctx.state.bridged) return;
   const answer = ctx.state.answer;
   const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson) : undefined;
-  if (answer && body !== undefined) {
-    const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
-    await bestEffort(ctx.state.log, 'store activation answer', deps.store.ledger.completeReplay(key, fingerprint, stored, replayTtlSeconds));
-  } else {
+  if (!answer || body === undefined) {
     if (answer && succeeded(ctx)) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
-    // a refusal or failure is not replayed: the CMP may retry and the MSP decide again
-    await bestEffort(ctx.state.log, 'release activation request', deps.store.ledger.releaseReplay(key));
+    // a refusal is not replayed: the CMP may retry and the MSP decide again
+    await keep('release activation request', deps.activations.finish(pending, 'release'));
+    return;
   }
+  const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
+  await keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
+  // once the 201 has left (or the CMP has gone), a held delivery may follow it
+  if (answer.status === 201) ctx.res.once('close', () => deps.track(keep('mark 201 sent', deps.activations.kept(pending))));
 }
 
 function replay(ctx: HubContext, answer: StoredAnswer): void {

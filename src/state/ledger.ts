@@ -35,28 +35,65 @@ export type ReplayClaim =
   | { readonly state: 'inflight'; readonly fingerprint: string }
   | { readonly state: 'done'; readonly fingerprint: string; readonly answer: StoredAnswer };
 
+/** how a call for an activation request ended, as its entry keeps it */
+export type CallOutcome =
+  /** answered for good (200): replayed to retries, matched by no delivery */
+  | { readonly kind: 'done'; readonly answer: StoredAnswer; readonly ttlSeconds: number }
+  /** answered 201: replayed to retries, waiting for the MSP's delivery */
+  | { readonly kind: 'pending'; readonly answer: StoredAnswer; readonly ttlSeconds: number }
+  /** no answer (the MSP may have taken it): a retry asks again, a delivery still matches */
+  | { readonly kind: 'open'; readonly ttlSeconds: number }
+  /** refused: forgotten, a retry asks again */
+  | { readonly kind: 'release' };
+
 export interface RequestLedger {
   /** remembers the fingerprint of a request id; returns the fingerprint remembered before, if any */
   rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined>;
-  claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim>;
-  completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void>;
-  releaseReplay(key: string): Promise<void>;
 }
 
-export interface PendingLedger {
-  addPending(pending: PendingActivation, ttlSeconds: number): Promise<void>;
-  /** pending requests are keyed per CMP: each CMP chooses its activationCodeRequestIDs */
+/**
+ * Activation code requests (AID.02 7.7), one entry per CMP and activationCodeRequestID from the
+ * moment the MSP is asked: the claim that keeps a retry from reaching the MSP twice, the answer
+ * replayed to retries, and the pending request a Send Activation Code matches. One entry, so that
+ * a synchronous answer is one write and nothing written before is deleted again.
+ */
+export interface ActivationLedger {
+  /** a new entry for this call (in flight for `claimMs`, kept `ttlSeconds`), or what the entry says:
+   * in flight, or done with the answer to replay; a request past its claim, or left open, is taken over */
+  claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim>;
+  finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void>;
+  /** the hub answered 201 itself (`bridged`), or the MSP went asynchronous after all; false when
+   * the request is no longer pending */
+  bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean>;
+  /** the request, while a delivery may still match it */
   getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */
   listPending(msp: string, cmp: string, token: string): Promise<PendingActivation[]>;
-  /** how many requests are pending, per MSP */
+  /** how many requests wait for the MSP's delivery, per MSP */
   countPending(): Promise<Record<string, number>>;
-  /** rewrites a pending request that is still there (it may have been consumed meanwhile) */
-  replacePending(pending: PendingActivation): Promise<boolean>;
-  /** removes it; true for exactly one caller however many race */
+  /** ends it; true for exactly one caller however many race */
   consumePending(pending: PendingActivation): Promise<boolean>;
   /** notes that the CMP has been sent the request's 201; read back as `answered` */
-  markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void>;
+  markPendingAnswered(pending: PendingActivation): Promise<void>;
 }
 
-export interface Ledger extends RequestLedger, PendingLedger {}
+export interface Ledger extends RequestLedger, ActivationLedger {}
+
+/** an activation request's entry, as both stores keep it */
+export interface ActivationEntry {
+  readonly fingerprint: string;
+  readonly state: 'inflight' | 'open' | 'pending' | 'bridged' | 'done';
+  /** in flight: when another call may take it over (epoch ms) */
+  readonly until?: number;
+  readonly answer?: StoredAnswer;
+  readonly answered?: boolean;
+  /** a delivery was accepted while the call was still in flight */
+  readonly settled?: boolean;
+  readonly pending: PendingActivation;
+}
+
+/** what a delivery may match, read from an entry */
+export function pendingOf(entry: ActivationEntry | undefined): PendingActivation | undefined {
+  if (!entry || entry.settled || entry.state === 'done') return undefined;
+  return { ...entry.pending, bridged: entry.state === 'bridged', answered: entry.answered === true };
+}

@@ -4,93 +4,141 @@
 import { randomUUID } from 'node:crypto';
 import { describeEachStore, pendingActivation as pending } from '../support/stores';
 
+const answer = (status: number) => ({ status, contentType: status === 200 ? 'application/json' : undefined, body: status === 200 ? '{"a":1}' : '' });
 
 describeEachStore((store) => {
-  describe('pending activation requests', () => {
-    test('added, read back, listed by pair and token', async () => {
-      const p = pending();
-      await store().ledger.addPending(p, 60);
-      expect(await store().ledger.getPending(p.cmp, p.requestId)).toEqual({ ...p, answered: false });
-      expect(await store().ledger.listPending('mspA', 'cmpA', p.mspToken)).toEqual([p]);
-      expect(await store().ledger.listPending('mspA', 'cmpB', p.mspToken)).toEqual([]);
-    });
-
-    test('keyed per CMP: the same activationCodeRequestID of another CMP is another request (issue 10.12)', async () => {
-      const first = pending({ cmp: 'cmpA' });
-      const second = pending({ cmp: 'cmpB', msp: 'mspB', requestId: first.requestId });
-      await store().ledger.addPending(first, 60);
-      await store().ledger.addPending(second, 60);
-      expect(await store().ledger.getPending('cmpA', first.requestId)).toMatchObject(first);
-      expect(await store().ledger.getPending('cmpB', first.requestId)).toMatchObject(second);
-      await store().ledger.consumePending(second);
-      expect(await store().ledger.getPending('cmpA', first.requestId)).toMatchObject(first);
-    });
-
-    test('marked answered once its 201 has been sent; consuming it forgets the mark', async () => {
-      const p = pending();
-      await store().ledger.addPending(p, 60);
-      expect((await store().ledger.getPending(p.cmp, p.requestId))?.answered).toBe(false);
-      await store().ledger.markPendingAnswered(p, 60);
-      expect((await store().ledger.getPending(p.cmp, p.requestId))?.answered).toBe(true);
-      await store().ledger.consumePending(p);
-      await store().ledger.addPending(p, 60);
-      expect((await store().ledger.getPending(p.cmp, p.requestId))?.answered).toBe(false);
-    });
-
-    test('counted per MSP until consumed', async () => {
-      const msp = `msp${randomUUID().slice(0, 8)}`;
-      const a = pending({ msp });
-      await store().ledger.addPending(a, 60);
-      await store().ledger.addPending(pending({ msp }), 60);
-      expect((await store().ledger.countPending())[msp]).toBe(2);
-      await store().ledger.consumePending(a);
-      expect((await store().ledger.countPending())[msp]).toBe(1);
-    });
-
-    test('consumed exactly once, however many race', async () => {
-      const p = pending();
-      await store().ledger.addPending(p, 60);
-      const results = await Promise.all(Array.from({ length: 10 }, () => store().ledger.consumePending(p)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      expect(await store().ledger.getPending(p.cmp, p.requestId)).toBeUndefined();
-      expect(await store().ledger.listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
-    });
-
-    test('expire after their TTL', async () => {
-      const p = pending();
-      await store().ledger.addPending(p, 1);
-      await new Promise((r) => setTimeout(r, 1100));
-      expect(await store().ledger.getPending(p.cmp, p.requestId)).toBeUndefined();
-      expect(await store().ledger.listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
-    });
-  });
+  const ledger = () => store().ledger;
 
   describe('request ids', () => {
     test('the first call remembers, later calls get what was remembered', async () => {
       const key = `cmpA:${randomUUID()}`;
-      expect(await store().ledger.rememberRequest(key, 'fp1', 60)).toBeUndefined();
-      expect(await store().ledger.rememberRequest(key, 'fp2', 60)).toBe('fp1');
-      expect(await store().ledger.rememberRequest(key, 'fp1', 60)).toBe('fp1');
+      expect(await ledger().rememberRequest(key, 'fp1', 60)).toBeUndefined();
+      expect(await ledger().rememberRequest(key, 'fp2', 60)).toBe('fp1');
+      expect(await ledger().rememberRequest(key, 'fp1', 60)).toBe('fp1');
     });
   });
 
-  describe('replay claims', () => {
+  describe('activation requests: claims and replays', () => {
     test('one claim wins; the others see it in flight, then done with the answer', async () => {
-      const key = `cmpA:${randomUUID()}`;
-      const claims = await Promise.all(Array.from({ length: 5 }, () => store().ledger.claimReplay(key, 'fp', 60)));
+      const p = pending();
+      const claims = await Promise.all(Array.from({ length: 5 }, () => ledger().claimActivation(p, 'fp', 60000, 60)));
       expect(claims.filter((c) => c.state === 'claimed')).toHaveLength(1);
       expect(claims.filter((c) => c.state === 'inflight')).toHaveLength(4);
-      const answer = { status: 200, contentType: 'application/json', body: '{"a":1}' };
-      await store().ledger.completeReplay(key, 'fp', answer, 60);
-      expect(await store().ledger.claimReplay(key, 'fp', 60)).toEqual({ state: 'done', fingerprint: 'fp', answer });
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(200) });
     });
 
-    test('a released claim can be taken again', async () => {
-      const key = `cmpA:${randomUUID()}`;
-      await store().ledger.claimReplay(key, 'fp', 60);
-      await store().ledger.releaseReplay(key);
-      expect(await store().ledger.claimReplay(key, 'fp', 60)).toEqual({ state: 'claimed' });
+    test('another request under the same ID sees the fingerprint of the first', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+    });
+
+    test('released, it can be claimed again; past its claim, or left open, it is taken over', async () => {
+      const released = pending();
+      await ledger().claimActivation(released, 'fp', 60000, 60);
+      await ledger().finishActivation(released, { kind: 'release' });
+      expect(await ledger().claimActivation(released, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+
+      const stale = pending();
+      await ledger().claimActivation(stale, 'fp', 20, 60);
+      await new Promise((r) => setTimeout(r, 40));
+      expect(await ledger().claimActivation(stale, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+
+      const open = pending();
+      await ledger().claimActivation(open, 'fp', 60000, 60);
+      await ledger().finishActivation(open, { kind: 'open', ttlSeconds: 60 });
+      expect(await ledger().getPending(open.cmp, open.requestId)).toMatchObject({ requestId: open.requestId, bridged: false, answered: false });
+      expect(await ledger().claimActivation(open, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+    });
+
+    test('a synchronous answer ends the request: replayed, matched by no delivery', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toEqual({ ...p, bridged: false, answered: false });
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      expect(await ledger().consumePending(p)).toBe(false);
     });
   });
 
+  describe('pending activation requests', () => {
+    const pendingAfter201 = async (overrides = {}) => {
+      const p = pending(overrides);
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
+      return p;
+    };
+
+    test('answered 201: read back, listed by pair and token, replayed as 201', async () => {
+      const p = await pendingAfter201();
+      expect(await ledger().getPending(p.cmp, p.requestId)).toEqual({ ...p, bridged: false, answered: false });
+      expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([{ ...p, bridged: false, answered: false }]);
+      expect(await ledger().listPending('mspA', 'cmpB', p.mspToken)).toEqual([]);
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(201) });
+    });
+
+    test('keyed per CMP: the same activationCodeRequestID of another CMP is another request (issue 10.12)', async () => {
+      const first = await pendingAfter201({ cmp: 'cmpA' });
+      const second = await pendingAfter201({ cmp: 'cmpB', msp: 'mspB', requestId: first.requestId });
+      expect(await ledger().getPending('cmpA', first.requestId)).toMatchObject(first);
+      expect(await ledger().getPending('cmpB', first.requestId)).toMatchObject(second);
+      await ledger().consumePending(second);
+      expect(await ledger().getPending('cmpA', first.requestId)).toMatchObject(first);
+    });
+
+    test('marked answered once its 201 has been sent', async () => {
+      const p = await pendingAfter201();
+      await ledger().markPendingAnswered(p);
+      expect((await ledger().getPending(p.cmp, p.requestId))?.answered).toBe(true);
+    });
+
+    test('counted per MSP until consumed', async () => {
+      const msp = `msp${randomUUID().slice(0, 8)}`;
+      const a = await pendingAfter201({ msp });
+      await pendingAfter201({ msp });
+      expect((await ledger().countPending())[msp]).toBe(2);
+      await ledger().consumePending(a);
+      expect((await ledger().countPending())[msp]).toBe(1);
+    });
+
+    test('consumed exactly once, however many race; a retry still gets the 201', async () => {
+      const p = await pendingAfter201();
+      const results = await Promise.all(Array.from({ length: 10 }, () => ledger().consumePending(p)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(201) });
+    });
+
+    test('a delivery accepted while the call is in flight ends it: the 201 that follows leaves nothing pending', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().consumePending(p)).toBe(true);
+      expect(await ledger().consumePending(p)).toBe(false);
+      await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+    });
+
+    test('bridged by the hub, and pending again when the MSP goes asynchronous itself', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().bridgeActivation(p, true, 60)).toBe(true);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toMatchObject({ bridged: true });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: { status: 201, body: '' } });
+      expect(await ledger().bridgeActivation(p, false, 60)).toBe(true);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toMatchObject({ bridged: false });
+      await ledger().consumePending(p);
+      expect(await ledger().bridgeActivation(p, true, 60)).toBe(false);
+    });
+
+    test('expire after their TTL', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 1 });
+      await new Promise((r) => setTimeout(r, 1100));
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+    });
+  });
 });

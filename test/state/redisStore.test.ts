@@ -8,7 +8,6 @@ import { RedisStore } from '../../src/state/redis/store';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { pendingActivation as pending } from '../support/stores';
 
-
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
     const own = uniquePrefix();
@@ -16,10 +15,11 @@ describe('redis store specifics', () => {
     const token = randomUUID();
     await store.bindings.bind(token, 'mspA', 'cmpA', 100);
     await store.bindings.invalidate(token, 'mspA', 'cmpA', 100);
-    await store.ledger.addPending(pending({ mspToken: token }), 100);
+    const request = pending({ mspToken: token });
+    await store.ledger.claimActivation(request, 'fp', 60000, 100);
+    await store.ledger.finishActivation(request, { kind: 'pending', answer: { status: 201, body: '' }, ttlSeconds: 100 });
+    await store.ledger.markPendingAnswered(request);
     await store.ledger.rememberRequest(`x:${token}`, 'fp', 100);
-    await store.ledger.claimReplay(`x:${token}`, 'fp', 100);
-    await store.ledger.markPendingAnswered(pending({ mspToken: token }), 100);
     await store.limits.countFailures([`addr ${token}`], 100);
     await store.records('opx').save(token, { x: 1 }, 100, { group: token });
     await store.close();
@@ -28,9 +28,9 @@ describe('redis store specifics', () => {
     try {
       const keys: string[] = [];
       for await (const batch of client.scanIterator({ MATCH: `${own}*`, COUNT: 500 })) keys.push(...batch);
-      // binding, request id, replay claim, pending record, its pair index, its per-MSP index, the MSP
-      // list, an answered mark, a failure count, a record and its index
-      expect(keys).toHaveLength(11);
+      // binding, request id, activation request, its pair index, its per-MSP index, the MSP list,
+      // a failure count, a record and its index
+      expect(keys).toHaveLength(9);
       for (const key of keys) expect(await client.ttl(key)).toBeGreaterThan(0);
     } finally {
       await client.close();

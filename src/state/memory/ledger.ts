@@ -1,20 +1,14 @@
-/** The per-request ledger in memory. */
+/** The per-request ledger in memory: the same entries as on Redis (ledger.ts), in expiring maps. */
 import type { Budget, ExpiringMap } from './expiringMap';
-import { pendingId, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
-
-type Replay = { fingerprint: string; answer?: StoredAnswer };
+import { pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim } from '../ledger';
 
 export class MemoryLedger implements Ledger {
   private readonly requests: ExpiringMap<string>;
-  private readonly replays: ExpiringMap<Replay>;
-  private readonly pending: ExpiringMap<PendingActivation>;
-  private readonly answered: ExpiringMap<true>;
+  private readonly activations: ExpiringMap<ActivationEntry>;
 
   constructor(budget: Budget) {
     this.requests = budget.map();
-    this.replays = budget.map();
-    this.pending = budget.map();
-    this.answered = budget.map();
+    this.activations = budget.map();
   }
 
   async rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined> {
@@ -23,54 +17,83 @@ export class MemoryLedger implements Ledger {
     return before;
   }
 
-  async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {
-    const existing = this.replays.get(key);
-    if (!existing) {
-      this.replays.set(key, { fingerprint }, ttlSeconds);
+  async claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim> {
+    const id = pendingId(pending);
+    const entry = this.activations.get(id);
+    const now = Date.now();
+    const claim: ActivationEntry = { fingerprint, state: 'inflight', until: now + claimMs, pending: stripped(pending) };
+    if (!entry) {
+      this.activations.set(id, claim, ttlSeconds);
       return { state: 'claimed' };
     }
-    return existing.answer ? { state: 'done', fingerprint: existing.fingerprint, answer: existing.answer } : { state: 'inflight', fingerprint: existing.fingerprint };
+    if (entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
+    if (entry.state === 'inflight' && (entry.until ?? 0) > now) return { state: 'inflight', fingerprint: entry.fingerprint };
+    if (entry.answer) return { state: 'done', fingerprint: entry.fingerprint, answer: entry.answer };
+    // open, or in flight past its claim: taken over, keeping when the request began
+    this.activations.set(id, { ...claim, pending: { ...claim.pending, createdAt: entry.pending.createdAt } }, ttlSeconds);
+    return { state: 'claimed' };
   }
 
-  async completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
-    this.replays.set(key, { fingerprint, answer }, ttlSeconds);
+  async finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void> {
+    const id = pendingId(pending);
+    const entry = this.activations.get(id);
+    if (!entry) return;
+    if (outcome.kind === 'release' || (entry.settled && outcome.kind === 'open')) {
+      this.activations.delete(id);
+      return;
+    }
+    const answer = outcome.kind === 'open' ? undefined : outcome.answer;
+    const state = outcome.kind === 'done' || entry.settled ? 'done' : outcome.kind;
+    this.activations.set(id, { ...entry, state, answer, until: undefined }, outcome.ttlSeconds);
   }
 
-  async releaseReplay(key: string): Promise<void> {
-    this.replays.delete(key);
-  }
-
-  async addPending(pending: PendingActivation, ttlSeconds: number): Promise<void> {
-    this.pending.set(pendingId(pending), pending, ttlSeconds);
+  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean> {
+    const id = pendingId(pending);
+    const entry = this.activations.get(id);
+    if (!pendingOf(entry) || !entry) return false;
+    const answer = { status: 201, body: '' };
+    this.activations.set(id, { ...entry, state: bridged ? 'bridged' : 'pending', answer, until: undefined }, ttlSeconds);
+    return true;
   }
 
   async getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
-    const pending = this.pending.get(pendingId({ cmp, requestId }));
-    return pending && { ...pending, answered: this.answered.get(pendingId(pending)) !== undefined };
-  }
-
-  async markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void> {
-    this.answered.set(pendingId(pending), true, ttlSeconds);
+    return pendingOf(this.activations.get(pendingId({ cmp, requestId })));
   }
 
   async listPending(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
-    return [...this.pending.values()].filter((p) => p.msp === msp && p.cmp === cmp && p.mspToken === token);
+    return [...this.activations.values()].flatMap((entry) => {
+      const pending = entry.state === 'inflight' ? undefined : pendingOf(entry);
+      return pending && pending.msp === msp && pending.cmp === cmp && pending.mspToken === token ? [pending] : [];
+    });
   }
 
   async countPending(): Promise<Record<string, number>> {
     const counts: Record<string, number> = {};
-    for (const p of this.pending.values()) counts[p.msp] = (counts[p.msp] ?? 0) + 1;
+    for (const entry of this.activations.values()) {
+      const pending = entry.state === 'inflight' ? undefined : pendingOf(entry);
+      if (pending) counts[pending.msp] = (counts[pending.msp] ?? 0) + 1;
+    }
     return counts;
   }
 
-  async replacePending(pending: PendingActivation): Promise<boolean> {
-    if (this.pending.get(pendingId(pending)) === undefined) return false;
-    this.pending.replace(pendingId(pending), pending);
+  async consumePending(pending: PendingActivation): Promise<boolean> {
+    const id = pendingId(pending);
+    const entry = this.activations.get(id);
+    if (!pendingOf(entry) || !entry) return false;
+    if (entry.state === 'open') this.activations.delete(id);
+    else this.activations.replace(id, entry.state === 'inflight' ? { ...entry, settled: true } : { ...entry, state: 'done' });
     return true;
   }
 
-  async consumePending(pending: PendingActivation): Promise<boolean> {
-    this.answered.delete(pendingId(pending));
-    return this.pending.get(pendingId(pending)) !== undefined && this.pending.delete(pendingId(pending));
+  async markPendingAnswered(pending: PendingActivation): Promise<void> {
+    const id = pendingId(pending);
+    const entry = this.activations.get(id);
+    if (entry) this.activations.replace(id, { ...entry, answered: true });
   }
+}
+
+/** the request as it is kept: what a read fills in is not stored */
+function stripped(pending: PendingActivation): PendingActivation {
+  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
+  return { requestId, msp, cmp, mspToken, correlationId, createdAt };
 }

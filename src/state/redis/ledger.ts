@@ -1,12 +1,107 @@
 /**
- * The per-request ledger on Redis. Request ids and replay claims are single keys written with NX;
- * a pending request is a key per CMP and request id, with an index per (MSP, CMP, token) for
- * deliveries whose ID is null and a sorted set per MSP for counting; `paca:` marks its 201 sent.
+ * The per-request ledger on Redis. Request ids are single keys written with NX. An activation
+ * request is one JSON entry per CMP and request id (`act:`), moved between its states by scripts,
+ * so that each change is one round trip and atomic; the requests waiting for a delivery are also
+ * indexed per (MSP, CMP, token) for deliveries whose ID is null (`pacs:`) and counted per MSP
+ * (`pacm:`).
  */
 import type { RedisClient, KeyOf } from './keys';
-import { pendingId, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
+import { Script } from './script';
+import { pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
 
-type Replay = { fingerprint: string; answer?: StoredAnswer };
+// KEYS: entry. ARGV: fingerprint, the new entry (JSON), now, TTL. A new entry, or what the entry
+// says; one open or in flight past its claim is taken over, keeping when the request began.
+export const CLAIM_ACTIVATION = `
+local function claimActivation(key, fingerprint, fresh, now, ttl)
+  local raw = redis.call('GET', key)
+  if not raw then
+    redis.call('SET', key, fresh, 'EX', ttl)
+    return {'claimed'}
+  end
+  local entry = cjson.decode(raw)
+  if entry.fingerprint ~= fingerprint then return {'inflight', entry.fingerprint} end
+  if entry.state == 'inflight' and tonumber(entry['until']) > tonumber(now) then return {'inflight', entry.fingerprint} end
+  if entry.answer then return {'done', entry.fingerprint, cjson.encode(entry.answer)} end
+  local taken = cjson.decode(fresh)
+  taken.pending.createdAt = entry.pending.createdAt
+  redis.call('SET', key, cjson.encode(taken), 'EX', ttl)
+  return {'claimed'}
+end
+`;
+
+const CLAIM = new Script(`${CLAIM_ACTIVATION}\nreturn claimActivation(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`);
+
+// KEYS: entry, its pair index, its MSP's count, the list of MSPs. ARGV: outcome, answer (JSON or
+// ''), TTL, now, the pending id, the request id, the MSP.
+const FINISH = new Script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+local kind = ARGV[1]
+if kind == 'release' or (entry.settled and kind == 'open') then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+entry['until'] = nil
+if ARGV[2] ~= '' then entry.answer = cjson.decode(ARGV[2]) else entry.answer = nil end
+if kind == 'done' or entry.settled then
+  entry.state = 'done'
+  redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
+  return 1
+end
+entry.state = kind
+redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[3]) * 1000, ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[7])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
+return 1`);
+
+// as FINISH, for a request still pending: bridged by the hub (ARGV[1] 'bridged'), or 'pending'
+// again when the MSP went asynchronous after all
+const BRIDGE = new Script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry.settled or entry.state == 'done' then return 0 end
+entry.state = ARGV[1]
+entry['until'] = nil
+entry.answer = { status = 201, body = '' }
+redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
+redis.call('SADD', KEYS[2], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[3]) * 1000, ARGV[5])
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+redis.call('SADD', KEYS[4], ARGV[7])
+redis.call('EXPIRE', KEYS[4], ARGV[3])
+return 1`);
+
+// KEYS: entry, its pair index, its MSP's count. ARGV: the pending id, the request id. Ends a
+// request a delivery may match, once.
+const CONSUME = new Script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+if entry.settled or entry.state == 'done' then return 0 end
+redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if entry.state == 'open' then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+if entry.state == 'inflight' then entry.settled = true else entry.state = 'done' end
+redis.call('SET', KEYS[1], cjson.encode(entry), 'KEEPTTL')
+return 1`);
+
+const MARK_ANSWERED = new Script(`
+local raw = redis.call('GET', KEYS[1])
+if not raw then return 0 end
+local entry = cjson.decode(raw)
+entry.answered = true
+redis.call('SET', KEYS[1], cjson.encode(entry), 'KEEPTTL')
+return 1`);
 
 export class RedisLedger implements Ledger {
   constructor(
@@ -21,60 +116,36 @@ export class RedisLedger implements Ledger {
     return (await this.client.get(k)) ?? undefined;
   }
 
-  async claimReplay(key: string, fingerprint: string, ttlSeconds: number): Promise<ReplayClaim> {
-    const k = this.key('rpl', key);
-    const claim: Replay = { fingerprint };
-    const set = await this.client.set(k, JSON.stringify(claim), { condition: 'NX', expiration: { type: 'EX', value: ttlSeconds } });
-    if (set === 'OK') return { state: 'claimed' };
-    const raw = await this.client.get(k);
-    // the claim expired between the two commands: the caller may simply try again
-    if (raw === null) return this.claimReplay(key, fingerprint, ttlSeconds);
-    const existing = JSON.parse(raw) as Replay;
-    return existing.answer ? { state: 'done', fingerprint: existing.fingerprint, answer: existing.answer } : { state: 'inflight', fingerprint: existing.fingerprint };
+  async claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim> {
+    const now = Date.now();
+    const reply = (await CLAIM.run(this.client, [this.entryKey(pending)], [fingerprint, freshEntry(pending, fingerprint, now + claimMs), String(now), String(ttlSeconds)])) as string[];
+    return claimOf(reply);
   }
 
-  async completeReplay(key: string, fingerprint: string, answer: StoredAnswer, ttlSeconds: number): Promise<void> {
-    const value: Replay = { fingerprint, answer };
-    await this.client.set(this.key('rpl', key), JSON.stringify(value), { expiration: { type: 'EX', value: ttlSeconds } });
+  async finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void> {
+    const answer = outcome.kind === 'done' || outcome.kind === 'pending' ? JSON.stringify(outcome.answer) : '';
+    const ttl = outcome.kind === 'release' ? 0 : outcome.ttlSeconds;
+    await FINISH.run(this.client, this.pendingKeys(pending), [outcome.kind, answer, String(ttl), String(Date.now()), pendingId(pending), pending.requestId, pending.msp]);
   }
 
-  async releaseReplay(key: string): Promise<void> {
-    await this.client.del(this.key('rpl', key));
-  }
-
-  async addPending(pending: PendingActivation, ttlSeconds: number): Promise<void> {
-    const index = this.pendingIndex(pending.msp, pending.cmp, pending.mspToken);
-    await this.client
-      .multi()
-      .set(this.pendingKey(pending.cmp, pending.requestId), JSON.stringify(pending), { expiration: { type: 'EX', value: ttlSeconds } })
-      .sAdd(index, pending.requestId)
-      .expire(index, ttlSeconds)
-      .zAdd(this.key('pacm', pending.msp), { score: Date.now() + ttlSeconds * 1000, value: pendingId(pending) })
-      .expire(this.key('pacm', pending.msp), ttlSeconds)
-      .sAdd(this.key('pacm', '*'), pending.msp)
-      .expire(this.key('pacm', '*'), ttlSeconds)
-      .exec();
+  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean> {
+    const keys = this.pendingKeys(pending);
+    return (await BRIDGE.run(this.client, keys, [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp])) === 1;
   }
 
   async getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
-    const [raw, answered] = await this.client.mGet([this.pendingKey(cmp, requestId), this.answeredKey(cmp, requestId)]);
-    return raw === null ? undefined : { ...(JSON.parse(raw) as PendingActivation), answered: answered !== null };
-  }
-
-  async markPendingAnswered(pending: PendingActivation, ttlSeconds: number): Promise<void> {
-    await this.client.set(this.answeredKey(pending.cmp, pending.requestId), '1', { expiration: { type: 'EX', value: ttlSeconds } });
+    const raw = await this.client.get(this.key('act', pendingId({ cmp, requestId })));
+    return raw === null ? undefined : pendingOf(JSON.parse(raw) as ActivationEntry);
   }
 
   async listPending(msp: string, cmp: string, token: string): Promise<PendingActivation[]> {
     const ids = await this.client.sMembers(this.pendingIndex(msp, cmp, token));
     if (ids.length === 0) return [];
-    const raws = await this.client.mGet(ids.map((id) => this.pendingKey(cmp, id)));
-    return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as PendingActivation]));
-  }
-
-  async replacePending(pending: PendingActivation): Promise<boolean> {
-    const set = await this.client.set(this.pendingKey(pending.cmp, pending.requestId), JSON.stringify(pending), { condition: 'XX', expiration: 'KEEPTTL' });
-    return set === 'OK';
+    const raws = await this.client.mGet(ids.map((requestId) => this.key('act', pendingId({ cmp, requestId }))));
+    return raws.flatMap((raw) => {
+      const pending = raw === null ? undefined : pendingOf(JSON.parse(raw) as ActivationEntry);
+      return pending ? [pending] : [];
+    });
   }
 
   async countPending(): Promise<Record<string, number>> {
@@ -90,25 +161,37 @@ export class RedisLedger implements Ledger {
   }
 
   async consumePending(pending: PendingActivation): Promise<boolean> {
-    const [deleted] = await this.client
-      .multi()
-      .del(this.pendingKey(pending.cmp, pending.requestId))
-      .del(this.answeredKey(pending.cmp, pending.requestId))
-      .sRem(this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), pending.requestId)
-      .zRem(this.key('pacm', pending.msp), pendingId(pending))
-      .exec();
-    return Number(deleted) === 1;
+    return (await CONSUME.run(this.client, this.pendingKeys(pending).slice(0, 3), [pendingId(pending), pending.requestId])) === 1;
   }
 
-  private pendingKey(cmp: string, requestId: string): string {
-    return this.key('pac', pendingId({ cmp, requestId }));
+  async markPendingAnswered(pending: PendingActivation): Promise<void> {
+    await MARK_ANSWERED.run(this.client, [this.entryKey(pending)], []);
   }
 
-  private answeredKey(cmp: string, requestId: string): string {
-    return this.key('paca', pendingId({ cmp, requestId }));
+  private entryKey(pending: Pick<PendingActivation, 'cmp' | 'requestId'>): string {
+    return this.key('act', pendingId(pending));
+  }
+
+  /** the entry, its pair index, its MSP's count, the list of MSPs */
+  private pendingKeys(pending: PendingActivation): string[] {
+    return [this.entryKey(pending), this.pendingIndex(pending.msp, pending.cmp, pending.mspToken), this.key('pacm', pending.msp), this.key('pacm', '*')];
   }
 
   private pendingIndex(msp: string, cmp: string, token: string): string {
     return this.key('pacs', `${msp} ${cmp} ${token}`);
   }
+}
+
+/** an entry in flight until `until`, as both scripts and the memory store write it */
+export function freshEntry(pending: PendingActivation, fingerprint: string, until: number): string {
+  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
+  const entry: ActivationEntry = { fingerprint, state: 'inflight', until, pending: { requestId, msp, cmp, mspToken, correlationId, createdAt } };
+  return JSON.stringify(entry);
+}
+
+/** a claim script's reply */
+export function claimOf(reply: readonly string[]): ReplayClaim {
+  if (reply[0] === 'claimed') return { state: 'claimed' };
+  if (reply[0] === 'done') return { state: 'done', fingerprint: reply[1], answer: JSON.parse(reply[2]) as StoredAnswer };
+  return { state: 'inflight', fingerprint: reply[1] };
 }
