@@ -2,7 +2,7 @@
  * Each AID.02 operation's chain of steps, built once when the hub starts, in the spirit of
  * KrakenD's per-endpoint stacks: what an operation does is decided here, never by a step branching
  * on the operation at request time. Every chain starts with the same front (authentication, the
- * route, rate limits, the body and its validation, one spelling of ids); the route then picks the
+ * route, the body and its validation, one spelling of ids, the state checks); the route then picks the
  * rest among variants built here too (the bridge only where the route bridges, store and forward
  * only where it is set).
  */
@@ -16,9 +16,9 @@ import { canonicalIds } from './canonicalIds';
 import { callBridged, callOnce, callWithRetries, storeAndForward } from './dispatch';
 import { replayActivation, uniqueRequestId } from './idempotency';
 import { settlePending } from './pendingActivation';
-import { rateLimit } from './rateLimit';
 import { readBody } from './readBody';
 import { route } from './route';
+import { stateChecks } from './stateChecks';
 import { issueToken, useToken } from './tokenBinding';
 import type { HubContext, PipelineDeps, Stage } from './types';
 import { validateRequest } from './validateRequest';
@@ -45,10 +45,11 @@ function chainOf(op: ApiOperation, deps: PipelineDeps, switchedOff: ReadonlySet<
     },
     authenticate(deps), //                        credential must belong to client-id (401)
     route(), //                                   role, target (93), routes.yaml (403)
-    rateLimit(deps), //                           the caller's and the route's limits (429)
     readBody(), //                                application/json, size limit, parse (60, 91)
     ...(switchedOff.has('requestValidation') ? [] : [validateRequest(deps)]), // OpenAPI (60, 91)
     canonicalIds(), //                            one spelling of every UUID; the path forwarded
+    // rate limits (429), the token's binding, the request id, the activation claim: one round trip
+    stateChecks(deps, { tokenInBody: op.id === 'sendMspToken', activation: op.id === 'requestActivationCode' }),
     (ctx, next) => rest(ctx.state.route as RouteSettings)(ctx, next),
   ]);
 }
@@ -59,7 +60,7 @@ function restOf(id: OperationId, deps: PipelineDeps): (route: RouteSettings) => 
     // msp_token issued to this pair? (20, 21, 23)
     id === 'sendMspToken' ? issueToken(deps) : useToken(deps, { refuseInvalidated: id === 'requestActivationCode', invalidates: INVALIDATING.has(id) }),
     // request id reuse (39); Request Activation Code: claimed, its first answer replayed
-    id === 'requestActivationCode' ? replayActivation(deps) : uniqueRequestId(deps),
+    id === 'requestActivationCode' ? replayActivation(deps) : uniqueRequestId(),
     // asynchronous activation codes: the delivery matched to its request (30)
     ...(id === 'submitActivationCode' ? [settlePending(deps)] : []),
   ];

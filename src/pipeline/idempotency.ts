@@ -4,59 +4,38 @@
  * successful answer again and never reaches the MSP twice, so it can never produce a second
  * activation code; while the first is still in flight the retry waits for its answer.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError, type ErrorKind } from '../errors';
 import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
-import { bestEffort, optional, required } from '../state/stateCall';
+import { bestEffort, required } from '../state/stateCall';
+import { claimMsOf } from './stateChecks';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 const POLL_MS = 50;
 
-/** a claim outlives its call's budget by this much before another call may take it over */
-const CLAIM_GRACE_MS = 5000;
-
 /** every operation but Request Activation Code: a CMP-request-id seen with another request is 39 */
-export function uniqueRequestId(deps: PipelineDeps): Stage {
+export function uniqueRequestId(): Stage {
   return async (ctx, next) => {
-    const fingerprint = fingerprintOf(ctx);
-    if (reused(fingerprint, await remember(ctx, deps, fingerprint))) throw refuseReuse(ctx);
+    const checked = need(ctx.state.checked, 'checked');
+    if (reused(checked.fingerprint, checked.previousFingerprint)) throw refuseReuse(ctx);
     await next();
   };
 }
 
 /**
- * Request Activation Code: the request id and the activation request's claim in one round trip
- * (PendingActivations owns the request from here); a claim taken for a request refused for its
- * reused id is given back. Once the MSP has answered, how the call ended is kept: the answer to
- * replay, 201 as pending, no answer as open (the MSP may have taken it), a refusal forgotten.
+ * Request Activation Code: decides on the request id and the activation request's claim that
+ * stateChecks read and took (PendingActivations owns the request from here). Once the MSP has
+ * answered, how the call ended is kept: the answer to replay, 201 as pending, no answer as open
+ * (the MSP may have taken it), a refusal forgotten.
  */
 export function replayActivation(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
-    const fingerprint = fingerprintOf(ctx);
-    const pending: PendingActivation = {
-      requestId: (ctx.state.body as { activationCodeRequestID: string }).activationCodeRequestID,
-      msp: need(ctx.state.target, 'target').id,
-      cmp: need(ctx.state.caller, 'caller').id,
-      mspToken: need(ctx.state.params.msp_token, 'msp_token'),
-      correlationId: need(ctx.state.ids.correlationId, 'correlation-id'),
-      createdAt: Date.now(),
-    };
-    const [before, claim] = await Promise.all([remember(ctx, deps, fingerprint), claimActivation(deps, pending, fingerprint, ctx).catch((err: unknown) => err as Error)]);
-    if (reused(fingerprint, before)) {
-      if (!(claim instanceof Error) && claim.state === 'claimed') await bestEffort(ctx.state.log, 'release activation request', deps.activations.finish(pending, 'release'));
-      throw refuseReuse(ctx);
-    }
-    if (claim instanceof Error) throw claim;
-    await replayOrRun(ctx, deps, pending, fingerprint, claim, next);
+    const { fingerprint, previousFingerprint, claim, activation } = need(ctx.state.checked, 'checked');
+    const pending = need(activation, 'activation request');
+    // a claim taken for a request refused for its reused id is given back by stateChecks
+    if (reused(fingerprint, previousFingerprint)) throw refuseReuse(ctx);
+    await replayOrRun(ctx, deps, pending, fingerprint, need(claim, 'claim'), next);
   };
-}
-
-/** a safety net, not a guarantee: while the store is away the check is skipped, not the request */
-function remember(ctx: HubContext, deps: PipelineDeps, fingerprint: string): Promise<string | undefined> {
-  const caller = need(ctx.state.caller, 'caller');
-  const requestId = need(ctx.state.ids.requestId, 'CMP-request-id');
-  return optional(ctx.state.log, 'remember request id', deps.store.ledger.rememberRequest(`${caller.id}:${requestId}`, fingerprint, ctx.state.runtime.config.settings.requestIdTtlSeconds));
 }
 
 function reused(fingerprint: string, before: string | undefined): boolean {
@@ -67,10 +46,9 @@ function refuseReuse(ctx: HubContext): HubError {
   return new HubError('requestIdReused', { detail: `CMP-request-id ${ctx.state.ids.requestId} was used for a different request`, clientErrorStatus: need(ctx.state.operation, 'operation').clientErrorStatus });
 }
 
-function claimActivation(deps: PipelineDeps, pending: PendingActivation, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
-  // another call may take the request over once this one has had all its time
-  const claimMs = need(ctx.state.route, 'route').timeoutMs + CLAIM_GRACE_MS;
-  return required('claim activation request', deps.activations.claim(pending, fingerprint, claimMs));
+/** while the first call is in flight, a retry asks again */
+function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
+  return required('claim activation request', deps.activations.claim(pending, fingerprint, claimMsOf(need(ctx.state.route, 'route'))));
 }
 
 /** failures after which the MSP may still deliver a code for the request: it stays open */
@@ -79,7 +57,7 @@ const MAY_HAVE_TAKEN: ReadonlySet<ErrorKind> = new Set(['upstreamTimeout', 'upst
 async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation, fingerprint: string, first: ReplayClaim, next: () => Promise<void>): Promise<void> {
   const route = need(ctx.state.route, 'route');
   const giveUpAt = Date.now() + route.timeoutMs + 1000;
-  for (let claim = first; ; claim = await claimActivation(deps, pending, fingerprint, ctx)) {
+  for (let claim = first; ; claim = await claimAgain(deps, pending, fingerprint, ctx)) {
     if (claim.state === 'claimed') break;
     if (claim.fingerprint !== fingerprint) {
       throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });
@@ -121,11 +99,4 @@ function replay(ctx: HubContext, answer: StoredAnswer): void {
   ctx.state.replayed = true;
   ctx.status = answer.status;
   setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
-}
-
-function fingerprintOf(ctx: HubContext): string {
-  return createHash('sha256')
-    .update(`${ctx.state.target?.id} ${ctx.method} ${ctx.state.forwardPath}\n`)
-    .update(ctx.state.rawBody ?? Buffer.alloc(0))
-    .digest('base64url');
 }

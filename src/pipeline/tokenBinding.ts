@@ -14,7 +14,7 @@
 import type { Partner } from '../config/types';
 import { HubError } from '../errors';
 import { pairKey, type TokenBinding } from '../state/tokenBindings';
-import { bestEffort, required } from '../state/stateCall';
+import { bestEffort } from '../state/stateCall';
 import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** Send MSP Token: a token another MSP issued is refused (23); answered 201, the pair is bound */
@@ -22,11 +22,8 @@ export function issueToken(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
     const { msp, cmp } = pairOf(ctx);
     const token = (ctx.state.body as { msp_token: string | null }).msp_token;
-    const check = token !== null && policyOf(ctx, msp) !== 'off';
-    if (check) {
-      const binding = await required('read token binding', deps.store.bindings.get(token));
-      if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
-    }
+    const binding = need(ctx.state.checked, 'checked').binding;
+    if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
     await next();
     if (token !== null && succeeded(ctx)) await bestEffort(ctx.state.log, 'bind token', bind(ctx, deps, token, msp, cmp));
   };
@@ -43,10 +40,11 @@ export interface TokenUse {
 export function useToken(deps: PipelineDeps, use: TokenUse): Stage {
   return async (ctx, next) => {
     const { msp, cmp } = pairOf(ctx);
-    const policy = policyOf(ctx, msp);
+    const policy = tokenPolicyOf(ctx, msp);
     const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
     const token = need(ctx.state.params.msp_token, 'msp_token');
-    const binding = policy === 'off' ? undefined : await required('read token binding', deps.store.bindings.get(token, ttl));
+    // read (and its lifetime renewed) by stateChecks, unless the policy is off
+    const binding = need(ctx.state.checked, 'checked').binding;
     const state = binding?.pairs[pairKey(msp.id, cmp.id)];
     const learning = state === undefined && policy === 'learn' && (!binding || onlyLearnedBy(binding, msp));
     if (binding && state === undefined && !learning) throw new HubError('tokenNotFound');
@@ -60,11 +58,11 @@ export function useToken(deps: PipelineDeps, use: TokenUse): Stage {
 }
 
 /** where the hub itself issues the MSP's tokens, one it never saw issued is no token */
-function policyOf(ctx: HubContext, msp: Partner): 'strict' | 'learn' | 'off' {
+export function tokenPolicyOf(ctx: HubContext, msp: Partner): 'strict' | 'learn' | 'off' {
   return ctx.state.runtime.dialectFor(msp).policy?.tokens ?? need(ctx.state.route, 'route').tokenBinding;
 }
 
-function pairOf(ctx: HubContext): { msp: Partner; cmp: Partner } {
+export function pairOf(ctx: HubContext): { msp: Partner; cmp: Partner } {
   const caller = need(ctx.state.caller, 'caller');
   const target = need(ctx.state.target, 'target');
   return caller.role === 'msp' ? { msp: caller, cmp: target } : { msp: target, cmp: caller };

@@ -14,6 +14,7 @@ import type { PendingActivations } from '../activation/pendingActivations';
 import type { LoginThrottle } from '../loginThrottle';
 import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
+import type { Checked } from '../state/requestChecks';
 import type { Store } from '../state/store';
 
 export interface RequestIds {
@@ -46,7 +47,9 @@ export interface HubState {
   answer?: DialectAnswer;
   /** the answer's JSON as validateResponse read it (where its status documents a body) */
   answerJson?: unknown;
-  /** Request Activation Code: its pending record */
+  /** what the state said before the partner was called (stateChecks) */
+  checked?: Checked & { readonly fingerprint: string; readonly activation?: PendingActivation };
+  /** Request Activation Code: its request, once its call has taken up the claim */
   pending?: PendingActivation;
   /** set when the answer is a stored one, replayed to a retry */
   replayed?: boolean;

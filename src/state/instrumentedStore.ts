@@ -13,6 +13,7 @@ export function instrumentStore(store: Store, metrics: Metrics): Store {
     bindings: port(store.bindings, 'bindings'),
     ledger: port(store.ledger, 'ledger'),
     limits: port(store.limits, 'limits'),
+    checks: port(store.checks, 'checks'),
     outbox: port(store.outbox, 'outbox'),
     records: (namespace) => port(store.records(namespace), 'records'),
     ping: () => store.ping(),

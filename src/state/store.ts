@@ -9,6 +9,7 @@ import type { Ledger } from './ledger';
 import type { OutboxQueue } from './outbox';
 import type { RateLimits } from './rateLimits';
 import type { RecordStore } from './records';
+import type { RequestChecks } from './requestChecks';
 import type { TokenBindings } from './tokenBindings';
 
 /** the in-memory store holds as many entries as it may: the write is refused, nothing is lost */
@@ -25,6 +26,8 @@ export interface Store {
   readonly ledger: Ledger;
   readonly limits: RateLimits;
   readonly outbox: OutboxQueue;
+  /** what a request asks of the others before its partner is called, in one step */
+  readonly checks: RequestChecks;
   /** the records of one dialect partner (records.ts) */
   records(namespace: string): RecordStore;
   ping(): Promise<void>;

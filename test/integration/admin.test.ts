@@ -103,7 +103,7 @@ test('the partner view: role, dialect, breaker state, recent error ratio and lat
 
 test('store latency and outbox depth are exported', async () => {
   const text = (await admin('/metrics')).text;
-  expect(text).toMatch(/aid_gateway_store_operation_seconds_count\{store="redis",operation="bindings.get"\} [1-9]/);
+  expect(text).toMatch(/aid_gateway_store_operation_seconds_count\{store="redis",operation="checks.check"\} [1-9]/);
   expect(text).toMatch(/aid_gateway_outbox_depth\{state="ready"\} \d/);
 });
 

@@ -9,6 +9,7 @@ import { MemoryLedger } from './ledger';
 import { MemoryOutbox } from './outbox';
 import { MemoryRateLimits } from './rateLimits';
 import { MemoryRecordMaps, MemoryRecords } from './records';
+import { MemoryRequestChecks } from './requestChecks';
 import { MemoryTokenBindings } from './tokenBindings';
 
 /** about 30 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; README "Security") */
@@ -20,6 +21,7 @@ export class MemoryStore implements Store {
   readonly bindings: MemoryTokenBindings;
   readonly ledger: MemoryLedger;
   readonly limits: MemoryRateLimits;
+  readonly checks: MemoryRequestChecks;
   private readonly recordMaps: MemoryRecordMaps;
   private readonly sweeper: NodeJS.Timeout;
 
@@ -28,6 +30,7 @@ export class MemoryStore implements Store {
     this.bindings = new MemoryTokenBindings(budget);
     this.ledger = new MemoryLedger(budget);
     this.limits = new MemoryRateLimits(budget);
+    this.checks = new MemoryRequestChecks(this.limits, this.bindings, this.ledger);
     this.recordMaps = new MemoryRecordMaps(budget);
     this.sweeper = setInterval(() => budget.sweep(Date.now()), options.sweepIntervalMs ?? 60000);
     this.sweeper.unref();

@@ -1,31 +1,50 @@
 /** Rate limits on Redis: GCRA (gcra.ts) in one script on Redis's own clock, so that every hub
  * instance counts on the same time; failure counts as fixed windows. */
 import type { RedisClient, KeyOf } from './keys';
+import { Script } from './script';
 import { intervalMs, type AdmitResult, type LimitCheck } from '../gcra';
 import type { FailureCount, RateLimits } from '../rateLimits';
 
-// gcraStep of gcra.ts over every key: all admit (within ARGV[1] ms) and count, or none counts
-const ADMIT = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local maxWait = tonumber(ARGV[1])
-local tats = {}
-local waited = 0
-for i = 1, #KEYS do
-  local interval = tonumber(ARGV[2 * i])
-  local capacity = tonumber(ARGV[2 * i + 1]) * interval
-  local tat = tonumber(redis.call('GET', KEYS[i])) or now
-  if tat < now then tat = now end
-  local wait = tat + interval - now - capacity
-  if wait < 0 then wait = 0 end
-  if wait > maxWait then return {i, math.ceil(wait)} end
-  if wait > waited then waited = wait end
-  tats[i] = tat + interval
+// gcraStep of gcra.ts over every key, on Redis's own clock so that every hub instance counts on the
+// same time: all admit (within maxWait ms) and count, or none counts. limits: interval, burst per key.
+export const GCRA_ADMIT = `
+local function admit(keys, limits, maxWait)
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local tats = {}
+  local waited = 0
+  for i = 1, #keys do
+    local interval = tonumber(limits[2 * i - 1])
+    local capacity = tonumber(limits[2 * i]) * interval
+    local tat = tonumber(redis.call('GET', keys[i])) or now
+    if tat < now then tat = now end
+    local wait = tat + interval - now - capacity
+    if wait < 0 then wait = 0 end
+    if wait > maxWait then return {i, math.ceil(wait)} end
+    if wait > waited then waited = wait end
+    tats[i] = tat + interval
+  end
+  for i = 1, #keys do
+    redis.call('SET', keys[i], string.format('%.3f', tats[i]), 'PX', math.ceil(tats[i] - now) + 1000)
+  end
+  return {0, math.ceil(waited)}
 end
-for i = 1, #KEYS do
-  redis.call('SET', KEYS[i], string.format('%.3f', tats[i]), 'PX', math.ceil(tats[i] - now) + 1000)
-end
-return {0, math.ceil(waited)}`;
+`;
+
+const ADMIT = new Script(`${GCRA_ADMIT}
+local limits = {}
+for i = 2, #ARGV do limits[i - 1] = ARGV[i] end
+return admit(KEYS, limits, tonumber(ARGV[1]))`);
+
+/** a script's [refused index + 1 or 0, wait] as the port answers it */
+export function admitted([refused, waitMs]: readonly number[]): AdmitResult {
+  return refused === 0 ? { allowed: true, waitMs } : { allowed: false, refusedBy: refused - 1, waitMs };
+}
+
+/** the arguments of `admit` for these checks: interval and burst of each */
+export function limitArguments(checks: readonly LimitCheck[]): string[] {
+  return checks.flatMap((c) => [String(intervalMs(c.limit)), String(c.limit.burst)]);
+}
 
 export class RedisRateLimits implements RateLimits {
   constructor(
@@ -34,11 +53,8 @@ export class RedisRateLimits implements RateLimits {
   ) {}
 
   async admit(checks: readonly LimitCheck[], maxWaitMs = 0): Promise<AdmitResult> {
-    const [refused, waitMs] = (await this.client.eval(ADMIT, {
-      keys: checks.map((c) => this.key('rl', c.key)),
-      arguments: [String(maxWaitMs), ...checks.flatMap((c) => [String(intervalMs(c.limit)), String(c.limit.burst)])],
-    })) as [number, number];
-    return refused === 0 ? { allowed: true, waitMs } : { allowed: false, refusedBy: refused - 1, waitMs };
+    const reply = (await ADMIT.run(this.client, checks.map((c) => this.key('rl', c.key)), [String(maxWaitMs), ...limitArguments(checks)])) as number[];
+    return admitted(reply);
   }
 
   async countFailures(keys: readonly string[], windowSeconds: number): Promise<FailureCount[]> {

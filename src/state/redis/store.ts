@@ -13,6 +13,7 @@ import { RedisLedger } from './ledger';
 import { RedisOutbox } from './outbox';
 import { RedisRateLimits } from './rateLimits';
 import { RedisRecords } from './records';
+import { RedisRequestChecks } from './requestChecks';
 import { RedisTokenBindings } from './tokenBindings';
 
 export interface RedisStoreOptions {
@@ -28,6 +29,7 @@ export class RedisStore implements Store {
   readonly bindings;
   readonly ledger;
   readonly limits;
+  readonly checks;
   /** the outbox has no deadline of its own: only the worker calls it, never a waiting request */
   readonly outbox: RedisOutbox;
   private readonly key: KeyOf;
@@ -42,6 +44,7 @@ export class RedisStore implements Store {
     this.bindings = withDeadline(new RedisTokenBindings(client, this.key), deadlineMs);
     this.ledger = withDeadline(new RedisLedger(client, this.key), deadlineMs);
     this.limits = withDeadline(new RedisRateLimits(client, this.key), deadlineMs);
+    this.checks = withDeadline(new RedisRequestChecks(client, this.key), deadlineMs);
     this.outbox = new RedisOutbox(client, keyPrefix);
   }
 

@@ -1,0 +1,45 @@
+/**
+ * The request checks port (state/requestChecks.ts): one contract, both stores (in memory, and
+ * Redis: a real server, where it is one script).
+ */
+import { randomUUID } from 'node:crypto';
+import { describeEachStore, pendingActivation as pending } from '../support/stores';
+
+const oneAMinute = (key: string) => ({ key, limit: { requests: 1, perSeconds: 60, burst: 1 } });
+
+describeEachStore((store) => {
+  test('one step: limits counted, the binding read and renewed, the request id remembered, the activation claimed', async () => {
+    const token = randomUUID();
+    await store().bindings.bind(token, 'mspA', 'cmpA', 5);
+    const request = pending({ mspToken: token });
+    const checked = await store().checks.check({
+      limits: [oneAMinute(randomUUID())],
+      token: { token, renewTtlSeconds: 600 },
+      requestId: { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 },
+      activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 },
+    });
+    expect(checked).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: { pairs: { 'mspA cmpA': 'active' } }, previousFingerprint: undefined, claim: { state: 'claimed' } });
+    expect(await store().ledger.getPending(request.cmp, request.requestId)).toMatchObject({ requestId: request.requestId });
+    // renewed: still there after the 5 s it was bound for
+    await new Promise((r) => setTimeout(r, 5200));
+    expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
+  }, 10000);
+
+  test('the same request id again gets its first fingerprint; an unknown token has no binding', async () => {
+    const requestId = { key: `cmpA:${randomUUID()}`, fingerprint: 'first', ttlSeconds: 60 };
+    await store().checks.check({ limits: [], requestId });
+    const again = await store().checks.check({ limits: [], token: { token: randomUUID() }, requestId: { ...requestId, fingerprint: 'second' } });
+    expect(again).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: undefined, previousFingerprint: 'first', claim: undefined });
+  });
+
+  test('over a limit, nothing else is read or written', async () => {
+    const limit = oneAMinute(randomUUID());
+    await store().checks.check({ limits: [limit] });
+    const request = pending();
+    const requestId = { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 };
+    const refused = await store().checks.check({ limits: [limit], requestId, activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 } });
+    expect(refused).toEqual({ limits: { allowed: false, refusedBy: 0, waitMs: expect.any(Number) } });
+    expect(await store().ledger.getPending(request.cmp, request.requestId)).toBeUndefined();
+    expect(await store().ledger.rememberRequest(requestId.key, 'other', 60)).toBeUndefined();
+  });
+});
