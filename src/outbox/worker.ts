@@ -73,7 +73,7 @@ export class OutboxWorker {
     }
     let failure: string;
     try {
-      const answer = await callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, this.log);
+      const answer = await callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, { log: this.log });
       if (isSuccess(answer.status)) {
         await this.queue.ack(entry);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });

@@ -84,7 +84,7 @@ async function call(ctx: HubContext, deps: PipelineDeps, request: DialectCall): 
   const target = need(ctx.state.target, 'target');
   const dialect = ctx.state.runtime.dialectFor(target);
   try {
-    return await callPartner(dialect, request, deps.metrics, ctx.state.log);
+    return await callPartner(dialect, request, deps.metrics, ctx.state);
   } catch (err) {
     if (err instanceof UpstreamError) throw upstreamFailure(err, target.id, dialect.policy?.unreachable);
     throw err;

@@ -70,7 +70,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
     await sleep(POLL_MS);
   }
   ctx.state.pending = pending;
-  const keep = (step: string, done: Promise<void>) => bestEffort(ctx.state.log, step, done);
+  const keep = (step: string, done: Promise<void>) => bestEffort(ctx.state, step, done);
   try {
     await next();
   } catch (err) {

@@ -22,6 +22,6 @@ export function settlePending(deps: PipelineDeps): Stage {
       throw new HubError('correlationMismatch', { detail: 'Send Activation Code must carry the correlation-id of its Request Activation Code (AID.02 5.1)' });
     }
     await next();
-    if (succeeded(ctx)) await bestEffort(ctx.state.log, 'consume pending activation', deps.activations.delivered(pending));
+    if (succeeded(ctx)) await bestEffort(ctx.state, 'consume pending activation', deps.activations.delivered(pending));
   };
 }

@@ -63,7 +63,7 @@ export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
     } catch (err) {
       // refused before the claim was taken up (a token refused, say): nothing of it may stay
       if (pending && checked.claim?.state === 'claimed' && ctx.state.pending === undefined) {
-        await bestEffort(ctx.state.log, 'release activation request', deps.activations.finish(pending, 'release'));
+        await bestEffort(ctx.state, 'release activation request', deps.activations.finish(pending, 'release'));
       }
       throw err;
     }

@@ -25,7 +25,7 @@ export function issueToken(deps: PipelineDeps): Stage {
     const binding = need(ctx.state.checked, 'checked').binding;
     if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
     await next();
-    if (token !== null && succeeded(ctx)) await bestEffort(ctx.state.log, 'bind token', bind(ctx, deps, token, msp, cmp));
+    if (token !== null && succeeded(ctx)) await bestEffort(ctx.state, 'bind token', bind(ctx, deps, token, msp, cmp));
   };
 }
 
@@ -52,8 +52,8 @@ export function useToken(deps: PipelineDeps, use: TokenUse): Stage {
     if (!binding && policy === 'strict') throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
     await next();
     if (!succeeded(ctx)) return;
-    if (use.invalidates) await bestEffort(ctx.state.log, 'invalidate token', deps.store.bindings.invalidate(token, msp.id, cmp.id, ttl));
-    else if (learning) await bestEffort(ctx.state.log, 'learn token', bind(ctx, deps, token, msp, cmp, 'learned'));
+    if (use.invalidates) await bestEffort(ctx.state, 'invalidate token', deps.store.bindings.invalidate(token, msp.id, cmp.id, ttl));
+    else if (learning) await bestEffort(ctx.state, 'learn token', bind(ctx, deps, token, msp, cmp, 'learned'));
   };
 }
 

@@ -1,9 +1,8 @@
 /**
  * How a request treats its store calls. Before the partner is called, a store failure refuses the
- * request (503, nothing has happened yet: `required`), unless the call is only a safety net
- * (`optional`). After the partner answered, bookkeeping that fails is logged and the partner's
- * answer still reaches the caller (`bestEffort`), except where losing the record would lose a
- * delivery (the caller of `required` decides). The failure itself is counted once, per store
+ * request (503, nothing has happened yet: `required`). After the partner answered, bookkeeping
+ * that fails is logged and the partner's answer still reaches the caller (`bestEffort`), except
+ * where losing the record would lose a delivery (the caller of `required` decides). The failure itself is counted once, per store
  * operation, by instrumentedStore.
  */
 import { storeFailure } from '../failures';
@@ -17,20 +16,11 @@ export async function required<T>(step: string, call: Promise<T>): Promise<T> {
   }
 }
 
-export async function bestEffort(log: Logger, step: string, call: Promise<unknown>): Promise<void> {
+/** `logs.log` is read only when there is something to log: a request's logger is made on first use */
+export async function bestEffort(logs: { readonly log: Logger }, step: string, call: Promise<unknown>): Promise<void> {
   try {
     await call;
   } catch (err) {
-    log.error({ err, step }, 'state bookkeeping failed after the partner answered');
-  }
-}
-
-/** a check that is skipped, not failed, while the store is away */
-export async function optional<T>(log: Logger, step: string, call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (err) {
-    log.warn({ err: (err as Error).message, step }, 'check skipped: state store unavailable');
-    return undefined;
+    logs.log.error({ err, step }, 'state bookkeeping failed after the partner answered');
   }
 }

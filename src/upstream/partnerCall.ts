@@ -8,7 +8,8 @@ import type { Logger } from '../log';
 import { child, statusClass, type Metrics } from '../metrics/metrics';
 import { UpstreamError } from './upstream';
 
-export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, log: Logger): Promise<DialectAnswer> {
+/** `logs.log` is read only when a call fails: a request's logger is made on first use */
+export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }): Promise<DialectAnswer> {
   try {
     const answer = await instance.call(call);
     child(metrics.upstreamRequests, call.target, call.operation, statusClass(answer.status)).inc();
@@ -17,7 +18,7 @@ export async function callPartner(instance: DialectInstance, call: DialectCall, 
   } catch (err) {
     if (err instanceof UpstreamError) {
       child(metrics.upstreamRequests, call.target, call.operation, err.failure).inc();
-      log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
+      logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
     }
     throw err;
   }
