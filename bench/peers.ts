@@ -64,7 +64,8 @@ async function serve(): Promise<void> {
     // an optional peer: the bench skips it where the package is not installed
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const gateway = require('fast-gateway') as (options: unknown) => { start(port: number, host: string): Promise<unknown> };
-    await gateway({ routes: [{ prefix: '/', target: upstream }] }).start(Number(port), '127.0.0.1');
+    // a route is its prefix plus `/*`: the CMP API's `/v1`, passed on as it came
+    await gateway({ routes: [{ prefix: '/v1', prefixRewrite: '/v1', target: upstream }] }).start(Number(port), '127.0.0.1');
   } else {
     throw new Error(`no peer ${kind}`);
   }

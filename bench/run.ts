@@ -399,7 +399,8 @@ async function main(): Promise<void> {
     const throughput = OPERATIONS.map((op) => {
       const rps = Object.fromEntries(names.map((name) => [name, Math.round(best(`${op} ${name}`).rps)]));
       const ratios = Object.fromEntries(names.filter((n) => n !== 'hub').map((n) => [n, Number((rps.hub / rps[n]).toFixed(3))]));
-      return { operation: op, rps, hubOver: ratios, hubNon2xx: best(`${op} hub`).non2xx };
+      const non2xx = Object.fromEntries(names.map((name) => [name, best(`${op} ${name}`).non2xx]));
+      return { operation: op, rps, hubOver: ratios, non2xx };
     });
     const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
     const atRate = { hub: wrkAtRate(targets.hub, 'requestActivationCode', 1000, work), ...(peers.node ? { node: wrkAtRate(peers.node, 'requestActivationCode', 1000, work) } : {}) };
@@ -428,12 +429,14 @@ async function main(): Promise<void> {
     console.log(`| operation | ${names.map((n) => `${n} req/s`).join(' | ')} | ${others.map((n) => `hub / ${n}`).join(' | ')} |`);
     console.log(`|---|${names.map(() => '---').join('|')}|${others.map(() => '---').join('|')}|`);
     for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
+    const refused = throughput.flatMap((t) => names.filter((n) => t.non2xx[n] > 0).map((n) => `${n} ${t.operation}: ${t.non2xx[n]}`));
+    console.log(refused.length === 0 ? 'every answer of every run was 2xx' : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`);
     console.log(`\nRequest Activation Code at 1,000 req/s offered: ${Object.entries(result.p99At1000).map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`).join('; ')}`);
     const a = result.addedLatencyAtHalfLoad;
     console.log(`at ${a.rps} req/s offered (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`);
     console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
     console.log('\none process each, Request Activation Code, CPU per request (process CPU / requests answered):\n');
-    console.log('| process | req/s | CPU µs per request | store calls per request | Redis commands per request |');
+    console.log('| process | req/s | CPU µs per request | store calls (round trips) per request | Redis commands per request (inside scripts too) |');
     console.log('|---|---|---|---|---|');
     for (const r of perRequest) console.log(`| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`);
     console.log('\none hub process, Request Activation Code, one feature off at a time:\n');
