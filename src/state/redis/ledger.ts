@@ -32,8 +32,21 @@ end
 const CLAIM = new Script(`${CLAIM_ACTIVATION}\nreturn claimActivation(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`);
 
 // KEYS: entry, its pair index, its MSP's count, the list of MSPs. ARGV: outcome, answer (JSON or
-// ''), TTL, now, the pending id, the request id, the MSP.
-const FINISH = new Script(`
+// ''), TTL, now, the pending id, the request id, the MSP. A request waiting for a delivery is
+// indexed for deliveries whose ID is null, and counted per MSP.
+const INDEX_PENDING = `
+local function indexPending()
+  redis.call('SADD', KEYS[2], ARGV[6])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[3]) * 1000, ARGV[5])
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+  redis.call('SADD', KEYS[4], ARGV[7])
+  redis.call('EXPIRE', KEYS[4], ARGV[3])
+  return 1
+end
+`;
+
+const FINISH = new Script(`${INDEX_PENDING}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
@@ -51,17 +64,11 @@ if kind == 'done' or entry.settled then
 end
 entry.state = kind
 redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[3]) * 1000, ARGV[5])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
-redis.call('SADD', KEYS[4], ARGV[7])
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-return 1`);
+return indexPending()`);
 
 // as FINISH, for a request still pending: bridged by the hub (ARGV[1] 'bridged'), or 'pending'
 // again when the MSP went asynchronous after all
-const BRIDGE = new Script(`
+const BRIDGE = new Script(`${INDEX_PENDING}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
@@ -70,13 +77,7 @@ entry.state = ARGV[1]
 entry['until'] = nil
 entry.answer = { status = 201, body = '' }
 redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
-redis.call('SADD', KEYS[2], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[3])
-redis.call('ZADD', KEYS[3], tonumber(ARGV[4]) + tonumber(ARGV[3]) * 1000, ARGV[5])
-redis.call('EXPIRE', KEYS[3], ARGV[3])
-redis.call('SADD', KEYS[4], ARGV[7])
-redis.call('EXPIRE', KEYS[4], ARGV[3])
-return 1`);
+return indexPending()`);
 
 // KEYS: entry, its pair index, its MSP's count. ARGV: the pending id, the request id. Ends a
 // request a delivery may match, once.

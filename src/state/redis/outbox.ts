@@ -3,21 +3,21 @@
  * set scored by the time of the next attempt (waiting deliveries), a stream of dead letters.
  * Production Redis must persist it (appendonly yes): the README says how.
  */
-import type { createClient } from 'redis';
+import type { RedisClient } from './keys';
+import { Script } from './script';
 import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 
-type Client = ReturnType<typeof createClient>;
 
 const GROUP = 'hub';
 
 // due deliveries move from the waiting set to the stream in one step, so none is lost or doubled
-const PROMOTE = `
+const PROMOTE = new Script(`
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, 100)
 for _, delivery in ipairs(due) do
   redis.call('XADD', KEYS[2], '*', 'delivery', delivery)
   redis.call('ZREM', KEYS[1], delivery)
 end
-return #due`;
+return #due`);
 
 interface StreamMessage {
   id: string;
@@ -31,7 +31,7 @@ export class RedisOutbox implements OutboxQueue {
   private groupReady?: Promise<void>;
 
   constructor(
-    private readonly client: Client,
+    private readonly client: RedisClient,
     prefix: string,
   ) {
     this.stream = `${prefix}outbox`;
@@ -50,7 +50,7 @@ export class RedisOutbox implements OutboxQueue {
 
   async promoteDue(now: number): Promise<number> {
     await this.ensureGroup();
-    return Number(await this.client.eval(PROMOTE, { keys: [this.waiting, this.stream], arguments: [String(now)] }));
+    return Number(await PROMOTE.run(this.client, [this.waiting, this.stream], [String(now)]));
   }
 
   async receive(consumer: string, max: number): Promise<Received[]> {

@@ -2,12 +2,13 @@
  * under the namespace. */
 import { randomUUID } from 'node:crypto';
 import type { RedisClient, KeyOf } from './keys';
+import { Script } from './script';
 import type { RecordStore } from '../records';
 
 // releases a lock only for the instance that holds it
-const RELEASE_LOCK = `
+const RELEASE_LOCK = new Script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
+return 0`);
 
 export class RedisRecords implements RecordStore {
   constructor(
@@ -44,7 +45,7 @@ export class RedisRecords implements RecordStore {
   }
 
   async releaseLock(lock: string, owner: string): Promise<void> {
-    await this.client.eval(RELEASE_LOCK, { keys: [this.key('lock', lock)], arguments: [owner] });
+    await RELEASE_LOCK.run(this.client, [this.key('lock', lock)], [owner]);
   }
 
   private key(kind: string, id: string): string {

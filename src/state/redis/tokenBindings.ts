@@ -1,10 +1,11 @@
 /** Token bindings on Redis: one hash per token, `${msp} ${cmp}` -> state. */
 import type { RedisClient, KeyOf } from './keys';
+import { Script } from './script';
 import { pairKey, type BindResult, type BindingState, type TokenBinding, type TokenBindings } from '../tokenBindings';
 
 // a token issued by one MSP is refused to every other MSP; re-binding by the same MSP is allowed;
 // a learnt pair never replaces what the pair has
-const BIND_TOKEN = `
+const BIND_TOKEN = new Script(`
 local owner = ARGV[1] .. ' '
 for _, pair in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(pair, 1, string.len(owner)) ~= owner then return 0 end
@@ -15,7 +16,7 @@ else
   redis.call('HSET', KEYS[1], ARGV[2], ARGV[4])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
-return 1`;
+return 1`);
 
 export class RedisTokenBindings implements TokenBindings {
   constructor(
@@ -31,10 +32,7 @@ export class RedisTokenBindings implements TokenBindings {
   }
 
   async bind(token: string, msp: string, cmp: string, ttlSeconds: number, state: 'active' | 'learned' = 'active'): Promise<BindResult> {
-    const bound = await this.client.eval(BIND_TOKEN, {
-      keys: [this.key('tok', token)],
-      arguments: [msp, pairKey(msp, cmp), String(ttlSeconds), state],
-    });
+    const bound = await BIND_TOKEN.run(this.client, [this.key('tok', token)], [msp, pairKey(msp, cmp), String(ttlSeconds), state]);
     return bound === 1 ? 'bound' : 'conflict';
   }
 
