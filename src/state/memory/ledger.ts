@@ -26,9 +26,10 @@ export class MemoryLedger implements Ledger {
       this.activations.set(id, claim, ttlSeconds);
       return { state: 'claimed' };
     }
-    if (entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
+    // an entry carried over from an earlier build may not know its request's fingerprint
+    if (entry.fingerprint !== '' && entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
     if (entry.state === 'inflight' && (entry.until ?? 0) > now) return { state: 'inflight', fingerprint: entry.fingerprint };
-    if (entry.answer) return { state: 'done', fingerprint: entry.fingerprint, answer: entry.answer };
+    if (entry.answer) return { state: 'done', fingerprint, answer: entry.answer };
     // open, or in flight past its claim: taken over, keeping when the request began
     this.activations.set(id, { ...claim, pending: { ...claim.pending, createdAt: entry.pending.createdAt } }, ttlSeconds);
     return { state: 'claimed' };

@@ -19,9 +19,10 @@ local function claimActivation(key, fingerprint, fresh, now, ttl)
     return {'claimed'}
   end
   local entry = cjson.decode(raw)
-  if entry.fingerprint ~= fingerprint then return {'inflight', entry.fingerprint} end
+  -- an entry carried over from an earlier build may not know its request's fingerprint
+  if entry.fingerprint ~= '' and entry.fingerprint ~= fingerprint then return {'inflight', entry.fingerprint} end
   if entry.state == 'inflight' and tonumber(entry['until']) > tonumber(now) then return {'inflight', entry.fingerprint} end
-  if entry.answer then return {'done', entry.fingerprint, cjson.encode(entry.answer)} end
+  if entry.answer then return {'done', fingerprint, cjson.encode(entry.answer)} end
   local taken = cjson.decode(fresh)
   taken.pending.createdAt = entry.pending.createdAt
   redis.call('SET', key, cjson.encode(taken), 'EX', ttl)
