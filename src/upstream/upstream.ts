@@ -6,7 +6,7 @@
  * reload retires it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { basicAuthorization } from '../config/credentials';
 import type { OutboundAuth, Partner, UpstreamConfig } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
@@ -141,7 +141,7 @@ export class Upstream {
         body: req.body,
         signal: deadline.signal,
       });
-      const body = await readCapped(answer.body);
+      const body = await readCapped(answer.body, single(answer.headers['content-length']));
       const response: UpstreamResponse = {
         status: answer.statusCode,
         contentType: single(answer.headers['content-type']),
@@ -176,7 +176,15 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer>): Promise<Buffer> {
+/** the answer's bytes, refused past MAX_ANSWER_BYTES; read in one piece when its declared length
+ * is within the cap (undici stops at the declared length), else chunk by chunk */
+async function readCapped(body: Dispatcher.ResponseData['body'], declaredLength: string | undefined): Promise<Buffer> {
+  const declared = declaredLength === undefined ? NaN : Number(declaredLength);
+  if (declared > MAX_ANSWER_BYTES) {
+    body.destroy();
+    throw new UpstreamError('tooLarge', `the answer exceeds ${MAX_ANSWER_BYTES} bytes`);
+  }
+  if (Number.isSafeInteger(declared) && declared >= 0) return Buffer.from(await body.arrayBuffer());
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

@@ -12,10 +12,12 @@ import { TestHub, type PartnerSpec } from '../support/testHub';
 let hub: TestHub;
 let msp: FakePartner;
 let strictMsp: FakePartner;
+/** answers too large to take: its breaker opens, so it is nobody else's */
+let bigMsp: FakePartner;
 let closedPort: number;
 
 beforeAll(async () => {
-  [msp, strictMsp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  [msp, strictMsp, bigMsp] = await Promise.all([FakePartner.start(), FakePartner.start(), FakePartner.start()]);
   // a port that was just free: nothing listens there, so connections are refused
   const probe = http.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()));
@@ -26,6 +28,7 @@ beforeAll(async () => {
     { id: 'mspUp', role: 'msp', apiKey: 'key-mspUp', upstreamUrl: msp.url },
     { id: 'mspStrict', role: 'msp', apiKey: 'key-mspStrict', upstreamUrl: strictMsp.url },
     { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: `http://127.0.0.1:${closedPort}` },
+    { id: 'mspBig', role: 'msp', apiKey: 'key-mspBig', upstreamUrl: bigMsp.url },
   ];
   hub = await TestHub.start({
     partners: specs,
@@ -34,6 +37,7 @@ beforeAll(async () => {
       routes: [
         { from: 'cmpA', to: 'mspUp', timeoutMs: 300 },
         { from: 'cmpA', to: 'mspDown' },
+        { from: 'cmpA', to: 'mspBig' },
         { from: 'cmpA', to: 'mspStrict', responseValidation: 'refuse', timeoutMs: 300 },
       ],
     },
@@ -42,7 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub.close();
-  await Promise.all([msp.close(), strictMsp.close()]);
+  await Promise.all([msp.close(), strictMsp.close(), bigMsp.close()]);
 });
 beforeEach(() => [msp, strictMsp].forEach((p) => p.reset()));
 
@@ -61,6 +65,17 @@ test('a partner that does not answer within the route timeout: 504 with code 90'
   const answer = await requestCode('mspUp');
   expect(answer.status).toBe(504);
   expect(answer.body).toEqual({ code: '90', error: expect.stringContaining('300 ms') });
+});
+
+test('an answer larger than 1 MiB is not taken, with or without a declared length: 502 with code 90', async () => {
+  const huge = `{"profiles":[],"x":"${'a'.repeat(2 * 1024 * 1024)}"}`;
+  for (const headers of [{}, { 'transfer-encoding': 'chunked' }]) {
+    bigMsp.answer(() => ({ status: 200, raw: huge, headers }));
+    const answer = await requestCode('mspBig');
+    expect(answer.status).toBe(502);
+    expect(answer.body).toEqual({ code: '90', error: expect.stringContaining('exceeds 1048576 bytes') });
+  }
+  expect(await hub.metric('aid_gateway_upstream_requests_total', { target: 'mspBig', outcome: 'tooLarge' })).toBe(2);
 });
 
 test('a slow partner does not hold up calls to another partner', async () => {
