@@ -65,10 +65,11 @@ export class PendingActivations {
     return this.ledger.markPendingAnswered(pending);
   }
 
-  /** the pending request a Send Activation Code answers; 422 code 30 when there is none */
-  async match(key: DeliveryKey, log: Logger): Promise<PendingActivation> {
-    const pending = await this.find(key);
-    await this.holdUntilAnswered(pending, log);
+  /** the pending request a Send Activation Code answers; 422 code 30 when there is none. `read`:
+   * what the request's checks already read of it (stateChecks) */
+  async match(key: DeliveryKey, logs: { readonly log: Logger }, read?: { readonly pending?: PendingActivation }): Promise<PendingActivation> {
+    const pending = await this.find(key, read);
+    await this.holdUntilAnswered(pending, logs);
     return pending;
   }
 
@@ -112,19 +113,19 @@ export class PendingActivations {
     this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
   }
 
-  private async find(key: DeliveryKey): Promise<PendingActivation> {
+  private async find(key: DeliveryKey, read: { readonly pending?: PendingActivation } | undefined): Promise<PendingActivation> {
     if (key.requestId === null) {
       // the spec lets an error delivery carry a null ID; it is matched when it can only mean one request
       const candidates = await this.ledger.listPending(key.msp, key.cmp, key.mspToken);
       if (candidates.length === 1) return candidates[0];
       throw new HubError('requestNotMatched', { detail: `the ID is null and ${candidates.length} requests of this msp_token are pending` });
     }
-    const pending = await this.ledger.getPending(key.cmp, key.requestId);
+    const pending = read ? read.pending : await this.ledger.getPending(key.cmp, key.requestId);
     if (!pending || pending.msp !== key.msp || pending.mspToken !== key.mspToken) throw new HubError('requestNotMatched');
     return pending;
   }
 
-  private async holdUntilAnswered(pending: PendingActivation, log: Logger): Promise<void> {
+  private async holdUntilAnswered(pending: PendingActivation, logs: { readonly log: Logger }): Promise<void> {
     if (pending.answered) return;
     const until = Date.now() + HOLD_MS;
     while (Date.now() < until) {
@@ -132,7 +133,7 @@ export class PendingActivations {
       if (!now || now.answered) return;
       await sleep(HOLD_POLL_MS);
     }
-    log.warn({ holdMs: HOLD_MS }, 'the 201 of this request was not seen sent; Send Activation Code delivered all the same');
+    logs.log.warn({ holdMs: HOLD_MS }, 'the 201 of this request was not seen sent; Send Activation Code delivered all the same');
   }
 
   private pendingTtl(): number {

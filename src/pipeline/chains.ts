@@ -49,7 +49,7 @@ function chainOf(op: ApiOperation, deps: PipelineDeps, switchedOff: ReadonlySet<
     ...(switchedOff.has('requestValidation') ? [] : [validateRequest(deps)]), // OpenAPI (60, 91)
     canonicalIds(), //                            one spelling of every UUID; the path forwarded
     // rate limits (429), the token's binding, the request id, the activation claim: one round trip
-    stateChecks(deps, { tokenInBody: op.id === 'sendMspToken', activation: op.id === 'requestActivationCode' }),
+    stateChecks(deps, { tokenInBody: op.id === 'sendMspToken', activation: op.id === 'requestActivationCode', delivery: op.id === 'submitActivationCode' }),
     (ctx, next) => rest(ctx.state.route as RouteSettings)(ctx, next),
   ]);
 }

@@ -17,7 +17,7 @@ export function settlePending(deps: PipelineDeps): Stage {
       mspToken: need(ctx.state.params.msp_token, 'msp_token'),
       requestId: (ctx.state.body as { activationCodeRequestID: string | null }).activationCodeRequestID,
     };
-    const pending = await required('read pending activation', deps.activations.match(key, ctx.state.log));
+    const pending = await required('read pending activation', deps.activations.match(key, ctx.state, need(ctx.state.checked, 'checked').delivery));
     if (need(ctx.state.route, 'route').correlation === 'strict' && pending.correlationId !== ctx.state.ids.correlationId) {
       throw new HubError('correlationMismatch', { detail: 'Send Activation Code must carry the correlation-id of its Request Activation Code (AID.02 5.1)' });
     }

@@ -1,11 +1,11 @@
 /**
  * What the request asks of the state before its partner is called, in one step: the caller's and
- * the route's rate limits (GCRA), the token's binding, the request id, and for Request Activation
- * Code the activation request's claim (state/requestChecks.ts: on Redis one script, one round
- * trip). The steps after it decide on what it read. Over a limit: 429 with Retry-After, and nothing
+ * the route's rate limits (GCRA), the token's binding, the request id, for Request Activation Code
+ * the activation request's claim, for Send Activation Code the request it answers
+ * (state/requestChecks.ts: on Redis one script, one round trip). The steps after it decide on what it read. Over a limit: 429 with Retry-After, and nothing
  * else was read or written. While the store is unreachable, the limits are counted by this instance
- * alone and the request id is not checked; a request that needs its token's binding or a claim
- * gets 503.
+ * alone and the request id is not checked; a request that needs its token's binding, a claim or
+ * its activation request gets 503.
  */
 import { createHash } from 'node:crypto';
 import type { RouteSettings } from '../config/types';
@@ -23,6 +23,8 @@ export interface ChecksOf {
   readonly tokenInBody: boolean;
   /** Request Activation Code: the activation request is claimed */
   readonly activation: boolean;
+  /** Send Activation Code: the request it answers is read */
+  readonly delivery: boolean;
 }
 
 export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
@@ -37,17 +39,20 @@ export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
     const fingerprint = fingerprintOf(ctx);
     const token = tokenPolicyOf(ctx, pairOf(ctx).msp) === 'off' ? null : of.tokenInBody ? (ctx.state.body as { msp_token: string | null }).msp_token : need(ctx.state.params.msp_token, 'msp_token');
     const pending = of.activation ? activationOf(ctx) : undefined;
+    const answered = of.delivery ? (ctx.state.body as { activationCodeRequestID: string | null }).activationCodeRequestID : null;
     const checks: Checks = {
       limits: limits.map((l) => l.check),
       token: token === null ? undefined : { token, renewTtlSeconds: of.tokenInBody ? undefined : settings.tokenBindingTtlSeconds },
       requestId: { key: `${caller.id}:${need(ctx.state.ids.requestId, 'CMP-request-id')}`, fingerprint, ttlSeconds: settings.requestIdTtlSeconds },
       activation: pending && { pending, fingerprint, claimMs: claimMsOf(route), ttlSeconds: settings.pendingActivationTtlSeconds },
+      // a delivery carries the CMP as its target; an ID of null is matched later, by the token
+      delivery: answered === null ? undefined : { cmp: target.id, requestId: answered },
     };
     let checked: Checked;
     try {
       checked = await deps.store.checks.check(checks);
     } catch (err) {
-      if (checks.token || checks.activation) throw storeFailure(err, 'request checks');
+      if (checks.token || checks.activation || checks.delivery) throw storeFailure(err, 'request checks');
       ctx.state.log.warn({ err: (err as Error).message }, 'request id not checked: state store unavailable');
       checked = { limits: await deps.limits.admit(checks.limits) };
     }

@@ -1,7 +1,8 @@
 /**
  * What a request asks of the state before its partner is called, in one step (on Redis one script,
  * one round trip): its rate limits, its token's binding (its lifetime renewed), its request id
- * remembered, and for Request Activation Code the activation request claimed. Limits first: a
+ * remembered, for Request Activation Code the activation request claimed, for Send Activation Code
+ * the request it answers read. Limits first: a
  * request they refuse reads and writes nothing else.
  */
 import type { AdmitResult, LimitCheck } from './gcra';
@@ -13,6 +14,8 @@ export interface Checks {
   readonly token?: { readonly token: string; readonly renewTtlSeconds?: number };
   readonly requestId?: { readonly key: string; readonly fingerprint: string; readonly ttlSeconds: number };
   readonly activation?: { readonly pending: PendingActivation; readonly fingerprint: string; readonly claimMs: number; readonly ttlSeconds: number };
+  /** Send Activation Code: the request it answers, read */
+  readonly delivery?: { readonly cmp: string; readonly requestId: string };
 }
 
 export interface Checked {
@@ -22,6 +25,8 @@ export interface Checked {
   /** the fingerprint the request id was remembered with before, if it was */
   readonly previousFingerprint?: string;
   readonly claim?: ReplayClaim;
+  /** the request a delivery answers, when asked: undefined inside when no delivery may match it */
+  readonly delivery?: { readonly pending?: PendingActivation };
 }
 
 export interface RequestChecks {

@@ -18,7 +18,7 @@ describeEachStore((store) => {
       requestId: { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 },
       activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 },
     });
-    expect(checked).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: { pairs: { 'mspA cmpA': 'active' } }, previousFingerprint: undefined, claim: { state: 'claimed' } });
+    expect(checked).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: { pairs: { 'mspA cmpA': 'active' } }, previousFingerprint: undefined, claim: { state: 'claimed' }, delivery: undefined });
     expect(await store().ledger.getPending(request.cmp, request.requestId)).toMatchObject({ requestId: request.requestId });
     // renewed: still there after the 5 s it was bound for
     await new Promise((r) => setTimeout(r, 5200));
@@ -29,7 +29,18 @@ describeEachStore((store) => {
     const requestId = { key: `cmpA:${randomUUID()}`, fingerprint: 'first', ttlSeconds: 60 };
     await store().checks.check({ limits: [], requestId });
     const again = await store().checks.check({ limits: [], token: { token: randomUUID() }, requestId: { ...requestId, fingerprint: 'second' } });
-    expect(again).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: undefined, previousFingerprint: 'first', claim: undefined });
+    expect(again).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: undefined, previousFingerprint: 'first', claim: undefined, delivery: undefined });
+  });
+
+  test('a delivery reads the request it answers; one that no delivery may match reads as none', async () => {
+    const answered = pending();
+    await store().ledger.claimActivation(answered, 'fp', 60000, 60);
+    await store().ledger.finishActivation(answered, { kind: 'pending', answer: { status: 201, body: '' }, ttlSeconds: 60 });
+    const read = await store().checks.check({ limits: [], delivery: { cmp: answered.cmp, requestId: answered.requestId } });
+    expect(read.delivery).toEqual({ pending: { ...answered, bridged: false, answered: false } });
+    await store().ledger.consumePending(answered);
+    expect((await store().checks.check({ limits: [], delivery: { cmp: answered.cmp, requestId: answered.requestId } })).delivery).toEqual({ pending: undefined });
+    expect((await store().checks.check({ limits: [], delivery: { cmp: 'cmpA', requestId: randomUUID() } })).delivery).toEqual({ pending: undefined });
   });
 
   test('over a limit, nothing else is read or written', async () => {

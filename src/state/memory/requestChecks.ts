@@ -26,12 +26,13 @@ export class MemoryRequestChecks implements RequestChecks {
   async check(checks: Checks): Promise<Checked> {
     const limits = await this.limits.admit(checks.limits);
     if (!limits.allowed) return { limits };
-    const { token, requestId, activation } = checks;
+    const { token, requestId, activation, delivery } = checks;
     return {
       limits,
       binding: token && (await this.bindings.get(token.token, token.renewTtlSeconds)),
       previousFingerprint: requestId && (await this.remember(requestId.key, requestId.fingerprint, requestId.ttlSeconds)),
       claim: activation && (await this.ledger.claimActivation(activation.pending, activation.fingerprint, activation.claimMs, activation.ttlSeconds)),
+      delivery: delivery && { pending: await this.ledger.getPending(delivery.cmp, delivery.requestId) },
     };
   }
 }

@@ -6,11 +6,12 @@ import type { RedisClient, KeyOf } from './keys';
 import { claimOf, CLAIM_ACTIVATION, freshEntry } from './ledger';
 import { admitted, GCRA_ADMIT, limitArguments } from './rateLimits';
 import { Script } from './script';
-import { pendingId } from '../ledger';
+import { pendingId, pendingOf, type ActivationEntry } from '../ledger';
 import type { Checked, Checks, RequestChecks } from '../requestChecks';
 import type { BindingState } from '../tokenBindings';
 
-// KEYS: the limits' keys, then token, request id, activation entry ('' where not asked).
+// KEYS: the limits' keys, then token, request id, activation entry to claim, activation entry a
+// delivery answers ('' where not asked).
 // ARGV: the number of limits, their interval and burst each, the token's renewal TTL, the request
 // id's fingerprint and TTL, the activation's fingerprint, fresh entry, now and TTL.
 const CHECK = new Script(`${GCRA_ADMIT}${CLAIM_ACTIVATION}
@@ -24,7 +25,7 @@ end
 local admitted = admit(limitKeys, limits, 0)
 if admitted[1] ~= 0 then return {admitted} end
 local a = 2 * n + 2
-local token, rid, act = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3]
+local token, rid, act, delivered = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3], KEYS[n + 4]
 local binding = {}
 if token ~= '' then
   binding = redis.call('HGETALL', token)
@@ -37,7 +38,9 @@ if rid ~= '' then
 end
 local claim = {}
 if act ~= '' then claim = claimActivation(act, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]) end
-return {admitted, binding, before, claim}`);
+local delivery = false
+if delivered ~= '' then delivery = redis.call('GET', delivered) end
+return {admitted, binding, before, claim, delivery}`);
 
 export class RedisRequestChecks implements RequestChecks {
   constructor(
@@ -46,13 +49,14 @@ export class RedisRequestChecks implements RequestChecks {
   ) {}
 
   async check(checks: Checks): Promise<Checked> {
-    const { token, requestId, activation } = checks;
+    const { token, requestId, activation, delivery } = checks;
     const now = Date.now();
     const keys = [
       ...checks.limits.map((c) => this.key('rl', c.key)),
       token ? this.key('tok', token.token) : '',
       requestId ? this.key('rid', requestId.key) : '',
       activation ? this.key('act', pendingId(activation.pending)) : '',
+      delivery ? this.key('act', pendingId(delivery)) : '',
     ];
     const args = [
       String(checks.limits.length),
@@ -65,13 +69,14 @@ export class RedisRequestChecks implements RequestChecks {
       String(now),
       activation ? String(activation.ttlSeconds) : '',
     ];
-    const [limits, pairs, before, claim] = (await CHECK.run(this.client, keys, args)) as [number[], string[]?, (string | null)?, string[]?];
+    const [limits, pairs, before, claim, delivered] = (await CHECK.run(this.client, keys, args)) as [number[], string[]?, (string | null)?, string[]?, (string | null)?];
     if (limits[0] !== 0) return { limits: admitted(limits) };
     return {
       limits: admitted(limits),
       binding: pairs && pairs.length > 0 ? { pairs: bindingOf(pairs) } : undefined,
       previousFingerprint: typeof before === 'string' ? before : undefined,
       claim: activation && claim ? claimOf(claim) : undefined,
+      delivery: delivery && { pending: typeof delivered === 'string' ? pendingOf(JSON.parse(delivered) as ActivationEntry) : undefined },
     };
   }
 }
