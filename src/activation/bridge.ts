@@ -35,7 +35,8 @@ export async function withinBudget(
   ask: (timeoutMs: number) => Promise<DialectAnswer>,
   route: RouteSettings,
   pending: PendingActivation,
-  log: Logger,
+  /** read only when there is something to log: a request's logger is made on first use */
+  logs: { readonly log: Logger },
 ): Promise<DialectAnswer | undefined> {
   const outcome: Promise<Outcome> = ask(route.bridgeTimeoutMs).then(
     (answer) => ({ answer }),
@@ -52,6 +53,7 @@ export async function withinBudget(
     return inTime.answer;
   }
   const bridged = await required('record bridged request', services.activations.bridge(pending, Date.now() + route.bridgeTimeoutMs + DEADLINE_GRACE_MS));
+  const log = logs.log;
   log.info({ msp: pending.msp, budgetMs: route.timeoutMs }, 'MSP slower than the budget: answered 201, the outcome follows');
   services.track(
     outcome.then((result) =>

@@ -56,7 +56,7 @@ export function callBridged(deps: PipelineDeps): Stage {
   return async (ctx) => {
     const route = need(ctx.state.route, 'route');
     const request = dialectCall(ctx);
-    const answer = await withinBudget(deps, (timeoutMs) => call(ctx, deps, { ...request, timeoutMs }), route, need(ctx.state.pending, 'pending'), ctx.state.log);
+    const answer = await withinBudget(deps, (timeoutMs) => call(ctx, deps, { ...request, timeoutMs }), route, need(ctx.state.pending, 'pending'), ctx.state);
     if (answer) {
       respondWith(ctx, answer);
       return;
