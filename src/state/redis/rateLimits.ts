@@ -2,6 +2,7 @@
  * instance counts on the same time; failure counts as fixed windows. */
 import type { RedisClient, KeyOf } from './keys';
 import { Script } from './script';
+import type { RateLimit } from '../../config/types';
 import { intervalMs, type AdmitResult, type LimitCheck } from '../gcra';
 import type { FailureCount, RateLimits } from '../rateLimits';
 
@@ -41,9 +42,19 @@ export function admitted([refused, waitMs]: readonly number[]): AdmitResult {
   return refused === 0 ? { allowed: true, waitMs } : { allowed: false, refusedBy: refused - 1, waitMs };
 }
 
+/** each limit's interval and burst as script arguments; limits come from the config in service,
+ * so they are worked out once per limit */
+const argumentsOf = new WeakMap<RateLimit, readonly [string, string]>();
+
 /** the arguments of `admit` for these checks: interval and burst of each */
 export function limitArguments(checks: readonly LimitCheck[]): string[] {
-  return checks.flatMap((c) => [String(intervalMs(c.limit)), String(c.limit.burst)]);
+  const args: string[] = [];
+  for (const { limit } of checks) {
+    let pair = argumentsOf.get(limit);
+    if (pair === undefined) argumentsOf.set(limit, (pair = [String(intervalMs(limit)), String(limit.burst)]));
+    args.push(pair[0], pair[1]);
+  }
+  return args;
 }
 
 export class RedisRateLimits implements RateLimits {
