@@ -5,16 +5,14 @@
  */
 import type { Logger } from '../log';
 import { randomHex } from '../randomHex';
-import { header, type PipelineDeps, type Stage } from './types';
+import type { Runtime } from '../runtime';
+import { header, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
 
 // ids go into every log line; an over-long value is cut rather than logged whole
 const MAX_LOGGED_ID = 64;
 
 export function context(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
-    ctx.state.startedAt = performance.now();
-    ctx.state.runtime = deps.runtime();
-    ctx.state.params = {};
     const ids = {
       requestId: header(ctx, 'cmp-request-id'),
       correlationId: header(ctx, 'correlation-id'),
@@ -22,20 +20,7 @@ export function context(deps: PipelineDeps): Stage {
       targetId: header(ctx, 'target-id'),
       trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomHex(32), flags: '01' },
     };
-    ctx.state.ids = ids;
-    const bindings = {
-      requestId: clip(ids.requestId),
-      correlationId: clip(ids.correlationId),
-      client: clip(ids.clientId),
-      target: clip(ids.targetId),
-      traceId: ids.trace.traceId,
-      generation: ctx.state.runtime.generation,
-    };
-    ctx.state.logBindings = bindings;
-    // most requests log only their access line (written with the bindings by respond): the child
-    // logger, whose bindings pino serialises and redacts when it is made, is made on first use
-    let child: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (child ??= deps.log.child(bindings)), enumerable: true, configurable: true });
+    ctx.state = new RequestState(deps.log, deps.runtime(), ids);
     const leave = ctx.state.runtime.enter();
     try {
       await next();
@@ -43,6 +28,53 @@ export function context(deps: PipelineDeps): Stage {
       leave();
     }
   };
+}
+
+/**
+ * A request's state, one shape for every request (its fields all set from the start, so property
+ * reads stay fast). Most requests log only their access line (written with the bindings by
+ * respond): the child logger, whose bindings pino serialises and redacts when it is made, is made
+ * on first use.
+ */
+class RequestState implements HubState {
+  readonly startedAt = performance.now();
+  readonly logBindings: Readonly<Record<string, string | number | undefined>>;
+  params: Readonly<Record<string, string>> = {};
+  operation: HubState['operation'] = undefined;
+  forwardPath: HubState['forwardPath'] = undefined;
+  caller: HubState['caller'] = undefined;
+  target: HubState['target'] = undefined;
+  route: HubState['route'] = undefined;
+  rawBody: HubState['rawBody'] = undefined;
+  body: HubState['body'] = undefined;
+  answer: HubState['answer'] = undefined;
+  answerJson: HubState['answerJson'] = undefined;
+  checked: HubState['checked'] = undefined;
+  pending: HubState['pending'] = undefined;
+  replayed: HubState['replayed'] = undefined;
+  bridged: HubState['bridged'] = undefined;
+  stored: HubState['stored'] = undefined;
+  inboundRoute: HubState['inboundRoute'] = undefined;
+  private child: Logger | undefined = undefined;
+
+  constructor(
+    private readonly root: Logger,
+    readonly runtime: Runtime,
+    readonly ids: RequestIds,
+  ) {
+    this.logBindings = {
+      requestId: clip(ids.requestId),
+      correlationId: clip(ids.correlationId),
+      client: clip(ids.clientId),
+      target: clip(ids.targetId),
+      traceId: ids.trace.traceId,
+      generation: runtime.generation,
+    };
+  }
+
+  get log(): Logger {
+    return (this.child ??= this.root.child(this.logBindings));
+  }
 }
 
 function clip(value: string | undefined): string | undefined {
