@@ -97,3 +97,10 @@ export function pendingOf(entry: ActivationEntry | undefined): PendingActivation
   if (!entry || entry.settled || entry.state === 'done') return undefined;
   return { ...entry.pending, bridged: entry.state === 'bridged', answered: entry.answered === true };
 }
+
+/** a new entry, in flight until `until`: the request as it is kept (what a read fills in is not
+ * stored), as both stores write it */
+export function inflightEntry(pending: PendingActivation, fingerprint: string, until: number): ActivationEntry {
+  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
+  return { fingerprint, state: 'inflight', until, pending: { requestId, msp, cmp, mspToken, correlationId, createdAt } };
+}

@@ -1,6 +1,6 @@
 /** The per-request ledger in memory: the same entries as on Redis (ledger.ts), in expiring maps. */
 import type { Budget, ExpiringMap } from './expiringMap';
-import { pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim } from '../ledger';
+import { inflightEntry, pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim } from '../ledger';
 
 export class MemoryLedger implements Ledger {
   private readonly requests: ExpiringMap<string>;
@@ -21,7 +21,7 @@ export class MemoryLedger implements Ledger {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
     const now = Date.now();
-    const claim: ActivationEntry = { fingerprint, state: 'inflight', until: now + claimMs, pending: stripped(pending) };
+    const claim = inflightEntry(pending, fingerprint, now + claimMs);
     if (!entry) {
       this.activations.set(id, claim, ttlSeconds);
       return { state: 'claimed' };
@@ -91,10 +91,4 @@ export class MemoryLedger implements Ledger {
     const entry = this.activations.get(id);
     if (entry) this.activations.replace(id, { ...entry, answered: true });
   }
-}
-
-/** the request as it is kept: what a read fills in is not stored */
-function stripped(pending: PendingActivation): PendingActivation {
-  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
-  return { requestId, msp, cmp, mspToken, correlationId, createdAt };
 }

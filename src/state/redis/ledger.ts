@@ -7,7 +7,7 @@
  */
 import type { RedisClient, KeyOf } from './keys';
 import { Script } from './script';
-import { pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
+import { inflightEntry, pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
 
 // KEYS: entry. ARGV: fingerprint, the new entry (JSON), now, TTL. A new entry, or what the entry
 // says; one open or in flight past its claim is taken over, keeping when the request began.
@@ -184,11 +184,9 @@ export class RedisLedger implements Ledger {
   }
 }
 
-/** an entry in flight until `until`, as both scripts and the memory store write it */
+/** a new entry as the scripts write it */
 export function freshEntry(pending: PendingActivation, fingerprint: string, until: number): string {
-  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
-  const entry: ActivationEntry = { fingerprint, state: 'inflight', until, pending: { requestId, msp, cmp, mspToken, correlationId, createdAt } };
-  return JSON.stringify(entry);
+  return JSON.stringify(inflightEntry(pending, fingerprint, until));
 }
 
 /** a claim script's reply */
