@@ -3,7 +3,7 @@
  * the config may be written in clear (usually through `${ENV}`) or already hashed as
  * `sha256:<64 hex digits>`, so that a repository can hold the config without the secret.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { InboundCredentials, OutboundAuth } from './types';
 
 /** how a partner file writes the credentials a caller proves itself with */
@@ -41,7 +41,7 @@ export function outboundAuth(auth: RawAuth | undefined): OutboundAuth {
 const HASHED = /^sha256:([0-9a-fA-F]{64})$/;
 
 export function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
+  return hash('sha256', secret, 'buffer');
 }
 
 /** the digest a configured secret stands for */

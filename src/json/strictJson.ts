@@ -75,10 +75,15 @@ function scan(text: string, maxDepth: number): void {
 function memberName(names: Set<string> | null | undefined, literal: string): void {
   if (!names) return;
   let name: string;
-  try {
-    name = JSON.parse(literal) as string;
-  } catch {
-    return;
+  // a name without escapes is its own text; JSON.parse only for the rest (and an unterminated one)
+  const plain = literal.length >= 2 && literal.endsWith('"') && !literal.includes('\\');
+  if (plain) name = literal.slice(1, -1);
+  else {
+    try {
+      name = JSON.parse(literal) as string;
+    } catch {
+      return;
+    }
   }
   const shown = SHOWN_NAME.test(name) ? ` "${name}"` : '';
   if (FORBIDDEN_NAMES.has(name)) throw new StrictJsonError(`the member name${shown} is not allowed`);

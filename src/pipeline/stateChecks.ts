@@ -7,7 +7,7 @@
  * alone and the request id is not checked; a request that needs its token's binding, a claim or
  * its activation request gets 503.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { RouteSettings } from '../config/types';
 import { HubError } from '../errors';
 import { storeFailure } from '../failures';
@@ -95,8 +95,7 @@ function activationOf(ctx: HubContext): PendingActivation {
 
 /** what makes two requests the same request: target, method, path and body */
 function fingerprintOf(ctx: HubContext): string {
-  return createHash('sha256')
-    .update(`${ctx.state.target?.id} ${ctx.method} ${ctx.state.forwardPath}\n`)
-    .update(ctx.state.rawBody ?? Buffer.alloc(0))
-    .digest('base64url');
+  const head = `${ctx.state.target?.id} ${ctx.method} ${ctx.state.forwardPath}\n`;
+  const body = ctx.state.rawBody;
+  return hash('sha256', body === undefined ? head : Buffer.concat([Buffer.from(head, 'utf8'), body]), 'base64url');
 }
