@@ -16,7 +16,9 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Agent, fetch } from 'undici';
 import { parseActivationCode } from '../dialects/es2plus/activationCode';
-import { ES2PLUS_PATH, normalizeIccid } from '../dialects/es2plus/es2Messages';
+import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
+import { isValidEid } from '../dialects/msp/eid';
+import { normalizeIccid } from '../dialects/msp/profile';
 import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
 
 export type SmdpProfileState = 'available' | 'allocated' | 'linked' | 'confirmed' | 'released' | 'downloaded' | 'installed' | 'unavailable';
@@ -91,16 +93,6 @@ const fail = (subjectCode: string, reasonCode: string, message: string): Outcome
 const MISSING = (name: string) => fail('1.6', '2.2', `Mandatory Element Missing: ${name}`);
 const UNKNOWN_ICCID = fail('8.2.1', '3.9', 'Unknown');
 
-/** SGP.29: an EID's last two digits make the 32-digit number 1 modulo 97 */
-export function eidCheckDigitsValid(eid: string): boolean {
-  return /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
-}
-
-/** a valid EID from its first 30 digits */
-export function eidWithCheckDigits(first30: string): string {
-  const check = 98n - ((BigInt(first30) * 100n) % 97n);
-  return first30 + check.toString().padStart(2, '0');
-}
 
 export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise<SmdpSimulator> {
   const profiles = new Map<string, SmdpProfile>();
@@ -117,7 +109,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     downloadOrder(body) {
       const { eid, iccid, profileType } = body;
       if (iccid === undefined && profileType === undefined) return MISSING('iccid or profileType');
-      if (eid !== undefined && !eidCheckDigitsValid(String(eid))) return fail('8.1.1', '2.1', 'Invalid');
+      if (eid !== undefined && !isValidEid(String(eid))) return fail('8.1.1', '2.1', 'Invalid');
       let profile: SmdpProfile | undefined;
       if (iccid !== undefined) {
         profile = find(iccid);

@@ -4,7 +4,8 @@
  * the operator's webhook as real HTTP servers, and the hub on real Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { startSmdpSimulator, eidWithCheckDigits, type SmdpSimulator } from '../../src/simulators/smdpSimulator';
+import { eidWithCheckDigits } from '../../src/dialects/msp/eid';
+import { startSmdpSimulator, type SmdpSimulator } from '../../src/simulators/smdpSimulator';
 import { createPki, type TestPki } from './certs';
 import { FakePartner } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';

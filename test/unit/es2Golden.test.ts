@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { answerKindOf } from '../../src/dialects/es2plus/errorMapping';
-import { ICCID_PATTERN, normalizeIccid, parseAnswer, requestBody } from '../../src/dialects/es2plus/es2Messages';
+import { parseAnswer, requestBody } from '../../src/dialects/es2plus/es2Messages';
+import { ICCID_PATTERN, normalizeIccid } from '../../src/dialects/msp/profile';
 
 test('DownloadOrder, as SGP.22 5.3.1 lists its input: header, eid, profileType', () => {
   const written = requestBody('aid-gateway.example', 'FCI-1', { eid: '89049032000001000000000831934057', profileType: 'PT_PERSONAL' });

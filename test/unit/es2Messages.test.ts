@@ -1,8 +1,10 @@
 /** ES2+ request headers, answer parsing and the error mapping table. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ES2_ERROR_TABLE, answerKindOf, mapEs2Failure, refusal } from '../../src/dialects/es2plus/errorMapping';
-import { Es2ProtocolError, executed, normalizeIccid, parseAnswer, parseExecutionStatus, requestBody } from '../../src/dialects/es2plus/es2Messages';
+import { ES2_ERROR_TABLE, answerKindOf, mapEs2Failure } from '../../src/dialects/es2plus/errorMapping';
+import { refusal } from '../../src/dialects/msp/operations';
+import { normalizeIccid } from '../../src/dialects/msp/profile';
+import { Es2ProtocolError, executed, parseAnswer, parseExecutionStatus, requestBody } from '../../src/dialects/es2plus/es2Messages';
 import { catalogue } from '../../src/errors';
 
 test('a request carries the header with requester and call identifier, then the input data', () => {

@@ -1,6 +1,6 @@
 /** How an ES2+ operator's profile moves, and what AID.02 status the CMP is told. */
-import { afterCsimStatus, afterProgress, aid02Status, isCancellable, isLive } from '../../src/dialects/es2plus/profileStates';
-import type { ProfileState } from '../../src/dialects/es2plus/profile';
+import { afterProgress } from '../../src/dialects/es2plus/profileStates';
+import { afterCsimStatus, aid02Status, isCancellable, isLive, type ProfileState } from '../../src/dialects/msp/profileStates';
 
 test.each<[ProfileState, number, boolean, ProfileState]>([
   ['released', 1, true, 'released'],

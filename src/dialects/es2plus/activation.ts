@@ -10,23 +10,14 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from '../../log';
 import type { EsimProfile } from './profile';
-import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { buildActivationCode, qrCodePayload } from './activationCode';
-import { answerKindOf, refusal } from './errorMapping';
-import { EID_PATTERN, executed, normalizeIccid, ICCID_PATTERN, type Es2Function, type StatusCodeData } from './es2Messages';
+import { answerKindOf } from './errorMapping';
+import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
-import { isCancellable, isLive } from './profileStates';
-
-export interface ActivationRequest {
-  readonly mspToken: string;
-  readonly cmp: string;
-  readonly profileType: string;
-  readonly eid: string;
-  readonly activationCodeRequestID: string;
-  /** AID.02 4.3.1: optional, and its content never an error; a string naming a live profile counts */
-  readonly replaceIccid?: unknown;
-}
+import { codeAnswer, refusal, remaining, slotFor, type ActivationRequest } from '../msp/operations';
+import { ICCID_PATTERN, normalizeIccid } from '../msp/profile';
+import { isCancellable } from '../msp/profileStates';
 
 /** a profile whose activation code has been made */
 type Released = EsimProfile & { readonly activationCode: string };
@@ -42,39 +33,24 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
   return op.withSubscription(req.mspToken, deadline, async () => {
     const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
     const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
-    if (mine?.activationCode !== undefined) return codeAnswer(mine, req);
+    if (mine?.activationCode !== undefined) return codeAnswer(mine);
     // an order that stopped after DownloadOrder is resumed; one that was cancelled is ordered anew
     const resumed = mine?.state === 'ordered' ? mine : undefined;
-    const others = profiles.filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
-    let candidate: EsimProfile | undefined;
-    if (others.length >= op.settings.profilesPerSubscription) {
-      // AID.02 4.3.1 2c: the CMP deletes the swapped profile from its vehicle, so only a profile on
-      // this CMP's vehicles can be swapped
-      const own = others.filter((p) => p.cmp === req.cmp);
-      if (own.length === 0) throw refusal('noActivationCode', 'every profile of the subscription is on another CMP\'s vehicles');
-      candidate = swapCandidate(own, req.replaceIccid);
-    }
+    const { others, candidate } = slotFor(op, profiles, req, resumed);
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
     const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);
-    op.es2Metrics.profiles.inc({ msp: op.id, event: 'ordered' });
+    op.countProfileEvent('ordered');
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
     await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
     const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
     if (swapped) await retire(op, swapped, deadline, log);
-    return codeAnswer(released, req);
+    return codeAnswer(released);
   });
 }
 
-/** AID.02 4.3.1 2c: the CMP's candidate if it can be used, else the hub's own (least recently
- * used); whatever else the CMP sent as replaceIccid is ignored, as 4.3.1 demands */
-function swapCandidate(live: readonly EsimProfile[], replaceIccid: unknown): EsimProfile {
-  const suggested = typeof replaceIccid === 'string' ? live.find((p) => p.iccid === normalizeIccid(replaceIccid)) : undefined;
-  return suggested ?? [...live].sort((a, b) => a.usedAt - b.usedAt)[0];
-}
-
 async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate: EsimProfile | undefined, deadline: number, log: Logger): Promise<EsimProfile> {
-  const answer = await op.client.call('downloadOrder', { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) }, remaining(deadline, 'downloadOrder'), log);
+  const answer = await op.client.call('downloadOrder', { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) }, remaining(deadline, 'ES2+ downloadOrder'), log);
   if (!executed(answer.execution)) throw refusal(answerKindOf(answer.execution));
   const iccid = answer.data.iccid;
   if (typeof iccid !== 'string' || !ICCID_PATTERN.test(iccid)) {
@@ -107,7 +83,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
   const answer = await op.client.call(
     'confirmOrder',
     { iccid: smdpIccidOf(profile), eid: profile.eid, matchingId: profile.matchingId, releaseFlag: true },
-    remaining(deadline, 'confirmOrder'),
+    remaining(deadline, 'ES2+ confirmOrder'),
     log,
   );
   // a resumed request whose first ConfirmOrder went through (its answer was lost): the SM-DP+ says
@@ -138,7 +114,7 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
 async function retire(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<void> {
   const cancelledOnSmdp = isCancellable(profile.state) && (await cancel(op, profile, 'Unavailable', deadline, log)) === 'cancelled';
   await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
-  op.es2Metrics.profiles.inc({ msp: op.id, event: 'swapped' });
+  op.countProfileEvent('swapped');
   await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { cancelledOnSmdp });
 }
 
@@ -153,11 +129,11 @@ export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfile
     const answer = await op.client.call(
       'cancelOrder',
       { iccid: smdpIccidOf(profile), eid: profile.eid, matchingId: profile.matchingId, finalProfileStatusIndicator },
-      remaining(deadline, 'cancelOrder'),
+      remaining(deadline, 'ES2+ cancelOrder'),
       log,
     );
     if (!executed(answer.execution)) return 'refused';
-    op.es2Metrics.profiles.inc({ msp: op.id, event: 'cancelled' });
+    op.countProfileEvent('cancelled');
     return 'cancelled';
   } catch (err) {
     log.warn({ err: (err as Error).message, function: 'cancelOrder' }, 'ES2+ CancelOrder not carried out');
@@ -177,18 +153,6 @@ function isAlreadyConfirmed(data: StatusCodeData | undefined): boolean {
 /** the ICCID as the SM-DP+ wrote it, for the ES2+ calls that name the profile */
 function smdpIccidOf(profile: EsimProfile): string {
   return profile.smdpIccid ?? profile.iccid;
-}
-
-function codeAnswer(profile: EsimProfile, req: ActivationRequest): DialectAnswer {
-  const body = { iccid: profile.iccid, activationCode: profile.activationCode, profileType: req.profileType, swappedIccid: profile.swappedIccid };
-  return { status: 200, contentType: 'application/json', body: Buffer.from(JSON.stringify(body)), durationMs: 0 };
-}
-
-/** the time left for the next ES2+ call */
-export function remaining(deadline: number, fn: Es2Function): number {
-  const ms = deadline - Date.now();
-  if (ms <= 0) throw new UpstreamError('timeout', `no time left for ES2+ ${fn}`);
-  return ms;
 }
 
 const MATCHING_ID_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -4,7 +4,7 @@
  * status no row names is the MSP's internal error
  * (500, code 90); the SM-DP+'s own words always go to the log.
  */
-import { HubError, type ErrorKind } from '../../errors';
+import type { ErrorKind } from '../../errors';
 import type { FunctionExecutionStatus } from './es2Messages';
 
 export interface Es2Mapping {
@@ -39,10 +39,4 @@ export function mapEs2Failure(execution: FunctionExecutionStatus): Es2Mapping | 
 /** the kind of answer a failed (or expired) ES2+ function gives the CMP */
 export function answerKindOf(execution: FunctionExecutionStatus): ErrorKind {
   return mapEs2Failure(execution)?.answer ?? 'smdpFailed';
-}
-
-/** the hub's own refusal as the MSP of an ES2+ operator: thrown, never dressed as a partner's
- * answer, so it is answered, logged and counted as the hub's */
-export function refusal(kind: ErrorKind, detail?: string): HubError {
-  return new HubError(kind, { detail, clientErrorStatus: 422 });
 }

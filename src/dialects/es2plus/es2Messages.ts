@@ -81,14 +81,7 @@ export function parseExecutionStatus(value: unknown): FunctionExecutionStatus {
   };
 }
 
-/** SGP.22 ICCIDs may carry a trailing filler `F`; the hub keys and compares profiles without it,
- * and sends the SM-DP+ the ICCID exactly as the SM-DP+ wrote it */
-export function normalizeIccid(iccid: string): string {
-  return iccid.replace(/[fF]$/, '');
-}
 
-/** 19 to 22 digits (AID.02 5.4; SGP.22 5.2.1 pads a 19-digit one to 20 with `F`) */
-export const ICCID_PATTERN = /^[0-9]{19,22}[fF]?$/;
 
 /** the statuses SGP.22 defines for a notification point (seed 1.5: "Executed-Success,
  * Executed-WithWarning, Failed"); `Expired` is a function's status, never a notification's */

@@ -21,7 +21,9 @@ import { readJsonBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps } from '../../pipeline/types';
 import type { InboundRoute } from '../dialect';
 import type { ProgressPoint } from './profile';
-import { executed, ICCID_PATTERN, normalizeIccid, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
+import { executed, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
+import { ICCID_PATTERN, normalizeIccid } from '../msp/profile';
+import { eventOf } from '../msp/profileStates';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
 
@@ -170,7 +172,7 @@ async function record(ctx: HubContext, operator: Es2Operator, notification: Noti
     if (notification.eid !== undefined && notification.eid !== profile.eid) log.warn('download progress names another EID than the order');
     const updated = { ...profile, state, usedAt: Date.now(), progress: [...profile.progress, point].slice(-KEPT_POINTS) };
     await operator.save(updated);
-    if (state !== profile.state) operator.es2Metrics.profiles.inc({ msp: operator.id, event: state === 'installationFailed' ? 'installation_failed' : state });
+    if (state !== profile.state) operator.countProfileEvent(eventOf(state));
     log.info({ point: NOTIFICATION_POINTS[pointId] ?? (pointId >= 100 ? 'operator-defined' : 'reserved'), status, profileState: state }, 'download progress recorded');
     await operator.tell('downloadProgress', updated, { notificationPointId: pointId, notificationPointStatus: status, resultData: notification.resultData });
   });
