@@ -1,7 +1,8 @@
 /**
  * Every error the hub itself produces: its AID.02 code (AID.02 section 5.5, table 10; 200-300 is the
  * range the spec reserves for proprietary codes), HTTP status and message, including the answers it
- * gives as the MSP of an ES2+ operator (dialects/es2plus/errorMapping.ts). Errors of partners that
+ * gives as the MSP of an operator without an AID.02 backend (dialects/es2plus/errorMapping.ts,
+ * dialects/telcoapi/errorMapping.ts). Errors of partners that
  * speak AID.02 never pass through here: they are forwarded unchanged.
  */
 
@@ -47,6 +48,8 @@ export const catalogue = {
   profileStatusNotFound: { status: 404, code: '65', message: 'The msp_token identified by the federated_id or the profile(s) identified by the ICCID could not be found' },
   smdpUnavailable: { status: 503, code: '90', message: 'The MSP\'s SM-DP+ cannot be reached' },
   smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
+  platformUnavailable: { status: 503, code: '90', message: 'The MSP\'s eSIM platform or its SM-DP+ cannot be reached' },
+  platformFailed: { status: 500, code: '90', message: 'The MSP\'s eSIM platform could not carry out the request' },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
   subscriptionBusy: { status: 503, code: '90', message: 'Another request for the same subscription is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },

@@ -19,6 +19,8 @@ export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId,
   for (const route of inbound) {
     router.all(route.path, (ctx) => {
       ctx.state.inboundRoute = route.name;
+      // a route's own path parameters (the partner a webhook is for), decoded by the router
+      ctx.state.params = ctx.params;
       return route.handle(ctx as HubContext, deps);
     });
   }

@@ -14,7 +14,7 @@ export interface RawInbound {
 }
 
 /** how a partner file writes the credential the hub presents */
-export type RawAuth = { apiKey?: string; basic?: { username: string; password: string } };
+export type RawAuth = { apiKey?: string; basic?: { username: string; password: string }; bearer?: string };
 
 export function hasCredential(raw: RawInbound): boolean {
   return raw.apiKeys !== undefined || raw.basic !== undefined || raw.certificates !== undefined;
@@ -35,6 +35,7 @@ export function inboundCredentials(raw: RawInbound): InboundCredentials {
 export function outboundAuth(auth: RawAuth | undefined): OutboundAuth {
   if (auth?.apiKey !== undefined) return { kind: 'apiKey', apiKey: auth.apiKey };
   if (auth?.basic !== undefined) return { kind: 'basic', ...auth.basic };
+  if (auth?.bearer !== undefined) return { kind: 'bearer', token: auth.bearer };
   return { kind: 'none' };
 }
 

@@ -13,8 +13,9 @@ import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
 import { checkPlainHttp } from './loopback';
+import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
-import type { BreakerSettings, Config, HubSettings, Partner, RateLimit, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
+import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -54,7 +55,6 @@ const DEFAULT_BREAKER: BreakerSettings = {
 
 const DEFAULT_RETRIES: RetrySettings = { attempts: 2, baseDelayMs: 100, maxDelayMs: 2000 };
 
-type RawRateLimit = { requests: number; perSeconds: number; burst?: number };
 
 interface RawPartner {
   id: string;
@@ -227,10 +227,6 @@ function dialectBlocks(raw: Record<string, unknown>): string[] {
   return Object.keys(raw).filter((key) => raw[key] !== undefined && isDialectName(key));
 }
 
-/** a burst not given is the whole budget of one period */
-function rateLimitOf(raw: RawRateLimit | undefined): RateLimit | undefined {
-  return raw && Object.freeze({ requests: raw.requests, perSeconds: raw.perSeconds, burst: raw.burst ?? raw.requests });
-}
 
 function readTls(
   tls: NonNullable<RawPartner['upstream']['tls']>,

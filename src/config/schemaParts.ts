@@ -55,6 +55,8 @@ export const outboundAuthSchema = {
   properties: {
     apiKey: secret,
     basic: basicCredential,
+    // RFC 6750: `authorization: Bearer <token>`, as REST platforms take an API token
+    bearer: { type: 'string', pattern: '^[A-Za-z0-9._~+/-]+=*$' },
   },
 } as const;
 

@@ -27,7 +27,8 @@ export interface InboundCredentials {
 export type OutboundAuth =
   | { readonly kind: 'none' }
   | { readonly kind: 'apiKey'; readonly apiKey: string }
-  | { readonly kind: 'basic'; readonly username: string; readonly password: string };
+  | { readonly kind: 'basic'; readonly username: string; readonly password: string }
+  | { readonly kind: 'bearer'; readonly token: string };
 
 export interface UpstreamTls {
   readonly cert?: Buffer;

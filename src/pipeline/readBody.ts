@@ -28,7 +28,7 @@ export function readBody(): Stage {
  * that refuses it */
 export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, required = true): Promise<{ raw: Buffer; body: unknown }> {
   const status = clientErrorStatus;
-  const raw = await readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
+  const raw = await readRawBody(ctx);
   const text = raw.toString('utf8');
   if (text.trim() === '' && !required) return { raw: Buffer.alloc(0), body: undefined };
   if (text.trim() === '') {
@@ -54,6 +54,12 @@ export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, r
 }
 
 const UTF8 = /^utf-?8$/i;
+
+/** the request's bytes as they came, bounded by the hub's body limit (a webhook's signature is
+ * checked over them before anything reads them) */
+export function readRawBody(ctx: HubContext): Promise<Buffer> {
+  return readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
+}
 
 async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);

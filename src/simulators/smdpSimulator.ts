@@ -15,7 +15,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Agent, fetch } from 'undici';
-import { parseActivationCode } from '../dialects/es2plus/activationCode';
+import { parseActivationCode } from '../dialects/msp/activationCode';
 import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
 import { isValidEid } from '../dialects/msp/eid';
 import { normalizeIccid } from '../dialects/msp/profile';

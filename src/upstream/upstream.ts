@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import { basicAuthorization } from '../config/credentials';
-import type { OutboundAuth, Partner, UpstreamConfig } from '../config/types';
+import type { OutboundAuth, Partner, RateLimit, UpstreamConfig } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
 import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
@@ -23,6 +23,9 @@ export interface UpstreamRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: Buffer;
   readonly timeoutMs: number;
+  /** a limit of the partner system's own that this call takes a slot of besides the target's (a
+   * platform's per-endpoint limit), shared by every hub instance under `key` */
+  readonly limit?: { readonly key: string; readonly limit: RateLimit };
 }
 
 export interface UpstreamResponse {
@@ -101,7 +104,7 @@ export class Upstream {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const waitedMs = await this.waitForTurn(req.timeoutMs);
+    const waitedMs = await this.waitForTurn(req);
     const breaker = this.guards.breakers.for(this.name, req.operation, this.target.breaker);
     try {
       return await breaker.fire(() => this.send({ ...req, timeoutMs: req.timeoutMs - waitedMs }));
@@ -115,12 +118,12 @@ export class Upstream {
   }
 
   /** the outbound rate limit: waits for the next free slot, for at most half the call's time */
-  private async waitForTurn(timeoutMs: number): Promise<number> {
+  private async waitForTurn(req: UpstreamRequest): Promise<number> {
     const limit = this.target.rateLimit;
-    if (!limit) return 0;
-    const maxWaitMs = Math.floor(timeoutMs / 2);
-    const key = `out:${this.name}`;
-    const slot = await this.guards.limits.admit([{ key, limit }], maxWaitMs);
+    const checks = [...(limit ? [{ key: `out:${this.name}`, limit }] : []), ...(req.limit ? [{ key: `out:${this.name}:${req.limit.key}`, limit: req.limit.limit }] : [])];
+    if (checks.length === 0) return 0;
+    const maxWaitMs = Math.floor(req.timeoutMs / 2);
+    const slot = await this.guards.limits.admit(checks, maxWaitMs);
     if (!slot.allowed) {
       throw new UpstreamError('busy', `its rate limit leaves no slot within ${maxWaitMs} ms`, { retryAfterMs: slot.waitMs });
     }
@@ -171,6 +174,8 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
       return { 'api-key': auth.apiKey };
     case 'basic':
       return { authorization: basicAuthorization(auth.username, auth.password) };
+    case 'bearer':
+      return { authorization: `Bearer ${auth.token}` };
     case 'none':
       return {};
   }

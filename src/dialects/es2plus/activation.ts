@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from '../../log';
 import type { EsimProfile } from './profile';
 import type { DialectAnswer } from '../dialect';
-import { buildActivationCode, qrCodePayload } from './activationCode';
+import { buildActivationCode, qrCodePayload } from '../msp/activationCode';
 import { answerKindOf } from './errorMapping';
 import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';

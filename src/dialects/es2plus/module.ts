@@ -1,6 +1,6 @@
 /**
  * The `es2plus` dialect module: an MSP whose only machine interface is its SM-DP+. The hub plays
- * the MSP toward every CMP (es2plusDialect.ts), drives the SM-DP+ over ES2+ (es2Client.ts), keeps
+ * the MSP toward every CMP (msp/mspDialect.ts), drives the SM-DP+ over ES2+ (es2Client.ts), keeps
  * the operator's profiles in its record store and tells its back office through the outbox
  * (operator.ts), and serves the SM-DP+'s HandleDownloadProgressInfo (progressCallback.ts). The hub
  * issues such an operator's msp_tokens itself, so it knows every one: tokens are strict.
@@ -8,7 +8,8 @@
 import type { DialectInstance, DialectModule } from '../dialect';
 import { Es2Client } from './es2Client';
 import { es2plusMetrics } from './metrics';
-import { createEs2plusDialect } from './es2plusDialect';
+import { createMspDialect } from '../msp/mspDialect';
+import { cancel, requestActivationCode } from './activation';
 import { Es2Operator } from './operator';
 import { progressCallback } from './progressCallback';
 import { es2plusSettings, settingsSchema, type Es2plusSettings } from './settings';
@@ -29,7 +30,15 @@ export const es2plus: DialectModule<Es2plusSettings, Es2plusInstance> = {
     const client = new Es2Client(services.upstream, settings, es2plusMetrics(services.metrics.registry));
     const operator = new Es2Operator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds);
     // the hub is the MSP here: its SM-DP+ being away is the MSP's service being unavailable (503)
-    return { ...createEs2plusDialect(operator, webhook), operator, policy: { tokens: 'strict', unreachable: 'smdpUnavailable' } };
+    const dialect = createMspDialect(operator, webhook, {
+      requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),
+      // a profile not yet downloaded is cancelled on the SM-DP+ for good
+      withdraw: async (profile, deadline, log) => {
+        const outcome = await cancel(operator, profile, 'Unavailable', deadline, log);
+        return outcome === 'cancelled' ? 'withdrawn' : outcome;
+      },
+    });
+    return { ...dialect, operator, policy: { tokens: 'strict', unreachable: 'smdpUnavailable' } };
   },
   routes: (instances) => [progressCallback(instances.map((i) => i.operator))],
   // a simulated SM-DP+ with 100 demo profiles of each profile type the operator maps to

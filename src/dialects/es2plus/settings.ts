@@ -2,7 +2,7 @@
  * The `es2plus:` block of an ES2+ operator's partner file: its schema (checked by the config loader
  * under the partner's dialect key) and the typed settings the dialect works with.
  */
-import { buildActivationCode } from './activationCode';
+import { buildActivationCode } from '../msp/activationCode';
 import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type RawInbound } from '../../config/credentials';
 import { checkPlainHttp } from '../../config/loopback';
 import { inboundCredentialsSchema, outboundAuthSchema } from '../../config/schemaParts';

@@ -21,6 +21,8 @@ export interface ActivationRequest {
   readonly activationCodeRequestID: string;
   /** AID.02 4.3.1: optional, and its content never an error; a string naming a live profile counts */
   readonly replaceIccid?: unknown;
+  /** AID.02 deviceType, for a partner system that registers devices */
+  readonly deviceType?: string;
 }
 
 /** the hub's own refusal as the MSP of such an operator: thrown, never dressed as a partner's

@@ -37,7 +37,7 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
   constructor(
     readonly partner: Partner,
     readonly settings: S,
-    private readonly records: RecordStore,
+    protected readonly records: RecordStore,
     private readonly outbox: OutboxQueue,
     readonly metrics: Metrics,
     readonly log: Logger,
@@ -57,8 +57,12 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
    * hub instance) never both see a free slot. Waits for the lock until `deadline`, then refuses
    * with 503 and Retry-After.
    */
-  async withSubscription<T>(mspToken: string, deadline: number, work: () => Promise<T>): Promise<T> {
-    const key = `subscription ${mspToken}`;
+  withSubscription<T>(mspToken: string, deadline: number, work: () => Promise<T>): Promise<T> {
+    return this.withLock(`subscription ${mspToken}`, deadline, work);
+  }
+
+  /** runs `work` holding the lock `key` on every hub instance; waits for it until `deadline` */
+  protected async withLock<T>(key: string, deadline: number, work: () => Promise<T>): Promise<T> {
     let owner: string | undefined;
     for (;;) {
       owner = await this.state('lock subscription', this.records.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
@@ -118,7 +122,7 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
     }
   }
 
-  private state<T>(step: string, call: Promise<T>): Promise<T> {
+  protected state<T>(step: string, call: Promise<T>): Promise<T> {
     return required(step, call);
   }
 }

@@ -1,0 +1,182 @@
+/**
+ * Request Activation Code for a TelcoAPI operator (AID.02 4.3, 4.3.1, 7.7.1). The EID is checked
+ * first (32 digits, SGP.29 check digits: 423 without asking the platform); then the device is
+ * looked up or registered and its compatibility with the profile type checked, the profile created
+ * with the next ICCID of the operator's block, and its activation code taken from the creation's
+ * answer (or generated). A full subscription swaps as for every MSP-side dialect; the swapped
+ * profile is deleted on the platform while it is not on a vehicle, and the operator is told.
+ *
+ * The same activationCodeRequestID never creates a second profile: the profile is recorded with
+ * its ICCID before the platform is asked to create it, so a retry after a lost answer asks the
+ * platform about that ICCID again instead of creating another.
+ */
+import type { Logger } from '../../log';
+import { UpstreamError } from '../../upstream/upstream';
+import type { DialectAnswer } from '../dialect';
+import { parseActivationCode, qrCodePayload } from '../msp/activationCode';
+import { isValidEid } from '../msp/eid';
+import { codeAnswer, refusal, slotFor, type ActivationRequest, type WithdrawOutcome } from '../msp/operations';
+import type { OperatorProfile } from '../msp/profile';
+import { isCancellable } from '../msp/profileStates';
+import { answerFor, PlatformError } from './errorMapping';
+import type { TelcoOperator } from './operator';
+import type { ProfileTypeSettings } from './settings';
+
+/** ICCIDs of the block tried when the platform says one is taken already (a block reused) */
+const MAX_TAKEN_ICCIDS = 5;
+
+export async function requestActivationCode(op: TelcoOperator, req: ActivationRequest, deadline: number, log: Logger): Promise<DialectAnswer> {
+  const type = op.settings.profileTypes.get(req.profileType);
+  if (!type) throw refusal('profileTypeUnknown', 'this MSP offers no such profile type');
+  if (!isValidEid(req.eid)) throw refusal('invalidEid', 'an EID is 32 digits whose last two are its check digits (SGP.29)');
+  return op.withSubscription(req.mspToken, deadline, async () => {
+    const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
+    const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
+    if (mine?.activationCode !== undefined) return codeAnswer(mine);
+    // a request that stopped after its ICCID was taken is resumed with that ICCID
+    const resumed = mine?.state === 'ordered' ? mine : undefined;
+    const { others, candidate } = slotFor(op, profiles, req, resumed);
+    try {
+      await readyDevice(op, req, type, deadline, log);
+      const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await order(op, req, candidate, deadline);
+      const { profile, activationCode } = await create(op, ordered, type, resumed !== undefined, deadline, log);
+      const released: OperatorProfile = { ...profile, activationCode, state: 'released', usedAt: Date.now() };
+      await op.save(released);
+      op.countProfileEvent('ordered');
+      await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode, qrCode: qrCodePayload(activationCode) });
+      const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
+      if (swapped) await retire(op, swapped, deadline, log);
+      return codeAnswer(released);
+    } catch (err) {
+      throw err instanceof PlatformError ? answerFor(err) : err;
+    }
+  });
+}
+
+/** the device known to the platform (looked up, else registered) and able to take the type */
+async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<void> {
+  const eid = encodeURIComponent(req.eid);
+  try {
+    await op.client.call('getDevice', { method: 'GET', path: `/devices/${eid}` }, deadline, log);
+  } catch (err) {
+    if (!(err instanceof PlatformError && err.httpStatus === 404)) throw err;
+    const deviceInfo = { manufacturer: req.cmp, model: req.deviceType ?? 'unknown', osVersion: 'unknown', lpaVersion: 'unknown', capabilities: [] };
+    try {
+      await op.client.call('registerDevice', { method: 'POST', path: '/devices', body: { eid: req.eid, deviceInfo } }, deadline, log);
+    } catch (registered) {
+      // another request registered it meanwhile
+      if (!(registered instanceof PlatformError && registered.httpStatus === 409)) throw registered;
+    }
+  }
+  const { json } = await op.client.call('checkCompatibility', { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}` }, deadline, log);
+  if (json.compatible !== true) {
+    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r) => typeof r === 'string').slice(0, 5) : [];
+    log.warn({ reasons }, 'the platform finds the device not compatible with the profile type');
+    throw new PlatformError(200, 'DEVICE_NOT_COMPATIBLE', 'not compatible');
+  }
+}
+
+/** a new profile of the subscription with the next ICCID, recorded before the platform hears of it */
+async function order(op: TelcoOperator, req: ActivationRequest, candidate: OperatorProfile | undefined, deadline: number): Promise<OperatorProfile> {
+  const now = Date.now();
+  const profile: OperatorProfile = {
+    msp: op.id,
+    iccid: await op.nextIccid(req.profileType, deadline),
+    mspToken: req.mspToken,
+    cmp: req.cmp,
+    eid: req.eid,
+    profileType: req.profileType,
+    activationCodeRequestId: req.activationCodeRequestID,
+    swappedIccid: candidate?.iccid ?? null,
+    state: 'ordered',
+    createdAt: now,
+    usedAt: now,
+  };
+  await op.save(profile);
+  return profile;
+}
+
+/**
+ * Creates the profile on the platform and returns its activation code. A 409 means the ICCID is
+ * on the platform already: this request's own profile when it names the same EID (a retry after
+ * a lost answer), else a profile of someone else, and the next ICCID of the block is taken.
+ */
+async function create(op: TelcoOperator, ordered: OperatorProfile, type: ProfileTypeSettings, resumed: boolean, deadline: number, log: Logger): Promise<{ profile: OperatorProfile; activationCode: string }> {
+  let profile = ordered;
+  for (let taken = 0; ; taken++) {
+    try {
+      const { json } = await op.client.call('createProfile', { method: 'POST', path: '/profiles', body: createBody(op, profile, type) }, deadline, log);
+      const given = typeof json.activationCode === 'string' ? json.activationCode : undefined;
+      return { profile, activationCode: usable(given) ?? (await generateCode(op, profile, deadline, log)) };
+    } catch (err) {
+      if (!(err instanceof PlatformError && err.httpStatus === 409)) throw err;
+    }
+    if (await isOwn(op, profile, deadline, log)) return { profile, activationCode: await generateCode(op, profile, deadline, log) };
+    if (taken + 1 >= MAX_TAKEN_ICCIDS) throw refusal('noActivationCode', 'the platform has the next ICCIDs of the block already');
+    log.warn({ resumed }, 'the platform has this ICCID already; the next one of the block is taken');
+    await op.save({ ...profile, state: 'cancelled' });
+    profile = { ...profile, iccid: await op.nextIccid(profile.profileType, deadline) };
+    await op.save(profile);
+  }
+}
+
+/** seed: Create Profile's request body */
+function createBody(op: TelcoOperator, profile: OperatorProfile, type: ProfileTypeSettings): Record<string, unknown> {
+  return {
+    iccid: profile.iccid,
+    eid: profile.eid,
+    profileType: type.platformType,
+    mno: op.settings.mno,
+    metadata: { name: type.name, description: `AID.02 profile type ${profile.profileType}`, policies: [], features: [] },
+  };
+}
+
+/** the platform's profile of this ICCID is for this request's device */
+async function isOwn(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<boolean> {
+  const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
+  return json.eid === profile.eid && json.profileState !== 'DELETED';
+}
+
+async function generateCode(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<string> {
+  const { json } = await op.client.call('generateActivationCode', { method: 'POST', path: `/profiles/${encodeURIComponent(profile.iccid)}/activation-code` }, deadline, log);
+  const code = usable(typeof json.activationCode === 'string' ? json.activationCode : undefined);
+  if (!code) {
+    log.error({ function: 'generateActivationCode' }, 'the platform gave no activation code in the SGP.22 format');
+    throw refusal('platformFailed', 'the platform gave no usable activation code');
+  }
+  return code;
+}
+
+/** an activation code in the SGP.22 format (4.1), or undefined */
+function usable(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined;
+  try {
+    parseActivationCode(code);
+    return code;
+  } catch {
+    return undefined;
+  }
+}
+
+/** AID.02 4.3.1: the swapped profile leaves the subscription; the platform deletes it while no
+ * vehicle has it */
+async function retire(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<void> {
+  const deletedOnPlatform = isCancellable(profile.state) && (await withdraw(op, profile, deadline, log)) === 'withdrawn';
+  await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
+  op.countProfileEvent('swapped');
+  await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { deletedOnPlatform });
+}
+
+/** Delete Profile; one the platform no longer has is gone as asked */
+export async function withdraw(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<WithdrawOutcome> {
+  try {
+    await op.client.call('deleteProfile', { method: 'DELETE', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
+  } catch (err) {
+    if (err instanceof PlatformError && err.httpStatus === 404) return 'withdrawn';
+    if (err instanceof PlatformError && err.httpStatus < 500) return 'refused';
+    if (err instanceof PlatformError || err instanceof UpstreamError) return 'unreachable';
+    throw err;
+  }
+  op.countProfileEvent('cancelled');
+  return 'withdrawn';
+}

@@ -1,0 +1,50 @@
+/**
+ * The TelcoAPI dialect's own metrics, on the hub's registry: made once per registry (a config
+ * reload builds the dialect again, and a registry refuses a second metric of the same name).
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from '../../metrics/metrics';
+
+export type TelcoapiMetrics = ReturnType<typeof create>;
+
+const made = new WeakMap<Registry, TelcoapiMetrics>();
+
+export function telcoapiMetrics(registry: Registry): TelcoapiMetrics {
+  let metrics = made.get(registry);
+  if (!metrics) {
+    metrics = create(registry);
+    made.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function create(registry: Registry) {
+  const registers = [registry];
+  return {
+    calls: new Counter({
+      name: 'aid_gateway_telcoapi_calls_total',
+      help: 'Calls to an operator\'s eSIM platform by function and outcome: ok, the platform\'s error code, or why there was no answer',
+      labelNames: ['msp', 'function', 'outcome'] as const,
+      registers,
+    }),
+    duration: new Histogram({
+      name: 'aid_gateway_telcoapi_call_duration_seconds',
+      help: 'Time an operator\'s eSIM platform took to answer',
+      labelNames: ['msp', 'function'] as const,
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    profiles: new Counter({
+      name: 'aid_gateway_telcoapi_profile_events_total',
+      help: 'Profiles of TelcoAPI operators by event: ordered, swapped, cancelled, downloaded, installed, installation_failed, enabled, disabled, deleted',
+      labelNames: ['msp', 'event'] as const,
+      registers,
+    }),
+    webhooks: new Counter({
+      name: 'aid_gateway_telcoapi_webhooks_total',
+      help: 'Webhook events from eSIM platforms by outcome: applied, unchanged, unknown_profile, ignored, replayed, bad_signature, stale, invalid',
+      labelNames: ['msp', 'outcome'] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,126 @@
+/**
+ * The client of one operator's eSIM management platform (seed "TelcoAPI", `/api/v1/esim`), called
+ * through the same upstream layer as every partner (its pool, TLS, credential, deadline, breaker).
+ * Each call also takes a slot of the platform's own limit for its endpoint (seed: Rate Limits),
+ * shared by every hub instance. A 429 (`RATE_LIMIT_EXCEEDED`) is no failure of the platform: the
+ * call waits the Retry-After the platform gave and tries again while the caller's time allows, and
+ * never counts against the breaker (only 5xx and no answer do). Any other answer that is not a
+ * success is a PlatformError with the platform's code.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '../../log';
+import { UpstreamError, type Upstream } from '../../upstream/upstream';
+import { remaining } from '../msp/operations';
+import { PlatformError } from './errorMapping';
+import type { TelcoapiMetrics } from './metrics';
+import type { LimitedEndpoint, TelcoapiSettings } from './settings';
+
+export const PLATFORM_PATH = '/api/v1/esim';
+
+export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile';
+
+const LIMIT_OF: Partial<Record<PlatformFunction, LimitedEndpoint>> = {
+  registerDevice: 'deviceRegistration',
+  createProfile: 'profileCreation',
+  generateActivationCode: 'activationCodeGeneration',
+};
+
+/** 429s waited out within one call before its caller is told to come back later */
+const MAX_RATE_LIMITED_TRIES = 3;
+/** a wait that would leave less than this of the caller's time is not waited */
+const MARGIN_MS = 250;
+
+export interface PlatformRequest {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** below /api/v1/esim */
+  readonly path: string;
+  readonly body?: unknown;
+}
+
+export interface PlatformAnswer {
+  readonly status: number;
+  readonly json: Record<string, unknown>;
+}
+
+export class PlatformClient {
+  constructor(
+    private readonly upstream: Upstream,
+    private readonly settings: TelcoapiSettings,
+    private readonly metrics: TelcoapiMetrics,
+  ) {}
+
+  private get msp(): string {
+    return this.upstream.partner.id;
+  }
+
+  /** the platform's answer to `fn`; PlatformError for an error answer, UpstreamError without one */
+  async call(fn: PlatformFunction, req: PlatformRequest, deadline: number, log: Logger): Promise<PlatformAnswer> {
+    const labels = { msp: this.msp, function: fn };
+    const endpoint = LIMIT_OF[fn];
+    for (let tries = 1; ; tries++) {
+      let answer;
+      try {
+        answer = await this.upstream.request({
+          operation: `telcoapi.${fn}`,
+          method: req.method,
+          path: `${PLATFORM_PATH}${req.path}`,
+          headers: { accept: 'application/json', ...(req.body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: req.body === undefined ? undefined : Buffer.from(JSON.stringify(req.body)),
+          timeoutMs: remaining(deadline, `the platform's ${fn}`),
+          limit: endpoint && { key: endpoint, limit: this.settings.rateLimits[endpoint] },
+        });
+      } catch (err) {
+        if (err instanceof UpstreamError) this.metrics.calls.inc({ ...labels, outcome: err.failure });
+        throw err;
+      }
+      this.metrics.duration.observe(labels, answer.durationMs / 1000);
+      const json = parseObject(answer.body);
+      if (answer.status >= 200 && answer.status < 300) {
+        this.metrics.calls.inc({ ...labels, outcome: 'ok' });
+        return { status: answer.status, json: json ?? {} };
+      }
+      const error = platformErrorOf(answer.status, json, answer.retryAfter);
+      this.metrics.calls.inc({ ...labels, outcome: error.code });
+      if (answer.status === 429) {
+        const waitMs = (error.retryAfterSeconds ?? 1) * 1000;
+        if (tries < MAX_RATE_LIMITED_TRIES && Date.now() + waitMs < deadline - MARGIN_MS) {
+          log.info({ function: fn, waitMs }, 'the platform\'s rate limit: waiting as its Retry-After says');
+          await sleep(waitMs);
+          continue;
+        }
+      }
+      // the platform's own words may name a profile or a device: long digit runs are left out
+      log.warn({ function: fn, httpStatus: answer.status, code: error.code, message: withoutIdentifiers(error.message) }, 'the platform refused');
+      throw error;
+    }
+  }
+}
+
+function parseObject(body: Buffer): Record<string, unknown> | undefined {
+  if (body.length === 0) return undefined;
+  try {
+    const value: unknown = JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** seed: `{error, message, details?, timestamp}`; an answer without one is named by its status */
+function platformErrorOf(status: number, json: Record<string, unknown> | undefined, retryAfter: string | undefined): PlatformError {
+  const code = typeof json?.error === 'string' && /^[A-Z_]{1,64}$/.test(json.error) ? json.error : `HTTP_${status}`;
+  const message = typeof json?.message === 'string' ? json.message.slice(0, 200) : '';
+  return new PlatformError(status, code, message, retryAfterSeconds(retryAfter));
+}
+
+function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/** ICCIDs (19-20 digits) and EIDs (32) never go into a log */
+export function withoutIdentifiers(text: string): string {
+  return text.replace(/[0-9]{15,}[fF]?/g, '[number]');
+}

@@ -1,0 +1,284 @@
+/**
+ * A simulated eSIM management platform speaking the seed's TelcoAPI (`/api/v1/esim`): devices
+ * (register, look up, compatibility), profiles in the platform's states (CREATED, DOWNLOADED,
+ * INSTALLED, ENABLED, DISABLED, DELETED), activation codes, its error format and codes, and its
+ * per-endpoint rate limits (seed table, per minute) answered 429 `RATE_LIMIT_EXCEEDED` with
+ * Retry-After. `download` plays a car fetching its profile: the profile becomes DOWNLOADED, then
+ * INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and PROFILE_INSTALLED, signed
+ * with HMAC-SHA256 over `<unix time>.<body>` in `x-telcoapi-signature` (t=…,v1=…). Faults: an
+ * error answer, a delay, an answer lost after the work was done. Also reachable as POST
+ * /simulator/download for the quick start. Everything is in memory.
+ */
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type PlatformProfileState = 'CREATED' | 'DOWNLOADED' | 'INSTALLED' | 'ENABLED' | 'DISABLED' | 'DELETED';
+
+export interface PlatformProfile {
+  readonly iccid: string;
+  readonly eid: string;
+  readonly profileType: string;
+  readonly mno: string;
+  profileState: PlatformProfileState;
+  activationCode: string;
+  readonly createdAt: string;
+}
+
+export type Endpoint = 'profileCreation' | 'deviceRegistration' | 'activationCodeGeneration';
+
+export interface TelcoapiSimulatorOptions {
+  /** the bearer token the platform accepts */
+  readonly token: string;
+  readonly smdpAddress: string;
+  /** requests per minute per endpoint; the seed's table when absent */
+  readonly limits?: Partial<Record<Endpoint, number>>;
+  /** EIDs the platform finds incompatible with every profile type */
+  readonly incompatibleEids?: readonly string[];
+  /** profiles a device may hold (seed: restrictions.maxProfiles) */
+  readonly maxProfilesPerDevice?: number;
+  /** where events go and the secret they are signed with */
+  readonly webhook?: { readonly url: string; readonly secret: string };
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export type Fault =
+  | { readonly kind: 'error'; readonly status: number; readonly error: string; readonly retryAfter?: number }
+  | { readonly kind: 'delay'; readonly ms: number }
+  /** the work is done, the connection closed before the answer */
+  | { readonly kind: 'lostAnswer' };
+
+export interface PlatformCall {
+  readonly method: string;
+  readonly path: string;
+  readonly body: Record<string, unknown>;
+  readonly headers: http.IncomingHttpHeaders;
+}
+
+export interface TelcoapiSimulator {
+  readonly url: string;
+  readonly calls: PlatformCall[];
+  readonly profiles: ReadonlyMap<string, PlatformProfile>;
+  readonly devices: ReadonlyMap<string, Record<string, unknown>>;
+  /** the next call whose method and path match `pattern` meets `fault` */
+  failNext(pattern: RegExp, fault: Fault): void;
+  webhookTo(url: string, secret: string): void;
+  /** a car downloads the profile of `activationCode`; resolves with the webhook answers' statuses */
+  download(activationCode: string, eid: string): Promise<number[]>;
+  /** sends one event about a profile (state changed first), signed as the options say */
+  sendEvent(eventType: string, iccid: string, options?: { secret?: string; unixSeconds?: number; eventId?: string; raw?: string }): Promise<{ status: number; body: unknown; sent: string }>;
+  close(): Promise<void>;
+}
+
+const SEED_LIMITS: Readonly<Record<Endpoint, number>> = { profileCreation: 100, deviceRegistration: 30, activationCodeGeneration: 100 };
+const API = '/api/v1/esim';
+const EVENT_STATE: Readonly<Record<string, PlatformProfileState>> = {
+  PROFILE_DOWNLOADED: 'DOWNLOADED',
+  PROFILE_INSTALLED: 'INSTALLED',
+  PROFILE_ENABLED: 'ENABLED',
+  PROFILE_DISABLED: 'DISABLED',
+  PROFILE_DELETED: 'DELETED',
+};
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+
+export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions): Promise<TelcoapiSimulator> {
+  const profiles = new Map<string, PlatformProfile>();
+  const devices = new Map<string, Record<string, unknown>>();
+  const calls: PlatformCall[] = [];
+  const faults: { pattern: RegExp; fault: Fault }[] = [];
+  const windows = new Map<Endpoint, number[]>();
+  let webhook = options.webhook;
+
+  const error = (status: number, code: string, message: string, extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {}): Answer => ({
+    status,
+    headers: extra.headers,
+    body: { error: code, message, ...(extra.details ? { details: extra.details } : {}), timestamp: new Date().toISOString() },
+  });
+
+  /** the seed's limits, a sliding minute per endpoint */
+  function limited(endpoint: Endpoint): Answer | undefined {
+    const now = Date.now();
+    const recent = (windows.get(endpoint) ?? []).filter((t) => t > now - 60000);
+    const limit = options.limits?.[endpoint] ?? SEED_LIMITS[endpoint];
+    if (recent.length >= limit) {
+      windows.set(endpoint, recent);
+      const retryAfter = Math.max(1, Math.ceil((recent[0] + 60000 - now) / 1000));
+      return error(429, 'RATE_LIMIT_EXCEEDED', `at most ${limit} requests per minute`, { headers: { 'retry-after': String(retryAfter) } });
+    }
+    windows.set(endpoint, [...recent, now]);
+    return undefined;
+  }
+
+  const validEid = (eid: unknown): eid is string => typeof eid === 'string' && /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
+
+  function newCode(): string {
+    const token = randomBytes(10).toString('hex').toUpperCase().match(/.{5}/g)?.join('-');
+    return `1$${options.smdpAddress}$${token}`;
+  }
+
+  function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): Answer {
+    let m: RegExpExecArray | null;
+    if (method === 'POST' && path === '/devices') {
+      const refused = limited('deviceRegistration');
+      if (refused) return refused;
+      if (!validEid(body.eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
+      if (devices.has(body.eid)) return error(409, 'OPERATION_NOT_PERMITTED', 'The device is registered already');
+      devices.set(body.eid, { eid: body.eid, deviceInfo: body.deviceInfo, deviceId: randomUUID(), registrationDate: new Date().toISOString() });
+      const device = devices.get(body.eid) as Record<string, unknown>;
+      return { status: 201, body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' } };
+    }
+    if ((m = /^\/devices\/([^/]+)\/compatibility$/.exec(path)) && method === 'GET') {
+      const eid = decodeURIComponent(m[1]);
+      if (!validEid(eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
+      if (!devices.has(eid)) return error(404, 'DEVICE_NOT_FOUND', 'No such device');
+      const compatible = !(options.incompatibleEids ?? []).includes(eid);
+      return {
+        status: 200,
+        body: { compatible, reasons: compatible ? [] : [`LPA too old for ${query.get('profileType') ?? 'this profile type'}`], supportedFeatures: [], restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' } },
+      };
+    }
+    if ((m = /^\/devices\/([^/]+)$/.exec(path)) && method === 'GET') {
+      const device = devices.get(decodeURIComponent(m[1]));
+      return device ? { status: 200, body: device } : error(404, 'DEVICE_NOT_FOUND', 'No such device');
+    }
+    if (method === 'POST' && path === '/profiles') {
+      const refused = limited('profileCreation');
+      if (refused) return refused;
+      const metadata = body.metadata as Record<string, unknown> | undefined;
+      const missing = ['iccid', 'eid', 'profileType', 'mno', 'metadata'].find((f) => body[f] === undefined);
+      if (missing) return error(400, 'INVALID_REQUEST', 'Invalid profile data', { details: { field: missing, reason: 'Required' } });
+      if (typeof body.iccid !== 'string' || !/^[0-9]{19,20}$/.test(body.iccid)) return error(400, 'INVALID_REQUEST', 'Invalid profile data');
+      if (!['OPERATIONAL', 'PROVISIONING', 'TESTING'].includes(String(body.profileType))) return error(400, 'INVALID_REQUEST', 'Invalid profile data');
+      if (typeof metadata?.name !== 'string' || typeof metadata.description !== 'string' || !Array.isArray(metadata.policies) || !Array.isArray(metadata.features)) {
+        return error(400, 'INVALID_REQUEST', 'Invalid profile data');
+      }
+      if (!validEid(body.eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
+      if ((options.incompatibleEids ?? []).includes(body.eid)) return error(422, 'DEVICE_NOT_COMPATIBLE', 'Device is not compatible with the profile');
+      if (profiles.has(body.iccid)) return error(409, 'OPERATION_NOT_PERMITTED', 'A profile with this ICCID exists');
+      const held = [...profiles.values()].filter((p) => p.eid === body.eid && p.profileState !== 'DELETED').length;
+      if (held >= (options.maxProfilesPerDevice ?? 5)) return error(422, 'PROFILE_LIMIT_REACHED', 'Device has reached maximum number of profiles');
+      const profile: PlatformProfile = { iccid: body.iccid, eid: body.eid, profileType: String(body.profileType), mno: String(body.mno), profileState: 'CREATED', activationCode: newCode(), createdAt: new Date().toISOString() };
+      profiles.set(profile.iccid, profile);
+      return { status: 200, body: { profileId: randomUUID(), activationCode: profile.activationCode, createdAt: profile.createdAt, status: 'CREATED' } };
+    }
+    if ((m = /^\/profiles\/([^/]+)\/activation-code$/.exec(path)) && method === 'POST') {
+      const refused = limited('activationCodeGeneration');
+      if (refused) return refused;
+      const profile = profiles.get(decodeURIComponent(m[1]));
+      if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+      if (profile.profileState !== 'CREATED') return error(409, 'OPERATION_NOT_PERMITTED', 'The profile is downloaded already');
+      profile.activationCode = newCode();
+      return { status: 200, body: { activationCode: profile.activationCode, expiresAt: new Date(Date.now() + 30 * 86400000).toISOString(), remainingUses: 5 } };
+    }
+    if ((m = /^\/profiles\/([^/]+)$/.exec(path))) {
+      const profile = profiles.get(decodeURIComponent(m[1]));
+      if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+      if (method === 'GET') return { status: 200, body: { ...profile } };
+      if (method === 'DELETE') {
+        profile.profileState = 'DELETED';
+        return { status: 204 };
+      }
+    }
+    return error(404, 'NOT_FOUND', 'No such endpoint');
+  }
+
+  async function sendEvent(eventType: string, iccid: string, signing: { secret?: string; unixSeconds?: number; eventId?: string; raw?: string } = {}): Promise<{ status: number; body: unknown; sent: string }> {
+    if (!webhook) throw new Error('no webhook configured');
+    const profile = profiles.get(iccid);
+    const state = EVENT_STATE[eventType];
+    if (profile && state) profile.profileState = state;
+    const sent =
+      signing.raw ??
+      JSON.stringify({ eventType, eventId: signing.eventId ?? randomUUID(), timestamp: new Date().toISOString(), data: { iccid, eid: profile?.eid, status: profile?.profileState } });
+    const t = signing.unixSeconds ?? Math.floor(Date.now() / 1000);
+    const mac = createHmac('sha256', signing.secret ?? webhook.secret).update(`${t}.${sent}`).digest('hex');
+    const answer = await fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telcoapi-signature': `t=${t},v1=${mac}` }, body: sent });
+    const text = await answer.text();
+    return { status: answer.status, body: text === '' ? undefined : JSON.parse(text), sent };
+  }
+
+  async function download(activationCode: string, eid: string): Promise<number[]> {
+    const profile = [...profiles.values()].find((p) => p.activationCode === activationCode && p.eid === eid && p.profileState === 'CREATED');
+    if (!profile) throw new Error('no downloadable profile for this activation code and EID');
+    const statuses: number[] = [];
+    for (const event of ['PROFILE_DOWNLOADED', 'PROFILE_INSTALLED']) {
+      if (webhook) statuses.push((await sendEvent(event, profile.iccid)).status);
+      else profile.profileState = EVENT_STATE[event];
+    }
+    return statuses;
+  }
+
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://platform');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: Record<string, unknown> = {};
+    try {
+      body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      return send(res, error(400, 'INVALID_REQUEST', 'The body is not JSON'));
+    }
+    if (req.method === 'POST' && url.pathname === '/simulator/download') {
+      try {
+        return send(res, { status: 200, body: { webhookStatuses: await download(String(body.activationCode), String(body.eid)) } });
+      } catch (err) {
+        return send(res, error(409, 'OPERATION_NOT_PERMITTED', (err as Error).message));
+      }
+    }
+    if (req.headers.authorization !== `Bearer ${options.token}`) return send(res, error(401, 'UNAUTHORIZED', 'A valid bearer token is required'));
+    if (!url.pathname.startsWith(`${API}/`)) return send(res, error(404, 'NOT_FOUND', 'No such endpoint'));
+    const path = url.pathname.slice(API.length);
+    calls.push({ method: req.method ?? '', path: path + url.search, body, headers: req.headers });
+    const index = faults.findIndex((f) => f.pattern.test(`${req.method} ${path}`));
+    const fault = index >= 0 ? faults.splice(index, 1)[0].fault : undefined;
+    if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+    if (fault?.kind === 'error') {
+      return send(res, error(fault.status, fault.error, 'injected', fault.retryAfter === undefined ? {} : { headers: { 'retry-after': String(fault.retryAfter) } }));
+    }
+    const answer = route(req.method ?? '', path, url.searchParams, body);
+    if (fault?.kind === 'lostAnswer') {
+      req.socket.destroy();
+      return;
+    }
+    send(res, answer);
+  };
+  const server = http.createServer((req, res) => {
+    handler(req, res).catch(() => send(res, error(500, 'INTERNAL_ERROR', 'simulator failure')));
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    calls,
+    profiles,
+    devices,
+    failNext: (pattern, fault) => {
+      faults.push({ pattern, fault });
+    },
+    webhookTo: (url, secret) => {
+      webhook = { url, secret };
+    },
+    download,
+    sendEvent,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, answer: Answer): void {
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, answer.headers).end();
+    return;
+  }
+  res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers }).end(JSON.stringify(answer.body));
+}
