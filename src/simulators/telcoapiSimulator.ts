@@ -65,7 +65,7 @@ export interface TelcoapiSimulator {
   failNext(pattern: RegExp, fault: Fault): void;
   webhookTo(url: string, secret: string): void;
   /** a car downloads the profile of `activationCode`; resolves with the webhook answers' statuses */
-  download(activationCode: string, eid: string): Promise<number[]>;
+  download(activationCode: string | undefined, eid: string): Promise<number[]>;
   /** sends one event about a profile (state changed first), signed as the options say */
   sendEvent(eventType: string, iccid: string, options?: { secret?: string; unixSeconds?: number; eventId?: string; raw?: string }): Promise<{ status: number; body: unknown; sent: string }>;
   close(): Promise<void>;
@@ -199,8 +199,10 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     return { status: answer.status, body: text === '' ? undefined : JSON.parse(text), sent };
   }
 
-  async function download(activationCode: string, eid: string): Promise<number[]> {
-    const profile = [...profiles.values()].find((p) => p.activationCode === activationCode && p.eid === eid && p.profileState === 'CREATED');
+  /** without an activation code (the quick start's walk): the device's newest profile waiting */
+  async function download(activationCode: string | undefined, eid: string): Promise<number[]> {
+    const waiting = [...profiles.values()].filter((p) => p.eid === eid && p.profileState === 'CREATED' && (activationCode === undefined || p.activationCode === activationCode));
+    const profile = waiting[waiting.length - 1];
     if (!profile) throw new Error('no downloadable profile for this activation code and EID');
     const statuses: number[] = [];
     for (const event of ['PROFILE_DOWNLOADED', 'PROFILE_INSTALLED']) {
@@ -223,7 +225,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     }
     if (req.method === 'POST' && url.pathname === '/simulator/download') {
       try {
-        return send(res, { status: 200, body: { webhookStatuses: await download(String(body.activationCode), String(body.eid)) } });
+        return send(res, { status: 200, body: { webhookStatuses: await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid)) } });
       } catch (err) {
         return send(res, error(409, 'OPERATION_NOT_PERMITTED', (err as Error).message));
       }

@@ -16,13 +16,13 @@ beforeAll(async () => {
 });
 afterAll(() => quick.close());
 
-test('it serves in-memory state, with all five example partners simulated', () => {
+test('it serves in-memory state, with all six example partners simulated', () => {
   expect(quick.hub.store.kind).toBe('memory');
-  expect(quick.simulators).toHaveLength(5);
+  expect(quick.simulators).toHaveLength(6);
 });
 
 test('every step of the walk answers as the README says, the async code arriving at the CMP', async () => {
-  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301')) {
+  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301', 'http://127.0.0.1:9302')) {
     if (step.path.endsWith('/simulator/inbox')) {
       const deadline = Date.now() + 5000;
       let inbox: { operation: string }[] = [];
@@ -40,5 +40,5 @@ test('every step of the walk answers as the README says, the async code arriving
 
 test('the README shows the walk exactly as the quick start prints it', () => {
   const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301')) expect(readme).toContain(toCurl(step, 'http://127.0.0.1:8080'));
+  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301', 'http://127.0.0.1:9302')) expect(readme).toContain(toCurl(step, 'http://127.0.0.1:8080'));
 });

@@ -17,11 +17,6 @@ export type SignatureCheck =
   | { readonly ok: true; readonly signature: string }
   | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
-/** the header's value for `body` signed with `secret` at `unixSeconds` */
-export function sign(body: Uint8Array, secret: string, unixSeconds: number): string {
-  return `t=${unixSeconds},v1=${hmac(body, secret, String(unixSeconds)).toString('hex')}`;
-}
-
 export function verifySignature(header: string | undefined, body: Uint8Array, secrets: readonly string[], toleranceSeconds: number, nowMs: number): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing' };
   let time: string | undefined;

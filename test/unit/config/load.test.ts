@@ -9,6 +9,7 @@ import { ConfigError, loadConfig } from '../../../src/config/load';
 import { digest } from '../../../src/config/credentials';
 import { configWarnings } from '../../../src/config/warnings';
 import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
+import type { TelcoapiSettings } from '../../../src/dialects/telcoapi/settings';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -142,6 +143,38 @@ describe('an ES2+ operator', () => {
   ])('%s is refused', (_what, head, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('g.yaml', `id: mspG\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example" }\n${block}\n`);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+  });
+});
+
+const TELCO = 'telcoapi: { mno: M1, profileTypes: { personal: { platformType: OPERATIONAL, iccids: { from: "894901000000000000", to: "894901000000000999" } } }, webhookSecrets: [s-0123456789abcdef] }';
+
+describe('a TelcoAPI operator', () => {
+  test('is loaded with its telcoapi settings, the seed\'s rate limits and a bearer credential', () => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example", auth: { bearer: tok.en-1 } }\n${TELCO}\n`);
+    const partner = loadConfig(dir, {}).partners.get('mspT');
+    expect(partner?.upstream.auth).toEqual({ kind: 'bearer', token: 'tok.en-1' });
+    const settings = partner?.settings as TelcoapiSettings;
+    expect(settings).toMatchObject({ mno: 'M1', profilesPerSubscription: 1, webhookToleranceSeconds: 300, webhook: undefined });
+    expect(settings.profileTypes.get('personal')).toEqual({ platformType: 'OPERATIONAL', name: 'personal', iccids: { from: 894901000000000000n, to: 894901000000000999n, digits: 18 } });
+    // the seed's table: per minute
+    expect(settings.rateLimits).toEqual({
+      profileCreation: { requests: 100, perSeconds: 60, burst: 100 },
+      deviceRegistration: { requests: 30, perSeconds: 60, burst: 30 },
+      activationCodeGeneration: { requests: 100, perSeconds: 60, burst: 100 },
+    });
+  });
+
+  test.each([
+    ['an ICCID block running backwards', TELCO.replace('to: "894901000000000999"', 'to: "894900000000000999"'), 'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits, from <= to'],
+    ['an ICCID block of two lengths', TELCO.replace('to: "894901000000000999"', 'to: "8949010000000009999"'), 'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits'],
+    ['a platform profile type the seed does not name', TELCO.replace('OPERATIONAL', 'PREMIUM'), 'telcoapi.profileTypes.personal.platformType: must be one of OPERATIONAL, PROVISIONING, TESTING'],
+    ['a short webhook secret', TELCO.replace('s-0123456789abcdef', 'short'), 'telcoapi.webhookSecrets[0]: must NOT have fewer than 16 characters'],
+    ['three webhook secrets', TELCO.replace('[s-0123456789abcdef]', '[s-0123456789abcdef, t-0123456789abcdef, u-0123456789abcdef]'), 'telcoapi.webhookSecrets: must NOT have more than 2 items'],
+  ])('%s is refused', (_what, block, expected) => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example" }\n${block}\n`);
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
   });
 });
