@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSmdpSimulator } from '../../src/simulators/smdpSimulator';
+import { startTelcoapiSimulator } from '../../src/simulators/telcoapiSimulator';
 import { FakePartner } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { freePort } from '../support/ports';
@@ -53,7 +54,7 @@ afterAll(async () => {
 
 test('every query of every dashboard panel is valid and returns data on a real Prometheus', async () => {
   const queries = panelQueries();
-  expect(queries.length).toBeGreaterThanOrEqual(34);
+  expect(queries.length).toBeGreaterThanOrEqual(37);
 
   // persistent, so that the state the panels show survives the moment Redis is away
   redis = await OwnRedis.start({ persistent: true });
@@ -62,6 +63,9 @@ test('every query of every dashboard panel is valid and returns data on a real P
   // an ES2+ operator: the hub orders on its (simulated, plain HTTP here) SM-DP+
   const smdp = await startSmdpSimulator({ inventory: { PT1: ['8949000000000000101', '8949000000000000102'] }, smdpAddress: 'smdp.example.com' });
   partners.push(smdp);
+  // a TelcoAPI operator: the hub creates profiles on its (simulated) platform, which sends webhooks
+  const platform = await startTelcoapiSimulator({ token: 'platform-token', smdpAddress: 'smdp.example.com' });
+  partners.push(platform);
   const specs: PartnerSpec[] = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url },
     { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: mspB.url },
@@ -74,6 +78,17 @@ test('every query of every dashboard panel is valid and returns data on a real P
       apiKey: 'key-mspEs',
       upstreamUrl: smdp.url,
       extra: { dialect: 'es2plus', upstream: { url: smdp.url }, es2plus: { functionRequesterIdentifier: 'hub', smdpAddress: 'smdp.example.com', profileTypes: { personal: 'PT1' }, callback: { apiKeys: ['smdp-key'] } } },
+    },
+    {
+      id: 'mspTa',
+      role: 'msp',
+      apiKey: 'key-mspTa',
+      upstreamUrl: platform.url,
+      extra: {
+        dialect: 'telcoapi',
+        upstream: { url: platform.url, auth: { bearer: 'platform-token' } },
+        telcoapi: { mno: 'M1', profileTypes: { personal: { platformType: 'OPERATIONAL', iccids: { from: '894901000000000000', to: '894901000000000999' } } }, webhookSecrets: ['webhook-secret-0123456789'] },
+      },
     },
   ];
   hub = await TestHub.start({
@@ -120,6 +135,17 @@ test('every query of every dashboard panel is valid and returns data on a real P
   const tokenEs = randomUUID();
   await call({ as: 'mspEs', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenEs) });
   for (let i = 0; i < 2; i++) await call({ as: 'cmpA', to: 'mspEs', method: 'POST', path: paths.requestActivationCode(tokenEs), body: requestActivationCodeBody() });
+  // a TelcoAPI operator: a profile created, a second request swapping it, the car's download
+  // reported by signed webhooks, one of them sent again, one badly signed
+  platform.webhookTo(`${hub.url}/telcoapi/mspTa/events`, 'webhook-secret-0123456789');
+  const tokenTa = randomUUID();
+  await call({ as: 'mspTa', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenTa) });
+  const codeTa = await call({ as: 'cmpA', to: 'mspTa', method: 'POST', path: paths.requestActivationCode(tokenTa), body: requestActivationCodeBody() });
+  await platform.download(codeTa.body.activationCode, requestActivationCodeBody().eid);
+  const event = await platform.sendEvent('PROFILE_ENABLED', codeTa.body.iccid);
+  await platform.sendEvent('PROFILE_ENABLED', codeTa.body.iccid, { raw: event.sent });
+  await platform.sendEvent('PROFILE_DISABLED', codeTa.body.iccid, { secret: 'not-the-secret-0123456789' });
+  await call({ as: 'cmpA', to: 'mspTa', method: 'POST', path: paths.requestActivationCode(tokenTa), body: requestActivationCodeBody() });
   // refusals: validation, authentication, rate limit, an open breaker
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { eid: 1 } });
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { 'api-key': 'wrong' } });
