@@ -139,6 +139,11 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
         body: { compatible, reasons: compatible ? [] : [`LPA too old for ${query.get('profileType') ?? 'this profile type'}`], supportedFeatures: [], restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' } },
       };
     }
+    if ((m = /^\/devices\/([^/]+)\/profiles$/.exec(path)) && method === 'GET') {
+      // seed: getAvailableProfiles(eid): ESimProfile[]
+      const eid = decodeURIComponent(m[1]);
+      return { status: 200, body: [...profiles.values()].filter((p) => p.eid === eid && p.profileState !== 'DELETED').map((p) => ({ ...p })) };
+    }
     if ((m = /^\/devices\/([^/]+)$/.exec(path)) && method === 'GET') {
       const device = devices.get(decodeURIComponent(m[1]));
       return device ? { status: 200, body: device } : error(404, 'DEVICE_NOT_FOUND', 'No such device');

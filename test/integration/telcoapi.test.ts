@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { parseActivationCode } from '../../src/dialects/msp/activationCode';
 import { newEid } from '../support/es2World';
 import { notifyMspTokenInvalidBody, paths } from '../support/messages';
-import { NEXT_SECRET, SECRET, SMDP, TelcoWorld } from '../support/telcoWorld';
+import { NEXT_SECRET, SECRET, SMDP, TelcoWorld, TOKEN } from '../support/telcoWorld';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(30000);
@@ -42,12 +42,13 @@ describe('Request Activation Code', () => {
       'GET /devices/{eid}',
       'POST /devices',
       'GET /devices/{eid}/compatibility?profileType=OPERATIONAL',
+      'GET /devices/{eid}/profiles',
       'POST /profiles',
     ]);
     expect(calls[0].headers.authorization).toBe('Bearer platform-token-of-the-hub');
     expect(calls[1].body).toMatchObject({ eid, deviceInfo: { model: 'tcu' } });
     // seed: Create Profile's required members
-    expect(calls[3].body).toEqual({
+    expect(calls[4].body).toEqual({
       iccid: answer.body.iccid,
       eid,
       profileType: 'OPERATIONAL',
@@ -61,6 +62,27 @@ describe('Request Activation Code', () => {
     // a device seen before is not registered again
     await world.requestCode(await world.onboard(), { eid });
     expect(world.platformCalls('POST', /^\/devices$/).filter((b) => b.eid === eid)).toHaveLength(1);
+  });
+
+  test('a profile the operator made for the device on its platform is taken, not a new one created', async () => {
+    const eid = newEid();
+    const iccid = '8949099000000000011';
+    // the operator's own back office, on its platform (seed: Create Profile)
+    const made = await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ iccid, eid, profileType: 'OPERATIONAL', mno: 'MNO-TEST', metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
+    });
+    expect(made.status).toBe(200);
+    const creates = world.platformCalls('POST', /^\/profiles$/).length;
+    const answer = await world.requestCode(await world.onboard(), { eid });
+    expect(answer.status).toBe(200);
+    expect(answer.body.iccid).toBe(iccid);
+    expect(answer.body.activationCode).toBe(world.platform.profiles.get(iccid)?.activationCode);
+    expect(world.platformCalls('POST', /^\/profiles$/)).toHaveLength(creates);
+    // handed out once: the next vehicle with that EID gets a new one
+    const next = await world.requestCode(await world.onboard(), { eid });
+    expect(next.body.iccid).not.toBe(iccid);
   });
 
   test('n vehicles get n profiles; vehicle n+1 swaps: a profile not yet downloaded is deleted on the platform, one on a vehicle is left to the CMP', async () => {

@@ -1,9 +1,10 @@
 /**
  * Request Activation Code for a TelcoAPI operator (AID.02 4.3, 4.3.1, 7.7.1). The EID is checked
  * first (32 digits, SGP.29 check digits: 423 without asking the platform); then the device is
- * looked up or registered and its compatibility with the profile type checked, the profile created
- * with the next ICCID of the operator's block, and its activation code taken from the creation's
- * answer (or generated). A full subscription swaps as for every MSP-side dialect; the swapped
+ * looked up or registered and its compatibility with the profile type checked; a profile the
+ * operator made for the device itself and the hub has handed to no one is taken, else one is created
+ * with the next ICCID of the operator's block; its activation code comes from the creation's answer
+ * (or is generated). A full subscription swaps as for every MSP-side dialect; the swapped
  * profile is deleted on the platform while it is not on a vehicle, and the operator is told.
  *
  * The same activationCodeRequestID never creates a second profile: the profile is recorded with
@@ -16,10 +17,11 @@ import type { DialectAnswer } from '../dialect';
 import { parseActivationCode, qrCodePayload } from '../msp/activationCode';
 import { isValidEid } from '../msp/eid';
 import { codeAnswer, refusal, slotFor, type ActivationRequest, type WithdrawOutcome } from '../msp/operations';
-import type { OperatorProfile } from '../msp/profile';
+import { ICCID_PATTERN, normalizeIccid, type OperatorProfile } from '../msp/profile';
 import { isCancellable } from '../msp/profileStates';
 import { answerFor, PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
+import { isObject } from './platformClient';
 import type { ProfileTypeSettings } from './settings';
 
 /** ICCIDs of the block tried when the platform says one is taken already (a block reused) */
@@ -38,8 +40,9 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
     const { others, candidate } = slotFor(op, profiles, req, resumed);
     try {
       await readyDevice(op, req, type, deadline, log);
-      const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await order(op, req, candidate, deadline);
-      const { profile, activationCode } = await create(op, ordered, type, resumed !== undefined, deadline, log);
+      const waiting = resumed ? undefined : await waitingProfile(op, req, type, deadline, log);
+      const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await order(op, req, candidate, deadline, waiting);
+      const { profile, activationCode } = waiting ? { profile: ordered, activationCode: await generateCode(op, ordered, deadline, log) } : await create(op, ordered, type, resumed !== undefined, deadline, log);
       const released: OperatorProfile = { ...profile, activationCode, state: 'released', usedAt: Date.now() };
       await op.save(released);
       op.countProfileEvent('ordered');
@@ -76,12 +79,29 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
   }
 }
 
-/** a new profile of the subscription with the next ICCID, recorded before the platform hears of it */
-async function order(op: TelcoOperator, req: ActivationRequest, candidate: OperatorProfile | undefined, deadline: number): Promise<OperatorProfile> {
+/**
+ * A profile the operator made for this device on the platform itself (a batch, say) and the hub has
+ * handed to no one: of the profile type and the operator's MNO, still CREATED. The seed's
+ * getAvailableProfiles answers a list; a `{profiles: [...]}` object is taken too.
+ */
+async function waitingProfile(op: TelcoOperator, req: ActivationRequest, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<string | undefined> {
+  const { value } = await op.client.call('deviceProfiles', { method: 'GET', path: `/devices/${encodeURIComponent(req.eid)}/profiles` }, deadline, log);
+  const listed = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.profiles) ? value.profiles : [];
+  for (const item of listed) {
+    if (!isObject(item) || typeof item.iccid !== 'string' || !ICCID_PATTERN.test(item.iccid)) continue;
+    if (item.profileState !== 'CREATED' || item.profileType !== type.platformType || item.mno !== op.settings.mno || item.eid !== req.eid) continue;
+    if ((await op.getProfile(normalizeIccid(item.iccid))) === undefined) return normalizeIccid(item.iccid);
+  }
+  return undefined;
+}
+
+/** a new profile of the subscription (the device's waiting one, else the next ICCID of the block),
+ * recorded before the platform is asked for its code */
+async function order(op: TelcoOperator, req: ActivationRequest, candidate: OperatorProfile | undefined, deadline: number, waiting: string | undefined): Promise<OperatorProfile> {
   const now = Date.now();
   const profile: OperatorProfile = {
     msp: op.id,
-    iccid: await op.nextIccid(req.profileType, deadline),
+    iccid: waiting ?? (await op.nextIccid(req.profileType, deadline)),
     mspToken: req.mspToken,
     cmp: req.cmp,
     eid: req.eid,

@@ -17,7 +17,7 @@ import type { LimitedEndpoint, TelcoapiSettings } from './settings';
 
 export const PLATFORM_PATH = '/api/v1/esim';
 
-export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile';
+export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'deviceProfiles' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile';
 
 const LIMIT_OF: Partial<Record<PlatformFunction, LimitedEndpoint>> = {
   registerDevice: 'deviceRegistration',
@@ -39,7 +39,10 @@ export interface PlatformRequest {
 
 export interface PlatformAnswer {
   readonly status: number;
+  /** the answer when it is a JSON object, else empty */
   readonly json: Record<string, unknown>;
+  /** the answer as parsed (an array, say); undefined without JSON */
+  readonly value: unknown;
 }
 
 export class PlatformClient {
@@ -74,10 +77,11 @@ export class PlatformClient {
         throw err;
       }
       this.metrics.duration.observe(labels, answer.durationMs / 1000);
-      const json = parseObject(answer.body);
+      const value = parseJson(answer.body);
+      const json = isObject(value) ? value : undefined;
       if (answer.status >= 200 && answer.status < 300) {
         this.metrics.calls.inc({ ...labels, outcome: 'ok' });
-        return { status: answer.status, json: json ?? {} };
+        return { status: answer.status, json: json ?? {}, value };
       }
       const error = platformErrorOf(answer.status, json, answer.retryAfter);
       this.metrics.calls.inc({ ...labels, outcome: error.code });
@@ -96,14 +100,17 @@ export class PlatformClient {
   }
 }
 
-function parseObject(body: Buffer): Record<string, unknown> | undefined {
+function parseJson(body: Buffer): unknown {
   if (body.length === 0) return undefined;
   try {
-    const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return JSON.parse(body.toString('utf8'));
   } catch {
     return undefined;
   }
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** seed: `{error, message, details?, timestamp}`; an answer without one is named by its status */
