@@ -183,6 +183,22 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
+/**
+ * A dialect's own metrics, made once per registry: a config reload builds the dialect again, and a
+ * registry refuses a second metric of the same name.
+ */
+export function perRegistry<T>(create: (registers: Registry[]) => T): (registry: Registry) => T {
+  const made = new WeakMap<Registry, T>();
+  return (registry) => {
+    let metrics = made.get(registry);
+    if (metrics === undefined) {
+      metrics = create([registry]);
+      made.set(registry, metrics);
+    }
+    return metrics;
+  };
+}
+
 export function statusClass(status: number): string {
   return `${Math.floor(status / 100)}xx`;
 }

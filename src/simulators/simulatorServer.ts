@@ -4,6 +4,7 @@
  * quick start and for trying the hub; they keep everything in memory.
  */
 import http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 
@@ -58,19 +59,26 @@ export async function startSimulator(
     ctx.body = { code: '91', error: 'Invalid request syntax' };
   });
   const server = http.createServer(app.callback());
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 0);
+  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+}
+
+/** the port `server` listens on once it does (0: any free one) */
+export async function listen(server: http.Server | https.Server, host: string, port: number): Promise<number> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(port, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return (server.address() as AddressInfo).port;
+}
+
+/** stops listening and drops the connections kept alive */
+export function closeServer(server: http.Server | https.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }
 
 function compilePath(template: string): RegExp {

@@ -13,13 +13,13 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { Agent, fetch } from 'undici';
 import { parseActivationCode } from '../dialects/msp/activationCode';
 import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
 import { isValidEid } from '../dialects/msp/eid';
 import { normalizeIccid } from '../dialects/msp/profile';
 import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
+import { closeServer, listen } from './simulatorServer';
 
 export type SmdpProfileState = 'available' | 'allocated' | 'linked' | 'confirmed' | 'released' | 'downloaded' | 'installed' | 'unavailable';
 
@@ -257,11 +257,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, listener)
     : http.createServer(listener);
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, host, options.port ?? 0);
   return {
     url: `${options.tls ? 'https' : 'http'}://${host}:${port}`,
     calls,
@@ -277,10 +273,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     download,
     close: async () => {
       await dispatcher?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      await closeServer(server);
     },
   };
 }

@@ -11,7 +11,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listen } from './simulatorServer';
 
 export type PlatformProfileState = 'CREATED' | 'DOWNLOADED' | 'INSTALLED' | 'ENABLED' | 'DISABLED' | 'DELETED';
 
@@ -256,11 +256,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     handler(req, res).catch(() => send(res, error(500, 'INTERNAL_ERROR', 'simulator failure')));
   });
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const port = await listen(server, host, options.port ?? 0);
   return {
     url: `http://${host}:${port}`,
     calls,
@@ -274,11 +270,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     },
     download,
     sendEvent,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => closeServer(server),
   };
 }
 

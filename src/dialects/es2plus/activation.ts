@@ -15,7 +15,7 @@ import { buildActivationCode, qrCodePayload } from '../msp/activationCode';
 import { answerKindOf } from './errorMapping';
 import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
-import { codeAnswer, refusal, remaining, slotFor, type ActivationRequest } from '../msp/operations';
+import { admission, codeAnswer, refusal, remaining, type ActivationRequest } from '../msp/operations';
 import { ICCID_PATTERN, normalizeIccid } from '../msp/profile';
 import { isCancellable } from '../msp/profileStates';
 
@@ -31,12 +31,10 @@ function checkActivationRequest(op: Es2Operator, req: ActivationRequest): void {
 export async function requestActivationCode(op: Es2Operator, req: ActivationRequest, deadline: number, log: Logger): Promise<DialectAnswer> {
   checkActivationRequest(op, req);
   return op.withSubscription(req.mspToken, deadline, async () => {
-    const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
-    const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
-    if (mine?.activationCode !== undefined) return codeAnswer(mine);
-    // an order that stopped after DownloadOrder is resumed; one that was cancelled is ordered anew
-    const resumed = mine?.state === 'ordered' ? mine : undefined;
-    const { others, candidate } = slotFor(op, profiles, req, resumed);
+    const admitted = await admission(op, req);
+    if (admitted.answered) return codeAnswer(admitted.answered);
+    // an order that stopped after DownloadOrder is resumed with its ICCID and MatchingID
+    const { resumed, others, candidate } = admitted;
 
     const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await downloadOrder(op, req, candidate, deadline, log);
     const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);

@@ -1,25 +1,14 @@
 /**
- * The ES2+ dialect's own metrics, on the hub's registry: made once per registry (a config reload
- * builds the dialect again, and a registry refuses a second metric of the same name).
+ * The ES2+ dialect's own metrics, on the hub's registry, made once per registry.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS } from '../../metrics/metrics';
+import { LATENCY_BUCKETS, perRegistry } from '../../metrics/metrics';
 
 export type Es2plusMetrics = ReturnType<typeof create>;
 
-const made = new WeakMap<Registry, Es2plusMetrics>();
+export const es2plusMetrics: (registry: Registry) => Es2plusMetrics = perRegistry(create);
 
-export function es2plusMetrics(registry: Registry): Es2plusMetrics {
-  let metrics = made.get(registry);
-  if (!metrics) {
-    metrics = create(registry);
-    made.set(registry, metrics);
-  }
-  return metrics;
-}
-
-function create(registry: Registry) {
-  const registers = [registry];
+function create(registers: Registry[]) {
   return {
     calls: new Counter({
       name: 'aid_gateway_es2plus_calls_total',

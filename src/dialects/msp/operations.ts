@@ -38,12 +38,30 @@ export function remaining(deadline: number, what: string): number {
   return ms;
 }
 
+/** where a Request Activation Code stands, read under the subscription's lock */
+export type Admission<P> =
+  /** the request has its code already: answer it again */
+  | { readonly answered: P }
+  /** `resumed`: the request's profile, ordered before a failure, without its code yet; `others`:
+   * the live profiles of the subscription besides it; `candidate`: the one to swap */
+  | { readonly answered?: undefined; readonly resumed: P | undefined; readonly others: P[]; readonly candidate: P | undefined };
+
+/** the request's earlier profile and the subscription's slots; a profile the request ordered and
+ * that was cancelled since is ordered anew */
+export async function admission<P extends OperatorProfile>(op: MspOperator<P>, req: ActivationRequest): Promise<Admission<P>> {
+  const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
+  const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
+  if (mine?.activationCode !== undefined) return { answered: mine };
+  const resumed = mine?.state === 'ordered' ? mine : undefined;
+  return { resumed, ...slotFor(op, profiles, req, resumed) };
+}
+
 /**
  * The live profiles of the subscription besides `resumed`, and the one to swap when they fill it
  * (AID.02 4.3.1 2c: the CMP deletes the swapped profile from its vehicle, so only a profile on this
  * CMP's vehicles can be swapped; none: no activation code, 422 code 49).
  */
-export function slotFor<P extends OperatorProfile>(op: MspOperator<P>, profiles: readonly P[], req: ActivationRequest, resumed: P | undefined): { others: P[]; candidate: P | undefined } {
+function slotFor<P extends OperatorProfile>(op: MspOperator<P>, profiles: readonly P[], req: ActivationRequest, resumed: P | undefined): { others: P[]; candidate: P | undefined } {
   const others = profiles.filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
   if (others.length < op.settings.profilesPerSubscription) return { others, candidate: undefined };
   const own = others.filter((p) => p.cmp === req.cmp);

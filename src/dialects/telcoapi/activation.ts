@@ -16,7 +16,7 @@ import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { parseActivationCode, qrCodePayload } from '../msp/activationCode';
 import { isValidEid } from '../msp/eid';
-import { codeAnswer, refusal, slotFor, type ActivationRequest, type WithdrawOutcome } from '../msp/operations';
+import { admission, codeAnswer, refusal, type ActivationRequest, type WithdrawOutcome } from '../msp/operations';
 import { ICCID_PATTERN, normalizeIccid, type OperatorProfile } from '../msp/profile';
 import { isCancellable } from '../msp/profileStates';
 import { answerFor, PlatformError } from './errorMapping';
@@ -32,12 +32,10 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
   if (!type) throw refusal('profileTypeUnknown', 'this MSP offers no such profile type');
   if (!isValidEid(req.eid)) throw refusal('invalidEid', 'an EID is 32 digits whose last two are its check digits (SGP.29)');
   return op.withSubscription(req.mspToken, deadline, async () => {
-    const [earlier, profiles] = await Promise.all([op.findProfileByRequest(req.activationCodeRequestID), op.listProfiles(req.mspToken)]);
-    const mine = earlier && earlier.mspToken === req.mspToken && earlier.cmp === req.cmp ? earlier : undefined;
-    if (mine?.activationCode !== undefined) return codeAnswer(mine);
+    const admitted = await admission(op, req);
+    if (admitted.answered) return codeAnswer(admitted.answered);
     // a request that stopped after its ICCID was taken is resumed with that ICCID
-    const resumed = mine?.state === 'ordered' ? mine : undefined;
-    const { others, candidate } = slotFor(op, profiles, req, resumed);
+    const { resumed, others, candidate } = admitted;
     try {
       await readyDevice(op, req, type, deadline, log);
       const waiting = resumed ? undefined : await waitingProfile(op, req, type, deadline, log);

@@ -1,25 +1,14 @@
 /**
- * The TelcoAPI dialect's own metrics, on the hub's registry: made once per registry (a config
- * reload builds the dialect again, and a registry refuses a second metric of the same name).
+ * The TelcoAPI dialect's own metrics, on the hub's registry, made once per registry.
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS } from '../../metrics/metrics';
+import { LATENCY_BUCKETS, perRegistry } from '../../metrics/metrics';
 
 export type TelcoapiMetrics = ReturnType<typeof create>;
 
-const made = new WeakMap<Registry, TelcoapiMetrics>();
+export const telcoapiMetrics: (registry: Registry) => TelcoapiMetrics = perRegistry(create);
 
-export function telcoapiMetrics(registry: Registry): TelcoapiMetrics {
-  let metrics = made.get(registry);
-  if (!metrics) {
-    metrics = create(registry);
-    made.set(registry, metrics);
-  }
-  return metrics;
-}
-
-function create(registry: Registry) {
-  const registers = [registry];
+function create(registers: Registry[]) {
   return {
     calls: new Counter({
       name: 'aid_gateway_telcoapi_calls_total',
