@@ -61,11 +61,12 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
     return this.withLock(`subscription ${mspToken}`, deadline, work);
   }
 
-  /** runs `work` holding the lock `key` on every hub instance; waits for it until `deadline` */
+  /** runs `work` holding the lock `key` on every hub instance; waits for it until `deadline`, then
+   * refuses with 503 and Retry-After (the subscription or the ICCID block is busy) */
   protected async withLock<T>(key: string, deadline: number, work: () => Promise<T>): Promise<T> {
     let owner: string | undefined;
     for (;;) {
-      owner = await this.state('lock subscription', this.records.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
+      owner = await this.state('take lock', this.records.acquireLock(key, Math.max(1, deadline - Date.now()) + LOCK_GRACE_MS));
       if (owner !== undefined) break;
       if (Date.now() + LOCK_POLL_MS >= deadline) {
         throw new HubError('subscriptionBusy', { headers: { 'retry-after': '1' } });
@@ -75,7 +76,7 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
     try {
       return await work();
     } finally {
-      await this.records.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'subscription lock not released; it expires'));
+      await this.records.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'lock not released; it expires'));
     }
   }
 
