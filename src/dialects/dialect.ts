@@ -15,8 +15,11 @@ import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
-/** an AID.02 operation, or an event the hub owes a partner's own back office (a dialect's webhook) */
-export type DialectOperation = OperationId | 'dialectEvent';
+/** an AID.02 operation, an event the hub owes a partner's own back office (a dialect's webhook),
+ * or work a dialect scheduled for itself through the outbox (`dialectTask`: durable, taken over by
+ * another hub instance when one dies, run again after the Retry-After its answer gives, dead-lettered
+ * when it answers a refusal) */
+export type DialectOperation = OperationId | 'dialectEvent' | 'dialectTask';
 
 export interface DialectCall {
   readonly operation: DialectOperation;
@@ -53,6 +56,18 @@ export interface DialectInstance {
   readonly workers?: readonly DialectWorker[];
   /** releases what the instance holds, once its config is retired and its workers have stopped */
   close?(): Promise<void>;
+  /** what the hub does for the partner when it is the caller: a CMP whose own system is not AID.02
+   * asks through the hub, and the hub acts on what was asked and answered (the vehicle's download) */
+  readonly caller?: CallerWork;
+}
+
+/** run on Request Activation Code when the partner asks (not on a replayed answer); a failure fails
+ * the request, so the caller tries again */
+export interface CallerWork {
+  /** before the call goes to the target */
+  requested?(call: DialectCall): Promise<void>;
+  /** after a 2xx answer passed the checks, before the caller sees it */
+  answered?(call: DialectCall, answer: DialectAnswer): Promise<void>;
 }
 
 export interface DialectWorker {

@@ -72,6 +72,8 @@ export class OutboxWorker {
       return;
     }
     let failure: string;
+    // a partner's Retry-After (a dialect's task: when to look again) over the backoff
+    let waitMs: number | undefined;
     try {
       const answer = await callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, { log: this.log });
       if (isSuccess(answer.status)) {
@@ -85,6 +87,7 @@ export class OutboxWorker {
         return;
       }
       failure = `the partner answered ${answer.status}`;
+      waitMs = retryAfterMs(answer.retryAfter);
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       failure = err.message;
@@ -93,7 +96,7 @@ export class OutboxWorker {
       await this.dead(entry, `not delivered within ${settings.outboxHorizonSeconds} s; last: ${failure}`);
       return;
     }
-    const notBefore = Date.now() + backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts);
+    const notBefore = Date.now() + (waitMs === undefined ? backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts) : Math.max(waitMs, settings.outboxRetryBaseMs));
     await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
     this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
     this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');
@@ -132,4 +135,9 @@ function jsonOf(body: Buffer): unknown {
     // not JSON (a partner-bound body the hub did not parse): the dialect gets the bytes alone
     return undefined;
   }
+}
+
+/** Retry-After in seconds (the upstream layer let only sane values through) */
+function retryAfterMs(value: string | undefined): number | undefined {
+  return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) * 1000 : undefined;
 }

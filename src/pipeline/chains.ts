@@ -12,6 +12,7 @@ import type { Switchable } from '../measurementSwitches';
 import type { ApiOperation } from '../openapi/apis';
 import type { OperationId } from '../openapi/operations';
 import { authenticate } from './authenticate';
+import { callerWork } from './callerWork';
 import { canonicalIds } from './canonicalIds';
 import { callBridged, callOnce, callWithRetries, storeAndForward } from './dispatch';
 import { replayActivation, uniqueRequestId } from './idempotency';
@@ -66,8 +67,9 @@ function restOf(id: OperationId, deps: PipelineDeps): (route: RouteSettings) => 
   ];
   const chain = (...last: Stage[]) => compose<HubContext>([...own, ...last]);
   if (id === 'requestActivationCode') {
-    const bridged = chain(validateResponse(deps), callBridged(deps));
-    const direct = chain(validateResponse(deps), callOnce(deps));
+    // the caller's own dialect hears the request and its answer (callerWork.ts)
+    const bridged = chain(callerWork(), validateResponse(deps), callBridged(deps));
+    const direct = chain(callerWork(), validateResponse(deps), callOnce(deps));
     return (route) => (route.bridge ? bridged : direct);
   }
   if (id === 'sendCsimStatus') {

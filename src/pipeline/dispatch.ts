@@ -98,7 +98,7 @@ function respondWith(ctx: HubContext, answer: DialectAnswer): void {
   setBody(ctx, answer.body, answer.contentType);
 }
 
-function dialectCall(ctx: HubContext): DialectCall {
+export function dialectCall(ctx: HubContext): DialectCall {
   const op = need(ctx.state.operation, 'operation');
   return {
     operation: op.id,
