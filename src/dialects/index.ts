@@ -4,12 +4,13 @@
  */
 import { aid02 } from './aid02/forward';
 import type { DialectModule } from './dialect';
+import { devicemgmt } from './devicemgmt/module';
 import { es2plus } from './es2plus/module';
 import { telcoapi } from './telcoapi/module';
 
 // eslint-style `any`: each module has its own settings and instance types; the registry holds them all
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DIALECTS: readonly DialectModule<any, any>[] = [aid02, es2plus, telcoapi];
+export const DIALECTS: readonly DialectModule<any, any>[] = [aid02, es2plus, telcoapi, devicemgmt];
 
 export function isDialectName(name: string): boolean {
   return DIALECTS.some((d) => d.name === name);

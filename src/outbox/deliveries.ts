@@ -31,6 +31,22 @@ export function dialectEvent(partner: string, id: string, body: Readonly<Record<
   };
 }
 
+/** work a dialect scheduled for itself (`dialectTask` calls to its instance, until it answers 2xx) */
+export function dialectTask(partner: string, body: Readonly<Record<string, unknown>>): Delivery {
+  return {
+    id: randomUUID(),
+    kind: 'forward',
+    target: partner,
+    operation: 'dialectTask',
+    method: 'POST',
+    path: '',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    createdAt: Date.now(),
+    attempts: 0,
+  };
+}
+
 /** what the MSP's 200 to Request Activation Code carries (AID.02 7.7.1) */
 export interface ActivationCode {
   readonly activationCode: string;

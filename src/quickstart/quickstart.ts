@@ -49,10 +49,10 @@ export async function startQuickStart(options: { host: string; port: number; log
 function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
   const { url, auth } = partner.upstream;
   const listen = { host: url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
-  if (partner.role === 'cmp') return startCmpSimulator(listen);
   // a partner whose own system is not AID.02 is played by its dialect's simulator
   const dialect = dialectNamed(partner.dialect);
   if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {} });
+  if (partner.role === 'cmp') return startCmpSimulator(listen);
   return startMspSimulator({
     ...listen,
     id: partner.id,

@@ -40,6 +40,7 @@ export class TelcoWorld {
     const platform = shared?.platform ?? (await startTelcoapiSimulator({ token: TOKEN, smdpAddress: SMDP, ...options.simulator }));
     const cmpB = shared?.cmpB ?? (await FakePartner.start());
     const backOffice = shared?.backOffice ?? (await FakePartner.start());
+    backOffice.answer(() => ({ status: 204 }));
     const cmp = await FakePartner.start();
     const hub = await TestHub.start({
       partners: [

@@ -1,0 +1,194 @@
+/**
+ * A vehicle task, one step at a time. The outbox runs a task (a `dialectTask` delivery to the
+ * CMP's instance) until it ends: each run, under the task's lock, takes the next step: finds the
+ * vehicle's device id, starts a platform action or multistep operation, or looks at the one under
+ * way; the seed's actions take 3-10 minutes, so a run that finds one still in progress asks to be
+ * run again after `pollIntervalSeconds`. What the vehicle did goes to the MSP as Send CSIM Status
+ * (AID.02 7.8): `installed` after the download, `enabled` after the enable, `installation_failed`
+ * when the download fails, `deleted` / `disabled` for a profile taken off (a swapped one, 4.3.1 2c,
+ * or after Notify MSP Token Invalid, 4.5). A task not finished by `giveUpSeconds` is given up: its
+ * delivery goes to the dead letters and the back office is told.
+ */
+import type { Logger } from '../../log';
+import { UpstreamError } from '../../upstream/upstream';
+import type { CsimStatus } from '../msp/profileStates';
+import type { Fleet, Task, TaskStep } from './fleet';
+import { DevicePlatformError, type Action } from './platformClient';
+
+export type RunOutcome = 'wait' | 'done' | 'gaveUp';
+
+/** a transaction's or operation's end */
+type Ended = { readonly ok: boolean; readonly iccid?: string; readonly message?: string; readonly partly?: boolean };
+
+/** steps of one run at most; a run ends anyway once it has started an action */
+const MAX_STEPS_PER_RUN = 4;
+
+/** one run of a task: as many steps as need no waiting */
+export async function runTask(fleet: Fleet, id: string, log: Logger): Promise<RunOutcome> {
+  let task = await fleet.task(id);
+  if (!task || task.done) return 'done';
+  for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
+    if (Date.now() > task.giveUpAt) {
+      await giveUp(fleet, task);
+      return 'gaveUp';
+    }
+    let next: Task | 'wait';
+    try {
+      next = await step(fleet, task, log);
+    } catch (err) {
+      // the platform away or failing: looked at again later, until the task is given up
+      if (err instanceof UpstreamError || (err instanceof DevicePlatformError && err.httpStatus >= 500)) return 'wait';
+      throw err;
+    }
+    if (next === 'wait') return 'wait';
+    const justStarted = next.tx !== undefined && next.tx !== task.tx;
+    task = next;
+    await fleet.saveTask(task);
+    if (task.done) return 'done';
+    // an action just started takes minutes: looked at on the next run
+    if (justStarted) return 'wait';
+  }
+  return 'wait';
+}
+
+async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait'> {
+  switch (task.step) {
+    case 'device': {
+      const deviceId = task.deviceId ?? (await fleet.deviceOf(task.eid, log));
+      // a vehicle the inventory does not know yet: it may report itself soon
+      if (!deviceId) return 'wait';
+      return { ...task, deviceId, step: task.kind === 'remove' ? 'remove' : task.swappedIccid ? 'removeSwapped' : installStep(fleet) };
+    }
+    case 'removeSwapped': {
+      const swapped = task.swappedIccid as string;
+      const ended = await follow(fleet, task, 'delete', { iccid: swapped }, log);
+      if (ended === 'wait' || isTask(ended)) return ended;
+      if (ended.ok) await profileGone(fleet, task, swapped, 'deleted');
+      else await fleet.tell('transactionFailed', { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' });
+      return { ...task, step: installStep(fleet), tx: undefined };
+    }
+    case 'download':
+    case 'activate': {
+      const ended = task.step === 'activate' ? await followOperation(fleet, task, log) : await follow(fleet, task, 'download', { activation_code: task.activationCode, iccid: task.iccid }, log);
+      if (ended === 'wait' || isTask(ended)) return ended;
+      const iccid = ended.iccid ?? task.iccid;
+      if (!ended.ok && !ended.partly) {
+        if (iccid) await fleet.reportStatus(task, iccid, task.eid, 'installation_failed');
+        await fleet.tell('transactionFailed', { action: task.step, iccid, msp: task.msp, reason: ended.message });
+        return { ...task, iccid, done: true, tx: undefined };
+      }
+      if (!iccid) {
+        await fleet.tell('transactionFailed', { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' });
+        return { ...task, done: true, tx: undefined };
+      }
+      const enabled = task.step === 'activate' && ended.ok;
+      const status: CsimStatus = enabled ? 'enabled' : 'installed';
+      await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: fleet.settings.enable === 'separate' ? task.id : undefined });
+      await fleet.reportStatus(task, iccid, task.eid, status);
+      if (task.step === 'activate' && !ended.ok) await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' });
+      return { ...task, iccid, tx: undefined, ...(task.step === 'download' && fleet.settings.enable === 'separate' ? { step: 'enable' as const } : { done: true }) };
+    }
+    case 'enable': {
+      const iccid = task.iccid as string;
+      const ended = await follow(fleet, task, 'enable', { iccid }, log);
+      if (ended === 'wait' || isTask(ended)) return ended;
+      const profile = await fleet.profile(iccid);
+      if (ended.ok) {
+        if (profile) await fleet.saveProfile({ ...profile, status: 'enabled', task: undefined });
+        await fleet.reportStatus(task, iccid, task.eid, 'enabled');
+      } else {
+        if (profile) await fleet.saveProfile({ ...profile, task: undefined });
+        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' });
+      }
+      return { ...task, tx: undefined, done: true };
+    }
+    case 'remove': {
+      const iccid = task.iccid as string;
+      const action = task.removal ?? 'delete';
+      const ended = await follow(fleet, task, action, { iccid }, log);
+      if (ended === 'wait' || isTask(ended)) return ended;
+      if (ended.ok) await profileGone(fleet, task, iccid, action === 'delete' ? 'deleted' : 'disabled');
+      else await fleet.tell('transactionFailed', { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` });
+      return { ...task, tx: undefined, done: true };
+    }
+  }
+}
+
+function installStep(fleet: Fleet): TaskStep {
+  return fleet.settings.enable === 'multistep' ? 'activate' : 'download';
+}
+
+function isTask(value: Ended | Task): value is Task {
+  return 'step' in value;
+}
+
+/**
+ * Starts `action` when no transaction is under way (the task comes back with it, saved at once so
+ * that a crash never starts it twice), else looks at it: its end, or 'wait'. A platform that
+ * refuses to start it (4xx) ends it as failed.
+ */
+async function follow(fleet: Fleet, task: Task, action: Action, body: { iccid?: string; activation_code?: string }, log: Logger): Promise<Ended | Task | 'wait'> {
+  if (!task.tx) {
+    return begin(fleet, task, action, log, () => fleet.client.act(action, { device_id: task.deviceId as string, eid: task.eid, ...body }, log), body.iccid);
+  }
+  const progress = await fleet.client.progress(task.tx, log);
+  if (progress.status !== 'complete' && progress.status !== 'failed') return 'wait';
+  ended(fleet, task, action, progress.status);
+  return { ok: progress.status === 'complete', iccid: progress.iccid, message: progress.message };
+}
+
+/** the multistep operation (download and enable, seed: operation `activate`), with the SPN the
+ * platform should expect for the MSP */
+async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<Ended | Task | 'wait'> {
+  if (!task.tx) {
+    const carrier = fleet.settings.carriers.get(task.msp);
+    const body = { operation: 'activate', device_id: task.deviceId, eid: task.eid, iccid: task.iccid, activation_code: task.activationCode, ...(carrier ? { carrier } : {}) };
+    return begin(fleet, task, 'activate', log, () => fleet.client.startOperation(body, log), task.iccid);
+  }
+  const operation = await fleet.client.operation(task.tx, log);
+  if (operation.status !== 'successful' && operation.status !== 'failed') return 'wait';
+  ended(fleet, task, 'activate', operation.status === 'successful' ? 'complete' : 'failed');
+  // failed after its download transaction made way for an enable one: the profile is on the vehicle
+  return { ok: operation.status === 'successful', partly: operation.status === 'failed' && operation.enable_tx !== undefined, iccid: operation.iccid, message: operation.message };
+}
+
+/**
+ * Starts an action, or finds the one an instance started before it died: the task records that it
+ * is starting it before it asks the platform, so a task found in that state asks the platform for
+ * a transaction of the action since then instead of starting a second. The task comes back with the
+ * transaction; a platform that refuses to start it (4xx) ends it as failed.
+ */
+async function begin(fleet: Fleet, task: Task, action: Action | 'activate', log: Logger, start: () => Promise<string>, iccid: string | undefined): Promise<Ended | Task> {
+  const deviceId = task.deviceId as string;
+  const adopted = task.starting?.action === action ? await fleet.client.startedSince(action, deviceId, task.starting.at - 1000, iccid, log) : undefined;
+  if (adopted) return { ...task, tx: adopted, txStartedAt: task.starting?.at, starting: undefined };
+  const at = Date.now();
+  await fleet.saveTask({ ...task, starting: { action, at } });
+  let tx: string;
+  try {
+    tx = await start();
+  } catch (err) {
+    if (err instanceof DevicePlatformError && err.httpStatus < 500) return { ok: false, message: err.message };
+    throw err;
+  }
+  fleet.metrics.transactions.inc({ cmp: fleet.id, action, outcome: 'started' });
+  return { ...task, tx, txStartedAt: at, starting: undefined };
+}
+
+function ended(fleet: Fleet, task: Task, action: string, outcome: string): void {
+  fleet.metrics.transactions.inc({ cmp: fleet.id, action, outcome });
+  if (task.txStartedAt !== undefined) fleet.metrics.transactionDuration.observe({ cmp: fleet.id, action, outcome }, (Date.now() - task.txStartedAt) / 1000);
+}
+
+async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'deleted' | 'disabled'): Promise<void> {
+  const profile = await fleet.profile(iccid);
+  if (profile) await fleet.saveProfile({ ...profile, status, task: undefined });
+  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, task.eid, status);
+}
+
+async function giveUp(fleet: Fleet, task: Task): Promise<void> {
+  const action = task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
+  ended(fleet, task, action, 'gave_up');
+  await fleet.saveTask({ ...task, done: true });
+  await fleet.tell('transactionGaveUp', { action, step: task.step, iccid: task.iccid, msp: task.msp, seconds: fleet.settings.giveUpSeconds, needs: 'a look at the vehicle' });
+}

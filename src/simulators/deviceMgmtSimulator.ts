@@ -1,0 +1,341 @@
+/**
+ * A simulated device-management platform speaking the seed's `/ws/v1/esim_profiles`: devices with
+ * eUICCs and their profiles (active / inactive), the actions download, enable, disable and delete,
+ * each a transaction that stays `in_progress` for `transactionMs` and then is `complete` (or
+ * `failed` on demand, or never ends when held), the multistep operation `activate` (download, then
+ * enable: statuses starting, download, enable, successful / failed), the inventory with a cursor
+ * when a page is full (`size`, `query` with `eid="…"`), and the bulk CSV call capped with a
+ * `Truncated` header. It checks the API key the hub presents. For the quick start it also plays the
+ * CMP's back office (`POST /backoffice/events`, seen at `GET /simulator/backoffice`) and shows its
+ * vehicles (`GET /simulator/vehicles`). Everything is in memory.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { closeServer, listen } from './simulatorServer';
+
+export interface SimProfile {
+  readonly iccid: string;
+  status: 'active' | 'inactive';
+  readonly carrier: string;
+  readonly type: string;
+}
+
+export interface SimDevice {
+  readonly deviceId: string;
+  readonly eid: string;
+  readonly profiles: Map<string, SimProfile>;
+}
+
+export type SimAction = 'download' | 'enable' | 'disable' | 'delete' | 'activate';
+
+interface Transaction {
+  readonly transaction: string;
+  readonly action: Exclude<SimAction, 'activate'>;
+  readonly device: SimDevice;
+  iccid?: string;
+  readonly activationCode?: string;
+  status: 'in_progress' | 'complete' | 'failed';
+  readonly endsAt: number;
+  readonly fails?: string;
+  readonly created: string;
+  updated: string;
+  message?: string;
+}
+
+interface Operation {
+  readonly id: string;
+  readonly device: SimDevice;
+  readonly carrier?: string;
+  readonly activationCode?: string;
+  iccid?: string;
+  status: 'starting' | 'download' | 'enable' | 'successful' | 'failed';
+  readonly created: string;
+  download_tx?: string;
+  enable_tx?: string;
+  message?: string;
+}
+
+export interface DeviceMgmtSimulatorOptions {
+  readonly apiKey: string;
+  /** the fleet: device id and EID per vehicle, and the profiles it has already (a bootstrap one) */
+  readonly devices: readonly { readonly deviceId: string; readonly eid: string; readonly profiles?: readonly SimProfile[] }[];
+  /** how long a transaction stays in progress */
+  readonly transactionMs?: number;
+  /** the SPN a downloaded profile reports (seed: it may differ from the activation code's carrier) */
+  readonly reportedCarrier?: string;
+  readonly host?: string;
+  readonly port?: number;
+}
+
+export interface DeviceMgmtSimulator {
+  readonly url: string;
+  readonly devices: ReadonlyMap<string, SimDevice>;
+  /** every request, for the tests: method, path and query, body */
+  readonly calls: { readonly method: string; readonly path: string; readonly body: Record<string, unknown> }[];
+  /** the ICCID a car reports after downloading the profile of `activationCode` (else one made up) */
+  registerCode(activationCode: string, iccid: string): void;
+  /** the answer to the next start of `action` comes `ms` late (the transaction starts at once) */
+  delayNext(action: SimAction, ms: number): void;
+  /** the next `calls` calls are answered 503 (the platform down for a while) */
+  unavailableFor(calls: number): void;
+  /** the next transaction of `action` fails with `message` */
+  failNext(action: SimAction, message: string): void;
+  /** transactions of `action` started from now on never end */
+  hold(action: SimAction, held: boolean): void;
+  /** a profile changed on a vehicle by someone else (the driver, the platform's UI) */
+  change(iccid: string, change: 'active' | 'inactive' | 'deleted'): void;
+  /** what the back office received (quick start) */
+  readonly backOffice: unknown[];
+  close(): Promise<void>;
+}
+
+const API = '/ws/v1/esim_profiles';
+const BULK_CAP = 20000;
+
+export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptions): Promise<DeviceMgmtSimulator> {
+  const devices = new Map<string, SimDevice>(options.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, eid: d.eid, profiles: new Map((d.profiles ?? []).map((p) => [p.iccid, { ...p }])) }]));
+  let unavailable = 0;
+  const delays = new Map<SimAction, number>();
+  const transactions = new Map<string, Transaction>();
+  const operations = new Map<string, Operation>();
+  const codes = new Map<string, string>();
+  const failing = new Map<SimAction, string[]>();
+  const held = new Set<SimAction>();
+  const calls: DeviceMgmtSimulator['calls'] = [];
+  const backOffice: unknown[] = [];
+  const transactionMs = options.transactionMs ?? 50;
+  let iccidSerial = 0;
+
+  const now = () => new Date().toISOString();
+  const error = (status: number, message: string) => ({ status, body: { error_status: status, error_message: message } });
+
+  function profileRows(): Record<string, unknown>[] {
+    return [...devices.values()].flatMap((d) =>
+      [...d.profiles.values()].map((p, i) => ({ iccid: p.iccid, eid: d.eid, device_id: d.deviceId, status: p.status, carrier: p.carrier, normalized_carrier: p.carrier.toLowerCase(), type: p.type, id: i + 1, customer_id: 1 })),
+    );
+  }
+
+  /** seed: the query language; the simulator knows `eid="…"` */
+  function filtered(query: string | null): Record<string, unknown>[] {
+    const rows = profileRows();
+    const eid = /^eid\s*=\s*"([0-9]+)"$/.exec(query ?? '')?.[1];
+    return eid ? rows.filter((r) => r.eid === eid) : rows;
+  }
+
+  function start(action: Exclude<SimAction, 'activate'>, device: SimDevice, iccid: string | undefined, activationCode: string | undefined, failsWith?: string): Transaction {
+    const fails = failsWith ?? failing.get(action)?.shift();
+    const tx: Transaction = {
+      transaction: randomUUID(),
+      action,
+      device,
+      iccid,
+      activationCode,
+      status: 'in_progress',
+      endsAt: held.has(action) ? Number.POSITIVE_INFINITY : Date.now() + transactionMs,
+      fails,
+      created: now(),
+      updated: now(),
+    };
+    transactions.set(tx.transaction, tx);
+    return tx;
+  }
+
+  /** a transaction's state when it is looked at: it ends (and changes the vehicle) once its time is up */
+  function settle(tx: Transaction): Transaction {
+    if (tx.status !== 'in_progress' || Date.now() < tx.endsAt) return tx;
+    tx.updated = now();
+    if (tx.fails) {
+      tx.status = 'failed';
+      tx.message = tx.fails;
+      return tx;
+    }
+    const { device } = tx;
+    if (tx.action === 'download') {
+      tx.iccid ??= (tx.activationCode && codes.get(tx.activationCode)) || `89490999${String(++iccidSerial).padStart(11, '0')}`;
+      device.profiles.set(tx.iccid, { iccid: tx.iccid, status: 'inactive', carrier: options.reportedCarrier ?? 'Mobile', type: 'operational' });
+    } else if (tx.action === 'enable') {
+      for (const p of device.profiles.values()) p.status = p.iccid === tx.iccid ? 'active' : 'inactive';
+    } else if (tx.action === 'disable') {
+      const p = device.profiles.get(tx.iccid ?? '');
+      if (p) p.status = 'inactive';
+    } else {
+      device.profiles.delete(tx.iccid ?? '');
+    }
+    tx.status = 'complete';
+    tx.message = 'done';
+    return tx;
+  }
+
+  function settleOperation(op: Operation): Operation {
+    if (op.status === 'starting' || op.status === 'download') {
+      const download = op.download_tx ? settle(transactions.get(op.download_tx) as Transaction) : undefined;
+      if (!download) {
+        op.download_tx = start('download', op.device, op.iccid, op.activationCode, failing.get('activate')?.shift()).transaction;
+        op.status = 'download';
+      } else if (download.status === 'failed') {
+        op.status = 'failed';
+        op.message = download.message;
+      } else if (download.status === 'complete') {
+        op.iccid = download.iccid;
+        op.enable_tx = start('enable', op.device, op.iccid, undefined).transaction;
+        op.status = 'enable';
+      }
+    }
+    if (op.status === 'enable') {
+      const enable = settle(transactions.get(op.enable_tx as string) as Transaction);
+      if (enable.status === 'complete') op.status = 'successful';
+      if (enable.status === 'failed') {
+        op.status = 'failed';
+        op.message = enable.message;
+      }
+    }
+    return op;
+  }
+
+  function txView(tx: Transaction): Record<string, unknown> {
+    return { transaction: tx.transaction, action: tx.action, status: tx.status, device_id: tx.device.deviceId, eid: tx.device.eid, iccid: tx.iccid, message: tx.message, message_code: tx.status === 'failed' ? 'ERROR' : undefined, created: tx.created, updated: tx.updated, customer_id: 1 };
+  }
+
+  function operationView(op: Operation): Record<string, unknown> {
+    const { device, ...view } = op;
+    return { ...view, device_id: device.deviceId, eid: device.eid, operation: 'activate' };
+  }
+
+  function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): { status: number; body: unknown; headers?: Record<string, string> } {
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/inventory') {
+      const size = Math.min(1000, Math.max(1, Number(query.get('size') ?? 1000) || 1000));
+      const offset = Number(query.get('cursor') ?? 0) || 0;
+      const rows = filtered(query.get('query'));
+      const list = rows.slice(offset, offset + size);
+      const more = offset + size < rows.length;
+      return { status: 200, body: { count: list.length, size, list, ...(more ? { cursor: String(offset + size) } : {}) } };
+    }
+    if (method === 'GET' && path === '/bulk') {
+      const rows = filtered(query.get('query'));
+      const csv = ['iccid,eid,device_id,status,carrier', ...rows.slice(0, BULK_CAP).map((r) => `${r.iccid},${r.eid},${r.device_id},${r.status},${r.carrier}`)].join('\n');
+      return { status: 200, body: csv, headers: rows.length > BULK_CAP ? { truncated: 'true' } : {} };
+    }
+    if ((m = /^\/inventory\/([0-9]+)$/.exec(path)) && method === 'GET') {
+      const row = profileRows().find((r) => r.iccid === m?.[1]);
+      return row ? { status: 200, body: row } : error(404, 'no such eSIM profile');
+    }
+    if ((m = /^\/(download|enable|disable|delete)$/.exec(path)) && method === 'POST') {
+      const action = m[1] as Exclude<SimAction, 'activate'>;
+      const device = devices.get(String(body.device_id));
+      if (!device || device.eid !== body.eid) return error(400, 'device_id and eid must name one device');
+      const iccid = typeof body.iccid === 'string' ? body.iccid : undefined;
+      if (action === 'download' && typeof body.activation_code !== 'string' && !iccid) return error(400, 'activation_code or iccid required');
+      if (action !== 'download' && (!iccid || !device.profiles.has(iccid))) return error(400, 'no such profile on the device');
+      const tx = start(action, device, iccid, typeof body.activation_code === 'string' ? body.activation_code : undefined);
+      return { status: 200, body: { transaction: tx.transaction, status: tx.status } };
+    }
+    if ((m = /^\/progress\/([^/]+)$/.exec(path)) && method === 'GET') {
+      const tx = transactions.get(decodeURIComponent(m[1]));
+      return tx ? { status: 200, body: txView(settle(tx)) } : error(404, 'no such transaction');
+    }
+    if (method === 'POST' && path === '/operations/inventory') {
+      const device = devices.get(String(body.device_id));
+      if (!device || device.eid !== body.eid) return error(400, 'device_id and eid must name one device');
+      if (body.operation !== 'activate') return error(400, 'the simulator runs operation activate');
+      const op: Operation = { id: randomUUID(), created: now(), device, carrier: typeof body.carrier === 'string' ? body.carrier : undefined, activationCode: typeof body.activation_code === 'string' ? body.activation_code : undefined, iccid: typeof body.iccid === 'string' ? body.iccid : undefined, status: 'starting' };
+      operations.set(op.id, op);
+      return { status: 200, body: { id: op.id, status: op.status } };
+    }
+    if (method === 'GET' && (path === '/transactions/inventory' || path === '/operations/inventory')) {
+      // seed: newest first when asked `orderby=desc created`; the query names the device
+      const deviceId = /^device_id\s*=\s*"([^"]+)"$/.exec(query.get('query') ?? '')?.[1];
+      const rows = path === '/transactions/inventory' ? [...transactions.values()].map((tx) => txView(settle(tx))) : [...operations.values()].map((op) => operationView(settleOperation(op)));
+      const list = rows.filter((r) => deviceId === undefined || r.device_id === deviceId).reverse();
+      return { status: 200, body: { count: list.length, size: 1000, list } };
+    }
+    if ((m = /^\/operations\/inventory\/([^/]+)$/.exec(path)) && method === 'GET') {
+      const op = operations.get(decodeURIComponent(m[1]));
+      if (!op) return error(404, 'no such operation');
+      return { status: 200, body: operationView(settleOperation(op)) };
+    }
+    return error(404, 'no such endpoint');
+  }
+
+  const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://platform');
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: Record<string, unknown> = {};
+    try {
+      body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+    } catch {
+      return send(res, error(400, 'the body is not JSON'));
+    }
+    if (url.pathname === '/backoffice/events' && req.method === 'POST') {
+      backOffice.push(body);
+      return send(res, { status: 204, body: undefined });
+    }
+    if (url.pathname === '/simulator/backoffice') return send(res, { status: 200, body: { events: backOffice } });
+    if (url.pathname === '/simulator/vehicles') {
+      return send(res, { status: 200, body: { vehicles: [...devices.values()].map((d) => ({ device_id: d.deviceId, eid: d.eid, profiles: [...d.profiles.values()] })) } });
+    }
+    if (req.headers['api-key'] !== options.apiKey) return send(res, error(401, 'authentication required'));
+    if (!url.pathname.startsWith(`${API}/`)) return send(res, error(404, 'no such endpoint'));
+    const path = url.pathname.slice(API.length);
+    calls.push({ method: req.method ?? '', path: path + url.search, body });
+    if (unavailable > 0) {
+      unavailable -= 1;
+      return send(res, error(503, 'service unavailable'));
+    }
+    const answer = route(req.method ?? '', path, url.searchParams, body);
+    const action = /^\/(download|enable|disable|delete)$/.exec(path)?.[1] as SimAction | undefined;
+    const delay = action && req.method === 'POST' ? delays.get(action) : undefined;
+    if (action && delay !== undefined) {
+      delays.delete(action);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+    if (!res.destroyed) send(res, answer);
+  };
+  const server = http.createServer((req, res) => {
+    handler(req, res).catch(() => send(res, error(500, 'simulator failure')));
+  });
+  const host = options.host ?? '127.0.0.1';
+  const port = await listen(server, host, options.port ?? 0);
+  return {
+    url: `http://${host}:${port}`,
+    devices,
+    calls,
+    backOffice,
+    registerCode: (code, iccid) => {
+      codes.set(code, iccid);
+    },
+    delayNext: (action, ms) => {
+      delays.set(action, ms);
+    },
+    unavailableFor: (n) => {
+      unavailable = n;
+    },
+    failNext: (action, message) => {
+      failing.set(action, [...(failing.get(action) ?? []), message]);
+    },
+    hold: (action, on) => {
+      if (on) held.add(action);
+      else held.delete(action);
+    },
+    change: (iccid, change) => {
+      for (const device of devices.values()) {
+        const profile = device.profiles.get(iccid);
+        if (!profile) continue;
+        if (change === 'deleted') device.profiles.delete(iccid);
+        else profile.status = change;
+      }
+    },
+    close: () => closeServer(server),
+  };
+}
+
+function send(res: http.ServerResponse, answer: { status: number; body: unknown; headers?: Record<string, string> }): void {
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, answer.headers).end();
+    return;
+  }
+  const csv = typeof answer.body === 'string';
+  res.writeHead(answer.status, { 'content-type': csv ? 'text/csv' : 'application/json', ...answer.headers }).end(csv ? answer.body : JSON.stringify(answer.body));
+}
