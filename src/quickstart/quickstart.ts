@@ -32,7 +32,7 @@ export async function startQuickStart(options: { host: string; port: number; log
     throw err;
   }
   const origin = (id: string, fallback: string) => hub.config.partners.get(id)?.upstream.url.origin ?? fallback;
-  const walk = walkSteps(origin('cmpOne', 'http://127.0.0.1:9201'), origin('mspGamma', 'http://127.0.0.1:9301'), origin('mspDelta', 'http://127.0.0.1:9302'))
+  const walk = walkSteps(origin('cmpOne', 'http://127.0.0.1:9201'), origin('mspGamma', 'http://127.0.0.1:9301'), origin('mspDelta', 'http://127.0.0.1:9302'), origin('cmpFleet', 'http://127.0.0.1:9203'))
     .map((step) => toCurl(step, hub.url))
     .join('\n\n');
   return {

@@ -5,7 +5,7 @@
  */
 import { basicAuthorization } from '../config/credentials';
 
-type Caller = 'mspAlpha' | 'mspBeta' | 'mspGamma' | 'mspDelta' | 'cmpOne' | 'cmpTwo';
+type Caller = 'mspAlpha' | 'mspBeta' | 'mspGamma' | 'mspDelta' | 'cmpOne' | 'cmpTwo' | 'cmpFleet';
 
 interface DemoSecret {
   readonly apiKey?: string;
@@ -20,6 +20,7 @@ export const DEMO_SECRETS: Readonly<Record<Caller, DemoSecret>> = {
   mspGamma: { apiKey: process.env.MSP_GAMMA_API_KEY ?? 'demo-key-msp-gamma' },
   mspDelta: { apiKey: process.env.MSP_DELTA_API_KEY ?? 'demo-key-msp-delta' },
   cmpTwo: { apiKey: 'demo-key-cmp-two' },
+  cmpFleet: { apiKey: process.env.CMP_FLEET_API_KEY ?? 'demo-key-cmp-fleet' },
 };
 
 /** what the simulated own system of a partner presents when it calls the hub back (mspGamma's
@@ -43,6 +44,7 @@ const ALPHA_TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
 const BETA_TOKEN = '649821b4-ca2d-4034-95f1-296bbf8d5088';
 const GAMMA_TOKEN = '0e7f5a3c-61d2-4b8e-9a47-2c5d8e1f9b30';
 const DELTA_TOKEN = '5b1e9d27-3c84-4f60-8a15-7d2c9e4b6f01';
+const FLEET_TOKEN = '9c3f6a18-2d47-4b95-8e06-1a7b5c9d3e24';
 const ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE2NDg1NDE4MTYsInNpZCI6ImE2MjUyMTFhIn0.c2lnbmF0dXJl';
 const EID = '89049032000001000000000831934057';
 
@@ -71,7 +73,7 @@ function hubStep(n: number, title: string, caller: Caller, target: string, metho
   return { title: `${n}. ${title}`, method, path, as: { caller, target, requestId: numbered('a1b2c3d4', n), correlationId: numbered('c0ffee00', n) }, body, expect };
 }
 
-export function walkSteps(cmpOneSimulatorUrl: string, smdpSimulatorUrl: string, platformSimulatorUrl: string): WalkStep[] {
+export function walkSteps(cmpOneSimulatorUrl: string, smdpSimulatorUrl: string, platformSimulatorUrl: string, fleetPlatformUrl: string): WalkStep[] {
   return [
     hubStep(1, 'Onboarding: mspAlpha sends the msp_token of a new user to cmpOne (Send MSP Token)', 'mspAlpha', 'cmpOne', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(ALPHA_TOKEN)),
     hubStep(2, 'Car provisioning, synchronous: cmpOne asks mspAlpha for an activation code (200)', 'cmpOne', 'mspAlpha', 'POST', `/v1/activation-code-requests/${ALPHA_TOKEN}`, 200, acRequest(2)),
@@ -90,6 +92,10 @@ export function walkSteps(cmpOneSimulatorUrl: string, smdpSimulatorUrl: string, 
     hubStep(15, "Car provisioning at mspDelta: the hub registers the car's eUICC, creates a profile on the operator's platform and answers its code (200)", 'cmpOne', 'mspDelta', 'POST', `/v1/activation-code-requests/${DELTA_TOKEN}`, 200, acRequest(15)),
     { title: '16. The car downloads its profile; the simulated platform tells the hub by signed webhooks', method: 'POST', path: `${platformSimulatorUrl}/simulator/download`, body: { eid: EID }, expect: 200 },
     hubStep(17, "Profile status from the hub's own records of mspDelta: installed", 'cmpOne', 'mspDelta', 'GET', `/v1/profiles/status/${DELTA_TOKEN}`, 200),
+    hubStep(18, "Onboarding at cmpFleet, whose cars a device-management platform runs: the hub passes mspAlpha's msp_token to the fleet's back office", 'mspAlpha', 'cmpFleet', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(FLEET_TOKEN)),
+    hubStep(19, 'Car provisioning for the fleet: cmpFleet asks mspAlpha for a code (200), and the hub starts the download on the car', 'cmpFleet', 'mspAlpha', 'POST', `/v1/activation-code-requests/${FLEET_TOKEN}`, 200, acRequest(19)),
+    { title: '20. The simulated car a few seconds later: the profile downloaded, then enabled', method: 'GET', path: `${fleetPlatformUrl}/simulator/vehicles`, expect: 200 },
+    hubStep(21, 'What mspAlpha heard from the hub as Send CSIM Status: the profile enabled', 'cmpFleet', 'mspAlpha', 'GET', `/v1/profiles/status/${FLEET_TOKEN}`, 200),
   ];
 }
 

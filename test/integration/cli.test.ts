@@ -44,7 +44,7 @@ test('an unknown command or option is a usage error (exit 2)', () => {
 test('check-config accepts the example configuration of the repository', () => {
   const result = run(['check-config']);
   expect(result.status).toBe(0);
-  expect(result.stdout).toContain('valid: 4 MSPs, 2 CMPs, 4 routes');
+  expect(result.stdout).toContain('valid: 4 MSPs, 3 CMPs, 6 routes');
 });
 
 test('check-config reports every problem with file, partner and field, and exits 1', () => {

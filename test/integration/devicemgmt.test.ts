@@ -60,6 +60,21 @@ describe('a code reaches the vehicle', () => {
     expect(world.profilesOn(car).map((p) => p.iccid)).toContain(code.iccid);
   });
 
+  test('bridged (the MSP slower than the budget: 201, the code follows through the outbox): the vehicle gets it', async () => {
+    const bridged = await FleetWorld.start({ vehicles: 1, routes: [{ from: '*', to: '*', timeoutMs: 300, bridgeTimeoutMs: 5000 }] });
+    try {
+      const token = await bridged.onboard();
+      const requestId = randomUUID();
+      bridged.parts.slow.set(requestId, 800);
+      expect((await bridged.requestCode(token, bridged.vehicles[0], requestId)).status).toBe(201);
+      await waitFor(() => bridged.statuses(token).some((s) => s.status === 'enabled'), 15000);
+      const [installed] = bridged.profilesOn(bridged.vehicles[0]);
+      expect(bridged.statuses(token).map((s) => `${s.iccid} ${s.status}`)).toEqual([`${installed.iccid} installed`, `${installed.iccid} enabled`]);
+    } finally {
+      await bridged.close();
+    }
+  });
+
   test('a failed download is reported as installation_failed, and the back office hears why', async () => {
     const token = await world.onboard();
     world.platform.failNext('download', 'the SM-DP+ refused the activation code');

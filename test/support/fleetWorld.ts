@@ -34,6 +34,8 @@ export class FleetParts {
   /** what the MSP answers: per activationCodeRequestID, the swap to report, or 201 (asynchronous) */
   readonly swaps = new Map<string, string>();
   readonly asynchronous = new Set<string>();
+  /** requests the MSP answers only after this many milliseconds */
+  readonly slow = new Map<string, number>();
 
   private constructor(
     readonly platform: DeviceMgmtSimulator,
@@ -76,7 +78,7 @@ export class FleetParts {
     if (req.method !== 'POST' || !req.path.startsWith('/v1/activation-code-requests/')) return undefined;
     const body = req.body as { activationCodeRequestID: string };
     if (this.asynchronous.has(body.activationCodeRequestID)) return { status: 201 };
-    return { status: 200, body: this.code(body.activationCodeRequestID) };
+    return { status: 200, body: this.code(body.activationCodeRequestID), delayMs: this.slow.get(body.activationCodeRequestID) };
   }
 
   /** the code of a request: its ICCID is what the car reports after downloading it */

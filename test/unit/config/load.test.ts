@@ -10,6 +10,7 @@ import { digest } from '../../../src/config/credentials';
 import { configWarnings } from '../../../src/config/warnings';
 import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
 import type { TelcoapiSettings } from '../../../src/dialects/telcoapi/settings';
+import type { DevicemgmtSettings } from '../../../src/dialects/devicemgmt/settings';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -175,6 +176,29 @@ describe('a TelcoAPI operator', () => {
   ])('%s is refused', (_what, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example" }\n${block}\n`);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+  });
+});
+
+describe('a device-management CMP', () => {
+  const DM = 'devicemgmt: { webhook: { url: "https://backoffice.fleet.example/events" } }';
+
+  test('is loaded with its devicemgmt settings and their defaults', () => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('f.yaml', `id: cmpF\nrole: cmp\ndialect: devicemgmt\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${DM}\n`);
+    const settings = loadConfig(dir, {}).partners.get('cmpF')?.settings as DevicemgmtSettings;
+    expect(settings).toMatchObject({ enable: 'separate', onTokenInvalid: 'delete', pollIntervalSeconds: 30, giveUpSeconds: 3600, deviceCacheSeconds: 3600, reconcileIntervalSeconds: 900, inventoryQuery: undefined });
+    expect(settings.webhook.url.href).toBe('https://backoffice.fleet.example/events');
+  });
+
+  test.each([
+    ['devicemgmt on an MSP', 'role: msp\ndialect: devicemgmt', DM, 'dialect devicemgmt is for CMPs'],
+    ['no back-office webhook', 'role: cmp\ndialect: devicemgmt', 'devicemgmt: { enable: never }', "devicemgmt: must have required property 'webhook'"],
+    ['an enable mode the platform does not have', 'role: cmp\ndialect: devicemgmt', DM.replace('webhook:', 'enable: sometimes, webhook:'), 'devicemgmt.enable: must be one of multistep, separate, never'],
+    ['a give-up shorter than 5 seconds', 'role: cmp\ndialect: devicemgmt', DM.replace('webhook:', 'giveUpSeconds: 1, webhook:'), 'devicemgmt.giveUpSeconds: must be >= 5'],
+  ])('%s is refused', (_what, head, block, expected) => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('f.yaml', `id: cmpF\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${block}\n`);
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
   });
 });
