@@ -11,6 +11,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSmdpSimulator } from '../../src/simulators/smdpSimulator';
+import { startDeviceMgmtSimulator } from '../../src/simulators/deviceMgmtSimulator';
 import { startTelcoapiSimulator } from '../../src/simulators/telcoapiSimulator';
 import { FakePartner } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
@@ -54,7 +55,7 @@ afterAll(async () => {
 
 test('every query of every dashboard panel is valid and returns data on a real Prometheus', async () => {
   const queries = panelQueries();
-  expect(queries.length).toBeGreaterThanOrEqual(37);
+  expect(queries.length).toBeGreaterThanOrEqual(41);
 
   // persistent, so that the state the panels show survives the moment Redis is away
   redis = await OwnRedis.start({ persistent: true });
@@ -66,6 +67,9 @@ test('every query of every dashboard panel is valid and returns data on a real P
   // a TelcoAPI operator: the hub creates profiles on its (simulated) platform, which sends webhooks
   const platform = await startTelcoapiSimulator({ token: 'platform-token', smdpAddress: 'smdp.example.com' });
   partners.push(platform);
+  // a fleet whose car a device-management platform runs: the hub puts the code on it
+  const fleetPlatform = await startDeviceMgmtSimulator({ apiKey: 'fleet-key', transactionMs: 50, devices: [{ deviceId: 'car-1', eid: requestActivationCodeBody().eid, profiles: [{ iccid: '8949000000000009991', status: 'active', carrier: 'Bootstrap', type: 'bootstrap' }] }] });
+  partners.push(fleetPlatform);
   const specs: PartnerSpec[] = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url },
     { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: mspB.url },
@@ -89,6 +93,13 @@ test('every query of every dashboard panel is valid and returns data on a real P
         upstream: { url: platform.url, auth: { bearer: 'platform-token' } },
         telcoapi: { mno: 'M1', profileTypes: { personal: { platformType: 'OPERATIONAL', iccids: { from: '894901000000000000', to: '894901000000000999' } } }, webhookSecrets: ['webhook-secret-0123456789'] },
       },
+    },
+    {
+      id: 'cmpF',
+      role: 'cmp',
+      apiKey: 'key-cmpF',
+      upstreamUrl: fleetPlatform.url,
+      extra: { dialect: 'devicemgmt', upstream: { url: fleetPlatform.url, auth: { apiKey: 'fleet-key' } }, devicemgmt: { pollIntervalSeconds: 1, webhook: { url: `${cmpB.url}/fleet-events` } } },
     },
   ];
   hub = await TestHub.start({
@@ -146,6 +157,10 @@ test('every query of every dashboard panel is valid and returns data on a real P
   await platform.sendEvent('PROFILE_ENABLED', codeTa.body.iccid, { raw: event.sent });
   await platform.sendEvent('PROFILE_DISABLED', codeTa.body.iccid, { secret: 'not-the-secret-0123456789' });
   await call({ as: 'cmpA', to: 'mspTa', method: 'POST', path: paths.requestActivationCode(tokenTa), body: requestActivationCodeBody() });
+  // the fleet: a code from mspA put on its car, followed to the end
+  const tokenF = randomUUID();
+  await call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenF) });
+  await call({ as: 'cmpF', to: 'mspA', method: 'POST', path: paths.requestActivationCode(tokenF), body: requestActivationCodeBody() });
   // refusals: validation, authentication, rate limit, an open breaker
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { eid: 1 } });
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { 'api-key': 'wrong' } });
@@ -157,6 +172,7 @@ test('every query of every dashboard panel is valid and returns data on a real P
     while (!(await check()) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   };
   await until(async () => (await hub.metric('aid_gateway_activation_bridges_total')) > 0);
+  await until(async () => (await hub.metric('aid_gateway_devicemgmt_transactions_total', { action: 'enable', outcome: 'complete' })) > 0);
   await until(async () => (await hub.metric('aid_gateway_outbox_events_total', { event: 'dead_lettered' })) > 0);
   // config reloads, one refused; Redis away for a moment
   hub.hub.reload();
