@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { closeServer, listen } from './simulatorServer';
+import { closeServer, listen, readJsonObject } from './simulatorServer';
 
 export interface SimProfile {
   readonly iccid: string;
@@ -259,15 +259,8 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://platform');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: Record<string, unknown> = {};
-    try {
-      body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      return send(res, error(400, 'the body is not JSON'));
-    }
+    const body = await readJsonObject(req);
+    if (!body) return send(res, error(400, 'the body is not JSON'));
     if (url.pathname === '/backoffice/events' && req.method === 'POST') {
       backOffice.push(body);
       return send(res, { status: 204, body: undefined });

@@ -92,3 +92,13 @@ async function readJson(req: http.IncomingMessage): Promise<unknown> {
   const text = Buffer.concat(chunks).toString('utf8');
   return text.trim() === '' ? undefined : JSON.parse(text);
 }
+
+/** a request's JSON object body ({} when empty), or undefined when it is not JSON */
+export async function readJsonObject(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  try {
+    const value = await readJson(req);
+    return value === undefined ? {} : (value as Record<string, unknown>);
+  } catch {
+    return undefined;
+  }
+}

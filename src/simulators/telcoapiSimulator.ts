@@ -11,7 +11,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { closeServer, listen } from './simulatorServer';
+import { closeServer, listen, readJsonObject } from './simulatorServer';
 
 export type PlatformProfileState = 'CREATED' | 'DOWNLOADED' | 'INSTALLED' | 'ENABLED' | 'DISABLED' | 'DELETED';
 
@@ -219,15 +219,8 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
 
   const handler = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://platform');
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: Record<string, unknown> = {};
-    try {
-      body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-    } catch {
-      return send(res, error(400, 'INVALID_REQUEST', 'The body is not JSON'));
-    }
+    const body = await readJsonObject(req);
+    if (!body) return send(res, error(400, 'INVALID_REQUEST', 'The body is not JSON'));
     if (req.method === 'POST' && url.pathname === '/simulator/download') {
       try {
         return send(res, { status: 200, body: { webhookStatuses: await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid)) } });

@@ -3,10 +3,9 @@
  * device-management platform with an eSIM API (seed: `/ws/v1/esim_profiles`): its schema and the
  * typed settings. The platform's base URL, credential and TLS are the partner's `upstream`.
  */
-import { outboundAuth, type RawAuth } from '../../config/credentials';
 import { checkPlainHttp } from '../../config/loopback';
-import { outboundAuthSchema } from '../../config/schemaParts';
 import type { UpstreamConfig } from '../../config/types';
+import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { SettingsContext } from '../dialect';
 
 /** `multistep`: one operation that downloads and enables (and waits for the device to report);
@@ -28,12 +27,7 @@ export const settingsSchema = {
     reconcileIntervalSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     // the Remote Manager query that selects the fleet's eSIM profiles for the reconcile
     inventoryQuery: { type: 'string', maxLength: 1000 },
-    webhook: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: { url: { type: 'string', pattern: '^https?://' }, insecure: { type: 'boolean' }, auth: outboundAuthSchema },
-    },
+    webhook: webhookSchema,
   },
 } as const;
 
@@ -63,7 +57,7 @@ interface RawSettings {
   deviceCacheSeconds?: number;
   reconcileIntervalSeconds?: number;
   inventoryQuery?: string;
-  webhook: { url: string; insecure?: boolean; auth?: RawAuth };
+  webhook: RawWebhook;
 }
 
 export function devicemgmtSettings(block: unknown, context: SettingsContext, problems: string[]): DevicemgmtSettings | undefined {
@@ -81,6 +75,6 @@ export function devicemgmtSettings(block: unknown, context: SettingsContext, pro
     deviceCacheSeconds: raw.deviceCacheSeconds ?? 3600,
     reconcileIntervalSeconds: raw.reconcileIntervalSeconds ?? 900,
     inventoryQuery: raw.inventoryQuery,
-    webhook: Object.freeze({ url: new URL(raw.webhook.url), auth: outboundAuth(raw.webhook.auth), connections: 4, breaker: context.breaker }),
+    webhook: webhookUpstream(raw.webhook, context.breaker),
   });
 }

@@ -3,9 +3,10 @@
  * under the partner's dialect key) and the typed settings the dialect works with.
  */
 import { buildActivationCode } from '../msp/activationCode';
-import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type RawInbound } from '../../config/credentials';
+import { hasCredential, inboundCredentials, type RawInbound } from '../../config/credentials';
 import { checkPlainHttp } from '../../config/loopback';
-import { inboundCredentialsSchema, outboundAuthSchema } from '../../config/schemaParts';
+import { inboundCredentialsSchema } from '../../config/schemaParts';
+import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { CredentialsRequired, InboundCredentials, UpstreamConfig } from '../../config/types';
 import type { SettingsContext } from '../dialect';
 
@@ -21,12 +22,7 @@ export const settingsSchema = {
     smdpOid: { type: 'string', pattern: '^[0-2](\\.(0|[1-9][0-9]*))+$' },
     profileTypes: { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },
     profilesPerSubscription: { type: 'integer', minimum: 1, maximum: 1000 },
-    webhook: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: { url: { type: 'string', pattern: '^https?://' }, insecure: { type: 'boolean' }, auth: outboundAuthSchema },
-    },
+    webhook: webhookSchema,
     callback: inboundCredentialsSchema,
     callbackRequires: { enum: ['any', 'all'] },
   },
@@ -61,7 +57,7 @@ interface RawSettings {
   smdpOid?: string;
   profileTypes: Record<string, string>;
   profilesPerSubscription?: number;
-  webhook?: { url: string; insecure?: boolean; auth?: RawAuth };
+  webhook?: RawWebhook;
   callback: RawInbound;
   callbackRequires?: CredentialsRequired;
 }
@@ -82,7 +78,7 @@ export function es2plusSettings(block: unknown, context: SettingsContext, proble
     problems.push(`${where}: es2plus.smdpAddress: ${(err as Error).message}`);
     return undefined;
   }
-  const webhook: UpstreamConfig | undefined = raw.webhook && Object.freeze({ url: new URL(raw.webhook.url), auth: outboundAuth(raw.webhook.auth), connections: 4, breaker });
+  const webhook: UpstreamConfig | undefined = raw.webhook && webhookUpstream(raw.webhook, breaker);
   return Object.freeze({
     functionRequesterIdentifier: raw.functionRequesterIdentifier,
     adminProtocol: raw.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL,

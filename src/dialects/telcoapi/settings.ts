@@ -4,10 +4,10 @@
  * partner's dialect key) and the typed settings the dialect works with. The platform's base URL,
  * credential (bearer token or API key) and TLS are the partner's `upstream`.
  */
-import { outboundAuth, type RawAuth } from '../../config/credentials';
 import { rateLimitOf, type RawRateLimit } from '../../config/rateLimit';
 import { checkPlainHttp } from '../../config/loopback';
-import { outboundAuthSchema, rateLimitSchema } from '../../config/schemaParts';
+import { rateLimitSchema } from '../../config/schemaParts';
+import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { RateLimit, UpstreamConfig } from '../../config/types';
 import type { SettingsContext } from '../dialect';
 
@@ -56,12 +56,7 @@ export const settingsSchema = {
     webhookSecrets: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', minLength: 16 } },
     webhookToleranceSeconds: { type: 'integer', minimum: 10, maximum: 3600 },
     rateLimits: { type: 'object', additionalProperties: false, properties: Object.fromEntries(LIMITED_ENDPOINTS.map((e) => [e, rateLimitSchema])) },
-    webhook: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: { url: { type: 'string', pattern: '^https?://' }, insecure: { type: 'boolean' }, auth: outboundAuthSchema },
-    },
+    webhook: webhookSchema,
   },
 } as const;
 
@@ -95,7 +90,7 @@ interface RawSettings {
   webhookSecrets: string[];
   webhookToleranceSeconds?: number;
   rateLimits?: Partial<Record<LimitedEndpoint, RawRateLimit>>;
-  webhook?: { url: string; insecure?: boolean; auth?: RawAuth };
+  webhook?: RawWebhook;
 }
 
 export function telcoapiSettings(block: unknown, context: SettingsContext, problems: string[]): TelcoapiSettings | undefined {
@@ -123,6 +118,6 @@ export function telcoapiSettings(block: unknown, context: SettingsContext, probl
     webhookSecrets: Object.freeze([...raw.webhookSecrets]),
     webhookToleranceSeconds: raw.webhookToleranceSeconds ?? 300,
     rateLimits: Object.freeze(limits),
-    webhook: raw.webhook && Object.freeze({ url: new URL(raw.webhook.url), auth: outboundAuth(raw.webhook.auth), connections: 4, breaker }),
+    webhook: raw.webhook && webhookUpstream(raw.webhook, breaker),
   });
 }
