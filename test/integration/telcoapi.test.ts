@@ -248,7 +248,7 @@ describe('the platform unreachable, slow or limiting', () => {
 
   test('the platform\'s per-endpoint limit is kept by the hub itself: no slot in time is 503 with Retry-After, the platform not asked', async () => {
     // the CMP's time (3 s, 6 s in the bridge) is far less than the next slot (30 s)
-    const kept = await TelcoWorld.start({ settings: { rateLimits: { profileCreation: { requests: 2, perSeconds: 60 } } }, routes: { routes: [{ from: '*', to: '*', timeoutMs: 3000, bridgeTimeoutMs: 6000 }] } });
+    const kept = await TelcoWorld.start({ settings: { rateLimits: { profileCreation: { requests: 2, perSeconds: 60, burst: 2 } } }, routes: { routes: [{ from: '*', to: '*', timeoutMs: 3000, bridgeTimeoutMs: 6000 }] } });
     try {
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push(await kept.requestCode(await kept.onboard()));

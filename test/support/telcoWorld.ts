@@ -63,6 +63,8 @@ export class TelcoWorld {
               profilesPerSubscription: options.profilesPerSubscription ?? 2,
               webhookSecrets: [SECRET],
               webhook: { url: `${backOffice.url}/events`, auth: { apiKey: 'hub-key-at-opt-backoffice' } },
+              // tests make many devices and profiles in seconds; the limit test sets its own
+              rateLimits: Object.fromEntries(['profileCreation', 'deviceRegistration', 'activationCodeGeneration'].map((e) => [e, { requests: 6000, perSeconds: 60, burst: 1000 }])),
               ...options.settings,
             },
           },

@@ -109,7 +109,9 @@ export function telcoapiSettings(block: unknown, context: SettingsContext, probl
   }
   if (problems.length > before) return undefined;
   const limits = Object.fromEntries(
-    LIMITED_ENDPOINTS.map((e) => [e, rateLimitOf(raw.rateLimits?.[e] ?? { requests: DEFAULT_LIMITS[e], perSeconds: 60 }) as RateLimit]),
+    // spaced evenly unless a burst is given: the platform counts per minute, and a burst at the end
+    // of one period followed by the next period's share would be twice its count in one minute
+    LIMITED_ENDPOINTS.map((e) => [e, rateLimitOf({ burst: 1, ...(raw.rateLimits?.[e] ?? { requests: DEFAULT_LIMITS[e], perSeconds: 60 }) }) as RateLimit]),
   ) as Record<LimitedEndpoint, RateLimit>;
   return Object.freeze({
     mno: raw.mno,

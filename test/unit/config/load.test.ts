@@ -159,11 +159,11 @@ describe('a TelcoAPI operator', () => {
     const settings = partner?.settings as TelcoapiSettings;
     expect(settings).toMatchObject({ mno: 'M1', profilesPerSubscription: 1, webhookToleranceSeconds: 300, webhook: undefined });
     expect(settings.profileTypes.get('personal')).toEqual({ platformType: 'OPERATIONAL', name: 'personal', iccids: { from: 894901000000000000n, to: 894901000000000999n, digits: 18 } });
-    // the seed's table: per minute
+    // the seed's table: per minute, spaced evenly
     expect(settings.rateLimits).toEqual({
-      profileCreation: { requests: 100, perSeconds: 60, burst: 100 },
-      deviceRegistration: { requests: 30, perSeconds: 60, burst: 30 },
-      activationCodeGeneration: { requests: 100, perSeconds: 60, burst: 100 },
+      profileCreation: { requests: 100, perSeconds: 60, burst: 1 },
+      deviceRegistration: { requests: 30, perSeconds: 60, burst: 1 },
+      activationCodeGeneration: { requests: 100, perSeconds: 60, burst: 1 },
     });
   });
 
