@@ -38,6 +38,8 @@ export const catalogue = {
   requestNotMatched: { status: 422, code: '30', message: 'The activationCodeRequestID could not be matched.' },
   correlationMismatch: { status: 422, code: '92', message: 'The correlation-id does not match' },
   rateLimited: { status: 429, code: '206', message: 'Too many requests' },
+  redirectNotAgreed: { status: 400, code: '208', message: 'The redirect_uri is not one the partner agreed' },
+  accountIdRefused: { status: 400, code: '209', message: 'The id is not an account id the hub passes on' },
   tooManyFailedLogins: { status: 429, code: '206', message: 'Too many failed authentication attempts' },
   noActivationCode: { status: 422, code: '49', message: 'No activation code can be created' },
   profileTypeUnknown: { status: 422, code: '50', message: 'Profile type unknown' },

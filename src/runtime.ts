@@ -4,6 +4,7 @@
  * keeps it to the end, so a reload never changes a request halfway; a retired runtime closes its
  * pools once the last request that entered it has left.
  */
+import { touchpointRoutes } from './touchpoints/touchpointRoutes';
 import { once, EventEmitter } from 'node:events';
 import type { Config, Partner } from './config/types';
 import { DIALECTS } from './dialects';
@@ -32,7 +33,8 @@ export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
 export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger, edge: EdgeBuilder, modules: readonly DialectModule[] = DIALECTS): Runtime {
   const upstreams: Upstream[] = [];
   const dialects = new Map<string, DialectInstance>();
-  const inboundRoutes: InboundRoute[] = [];
+  // the touchpoints (AID.02 4.1, 4.2) are the hub's own; each dialect adds its partners' routes
+  const inboundRoutes: InboundRoute[] = touchpointRoutes();
   for (const module of modules) {
     const instances: DialectInstance[] = [];
     for (const partner of config.partners.values()) {

@@ -14,6 +14,7 @@ import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
 import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
+import { touchpointOf, type RawTouchpoint } from './touchpoint';
 import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
@@ -43,6 +44,7 @@ const DEFAULT_SETTINGS: HubSettings = {
   authFailuresPerAddress: 20,
   authFailuresPerClient: 100,
   authFailureWindowSeconds: 300,
+  environment: 'production',
 };
 
 const DEFAULT_BREAKER: BreakerSettings = {
@@ -60,6 +62,7 @@ interface RawPartner {
   id: string;
   role: Role;
   name?: string;
+  touchpoint?: RawTouchpoint;
   dialect?: string;
   rateLimit?: RawRateLimit;
   inbound: RawInbound;
@@ -180,12 +183,14 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
   const dialect = raw.dialect ?? 'aid02';
   const before = problems.length;
   const settings = dialectSettings(raw, dialect, { where, dir, breaker }, problems);
+  const touchpoint = touchpointOf(raw.touchpoint, where, problems);
   if (problems.length > before) return undefined;
   return Object.freeze({
     id: raw.id,
     role: raw.role,
     name: raw.name ?? raw.id,
     dialect,
+    touchpoint,
     file: where,
     rateLimit: rateLimitOf(raw.rateLimit),
     inbound: inboundCredentials(raw.inbound),

@@ -42,6 +42,22 @@ export const partnerSchema = {
     dialect: { enum: DIALECTS.map((d) => d.name) },
     rateLimit: rateLimitSchema,
     inbound: inboundCredentialsSchema,
+    touchpoint: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['displayName', 'portal', 'redirects'],
+      properties: {
+        displayName: { type: 'string', minLength: 1, maxLength: 128 },
+        logoUrl: { type: 'string', pattern: '^https://', maxLength: 2048 },
+        portal: {
+          type: 'object',
+          additionalProperties: false,
+          minProperties: 1,
+          properties: { production: { type: 'string', pattern: '^https?://', maxLength: 2048 }, preproduction: { type: 'string', pattern: '^https?://', maxLength: 2048 } },
+        },
+        redirects: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } },
+      },
+    },
     // each dialect's own settings, under its name
     ...Object.fromEntries(DIALECTS.flatMap((d) => (d.settingsSchema ? [[d.name, d.settingsSchema]] : []))),
     upstream: {
@@ -105,6 +121,7 @@ export const routesSchema = {
         authFailuresPerAddress: { type: 'integer', minimum: 1 },
         authFailuresPerClient: { type: 'integer', minimum: 1 },
         authFailureWindowSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
+        environment: { enum: ['production', 'preproduction'] },
       },
     },
     defaults: { type: 'object', additionalProperties: false, properties: routePolicy },

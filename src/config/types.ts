@@ -1,4 +1,5 @@
 /** The typed, frozen shape of a loaded configuration (routes.yaml + partners/*.yaml). */
+import type { AgreedRedirect } from '../touchpoints/redirectPolicy';
 
 export type Role = 'msp' | 'cmp';
 export type TokenBindingPolicy = 'strict' | 'learn' | 'off';
@@ -81,6 +82,19 @@ export interface Partner {
   readonly upstream: UpstreamConfig;
   /** its dialect's typed settings (the partner file's block named after the dialect) */
   readonly settings?: unknown;
+  /** its portal and agreed redirects, for onboarding in a browser (AID.02 4.1, 4.2, 7.1, 7.2) */
+  readonly touchpoint?: Touchpoint;
+}
+
+export type Environment = 'production' | 'preproduction';
+
+export interface Touchpoint {
+  readonly displayName: string;
+  readonly logoUrl?: string;
+  /** the portal's login URL per environment */
+  readonly portal: ReadonlyMap<Environment, URL>;
+  /** where the partner's touchpoint may be sent back to (touchpoints/redirectPolicy.ts) */
+  readonly redirects: readonly AgreedRedirect[];
 }
 
 export interface RetrySettings {
@@ -126,6 +140,8 @@ export interface HubSettings {
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;
   readonly authFailureWindowSeconds: number;
+  /** which of the partners' portal URLs the touchpoint redirects use */
+  readonly environment: Environment;
 }
 
 export interface Config {

@@ -35,6 +35,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
         for (const [msp, count] of Object.entries(await sources.pendingActivations().catch(() => ({})))) this.set({ msp }, count);
       },
     }),
+    touchpointRedirects: new Counter({
+      name: 'aid_gateway_touchpoint_redirects_total',
+      help: 'Browser redirects through the hub between partners\' touchpoints (AID.02 7.1, 7.2) by flow (login, return) and outcome: redirected, or why not',
+      labelNames: ['from', 'to', 'flow', 'outcome'] as const,
+      registers,
+    }),
     outboxDepth: new Gauge({
       name: 'aid_gateway_outbox_depth',
       help: 'Deliveries in the outbox: ready, waiting for their next attempt, dead letters',

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { TLSSocket, type PeerCertificate } from 'node:tls';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
-import type { CertificateBinding, CredentialsRequired, InboundCredentials } from '../config/types';
+import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
 import { HubError } from '../errors';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
@@ -27,19 +27,24 @@ const DECOY: InboundCredentials = {
 
 export function authenticate(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
-    const op = need(ctx.state.operation, 'operation');
-    const clientId = ctx.state.ids.clientId;
-    if (clientId === undefined) {
-      throw new HubError('invalidSyntax', { detail: 'header client-id is required', clientErrorStatus: op.clientErrorStatus });
-    }
-    const partner = ctx.state.runtime.config.partners.get(clientId);
-    refuseIfThrottled(ctx, deps, partner?.id);
-    const checked = checkCredentials(ctx, partner?.inbound ?? DECOY);
-    const refusal = partner ? checked : refuse('unknown_client');
-    if (refusal !== undefined) throw await refused(ctx, deps, refusal, partner?.id);
-    ctx.state.caller = partner;
+    await authenticatePartner(ctx, deps, need(ctx.state.operation, 'operation').clientErrorStatus);
     await next();
   };
+}
+
+/** the partner `client-id` names, once its credential is checked; it becomes the request's caller */
+export async function authenticatePartner(ctx: HubContext, deps: PipelineDeps, clientErrorStatus: number): Promise<Partner> {
+  const clientId = ctx.state.ids.clientId;
+  if (clientId === undefined) {
+    throw new HubError('invalidSyntax', { detail: 'header client-id is required', clientErrorStatus });
+  }
+  const partner = ctx.state.runtime.config.partners.get(clientId);
+  refuseIfThrottled(ctx, deps, partner?.id);
+  const checked = checkCredentials(ctx, partner?.inbound ?? DECOY);
+  const refusal = partner ? checked : refuse('unknown_client');
+  if (!partner || refusal !== undefined) throw await refused(ctx, deps, refusal ?? refuse('unknown_client'), partner?.id);
+  ctx.state.caller = partner;
+  return partner;
 }
 
 /** 429 while the caller's address or the client-id it claims is blocked for failed logins */
