@@ -4,17 +4,11 @@
  */
 import { TestHub, type PartnerSpec } from '../support/testHub';
 import { FakePartner } from '../support/fakePartner';
+import { accountId, validAccountId } from '../support/touchpoints';
 
-export const CMP_PORTAL = 'https://portal.cmp.example/login';
-export const MSP_PORTAL = 'https://portal.msp.example/login?brand=hub';
-
-/** a JWT account id (AID.02 5.2's shape) expiring at `exp` */
-export function accountId(exp: number): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  return `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ exp, ver: '6789', sid: 'a625211a-2cba-4136-aa8b-34c390b8a7d7', iat: exp - 600 })}.c2lnbmF0dXJl`;
-}
-
-const ID = accountId(Math.floor(Date.now() / 1000) + 3600);
+const CMP_PORTAL = 'https://portal.cmp.example/login';
+const MSP_PORTAL = 'https://portal.msp.example/login?brand=hub';
+const ID = validAccountId();
 let hub: TestHub;
 let partners: FakePartner[];
 
