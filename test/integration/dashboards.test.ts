@@ -55,7 +55,7 @@ afterAll(async () => {
 
 test('every query of every dashboard panel is valid and returns data on a real Prometheus', async () => {
   const queries = panelQueries();
-  expect(queries.length).toBeGreaterThanOrEqual(41);
+  expect(queries.length).toBeGreaterThanOrEqual(42);
 
   // persistent, so that the state the panels show survives the moment Redis is away
   redis = await OwnRedis.start({ persistent: true });
@@ -71,10 +71,10 @@ test('every query of every dashboard panel is valid and returns data on a real P
   const fleetPlatform = await startDeviceMgmtSimulator({ apiKey: 'fleet-key', transactionMs: 50, devices: [{ deviceId: 'car-1', eid: requestActivationCodeBody().eid, profiles: [{ iccid: '8949000000000009991', status: 'active', carrier: 'Bootstrap', type: 'bootstrap' }] }] });
   partners.push(fleetPlatform);
   const specs: PartnerSpec[] = [
-    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url },
+    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url, extra: { touchpoint: { displayName: 'A Mobile', portal: { production: 'https://portal.msp.example/login' }, redirects: ['*.msp.example'] } } },
     { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: mspB.url },
     { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } } },
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmpA.url },
+    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmpA.url, extra: { touchpoint: { displayName: 'A Motors', portal: { production: 'https://portal.cmp.example/login' }, redirects: ['*.cmp.example'] } } },
     { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: cmpB.url, extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
     {
       id: 'mspEs',
@@ -161,6 +161,10 @@ test('every query of every dashboard panel is valid and returns data on a real P
   const tokenF = randomUUID();
   await call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenF) });
   await call({ as: 'cmpF', to: 'mspA', method: 'POST', path: paths.requestActivationCode(tokenF), body: requestActivationCodeBody() });
+  // a user sent from cmpA's app to mspA's portal through the broker, and a redirect refused
+  const touchpoint = (redirectUri: string) => fetch(`${hub.url}/touchpoints/mspA/login?client_id=cmpA&id=abc123&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
+  await touchpoint('https://app.cmp.example/back');
+  await touchpoint('https://evil.example/');
   // refusals: validation, authentication, rate limit, an open breaker
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { eid: 1 } });
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { 'api-key': 'wrong' } });
