@@ -129,6 +129,9 @@ describeWithBrowser('onboarding in a browser through the hub', () => {
     ['backslashes', 'http:\\\\evil.test\\'],
     ['javascript:', 'javascript:document.body.innerHTML="owned"'],
     ['an agreed host on another port', 'http://app.cmp.test:1/back'],
+    ['an encoded dot', 'http://app%2ecmp.test/back'],
+    ['an international look-alike', 'http://аpp.cmp.test/back'],
+    ['data:', 'data:text/html,<h1>owned</h1>'],
   ])('a redirect to %s is refused: a page on the hub, the browser goes nowhere else', async (_what, redirectUri) => {
     const page = await browser.newPage();
     await page.goto(`${hubOrigin}/touchpoints/mspA/login?client_id=cmpA&id=${id}&redirect_uri=${encodeURIComponent(redirectUri)}`);
