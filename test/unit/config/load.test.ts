@@ -203,6 +203,34 @@ describe('a device-management CMP', () => {
   });
 });
 
+describe('a partner\'s touchpoint', () => {
+  const TP = (redirects: string) => `touchpoint: { displayName: X, portal: { production: "https://portal.example/login" }, redirects: [${redirects}] }`;
+
+  test('is loaded with its agreed redirects read', () => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('t.yaml', `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP('"*.cmp.de", www.cmp.de, "https://app.cmp.de:8443", "cmpapp:"')}\n`);
+    const touchpoint = loadConfig(dir, {}).partners.get('cmpT')?.touchpoint;
+    expect(touchpoint?.redirects).toEqual([
+      { kind: 'wildcard', suffix: '.cmp.de' },
+      { kind: 'host', host: 'www.cmp.de' },
+      { kind: 'origin', origin: 'https://app.cmp.de:8443' },
+      { kind: 'scheme', scheme: 'cmpapp:' },
+    ]);
+    expect(touchpoint?.portal.get('production')?.href).toBe('https://portal.example/login');
+  });
+
+  test.each([
+    ['javascript:', '"javascript:"'],
+    ['a wildcard in the middle', '"www.*.cmp.de"'],
+    ['an origin with a path', '"https://app.cmp.de/path"'],
+    ['user info', '"https://user@app.cmp.de"'],
+  ])('an agreed redirect that is %s is refused', (_what, entry) => {
+    writeConfig(dir, [], { routes: [] });
+    writePartner('t.yaml', `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP(entry)}\n`);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('touchpoint.redirects[0]: not a domain')]);
+  });
+});
+
 describe('problems are named by file, partner and field', () => {
   test.each([
     ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): role: must be one of msp, cmp'],
