@@ -8,7 +8,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildAdminApp, type AdminAuth } from './admin/adminApp';
+import { buildAdminApp, localViews, type AdminAuth } from './admin/adminApp';
 import { buildApp } from './app';
 import { ConfigError, loadConfig } from './config/load';
 import { configWarnings } from './config/warnings';
@@ -18,6 +18,7 @@ import { createMetrics, silenced, statusClass, type Metrics } from './metrics/me
 import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
 import { buildRuntime, type EdgeBuilder, type Runtime } from './runtime';
+import { serveClusterViews } from './workers';
 import { MemoryStore } from './state/memory/store';
 import { RedisStore } from './state/redis/store';
 import type { Store } from './state/store';
@@ -33,8 +34,8 @@ import { OutboxWorker } from './outbox/worker';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits } from './listener';
 import { HubError, type ErrorKind } from './errors';
 import { LoginThrottle } from './loginThrottle';
+import { PROJECT_ROOT } from './version';
 
-export const PROJECT_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}dist${path.sep}`) ? '../..' : '..');
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
 
 export interface Listen {
@@ -65,6 +66,8 @@ export interface HubOptions {
   readonly connectionLimits?: ConnectionLimits;
   /** the admin listener: metrics, health, the partner view */
   readonly admin?: { readonly listen: Listen; readonly auth?: AdminAuth };
+  /** one of `--workers` processes: its metrics and views go to the primary's admin listener */
+  readonly clusterWorker?: boolean;
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -139,19 +142,16 @@ export class Hub {
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, chains, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
     const started = hub;
-    if (options.admin) {
-      const admin = buildAdminApp(
-        {
-          metrics,
-          store,
-          config: () => started.runtime.config,
-          draining: () => started.draining,
-          breakers: (partner) => guards.breakers.viewOf(partner),
-        },
-        options.admin.auth,
-      );
-      hub.adminServer = await listenOn(http.createServer(admin.callback()), options.admin.listen);
-    }
+    const views = localViews({
+      metrics,
+      store,
+      config: () => started.runtime.config,
+      draining: () => started.draining,
+      breakers: (partner) => guards.breakers.viewOf(partner),
+    });
+    if (options.admin) hub.adminServer = await listenOn(http.createServer(buildAdminApp(views, options.admin.auth).callback()), options.admin.listen);
+    // a worker of --workers: the primary's admin listener asks it (workers.ts)
+    if (options.clusterWorker) serveClusterViews(metrics.registry, views);
     const app = buildApp(deps);
     hub.worker.start();
     const handler = app.callback();

@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { configuredDigest } from './config/credentials';
-import { Hub, PROJECT_ROOT, type HubOptions, type Listen, type TlsListen } from './hub';
+import { Hub, type HubOptions, type Listen, type TlsListen } from './hub';
+import { PROJECT_ROOT } from './version';
 import { DEFAULT_CONNECTION_LIMITS } from './listener';
 import { isLoopbackHost } from './config/loopback';
 import { configWarnings } from './config/warnings';
@@ -14,7 +15,7 @@ import { startQuickStart } from './quickstart/quickstart';
 import { RedisStore } from './state/redis/store';
 import { conflicts, importBindings, parseBindings } from './bindingsImport';
 import { readFileSync } from 'node:fs';
-import { isPrimary, runWorkers, workerIndex } from './workers';
+import { isPrimary, runWorkers } from './workers';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitches';
 import { availableParallelism } from 'node:os';
 
@@ -54,8 +55,8 @@ Options:
   --admin-user NAME     require basic auth on /metrics and /admin/* with this user and the
                         password in $AID_GATEWAY_ADMIN_PASSWORD (clear or sha256:<hex>)
   --workers N           start: N hub processes sharing the ports (default: the number of cores
-                        with Redis, 1 without; more than 1 needs Redis); worker i serves the admin
-                        listener on its port + i
+                        with Redis, 1 without; more than 1 needs Redis); the primary serves the
+                        one admin listener: metrics and health of all workers
   --worker-heap-mb N    V8 old space of each worker (default: 192); for a single process use
                         NODE_OPTIONS=--max-old-space-size=N
   --max-connections N   connections each partner listener holds open at once (default: 8192);
@@ -138,8 +139,21 @@ async function main(argv: string[]): Promise<number> {
       if (workers > 1 && !redisUrl) return usage('--workers above 1 needs Redis (--redis-url): workers share their state through it');
       const heapMb = Number(values['worker-heap-mb'] ?? 192);
       if (!Number.isInteger(heapMb) || heapMb < 64) return usage('--worker-heap-mb takes a whole number from 64');
-      if (workers > 1 && isPrimary()) return runWorkers(workers, log, heapMb);
-      return serve(() => Hub.start(hubOptions(values, configDir, log)), log);
+      // with workers, the primary serves the one admin listener for all of them (workers.ts)
+      if (workers > 1 && isPrimary()) {
+        let admin: HubOptions['admin'];
+        try {
+          admin = adminOptions(values);
+        } catch (err) {
+          if (err instanceof UsageError) return usage(err.message);
+          throw err;
+        }
+        return runWorkers(workers, log, heapMb, admin);
+      }
+      return serve(() => {
+        const options = hubOptions(values, configDir, log);
+        return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
+      }, log);
     }
     case 'quickstart':
       return serve(async () => {
@@ -278,9 +292,7 @@ function measurementSwitches(): ReadonlySet<Switchable> {
 function adminOptions(values: Values): HubOptions['admin'] {
   const given = values['admin-listen'] ?? '127.0.0.1:9464';
   if (given === 'off') return undefined;
-  const parsed = parseListen(given, '--admin-listen');
-  // each worker has an admin listener of its own, so that Prometheus can scrape every one
-  const listen = parsed.port === 0 ? parsed : { ...parsed, port: parsed.port + workerIndex() };
+  const listen = parseListen(given, '--admin-listen');
   const username = values['admin-user'];
   if (username === undefined) return { listen };
   const password = process.env.AID_GATEWAY_ADMIN_PASSWORD;

@@ -27,13 +27,35 @@ export interface AdminAuth {
 
 const READY_TIMEOUT_MS = 1000;
 
-export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: Readonly<Record<string, unknown>>;
+}
+
+/** what the admin listener shows: one hub's own, or every worker's (workers.ts) */
+export interface AdminViews {
+  metrics(): Promise<{ readonly contentType: string; readonly text: string }>;
+  /** /healthz: the processes that serve are there */
+  alive(): { readonly alive: boolean; readonly detail?: string };
+  readiness(): Promise<Readiness>;
+  partners(): Promise<{ readonly partners: readonly PartnerView[] }>;
+}
+
+export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
   const app = new Koa();
   app.silent = true;
   const router = new Router({ strict: true });
   // the health endpoints never ask for credentials: an orchestrator can always probe them
-  router.get('/healthz', (ctx) => void (ctx.body = { status: 'alive' }));
-  router.get('/readyz', (ctx) => ready(ctx, sources));
+  router.get('/healthz', (ctx) => {
+    const { alive, detail } = views.alive();
+    ctx.status = alive ? 200 : 503;
+    ctx.body = { status: alive ? 'alive' : 'not alive', ...(detail ? { detail } : {}) };
+  });
+  router.get('/readyz', async (ctx) => {
+    const readiness = await views.readiness();
+    ctx.status = readiness.ready ? 200 : 503;
+    ctx.body = readiness;
+  });
   const guarded = async (ctx: Koa.Context, next: Koa.Next) => {
     if (!auth || authorized(ctx.get('authorization'), auth)) return next();
     ctx.status = 401;
@@ -41,10 +63,11 @@ export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
     ctx.body = { error: 'authentication required' };
   };
   router.get('/metrics', guarded, async (ctx) => {
-    ctx.type = sources.metrics.registry.contentType;
-    ctx.body = await sources.metrics.registry.metrics();
+    const { contentType, text } = await views.metrics();
+    ctx.type = contentType;
+    ctx.body = text;
   });
-  router.get('/admin/partners', guarded, (ctx) => partners(ctx, sources));
+  router.get('/admin/partners', guarded, async (ctx) => void (ctx.body = await views.partners()));
   // what the router answered without a body says so in JSON, as every other admin answer
   app.use(async (ctx, next) => {
     await next();
@@ -61,12 +84,22 @@ export function buildAdminApp(sources: AdminSources, auth?: AdminAuth): Koa {
   return app;
 }
 
+/** one hub process's own views */
+export function localViews(sources: AdminSources): AdminViews {
+  return {
+    metrics: async () => ({ contentType: sources.metrics.registry.contentType, text: await sources.metrics.registry.metrics() }),
+    alive: () => ({ alive: true }),
+    readiness: () => readiness(sources),
+    partners: () => partners(sources),
+  };
+}
+
 function authorized(header: string, auth: AdminAuth): boolean {
   const basic = parseBasicAuthorization(header);
   return basic !== undefined && matchesAny(basic.password, [auth.passwordDigest]) && basic.username === auth.username;
 }
 
-async function ready(ctx: Koa.Context, sources: AdminSources): Promise<void> {
+async function readiness(sources: AdminSources): Promise<Readiness> {
   const checks: Record<string, string> = { config: `generation loaded, ${sources.config().partners.size} partners` };
   let ok = true;
   if (sources.draining()) {
@@ -81,13 +114,24 @@ async function ready(ctx: Koa.Context, sources: AdminSources): Promise<void> {
     checks.redis = reached ? 'reachable' : 'unreachable';
     ok &&= reached;
   }
-  ctx.status = ok ? 200 : 503;
-  ctx.body = { ready: ok, checks };
+  return { ready: ok, checks };
 }
 
-async function partners(ctx: Koa.Context, sources: AdminSources): Promise<void> {
+export interface PartnerView {
+  readonly id: string;
+  readonly role: string;
+  readonly name: string;
+  readonly dialect: string;
+  readonly upstream: string;
+  readonly breaker: string;
+  readonly breakers: readonly (BreakerView & { readonly worker?: number })[];
+  readonly recent: { readonly calls: number; readonly errorRatio: number; readonly latencyMeanMs: number };
+  readonly pendingActivationRequests?: number;
+}
+
+async function partners(sources: AdminSources): Promise<{ partners: PartnerView[] }> {
   const pending = await sources.store.ledger.countPending().catch(() => undefined);
-  ctx.body = {
+  return {
     partners: [...sources.config().partners.values()].map((p) => {
       const breakers = sources.breakers(p.id);
       const calls = breakers.reduce((n, b) => n + b.calls, 0);

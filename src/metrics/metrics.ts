@@ -4,6 +4,7 @@
  * msp_token, ICCID, EID or request id.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { VERSION } from '../version';
 
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -18,6 +19,14 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'aid_gateway_' });
   const registers = [registry];
   let sources: ScrapeSources | undefined;
+  new Gauge({
+    name: 'aid_gateway_build_info',
+    help: 'The hub\'s version and the Node.js it runs on (value 1)',
+    labelNames: ['version', 'node'] as const,
+    // with --workers: every worker runs the same build
+    aggregator: 'first',
+    registers,
+  }).set({ version: VERSION, node: process.version }, 1);
   return {
     registry,
     /** the hub plugs its state in once it has connected it */
@@ -28,6 +37,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_pending_activation_requests',
       help: 'Activation code requests waiting for the MSP\'s answer or Send Activation Code, per MSP',
       labelNames: ['msp'] as const,
+      // with --workers: read from the shared store: every worker reports the same figure
+      aggregator: 'first',
       registers,
       async collect() {
         if (!sources) return;
@@ -45,6 +56,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_outbox_depth',
       help: 'Deliveries in the outbox: ready, waiting for their next attempt, dead letters',
       labelNames: ['state'] as const,
+      // with --workers: read from the shared store: every worker reports the same figure
+      aggregator: 'first',
       registers,
       async collect() {
         const depth = await sources?.outboxDepth().catch(() => undefined);
@@ -55,6 +68,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     outboxOldestAge: new Gauge({
       name: 'aid_gateway_outbox_oldest_age_seconds',
       help: 'How long the oldest ready outbox delivery has been waiting',
+      // with --workers: read from the shared store: every worker reports the same figure
+      aggregator: 'first',
       registers,
       async collect() {
         const depth = await sources?.outboxDepth().catch(() => undefined);
@@ -129,6 +144,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_breaker_state',
       help: 'Circuit breaker state per partner (and operation where scoped): 0 closed, 1 half-open, 2 open',
       labelNames: ['target', 'operation'] as const,
+      // with --workers: each worker has its breakers: the worst state shows
+      aggregator: 'max',
       registers,
     }),
     breakerTransitions: new Counter({
@@ -182,6 +199,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     configGeneration: new Gauge({
       name: 'aid_gateway_config_generation',
       help: 'Generation of the config in service; counts successful loads',
+      // with --workers: the oldest generation still in service on a worker
+      aggregator: 'min',
       registers,
     }),
   };

@@ -4,7 +4,8 @@
  * as curl commands.
  */
 import type { Partner } from '../config/types';
-import { Hub, PROJECT_ROOT, type HubOptions } from '../hub';
+import { Hub, type HubOptions } from '../hub';
+import { PROJECT_ROOT } from '../version';
 import type { Logger } from '../log';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';

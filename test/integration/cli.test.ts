@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { FakePartner } from '../support/fakePartner';
-import { freePortPair } from '../support/ports';
+import { freePort } from '../support/ports';
 import { deleteKeys } from '../support/redis';
 import { paths, requestActivationCodeBody } from '../support/messages';
 import { ALL_ROUTES, request, writeConfig, type PartnerSpec } from '../support/testHub';
@@ -128,32 +128,42 @@ describe('--workers', () => {
     expect(result.stderr).toContain('needs Redis');
   });
 
-  test('two workers share the port, each has its admin listener, SIGHUP reaches both, SIGTERM stops all', async () => {
+  test('two workers share the port; one admin listener counts both (totals exact), answers health for both; SIGHUP reaches both, SIGTERM stops all', async () => {
     const msp = await FakePartner.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     const prefix = `aidgw-test:${randomUUID()}:`;
-    // worker i serves its admin listener on the port + i: both must be free
-    const adminPort = await freePortPair();
+    const adminPort = await freePort();
     writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
     const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const admin = `http://127.0.0.1:${adminPort}`;
     try {
       // two processes each compile the spec: generous on a loaded machine
       await waitFor(() => output.split('hub started').length === 3, 30000);
-      const started = output.split('\n').filter((l) => l.includes('hub started')).map((l) => JSON.parse(l) as { urls: string[]; admin: string });
+      const started = output.split('\n').filter((l) => l.includes('hub started')).map((l) => JSON.parse(l) as { urls: string[]; admin?: string });
       expect(started[0].urls).toEqual(started[1].urls);
-      expect(new Set(started.map((s) => s.admin))).toEqual(new Set([`http://127.0.0.1:${adminPort}`, `http://127.0.0.1:${adminPort + 1}`]));
-      for (const s of started) expect((await request(`${s.admin}/healthz`, {})).status).toBe(200);
+      // the workers have no admin listener of their own: the primary's serves them all
+      expect(started.map((s) => s.admin)).toEqual([undefined, undefined]);
+      expect((await request(`${admin}/healthz`, {})).body).toEqual({ status: 'alive', detail: '2 of 2 workers running' });
+      const ready = await request(`${admin}/readyz`, {});
+      expect([ready.status, ready.body.checks.workers]).toEqual([200, '2 of 2 ready']);
+      // on fresh connections each: the kernel spreads them over both workers
       const answers = await Promise.all(
-        Array.from({ length: 10 }, () =>
+        Array.from({ length: 20 }, () =>
           request(`${started[0].urls[0]}${paths.requestProfileStatus(randomUUID())}`, {
-            headers: { 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
+            headers: { connection: 'close', 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
           }),
         ),
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
+      const metrics = (await request(`${admin}/metrics`, {})).text;
+      const total = [...metrics.matchAll(/^aid_gateway_requests_total\{[^}]*operation="requestProfileStatus"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      expect(total).toBe(20);
+      expect(metrics).toMatch(/^aid_gateway_build_info\{version="\d+\.\d+\.\d+",node="v\d+\.\d+\.\d+"\} 1$/m);
+      const partners = (await request(`${admin}/admin/partners`, {})).body.partners as { id: string; recent: { calls: number } }[];
+      expect(partners.find((p) => p.id === 'mspA')?.recent.calls).toBe(20);
       child.kill('SIGHUP');
       await waitFor(() => output.split('config reloaded').length === 3, 30000);
       const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));

@@ -47,6 +47,8 @@ function create(registers: Registry[]) {
       name: 'aid_gateway_devicemgmt_tasks_in_flight',
       help: 'Vehicle tasks (provisioning, removal) not finished, per CMP, read from the state store at scrape',
       labelNames: ['cmp'] as const,
+      // with --workers: read from the shared store, every worker reports the same figure
+      aggregator: 'first',
       registers,
       async collect() {
         this.reset();
