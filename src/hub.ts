@@ -18,7 +18,7 @@ import { createMetrics, silenced, statusClass, type Metrics } from './metrics/me
 import type { Switchable } from './measurementSwitches';
 import { Apis } from './openapi/apis';
 import { buildRuntime, type EdgeBuilder, type Runtime } from './runtime';
-import { serveClusterViews } from './workers';
+import { serveClusterViews, WORKER_STARTED } from './workers';
 import { MemoryStore } from './state/memory/store';
 import { RedisStore } from './state/redis/store';
 import type { Store } from './state/store';
@@ -166,6 +166,8 @@ export class Hub {
       hub.servers.push(await listenOn(createListener(handler, connections, onRefused, material), options.tls));
     }
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
+    // the primary of --workers learns that this worker is up (a worker that dies before stops them all)
+    if (options.clusterWorker) process.send?.({ type: WORKER_STARTED });
     return hub;
   }
 

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { configuredDigest } from './config/credentials';
 import { Hub, type HubOptions, type Listen, type TlsListen } from './hub';
-import { PROJECT_ROOT } from './version';
+import { startupFailure } from './startupFailure';
+import { PROJECT_ROOT, VERSION } from './version';
 import { DEFAULT_CONNECTION_LIMITS } from './listener';
 import { isLoopbackHost } from './config/loopback';
 import { configWarnings } from './config/warnings';
@@ -66,7 +67,8 @@ Options:
   --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
-  --log-level LEVEL     trace, debug, info, warn, error (default: $LOG_LEVEL or info)
+  --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default: $LOG_LEVEL or info)
+  --version             the hub's version and its Node.js
   -h, --help            this text
 
 Measuring only: $AID_GATEWAY_SWITCH_OFF=requestValidation,metrics switches those features off (npm
@@ -95,7 +97,10 @@ const OPTIONS = {
   'worker-heap-mb': { type: 'string' },
   all: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
 } as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
@@ -114,9 +119,15 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(`aid-gateway ${VERSION} (Node.js ${process.version})\n`);
+    return 0;
+  }
   const command = positionals[0] ?? 'quickstart';
   const configDir = values.config ?? process.env.AID_GATEWAY_CONFIG ?? PROJECT_ROOT;
-  const log = createLogger({ level: values['log-level'] });
+  const level = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(level)) return usage(`${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`);
+  const log = createLogger({ level });
   switch (command) {
     case 'check-config':
       return checkConfig(configDir, values['insecure-http']);
@@ -153,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       return serve(() => {
         const options = hubOptions(values, configDir, log);
         return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
-      }, log);
+      }, log, redisUrl);
     }
     case 'quickstart':
       return serve(async () => {
@@ -165,7 +176,7 @@ async function main(argv: string[]): Promise<number> {
             `Walk through AID.02 in another terminal:\n\n${quick.walk}\n\n`,
         );
         return quick;
-      }, log);
+      }, log, values['redis-url']);
     default:
       process.stderr.write(`unknown command ${command}\n\n${HELP}\n`);
       return 2;
@@ -331,7 +342,7 @@ function parseListen(value: string, option: string): Listen {
 }
 
 /** starts something closable, reloads on SIGHUP, and stops gracefully on SIGTERM / SIGINT */
-async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<void> }>, log: Logger): Promise<number> {
+async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<void> }>, log: Logger, redisUrl?: string): Promise<number> {
   let running;
   try {
     running = await start();
@@ -340,9 +351,13 @@ async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<voi
       process.stderr.write(`${err.message}\n`);
       return err instanceof UsageError ? 2 : 1;
     }
-    throw err;
+    const line = startupFailure(err, redisUrl);
+    if (line === undefined) throw err;
+    process.stderr.write(`cannot start: ${line}\n`);
+    return 1;
   }
   const hub = running instanceof Hub ? running : running.hub;
+  process.off('SIGHUP', ignoreEarlyHangup);
   process.on('SIGHUP', () => hub.reload());
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
@@ -364,6 +379,12 @@ async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<voi
     process.once('SIGINT', stop);
   });
 }
+
+/** a SIGHUP before the hub runs (an orchestrator's reload racing the start) is no reason to die */
+function ignoreEarlyHangup(): void {
+  process.stderr.write('SIGHUP during start-up: ignored; send it again once the hub has started\n');
+}
+process.on('SIGHUP', ignoreEarlyHangup);
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

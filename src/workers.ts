@@ -16,6 +16,8 @@ import type { HubOptions } from './hub';
 import type { Logger } from './log';
 
 const VIEW = 'aid-gateway:view';
+/** a worker's word that it serves */
+export const WORKER_STARTED = 'aid-gateway:started';
 /** a worker that does not answer within this is not ready */
 const VIEW_TIMEOUT_MS = 2000;
 
@@ -49,10 +51,21 @@ export function runWorkers(count: number, log: Logger, heapMb: number, admin: Hu
   const given = process.execArgv.some((a) => a.startsWith('--max-old-space-size')) || /--max-old-space-size/.test(process.env.NODE_OPTIONS ?? '');
   cluster.setupPrimary({ execArgv: given ? process.execArgv : [...process.execArgv, `--max-old-space-size=${heapMb}`] });
   let stopping = false;
+  let stop: (code: number) => void = () => undefined;
   const fork = (index: number): Worker => {
     const worker = cluster.fork();
+    let started = false;
+    worker.on('message', (message: { type?: string }) => {
+      if (message?.type === WORKER_STARTED) started = true;
+    });
     worker.on('exit', (code, signal) => {
       if (stopping) return;
+      // a worker that cannot start would fail again: the whole hub stops, so an orchestrator sees it
+      if (!started) {
+        log.error({ worker: index, code, signal }, 'a worker could not start; stopping every worker');
+        stop(1);
+        return;
+      }
       log.error({ worker: index, code, signal }, 'worker died; starting another');
       fork(index);
     });
@@ -64,21 +77,24 @@ export function runWorkers(count: number, log: Logger, heapMb: number, admin: Hu
   const each = (signal: NodeJS.Signals) => Object.values(cluster.workers ?? {}).forEach((w) => w?.process.kill(signal));
   process.on('SIGHUP', () => each('SIGHUP'));
   return new Promise((resolve) => {
-    const stop = () => {
+    stop = (exitCode: number) => {
+      if (stopping) return;
       stopping = true;
-      let failed = false;
+      let failed = exitCode !== 0;
+      const done = () => {
+        if (!server) resolve(failed ? 1 : 0);
+        else server.close(() => resolve(failed ? 1 : 0));
+        server?.closeAllConnections();
+      };
+      if (Object.keys(cluster.workers ?? {}).length === 0) return done();
       cluster.on('exit', (_worker, code) => {
         failed ||= code !== 0;
-        if (Object.keys(cluster.workers ?? {}).length === 0) {
-          if (!server) resolve(failed ? 1 : 0);
-          else server.close(() => resolve(failed ? 1 : 0));
-          server?.closeAllConnections();
-        }
+        if (Object.keys(cluster.workers ?? {}).length === 0) done();
       });
       each('SIGTERM');
     };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+    process.once('SIGTERM', () => stop(0));
+    process.once('SIGINT', () => stop(0));
   });
 }
 

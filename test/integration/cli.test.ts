@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { createPki } from '../support/certs';
 import { FakePartner } from '../support/fakePartner';
 import { freePort } from '../support/ports';
 import { deleteKeys } from '../support/redis';
@@ -178,6 +179,76 @@ describe('--workers', () => {
   }, 90000);
 });
 
+
+describe('a hub that cannot start says why in one line, never a stack trace', () => {
+  const oneLine = (stderr: string) => {
+    const lines = stderr.trim().split('\n');
+    expect(lines.some((l) => /^\s+at /.test(l))).toBe(false);
+    return lines[lines.length - 1];
+  };
+
+  test('--version', () => {
+    const result = run(['--version']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/^aid-gateway \d+\.\d+\.\d+ \(Node\.js v\d+/);
+  });
+
+  test('a port in use (exit 1)', async () => {
+    const taken = await FakePartner.start();
+    try {
+      const result = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off']);
+      expect(result.status).toBe(1);
+      expect(oneLine(result.stderr)).toBe(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
+    } finally {
+      await taken.close();
+    }
+  });
+
+  test('with workers: a worker that cannot start stops the whole process, non-zero', async () => {
+    const taken = await FakePartner.start();
+    try {
+      const result = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off', '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379']);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
+      expect(result.stdout).toContain('a worker could not start; stopping every worker');
+    } finally {
+      await taken.close();
+    }
+  }, 30000);
+
+  test('a TLS file missing, and a certificate with another key', () => {
+    const missing = run(['start', '--tls-listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/hub.pem', '--tls-key', '/nonexistent/hub-key.pem', '--tls-client-ca', '/nonexistent/ca.pem', '--admin-listen', 'off']);
+    expect(missing.status).toBe(1);
+    expect(oneLine(missing.stderr)).toMatch(/^cannot start: cannot read \/nonexistent\/[a-z-]+\.pem: no such file$/);
+    const pki = createPki();
+    const other = pki.client('someone-else');
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'other-key.pem'), other.key);
+      const mismatch = run(['start', '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      expect(mismatch.status).toBe(1);
+      expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an invalid log level (exit 2), from the option or the environment', () => {
+    const option = run(['start', '--log-level', 'loud', '--admin-listen', 'off']);
+    expect([option.status, oneLine(option.stderr)]).toEqual([2, '--log-level "loud" is no log level; one of fatal, error, warn, info, debug, trace, silent']);
+    const env = run(['start', '--admin-listen', 'off'], { LOG_LEVEL: 'chatty' });
+    expect(env.status).toBe(2);
+    expect(oneLine(env.stderr)).toContain('$LOG_LEVEL "chatty" is no log level');
+  });
+
+  test('Redis unreachable: one line, the URL without its credentials', async () => {
+    const port = await freePort();
+    const result = run(['start', '--redis-url', `redis://hub:secret-pw@127.0.0.1:${port}`, '--workers', '1', '--admin-listen', 'off']);
+    expect(result.status).toBe(1);
+    expect(oneLine(result.stderr)).toBe(`cannot start: Redis at redis://127.0.0.1:${port} cannot be reached: connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(result.stderr + result.stdout).not.toContain('secret-pw');
+  });
+});
 
 describe('AID.02 section 6: plain HTTP stays on loopback unless named', () => {
   test('start --listen on a non-loopback address is a usage error naming --insecure-http', () => {
