@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/load';
 import { configuredDigest } from './config/credentials';
 import { Hub, type HubOptions, type Listen, type TlsListen } from './hub';
+import { createSecureContext } from 'node:tls';
 import { startupFailure } from './startupFailure';
 import { PROJECT_ROOT, VERSION } from './version';
 import { DEFAULT_CONNECTION_LIMITS } from './listener';
@@ -29,7 +30,8 @@ Commands:
                     partners of the repository) with simulated MSPs, CMPs and an SM-DP+ beside
                     it; prints a walk through AID.02 as curl commands
   start             serve a configuration
-  check-config      validate a configuration and exit (0 valid, 1 invalid)
+  check-config      validate a configuration (and --tls-cert, --tls-key, --tls-client-ca when given)
+                    and exit (0 valid, 1 invalid)
   outbox dead       list the dead letters of the outbox (JSON, one per line); needs --redis-url
   outbox replay --all | outbox replay ENTRY_ID...
                     put dead letters back into the outbox for delivery; needs --redis-url
@@ -130,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
   const log = createLogger({ level });
   switch (command) {
     case 'check-config':
-      return checkConfig(configDir, values['insecure-http']);
+      return checkConfig(configDir, values);
     case 'outbox':
       return outboxCommand(positionals.slice(1), values).catch((err: unknown) => {
         if (!(err instanceof UsageError)) throw err;
@@ -183,7 +185,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function checkConfig(configDir: string, insecureHttp: string | undefined): number {
+/** the config folder, and the command line's TLS files when given: they load and belong together */
+function checkConfig(configDir: string, values: Values): number {
+  const insecureHttp = values['insecure-http'];
+  const tlsFiles = { cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-client-ca'] };
+  if (tlsFiles.cert || tlsFiles.key || tlsFiles.ca) {
+    if (!tlsFiles.cert || !tlsFiles.key || !tlsFiles.ca) return usage('the TLS files go together: --tls-cert, --tls-key and --tls-client-ca');
+    try {
+      createSecureContext({ cert: readFileSync(tlsFiles.cert), key: readFileSync(tlsFiles.key), ca: readFileSync(tlsFiles.ca) });
+    } catch (err) {
+      process.stderr.write(`${startupFailure(err, undefined) ?? (err as Error).message}\n`);
+      return 1;
+    }
+  }
   try {
     const config = loadConfig(configDir);
     const partners = [...config.partners.values()];

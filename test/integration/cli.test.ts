@@ -233,6 +233,23 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     }
   });
 
+  test('check-config checks the command line\'s TLS files too', () => {
+    const pki = createPki();
+    const good = run(['check-config', '--tls-cert', pki.serverCertFile, '--tls-key', pki.serverKeyFile, '--tls-client-ca', pki.caFile]);
+    expect(good.status).toBe(0);
+    const other = pki.client('someone-else');
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'other-key.pem'), other.key);
+      const mismatch = run(['check-config', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile]);
+      expect([mismatch.status, oneLine(mismatch.stderr)]).toEqual([1, 'the TLS certificate and key do not belong together (--tls-cert, --tls-key)']);
+      const missing = run(['check-config', '--tls-cert', pki.serverCertFile, '--tls-key', pki.serverKeyFile, '--tls-client-ca', path.join(dir, 'none.pem')]);
+      expect([missing.status, oneLine(missing.stderr)]).toEqual([1, `cannot read ${path.join(dir, 'none.pem')}: no such file`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('an invalid log level (exit 2), from the option or the environment', () => {
     const option = run(['start', '--log-level', 'loud', '--admin-listen', 'off']);
     expect([option.status, oneLine(option.stderr)]).toEqual([2, '--log-level "loud" is no log level; one of fatal, error, warn, info, debug, trace, silent']);
