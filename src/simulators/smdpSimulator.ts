@@ -14,10 +14,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { Agent, fetch } from 'undici';
-import { parseActivationCode } from '../dialects/msp/activationCode';
+import { parseActivationCode } from '../esim/activationCode';
 import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
-import { isValidEid } from '../dialects/msp/eid';
-import { normalizeIccid } from '../dialects/msp/profile';
+import { isValidEid } from '../esim/eid';
+import { normalizeIccid } from '../esim/iccid';
 import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
 import { closeServer, listen } from './simulatorServer';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config/load';
-import { ActivationCodeError, buildActivationCode, parseActivationCode } from '../../src/dialects/msp/activationCode';
+import { ActivationCodeError, buildActivationCode, parseActivationCode } from '../../src/esim/activationCode';
 import { Es2ProtocolError, parseAnswer } from '../../src/dialects/es2plus/es2Messages';
 import { parseStrictJson, StrictJsonError } from '../../src/json/strictJson';
 

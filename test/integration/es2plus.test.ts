@@ -4,7 +4,7 @@
  * office hears what happened. Real Redis, real HTTP(S) servers on 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
-import { parseActivationCode } from '../../src/dialects/msp/activationCode';
+import { parseActivationCode } from '../../src/esim/activationCode';
 import { PROGRESS_CALLBACK_PATH } from '../../src/dialects/es2plus/progressCallback';
 import { createPki } from '../support/certs';
 import { CALLBACK_KEY, Es2World, newEid, SMDP_ADDRESS } from '../support/es2World';

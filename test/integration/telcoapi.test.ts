@@ -5,7 +5,7 @@
  * servers on 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
-import { parseActivationCode } from '../../src/dialects/msp/activationCode';
+import { parseActivationCode } from '../../src/esim/activationCode';
 import { newEid } from '../support/es2World';
 import { notifyMspTokenInvalidBody, paths } from '../support/messages';
 import { NEXT_SECRET, SECRET, SMDP, TelcoWorld, TOKEN } from '../support/telcoWorld';

@@ -4,7 +4,7 @@
  * the operator's webhook as real HTTP servers, and the hub on real Redis.
  */
 import { randomUUID } from 'node:crypto';
-import { eidWithCheckDigits } from '../../src/dialects/msp/eid';
+import { eidWithCheckDigits } from '../../src/esim/eid';
 import { startSmdpSimulator, type SmdpSimulator } from '../../src/simulators/smdpSimulator';
 import { createPki, type TestPki } from './certs';
 import { FakePartner } from './fakePartner';

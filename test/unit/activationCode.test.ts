@@ -1,5 +1,5 @@
 /** SGP.22 4.1 activation codes, as the ES2+ seed's "Activation Code Structure" table defines them. */
-import { ActivationCodeError, buildActivationCode, MAX_ACTIVATION_CODE_LENGTH, parseActivationCode, qrCodePayload } from '../../src/dialects/msp/activationCode';
+import { ActivationCodeError, buildActivationCode, MAX_ACTIVATION_CODE_LENGTH, parseActivationCode, qrCodePayload } from '../../src/esim/activationCode';
 
 const MID = '0A1B2-C3D4E-5F6G7-H8I9J';
 

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { answerKindOf } from '../../src/dialects/es2plus/errorMapping';
 import { parseAnswer, requestBody } from '../../src/dialects/es2plus/es2Messages';
-import { ICCID_PATTERN, normalizeIccid } from '../../src/dialects/msp/profile';
+import { ICCID_PATTERN, normalizeIccid } from '../../src/esim/iccid';
 
 test('DownloadOrder, as SGP.22 5.3.1 lists its input: header, eid, profileType', () => {
   const written = requestBody('aid-gateway.example', 'FCI-1', { eid: '89049032000001000000000831934057', profileType: 'PT_PERSONAL' });

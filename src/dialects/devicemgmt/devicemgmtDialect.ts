@@ -12,7 +12,7 @@
 import type { Logger } from '../../log';
 import { UpstreamError, type Upstream } from '../../upstream/upstream';
 import type { CallerWork, DialectAnswer, DialectCall, DialectInstance } from '../dialect';
-import { EID_DIGITS } from '../msp/eid';
+import { EID_DIGITS } from '../../esim/eid';
 import type { ActivationAsked, BackOfficeEvent, Fleet } from './fleet';
 import { runTask } from './tasks';
 

@@ -13,7 +13,7 @@ import { dialectEvent, dialectTask, forwardDelivery } from '../../outbox/deliver
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
 import { required } from '../../state/stateCall';
-import type { CsimStatus } from '../msp/profileStates';
+import type { CsimStatus } from '../../esim/csimStatus';
 import type { DevicemgmtMetrics } from './metrics';
 import type { DevicePlatformClient } from './platformClient';
 import type { DevicemgmtSettings } from './settings';

@@ -8,7 +8,7 @@
  * is working on is left to the task.
  */
 import type { Logger } from '../../log';
-import type { CsimStatus } from '../msp/profileStates';
+import type { CsimStatus } from '../../esim/csimStatus';
 import type { Fleet, VehicleProfile } from './fleet';
 import type { InventoryProfile } from './platformClient';
 

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../../log';
 import { UpstreamError } from '../../upstream/upstream';
-import type { CsimStatus } from '../msp/profileStates';
+import type { CsimStatus } from '../../esim/csimStatus';
 import type { Fleet, Task, TaskStep } from './fleet';
 import { DevicePlatformError, type Action } from './platformClient';
 

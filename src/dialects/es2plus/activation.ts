@@ -11,13 +11,13 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from '../../log';
 import type { EsimProfile } from './profile';
 import type { DialectAnswer } from '../dialect';
-import { buildActivationCode, qrCodePayload } from '../msp/activationCode';
+import { buildActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { answerKindOf } from './errorMapping';
 import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
-import { admission, codeAnswer, refusal, remaining, type ActivationRequest } from '../msp/operations';
-import { ICCID_PATTERN, normalizeIccid } from '../msp/profile';
-import { isCancellable } from '../msp/profileStates';
+import { admission, codeAnswer, refusal, remaining, type ActivationRequest } from '../../hostedMsp/operations';
+import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
+import { isCancellable } from '../../hostedMsp/profileStates';
 
 /** a profile whose activation code has been made */
 type Released = EsimProfile & { readonly activationCode: string };

@@ -1,6 +1,6 @@
 /**
  * The `es2plus` dialect module: an MSP whose only machine interface is its SM-DP+. The hub plays
- * the MSP toward every CMP (msp/mspDialect.ts), drives the SM-DP+ over ES2+ (es2Client.ts), keeps
+ * the MSP toward every CMP (hostedMsp/mspDialect.ts), drives the SM-DP+ over ES2+ (es2Client.ts), keeps
  * the operator's profiles in its record store and tells its back office through the outbox
  * (operator.ts), and serves the SM-DP+'s HandleDownloadProgressInfo (progressCallback.ts). The hub
  * issues such an operator's msp_tokens itself, so it knows every one: tokens are strict.
@@ -8,7 +8,7 @@
 import type { DialectInstance, DialectModule } from '../dialect';
 import { Es2Client } from './es2Client';
 import { es2plusMetrics } from './metrics';
-import { createMspDialect } from '../msp/mspDialect';
+import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { cancel, requestActivationCode } from './activation';
 import { Es2Operator } from './operator';
 import { progressCallback } from './progressCallback';

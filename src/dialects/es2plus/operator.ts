@@ -1,5 +1,5 @@
 /**
- * One ES2+ operator as the hub serves it: the shared operator (msp/operator.ts: records, locks,
+ * One ES2+ operator as the hub serves it: the shared operator (hostedMsp/operator.ts: records, locks,
  * back-office events) with its SM-DP+ client and the dialect's metrics. The dialect's operations and
  * the HandleDownloadProgressInfo handler all work through it.
  */
@@ -8,7 +8,7 @@ import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
-import { MspOperator } from '../msp/operator';
+import { MspOperator } from '../../hostedMsp/operator';
 import type { Es2Client } from './es2Client';
 import { es2plusMetrics, type Es2plusMetrics } from './metrics';
 import type { EsimProfile } from './profile';

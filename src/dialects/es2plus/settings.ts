@@ -2,7 +2,7 @@
  * The `es2plus:` block of an ES2+ operator's partner file: its schema (checked by the config loader
  * under the partner's dialect key) and the typed settings the dialect works with.
  */
-import { buildActivationCode } from '../msp/activationCode';
+import { buildActivationCode } from '../../esim/activationCode';
 import { hasCredential, inboundCredentials, type RawInbound } from '../../config/credentials';
 import { checkPlainHttp } from '../../config/loopback';
 import { inboundCredentialsSchema } from '../../config/schemaParts';

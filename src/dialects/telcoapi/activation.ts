@@ -14,11 +14,12 @@
 import type { Logger } from '../../log';
 import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
-import { parseActivationCode, qrCodePayload } from '../msp/activationCode';
-import { isValidEid } from '../msp/eid';
-import { admission, codeAnswer, refusal, type ActivationRequest, type WithdrawOutcome } from '../msp/operations';
-import { ICCID_PATTERN, normalizeIccid, type OperatorProfile } from '../msp/profile';
-import { isCancellable } from '../msp/profileStates';
+import { parseActivationCode, qrCodePayload } from '../../esim/activationCode';
+import { isValidEid } from '../../esim/eid';
+import { admission, codeAnswer, refusal, type ActivationRequest, type WithdrawOutcome } from '../../hostedMsp/operations';
+import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
+import type { OperatorProfile } from '../../hostedMsp/profile';
+import { isCancellable } from '../../hostedMsp/profileStates';
 import { answerFor, PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
 import { isObject } from './platformClient';

@@ -1,13 +1,13 @@
 /**
  * The `telcoapi` dialect module: an MSP whose machine interface is an eSIM management REST platform
- * (seed "TelcoAPI"). The hub plays the MSP toward every CMP (msp/mspDialect.ts), creates profiles
+ * (seed "TelcoAPI"). The hub plays the MSP toward every CMP (hostedMsp/mspDialect.ts), creates profiles
  * and activation codes on the platform (activation.ts, platformClient.ts), keeps the operator's
  * profiles in its record store and tells its back office through the outbox (operator.ts), and
  * takes the platform's signed webhooks (webhook.ts). The hub issues such an operator's msp_tokens
  * itself, so it knows every one: tokens are strict.
  */
 import type { DialectInstance, DialectModule } from '../dialect';
-import { createMspDialect } from '../msp/mspDialect';
+import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from '../../simulators/telcoapiSimulator';
 import { requestActivationCode, withdraw } from './activation';
 import { telcoapiMetrics } from './metrics';

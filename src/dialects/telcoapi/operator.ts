@@ -1,5 +1,5 @@
 /**
- * One TelcoAPI operator as the hub serves it: the shared operator (msp/operator.ts: records, locks,
+ * One TelcoAPI operator as the hub serves it: the shared operator (hostedMsp/operator.ts: records, locks,
  * back-office events) with its platform client, the dialect's metrics and the ICCIDs the operator
  * set aside for the hub's profiles.
  */
@@ -8,9 +8,9 @@ import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
-import { MspOperator } from '../msp/operator';
-import { refusal } from '../msp/operations';
-import type { OperatorProfile } from '../msp/profile';
+import { MspOperator } from '../../hostedMsp/operator';
+import { refusal } from '../../hostedMsp/operations';
+import type { OperatorProfile } from '../../hostedMsp/profile';
 import { telcoapiMetrics, type TelcoapiMetrics } from './metrics';
 import type { PlatformClient } from './platformClient';
 import type { TelcoapiSettings } from './settings';

@@ -10,7 +10,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log';
 import { UpstreamError, type Upstream } from '../../upstream/upstream';
-import { remaining } from '../msp/operations';
+import { remaining } from '../../hostedMsp/operations';
 import { PlatformError } from './errorMapping';
 import type { TelcoapiMetrics } from './metrics';
 import type { LimitedEndpoint, TelcoapiSettings } from './settings';

@@ -16,8 +16,8 @@ import { refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate'
 import { readRawBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps } from '../../pipeline/types';
 import type { InboundRoute } from '../dialect';
-import { ICCID_PATTERN, normalizeIccid } from '../msp/profile';
-import { eventOf, isLive, type ProfileState } from '../msp/profileStates';
+import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
+import { eventOf, isLive, type ProfileState } from '../../hostedMsp/profileStates';
 import type { TelcoOperator } from './operator';
 import { SIGNATURE_HEADER, verifySignature } from './signature';
 

@@ -6,13 +6,13 @@
  * (operations.ts). `dialectEvent` deliveries from the outbox go to the operator's webhook. Works
  * from the call alone (params, caller, parsed body), so the outbox can replay a call.
  */
-import type { Logger } from '../../log';
-import { UpstreamError, type Upstream } from '../../upstream/upstream';
-import type { DialectAnswer, DialectCall, DialectInstance } from '../dialect';
+import type { Logger } from '../log';
+import { UpstreamError, type Upstream } from '../upstream/upstream';
+import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type WithdrawOutcome } from './operations';
 import type { MspOperator } from './operator';
 import type { OperatorProfile } from './profile';
-import type { CsimStatus } from './profileStates';
+import type { CsimStatus } from '../esim/csimStatus';
 
 /** what only the operator's own system can do */
 export interface MspSystem<P extends OperatorProfile> {

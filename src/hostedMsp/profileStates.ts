@@ -9,6 +9,8 @@
  * out; then what the system and the CMP report. `deleted`, `swapped` and `cancelled` profiles hold
  * no slot of the subscription.
  */
+import type { CsimStatus } from '../esim/csimStatus';
+
 export type ProfileState =
   | 'ordered'
   | 'released'
@@ -21,7 +23,6 @@ export type ProfileState =
   | 'swapped'
   | 'cancelled';
 
-export type CsimStatus = 'deleted' | 'enabled' | 'disabled' | 'installed' | 'installation_failed';
 export type Aid02ProfileStatus = 'prepared' | 'installed' | 'enabled' | 'disabled';
 
 const GONE: ReadonlySet<ProfileState> = new Set(['deleted', 'swapped', 'cancelled']);
