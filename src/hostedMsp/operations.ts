@@ -78,6 +78,18 @@ function swapCandidate<P extends OperatorProfile>(live: readonly P[], replaceIcc
   return suggested ?? [...live].sort((a, b) => a.usedAt - b.usedAt)[0];
 }
 
+/**
+ * AID.02 4.3.1: the swapped profile leaves the subscription; the partner system withdraws it while no
+ * vehicle has it (`withdraw`), and the operator is told whether it did, under `withdrawnKey` (the
+ * dialect's word for it)
+ */
+export async function retireSwapped<P extends OperatorProfile>(op: MspOperator<P>, profile: P, withdrawnKey: string, withdraw: () => Promise<boolean>): Promise<void> {
+  const withdrawn = isCancellable(profile.state) && (await withdraw());
+  await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
+  op.countProfileEvent('swapped');
+  await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { [withdrawnKey]: withdrawn });
+}
+
 /** the answer of Request Activation Code (AID.02 7.7.1) */
 export function codeAnswer(profile: OperatorProfile): DialectAnswer {
   const body = { iccid: profile.iccid, activationCode: profile.activationCode, profileType: profile.profileType, swappedIccid: profile.swappedIccid };

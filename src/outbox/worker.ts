@@ -16,7 +16,7 @@ import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../upstream/partnerCall';
-import { UpstreamError } from '../upstream/upstream';
+import { retryAfterSeconds, UpstreamError } from '../upstream/upstream';
 
 const BATCH = 10;
 const DELIVERY_TIMEOUT_MS = 10000;
@@ -87,7 +87,8 @@ export class OutboxWorker {
         return;
       }
       failure = `the partner answered ${answer.status}`;
-      waitMs = retryAfterMs(answer.retryAfter);
+      const seconds = retryAfterSeconds(answer.retryAfter);
+      waitMs = seconds === undefined ? undefined : seconds * 1000;
     } catch (err) {
       if (!(err instanceof UpstreamError)) throw err;
       failure = err.message;
@@ -135,9 +136,4 @@ function jsonOf(body: Buffer): unknown {
     // not JSON (a partner-bound body the hub did not parse): the dialect gets the bytes alone
     return undefined;
   }
-}
-
-/** Retry-After in seconds (the upstream layer let only sane values through) */
-function retryAfterMs(value: string | undefined): number | undefined {
-  return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) * 1000 : undefined;
 }

@@ -14,7 +14,7 @@
  * A redirect goes out as 302 with the parameters re-encoded; a refused one is a small page, never a
  * redirect. No account id and no redirect URI reaches a log line or a metric label.
  */
-import { HubError } from '../errors';
+import { HubError, type ErrorKind } from '../errors';
 import type { Partner } from '../config/types';
 import type { InboundRoute } from '../dialects/dialect';
 import { authenticatePartner } from '../pipeline/authenticate';
@@ -55,15 +55,22 @@ function paired(ctx: HubContext, a: Partner, b: Partner): boolean {
   return routes.find(cmp.id, msp.id, 'requestActivationCode') !== undefined || routes.find(msp.id, cmp.id, 'sendMspToken') !== undefined;
 }
 
-/** a refusal of the broker: shown as a page */
+/** a refusal of the broker, shown as a page: its status and AID.02 code from the error catalogue,
+ * its reason one of the broker's own sentences (never the request's text) */
 class Refused extends Error {
+  readonly status: number;
+  readonly code: string;
+
   constructor(
-    readonly status: number,
-    readonly code: string,
+    kind: ErrorKind,
     readonly outcome: string,
     reason: string,
   ) {
     super(reason);
+    // the catalogue's 400-or-422 entries are 400 here: a browser link is no AID.02 operation
+    const entry = new HubError(kind, { clientErrorStatus: 400 });
+    this.status = entry.status;
+    this.code = entry.code;
   }
 }
 
@@ -73,10 +80,10 @@ async function broker(ctx: HubContext, deps: PipelineDeps, flow: Flow): Promise<
   const from = partners.get(single(ctx, 'client_id') ?? '');
   const count = (outcome: string) => deps.metrics.touchpointRedirects.inc({ from: from?.id ?? 'unknown', to: target?.id ?? 'unknown', flow, outcome });
   try {
-    if (ctx.method !== 'GET') throw new Refused(405, '205', 'method', 'Only GET opens a link.');
-    if (!target?.touchpoint) throw new Refused(404, '93', 'unknown_partner', 'The hub knows no touchpoint of this partner.');
-    if (!from?.touchpoint || from.role === target.role) throw new Refused(400, '91', 'unknown_client', 'The link does not name the partner you come from (client_id).');
-    if (!paired(ctx, from, target)) throw new Refused(403, '202', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
+    if (ctx.method !== 'GET') throw new Refused('methodNotAllowed', 'method', 'Only GET opens a link.');
+    if (!target?.touchpoint) throw new Refused('unknownTarget', 'unknown_partner', 'The hub knows no touchpoint of this partner.');
+    if (!from?.touchpoint || from.role === target.role) throw new Refused('invalidSyntax', 'unknown_client', 'The link does not name the partner you come from (client_id).');
+    if (!paired(ctx, from, target)) throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
     const location = flow === 'login' ? login(ctx, from, target, settings.environment) : back(ctx, target);
     count('redirected');
     ctx.status = 302;
@@ -94,9 +101,9 @@ async function broker(ctx: HubContext, deps: PipelineDeps, flow: Flow): Promise<
 function login(ctx: HubContext, from: Partner, target: Partner, environment: 'production' | 'preproduction'): URL {
   const redirectUri = required(ctx, 'redirect_uri');
   const back = checkRedirect(redirectUri, from.touchpoint?.redirects ?? []);
-  if ('refused' in back) throw new Refused(400, '208', 'redirect_refused', `${capital(back.refused)}.`);
+  if ('refused' in back) throw new Refused('redirectNotAgreed', 'redirect_refused', `${capital(back.refused)}.`);
   const portal = target.touchpoint?.portal.get(environment);
-  if (!portal) throw new Refused(404, '93', 'no_portal', `The partner has no portal for ${environment}.`);
+  if (!portal) throw new Refused('unknownTarget', 'no_portal', `The partner has no portal for ${environment}.`);
   const location = new URL(portal.href);
   // an account id goes to an MSP's portal (4.1); an MSP's user arrives at the CMP without one (4.2)
   if (target.role === 'msp') location.searchParams.set('id', accountId(ctx, true) as string);
@@ -108,16 +115,16 @@ function login(ctx: HubContext, from: Partner, target: Partner, environment: 'pr
 function back(ctx: HubContext, target: Partner): URL {
   const redirectUri = required(ctx, 'redirect_uri');
   const checked = checkRedirect(redirectUri, target.touchpoint?.redirects ?? []);
-  if ('refused' in checked) throw new Refused(400, '208', 'redirect_refused', `${capital(checked.refused)}.`);
+  if ('refused' in checked) throw new Refused('redirectNotAgreed', 'redirect_refused', `${capital(checked.refused)}.`);
   const location = new URL(checked.url.href);
   const id = accountId(ctx, false);
   const code = single(ctx, 'code');
-  if (id !== undefined && code !== undefined) throw new Refused(400, '91', 'bad_outcome', 'The link carries both an account id and an error code.');
+  if (id !== undefined && code !== undefined) throw new Refused('invalidSyntax', 'bad_outcome', 'The link carries both an account id and an error code.');
   if (id !== undefined) location.searchParams.append('id', id);
   if (code !== undefined) {
     const error = single(ctx, 'error') ?? '';
-    if (!RETURN_CODES.has(code)) throw new Refused(400, '91', 'bad_outcome', 'The error code must be one of 100 to 103 (AID.02 5.5).');
-    if (error.length > MAX_ERROR_TEXT || !/^[\x20-\x7e]*$/.test(error)) throw new Refused(400, '91', 'bad_outcome', `The error text must be up to ${MAX_ERROR_TEXT} plain characters.`);
+    if (!RETURN_CODES.has(code)) throw new Refused('invalidSyntax', 'bad_outcome', 'The error code must be one of 100 to 103 (AID.02 5.5).');
+    if (error.length > MAX_ERROR_TEXT || !/^[\x20-\x7e]*$/.test(error)) throw new Refused('invalidSyntax', 'bad_outcome', `The error text must be up to ${MAX_ERROR_TEXT} plain characters.`);
     location.searchParams.append('code', code);
     location.searchParams.append('error', error);
   }
@@ -128,20 +135,20 @@ function accountId(ctx: HubContext, mandatory: boolean): string | undefined {
   const id = mandatory ? required(ctx, 'id') : single(ctx, 'id');
   if (id === undefined) return undefined;
   const problem = checkAccountId(id, Math.floor(Date.now() / 1000));
-  if (problem) throw new Refused(400, '209', 'id_refused', `${capital(problem)}.`);
+  if (problem) throw new Refused('accountIdRefused', 'id_refused', `${capital(problem)}.`);
   return id;
 }
 
 /** a query parameter given once; twice is refused (which one would a portal read?) */
 function single(ctx: HubContext, name: string): string | undefined {
   const values = new URLSearchParams(ctx.querystring).getAll(name);
-  if (values.length > 1) throw new Refused(400, '91', 'bad_parameter', `The parameter ${name} is given more than once.`);
+  if (values.length > 1) throw new Refused('invalidSyntax', 'bad_parameter', `The parameter ${name} is given more than once.`);
   return values[0];
 }
 
 function required(ctx: HubContext, name: string): string {
   const value = single(ctx, name);
-  if (value === undefined || value === '') throw new Refused(400, '91', 'bad_parameter', `The parameter ${name} is missing.`);
+  if (value === undefined || value === '') throw new Refused('invalidSyntax', 'bad_parameter', `The parameter ${name} is missing.`);
   return value;
 }
 

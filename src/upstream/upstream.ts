@@ -205,6 +205,14 @@ async function readCapped(body: Dispatcher.ResponseData['body'], declaredLength:
 const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
 const MAX_RETRY_AFTER_SECONDS = 86400;
 
+/** the seconds a (sane) Retry-After asks to wait: its number, or the time until its date */
+export function retryAfterSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
 function saneRetryAfter(value: string | undefined): string | undefined {
   if (value === undefined || !RETRY_AFTER.test(value)) return undefined;
   return /^[0-9]+$/.test(value) && Number(value) > MAX_RETRY_AFTER_SECONDS ? String(MAX_RETRY_AFTER_SECONDS) : value;

@@ -15,9 +15,8 @@ import { buildActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { answerKindOf } from './errorMapping';
 import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
-import { admission, codeAnswer, refusal, remaining, type ActivationRequest } from '../../hostedMsp/operations';
+import { admission, codeAnswer, refusal, remaining, retireSwapped, type ActivationRequest } from '../../hostedMsp/operations';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
-import { isCancellable } from '../../hostedMsp/profileStates';
 
 /** a profile whose activation code has been made */
 type Released = EsimProfile & { readonly activationCode: string };
@@ -42,7 +41,8 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
     await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
     const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
-    if (swapped) await retire(op, swapped, deadline, log);
+    // the SM-DP+ cancels it while it has not been downloaded
+    if (swapped) await retireSwapped(op, swapped, 'cancelledOnSmdp', async () => (await cancel(op, swapped, 'Unavailable', deadline, log)) === 'cancelled');
     return codeAnswer(released);
   });
 }
@@ -106,14 +106,6 @@ async function confirmOrder(op: Es2Operator, profile: EsimProfile, resumed: bool
   const released: Released = { ...profile, matchingId, activationCode, state: 'released', usedAt: Date.now() };
   await op.save(released);
   return released;
-}
-
-/** AID.02 4.3.1: the swapped profile leaves the subscription; the SM-DP+ cancels it while it can */
-async function retire(op: Es2Operator, profile: EsimProfile, deadline: number, log: Logger): Promise<void> {
-  const cancelledOnSmdp = isCancellable(profile.state) && (await cancel(op, profile, 'Unavailable', deadline, log)) === 'cancelled';
-  await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
-  op.countProfileEvent('swapped');
-  await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { cancelledOnSmdp });
 }
 
 export type CancelOutcome = 'cancelled' | 'refused' | 'unreachable';

@@ -16,13 +16,12 @@ import { UpstreamError } from '../../upstream/upstream';
 import type { DialectAnswer } from '../dialect';
 import { parseActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { isValidEid } from '../../esim/eid';
-import { admission, codeAnswer, refusal, type ActivationRequest, type WithdrawOutcome } from '../../hostedMsp/operations';
+import { admission, codeAnswer, refusal, retireSwapped, type ActivationRequest, type WithdrawOutcome } from '../../hostedMsp/operations';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
 import type { OperatorProfile } from '../../hostedMsp/profile';
-import { isCancellable } from '../../hostedMsp/profileStates';
 import { answerFor, PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
-import { isObject } from './platformClient';
+import { isObject, withoutIdentifiers } from './platformClient';
 import type { ProfileTypeSettings } from './settings';
 
 /** ICCIDs of the block tried when the platform says one is taken already (a block reused) */
@@ -47,7 +46,8 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
       op.countProfileEvent('ordered');
       await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode, qrCode: qrCodePayload(activationCode) });
       const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
-      if (swapped) await retire(op, swapped, deadline, log);
+      // the platform deletes it while no vehicle has it
+      if (swapped) await retireSwapped(op, swapped, 'deletedOnPlatform', async () => (await withdraw(op, swapped, deadline, log)) === 'withdrawn');
       return codeAnswer(released);
     } catch (err) {
       throw err instanceof PlatformError ? answerFor(err) : err;
@@ -72,7 +72,8 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
   }
   const { json } = await op.client.call('checkCompatibility', { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}` }, deadline, log);
   if (json.compatible !== true) {
-    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r) => typeof r === 'string').slice(0, 5) : [];
+    // the platform's words may name the device: long digit runs are left out
+    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r): r is string => typeof r === 'string').slice(0, 5).map((r) => withoutIdentifiers(r.slice(0, 200))) : [];
     log.warn({ reasons }, 'the platform finds the device not compatible with the profile type');
     throw new PlatformError(200, 'DEVICE_NOT_COMPATIBLE', 'not compatible');
   }
@@ -175,15 +176,6 @@ function usable(code: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** AID.02 4.3.1: the swapped profile leaves the subscription; the platform deletes it while no
- * vehicle has it */
-async function retire(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<void> {
-  const deletedOnPlatform = isCancellable(profile.state) && (await withdraw(op, profile, deadline, log)) === 'withdrawn';
-  await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
-  op.countProfileEvent('swapped');
-  await op.tell('profileSwapped', { ...profile, state: 'swapped' }, { deletedOnPlatform });
 }
 
 /** Delete Profile; one the platform no longer has is gone as asked */

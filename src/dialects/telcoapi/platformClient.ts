@@ -9,7 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log';
-import { UpstreamError, type Upstream } from '../../upstream/upstream';
+import { retryAfterSeconds, UpstreamError, type Upstream } from '../../upstream/upstream';
 import { remaining } from '../../hostedMsp/operations';
 import { PlatformError } from './errorMapping';
 import type { TelcoapiMetrics } from './metrics';
@@ -118,13 +118,6 @@ function platformErrorOf(status: number, json: Record<string, unknown> | undefin
   const code = typeof json?.error === 'string' && /^[A-Z_]{1,64}$/.test(json.error) ? json.error : `HTTP_${status}`;
   const message = typeof json?.message === 'string' ? json.message.slice(0, 200) : '';
   return new PlatformError(status, code, message, retryAfterSeconds(retryAfter));
-}
-
-function retryAfterSeconds(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (/^[0-9]+$/.test(value)) return Number(value);
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 /** ICCIDs (19-20 digits) and EIDs (32) never go into a log */

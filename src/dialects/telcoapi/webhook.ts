@@ -75,14 +75,15 @@ class WebhookRefusal extends Error {
 }
 
 export function platformWebhook(operators: readonly TelcoOperator[]): InboundRoute {
-  return { path: WEBHOOK_PATH, name: 'telcoapiWebhook', handle: (ctx, deps) => handleEvent(ctx, deps, operators) };
+  const byId = new Map(operators.map((op) => [op.id, op]));
+  return { path: WEBHOOK_PATH, name: 'telcoapiWebhook', handle: (ctx, deps) => handleEvent(ctx, deps, byId) };
 }
 
-async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: readonly TelcoOperator[]): Promise<void> {
+async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: ReadonlyMap<string, TelcoOperator>): Promise<void> {
   try {
     if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
     refuseIfThrottled(ctx, deps, undefined);
-    const operator = operators.find((op) => op.id === ctx.state.params.partner);
+    const operator = operators.get(ctx.state.params.partner ?? '');
     const raw = await readRawBody(ctx);
     const check = operator && verifySignature(ctx.get(SIGNATURE_HEADER) || undefined, raw, operator.settings.webhookSecrets, operator.settings.webhookToleranceSeconds, Date.now());
     if (!operator || !check?.ok) {
