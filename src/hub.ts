@@ -21,6 +21,7 @@ import { buildRuntime, type EdgeBuilder, type Runtime } from './runtime';
 import { serveClusterViews, WORKER_STARTED } from './workers';
 import { MemoryStore } from './state/memory/store';
 import { RedisStore } from './state/redis/store';
+import type { RedisAccess } from './state/redis/connection';
 import type { Store } from './state/store';
 import { instrumentStore } from './state/instrumentedStore';
 import { withLocalFallback } from './state/rateLimits';
@@ -54,7 +55,9 @@ export interface HubOptions {
   readonly configDir: string;
   readonly listen?: Listen;
   readonly tls?: TlsListen;
-  /** Redis when given; in-memory state otherwise */
+  /** Redis when given (one server, Sentinel or Cluster); in-memory state otherwise */
+  readonly redis?: RedisAccess;
+  /** one Redis server: shorthand for `redis` */
   readonly redisUrl?: string;
   readonly redisKeyPrefix?: string;
   readonly log?: Logger;
@@ -111,11 +114,16 @@ export class Hub {
     const config = loadConfig(options.configDir, options.env);
     for (const warning of configWarnings(config)) log.warn({ warning }, 'configuration against AID.02 section 6');
     const apis = await Apis.load(SPEC_DIR);
-    const connected = options.redisUrl
+    const redis = options.redis ?? (options.redisUrl !== undefined ? { target: { kind: 'single' as const, url: options.redisUrl } } : undefined);
+    const connected = redis
       ? await RedisStore.connect({
-          url: options.redisUrl,
+          access: redis,
           keyPrefix: options.redisKeyPrefix,
           onError: (err) => log.error({ err: err.message }, 'redis connection error'),
+          onUnreplicated: (replicas) => {
+            metrics.redisUnreplicatedWrites.inc();
+            log.warn({ replicas, asked: redis.waitReplicas }, 'a write reached fewer Redis replicas than --redis-wait-replicas in time');
+          },
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
     const store = instrumentStore(connected, metrics);

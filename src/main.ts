@@ -20,6 +20,11 @@ import { readFileSync } from 'node:fs';
 import { isPrimary, runWorkers } from './workers';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitches';
 import { availableParallelism } from 'node:os';
+import { UsageError } from './cli/usageError';
+import { redisAccessFrom } from './cli/redisAccess';
+import { envSecret, SecretFileError } from './config/envSecret';
+import { describeTarget, type RedisAccess } from './state/redis/connection';
+import { inspectCommand, nothingListed } from './cli/inspect';
 
 const HELP = `Usage: aid-gateway [command] [options]
 
@@ -32,14 +37,18 @@ Commands:
   start             serve a configuration
   check-config      validate a configuration (and --tls-cert, --tls-key, --tls-client-ca when given)
                     and exit (0 valid, 1 invalid)
-  outbox dead       list the dead letters of the outbox (JSON, one per line); needs --redis-url
+  outbox dead       list the dead letters of the outbox (JSON, one per line); needs Redis
   outbox replay --all | outbox replay ENTRY_ID...
-                    put dead letters back into the outbox for delivery; needs --redis-url
+                    put dead letters back into the outbox for delivery; needs Redis
+  inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox
+                    read the hub's state (JSON, one per line; nothing is written): the
+                    binding of one msp_token, every binding, the activation requests waiting
+                    for Send Activation Code, the deliveries the outbox still owes; needs Redis
   bindings import FILE
                     token bindings of users federated before the hub, as CSV lines
                     msp,cmp,msp_token,state (active | invalidated); every line is checked
                     against --config first, one bad line and nothing is imported; needs
-                    --redis-url
+                    Redis
 
 Options:
   --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
@@ -66,7 +75,23 @@ Options:
                         per worker
   --max-connections-per-address N
                         of those, from one source address (default: 256)
-  --redis-url URL       Redis for shared state (default: $REDIS_URL; without it, in-memory state)
+  --redis-url URL       Redis for shared state, redis:// or rediss:// (default: $REDIS_URL or the
+                        file $REDIS_URL_FILE; without any Redis, in-memory state)
+  --redis-cluster URL,URL...
+                        a Redis Cluster instead: some of its nodes (default: $REDIS_CLUSTER); the
+                        hub's keys share one hash tag, {PREFIX}
+  --redis-sentinel HOST:PORT,HOST:PORT...
+                        a Sentinel group instead, with --redis-sentinel-master NAME (default:
+                        $REDIS_SENTINEL_MASTER): the hub follows the master through failovers
+  --redis-user NAME     the ACL user (default: $REDIS_USER); its password in $REDIS_PASSWORD or the
+                        file $REDIS_PASSWORD_FILE
+  --redis-tls           TLS to every Redis node (implied by rediss:// URLs)
+  --redis-ca FILE       the CA of the Redis servers' certificates (PEM)
+  --redis-cert FILE     a client certificate for Redis, with --redis-key FILE (PEM)
+  --redis-wait-replicas N
+                        a write the hub tells a partner about returns once N replicas have it
+                        (Redis WAIT; default: 0): with Sentinel or Cluster, 1 keeps a failover from
+                        losing an accepted request
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default: $LOG_LEVEL or info)
@@ -88,6 +113,15 @@ const OPTIONS = {
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
   'redis-url': { type: 'string' },
+  'redis-cluster': { type: 'string' },
+  'redis-sentinel': { type: 'string' },
+  'redis-sentinel-master': { type: 'string' },
+  'redis-user': { type: 'string' },
+  'redis-tls': { type: 'boolean' },
+  'redis-ca': { type: 'string' },
+  'redis-cert': { type: 'string' },
+  'redis-key': { type: 'string' },
+  'redis-wait-replicas': { type: 'string' },
   'redis-prefix': { type: 'string' },
   'log-level': { type: 'string' },
   'admin-listen': { type: 'string' },
@@ -130,26 +164,37 @@ async function main(argv: string[]): Promise<number> {
   const level = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) return usage(`${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`);
   const log = createLogger({ level });
+  let redis: RedisAccess | undefined;
+  try {
+    redis = redisAccessFrom(values, process.env);
+  } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
+    if (err instanceof SecretFileError) return failed(err.message);
+    if ((err as NodeJS.ErrnoException).syscall === 'open') return failed(startupFailure(err, undefined) ?? (err as Error).message);
+    throw err;
+  }
+  const withRedis = (run: (access: RedisAccess) => Promise<number>) => {
+    if (!redis) return Promise.resolve(usage(`${command} reads the hub's state in Redis: give --redis-url, --redis-cluster or --redis-sentinel (or $REDIS_URL)`));
+    return run(redis).catch((err: unknown) => {
+      if (err instanceof UsageError) return usage(err.message);
+      const line = startupFailure(err, redis && describeTarget(redis.target));
+      if (line === undefined) throw err;
+      return failed(`cannot ${command}: ${line}`);
+    });
+  };
   switch (command) {
     case 'check-config':
       return checkConfig(configDir, values);
     case 'outbox':
-      return outboxCommand(positionals.slice(1), values).catch((err: unknown) => {
-        if (!(err instanceof UsageError)) throw err;
-        process.stderr.write(`${err.message}\n`);
-        return 2;
-      });
+      return withRedis((access) => outboxCommand(positionals.slice(1), values, access));
+    case 'inspect':
+      return withRedis((access) => inspectCommand(positionals.slice(1), access, values['redis-prefix']));
     case 'bindings':
-      return bindingsCommand(positionals.slice(1), values, configDir).catch((err: unknown) => {
-        if (!(err instanceof UsageError)) throw err;
-        process.stderr.write(`${err.message}\n`);
-        return 2;
-      });
+      return withRedis((access) => bindingsCommand(positionals.slice(1), values, configDir, access));
     case 'start': {
-      const redisUrl = values['redis-url'] ?? process.env.REDIS_URL;
-      const workers = values.workers === undefined ? (redisUrl ? availableParallelism() : 1) : Number(values.workers);
+      const workers = values.workers === undefined ? (redis ? availableParallelism() : 1) : Number(values.workers);
       if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
-      if (workers > 1 && !redisUrl) return usage('--workers above 1 needs Redis (--redis-url): workers share their state through it');
+      if (workers > 1 && !redis) return usage('--workers above 1 needs Redis (--redis-url, --redis-cluster or --redis-sentinel): workers share their state through it');
       const heapMb = Number(values['worker-heap-mb'] ?? 192);
       if (!Number.isInteger(heapMb) || heapMb < 64) return usage('--worker-heap-mb takes a whole number from 64');
       // with workers, the primary serves the one admin listener for all of them (workers.ts)
@@ -164,21 +209,21 @@ async function main(argv: string[]): Promise<number> {
         return runWorkers(workers, log, heapMb, admin);
       }
       return serve(() => {
-        const options = hubOptions(values, configDir, log);
+        const options = hubOptions(values, configDir, log, redis);
         return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
-      }, log, redisUrl);
+      }, log, redis);
     }
     case 'quickstart':
       return serve(async () => {
         const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
-        const quick = await startQuickStart({ ...listen, log, redisUrl: values['redis-url'], admin: adminOptions(values) });
+        const quick = await startQuickStart({ ...listen, log, redis, admin: adminOptions(values) });
         process.stdout.write(
-          `\naid-gateway quick start: the hub listens on ${quick.hub.url} with in-memory state.\n` +
+          `\naid-gateway quick start: the hub listens on ${quick.hub.url} with ${redis ? 'its state in Redis' : 'in-memory state'}.\n` +
             `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +
             `Walk through AID.02 in another terminal:\n\n${quick.walk}\n\n`,
         );
         return quick;
-      }, log, values['redis-url']);
+      }, log, redis);
     default:
       process.stderr.write(`unknown command ${command}\n\n${HELP}\n`);
       return 2;
@@ -216,11 +261,9 @@ function checkConfig(configDir: string, values: Values): number {
 }
 
 /** `bindings import FILE`: see bindingsImport.ts; exit 0 imported, 1 refused (nothing imported) */
-async function bindingsCommand(args: string[], values: Values, configDir: string): Promise<number> {
+async function bindingsCommand(args: string[], values: Values, configDir: string, access: RedisAccess): Promise<number> {
   const [action, file, ...rest] = args;
   if (action !== 'import' || file === undefined || rest.length > 0) throw new UsageError('bindings takes `import FILE`');
-  const url = values['redis-url'] ?? process.env.REDIS_URL;
-  if (!url) throw new UsageError('token bindings live in Redis: give --redis-url or REDIS_URL');
   let config;
   let text;
   try {
@@ -231,7 +274,7 @@ async function bindingsCommand(args: string[], values: Values, configDir: string
     return 1;
   }
   const { rows, problems } = parseBindings(text, config);
-  const store = await RedisStore.connect({ url, keyPrefix: values['redis-prefix'] });
+  const store = await RedisStore.connect({ access, keyPrefix: values['redis-prefix'] });
   try {
     problems.push(...(await conflicts(rows, store)));
     if (problems.length > 0) {
@@ -246,20 +289,21 @@ async function bindingsCommand(args: string[], values: Values, configDir: string
   }
 }
 
-async function outboxCommand(args: string[], values: Values): Promise<number> {
-  const url = values['redis-url'] ?? process.env.REDIS_URL;
-  if (!url) throw new UsageError('the outbox lives in Redis: give --redis-url or REDIS_URL');
+async function outboxCommand(args: string[], values: Values, access: RedisAccess): Promise<number> {
   const [action, ...ids] = args;
   if (action !== 'dead' && action !== 'replay') throw new UsageError('outbox takes `dead` or `replay`');
   if (action === 'replay' && !values.all && ids.length === 0) throw new UsageError('outbox replay takes --all or entry ids');
-  const store = await RedisStore.connect({ url, keyPrefix: values['redis-prefix'] });
+  const store = await RedisStore.connect({ access, keyPrefix: values['redis-prefix'] });
   try {
     if (action === 'dead') {
-      for (const dead of await store.outbox.listDead(10000)) {
-        const { delivery } = dead;
-        const line = { entryId: dead.entryId, reason: dead.reason, at: new Date(dead.at).toISOString(), target: delivery.target, operation: delivery.operation, id: delivery.id, attempts: delivery.attempts };
+      const dead = await store.outbox.listDead(10000);
+      for (const letter of dead) {
+        const { delivery } = letter;
+        const line = { entryId: letter.entryId, reason: letter.reason, at: new Date(letter.at).toISOString(), target: delivery.target, operation: delivery.operation, id: delivery.id, attempts: delivery.attempts };
         process.stdout.write(`${JSON.stringify(line)}\n`);
       }
+      // stderr, so that a script reading the lines reads none
+      if (dead.length === 0) process.stderr.write(`${await nothingListed(store, 'no dead letters')}\n`);
     } else {
       const replayed = await store.outbox.replayDead(values.all ? undefined : ids);
       process.stdout.write(`${replayed} dead letters back in the outbox\n`);
@@ -270,7 +314,7 @@ async function outboxCommand(args: string[], values: Values): Promise<number> {
   }
 }
 
-function hubOptions(values: Values, configDir: string, log: Logger) {
+function hubOptions(values: Values, configDir: string, log: Logger, redis: RedisAccess | undefined) {
   const tlsListen = values['tls-listen'];
   let tls: TlsListen | undefined;
   if (tlsListen !== undefined) {
@@ -292,7 +336,7 @@ function hubOptions(values: Values, configDir: string, log: Logger) {
       maxConnections: wholeNumber(values['max-connections'], '--max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections),
       maxConnectionsPerAddress: wholeNumber(values['max-connections-per-address'], '--max-connections-per-address', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress),
     },
-    redisUrl: values['redis-url'] ?? process.env.REDIS_URL,
+    redis,
     redisKeyPrefix: values['redis-prefix'],
     log,
     switchedOff: measurementSwitches(),
@@ -320,17 +364,20 @@ function adminOptions(values: Values): HubOptions['admin'] {
   const listen = parseListen(given, '--admin-listen');
   const username = values['admin-user'];
   if (username === undefined) return { listen };
-  const password = process.env.AID_GATEWAY_ADMIN_PASSWORD;
-  if (!password) throw new UsageError('--admin-user needs the password in AID_GATEWAY_ADMIN_PASSWORD');
+  const password = envSecret(process.env, 'AID_GATEWAY_ADMIN_PASSWORD');
+  if (!password) throw new UsageError('--admin-user needs the password in AID_GATEWAY_ADMIN_PASSWORD (or the file AID_GATEWAY_ADMIN_PASSWORD_FILE)');
   return { listen, auth: { username, passwordDigest: configuredDigest(password) } };
+}
+
+function failed(message: string): number {
+  process.stderr.write(`${message}\n`);
+  return 1;
 }
 
 function usage(message: string): number {
   process.stderr.write(`${message}\n`);
   return 2;
 }
-
-class UsageError extends Error {}
 
 /**
  * AID.02 6: two-way TLS is the default. `--listen` serves plain HTTP on loopback only (the quick
@@ -356,16 +403,16 @@ function parseListen(value: string, option: string): Listen {
 }
 
 /** starts something closable, reloads on SIGHUP, and stops gracefully on SIGTERM / SIGINT */
-async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<void> }>, log: Logger, redisUrl?: string): Promise<number> {
+async function serve(start: () => Promise<Hub | { hub: Hub; close(): Promise<void> }>, log: Logger, redis?: RedisAccess): Promise<number> {
   let running;
   try {
     running = await start();
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof UsageError) {
+    if (err instanceof ConfigError || err instanceof UsageError || err instanceof SecretFileError) {
       process.stderr.write(`${err.message}\n`);
       return err instanceof UsageError ? 2 : 1;
     }
-    const line = startupFailure(err, redisUrl);
+    const line = startupFailure(err, redis && describeTarget(redis.target));
     if (line === undefined) throw err;
     process.stderr.write(`cannot start: ${line}\n`);
     return 1;

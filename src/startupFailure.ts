@@ -21,27 +21,17 @@ const LISTEN_CODES: Readonly<Record<string, string>> = {
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ETIMEDOUT', 'ECONNRESET', 'EAI_AGAIN']);
 
 /** the one line for a start-up failure, or undefined */
-export function startupFailure(err: unknown, redisUrl: string | undefined): string | undefined {
+/** `redis`: where Redis was looked for, without credentials (connection.ts describeTarget) */
+export function startupFailure(err: unknown, redis: string | undefined): string | undefined {
   const e = err as SystemError;
   if (!(err instanceof Error)) return undefined;
   // a worker of --workers binds through the primary: 'bind'
   if ((e.syscall === 'listen' || e.syscall === 'bind') && e.code && LISTEN_CODES[e.code]) return `cannot listen on ${e.address}:${e.port}: ${LISTEN_CODES[e.code]}`;
   if (e.syscall === 'open' && e.path) return `cannot read ${e.path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code}`;
+  // Redis's own refusals first: a TLS alert from Redis is about Redis, not the hub's listener files
+  const redisCause = /^cannot connect to Redis at start: ([^\n]*)/.exec(e.message)?.[1];
+  if (redis && (redisCause !== undefined || UNREACHABLE.has(e.code ?? ''))) return `Redis at ${redis} cannot be reached: ${redisCause ?? e.code}`;
   if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(`${e.code ?? ''} ${e.message}`)) return 'the TLS certificate and key do not belong together (--tls-cert, --tls-key)';
   if (/^ERR_OSSL|PEM|certificate|x509/i.test(`${e.code ?? ''} ${e.message}`) && !UNREACHABLE.has(e.code ?? '')) return `a TLS file cannot be used: ${e.message.split('\n')[0]}`;
-  const redisCause = /^cannot connect to Redis at start: (.*)$/.exec(e.message)?.[1];
-  if (redisUrl && (redisCause !== undefined || UNREACHABLE.has(e.code ?? ''))) return `Redis at ${withoutCredentials(redisUrl)} cannot be reached: ${redisCause ?? e.code}`;
   return undefined;
-}
-
-/** the URL without a password or user */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.href;
-  } catch {
-    return 'the configured URL';
-  }
 }

@@ -1,8 +1,11 @@
 /**
  * `${NAME}` and `${NAME:-default}` in any string value of a parsed YAML file are replaced by the
- * environment variable, so that no secret has to sit in the repository. Substitution happens on
- * parsed values, never on the YAML text, so a variable's content cannot change the file's structure.
+ * environment variable (or the file `NAME_FILE` names: envSecret.ts), so that no secret has to sit
+ * in the repository. Substitution happens on parsed values, never on the YAML text, so a
+ * variable's content cannot change the file's structure.
  */
+import { envSecret } from './envSecret';
+
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 export function substituteEnv(
@@ -13,7 +16,13 @@ export function substituteEnv(
 ): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (_match, name: string, fallback: string | undefined) => {
-      const found = env[name];
+      let found;
+      try {
+        found = envSecret(env, name);
+      } catch (err) {
+        problems.push(`${path || '(file)'}: ${(err as Error).message}`);
+        return '';
+      }
       if (found !== undefined) return found;
       if (fallback !== undefined) return fallback;
       problems.push(`${path || '(file)'}: environment variable ${name} is not set`);

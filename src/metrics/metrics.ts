@@ -165,6 +165,11 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       help: 'Rate limit decisions taken locally because the shared store was unreachable',
       registers,
     }),
+    redisUnreplicatedWrites: new Counter({
+      name: 'aid_gateway_redis_unreplicated_writes_total',
+      help: 'Writes that fewer Redis replicas than --redis-wait-replicas confirmed within a second',
+      registers,
+    }),
     outboundDelay: new Histogram({
       name: 'aid_gateway_outbound_rate_limit_delay_seconds',
       help: 'How long calls waited for their turn under a partner upstream rate limit',

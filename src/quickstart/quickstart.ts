@@ -7,6 +7,7 @@ import type { Partner } from '../config/types';
 import { Hub, type HubOptions } from '../hub';
 import { PROJECT_ROOT } from '../version';
 import type { Logger } from '../log';
+import type { RedisAccess } from '../state/redis/connection';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
 import { dialectNamed } from '../dialects';
@@ -23,8 +24,18 @@ export interface QuickStart {
   close(): Promise<void>;
 }
 
-export async function startQuickStart(options: { host: string; port: number; log?: Logger; redisUrl?: string; admin?: HubOptions['admin'] }): Promise<QuickStart> {
-  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redisUrl: options.redisUrl, admin: options.admin });
+export interface QuickStartOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly log?: Logger;
+  readonly redis?: RedisAccess;
+  readonly admin?: HubOptions['admin'];
+  /** the environment the example partners' files read (their `${..._URL}`: where each simulator listens) */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function startQuickStart(options: QuickStartOptions): Promise<QuickStart> {
+  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env });
   const simulators: RunningSimulator[] = [];
   try {
     for (const partner of hub.config.partners.values()) simulators.push(await simulate(partner, hub.url));

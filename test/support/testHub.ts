@@ -36,6 +36,8 @@ export interface TestHubOptions {
   readonly redisKeyPrefix?: string;
   /** a Redis of the test's own instead of the shared one */
   readonly redisUrl?: string;
+  /** a Sentinel group or Cluster of the test's own */
+  readonly redis?: HubOptions['redis'];
   readonly tls?: TlsListen;
   readonly httpListener?: boolean;
   readonly env?: NodeJS.ProcessEnv;
@@ -98,7 +100,8 @@ export class TestHub {
       configDir: dir,
       listen: options.httpListener === false ? undefined : { host: '127.0.0.1', port: 0 },
       tls: options.tls,
-      redisUrl: useRedis ? options.redisUrl ?? REDIS_URL : undefined,
+      redis: useRedis ? options.redis : undefined,
+      redisUrl: useRedis && !options.redis ? options.redisUrl ?? REDIS_URL : undefined,
       redisKeyPrefix: prefix,
       log,
       metrics,
@@ -108,7 +111,7 @@ export class TestHub {
       connectionLimits: options.connectionLimits,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
-    const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined;
+    const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined && options.redis === undefined;
     return new TestHub(hub, dir, metrics, options.partners, prefix, ownsPrefix, logs);
   }
 

@@ -11,7 +11,8 @@ import type { Checked, Checks, RequestChecks } from '../requestChecks';
 import type { BindingState } from '../tokenBindings';
 
 // KEYS: the limits' keys, then token, request id, activation entry to claim, activation entry a
-// delivery answers ('' where not asked).
+// delivery answers, each the key `none` where not asked, then `none`: a key of the hub's own that
+// is never written (an empty name would hash to another Cluster slot than the hub's keys).
 // ARGV: the number of limits, their interval and burst each, the token's renewal TTL, the request
 // id's fingerprint and TTL, the activation's fingerprint, fresh entry, now and TTL.
 const CHECK = new Script(`${GCRA_ADMIT}${CLAIM_ACTIVATION}
@@ -25,38 +26,44 @@ end
 local admitted = admit(limitKeys, limits, 0)
 if admitted[1] ~= 0 then return {admitted} end
 local a = 2 * n + 2
-local token, rid, act, delivered = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3], KEYS[n + 4]
+local token, rid, act, delivered, none = KEYS[n + 1], KEYS[n + 2], KEYS[n + 3], KEYS[n + 4], KEYS[n + 5]
 local binding = {}
-if token ~= '' then
+if token ~= none then
   binding = redis.call('HGETALL', token)
   if ARGV[a] ~= '' and #binding > 0 then redis.call('EXPIRE', token, ARGV[a]) end
 end
 local before = false
-if rid ~= '' then
+if rid ~= none then
   before = redis.call('GET', rid)
   if not before then redis.call('SET', rid, ARGV[a + 1], 'EX', ARGV[a + 2]) end
 end
 local claim = {}
-if act ~= '' then claim = claimActivation(act, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]) end
+if act ~= none then claim = claimActivation(act, ARGV[a + 3], ARGV[a + 4], ARGV[a + 5], ARGV[a + 6]) end
 local delivery = false
-if delivered ~= '' then delivery = redis.call('GET', delivered) end
+if delivered ~= none then delivery = redis.call('GET', delivered) end
 return {admitted, binding, before, claim, delivery}`);
 
 export class RedisRequestChecks implements RequestChecks {
+  private readonly none: string;
+
   constructor(
     private readonly client: RedisClient,
     private readonly key: KeyOf,
-  ) {}
+  ) {
+    this.none = key('none', '');
+  }
 
   async check(checks: Checks): Promise<Checked> {
     const { token, requestId, activation, delivery } = checks;
     const now = Date.now();
+    const none = this.none;
     const keys = [
       ...checks.limits.map((c) => this.key('rl', c.key)),
-      token ? this.key('tok', token.token) : '',
-      requestId ? this.key('rid', requestId.key) : '',
-      activation ? this.key('act', pendingId(activation.pending)) : '',
-      delivery ? this.key('act', pendingId(delivery)) : '',
+      token ? this.key('tok', token.token) : none,
+      requestId ? this.key('rid', requestId.key) : none,
+      activation ? this.key('act', pendingId(activation.pending)) : none,
+      delivery ? this.key('act', pendingId(delivery)) : none,
+      none,
     ];
     const args = [
       String(checks.limits.length),

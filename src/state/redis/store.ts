@@ -1,28 +1,37 @@
 /**
- * The Redis Store (node-redis): the ports of store.ts on one connection. Any number of hub
- * instances share it: a 201 accepted by one instance is matched by the Send Activation Code that
- * lands on another. Commands fail fast while Redis is away (no offline queue, a deadline on every
- * call) so that a request gets a clear 503 instead of hanging.
+ * The Redis Store (node-redis): the ports of store.ts on one connection (connection.ts: one server,
+ * Sentinel or Cluster). Any number of hub instances share it: a 201 accepted by one instance is
+ * matched by the Send Activation Code that lands on another. Commands fail fast while Redis is away
+ * (no offline queue, a deadline on every call) so that a request gets a clear 503 instead of hanging.
  */
-import { createClient } from 'redis';
 import type { Store } from '../store';
 import { withDeadline } from '../deadline';
 import type { RecordStore } from '../records';
-import { keysUnder, type KeyOf, type RedisClient } from './keys';
+import { connectRedis, type RedisAccess, type RedisConnection } from './connection';
+import { RedisInspector } from './inspect';
+import { keysUnder, type KeyOf } from './keys';
 import { RedisLedger } from './ledger';
 import { RedisOutbox } from './outbox';
 import { RedisRateLimits } from './rateLimits';
 import { RedisRecords } from './records';
+import { afterWrites } from './replicated';
 import { RedisRequestChecks } from './requestChecks';
 import { RedisTokenBindings } from './tokenBindings';
 
 export interface RedisStoreOptions {
-  readonly url: string;
+  /** one server; or `access` for Sentinel, Cluster, TLS and an ACL user */
+  readonly url?: string;
+  readonly access?: RedisAccess;
   /** every key starts with it, so several hubs (or test runs) can share one Redis */
   readonly keyPrefix?: string;
   readonly commandTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
+  /** a write that fewer replicas than `waitReplicas` confirmed in time */
+  readonly onUnreplicated?: (replicas: number) => void;
 }
+
+/** how long a write waits for its replicas before the hub goes on without them (and says so) */
+const WAIT_TIMEOUT_MS = 1000;
 
 export class RedisStore implements Store {
   readonly kind = 'redis';
@@ -32,51 +41,66 @@ export class RedisStore implements Store {
   readonly checks;
   /** the outbox has no deadline of its own: only the worker calls it, never a waiting request */
   readonly outbox: RedisOutbox;
+  /** the key prefix in use (under a Cluster, with its hash tag) */
+  readonly prefix: string;
   private readonly key: KeyOf;
+  private readonly replicated: <T extends object>(port: T, writes: readonly (keyof T & string)[]) => T;
 
   private constructor(
-    private readonly client: RedisClient,
+    private readonly connection: RedisConnection,
     keyPrefix: string,
     /** every call into the store, the record stores included, fails after this */
     private readonly deadlineMs: number,
+    waitReplicas: number,
+    onUnreplicated: (replicas: number) => void,
   ) {
-    this.key = keysUnder(keyPrefix);
-    this.bindings = withDeadline(new RedisTokenBindings(client, this.key), deadlineMs);
-    this.ledger = withDeadline(new RedisLedger(client, this.key), deadlineMs);
+    const client = connection.client;
+    this.prefix = connection.prefix(keyPrefix);
+    this.key = keysUnder(this.prefix);
+    const wait = async () => {
+      const replicas = await connection.waitForReplicas(waitReplicas, WAIT_TIMEOUT_MS, `${this.prefix}wait`);
+      if (replicas < waitReplicas) onUnreplicated(replicas);
+    };
+    this.replicated = waitReplicas > 0 ? (port, writes) => afterWrites(port, writes, wait) : (port) => port;
+    this.bindings = withDeadline(this.replicated(new RedisTokenBindings(client, this.key), ['bind', 'invalidate']), deadlineMs);
+    this.ledger = withDeadline(
+      this.replicated(new RedisLedger(client, this.key), ['rememberRequest', 'claimActivation', 'finishActivation', 'bridgeActivation', 'consumePending', 'markPendingAnswered']),
+      deadlineMs,
+    );
     this.limits = withDeadline(new RedisRateLimits(client, this.key), deadlineMs);
-    this.checks = withDeadline(new RedisRequestChecks(client, this.key), deadlineMs);
-    this.outbox = new RedisOutbox(client, keyPrefix);
+    this.checks = withDeadline(this.replicated(new RedisRequestChecks(client, this.key), ['check']), deadlineMs);
+    this.outbox = this.replicated(new RedisOutbox(client, this.prefix), ['enqueue', 'retryLater', 'deadLetter', 'replayDead']);
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
-    let connected = false;
-    const client = createClient({
-      url: options.url,
-      disableOfflineQueue: true,
-      socket: {
-        connectTimeout: 5000,
-        // a hub that cannot reach Redis at start says so and stops; once running, it keeps retrying
-        reconnectStrategy: (retries, cause: Error) =>
-          connected ? Math.min(100 * 2 ** retries, 2000) : new Error(`cannot connect to Redis at start: ${cause.message}`),
-      },
-    });
-    // node-redis emits 'error' on every failed reconnect; without a listener the process would exit
-    client.on('error', (err: Error) => options.onError?.(err));
-    await client.connect();
-    connected = true;
-    return new RedisStore(client, options.keyPrefix ?? 'aidgw:', options.commandTimeoutMs ?? 2000);
+    const access = options.access ?? (options.url !== undefined ? { target: { kind: 'single' as const, url: options.url } } : undefined);
+    if (!access) throw new Error('RedisStore.connect needs a url or an access');
+    const connection = await connectRedis(access, { onError: options.onError });
+    return new RedisStore(connection, options.keyPrefix ?? 'aidgw:', options.commandTimeoutMs ?? 2000, access.waitReplicas ?? 0, options.onUnreplicated ?? (() => undefined));
+  }
+
+  /** the target, without credentials */
+  get description(): string {
+    return this.connection.description;
+  }
+
+  /** read-only views of the state for `aid-gateway inspect` */
+  inspector(): RedisInspector {
+    return new RedisInspector(this.connection, this.prefix);
   }
 
   records(namespace: string): RecordStore {
-    return withDeadline<RecordStore>(new RedisRecords(this.client, this.key, namespace), this.deadlineMs);
+    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save']), this.deadlineMs);
   }
 
   async ping(): Promise<void> {
-    const client = this.client;
-    await withDeadline({ ping: () => client.ping() }, this.deadlineMs).ping();
+    const client = this.connection.client;
+    // a key routes the PING to the hub's own node under a Cluster
+    await withDeadline({ ping: () => client.exists(`${this.prefix}ping`) }, this.deadlineMs).ping();
   }
 
   async close(): Promise<void> {
-    if (this.client.isOpen) await this.client.close();
+    const client = this.connection.client;
+    if (client.isOpen) await client.close();
   }
 }

@@ -1,0 +1,49 @@
+/**
+ * `aid-gateway inspect token MSP_TOKEN | bindings | pending | outbox`: the hub's state in Redis as
+ * JSON lines on stdout (inspect.ts chooses what a line may hold); when there is nothing to list,
+ * stderr says whether the prefix holds any hub data at all. Exit 0, or 1 for an unknown token.
+ */
+import { RedisStore } from '../state/redis/store';
+import type { RedisAccess } from '../state/redis/connection';
+import type { Line } from '../state/redis/inspect';
+import { UsageError } from './usageError';
+
+const WHAT = ['token', 'bindings', 'pending', 'outbox'] as const;
+
+export async function inspectCommand(args: readonly string[], access: RedisAccess, keyPrefix: string | undefined): Promise<number> {
+  const [what, ...rest] = args;
+  if (!WHAT.includes(what as (typeof WHAT)[number])) throw new UsageError(`inspect takes one of: ${WHAT.join(', ')}`);
+  if (what === 'token' ? rest.length !== 1 : rest.length !== 0) throw new UsageError(what === 'token' ? 'inspect token takes the msp_token' : `inspect ${what} takes nothing more`);
+  const store = await RedisStore.connect({ access, keyPrefix });
+  try {
+    const inspector = store.inspector();
+    let lines: AsyncIterable<Line>;
+    if (what === 'token') {
+      const line = await inspector.token(rest[0]);
+      if (!line) {
+        process.stderr.write(`no binding of that msp_token under the prefix ${store.prefix}\n`);
+        return 1;
+      }
+      lines = (async function* () {
+        yield line;
+      })();
+    } else {
+      lines = what === 'bindings' ? inspector.bindings() : what === 'pending' ? inspector.pending() : inspector.outbox();
+    }
+    let count = 0;
+    for await (const line of lines) {
+      process.stdout.write(`${JSON.stringify(line)}\n`);
+      count += 1;
+    }
+    if (count === 0) process.stderr.write(`${await nothingListed(store, 'nothing to list')}\n`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+/** why a listing is empty: there is nothing of its kind, or nothing of a hub under the prefix at all */
+export async function nothingListed(store: RedisStore, nothing: string): Promise<string> {
+  if (await store.inspector().holdsHubData()) return `${nothing} (Redis ${store.description}, prefix ${store.prefix})`;
+  return `no hub data under the prefix ${store.prefix} in Redis ${store.description}: is --redis-prefix the hub's?`;
+}

@@ -1,0 +1,233 @@
+/**
+ * Redis as production runs it, started by a test from the Debian `redis-server` binary on free
+ * ports: a Sentinel group (a primary, two replicas, three Sentinels) and a Cluster (three primaries,
+ * two replicas each, made by `redis-cli --cluster create`), and a server that speaks TLS only with
+ * an ACL user. Each can SIGKILL its primary (the Cluster's: the one serving a given key) and is
+ * removed whole with its folders afterwards.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { connect } from 'node:net';
+import { createClient } from 'redis';
+import { freePort } from './ports';
+import { waitFor } from './waitFor';
+
+const run = promisify(execFile);
+
+class Processes {
+  readonly dir = mkdtempSync(path.join(tmpdir(), 'aidgw-topology-'));
+  private readonly children = new Map<number, ChildProcess>();
+
+  /** each node in a folder of its own: a replica's full sync writes its dump file there */
+  start(port: number, args: readonly string[]): void {
+    const dir = path.join(this.dir, String(port));
+    mkdirSync(dir);
+    this.children.set(port, spawn('redis-server', [...args, '--dir', dir, '--logfile', path.join(dir, 'log')], { cwd: this.dir, stdio: 'ignore' }));
+  }
+
+  async kill(port: number): Promise<void> {
+    const child = this.children.get(port);
+    // a process killed by a signal has no exit code, but a signal code
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  async removeAll(): Promise<void> {
+    await Promise.all([...this.children.keys()].map((port) => this.kill(port)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+// a replica's first full sync starts at once (the default waits 5 s for more replicas to join it)
+const BASE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
+
+export class SentinelGroup {
+  private constructor(
+    private readonly processes: Processes,
+    readonly master: string,
+    readonly dataPorts: readonly number[],
+    readonly sentinelPorts: readonly number[],
+  ) {}
+
+  static async start(master = 'hubmaster'): Promise<SentinelGroup> {
+    const processes = new Processes();
+    const dataPorts = [await freePort(), await freePort(), await freePort()];
+    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    processes.start(dataPorts[0], ['--port', String(dataPorts[0]), ...BASE]);
+    await answers(dataPorts[0]);
+    for (const port of dataPorts.slice(1)) {
+      processes.start(port, ['--port', String(port), ...BASE, '--replicaof', '127.0.0.1', String(dataPorts[0])]);
+      await answers(port);
+    }
+    for (const port of sentinelPorts) {
+      // a Sentinel rewrites its config file: each its own
+      const file = path.join(processes.dir, `sentinel-${port}.conf`);
+      writeFileSync(
+        file,
+        [`port ${port}`, 'bind 127.0.0.1', `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`, `sentinel down-after-milliseconds ${master} 1000`, `sentinel failover-timeout ${master} 3000`].join('\n') + '\n',
+      );
+      processes.start(port, [file, '--sentinel']);
+      await answers(port);
+    }
+    await waitFor(async () => (await replicasOf(dataPorts[0])) === 2, 20000, 100);
+    return new SentinelGroup(processes, master, dataPorts, sentinelPorts);
+  }
+
+  get sentinels(): string[] {
+    return this.sentinelPorts.map((p) => `127.0.0.1:${p}`);
+  }
+
+  /** the port of the data node the Sentinels call primary now */
+  async primaryPort(): Promise<number> {
+    const client = createClient({ socket: { host: '127.0.0.1', port: this.sentinelPorts[0] } });
+    await client.connect();
+    try {
+      const [, port] = (await client.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.master])) as string[];
+      return Number(port);
+    } finally {
+      await client.close();
+    }
+  }
+
+  async killPrimary(): Promise<number> {
+    const port = await this.primaryPort();
+    await this.processes.kill(port);
+    return port;
+  }
+
+  remove(): Promise<void> {
+    return this.processes.removeAll();
+  }
+}
+
+export class RedisClusterProcesses {
+  private constructor(
+    private readonly processes: Processes,
+    readonly ports: readonly number[],
+  ) {}
+
+  static async start(): Promise<RedisClusterProcesses> {
+    const processes = new Processes();
+    const ports: number[] = [];
+    for (let i = 0; i < 9; i++) ports.push(await freePort());
+    for (const port of ports) {
+      processes.start(port, ['--port', String(port), ...BASE, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000']);
+    }
+    for (const port of ports) await answers(port);
+    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '2', '--cluster-yes']);
+    await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean), 20000, 100);
+    // a replica that never synced may not take over: every primary has its two replicas online
+    await waitFor(async () => (await Promise.all(ports.map(replicasOf))).filter((n) => n === 2).length === 3, 20000, 100);
+    return new RedisClusterProcesses(processes, ports);
+  }
+
+  get urls(): string[] {
+    return this.ports.slice(0, 3).map((p) => `redis://127.0.0.1:${p}`);
+  }
+
+  /** the port of the primary that serves `key` now */
+  async primaryOf(key: string): Promise<number> {
+    for (const port of this.ports) {
+      const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+      try {
+        await client.connect();
+        const slot = Number(await client.sendCommand(['CLUSTER', 'KEYSLOT', key]));
+        const shards = (await client.sendCommand(['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
+        const shard = shards.find(([from, to]) => slot >= from && slot <= to);
+        if (shard) return Number(shard[2][1]);
+      } catch {
+        // a node that is down: ask the next
+      } finally {
+        if (client.isOpen) await client.close();
+      }
+    }
+    throw new Error(`no node knows the primary of ${key}`);
+  }
+
+  async killPrimaryOf(key: string): Promise<number> {
+    const port = await this.primaryOf(key);
+    await this.processes.kill(port);
+    return port;
+  }
+
+  remove(): Promise<void> {
+    return this.processes.removeAll();
+  }
+}
+
+async function answers(port: number): Promise<void> {
+  await waitFor(async () => {
+    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+    try {
+      await client.connect();
+      return (await client.ping()) === 'PONG';
+    } catch {
+      return false;
+    } finally {
+      if (client.isOpen) await client.close();
+    }
+  }, 10000, 50);
+}
+
+async function replicasOf(port: number): Promise<number> {
+  const client = createClient({ socket: { host: '127.0.0.1', port } });
+  await client.connect();
+  try {
+    const info = await client.info('replication');
+    return (info.match(/^slave\d+:.*state=online/gm) ?? []).length;
+  } finally {
+    await client.close();
+  }
+}
+
+async function clusterOk(port: number): Promise<boolean> {
+  const client = createClient({ socket: { host: '127.0.0.1', port } });
+  await client.connect();
+  try {
+    return /cluster_state:ok/.test(String(await client.sendCommand(['CLUSTER', 'INFO'])));
+  } finally {
+    await client.close();
+  }
+}
+
+/** one server that speaks TLS only, asks for client certificates, and knows one ACL user (the
+ * default user switched off) */
+export class SecureRedis {
+  private constructor(
+    private readonly processes: Processes,
+    readonly port: number,
+  ) {}
+
+  static async start(tls: { cert: string; key: string; ca: string }, user: { name: string; password: string }): Promise<SecureRedis> {
+    const processes = new Processes();
+    const port = await freePort();
+    processes.start(port, [
+      '--port', '0', '--tls-port', String(port), ...BASE,
+      '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'yes',
+      '--user', 'default', 'off',
+      '--user', user.name, 'on', `>${user.password}`, '~*', '&*', '+@all',
+    ]);
+    const secure = new SecureRedis(processes, port);
+    await waitFor(() => new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    }), 10000, 50);
+    return secure;
+  }
+
+  get url(): string {
+    return `rediss://127.0.0.1:${this.port}`;
+  }
+
+  remove(): Promise<void> {
+    return this.processes.removeAll();
+  }
+}
