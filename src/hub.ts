@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAdminApp, localViews, type AdminAuth } from './admin/adminApp';
 import { buildApp } from './app';
-import { ConfigError, loadConfig } from './config/load';
+import { ConfigError, configFiles, loadConfig } from './config/load';
 import { configWarnings } from './config/warnings';
 import type { Config } from './config/types';
 import { accessLogOf, createLogger, type Logger } from './log';
@@ -32,10 +32,13 @@ import { buildRouter } from './router';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
-import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits } from './listener';
+import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from './listener';
 import { HubError, type ErrorKind } from './errors';
 import { LoginThrottle } from './loginThrottle';
 import { PROJECT_ROOT } from './version';
+import { certificatesOf, TrustedProxies } from './forwardedClient';
+import { watchContent, type ContentWatch } from './contentWatch';
+import { startupFailure } from './startupFailure';
 
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
 
@@ -71,6 +74,12 @@ export interface HubOptions {
   readonly admin?: { readonly listen: Listen; readonly auth?: AdminAuth };
   /** one of `--workers` processes: its metrics and views go to the primary's admin listener */
   readonly clusterWorker?: boolean;
+  /** reload when the config folder's files or the listener's TLS files change, as on SIGHUP */
+  readonly watchFiles?: boolean;
+  /** load balancers whose forwarded client certificates and addresses are believed (forwardedClient.ts) */
+  readonly trustedProxies?: readonly string[];
+  /** the partners' CA: forwarded certificates must be issued by it (the TLS listener's is `tls.clientCa`) */
+  readonly clientCa?: string;
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -81,6 +90,9 @@ export class Hub {
   private readonly background = new Set<Promise<unknown>>();
   private draining = false;
   private adminServer?: http.Server;
+  private tlsServer?: https.Server;
+  private proxies?: TrustedProxies;
+  private readonly watches: ContentWatch[] = [];
   readonly worker: OutboxWorker;
 
   private constructor(
@@ -168,11 +180,20 @@ export class Hub {
     const onRefused = (kind: ErrorKind) =>
       metrics.requests.inc({ operation: 'unknown', client: 'unauthenticated', target: 'unknown', status_class: statusClass(new HubError(kind).status) });
     const listen = options.listen ?? (options.tls ? undefined : { host: '127.0.0.1', port: 0 });
-    if (listen) hub.servers.push(await listenOn(createListener(handler, connections, onRefused), listen));
+    hub.proxies = hub.trustedProxies();
+    // behind a load balancer the plain listener is where partners arrive: what it forwarded is read first
+    const plain = options.trustedProxies
+      ? (req: http.IncomingMessage, res: http.ServerResponse) => {
+          started.proxies?.accept(req);
+          handler(req, res);
+        }
+      : handler;
+    if (listen) hub.servers.push(await listenOn(createListener(plain, connections, onRefused), listen));
     if (options.tls) {
-      const material = { cert: readFileSync(options.tls.cert), key: readFileSync(options.tls.key), ca: readFileSync(options.tls.clientCa) };
-      hub.servers.push(await listenOn(createListener(handler, connections, onRefused, material), options.tls));
+      hub.tlsServer = (await listenOn(createListener(handler, connections, onRefused, tlsMaterial(options.tls)), options.tls)) as https.Server;
+      hub.servers.push(hub.tlsServer);
     }
+    if (options.watchFiles) hub.watchFiles();
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
     // the primary of --workers learns that this worker is up (a worker that dies before stops them all)
     if (options.clusterWorker) process.send?.({ type: WORKER_STARTED });
@@ -208,8 +229,42 @@ export class Hub {
     return this.urls[0];
   }
 
-  /** loads the config again; a bad config is refused and the one in service stays */
+  /** SIGHUP: the configuration, the TLS listener's files and the partners' CA, each all or nothing */
   reload(): ReloadResult {
+    this.reloadTls();
+    return this.reloadConfig();
+  }
+
+  /** new TLS files take effect for new connections; files that cannot be used leave the old ones */
+  reloadTls(): void {
+    const tls = this.options.tls;
+    try {
+      if (tls && this.tlsServer) this.tlsServer.setSecureContext(tlsMaterial(tls));
+      if (this.options.trustedProxies) this.proxies = this.trustedProxies();
+    } catch (err) {
+      this.metrics.configReloads.inc({ result: 'failure' });
+      this.log.error({ err: startupFailure(err, undefined) ?? (err as Error).message }, 'TLS files refused; the previous ones stay in service');
+      return;
+    }
+    if (tls) this.log.info({ cert: tls.cert }, 'TLS files reloaded');
+  }
+
+  private trustedProxies(): TrustedProxies | undefined {
+    const { trustedProxies, clientCa } = this.options;
+    if (!trustedProxies || trustedProxies.length === 0) return undefined;
+    const ca = clientCa ?? this.options.tls?.clientCa;
+    return new TrustedProxies(trustedProxies, ca ? certificatesOf(readFileSync(ca)) : []);
+  }
+
+  private watchFiles(): void {
+    this.watches.push(watchContent(() => configFiles(this.options.configDir), () => void this.reloadConfig()));
+    const tls = this.options.tls;
+    const tlsFiles = [tls?.cert, tls?.key, tls?.clientCa, this.options.clientCa].filter((f): f is string => f !== undefined);
+    if (tlsFiles.length > 0) this.watches.push(watchContent(() => tlsFiles, () => this.reloadTls()));
+  }
+
+  /** loads the config again; a bad config is refused and the one in service stays */
+  reloadConfig(): ReloadResult {
     let next: Runtime;
     try {
       next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards, this.log, this.edge);
@@ -232,6 +287,7 @@ export class Hub {
    * under way finish, then releases everything */
   async close(): Promise<void> {
     this.draining = true;
+    for (const watch of this.watches) watch.close();
     await Promise.all(
       this.servers.map(
         (s) =>
@@ -260,3 +316,6 @@ export class Hub {
   }
 }
 
+function tlsMaterial(tls: TlsListen): TlsMaterial {
+  return { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: readFileSync(tls.clientCa) };
+}

@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { isPrimary, runWorkers } from './workers';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitches';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import { UsageError } from './cli/usageError';
 import { redisAccessFrom } from './cli/redisAccess';
 import { envSecret, SecretFileError } from './config/envSecret';
@@ -61,7 +62,16 @@ Options:
   --tls-listen HOST:PORT  TLS listener that requests and verifies partner client certificates
   --tls-cert FILE       the hub's server certificate (PEM)
   --tls-key FILE        its private key (PEM)
-  --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM)
+  --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM); with
+                        --trusted-proxies also what a forwarded certificate must be issued by
+  --trusted-proxies ADDRESS[/BITS],...
+                        load balancers that terminate the partners' TLS: from these addresses the
+                        client certificate they forward (Envoy x-forwarded-client-cert, nginx
+                        ssl-client-cert) and x-forwarded-for are believed; from any other address
+                        those headers are removed
+  --no-config-watch     start: reload only on SIGHUP (by default the hub also reloads when the
+                        config folder's files or the TLS files change, as a Kubernetes ConfigMap
+                        or Secret does)
   --admin-listen HOST:PORT  the admin listener: /metrics, /healthz, /readyz, /admin/partners
                         (default: 127.0.0.1:9464; 'off' for none)
   --admin-user NAME     require basic auth on /metrics and /admin/* with this user and the
@@ -112,6 +122,8 @@ const OPTIONS = {
   'tls-cert': { type: 'string' },
   'tls-key': { type: 'string' },
   'tls-client-ca': { type: 'string' },
+  'trusted-proxies': { type: 'string' },
+  'no-config-watch': { type: 'boolean' },
   'redis-url': { type: 'string' },
   'redis-cluster': { type: 'string' },
   'redis-sentinel': { type: 'string' },
@@ -325,6 +337,8 @@ function hubOptions(values: Values, configDir: string, log: Logger, redis: Redis
     tls = { ...parseListen(tlsListen, '--tls-listen'), cert, key, clientCa };
   }
   if (values['no-http'] && !tls) throw new UsageError('--no-http needs --tls-listen');
+  const trustedProxies = values['trusted-proxies'] === undefined ? undefined : proxyList(values['trusted-proxies']);
+  if (values['tls-client-ca'] !== undefined && !tls && !trustedProxies) throw new UsageError('--tls-client-ca is for --tls-listen or --trusted-proxies');
   const listen: Listen | undefined = values['no-http'] ? undefined : plainListener(values);
   if (listen && !isLoopbackHost(listen.host)) log.warn({ listen: `${listen.host}:${listen.port}` }, 'plain HTTP listener on a non-loopback address (--insecure-http); AID.02 6 requires two-way TLS');
   return {
@@ -336,11 +350,27 @@ function hubOptions(values: Values, configDir: string, log: Logger, redis: Redis
       maxConnections: wholeNumber(values['max-connections'], '--max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections),
       maxConnectionsPerAddress: wholeNumber(values['max-connections-per-address'], '--max-connections-per-address', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress),
     },
+    trustedProxies,
+    clientCa: values['tls-client-ca'],
+    watchFiles: !values['no-config-watch'],
     redis,
     redisKeyPrefix: values['redis-prefix'],
     log,
     switchedOff: measurementSwitches(),
   };
+}
+
+/** `--trusted-proxies`: addresses and CIDR ranges, each checked */
+function proxyList(value: string): string[] {
+  const proxies = value.split(',').map((p) => p.trim()).filter((p) => p !== '');
+  for (const proxy of proxies) {
+    const [address, bits, extra] = proxy.split('/');
+    const family = isIP(address);
+    const valid = family !== 0 && extra === undefined && (bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)));
+    if (!valid) throw new UsageError(`--trusted-proxies: ${proxy} is no address or ADDRESS/BITS range`);
+  }
+  if (proxies.length === 0) throw new UsageError('--trusted-proxies takes a comma-separated list of addresses');
+  return proxies;
 }
 
 function wholeNumber(value: string | undefined, flag: string, fallback: number): number {

@@ -84,6 +84,18 @@ interface RawRoutes {
   routes: (Policy & { from: string; to: string; operations?: string[] })[];
 }
 
+/** the files loadConfig reads: a change to any of them is a new configuration (contentWatch.ts) */
+export function configFiles(dir: string): string[] {
+  const partnersDir = path.join(dir, 'partners');
+  let partners: string[] = [];
+  try {
+    partners = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(partnersDir, f));
+  } catch {
+    // no partners folder: loadConfig says so when it runs
+  }
+  return [path.join(dir, 'routes.yaml'), ...partners];
+}
+
 export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const partners = loadPartners(dir, env, problems);

@@ -8,7 +8,7 @@
  * partner ids exist. Failures are throttled (loginThrottle.ts): past the limit, 429 code 206.
  */
 import { randomUUID } from 'node:crypto';
-import { TLSSocket, type PeerCertificate } from 'node:tls';
+import { clientAddress, presentedCertificate, type PresentedCertificate } from '../forwardedClient';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
 import { HubError } from '../errors';
@@ -59,7 +59,7 @@ function throttled(deps: PipelineDeps, waitMs: number): HubError {
 }
 
 function addressOf(ctx: HubContext): string {
-  return ctx.req.socket.remoteAddress ?? 'unknown';
+  return clientAddress(ctx.req);
 }
 
 type AuthFailureReason =
@@ -127,19 +127,15 @@ function checkSecret(ctx: HubContext, inbound: InboundCredentials): Refusal | un
 }
 
 function checkCertificate(ctx: HubContext, bindings: readonly CertificateBinding[]): Refusal | undefined {
-  const socket = ctx.req.socket;
-  if (!(socket instanceof TLSSocket)) return refuse('certificate_missing', 'a client certificate is required: use the TLS listener');
-  const cert = socket.getPeerCertificate();
-  if (!cert || Object.keys(cert).length === 0) return refuse('certificate_missing');
-  if (!socket.authorized) return refuse('certificate_untrusted', String(socket.authorizationError));
+  const cert = presentedCertificate(ctx.req);
+  if (cert === 'no_tls') return refuse('certificate_missing', 'a client certificate is required: use the TLS listener (or a trusted proxy that forwards it)');
+  if (cert === undefined) return refuse('certificate_missing');
+  if (!cert.authorized) return refuse('certificate_untrusted', cert.authorizationError);
   return bindings.some((b) => certificateMatches(cert, b)) ? undefined : refuse('certificate_mismatch');
 }
 
-function certificateMatches(cert: PeerCertificate, binding: CertificateBinding): boolean {
+function certificateMatches(cert: PresentedCertificate, binding: CertificateBinding): boolean {
   if (binding.fingerprint256 !== undefined && cert.fingerprint256 !== binding.fingerprint256) return false;
-  if (binding.subject !== undefined) {
-    const subject = cert.subject as unknown as Record<string, string | string[]>;
-    return Object.entries(binding.subject).every(([attr, value]) => subject[attr] === value);
-  }
+  if (binding.subject !== undefined) return Object.entries(binding.subject).every(([attr, value]) => cert.subject[attr] === value);
   return true;
 }

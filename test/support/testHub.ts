@@ -46,6 +46,10 @@ export interface TestHubOptions {
   readonly files?: Readonly<Record<string, string>>;
   readonly switchedOff?: HubOptions['switchedOff'];
   readonly connectionLimits?: HubOptions['connectionLimits'];
+  /** load balancers in front (forwardedClient.ts), the partners' CA, watching the files */
+  readonly trustedProxies?: HubOptions['trustedProxies'];
+  readonly clientCa?: HubOptions['clientCa'];
+  readonly watchFiles?: HubOptions['watchFiles'];
 }
 
 export interface CallOptions {
@@ -109,6 +113,9 @@ export class TestHub {
       admin: { listen: { host: '127.0.0.1', port: 0 }, auth: options.adminAuth },
       switchedOff: options.switchedOff,
       connectionLimits: options.connectionLimits,
+      trustedProxies: options.trustedProxies,
+      clientCa: options.clientCa,
+      watchFiles: options.watchFiles,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined && options.redis === undefined;
