@@ -56,6 +56,8 @@ export interface TlsListen extends Listen {
 
 export interface HubOptions {
   readonly configDir: string;
+  /** the partner files, when not in `configDir/partners` */
+  readonly partnersDir?: string;
   readonly listen?: Listen;
   readonly tls?: TlsListen;
   /** Redis when given (one server, Sentinel or Cluster); in-memory state otherwise */
@@ -123,7 +125,7 @@ export class Hub {
     if (off.size > 0) log.warn({ switchedOff: [...off] }, 'features switched off for measuring; never run a hub like this for partners');
     const created = options.metrics ?? createMetrics(undefined, { processMetrics: true });
     const metrics = off.has('metrics') ? silenced(created) : created;
-    const config = loadConfig(options.configDir, options.env);
+    const config = loadConfig(options.configDir, options.env, options.partnersDir);
     for (const warning of configWarnings(config)) log.warn({ warning }, 'configuration against AID.02 section 6');
     const apis = await Apis.load(SPEC_DIR);
     const redis = options.redis ?? (options.redisUrl !== undefined ? { target: { kind: 'single' as const, url: options.redisUrl } } : undefined);
@@ -257,7 +259,7 @@ export class Hub {
   }
 
   private watchFiles(): void {
-    this.watches.push(watchContent(() => configFiles(this.options.configDir), () => void this.reloadConfig()));
+    this.watches.push(watchContent(() => configFiles(this.options.configDir, this.options.partnersDir), () => void this.reloadConfig()));
     const tls = this.options.tls;
     const tlsFiles = [tls?.cert, tls?.key, tls?.clientCa, this.options.clientCa].filter((f): f is string => f !== undefined);
     if (tlsFiles.length > 0) this.watches.push(watchContent(() => tlsFiles, () => this.reloadTls()));
@@ -267,7 +269,7 @@ export class Hub {
   reloadConfig(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env), this.runtime.generation + 1, this.guards, this.log, this.edge);
+      next = buildRuntime(loadConfig(this.options.configDir, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

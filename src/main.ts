@@ -26,6 +26,7 @@ import { redisAccessFrom } from './cli/redisAccess';
 import { envSecret, SecretFileError } from './config/envSecret';
 import { describeTarget, type RedisAccess } from './state/redis/connection';
 import { inspectCommand, nothingListed } from './cli/inspect';
+import { simulateCommand } from './cli/simulate';
 
 const HELP = `Usage: aid-gateway [command] [options]
 
@@ -41,6 +42,9 @@ Commands:
   outbox dead       list the dead letters of the outbox (JSON, one per line); needs Redis
   outbox replay --all | outbox replay ENTRY_ID...
                     put dead letters back into the outbox for delivery; needs Redis
+  simulate [PARTNER...] --hub-url URL [--bind HOST]
+                    the example partners' simulators alone (all, or those named), each on its
+                    upstream URL's port, calling the hub at URL (the docker-compose demo)
   inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox
                     read the hub's state (JSON, one per line; nothing is written): the
                     binding of one msp_token, every binding, the activation requests waiting
@@ -54,6 +58,8 @@ Commands:
 Options:
   --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
                         the repository's example configuration)
+  --partners DIR        the partner files, when not in the config folder's partners/ (default:
+                        $AID_GATEWAY_PARTNERS; two ConfigMaps mount as two folders)
   --listen HOST:PORT    plain HTTP listener on a loopback address (default: 127.0.0.1:8080)
   --insecure-http HOST:PORT
                         plain HTTP listener on any address; AID.02 section 6 requires two-way
@@ -65,6 +71,8 @@ Options:
   --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM); with
                         --trusted-proxies also what a forwarded certificate must be issued by
   --trusted-proxies ADDRESS[/BITS],...
+                        (default: $AID_GATEWAY_TRUSTED_PROXIES; --tls-client-ca's:
+                        $AID_GATEWAY_TLS_CLIENT_CA)
                         load balancers that terminate the partners' TLS: from these addresses the
                         client certificate they forward (Envoy x-forwarded-client-cert, nginx
                         ssl-client-cert) and x-forwarded-for are believed; from any other address
@@ -74,8 +82,9 @@ Options:
                         or Secret does)
   --admin-listen HOST:PORT  the admin listener: /metrics, /healthz, /readyz, /admin/partners
                         (default: 127.0.0.1:9464; 'off' for none)
-  --admin-user NAME     require basic auth on /metrics and /admin/* with this user and the
-                        password in $AID_GATEWAY_ADMIN_PASSWORD (clear or sha256:<hex>)
+  --admin-user NAME     require basic auth on /metrics and /admin/* with this user (default:
+                        $AID_GATEWAY_ADMIN_USER) and the password in $AID_GATEWAY_ADMIN_PASSWORD
+                        (clear or sha256:<hex>)
   --workers N           start: N hub processes sharing the ports (default: the number of cores
                         with Redis, 1 without; more than 1 needs Redis); the primary serves the
                         one admin listener: metrics and health of all workers
@@ -104,18 +113,25 @@ Options:
                         losing an accepted request
   --redis-prefix TEXT   prefix of every Redis key (default: aidgw:)
   --all                 outbox replay: every dead letter
+  --hub-url URL         simulate: the hub the simulated partners call
+  --bind HOST           simulate: listen on HOST instead of each upstream URL's host
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default: $LOG_LEVEL or info)
   --version             the hub's version and its Node.js
   -h, --help            this text
 
+Secrets: every secret the hub reads from its environment (the admin and Redis passwords, each
+\${NAME} of the configuration) may instead be in the file \$NAME_FILE names, or in the file NAME of
+the folder \$AID_GATEWAY_SECRETS_DIR (a Kubernetes Secret mounted as files).
+
 Measuring only: $AID_GATEWAY_SWITCH_OFF=requestValidation,metrics switches those features off (npm
 run bench shows what each costs); never for a hub that serves partners.
 
-Signals: SIGHUP reloads the configuration (a bad one is refused and the old one keeps serving);
-SIGTERM and SIGINT stop accepting connections, let requests in flight finish, then exit.`;
+Signals: SIGHUP reloads the configuration and the listener's TLS files (a bad one is refused and
+the old one keeps serving; \`start\` also reloads when those files change); SIGTERM and SIGINT stop accepting connections, let requests in flight finish, then exit.`;
 
 const OPTIONS = {
   config: { type: 'string' },
+  partners: { type: 'string' },
   listen: { type: 'string' },
   'no-http': { type: 'boolean' },
   'tls-listen': { type: 'string' },
@@ -144,6 +160,8 @@ const OPTIONS = {
   'max-connections-per-address': { type: 'string' },
   'worker-heap-mb': { type: 'string' },
   all: { type: 'boolean' },
+  'hub-url': { type: 'string' },
+  bind: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -173,6 +191,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = positionals[0] ?? 'quickstart';
   const configDir = values.config ?? process.env.AID_GATEWAY_CONFIG ?? PROJECT_ROOT;
+  const partnersDir = values.partners ?? process.env.AID_GATEWAY_PARTNERS;
   const level = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) return usage(`${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`);
   const log = createLogger({ level });
@@ -196,13 +215,21 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (command) {
     case 'check-config':
-      return checkConfig(configDir, values);
+      return checkConfig(configDir, partnersDir, values);
     case 'outbox':
       return withRedis((access) => outboxCommand(positionals.slice(1), values, access));
     case 'inspect':
       return withRedis((access) => inspectCommand(positionals.slice(1), access, values['redis-prefix']));
+    case 'simulate':
+      return simulateCommand(positionals.slice(1), configDir, partnersDir, values['hub-url'], values.bind).catch((err: unknown) => {
+        if (err instanceof UsageError) return usage(err.message);
+        if (err instanceof ConfigError) return failed(`${configDir}: ${err.message}`);
+        const line = startupFailure(err, undefined);
+        if (line === undefined) throw err;
+        return failed(`cannot simulate: ${line}`);
+      });
     case 'bindings':
-      return withRedis((access) => bindingsCommand(positionals.slice(1), values, configDir, access));
+      return withRedis((access) => bindingsCommand(positionals.slice(1), values, configDir, partnersDir, access));
     case 'start': {
       const workers = values.workers === undefined ? (redis ? availableParallelism() : 1) : Number(values.workers);
       if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
@@ -221,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
         return runWorkers(workers, log, heapMb, admin);
       }
       return serve(() => {
-        const options = hubOptions(values, configDir, log, redis);
+        const options = hubOptions(values, configDir, partnersDir, log, redis);
         return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
       }, log, redis);
     }
@@ -243,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** the config folder, and the command line's TLS files when given: they load and belong together */
-function checkConfig(configDir: string, values: Values): number {
+function checkConfig(configDir: string, partnersDir: string | undefined, values: Values): number {
   const insecureHttp = values['insecure-http'];
   const tlsFiles = { cert: values['tls-cert'], key: values['tls-key'], ca: values['tls-client-ca'] };
   if (tlsFiles.cert || tlsFiles.key || tlsFiles.ca) {
@@ -256,7 +283,7 @@ function checkConfig(configDir: string, values: Values): number {
     }
   }
   try {
-    const config = loadConfig(configDir);
+    const config = loadConfig(configDir, process.env, partnersDir);
     const partners = [...config.partners.values()];
     const count = (role: string) => partners.filter((p) => p.role === role).length;
     process.stdout.write(`${configDir}: valid: ${count('msp')} MSPs, ${count('cmp')} CMPs, ${config.routes.size} routes\n`);
@@ -273,13 +300,13 @@ function checkConfig(configDir: string, values: Values): number {
 }
 
 /** `bindings import FILE`: see bindingsImport.ts; exit 0 imported, 1 refused (nothing imported) */
-async function bindingsCommand(args: string[], values: Values, configDir: string, access: RedisAccess): Promise<number> {
+async function bindingsCommand(args: string[], values: Values, configDir: string, partnersDir: string | undefined, access: RedisAccess): Promise<number> {
   const [action, file, ...rest] = args;
   if (action !== 'import' || file === undefined || rest.length > 0) throw new UsageError('bindings takes `import FILE`');
   let config;
   let text;
   try {
-    config = loadConfig(configDir);
+    config = loadConfig(configDir, process.env, partnersDir);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     process.stderr.write(`${err instanceof ConfigError ? `${configDir}: ${err.message}` : (err as Error).message}\n`);
@@ -326,7 +353,7 @@ async function outboxCommand(args: string[], values: Values, access: RedisAccess
   }
 }
 
-function hubOptions(values: Values, configDir: string, log: Logger, redis: RedisAccess | undefined) {
+function hubOptions(values: Values, configDir: string, partnersDir: string | undefined, log: Logger, redis: RedisAccess | undefined) {
   const tlsListen = values['tls-listen'];
   let tls: TlsListen | undefined;
   if (tlsListen !== undefined) {
@@ -337,12 +364,15 @@ function hubOptions(values: Values, configDir: string, log: Logger, redis: Redis
     tls = { ...parseListen(tlsListen, '--tls-listen'), cert, key, clientCa };
   }
   if (values['no-http'] && !tls) throw new UsageError('--no-http needs --tls-listen');
-  const trustedProxies = values['trusted-proxies'] === undefined ? undefined : proxyList(values['trusted-proxies']);
-  if (values['tls-client-ca'] !== undefined && !tls && !trustedProxies) throw new UsageError('--tls-client-ca is for --tls-listen or --trusted-proxies');
+  const proxies = values['trusted-proxies'] ?? (process.env.AID_GATEWAY_TRUSTED_PROXIES || undefined);
+  const trustedProxies = proxies === undefined ? undefined : proxyList(proxies);
+  const clientCa = values['tls-client-ca'] ?? (process.env.AID_GATEWAY_TLS_CLIENT_CA || undefined);
+  if (clientCa !== undefined && !tls && !trustedProxies) throw new UsageError('--tls-client-ca is for --tls-listen or --trusted-proxies');
   const listen: Listen | undefined = values['no-http'] ? undefined : plainListener(values);
   if (listen && !isLoopbackHost(listen.host)) log.warn({ listen: `${listen.host}:${listen.port}` }, 'plain HTTP listener on a non-loopback address (--insecure-http); AID.02 6 requires two-way TLS');
   return {
     configDir,
+    partnersDir,
     listen,
     tls,
     admin: adminOptions(values),
@@ -351,7 +381,7 @@ function hubOptions(values: Values, configDir: string, log: Logger, redis: Redis
       maxConnectionsPerAddress: wholeNumber(values['max-connections-per-address'], '--max-connections-per-address', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress),
     },
     trustedProxies,
-    clientCa: values['tls-client-ca'],
+    clientCa,
     watchFiles: !values['no-config-watch'],
     redis,
     redisKeyPrefix: values['redis-prefix'],
@@ -392,7 +422,7 @@ function adminOptions(values: Values): HubOptions['admin'] {
   const given = values['admin-listen'] ?? '127.0.0.1:9464';
   if (given === 'off') return undefined;
   const listen = parseListen(given, '--admin-listen');
-  const username = values['admin-user'];
+  const username = values['admin-user'] ?? (process.env.AID_GATEWAY_ADMIN_USER || undefined);
   if (username === undefined) return { listen };
   const password = envSecret(process.env, 'AID_GATEWAY_ADMIN_PASSWORD');
   if (!password) throw new UsageError('--admin-user needs the password in AID_GATEWAY_ADMIN_PASSWORD (or the file AID_GATEWAY_ADMIN_PASSWORD_FILE)');

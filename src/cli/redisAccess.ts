@@ -2,7 +2,9 @@
  * The command line's Redis: `--redis-url` (one server), `--redis-cluster` (root nodes of a Cluster)
  * or `--redis-sentinel` with `--redis-sentinel-master` (a Sentinel group), each with an ACL user
  * (`--redis-user`, password in $REDIS_PASSWORD or the file $REDIS_PASSWORD_FILE), TLS files, and
- * `--redis-wait-replicas`. Undefined when none is given: the hub keeps its state in memory.
+ * `--redis-wait-replicas`. Each may come from the environment instead (REDIS_URL, REDIS_CLUSTER,
+ * REDIS_SENTINEL with REDIS_SENTINEL_MASTER, REDIS_USER, REDIS_WAIT_REPLICAS): a Kubernetes
+ * ConfigMap holds the choice. Undefined when none is given: the hub keeps its state in memory.
  */
 import { readFileSync } from 'node:fs';
 import { envSecret } from '../config/envSecret';
@@ -29,11 +31,12 @@ export function redisAccessFrom(flags: RedisFlags, env: NodeJS.ProcessEnv): Redi
     if (orphan) throw new UsageError(`--${orphan} needs a Redis: --redis-url, --redis-cluster or --redis-sentinel`);
     return undefined;
   }
-  const waitReplicas = flags['redis-wait-replicas'] === undefined ? 0 : Number(flags['redis-wait-replicas']);
+  const wait = flags['redis-wait-replicas'] ?? env.REDIS_WAIT_REPLICAS;
+  const waitReplicas = wait === undefined || wait === '' ? 0 : Number(wait);
   if (!Number.isInteger(waitReplicas) || waitReplicas < 0) throw new UsageError('--redis-wait-replicas takes a whole number from 0');
   if ((flags['redis-cert'] === undefined) !== (flags['redis-key'] === undefined)) throw new UsageError('--redis-cert and --redis-key go together');
   const password = envSecret(env, 'REDIS_PASSWORD');
-  const username = flags['redis-user'] ?? env.REDIS_USER;
+  const username = flags['redis-user'] ?? (env.REDIS_USER || undefined);
   return {
     target,
     ...(username !== undefined && { username }),
@@ -47,10 +50,11 @@ function targetOf(flags: RedisFlags, env: NodeJS.ProcessEnv): RedisTarget | unde
   const given = (['redis-url', 'redis-cluster', 'redis-sentinel'] as const).filter((f) => flags[f] !== undefined);
   if (given.length > 1) throw new UsageError(`give one of --redis-url, --redis-cluster, --redis-sentinel (got ${given.map((g) => `--${g}`).join(', ')})`);
   if (flags['redis-cluster'] !== undefined) return { kind: 'cluster', urls: list(flags['redis-cluster'], '--redis-cluster').map((u) => url(u, '--redis-cluster')) };
-  if (flags['redis-sentinel'] !== undefined) {
+  const sentinels = flags['redis-sentinel'] ?? env.REDIS_SENTINEL;
+  if (sentinels !== undefined && sentinels !== '') {
     const master = flags['redis-sentinel-master'] ?? env.REDIS_SENTINEL_MASTER;
     if (!master) throw new UsageError('--redis-sentinel needs --redis-sentinel-master NAME: the master the Sentinels watch');
-    return { kind: 'sentinel', sentinels: list(flags['redis-sentinel'], '--redis-sentinel'), master };
+    return { kind: 'sentinel', sentinels: list(sentinels, '--redis-sentinel'), master };
   }
   const single = flags['redis-url'] ?? envSecret(env, 'REDIS_URL');
   if (single !== undefined && single !== '') return { kind: 'single', url: url(single, '--redis-url') };

@@ -85,8 +85,7 @@ interface RawRoutes {
 }
 
 /** the files loadConfig reads: a change to any of them is a new configuration (contentWatch.ts) */
-export function configFiles(dir: string): string[] {
-  const partnersDir = path.join(dir, 'partners');
+export function configFiles(dir: string, partnersDir = path.join(dir, 'partners')): string[] {
   let partners: string[] = [];
   try {
     partners = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(partnersDir, f));
@@ -96,9 +95,10 @@ export function configFiles(dir: string): string[] {
   return [path.join(dir, 'routes.yaml'), ...partners];
 }
 
-export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** `partnersDir`: where the partner files are when not in `dir/partners` (a second ConfigMap) */
+export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env, partnersDir = path.join(dir, 'partners')): Config {
   const problems: string[] = [];
-  const partners = loadPartners(dir, env, problems);
+  const partners = loadPartners(dir, partnersDir, env, problems);
   const routesFile = path.join(dir, 'routes.yaml');
   const raw = readYaml<RawRoutes>(routesFile, 'routes', env, problems);
   if (problems.length > 0 || raw === undefined) throw new ConfigError(problems);
@@ -135,8 +135,8 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env): C
   });
 }
 
-function loadPartners(dir: string, env: NodeJS.ProcessEnv, problems: string[]): Map<string, Partner> {
-  const partnersDir = path.join(dir, 'partners');
+/** `dir`: the config folder, that relative file names in partner files start from */
+function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, problems: string[]): Map<string, Partner> {
   const partners = new Map<string, Partner>();
   let files: string[];
   try {

@@ -58,9 +58,11 @@ export async function startQuickStart(options: QuickStartOptions): Promise<Quick
   };
 }
 
-function simulate(partner: Partner, hubUrl: string): Promise<RunningSimulator> {
+/** an example partner played by its simulator, on its upstream URL's port; on `bindHost` instead of
+ * the URL's host where given (a container listens on all its addresses under a service name) */
+export function simulate(partner: Partner, hubUrl: string, bindHost?: string): Promise<RunningSimulator> {
   const { url, auth } = partner.upstream;
-  const listen = { host: url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
+  const listen = { host: bindHost ?? url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
   // a partner whose own system is not AID.02 is played by its dialect's simulator
   const dialect = dialectNamed(partner.dialect);
   if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {} });

@@ -8,21 +8,38 @@ import { startQuickStart, type QuickStart } from '../../src/quickstart/quickstar
 import { stepHeaders, stepUrl, toCurl, walkSteps } from '../../src/quickstart/walk';
 import { createLogger } from '../../src/log';
 import { request } from '../support/testHub';
+import { freePort } from '../support/ports';
 
 let quick: QuickStart;
 
+/** the example partners' simulators on free ports (their files read `${..._URL}`), so that the
+ * tests never collide with a quick start running on this machine */
+async function freeUrls(): Promise<NodeJS.ProcessEnv> {
+  const names = ['MSP_ALPHA_URL', 'MSP_BETA_URL', 'MSP_GAMMA_URL', 'MSP_DELTA_URL', 'CMP_ONE_URL', 'CMP_TWO_URL', 'CMP_FLEET_URL'];
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of names) env[name] = `http://127.0.0.1:${await freePort()}`;
+  return env;
+}
+
 beforeAll(async () => {
-  quick = await startQuickStart({ host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }) });
+  quick = await startQuickStart({ host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }), env: await freeUrls() });
 });
 afterAll(() => quick.close());
+
+const origin = (id: string) => quick.hub.config.partners.get(id)?.upstream.url.origin ?? '';
 
 test('it serves in-memory state, with all seven example partners simulated', () => {
   expect(quick.hub.store.kind).toBe('memory');
   expect(quick.simulators).toHaveLength(7);
 });
 
+test('the simulators listen where the environment says, none on the ports a quick start takes', () => {
+  expect(quick.simulators.map((s) => new URL(s.url).port)).not.toContain('9201');
+  expect(origin('cmpOne')).not.toBe('http://127.0.0.1:9201');
+});
+
 test('every step of the walk answers as the README says, the async code arriving at the CMP', async () => {
-  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301', 'http://127.0.0.1:9302', 'http://127.0.0.1:9203')) {
+  for (const step of walkSteps(origin('cmpOne'), origin('mspGamma'), origin('mspDelta'), origin('cmpFleet'))) {
     if (step.path.endsWith('/simulator/inbox')) {
       const deadline = Date.now() + 5000;
       let inbox: { operation: string }[] = [];

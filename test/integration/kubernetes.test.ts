@@ -1,0 +1,138 @@
+/**
+ * The Kubernetes manifests (deploy/kubernetes): rendered by kustomize (`kubectl kustomize`, from
+ * Debian's kubernetes-client or newer), every object checked against the Kubernetes and Prometheus
+ * Operator schemas (kubernetes-models), their references to each other followed, and the hub
+ * started exactly as the Deployment starts it, from the rendered ConfigMaps and Secret.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
+import { freePort } from '../support/ports';
+import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { waitFor } from '../support/waitFor';
+
+const ROOT = path.join(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Doc = any;
+
+const MODELS: Record<string, new (doc: Doc) => { validate(): void }> = {
+  'apps/v1 Deployment': Deployment,
+  'v1 Service': Service,
+  'v1 ConfigMap': ConfigMap,
+  'v1 Secret': Secret,
+  'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
+  'monitoring.coreos.com/v1 ServiceMonitor': ServiceMonitor,
+};
+
+let docs: Doc[];
+const find = (kind: string, name?: string): Doc => docs.find((d) => d.kind === kind && (name === undefined || d.metadata.name === name));
+
+beforeAll(() => {
+  const rendered = spawnSync('kubectl', ['kustomize', 'deploy/kubernetes/example'], { cwd: ROOT, encoding: 'utf8' });
+  if (rendered.error) throw new Error(`kubectl is needed to render the manifests (Debian: apt-get install kubernetes-client): ${rendered.error.message}`);
+  expect(rendered.stderr.replace(/^# Warning: .*deprecated.*$/gm, '').trim()).toBe('');
+  expect(rendered.status).toBe(0);
+  docs = loadAll(rendered.stdout).filter((d) => d !== null) as Doc[];
+});
+
+test('every object is valid against its schema', () => {
+  expect(docs.map((d) => `${d.apiVersion} ${d.kind}`).sort()).toEqual(
+    ['apps/v1 Deployment', 'monitoring.coreos.com/v1 ServiceMonitor', 'policy/v1 PodDisruptionBudget', 'v1 ConfigMap', 'v1 ConfigMap', 'v1 ConfigMap', 'v1 Secret', 'v1 Service'],
+  );
+  for (const doc of docs) {
+    const Model = MODELS[`${doc.apiVersion} ${doc.kind}`];
+    expect(() => new Model(doc).validate()).not.toThrow();
+  }
+});
+
+test('the Deployment: probes on the admin port, a drain before SIGTERM, resources, two replicas kept by the budget', () => {
+  const deployment = find('Deployment');
+  const pod = deployment.spec.template.spec;
+  const hub = pod.containers[0];
+  expect(hub.ports.map((p: Doc) => p.name)).toEqual(['http', 'admin']);
+  expect(hub.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'admin' });
+  expect(hub.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'admin' });
+  expect(hub.lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+  expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 15);
+  expect(hub.resources.requests).toEqual({ cpu: '1', memory: '384Mi' });
+  const budget = find('PodDisruptionBudget');
+  expect(budget.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+  expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+  expect(find('Service').spec.selector).toEqual(deployment.spec.template.metadata.labels);
+});
+
+test('every ConfigMap, Secret, key and port the objects name is there', () => {
+  const pod = find('Deployment').spec.template.spec;
+  for (const volume of pod.volumes) {
+    if (volume.configMap) expect(find('ConfigMap', volume.configMap.name)).toBeDefined();
+    if (volume.secret) expect(find('Secret', volume.secret.secretName)).toBeDefined();
+  }
+  const hub = pod.containers[0];
+  for (const from of hub.envFrom) expect(find('ConfigMap', from.configMapRef.name)).toBeDefined();
+  for (const env of hub.env.filter((e: Doc) => e.valueFrom)) expect(find('Secret', env.valueFrom.secretKeyRef.name).data).toHaveProperty(env.valueFrom.secretKeyRef.key);
+  const monitor = find('ServiceMonitor');
+  expect(find('Service').spec.ports.map((p: Doc) => p.name)).toContain(monitor.spec.endpoints[0].port);
+  for (const ref of Object.values(monitor.spec.endpoints[0].basicAuth) as Doc[]) expect(find('Secret', ref.name).data).toHaveProperty(ref.key);
+});
+
+test('the hub starts as the Deployment starts it, from the rendered ConfigMaps and Secret, and answers its probes', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-k8s-'));
+  const prefix = uniquePrefix();
+  try {
+    const pod = find('Deployment').spec.template.spec;
+    const hub = pod.containers[0];
+    // each volume as the kubelet lays it out: a file per key
+    const mounts: Record<string, string> = {};
+    for (const volume of pod.volumes) {
+      const folder = path.join(dir, volume.name);
+      mkdirSync(folder);
+      const source = volume.configMap ? find('ConfigMap', volume.configMap.name).data : decoded(find('Secret', volume.secret.secretName).data);
+      for (const [key, value] of Object.entries(source)) writeFileSync(path.join(folder, key), String(value));
+      mounts[hub.volumeMounts.find((m: Doc) => m.name === volume.name).mountPath] = folder;
+    }
+    const inPod = (value: string) => Object.entries(mounts).reduce((v, [from, to]) => v.replace(from, to), value);
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
+    for (const from of hub.envFrom) Object.assign(env, find('ConfigMap', from.configMapRef.name).data);
+    for (const e of hub.env) env[e.name] = e.value !== undefined ? inPod(e.value) : decoded(find('Secret', e.valueFrom.secretKeyRef.name).data)[e.valueFrom.secretKeyRef.key];
+    env.REDIS_URL = REDIS_URL;
+    const [http, admin] = [await freePort(), await freePort()];
+    const args = (hub.args as string[]).map(inPod).map((a) => a.replace('0.0.0.0:8080', `127.0.0.1:${http}`).replace('0.0.0.0:9464', `127.0.0.1:${admin}`));
+
+    const checked = spawnSync(process.execPath, [MAIN, 'check-config', ...args.slice(1, 5)], { env, encoding: 'utf8' });
+    expect(checked.stderr).toBe('');
+    expect(checked.stdout).toContain('valid: 1 MSPs, 1 CMPs, 2 routes');
+
+    const child = spawn(process.execPath, [MAIN, ...args, '--redis-prefix', prefix], { env });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.status === 200, 20000, 100);
+      expect((await fetch(`http://127.0.0.1:${admin}/healthz`)).status).toBe(200);
+      // the ServiceMonitor's credentials open /metrics, and nothing else does
+      const secret = decoded(find('Secret', 'aid-gateway-secrets').data);
+      expect((await fetch(`http://127.0.0.1:${admin}/metrics`)).status).toBe(401);
+      const auth = `Basic ${Buffer.from(`${secret.AID_GATEWAY_ADMIN_USER}:${secret.AID_GATEWAY_ADMIN_PASSWORD}`).toString('base64')}`;
+      expect((await fetch(`http://127.0.0.1:${admin}/metrics`, { headers: { authorization: auth } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(stderr).toBe('');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await deleteKeys(prefix);
+  }
+});
+
+function decoded(data: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
+}
