@@ -3,7 +3,8 @@
  * scripted AID.02 traffic runs between partners on loopback (successes, refusals, an open
  * breaker, an asynchronous and a bridged activation code, outbox retries and dead letters, rate
  * limits, a reload that fails, Redis going away, an ES2+ operator's orders and swap), then every query of every panel is evaluated
- * through Prometheus's HTTP API and must be valid and return at least one series.
+ * through Prometheus's HTTP API and must be valid and return at least one series. And with
+ * `--workers 2`, the one scrape of the primary's admin listener holds every worker's traffic.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,9 +18,12 @@ import { FakePartner } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { freePort } from '../support/ports';
 import { OwnRedis } from '../support/redisServer';
-import { request, TestHub, type PartnerSpec } from '../support/testHub';
+import { ALL_ROUTES, request, TestHub, writeConfig, type PartnerSpec } from '../support/testHub';
+import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { waitFor } from '../support/waitFor';
 
 const DASHBOARDS = path.join(__dirname, '../../grafana/dashboards');
+const MAIN = path.join(__dirname, '../../dist/src/main.js');
 
 interface PanelQuery {
   readonly dashboard: string;
@@ -39,19 +43,45 @@ function asGrafanaSends(expr: string): string {
   return expr.replace(/\$__rate_interval/g, '1m').replace(/\$__range/g, '5m').replace(/\$partner/g, '.*');
 }
 
-let prometheus: ChildProcess | undefined;
-let workDir: string;
+const prometheuses: ChildProcess[] = [];
+const workDirs: string[] = [];
 let redis: OwnRedis;
 let hub: TestHub;
 const partners: { close(): Promise<void> }[] = [];
 
 afterAll(async () => {
-  prometheus?.kill('SIGKILL');
+  for (const prometheus of prometheuses) prometheus.kill('SIGKILL');
   await hub?.close();
   await Promise.all(partners.map((p) => p.close()));
   await redis?.remove();
-  if (workDir) rmSync(workDir, { recursive: true, force: true });
+  for (const dir of workDirs) rmSync(dir, { recursive: true, force: true });
 });
+
+/** a Prometheus of the test's own, scraping `target` every second; its URL */
+async function startPrometheus(target: string): Promise<string> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'aidgw-prometheus-'));
+  workDirs.push(workDir);
+  const port = await freePort();
+  writeFileSync(path.join(workDir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: aid-gateway\n    static_configs:\n      - targets: ['${target}']\n`);
+  prometheuses.push(spawn('prometheus', [`--config.file=${path.join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' }));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function query(promUrl: string, expr: string) {
+  return request(`${promUrl}/api/v1/query?query=${encodeURIComponent(expr)}`, {});
+}
+
+/** until Prometheus has scraped the hub a few times since now */
+async function scrapedAgain(promUrl: string): Promise<void> {
+  const scraped = async () => {
+    const answer = await query(promUrl, 'count_over_time(up{job="aid-gateway"}[1m])').catch(() => undefined);
+    return Number(answer?.body?.data?.result?.[0]?.value?.[1] ?? 0);
+  };
+  const deadline = Date.now() + 30000;
+  const from = await scraped();
+  while ((await scraped()) < from + 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+  expect(await scraped()).toBeGreaterThanOrEqual(from + 5);
+}
 
 test('every query of every dashboard panel is valid and returns data on a real Prometheus', async () => {
   const queries = panelQueries();
@@ -115,12 +145,7 @@ test('every query of every dashboard panel is valid and returns data on a real P
     },
   });
 
-  workDir = mkdtempSync(path.join(tmpdir(), 'aidgw-prometheus-'));
-  const port = await freePort();
-  const target = new URL(hub.hub.adminUrl as string).host;
-  writeFileSync(path.join(workDir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: aid-gateway\n    static_configs:\n      - targets: ['${target}']\n`);
-  prometheus = spawn('prometheus', [`--config.file=${path.join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
-  const promUrl = `http://127.0.0.1:${port}`;
+  const promUrl = await startPrometheus(new URL(hub.hub.adminUrl as string).host);
 
   // the scripted traffic
   const call = hub.call.bind(hub);
@@ -186,21 +211,52 @@ test('every query of every dashboard panel is valid and returns data on a real P
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
   await redis.startAgain();
 
-  // Prometheus has scraped the hub a few times since the traffic ended
-  const scraped = async () => {
-    const answer = await request(`${promUrl}/api/v1/query?query=${encodeURIComponent('count_over_time(up{job="aid-gateway"}[1m])')}`, {}).catch(() => undefined);
-    return Number(answer?.body?.data?.result?.[0]?.value?.[1] ?? 0);
-  };
-  const deadline = Date.now() + 30000;
-  const from = await scraped();
-  while ((await scraped()) < from + 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-  expect(await scraped()).toBeGreaterThanOrEqual(from + 5);
+  await scrapedAgain(promUrl);
 
   const failures: string[] = [];
   for (const q of queries) {
-    const answer = await request(`${promUrl}/api/v1/query?query=${encodeURIComponent(asGrafanaSends(q.expr))}`, {});
+    const answer = await query(promUrl, asGrafanaSends(q.expr));
     if (answer.status !== 200 || answer.body.status !== 'success') failures.push(`${q.dashboard} / ${q.panel}: invalid (${answer.body.error ?? answer.status}): ${q.expr}`);
     else if (answer.body.data.result.length === 0) failures.push(`${q.dashboard} / ${q.panel}: no series: ${q.expr}`);
   }
   expect(failures).toEqual([]);
+}, 90000);
+
+test('with two workers, the one scrape of the primary counts every worker: the panels show the totals', async () => {
+  const msp = await FakePartner.start();
+  partners.push(msp);
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-workers-'));
+  workDirs.push(dir);
+  const prefix = uniquePrefix();
+  const adminPort = await freePort();
+  writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    await waitFor(() => output.split('hub started').length === 3, 30000);
+    const url = (JSON.parse(output.split('\n').find((l) => l.includes('hub started')) as string) as { urls: string[] }).urls[0];
+    const promUrl = await startPrometheus(`127.0.0.1:${adminPort}`);
+    // fresh connections: the primary hands them to the workers in turn
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        request(`${url}${paths.requestProfileStatus(randomUUID())}`, {
+          headers: { connection: 'close', 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    await scrapedAgain(promUrl);
+    const total = await query(promUrl, 'sum(aid_gateway_requests_total{client="cmpA",target="mspA"})');
+    expect(Number(total.body.data.result[0].value[1])).toBe(20);
+    // the traffic panel reads the same series, from the one target
+    const panel = panelQueries().find((p) => p.panel === 'Requests per second, by caller and target') as PanelQuery;
+    expect((await query(promUrl, asGrafanaSends(panel.expr))).body.data.result).toEqual([expect.objectContaining({ metric: { client: 'cmpA', target: 'mspA' } })]);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await deleteKeys(prefix);
+  }
 }, 90000);
