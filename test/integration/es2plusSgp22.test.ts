@@ -216,7 +216,8 @@ describe('an ES2+ operator\'s CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)', () 
 test('the hub\'s own refusals as an ES2+ operator\'s MSP are the hub\'s errors: no pending request left, not counted as a partner answer (issue 11)', async () => {
   const token = await world.onboard();
   const pending = async () => (await world.hub.hub.store.ledger.countPending()).opx ?? 0;
-  const upstream4xx = () => world.hub.metric('aid_gateway_upstream_requests_total', { target: 'opx', outcome: '4xx' });
+  // this request's own operation only: earlier tests' SM-DP+ calls (es2plus.*) may still be settling
+  const upstream4xx = () => world.hub.metric('aid_gateway_upstream_requests_total', { target: 'opx', operation: 'requestActivationCode', outcome: '4xx' });
   const [before, counted] = [await pending(), await upstream4xx()];
   const answer = await world.requestCode(token, { profileType: 'no-such-type' });
   expect(answer.status).toBe(422);

@@ -20,6 +20,17 @@ import { waitFor } from '../support/waitFor';
 
 const silent = createLogger({ level: 'silent' });
 
+/** the fingerprint of the certificate a TLS listener shows a new connection */
+function servedBy(url: string, ca: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(url).port), ca: [ca] }, () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.end();
+    });
+    socket.once('error', reject);
+  });
+}
+
 describe('the configuration folder, as a ConfigMap mounts it', () => {
   let dir: string;
   let hub: Hub;
@@ -110,17 +121,7 @@ describe('the TLS listener\'s files', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** the fingerprint of the certificate the listener shows a new connection */
-  const served = () =>
-    new Promise<string>((resolve, reject) => {
-      const port = Number(new URL(hub.url).port);
-      const socket = tls.connect({ host: '127.0.0.1', port, ca: [pki.ca.cert] }, () => {
-        const fingerprint = socket.getPeerCertificate().fingerprint256;
-        socket.end();
-        resolve(fingerprint);
-      });
-      socket.once('error', reject);
-    });
+  const served = () => servedBy(hub.url, pki.ca.cert);
 
   test('a renewed certificate is served to new connections without a restart or a signal', async () => {
     const before = await served();
@@ -137,4 +138,23 @@ describe('the TLS listener\'s files', () => {
     await waitFor(() => lines.some((l) => l.includes('TLS files refused')), 15000, 50);
     expect(await served()).toBe(current);
   });
+});
+
+test('without the watch, SIGHUP\'s reload takes a renewed certificate too', async () => {
+  const pki = createPki();
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tlssighup-'));
+  writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' }], ALL_ROUTES);
+  const hub = await Hub.start({ configDir: dir, tls: { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile }, log: silent, metrics: createMetrics(), env: {} });
+  try {
+    const served = () => servedBy(hub.url, pki.ca.cert);
+    const renewed = pki.server();
+    writeFileSync(pki.serverKeyFile, renewed.key);
+    writeFileSync(pki.serverCertFile, renewed.cert);
+    expect(await served()).not.toBe(renewed.fingerprint256);
+    expect(hub.reload().ok).toBe(true);
+    expect(await served()).toBe(renewed.fingerprint256);
+  } finally {
+    await hub.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

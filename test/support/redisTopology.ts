@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'node:net';
 import { createClient } from 'redis';
-import { freePort } from './ports';
+import { freePort, freePorts } from './ports';
 import { waitFor } from './waitFor';
 
 const run = promisify(execFile);
@@ -56,8 +56,8 @@ export class SentinelGroup {
 
   static async start(master = 'hubmaster'): Promise<SentinelGroup> {
     const processes = new Processes();
-    const dataPorts = [await freePort(), await freePort(), await freePort()];
-    const sentinelPorts = [await freePort(), await freePort(), await freePort()];
+    const ports = await freePorts(6);
+    const [dataPorts, sentinelPorts] = [ports.slice(0, 3), ports.slice(3)];
     processes.start(dataPorts[0], ['--port', String(dataPorts[0]), ...BASE]);
     await answers(dataPorts[0]);
     for (const port of dataPorts.slice(1)) {
@@ -113,8 +113,7 @@ export class RedisClusterProcesses {
 
   static async start(): Promise<RedisClusterProcesses> {
     const processes = new Processes();
-    const ports: number[] = [];
-    for (let i = 0; i < 9; i++) ports.push(await freePort());
+    const ports = await freePorts(9);
     for (const port of ports) {
       processes.start(port, ['--port', String(port), ...BASE, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000']);
     }
