@@ -69,6 +69,48 @@ describe.each([
     expect(again.body.code).toBe('30');
   });
 
+  test('every port works there, transactions and scripts on the hub\'s one slot: outbox, bindings, ledger, limits, records', async () => {
+    const store = await RedisStore.connect({ access: topology.access, keyPrefix: `ports-${randomUUID()}:` });
+    try {
+      for (const id of ['a', 'b', 'c']) await store.outbox.enqueue(delivery(id));
+      const [first, second, third] = await store.outbox.receive('w', 10);
+      await store.outbox.ack(first);
+      await store.outbox.retryLater(second, { ...second.delivery, attempts: 1 }, Date.now() - 1);
+      await store.outbox.deadLetter(third, 'refused');
+      expect(await store.outbox.promoteDue(Date.now())).toBe(1);
+      expect(await store.outbox.replayDead()).toBe(1);
+      expect(await store.outbox.depth()).toEqual(expect.objectContaining({ ready: 2, waiting: 0, dead: 0 }));
+
+      const token = randomUUID();
+      expect(await store.bindings.bind(token, 'mspA', 'cmpA', 60)).toBe('bound');
+      expect(await store.bindings.bind(token, 'mspB', 'cmpA', 60)).toBe('conflict');
+      await store.bindings.invalidate(token, 'mspA', 'cmpA', 60);
+      expect(await store.bindings.get(token, 60)).toEqual({ pairs: { 'mspA cmpA': 'invalidated' } });
+
+      const pending = { requestId: randomUUID(), msp: 'mspA', cmp: 'cmpA', mspToken: token, correlationId: randomUUID(), createdAt: Date.now() };
+      expect(await store.ledger.claimActivation(pending, 'fp', 1000, 60)).toEqual({ state: 'claimed' });
+      await store.ledger.finishActivation(pending, { kind: 'pending', answer: { status: 201, body: '' }, ttlSeconds: 60 });
+      expect(await store.ledger.countPending()).toEqual({ mspA: 1 });
+      expect(await store.ledger.listPending('mspA', 'cmpA', token)).toHaveLength(1);
+      expect(await store.ledger.consumePending(pending)).toBe(true);
+      expect(await store.ledger.consumePending(pending)).toBe(false);
+
+      expect((await store.limits.admit([{ key: 'x', limit: { requests: 1, perSeconds: 60, burst: 1 } }])).allowed).toBe(true);
+      expect((await store.limits.admit([{ key: 'x', limit: { requests: 1, perSeconds: 60, burst: 1 } }])).allowed).toBe(false);
+      expect((await store.limits.countFailures(['a'], 60))[0].count).toBe(1);
+
+      const records = store.records('ns');
+      await records.save('r1', { n: 1 }, 60, { by: 'k' });
+      expect(await records.find('by', 'k')).toEqual([{ n: 1 }]);
+      const owner = await records.acquireLock('l', 1000);
+      expect(await records.acquireLock('l', 1000)).toBeUndefined();
+      await records.releaseLock('l', owner as string);
+      expect(await records.acquireLock('l', 1000)).toBeDefined();
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a primary SIGKILLed under load: a burst of 503 + Retry-After at most, nothing accepted lost', async () => {
     const token = await world.onboard('mspA', 'cmpA');
     world.partners.mspA.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
