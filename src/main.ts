@@ -27,6 +27,7 @@ import { envSecret, SecretFileError } from './config/envSecret';
 import { describeTarget, type RedisAccess } from './state/redis/connection';
 import { inspectCommand, nothingListed } from './cli/inspect';
 import { simulateCommand } from './cli/simulate';
+import { CONFORMANCE_HELP, conformanceCommand } from './cli/conformance';
 
 const HELP = `Usage: aid-gateway [command] [options]
 
@@ -45,6 +46,9 @@ Commands:
   simulate [PARTNER...] --hub-url URL [--bind HOST]
                     the example partners' simulators alone (all, or those named), each on its
                     upstream URL's port, calling the hub at URL (the docker-compose demo)
+  conformance --role msp|cmp --url URL ...
+                    check a partner's AID.02 implementation before it goes live
+                    (\`aid-gateway conformance --help\`)
   inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox
                     read the hub's state (JSON, one per line; nothing is written): the
                     binding of one msp_token, every binding, the activation requests waiting
@@ -173,6 +177,16 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositi
 const SHUTDOWN_BOUND_MS = 15000;
 
 async function main(argv: string[]): Promise<number> {
+  // the conformance kit has options of its own (cli/conformance.ts)
+  if (argv[0] === 'conformance') {
+    return conformanceCommand(argv.slice(1), process.env).catch((err: unknown) => {
+      if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return usage(`${(err as Error).message}\n\n${CONFORMANCE_HELP}`);
+      if (err instanceof SecretFileError) return failed(err.message);
+      const line = startupFailure(err, undefined);
+      if (line === undefined) throw err;
+      return failed(`cannot run the conformance kit: ${line}`);
+    });
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });

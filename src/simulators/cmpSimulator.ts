@@ -3,12 +3,17 @@
  * what it received, and shows it at GET /simulator/inbox, so a person trying the hub can see the
  * activation code that an MSP delivered asynchronously.
  */
-import { startSimulator, type RunningSimulator, type SimRequest, type SimAnswer } from './simulatorServer';
+import { startSimulator, type RunningSimulator, type SimRequest, type SimAnswer, type SimulatorServerOptions } from './simulatorServer';
+
+/** misbehaviours for the conformance kit's tests, one switch each */
+export type CmpDefect = 'noErrorBody' | 'ignoresHeaders' | 'mspTokenStatus200';
 
 export interface CmpSimulatorOptions {
   readonly apiKey: string;
   readonly host?: string;
   readonly port?: number;
+  readonly tls?: SimulatorServerOptions['tls'];
+  readonly defects?: ReadonlySet<CmpDefect>;
 }
 
 interface Received {
@@ -26,13 +31,13 @@ export function startCmpSimulator(options: CmpSimulatorOptions): Promise<Running
   };
   return startSimulator(
     [
-      { method: 'POST', path: '/cesim/msp/v1/users/{account_id}', handle: accept('sendMspToken', 201) },
-      { method: 'POST', path: '/cesim/msp/v1/users/{msp_token}/invalidate', handle: accept('notifyMspTokenInvalid', 204) },
+      { method: 'POST', path: '/cesim/msp/v1/users/{account_id}', handle: accept('sendMspToken', options.defects?.has('mspTokenStatus200') ? 200 : 201) },
+      { method: 'POST', path: '/cesim/msp/v1/users/{msp_token}/invalidate', handle: accept('notifyMspTokenInvalid', 204), clientErrorStatus: 400 },
       { method: 'POST', path: '/cesim/msp/v1/users/{msp_token}/profiles', handle: accept('sendProfileInformation', 200) },
       { method: 'PATCH', path: '/cesim/msp/v1/subscriptions/{msp_token}', handle: accept('updateSubscriptionInfo', 201) },
       { method: 'POST', path: '/cesim/msp/v1/activation-codes/{msp_token}', handle: accept('submitActivationCode', 200) },
       { method: 'GET', path: '/simulator/inbox', handle: () => ({ status: 200, body: { inbox } }) },
     ],
-    options,
+    { ...options, defects: { noErrorBody: options.defects?.has('noErrorBody'), ignoresHeaders: options.defects?.has('ignoresHeaders') } },
   );
 }

@@ -5,7 +5,12 @@
  * delivers the code a moment later through the hub's Send Activation Code, as AID.02 7.7.2 describes.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { startSimulator, type RunningSimulator, type SimAnswer, type SimRequest } from './simulatorServer';
+import { startSimulator, type RunningSimulator, type SimAnswer, type SimRequest, type SimulatorServerOptions } from './simulatorServer';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** misbehaviours for the conformance kit's tests, one switch each */
+export type MspDefect = 'noErrorBody' | 'ignoresHeaders' | 'slow' | 'newCodeOnRetry' | 'codesAfterInvalidation' | 'noDelivery' | 'csimStatus200' | 'noClientCertificate';
 
 export interface MspSimulatorOptions {
   readonly id: string;
@@ -18,6 +23,8 @@ export interface MspSimulatorOptions {
   readonly asyncDelayMs?: number;
   readonly host?: string;
   readonly port?: number;
+  readonly tls?: SimulatorServerOptions['tls'];
+  readonly defects?: ReadonlySet<MspDefect>;
 }
 
 type ProfileStatus = 'prepared' | 'installed' | 'enabled' | 'disabled' | 'deleted';
@@ -37,6 +44,7 @@ const CSIM_TO_PROFILE: Readonly<Record<string, ProfileStatus>> = {
 };
 
 export function startMspSimulator(options: MspSimulatorOptions): Promise<RunningSimulator> {
+  const defects = options.defects ?? new Set<MspDefect>();
   const subscriptions = new Map<string, Subscription>();
   const maxProfiles = options.maxProfiles ?? 2;
   const subscription = (token: string): Subscription => {
@@ -48,12 +56,20 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
     return found;
   };
 
-  const requestActivationCode = (req: SimRequest): SimAnswer => {
+  const requestActivationCode = async (req: SimRequest): Promise<SimAnswer> => {
+    const answer = answerActivationCode(req);
+    // past the 3 seconds AID.02 7.7.1 allows a synchronous code
+    if (defects.has('slow') && answer.status === 200) await new Promise((r) => setTimeout(r, 3200));
+    return answer;
+  };
+
+  const answerActivationCode = (req: SimRequest): SimAnswer => {
     const sub = subscription(req.params.msp_token);
-    const body = req.body as { profileType: string; eid: string; activationCodeRequestID: string; replaceIccid: string | null };
-    const earlier = sub.answers.get(body.activationCodeRequestID);
+    const body = (req.body ?? {}) as { profileType: string; eid: string; activationCodeRequestID?: string; replaceIccid: string | null };
+    if (typeof body.activationCodeRequestID !== 'string' || !UUID.test(body.activationCodeRequestID)) return { status: 422, body: { code: '91', error: 'Invalid request syntax: activationCodeRequestID must be a UUID' } };
+    const earlier = defects.has('newCodeOnRetry') ? undefined : sub.answers.get(body.activationCodeRequestID);
     if (earlier) return earlier;
-    if (sub.invalidated) return { status: 404, body: { code: '21', error: 'The msp_token was found but is no longer valid' } };
+    if (sub.invalidated && !defects.has('codesAfterInvalidation')) return { status: 404, body: { code: '21', error: 'The msp_token was found but is no longer valid' } };
     if (!/^\d{32}$/.test(body.eid)) return { status: 423, body: { code: '91', error: 'Invalid eid' } };
     if (body.profileType !== 'personal') return { status: 422, body: { code: '50', error: 'Profile type unknown' } };
     const swappedIccid = swapIfFull(sub, body.replaceIccid, maxProfiles);
@@ -62,7 +78,7 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
     const code = { iccid, activationCode: `1$smdp.${options.id.toLowerCase()}.example$${randomBytes(16).toString('hex').toUpperCase()}`, profileType: 'personal', swappedIccid };
     const answer: SimAnswer = options.mode === 'sync' ? { status: 200, body: code } : { status: 201 };
     sub.answers.set(body.activationCodeRequestID, answer);
-    if (options.mode === 'async') {
+    if (options.mode === 'async' && !defects.has('noDelivery')) {
       setTimeout(() => void deliver(options, req, { ...code, activationCodeRequestID: body.activationCodeRequestID, error: null }), options.asyncDelayMs ?? 500).unref();
     }
     return answer;
@@ -79,7 +95,7 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
           const profile = subscription(req.params.msp_token).profiles.get(body.iccid);
           if (!profile) return { status: 404, body: { code: '61', error: `The profile with the ICCID ${body.iccid} could not be found` } };
           profile.status = CSIM_TO_PROFILE[body.status];
-          return { status: 201 };
+          return { status: defects.has('csimStatus200') ? 200 : 201 };
         },
       },
       {
@@ -103,7 +119,13 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
         },
       },
     ],
-    { apiKey: options.apiKey, host: options.host, port: options.port },
+    {
+      apiKey: options.apiKey,
+      host: options.host,
+      port: options.port,
+      tls: options.tls && { ...options.tls, requestCert: !defects.has('noClientCertificate') },
+      defects: { noErrorBody: defects.has('noErrorBody'), ignoresHeaders: defects.has('ignoresHeaders') },
+    },
   );
 }
 

@@ -1,10 +1,12 @@
 /**
  * What the MSP and CMP simulators share: a Koa app on loopback that checks the API key the hub
- * presents, parses JSON bodies and dispatches by method and path pattern. Simulators are for the
- * quick start and for trying the hub; they keep everything in memory.
+ * presents and the headers AID.02 5.1 makes mandatory, parses JSON bodies and dispatches by method
+ * and path pattern; over TLS with a client certificate required, where asked. Simulators are for
+ * the quick start, for trying the hub and for the conformance kit's own tests; they keep
+ * everything in memory. `defects` make one misbehave on purpose (the kit must notice).
  */
 import http from 'node:http';
-import type https from 'node:https';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 
@@ -24,6 +26,21 @@ export interface SimRoute {
   readonly method: string;
   readonly path: string;
   readonly handle: (req: SimRequest) => SimAnswer | Promise<SimAnswer>;
+  /** the status Annex B documents for a malformed request to this operation (422 unless said) */
+  readonly clientErrorStatus?: number;
+}
+
+/** AID.02 5.1: every request carries these */
+const MANDATORY_HEADERS = ['cmp-request-id', 'correlation-id', 'client-id', 'target-id'];
+
+export interface SimulatorServerOptions {
+  readonly apiKey: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** HTTPS that asks for a client certificate of `ca` (AID.02 6), unless `requestCert` is false */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer; readonly ca: string | Buffer; readonly requestCert?: boolean };
+  /** misbehaviours for the conformance kit's tests: refusals without the 5.5 body, headers not checked */
+  readonly defects?: { readonly noErrorBody?: boolean; readonly ignoresHeaders?: boolean };
 }
 
 export interface RunningSimulator {
@@ -31,13 +48,16 @@ export interface RunningSimulator {
   close(): Promise<void>;
 }
 
-export async function startSimulator(
-  routes: readonly SimRoute[],
-  options: { apiKey: string; host?: string; port?: number },
-): Promise<RunningSimulator> {
+export async function startSimulator(routes: readonly SimRoute[], options: SimulatorServerOptions): Promise<RunningSimulator> {
   const compiled = routes.map((r) => ({ ...r, pattern: compilePath(r.path) }));
   const app = new Koa();
   app.silent = true;
+  if (options.defects?.noErrorBody) {
+    app.use(async (ctx, next) => {
+      await next();
+      if (ctx.status >= 400) ctx.body = '';
+    });
+  }
   app.use(async (ctx) => {
     // the inbox is for the person trying the hub, not for partners
     if (!ctx.path.startsWith('/simulator/') && ctx.get('api-key') !== options.apiKey) {
@@ -48,6 +68,13 @@ export async function startSimulator(
     for (const route of compiled) {
       const match = route.method === ctx.method ? route.pattern.exec(ctx.path) : null;
       if (!match) continue;
+      const partnerCall = !ctx.path.startsWith('/simulator/');
+      const missing = !partnerCall || options.defects?.ignoresHeaders ? undefined : MANDATORY_HEADERS.find((h) => !ctx.get(h));
+      if (missing !== undefined) {
+        ctx.status = route.clientErrorStatus ?? 422;
+        ctx.body = { code: '91', error: `Invalid request syntax: header ${missing} is mandatory` };
+        return;
+      }
       const answer = await route.handle({ params: match.groups ?? {}, query: ctx.query, headers: ctx.req.headers, body: await readJson(ctx.req) });
       ctx.status = answer.status;
       // an empty body stays empty: Koa would turn null into a 204
@@ -58,10 +85,11 @@ export async function startSimulator(
     ctx.status = 404;
     ctx.body = { code: '91', error: 'Invalid request syntax' };
   });
-  const server = http.createServer(app.callback());
+  const tls = options.tls;
+  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert ?? true, rejectUnauthorized: tls.requestCert ?? true }, app.callback()) : http.createServer(app.callback());
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 0);
-  return { url: `http://${host}:${port}`, close: () => closeServer(server) };
+  return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, close: () => closeServer(server) };
 }
 
 /** the port `server` listens on once it does (0: any free one) */

@@ -42,8 +42,7 @@ describe('the image (Dockerfile)', () => {
 });
 
 describe('the demo (docker-compose.yml)', () => {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const compose = load(read('docker-compose.yml')) as any;
+    const compose = load(read('docker-compose.yml')) as any;
   const partnerFiles = readdirSync(path.join(ROOT, 'partners')).filter((f) => f.endsWith('.yaml'));
 
   test('every example partner is a simulator service of its own, where its partner file points the hub', () => {
@@ -76,8 +75,7 @@ describe('the demo (docker-compose.yml)', () => {
     expect(hub.environment.AID_GATEWAY_ADMIN_USER).toBe('prometheus');
     expect(hub.environment.AID_GATEWAY_ADMIN_PASSWORD_FILE).toBe('/run/secrets/admin_password');
     expect(hub.ports).toEqual(['8080:8080']);
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const scrape = (load(read('grafana/prometheus.yml')) as any).scrape_configs[0];
+        const scrape = (load(read('grafana/prometheus.yml')) as any).scrape_configs[0];
     expect(scrape.basic_auth).toEqual({ username: 'prometheus', password_file: '/run/secrets/admin_password' });
     expect(compose.services.prometheus.secrets).toEqual(['admin_password']);
   });

@@ -20,7 +20,7 @@ import { waitFor } from '../support/waitFor';
 const ROOT = path.join(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+/** a rendered object, read field by field as kubectl would */
 type Doc = any;
 
 const MODELS: Record<string, new (doc: Doc) => { validate(): void }> = {

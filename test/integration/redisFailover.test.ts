@@ -156,11 +156,18 @@ describe.each([
     stop = true;
     await Promise.all(load);
 
-    let lostPending = 0;
+    // a delivery is lost when the hub no longer knows the request (422 code 30); a 503 while the
+    // client settles on the new primary is tried again, as the MSP would
+    const lost: string[] = [];
     for (const requestId of accepted) {
-      const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
-      if (answer.status !== 200) lostPending += 1;
+      let answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+      for (let attempt = 0; answer.status === 503 && attempt < 10; attempt++) {
+        await sleep(500);
+        answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+      }
+      if (answer.status !== 200) lost.push(`${answer.status} ${answer.body?.code ?? ''}`);
     }
+    const lostPending = lost.length;
     const found = new Set<string>();
     for (;;) {
       const batch = await probe.outbox.receive('counter', 1000);
@@ -177,6 +184,7 @@ describe.each([
       secondsToRecover: lastFailureAt === 0 ? 0 : Number(((lastFailureAt - killedAt) / 1000).toFixed(1)),
       acceptedActivationRequests: accepted.length,
       lostPendingActivations: lostPending,
+      lostAnswers: lost,
       acceptedDeliveries: queued.length,
       lostDeliveries,
     };
