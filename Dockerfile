@@ -16,6 +16,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json routes.yaml ./
 COPY spec ./spec
 COPY partners ./partners
+COPY conformance ./conformance
 USER node
 EXPOSE 8080 9464
 # the admin listener answers on loopback by default (--admin-listen): the check runs inside
