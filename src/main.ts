@@ -269,9 +269,11 @@ async function main(argv: string[]): Promise<number> {
     case 'quickstart':
       return serve(async () => {
         const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
-        const quick = await startQuickStart({ ...listen, log, redis, admin: adminOptions(values) });
+        // the quick start is in-memory unless Redis is named on its command line ($REDIS_URL alone is not enough)
+        const named = values['redis-url'] !== undefined || values['redis-cluster'] !== undefined || values['redis-sentinel'] !== undefined;
+        const quick = await startQuickStart({ ...listen, log, redis: named ? redis : undefined, admin: adminOptions(values) });
         process.stdout.write(
-          `\naid-gateway quick start: the hub listens on ${quick.hub.url} with ${redis ? 'its state in Redis' : 'in-memory state'}.\n` +
+          `\naid-gateway quick start: the hub listens on ${quick.hub.url} with ${quick.hub.store.kind === 'redis' ? 'its state in Redis' : 'in-memory state'}.\n` +
             `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +
             `Walk through AID.02 in another terminal:\n\n${quick.walk}\n\n`,
         );
