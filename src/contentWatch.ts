@@ -31,9 +31,10 @@ export function watchContent(files: () => readonly string[], changed: () => void
     settling = undefined;
     if (closed) return;
     const now = digest(files());
-    arm();
     if (now === last) return;
     last = now;
+    // a swap may have replaced a watched folder: watch the folders as they are now
+    arm();
     changed();
   };
   const soon = () => {

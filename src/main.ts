@@ -22,6 +22,7 @@ import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitc
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { UsageError } from './cli/usageError';
+import { parseListen } from './cli/listenAddress';
 import { redisAccessFrom } from './cli/redisAccess';
 import { envSecret, SecretFileError } from './config/envSecret';
 import { describeTarget, type RedisAccess } from './state/redis/connection';
@@ -75,12 +76,11 @@ Options:
   --tls-client-ca FILE  the CA(s) that issued partner client certificates (PEM); with
                         --trusted-proxies also what a forwarded certificate must be issued by
   --trusted-proxies ADDRESS[/BITS],...
-                        (default: $AID_GATEWAY_TRUSTED_PROXIES; --tls-client-ca's:
-                        $AID_GATEWAY_TLS_CLIENT_CA)
                         load balancers that terminate the partners' TLS: from these addresses the
                         client certificate they forward (Envoy x-forwarded-client-cert, nginx
                         ssl-client-cert) and x-forwarded-for are believed; from any other address
-                        those headers are removed
+                        those headers are removed (default: $AID_GATEWAY_TRUSTED_PROXIES;
+                        --tls-client-ca's: $AID_GATEWAY_TLS_CLIENT_CA)
   --no-config-watch     start: reload only on SIGHUP (by default the hub also reloads when the
                         config folder's files or the TLS files change, as a Kubernetes ConfigMap
                         or Secret does)
@@ -131,7 +131,8 @@ Measuring only: $AID_GATEWAY_SWITCH_OFF=requestValidation,metrics switches those
 run bench shows what each costs); never for a hub that serves partners.
 
 Signals: SIGHUP reloads the configuration and the listener's TLS files (a bad one is refused and
-the old one keeps serving; \`start\` also reloads when those files change); SIGTERM and SIGINT stop accepting connections, let requests in flight finish, then exit.`;
+the old one keeps serving; \`start\` also reloads when those files change); SIGTERM and SIGINT
+stop accepting connections, let requests in flight finish, then exit.`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -180,11 +181,8 @@ async function main(argv: string[]): Promise<number> {
   // the conformance kit has options of its own (cli/conformance.ts)
   if (argv[0] === 'conformance') {
     return conformanceCommand(argv.slice(1), process.env).catch((err: unknown) => {
-      if (err instanceof UsageError || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return usage(`${(err as Error).message}\n\n${CONFORMANCE_HELP}`);
-      if (err instanceof SecretFileError) return failed(err.message);
-      const line = startupFailure(err, undefined);
-      if (line === undefined) throw err;
-      return failed(`cannot run the conformance kit: ${line}`);
+      if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return usage(`${(err as Error).message}\n\n${CONFORMANCE_HELP}`);
+      return commandFailed('run the conformance kit', err, undefined, CONFORMANCE_HELP);
     });
   }
   let parsed;
@@ -213,19 +211,13 @@ async function main(argv: string[]): Promise<number> {
   try {
     redis = redisAccessFrom(values, process.env);
   } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    if (err instanceof SecretFileError) return failed(err.message);
-    if ((err as NodeJS.ErrnoException).syscall === 'open') return failed(startupFailure(err, undefined) ?? (err as Error).message);
-    throw err;
+    // a flag that is wrong, a password or TLS file that cannot be read
+    return commandFailed(command, err, undefined);
   }
   const withRedis = (run: (access: RedisAccess) => Promise<number>) => {
     if (!redis) return Promise.resolve(usage(`${command} reads the hub's state in Redis: give --redis-url, --redis-cluster or --redis-sentinel (or $REDIS_URL)`));
-    return run(redis).catch((err: unknown) => {
-      if (err instanceof UsageError) return usage(err.message);
-      const line = startupFailure(err, redis && describeTarget(redis.target));
-      if (line === undefined) throw err;
-      return failed(`cannot ${command}: ${line}`);
-    });
+    const described = describeTarget(redis.target);
+    return run(redis).catch((err: unknown) => commandFailed(command, err, described));
   };
   switch (command) {
     case 'check-config':
@@ -235,13 +227,9 @@ async function main(argv: string[]): Promise<number> {
     case 'inspect':
       return withRedis((access) => inspectCommand(positionals.slice(1), access, values['redis-prefix']));
     case 'simulate':
-      return simulateCommand(positionals.slice(1), configDir, partnersDir, values['hub-url'], values.bind).catch((err: unknown) => {
-        if (err instanceof UsageError) return usage(err.message);
-        if (err instanceof ConfigError) return failed(`${configDir}: ${err.message}`);
-        const line = startupFailure(err, undefined);
-        if (line === undefined) throw err;
-        return failed(`cannot simulate: ${line}`);
-      });
+      return simulateCommand(positionals.slice(1), configDir, partnersDir, values['hub-url'], values.bind).catch((err: unknown) =>
+        err instanceof ConfigError ? failed(`${configDir}: ${err.message}`) : commandFailed(command, err, undefined),
+      );
     case 'bindings':
       return withRedis((access) => bindingsCommand(positionals.slice(1), values, configDir, partnersDir, access));
     case 'start': {
@@ -445,6 +433,19 @@ function adminOptions(values: Values): HubOptions['admin'] {
   return { listen, auth: { username, passwordDigest: configuredDigest(password) } };
 }
 
+/**
+ * How a command other than `start` ends on an error: a usage error is exit 2, a secret file that
+ * cannot be read or a start-up failure (Redis away, a file missing) one line and exit 1; anything
+ * else is a defect and goes up whole.
+ */
+function commandFailed(what: string, err: unknown, redis: string | undefined, help?: string): number {
+  if (err instanceof UsageError) return usage(help ? `${err.message}\n\n${help}` : err.message);
+  if (err instanceof SecretFileError) return failed(err.message);
+  const line = startupFailure(err, redis);
+  if (line === undefined) throw err;
+  return failed(`cannot ${what}: ${line}`);
+}
+
 function failed(message: string): number {
   process.stderr.write(`${message}\n`);
   return 1;
@@ -469,13 +470,6 @@ function plainListener(values: Values): Listen {
     throw new UsageError(`--listen ${values.listen} is not loopback: plain HTTP leaves the machine only with --insecure-http HOST:PORT (AID.02 6 requires two-way TLS; use --tls-listen)`);
   }
   return listen;
-}
-
-function parseListen(value: string, option: string): Listen {
-  const match = /^(.*):(\d{1,5})$/.exec(value);
-  const port = Number(match?.[2]);
-  if (!match || port > 65535) throw new UsageError(`${option} takes HOST:PORT, got ${value}`);
-  return { host: match[1].replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
 }
 
 /** starts something closable, reloads on SIGHUP, and stops gracefully on SIGTERM / SIGINT */

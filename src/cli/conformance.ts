@@ -14,6 +14,7 @@ import { runChecks, type Credential } from '../conformance/runner';
 import { htmlReport, junitXml, masker, progressLine, summarize, terminalSummary } from '../conformance/report';
 import { PROJECT_ROOT } from '../version';
 import { UsageError } from './usageError';
+import { parseListen } from './listenAddress';
 
 export const CONFORMANCE_HELP = `Usage: aid-gateway conformance --role msp|cmp --url URL --target-id ID [options]
 
@@ -75,7 +76,8 @@ export async function conformanceCommand(argv: readonly string[], env: NodeJS.Pr
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const credential = credentialOf(values.credential, env);
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
-  const inbox = role === 'msp' ? await DeliveryInbox.start(...hostAndPort(values['callback-listen'] ?? '127.0.0.1:0')) : undefined;
+  const callback = parseListen(values['callback-listen'] ?? '127.0.0.1:0', '--callback-listen');
+  const inbox = role === 'msp' ? await DeliveryInbox.start(callback.host, callback.port) : undefined;
   try {
     if (inbox) process.stdout.write(`Send Activation Code to the kit at ${inbox.url} (the CMP's URL at the MSP)\n`);
     const checks = checksFor(role, loadChecks(path.join(PROJECT_ROOT, 'conformance')));
@@ -120,12 +122,6 @@ function credentialOf(kind: string | undefined, env: NodeJS.ProcessEnv): Credent
   const basic = /^basic:(.+)$/.exec(kind);
   if (basic) return { username: basic[1], password: secret };
   throw new UsageError('--credential takes api-key or basic:USER');
-}
-
-function hostAndPort(value: string): [string, number] {
-  const match = /^(.*):(\d{1,5})$/.exec(value);
-  if (!match) throw new UsageError(`--callback-listen takes HOST:PORT, got ${value}`);
-  return [match[1].replace(/^\[(.*)\]$/, '$1'), Number(match[2])];
 }
 
 function seconds(value: string | undefined, flag: string, fallback: number): number {

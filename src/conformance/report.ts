@@ -93,7 +93,6 @@ function exchangesText(exchanges: readonly Exchange[], mask: (text: string) => s
       if (e.request) parts.push(`> ${e.request.method} ${e.request.url}\n${headerLines(e.request.headers, mask, '> ')}${e.request.body ? `>\n> ${e.request.body}` : ''}`);
       if (e.answer) parts.push(`< ${e.answer.status} (${e.answer.ms} ms)\n${headerLines(e.answer.headers, mask, '< ')}${e.answer.body ? `<\n< ${e.answer.body}` : ''}`);
       if (e.delivery) parts.push(`Send Activation Code received: POST ${e.delivery.path}\n${headerLines(e.delivery.headers, mask, '  ')}  ${e.delivery.body}`);
-      if (e.error) parts.push(`! ${e.error}`);
       return parts.join('\n');
     })
     .join('\n\n');

@@ -40,7 +40,6 @@ export interface Exchange {
   readonly request?: { readonly method: string; readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly body?: string };
   readonly answer?: { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string; readonly ms: number };
   readonly delivery?: { readonly path: string; readonly headers: Readonly<Record<string, string>>; readonly body: string };
-  readonly error?: string;
 }
 
 export type Outcome = 'passed' | 'failed' | 'skipped';
@@ -61,7 +60,8 @@ interface Context {
 }
 
 export async function runChecks(checks: readonly Check[], apis: Apis, options: KitOptions, progress: (done: number, result: Result) => void): Promise<Result[]> {
-  const agent = new Agent({ connect: { ...options.tls, rejectUnauthorized: options.tls?.ca !== undefined }, headersTimeout: options.requestTimeoutMs, bodyTimeout: options.requestTimeoutMs });
+  // the partner's server certificate is always verified: against --tls-ca, else the system's CAs
+  const agent = new Agent({ connect: { ...options.tls }, headersTimeout: options.requestTimeoutMs, bodyTimeout: options.requestTimeoutMs });
   const context: Context = { kept: {}, passed: new Set(), issuedToken: randomUUID() };
   const results: Result[] = [];
   try {
@@ -210,12 +210,24 @@ async function judgeDelivery(run: Run, sent: { activationCodeRequestID?: string 
 async function onlyOneDelivery(run: Run, sent: { activationCodeRequestID?: string }): Promise<string[]> {
   const { inbox, deliveryTimeoutMs } = run.options;
   if (!inbox) return [];
-  const deliveries = await inbox.waitFor(sent.activationCodeRequestID as string, deliveryTimeoutMs);
+  const requestId = sent.activationCodeRequestID as string;
+  await inbox.waitFor(requestId, deliveryTimeoutMs);
   // a second delivery may follow the first: give it a moment
   await new Promise((r) => setTimeout(r, Math.min(1000, deliveryTimeoutMs)));
-  const all = await inbox.waitFor(sent.activationCodeRequestID as string, 0);
-  return all.length > 1 || (deliveries.length > 0 && all.length !== deliveries.length) ? [`the same activationCodeRequestID was delivered ${all.length} times`] : [];
+  const all = await inbox.waitFor(requestId, 0);
+  return all.length > 1 ? [`the same activationCodeRequestID was delivered ${all.length} times`] : [];
 }
+
+/** Node's verdicts on a server certificate it does not trust */
+const SERVER_UNVERIFIED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 /** AID.02 6: two-way TLS */
 async function judgeTls(kind: TlsCheck, run: Run): Promise<Verdict> {
@@ -224,10 +236,12 @@ async function judgeTls(kind: TlsCheck, run: Run): Promise<Verdict> {
   const port = Number(url.port || 443);
   const tlsOptions = run.options.tls ?? {};
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-  const base = { host, port, servername: isIP(host) ? undefined : host, ca: tlsOptions.ca, rejectUnauthorized: tlsOptions.ca !== undefined };
+  const base = { host, port, servername: isIP(host) ? undefined : host, ca: tlsOptions.ca };
   const headers = credentialHeaders(run.options.credential);
   if (kind === 'clientCertificateRequired') {
     const outcome = await tryRequest({ ...base }, url, headers);
+    // the kit refusing the partner is no proof that the partner refuses the kit
+    if (outcome.error && SERVER_UNVERIFIED.has(outcome.error)) return { outcome: 'failed', reasons: [`the partner's server certificate cannot be verified (${outcome.error}); give its CA with --tls-ca`] };
     if (outcome.error) return { outcome: 'passed', reasons: [] };
     // a partner may finish the handshake and refuse the request itself, as an AID.02 answer: with
     // the credential sent along, a 401 can only be for the missing certificate
