@@ -19,6 +19,9 @@ export const REDACTED_FIELDS = [
   'apiKey',
 ];
 
+const LOG_BATCH_BYTES = 8192;
+const LOG_FLUSH_MS = 200;
+
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
@@ -28,28 +31,52 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`]), censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    // stdout written asynchronously: a busy hub coalesces its lines into fewer writes
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    // stdout written asynchronously and in batches: a busy hub writes a batch of lines per system
+    // call rather than one, and a quiet one still has every line out within LOG_FLUSH_MS
+    options.destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
   );
 }
 
-/** writes one access line: the request's ids, names, statuses and times */
-export type AccessLog = (fields: Readonly<Record<string, unknown>>) => void;
+/** what the access line says of a request besides its ids: names, statuses, times and flags */
+export interface AccessEntry {
+  readonly operation: string;
+  readonly method: string;
+  readonly status: number;
+  readonly durationMs: number;
+  readonly upstreamMs?: number;
+  readonly error?: { readonly kind: string; readonly code: string; readonly message: string };
+  readonly replayed?: boolean;
+  readonly bridged?: boolean;
+  readonly stored?: boolean;
+}
+
+/** writes one access line: the request's ids (its log bindings), then the entry */
+export type AccessLog = (ids: Readonly<Record<string, string | number | undefined>>, entry: AccessEntry) => void;
 
 /**
  * The access line, written straight to the logger's destination in the logger's own format (its
  * level, time and bindings), without the redaction every other line goes through: on every
  * request, pino's redaction cost more than building the line. Safe by construction: the caller
  * passes ids (clipped), partner and operation names, statuses, durations and flags, never a body,
- * a header or a credential.
+ * a header or a credential. Built as text field by field: an object spread and JSON.stringify of
+ * it cost more than the rest of the line.
  */
 export function accessLogOf(log: Logger): AccessLog {
   const stream = (log as unknown as Record<symbol, DestinationStream>)[pino.symbols.streamSym];
   const bindings = (log as unknown as Record<symbol, string>)[pino.symbols.chindingsSym];
   const level = log.levels.values.info;
-  return (fields) => {
+  return (ids, entry) => {
     if (!log.isLevelEnabled('info')) return;
-    const body = JSON.stringify(fields);
-    stream.write(`{"level":${level},"time":"${new Date().toISOString()}"${bindings}${body.length > 2 ? `,${body.slice(1, -1)}` : ''},"msg":"request"}\n`);
+    let line = `{"level":${level},"time":"${new Date().toISOString()}"${bindings}`;
+    for (const name in ids) line += field(name, ids[name]);
+    line += `${field('operation', entry.operation)}${field('method', entry.method)},"status":${entry.status},"durationMs":${entry.durationMs}${field('upstreamMs', entry.upstreamMs)}`;
+    if (entry.error !== undefined) line += `,"error":${JSON.stringify(entry.error)}`;
+    stream.write(`${line}${field('replayed', entry.replayed)}${field('bridged', entry.bridged)}${field('stored', entry.stored)},"msg":"request"}\n`);
   };
+}
+
+/** `,"name":value`, or nothing for a value left out */
+function field(name: string, value: string | number | boolean | undefined): string {
+  if (value === undefined) return '';
+  return `,"${name}":${typeof value === 'string' ? JSON.stringify(value) : value}`;
 }

@@ -1,20 +1,57 @@
 /**
- * The HTTP edge's routes, with @koa/router: the dialects' inbound routes (a partner system's
- * callback or webhook, every method, answered in its own protocol's terms) and the AID.02
+ * The HTTP edge's routes: the dialects' inbound routes (a partner system's callback or webhook,
+ * every method, answered in its own protocol's terms; @koa/router, tried first) and the AID.02
  * operations of both Annex B documents, each path exactly as the spec writes it (a trailing slash
  * is another path, letters keep their case). An unknown path is 404 code 204; a known path with
- * another method 405 code 205 with `Allow`, from the router's allowedMethods. Built for each config
- * the hub loads, since the dialects' routes come with it.
+ * another method 405 code 205 with `Allow`. Built for each config the hub loads, since the
+ * dialects' routes come with it.
+ *
+ * The AID.02 paths are matched by a table made here once: a path template's literal segments and
+ * `{parameters}` are all the spec uses, and a general router builds and composes a middleware
+ * chain for every request it routes.
  */
 import Router from '@koa/router';
 import compose from 'koa-compose';
 import type { InboundRoute } from './dialects/dialect';
 import { HubError } from './errors';
-import type { Apis } from './openapi/apis';
+import type { ApiOperation, Apis } from './openapi/apis';
 import type { OperationId } from './openapi/operations';
 import type { HubContext, HubState, PipelineDeps, Stage } from './pipeline/types';
 
+/** one AID.02 path template: its operations by method */
+interface PathEntry {
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+  readonly operations: ReadonlyMap<string, { readonly op: ApiOperation; readonly chain: Stage }>;
+  /** the methods the spec documents for the path, for 405's Allow */
+  readonly allow: string;
+}
+
 export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId, Stage>, inbound: readonly InboundRoute[]): Stage {
+  const dialects = inboundRouter(inbound, deps);
+  const table = pathTable(deps.apis, chains);
+  return (ctx, next) => {
+    if (dialects && dialects.router.match(ctx.path, ctx.method).path.length > 0) return dialects.serve(ctx, next);
+    const path = ctx.path;
+    for (const entry of table) {
+      const match = entry.pattern.exec(path);
+      if (match === null) continue;
+      // HEAD is not let into a GET route: AID.02 documents GET alone
+      const found = entry.operations.get(ctx.method);
+      if (found === undefined) throw methodNotAllowed(entry.allow);
+      const params: Record<string, string> = {};
+      for (let i = 0; i < entry.names.length; i++) params[entry.names[i]] = safeDecode(match[i + 1]);
+      ctx.state.operation = found.op;
+      ctx.state.params = params;
+      return found.chain(ctx, next);
+    }
+    // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
+    throw new HubError('unknownPath');
+  };
+}
+
+function inboundRouter(inbound: readonly InboundRoute[], deps: PipelineDeps): { router: Router<HubState>; serve: Stage } | undefined {
+  if (inbound.length === 0) return undefined;
   const router = new Router<HubState>({ strict: true, sensitive: true });
   for (const route of inbound) {
     router.all(route.path, (ctx) => {
@@ -24,41 +61,43 @@ export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId,
       return route.handle(ctx as HubContext, deps);
     });
   }
-  const allow = allowedPerPath(deps.apis);
-  for (const op of deps.apis.all) {
-    const method = op.operation.method.toUpperCase();
-    const chain = chains.get(op.id) as Stage;
-    const allowed = allow.get(op.pathTemplate) as string;
-    router.register(routerPath(op.pathTemplate), [method], (ctx, next) => {
-      // the router lets HEAD into a GET route: AID.02 documents GET alone
-      if (ctx.method !== method) throw methodNotAllowed(allowed);
-      return chain(ctx as HubContext, next);
-    });
-  }
-  return compose<HubContext>([refusals, router.routes() as Stage, router.allowedMethods() as Stage]);
+  return { router, serve: compose<HubContext>([router.routes() as Stage]) };
 }
 
-/** what the router left unanswered becomes the AID.02 body */
-const refusals: Stage = async (ctx, next) => {
-  await next();
-  if ((ctx as { _matchedRoute?: unknown })._matchedRoute !== undefined) return;
-  // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
-  const allow = String(ctx.response.get('allow') ?? '');
-  if (allow === '') throw new HubError('unknownPath');
-  throw methodNotAllowed(allow.split(', ').filter((m) => m !== 'HEAD').join(', '));
-};
+/** `/v1/users/{msp_token}` -> /^\/v1\/users\/([^/]+)$/ with the names of its parameters */
+function pathTable(apis: Apis, chains: ReadonlyMap<OperationId, Stage>): PathEntry[] {
+  const byTemplate = new Map<string, Map<string, { op: ApiOperation; chain: Stage }>>();
+  for (const op of apis.all) {
+    const methods = byTemplate.get(op.pathTemplate) ?? new Map<string, { op: ApiOperation; chain: Stage }>();
+    methods.set(op.operation.method.toUpperCase(), { op, chain: chains.get(op.id) as Stage });
+    byTemplate.set(op.pathTemplate, methods);
+  }
+  return [...byTemplate].map(([template, methods]) => {
+    const names: string[] = [];
+    const source = template
+      .split(/(\{[^}]+\})/)
+      .map((part) => {
+        const param = /^\{([^}]+)\}$/.exec(part);
+        if (param === null) return part.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        names.push(param[1]);
+        return '([^/]+)';
+      })
+      .join('');
+    return { pattern: new RegExp(`^${source}$`), names, operations: methods, allow: [...methods.keys()].join(', ') };
+  });
+}
+
+/** a path parameter as the partner meant it; one that is not valid percent-encoding stays as sent
+ * (validation then refuses it) */
+function safeDecode(text: string): string {
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
 
 function methodNotAllowed(allow: string): HubError {
   return new HubError('methodNotAllowed', { detail: `allowed: ${allow}`, headers: { allow } });
-}
-
-/** `/v1/users/{msp_token}` -> `/v1/users/:msp_token` */
-function routerPath(template: string): string {
-  return template.replace(/\{([^}]+)\}/g, ':$1');
-}
-
-function allowedPerPath(apis: Apis): Map<string, string> {
-  const methods = new Map<string, string[]>();
-  for (const op of apis.all) methods.set(op.pathTemplate, [...(methods.get(op.pathTemplate) ?? []), op.operation.method.toUpperCase()]);
-  return new Map([...methods].map(([path, list]) => [path, list.join(', ')]));
 }

@@ -38,12 +38,8 @@ export function operationChains(deps: PipelineDeps, switchedOff: ReadonlySet<Swi
 
 function chainOf(op: ApiOperation, deps: PipelineDeps, switchedOff: ReadonlySet<Switchable>): Stage {
   const rest = restOf(op.id, deps);
+  // the router has set the operation and its decoded path parameters
   return compose<HubContext>([
-    async (ctx, next) => {
-      ctx.state.operation = op;
-      ctx.state.params = { ...ctx.params };
-      await next();
-    },
     authenticate(deps), //                        credential must belong to client-id (401)
     route(), //                                   role, target (93), routes.yaml (403)
     readBody(), //                                application/json, size limit, parse (60, 91)

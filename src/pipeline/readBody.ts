@@ -61,20 +61,32 @@ export function readRawBody(ctx: HubContext): Promise<Buffer> {
   return readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
 }
 
-async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** the body by its events: an async iterator over the request costs a stream wrapper and a
+ * promise per chunk, and a body here is one or two chunks */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > limit) throw new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` });
-      chunks.push(chunk as Buffer);
-    }
-  } catch (err) {
-    if (err instanceof HubError) throw err;
-    throw new HubError('clientAborted', { cause: err });
-  }
-  return Buffer.concat(chunks);
+  if (declared > limit) return Promise.reject(new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` }));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = (err: HubError) => {
+      req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+      // the rest of an over-long body is not read: the connection is closed after the answer
+      req.pause();
+      reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) stop(new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` }));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => {
+      req.off('data', onData).off('error', onError).off('close', onClose);
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => stop(new HubError('clientAborted', { cause: err }));
+    // closed before its end: the client went away while sending
+    const onClose = () => stop(new HubError('clientAborted', { cause: new Error('the request was closed before its body ended') }));
+    req.on('data', onData).once('end', onEnd).once('error', onError).once('close', onClose);
+  });
 }

@@ -38,8 +38,7 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
   const status = failure?.kind === 'clientAborted' ? 'aborted' : statusClass(ctx.status);
   child(deps.metrics.requests, operation, state.caller?.id ?? 'unauthenticated', target, status).inc();
   child(deps.metrics.requestDuration, operation, target).observe(seconds);
-  deps.accessLog({
-    ...state.logBindings,
+  deps.accessLog(state.logBindings, {
     operation,
     method: ctx.method,
     status: ctx.status,

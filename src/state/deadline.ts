@@ -12,21 +12,38 @@ export class StoreDeadlineError extends Error {
 }
 
 export function withDeadline<T extends object>(target: T, ms: number, nested: readonly (keyof T)[] = []): T {
-  const wrapped = new Map<PropertyKey, unknown>(nested.map((key) => [key, withDeadline(target[key] as object, ms)]));
+  // one bounded function per method, made on first use
+  const made = new Map<PropertyKey, unknown>(nested.map((key) => [key, withDeadline(target[key] as object, ms)]));
   return new Proxy(target, {
     get(obj, prop, receiver) {
-      if (wrapped.has(prop)) return wrapped.get(prop);
+      const known = made.get(prop);
+      if (known !== undefined) return known;
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string') return value;
-      return (...args: unknown[]) => {
+      const bounded = (...args: unknown[]) => {
         const result = (value as (...a: unknown[]) => unknown).apply(obj, args);
-        if (!(result instanceof Promise)) return result;
-        let timer: NodeJS.Timeout | undefined;
-        const expired = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new StoreDeadlineError(prop, ms)), ms);
-        });
-        return Promise.race([result, expired]).finally(() => clearTimeout(timer));
+        return result instanceof Promise ? within(result, ms, prop) : result;
       };
+      made.set(prop, bounded);
+      return bounded;
     },
+  });
+}
+
+/** the work's outcome, or StoreDeadlineError after `ms`: one timer and one promise (a race of two
+ * promises and a `finally` cost three) */
+function within<T>(work: Promise<T>, ms: number, operation: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreDeadlineError(operation, ms)), ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
   });
 }

@@ -39,8 +39,9 @@ export interface BreakerView {
 export class Breakers {
   private readonly breakers = new Map<string, Breaker>();
   private readonly views = new Map<string, Map<string, () => BreakerView>>();
-  // a partner's settings object lives as long as its config: its key is computed once, not per call
-  private readonly settingsKeys = new WeakMap<BreakerSettings, string>();
+  // a partner's settings object lives as long as its config: its breakers are found through it,
+  // without building the key of its settings on every call
+  private readonly bySettings = new WeakMap<BreakerSettings, Map<string, Breaker>>();
 
   constructor(
     private readonly log: Logger,
@@ -52,12 +53,17 @@ export class Breakers {
   /** the breaker for a call to `partner` for `operation` under `settings` */
   for(partner: string, operation: string, settings: BreakerSettings): Breaker {
     const scope = settings.scope === 'operation' ? operation : '*';
-    let settingsKey = this.settingsKeys.get(settings);
-    if (settingsKey === undefined) {
-      settingsKey = JSON.stringify(settings);
-      this.settingsKeys.set(settings, settingsKey);
-    }
-    const key = `${partner} ${scope} ${settingsKey}`;
+    let found = this.bySettings.get(settings);
+    if (found === undefined) this.bySettings.set(settings, (found = new Map()));
+    const near = `${partner} ${scope}`;
+    let breaker = found.get(near);
+    if (breaker === undefined) found.set(near, (breaker = this.forSettings(near, partner, scope, settings)));
+    return breaker;
+  }
+
+  /** the breaker of equal settings if one exists (a reload made new settings objects), else a new one */
+  private forSettings(near: string, partner: string, scope: string, settings: BreakerSettings): Breaker {
+    const key = `${near} ${JSON.stringify(settings)}`;
     let breaker = this.breakers.get(key);
     if (!breaker) {
       breaker = this.create(partner, scope, settings);

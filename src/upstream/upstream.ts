@@ -104,10 +104,11 @@ export class Upstream {
   }
 
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const waitedMs = await this.waitForTurn(req);
+    const limited = this.target.rateLimit !== undefined || req.limit !== undefined;
+    const waitedMs = limited ? await this.waitForTurn(req) : 0;
     const breaker = this.guards.breakers.for(this.name, req.operation, this.target.breaker);
     try {
-      return await breaker.fire(() => this.send({ ...req, timeoutMs: req.timeoutMs - waitedMs }));
+      return await breaker.fire(() => this.send(waitedMs === 0 ? req : { ...req, timeoutMs: req.timeoutMs - waitedMs }));
     } catch (err) {
       if (err instanceof PartnerServerError) return err.answer;
       if (err instanceof BreakerOpenError) {
@@ -134,15 +135,14 @@ export class Upstream {
 
   private async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const started = performance.now();
-    const deadline = new AbortController();
-    const timer = setTimeout(() => deadline.abort(new UpstreamError('timeout', `no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const deadline = new CallDeadline(req.timeoutMs);
     try {
       const answer = await this.pool.request({
         method: req.method as 'GET',
         path: this.basePath + req.path || '/',
-        headers: { ...req.headers, ...this.authHeaders },
+        headers: this.withAuth(req.headers),
         body: req.body,
-        signal: deadline.signal,
+        signal: deadline,
       });
       const body = await readCapped(answer.body, single(answer.headers['content-length']));
       const response: UpstreamResponse = {
@@ -156,10 +156,18 @@ export class Upstream {
       return response;
     } catch (err) {
       if (err instanceof PartnerServerError) throw err;
-      throw classify(err, deadline.signal);
+      throw classify(err, deadline);
     } finally {
-      clearTimeout(timer);
+      deadline.clear();
     }
+  }
+
+  /** the call's headers with the credential the partner issued to the hub */
+  private withAuth(headers: Readonly<Record<string, string>>): Record<string, string> {
+    const all: Record<string, string> = {};
+    for (const name in headers) all[name] = headers[name];
+    for (const name in this.authHeaders) all[name] = this.authHeaders[name];
+    return all;
   }
 
   /** resolves when the calls in flight have finished */
@@ -178,6 +186,38 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
       return { authorization: `Bearer ${auth.token}` };
     case 'none':
       return {};
+  }
+}
+
+/**
+ * A call's one deadline, from the pool's queue to the answer's last byte, as the signal undici
+ * takes (it accepts any event target): a timer and a listener, where an AbortController brings an
+ * AbortSignal, an EventTarget and a DOMException to every call.
+ */
+class CallDeadline {
+  aborted = false;
+  reason: UpstreamError | undefined = undefined;
+  private listener: (() => void) | undefined = undefined;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(ms: number) {
+    this.timer = setTimeout(() => {
+      this.aborted = true;
+      this.reason = new UpstreamError('timeout', `no answer within ${ms} ms`);
+      this.listener?.();
+    }, ms);
+  }
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.listener = undefined;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
   }
 }
 
@@ -224,8 +264,8 @@ function single(value: string | string[] | undefined): string | undefined {
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
 
-function classify(err: unknown, signal: AbortSignal): UpstreamError {
-  if (signal.aborted && signal.reason instanceof UpstreamError) return signal.reason;
+function classify(err: unknown, deadline: CallDeadline): UpstreamError {
+  if (deadline.reason !== undefined) return deadline.reason;
   if (err instanceof UpstreamError) return err;
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
     return new UpstreamError('timeout', 'no answer in time', { cause: err });
