@@ -2,6 +2,7 @@
  * The structured logger (pino, JSON). The hub logs ids, partners, operations and outcomes, never a
  * body; the redact list is the second line of defence for fields that must never appear in clear.
  */
+import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
@@ -19,9 +20,6 @@ export const REDACTED_FIELDS = [
   'apiKey',
 ];
 
-const LOG_BATCH_BYTES = 8192;
-const LOG_FLUSH_MS = 200;
-
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
   return pino(
     {
@@ -31,10 +29,63 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`]), censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    // stdout written asynchronously and in batches: a busy hub writes a batch of lines per system
-    // call rather than one, and a quiet one still has every line out within LOG_FLUSH_MS
-    options.destination ?? pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: LOG_FLUSH_MS }),
+    options.destination ?? batchedStdout(),
   );
+}
+
+const BATCH_BYTES = 8192;
+const BATCH_MS = 200;
+
+/**
+ * stdout, written asynchronously (pino's SonicBoom) in batches of lines: a busy hub hands it one
+ * piece per BATCH_BYTES rather than one per line (each hand-over costs as much as building the
+ * line), a quiet one still has every line out within BATCH_MS, and what is gathered goes out
+ * before the process exits and when the logger is flushed (at shutdown).
+ */
+function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  let lines: string[] = [];
+  let bytes = 0;
+  const release = () => {
+    if (lines.length === 0) return;
+    const text = lines.length === 1 ? lines[0] : lines.join('');
+    lines = [];
+    bytes = 0;
+    out.write(text);
+  };
+  const out = pino.destination({ dest: 1, sync: false });
+  // an exit leaves no turn for an asynchronous write: what is held and gathered goes out now
+  process.once('exit', () => {
+    out.flushSync();
+    writeAllSync(1, lines.join(''));
+  });
+  setInterval(release, BATCH_MS).unref();
+  return {
+    write(line: string) {
+      lines.push(line);
+      bytes += line.length;
+      if (bytes >= BATCH_BYTES) release();
+    },
+    flush(cb) {
+      release();
+      out.flush(cb);
+    },
+  };
+}
+
+const EXIT_WRITE_ATTEMPTS = 1000;
+
+/** the text written synchronously, waiting a millisecond while a full pipe refuses it, for at most
+ * a second: an exit must not hang on a reader that has stopped reading */
+function writeAllSync(fd: number, text: string): void {
+  let rest = Buffer.from(text, 'utf8');
+  for (let attempt = 0; rest.length > 0 && attempt < EXIT_WRITE_ATTEMPTS; attempt++) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
 
 /** what the access line says of a request besides its ids: names, statuses, times and flags */

@@ -8,6 +8,8 @@
  * member names `__proto__`, `constructor` and `prototype`.
  */
 
+import { isAscii } from 'node:buffer';
+
 export class StrictJsonError extends Error {
   constructor(message: string) {
     super(message);
@@ -26,7 +28,8 @@ const SHOWN_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export function parseStrictJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): unknown {
   let text: string;
   try {
-    text = utf8.decode(bytes);
+    // ASCII, as AID.02 messages are, is UTF-8 already: read without the decoder's checks
+    text = isAscii(bytes) ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1') : utf8.decode(bytes);
   } catch {
     throw new StrictJsonError('the body is not valid UTF-8');
   }
@@ -41,13 +44,13 @@ export function parseStrictJson(bytes: Uint8Array, maxDepth = MAX_JSON_DEPTH): u
  */
 function scan(text: string, maxDepth: number): void {
   // per open container: the member names seen in an object, null for an array
-  const open: (Set<string> | null)[] = [];
+  const open: (Names | null)[] = [];
   let expectName = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0x7b || c === 0x5b) {
       if (open.length >= maxDepth) throw new StrictJsonError(`the body nests deeper than ${maxDepth} levels`);
-      open.push(c === 0x7b ? new Set() : null);
+      open.push(c === 0x7b ? [] : null);
       expectName = c === 0x7b;
     } else if (c === 0x7d || c === 0x5d) {
       open.pop();
@@ -59,7 +62,8 @@ function scan(text: string, maxDepth: number): void {
     } else if (c === 0x22) {
       const end = endOfString(text, i);
       if (expectName) {
-        memberName(open[open.length - 1], text.slice(i, end + 1));
+        const top = open.length - 1;
+        open[top] = memberName(open[top], text.slice(i, end + 1));
         expectName = false;
       }
       i = end;
@@ -72,8 +76,15 @@ function scan(text: string, maxDepth: number): void {
   }
 }
 
-function memberName(names: Set<string> | null | undefined, literal: string): void {
-  if (!names) return;
+/** an object's member names: a list while short (an AID.02 object has a few, and a Set costs more
+ * to make than a short list to search), a Set past SHORT_LIST, so that a body of many members
+ * costs linear time */
+type Names = string[] | Set<string>;
+const SHORT_LIST = 16;
+
+/** the names with this one added; refused when it is there already or not allowed */
+function memberName(names: Names | null, literal: string): Names | null {
+  if (!names) return names;
   let name: string;
   // a name without escapes is its own text; JSON.parse only for the rest (and an unterminated one)
   const plain = literal.length >= 2 && literal.endsWith('"') && !literal.includes('\\');
@@ -82,13 +93,22 @@ function memberName(names: Set<string> | null | undefined, literal: string): voi
     try {
       name = JSON.parse(literal) as string;
     } catch {
-      return;
+      return names;
     }
   }
-  const shown = SHOWN_NAME.test(name) ? ` "${name}"` : '';
-  if (FORBIDDEN_NAMES.has(name)) throw new StrictJsonError(`the member name${shown} is not allowed`);
-  if (names.has(name)) throw new StrictJsonError(`the member${shown} appears twice in one object`);
-  names.add(name);
+  if (FORBIDDEN_NAMES.has(name)) throw new StrictJsonError(`the member name${shown(name)} is not allowed`);
+  if (Array.isArray(names) ? names.includes(name) : names.has(name)) throw new StrictJsonError(`the member${shown(name)} appears twice in one object`);
+  if (!Array.isArray(names)) return names.add(name);
+  if (names.length < SHORT_LIST) {
+    names.push(name);
+    return names;
+  }
+  return new Set([...names, name]);
+}
+
+/** a name safe to quote in a message, else nothing */
+function shown(name: string): string {
+  return SHOWN_NAME.test(name) ? ` "${name}"` : '';
 }
 
 /** the index of the closing quote (or the end of the text); escaped surrogates must pair */

@@ -34,11 +34,11 @@ export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, r
   if (text.trim() === '') {
     throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
   }
-  if (!ctx.is('application/json')) {
+  const media = mediaOf(ctx);
+  if (media === 'other') {
     throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
   }
-  const charset = ctx.request.charset;
-  if (charset !== '' && !UTF8.test(charset)) {
+  if (media === 'otherCharset') {
     throw new HubError('unsupportedMediaType', { detail: 'the charset must be utf-8 (RFC 8259 8.1)' });
   }
   let body: unknown;
@@ -54,6 +54,23 @@ export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, r
 }
 
 const UTF8 = /^utf-?8$/i;
+
+type Media = 'json' | 'other' | 'otherCharset';
+
+/** what the content type says, decided once per spelling: partners send the same one or two on
+ * every request, and reading one costs a full parse of the header */
+const mediaSeen = new Map<string, Media>();
+const MEDIA_REMEMBERED = 64;
+
+function mediaOf(ctx: HubContext): Media {
+  const header = ctx.get('content-type');
+  const known = mediaSeen.get(header);
+  if (known !== undefined) return known;
+  const charset = ctx.request.charset;
+  const media: Media = !ctx.is('application/json') ? 'other' : charset !== '' && !UTF8.test(charset) ? 'otherCharset' : 'json';
+  if (mediaSeen.size < MEDIA_REMEMBERED) mediaSeen.set(header, media);
+  return media;
+}
 
 /** the request's bytes as they came, bounded by the hub's body limit (a webhook's signature is
  * checked over them before anything reads them) */
