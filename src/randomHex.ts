@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 export function randomHex(length: 16 | 32): string {
   // a UUID's 32 hex digits, of which two nibbles (version, variant) are fixed; a span id takes
   // the 16 that follow the version
-  const hex = randomUUID().replace(/-/g, '');
-  return length === 32 ? hex : hex.slice(16);
+  const uuid = randomUUID();
+  const low = uuid.slice(19, 23) + uuid.slice(24);
+  return length === 32 ? uuid.slice(0, 8) + uuid.slice(9, 13) + uuid.slice(14, 18) + low : low;
 }

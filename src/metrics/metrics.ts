@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { VERSION } from '../version';
+import { FastCounter, FastHistogram } from './series';
 
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
@@ -83,39 +84,39 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       buckets: [0.5, 1, 3, 10, 30, 60, 300, 900, 3600, 21600, 86400],
       registers,
     }),
-    storeOperations: new Histogram({
+    storeOperations: new FastHistogram({
       name: 'aid_gateway_store_operation_seconds',
       help: 'State store (Redis or memory) operations, by operation',
       labelNames: ['store', 'operation'] as const,
       buckets: [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
       registers,
     }),
-    storeErrors: new Counter({
+    storeErrors: new FastCounter({
       name: 'aid_gateway_store_errors_total',
       help: 'State store operations that failed (Redis unreachable, timed out, refused)',
       labelNames: ['store', 'operation'] as const,
       registers,
     }),
-    requests: new Counter({
+    requests: new FastCounter({
       name: 'aid_gateway_requests_total',
       help: 'Partner requests answered by the hub (status_class 2xx..5xx; aborted: the client left before its request was complete)',
       labelNames: ['operation', 'client', 'target', 'status_class'] as const,
       registers,
     }),
-    requestDuration: new Histogram({
+    requestDuration: new FastHistogram({
       name: 'aid_gateway_request_duration_seconds',
       help: 'Time from receiving a partner request to answering it',
       labelNames: ['operation', 'target'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
     }),
-    upstreamRequests: new Counter({
+    upstreamRequests: new FastCounter({
       name: 'aid_gateway_upstream_requests_total',
       help: 'Calls the hub made to partner upstreams, by outcome (status class or failure kind)',
       labelNames: ['target', 'operation', 'outcome'] as const,
       registers,
     }),
-    upstreamDuration: new Histogram({
+    upstreamDuration: new FastHistogram({
       name: 'aid_gateway_upstream_duration_seconds',
       help: 'Time a partner upstream took to answer',
       labelNames: ['target', 'operation'] as const,
@@ -246,19 +247,4 @@ export function silenced(metrics: Metrics): Metrics {
     if (typeof value === 'object' && value !== null && 'reset' in value && name !== 'registry') copy[name] = noop;
   }
   return copy as Metrics;
-}
-
-const children = new WeakMap<object, Map<string, unknown>>();
-
-/**
- * The child of `metric` for these label values (in its labelNames' order). prom-client hashes a
- * label set on every update; on the request path the same few sets repeat, so each child is kept.
- */
-export function child<C>(metric: { labels(...values: string[]): C }, ...values: string[]): C {
-  let cache = children.get(metric) as Map<string, C> | undefined;
-  if (cache === undefined) children.set(metric, (cache = new Map()));
-  const key = values.join('\u0001');
-  let found = cache.get(key);
-  if (found === undefined) cache.set(key, (found = metric.labels(...values)));
-  return found;
 }

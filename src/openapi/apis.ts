@@ -31,6 +31,10 @@ export interface ApiOperation {
   readonly requestValidators: readonly ValidateFunction[];
   /** the path template of the spec, `/v1/statuses/{msp_token}` */
   readonly pathTemplate: string;
+  /** the template split at its parameters: literal text at even places, parameter names at odd */
+  readonly pathPieces: readonly string[];
+  /** the members a replayed answer keeps, per documented status with a JSON body (replayBody) */
+  readonly replayMembers: ReadonlyMap<number, readonly string[]>;
   /** the query parameters the operation documents; no other is passed on */
   readonly queryNames: readonly string[];
   /** where the operation carries UUIDs (`format: uuid`) besides the headers of AID.02 5.1: path
@@ -89,6 +93,8 @@ export class Apis {
           documentedStatuses: statuses,
           requestValidators: api.validator.getRequestValidatorsForOperation(id) ?? [],
           pathTemplate: operation.path,
+          pathPieces: operation.path.split(/\{([^}]+)\}/),
+          replayMembers: replayMembersOf(operation),
           queryNames: parameters.filter((p) => p.in === 'query').map((p) => p.name),
           uuids: {
             params: parameters.filter((p) => p.in === 'path' && p.schema?.format === 'uuid').map((p) => p.name),
@@ -153,14 +159,14 @@ export class Apis {
    * no activation code.
    */
   replayBody(op: ApiOperation, status: number, parsed: unknown): string | undefined {
-    const documented = op.operation.responses?.[String(status)] as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> } | undefined;
-    const schema = documented?.content?.['application/json']?.schema;
-    if (!schema || parsed === undefined) return '';
-    const names = Object.keys(schema.properties ?? {});
-    const kept =
-      names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-        ? Object.fromEntries(names.filter((n) => Object.hasOwn(parsed as object, n)).map((n) => [n, (parsed as Record<string, unknown>)[n]]))
-        : parsed;
+    const names = op.replayMembers.get(status);
+    if (names === undefined || parsed === undefined) return '';
+    let kept = parsed;
+    if (names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+      const members: Record<string, unknown> = {};
+      for (const name of names) if (Object.hasOwn(parsed, name)) members[name] = (parsed as Record<string, unknown>)[name];
+      kept = members;
+    }
     const text = JSON.stringify(kept);
     return Buffer.byteLength(text) <= MAX_REPLAY_BYTES ? text : undefined;
   }
@@ -208,11 +214,24 @@ function parseQuery(query: string): Record<string, string | string[]> {
 /** the path and query a partner receives, built from the parameters the hub matched and checked,
  * each encoded again, never from the bytes the caller sent */
 export function forwardedPath(op: ApiOperation, params: Readonly<Record<string, string>>): string {
-  const path = op.pathTemplate.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(params[name] ?? ''));
+  const pieces = op.pathPieces;
+  let path = pieces[0];
+  for (let i = 1; i < pieces.length; i += 2) path += encodeURIComponent(params[pieces[i]] ?? '') + pieces[i + 1];
+  if (op.queryNames.length === 0) return path;
   const query = new URLSearchParams();
   for (const name of op.queryNames) if (params[name] !== undefined) query.append(name, params[name]);
   const search = query.toString();
   return search ? `${path}?${search}` : path;
+}
+
+/** per documented status with a JSON body: the members its schema names (none: the whole JSON) */
+function replayMembersOf(operation: Operation): Map<number, string[]> {
+  const members = new Map<number, string[]>();
+  for (const [status, response] of Object.entries(operation.responses ?? {})) {
+    const schema = (response as { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }).content?.['application/json']?.schema;
+    if (schema) members.set(Number(status), Object.keys(schema.properties ?? {}));
+  }
+  return members;
 }
 
 function describe(e: ErrorObject, root: unknown): ValidationProblem {

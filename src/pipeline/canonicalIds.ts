@@ -12,6 +12,8 @@ import { forwardedPath } from '../openapi/apis';
 import { need, type RequestIds, type Stage } from './types';
 
 const UUID = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+/** the spelling almost every partner sends: nothing to change */
+const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** any spelling of a UUID (upper case, `urn:uuid:`) */
 export function isUuid(value: string): boolean {
@@ -20,6 +22,7 @@ export function isUuid(value: string): boolean {
 
 /** the canonical form of a UUID; anything else as it is (validation has refused it already) */
 export function canonicalUuid(value: string): string {
+  if (CANONICAL.test(value)) return value;
   const match = UUID.exec(value);
   return match ? match[1].toLowerCase() : value;
 }

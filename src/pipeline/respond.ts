@@ -4,7 +4,7 @@
  * (log.ts accessLogOf) and the request metrics.
  */
 import { HubError, toHubError } from '../errors';
-import { child, statusClass } from '../metrics/metrics';
+import { statusClass } from '../metrics/metrics';
 import type { HubContext, PipelineDeps, Stage } from './types';
 
 export function respond(deps: PipelineDeps): Stage {
@@ -36,8 +36,8 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
   const target = state.target?.id ?? 'unknown';
   // nobody receives the answer to a request its client abandoned: not counted as an answer
   const status = failure?.kind === 'clientAborted' ? 'aborted' : statusClass(ctx.status);
-  child(deps.metrics.requests, operation, state.caller?.id ?? 'unauthenticated', target, status).inc();
-  child(deps.metrics.requestDuration, operation, target).observe(seconds);
+  deps.metrics.requests.labels(operation, state.caller?.id ?? 'unauthenticated', target, status).inc();
+  deps.metrics.requestDuration.labels(operation, target).observe(seconds);
   deps.accessLog(state.logBindings, {
     operation,
     method: ctx.method,

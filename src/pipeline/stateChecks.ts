@@ -62,7 +62,7 @@ export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
       const seconds = Math.max(1, Math.ceil(checked.limits.waitMs / 1000));
       throw new HubError('rateLimited', { detail: `the ${name} limit allows ${check.limit.requests} per ${check.limit.perSeconds} s`, headers: { 'retry-after': String(seconds) } });
     }
-    ctx.state.checked = { ...checked, fingerprint, activation: pending };
+    ctx.state.checked = { limits: checked.limits, binding: checked.binding, previousFingerprint: checked.previousFingerprint, claim: checked.claim, delivery: checked.delivery, fingerprint, activation: pending };
     try {
       await next();
     } catch (err) {

@@ -3,7 +3,7 @@
  * see Redis from the hub's side. A wrapper rather than code in each store: both stores, every
  * method, the same way.
  */
-import { child, type Metrics } from '../metrics/metrics';
+import type { Metrics } from '../metrics/metrics';
 import type { Store } from './store';
 
 export function instrumentStore(store: Store, metrics: Metrics): Store {
@@ -31,13 +31,13 @@ function instrument<T extends object>(target: T, kind: string, prefix: string, m
       const known = measured.get(prop);
       if (known !== undefined) return known;
       const operation = `${prefix}${prop}`;
-      const timing = child(metrics.storeOperations, kind, operation);
+      const timing = metrics.storeOperations.labels(kind, operation);
       const wrapper = async (...args: unknown[]) => {
         const started = performance.now();
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
         } catch (err) {
-          child(metrics.storeErrors, kind, operation).inc();
+          metrics.storeErrors.labels(kind, operation).inc();
           throw err;
         } finally {
           timing.observe((performance.now() - started) / 1000);

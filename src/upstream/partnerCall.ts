@@ -5,19 +5,19 @@
  */
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import type { Logger } from '../log';
-import { child, statusClass, type Metrics } from '../metrics/metrics';
+import { statusClass, type Metrics } from '../metrics/metrics';
 import { UpstreamError } from './upstream';
 
 /** `logs.log` is read only when a call fails: a request's logger is made on first use */
 export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }): Promise<DialectAnswer> {
   try {
     const answer = await instance.call(call);
-    child(metrics.upstreamRequests, call.target, call.operation, statusClass(answer.status)).inc();
-    child(metrics.upstreamDuration, call.target, call.operation).observe(answer.durationMs / 1000);
+    metrics.upstreamRequests.labels(call.target, call.operation, statusClass(answer.status)).inc();
+    metrics.upstreamDuration.labels(call.target, call.operation).observe(answer.durationMs / 1000);
     return answer;
   } catch (err) {
     if (err instanceof UpstreamError) {
-      child(metrics.upstreamRequests, call.target, call.operation, err.failure).inc();
+      metrics.upstreamRequests.labels(call.target, call.operation, err.failure).inc();
       logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
     }
     throw err;
