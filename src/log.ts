@@ -2,7 +2,6 @@
  * The structured logger (pino, JSON). The hub logs ids, partners, operations and outcomes, never a
  * body; the redact list is the second line of defence for fields that must never appear in clear.
  */
-import { writeSync } from 'node:fs';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
@@ -37,12 +36,14 @@ const BATCH_BYTES = 8192;
 const BATCH_MS = 200;
 
 /**
- * stdout, written asynchronously (pino's SonicBoom) in batches of lines: a busy hub hands it one
- * piece per BATCH_BYTES rather than one per line (each hand-over costs as much as building the
- * line), a quiet one still has every line out within BATCH_MS, and what is gathered goes out
- * before the process exits and when the logger is flushed (at shutdown).
+ * stdout in batches of lines: a busy hub writes one batch per BATCH_BYTES, a quiet one still has
+ * every line out within BATCH_MS, and what is gathered goes out when the logger is flushed (at
+ * shutdown) and before the process exits. Each batch is written synchronously (pino's SonicBoom,
+ * which waits out a full pipe): handing a write to libuv's thread pool costs several times the
+ * write itself, and a batch is written in microseconds.
  */
 function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void): void } {
+  const out = pino.destination({ dest: 1, sync: true });
   let lines: string[] = [];
   let bytes = 0;
   const release = () => {
@@ -52,13 +53,8 @@ function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void)
     bytes = 0;
     out.write(text);
   };
-  const out = pino.destination({ dest: 1, sync: false });
-  // an exit leaves no turn for an asynchronous write: what is held and gathered goes out now
-  process.once('exit', () => {
-    out.flushSync();
-    writeAllSync(1, lines.join(''));
-  });
   setInterval(release, BATCH_MS).unref();
+  process.once('exit', release);
   return {
     write(line: string) {
       lines.push(line);
@@ -67,25 +63,9 @@ function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void)
     },
     flush(cb) {
       release();
-      out.flush(cb);
+      cb();
     },
   };
-}
-
-const EXIT_WRITE_ATTEMPTS = 1000;
-
-/** the text written synchronously, waiting a millisecond while a full pipe refuses it, for at most
- * a second: an exit must not hang on a reader that has stopped reading */
-function writeAllSync(fd: number, text: string): void {
-  let rest = Buffer.from(text, 'utf8');
-  for (let attempt = 0; rest.length > 0 && attempt < EXIT_WRITE_ATTEMPTS; attempt++) {
-    try {
-      rest = rest.subarray(writeSync(fd, rest));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
-    }
-  }
 }
 
 /** what the access line says of a request besides its ids: names, statuses, times and flags */

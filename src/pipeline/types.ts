@@ -102,7 +102,27 @@ export function succeeded(ctx: HubContext): boolean {
 /** a partner's body, as it came; an empty one stays empty (Koa would turn a null body into 204,
  * and an unset one into the status text) */
 export function setBody(ctx: HubContext, body: Buffer, contentType: string | undefined): void {
+  if (body.length === 0) {
+    ctx.body = body;
+    ctx.remove('content-type');
+    return;
+  }
+  const given = contentType ?? 'application/json';
+  const known = typesSent.get(given);
+  if (known !== undefined) {
+    // the type first: Koa then leaves it be instead of typing the body as binary first
+    ctx.set('content-type', known);
+    ctx.body = body;
+    return;
+  }
   ctx.body = body;
-  if (body.length === 0) ctx.remove('content-type');
-  else ctx.type = contentType ?? 'application/json';
+  ctx.type = given;
+  // a type Koa does not know leaves none, as before; only a type it wrote is remembered
+  const sent = ctx.response.get('content-type');
+  if (sent !== '' && typesSent.size < TYPES_REMEMBERED) typesSent.set(given, sent);
 }
+
+/** the Content-Type Koa writes for a type a partner gave (a charset added where due), worked out
+ * once per spelling: Koa looks the type up in the MIME database on every answer */
+const typesSent = new Map<string, string>();
+const TYPES_REMEMBERED = 64;
