@@ -67,6 +67,40 @@ test('a partner that does not answer within the route timeout: 504 with code 90'
   expect(answer.body).toEqual({ code: '90', error: expect.stringContaining('300 ms') });
 });
 
+test('a partner that answers at once but sends its body slower than the route timeout: 504 with code 90', async () => {
+  // the headers come in time; the body drips a space every 100 ms for 1.5 s: the budget covers the
+  // whole answer, not each piece of it
+  const drip = http.createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{');
+    const timer = setInterval(() => res.write(' '), 100);
+    setTimeout(() => {
+      clearInterval(timer);
+      res.end('}');
+    }, 1500);
+    res.on('close', () => clearInterval(timer));
+  });
+  await new Promise<void>((resolve) => drip.listen(0, '127.0.0.1', () => resolve()));
+  const dripUrl = `http://127.0.0.1:${(drip.address() as AddressInfo).port}`;
+  const dripHub = await TestHub.start({
+    partners: [
+      { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
+      { id: 'mspDrip', role: 'msp', apiKey: 'key-mspDrip', upstreamUrl: dripUrl },
+    ],
+    routes: { defaults: { tokenBinding: 'off', bridge: false }, routes: [{ from: 'cmpA', to: 'mspDrip', timeoutMs: 300 }] },
+  });
+  try {
+    const answer = await dripHub.call({ as: 'cmpA', to: 'mspDrip', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    expect(answer.status).toBe(504);
+    expect(answer.body).toEqual({ code: '90', error: expect.stringContaining('300 ms') });
+  } finally {
+    await dripHub.close();
+    drip.closeAllConnections();
+    await new Promise((resolve) => drip.close(resolve));
+  }
+});
+
 test('an answer larger than 1 MiB is not taken, with or without a declared length: 502 with code 90', async () => {
   const huge = `{"profiles":[],"x":"${'a'.repeat(2 * 1024 * 1024)}"}`;
   const declared: Record<string, string> = {};

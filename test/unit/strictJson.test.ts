@@ -35,6 +35,9 @@ describe('refused: what two readers could read differently (RFC 8259)', () => {
     ['a member twice: "The names within an object SHOULD be unique" (4)', '{"status":"deleted","iccid":"1","status":"installed"}', 'appears twice'],
     ['a member twice, spelt with an escape', '{"status":"deleted","st\\u0061tus":"installed"}', 'appears twice'],
     ['a member twice in a nested object', '{"profiles":[{"iccid":"1","iccid":"2"}]}', 'appears twice'],
+    // the reader keeps a short object's names in a list and a longer one's in a set: both ways
+    ['a member twice, the second past the 16th member', `{${Array.from({ length: 20 }, (_, i) => `"m${i}":${i}`).join(',')},"m3":0}`, 'appears twice'],
+    ['a member twice, both past the 16th member', `{${Array.from({ length: 40 }, (_, i) => `"m${i}":${i}`).join(',')},"m39":0}`, 'appears twice'],
     ['an escaped lone high surrogate (8.2)', '{"a":"\\ud800"}', 'lone surrogate'],
     ['an escaped lone low surrogate (8.2)', '{"a":"\\udc00x"}', 'lone surrogate'],
     ['a high surrogate followed by text (8.2)', '{"a":"\\ud83dx"}', 'lone surrogate'],
