@@ -32,15 +32,17 @@ export function createLogger(options: { level?: string; destination?: Destinatio
   );
 }
 
-const BATCH_BYTES = 8192;
+/** Linux's PIPE_BUF: a write to a pipe up to this size is never interleaved with another
+ * process's (the workers share the primary's stdout), so a batch never splits a line */
+const BATCH_BYTES = 4096;
 const BATCH_MS = 200;
 
 /**
- * stdout in batches of lines: a busy hub writes one batch per BATCH_BYTES, a quiet one still has
- * every line out within BATCH_MS, and what is gathered goes out when the logger is flushed (at
+ * stdout in batches of whole lines: a busy hub writes one batch per BATCH_BYTES, a quiet one still
+ * has every line out within BATCH_MS, and what is gathered goes out when the logger is flushed (at
  * shutdown) and before the process exits. Each batch is written synchronously (pino's SonicBoom,
  * which waits out a full pipe): handing a write to libuv's thread pool costs several times the
- * write itself, and a batch is written in microseconds.
+ * write itself, and a batch is written in microseconds. A line longer than a batch goes alone.
  */
 function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void): void } {
   const out = pino.destination({ dest: 1, sync: true });
@@ -57,8 +59,10 @@ function batchedStdout(): DestinationStream & { flush(cb: (err?: Error) => void)
   process.once('exit', release);
   return {
     write(line: string) {
+      const size = Buffer.byteLength(line);
+      if (bytes + size > BATCH_BYTES) release();
       lines.push(line);
-      bytes += line.length;
+      bytes += size;
       if (bytes >= BATCH_BYTES) release();
     },
     flush(cb) {

@@ -78,23 +78,28 @@ export function readRawBody(ctx: HubContext): Promise<Buffer> {
   return readLimited(ctx.req, ctx.state.runtime.config.settings.bodyLimitBytes);
 }
 
+/** the rest of an over-long body is not read: the connection closes after the answer (kept
+ * open, it would either wait forever for the unread body to drain or read it all to discard it) */
+function tooLarge(limit: number): HubError {
+  return new HubError('payloadTooLarge', { detail: `at most ${limit} bytes`, headers: { connection: 'close' } });
+}
+
 /** the body by its events: an async iterator over the request costs a stream wrapper and a
  * promise per chunk, and a body here is one or two chunks */
 function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) return Promise.reject(new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` }));
+  if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const stop = (err: HubError) => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
-      // the rest of an over-long body is not read: the connection is closed after the answer
       req.pause();
       reject(err);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) stop(new HubError('payloadTooLarge', { detail: `at most ${limit} bytes` }));
+      if (size > limit) stop(tooLarge(limit));
       else chunks.push(chunk);
     };
     const onEnd = () => {

@@ -5,6 +5,7 @@
  * is tested here.
  */
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parse } from 'js-yaml';
@@ -231,6 +232,42 @@ describe('bodies (Annex B schemas)', () => {
     const answer = await send(OPERATION_CASES[4], { body: big });
     expect(answer.status).toBe(413);
     expect(answer.body.code).toBe('91');
+    expect(nothingForwarded()).toBe(true);
+  });
+
+  test('a body sent in chunks past the limit: 413, and the hub closes the connection instead of reading the rest', async () => {
+    // without a declared length the hub learns the size only while reading; the unread rest must
+    // neither hold the connection open nor be read to be thrown away
+    const url = new URL(world.hub.url);
+    const socket = connect(Number(url.port), url.hostname);
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const id = randomUUID();
+    socket.write(
+      [
+        `POST ${paths.sendCsimStatus(token)} HTTP/1.1`,
+        'host: hub',
+        'api-key: key-cmpA',
+        'client-id: cmpA',
+        'target-id: mspA',
+        `CMP-request-id: ${id}`,
+        `correlation-id: ${id}`,
+        'content-type: application/json',
+        'transfer-encoding: chunked',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    const chunk = 'x'.repeat(16 * 1024);
+    // 160 KB offered, in chunks, while the hub answers; writes after it closed are lost
+    socket.on('error', () => undefined);
+    for (let i = 0; i < 10 && !socket.destroyed; i++) socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`);
+    await closed;
+    const answer = Buffer.concat(received).toString('latin1');
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(answer).toContain('"code":"91"');
     expect(nothingForwarded()).toBe(true);
   });
 });
