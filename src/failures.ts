@@ -5,7 +5,7 @@
  */
 import { HubError, type ErrorKind } from './errors';
 import { StoreFullError } from './state/store';
-import type { UpstreamError } from './upstream/upstream';
+import type { UpstreamError } from './upstream/upstreamError';
 
 /** entries expire over minutes to days: a full store is not emptier a second later */
 const FULL_RETRY_AFTER_SECONDS = 30;

@@ -7,7 +7,8 @@
  * from the call alone (params, caller, parsed body), so the outbox can replay a call.
  */
 import type { Logger } from '../log';
-import { UpstreamError, type Upstream } from '../upstream/upstream';
+import { type Upstream } from '../upstream/upstream';
+import { UpstreamError } from '../upstream/upstreamError';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type WithdrawOutcome } from './operations';
 import type { MspOperator } from './operator';

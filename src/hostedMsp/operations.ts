@@ -7,7 +7,7 @@
  */
 import { HubError, type ErrorKind } from '../errors';
 import type { Logger } from '../log';
-import { UpstreamError } from '../upstream/upstream';
+import { UpstreamError } from '../upstream/upstreamError';
 import type { DialectAnswer } from '../dialects/dialect';
 import type { MspOperator } from './operator';
 import { normalizeIccid } from '../esim/iccid';

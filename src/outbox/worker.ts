@@ -16,7 +16,8 @@ import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../upstream/partnerCall';
-import { retryAfterSeconds, UpstreamError } from '../upstream/upstream';
+import { retryAfterSeconds } from '../upstream/upstream';
+import { UpstreamError } from '../upstream/upstreamError';
 
 const BATCH = 10;
 const DELIVERY_TIMEOUT_MS = 10000;

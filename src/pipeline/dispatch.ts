@@ -16,7 +16,7 @@ import { forwardDelivery } from '../outbox/deliveries';
 import { randomHex } from '../randomHex';
 import { required } from '../state/stateCall';
 import { callPartner } from '../upstream/partnerCall';
-import { UpstreamError } from '../upstream/upstream';
+import { UpstreamError } from '../upstream/upstreamError';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the headers a partner receives besides the AID.02 ids (section 5.1) and trace context;

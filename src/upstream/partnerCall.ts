@@ -6,7 +6,7 @@
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import type { Logger } from '../log';
 import { statusClass, type Metrics } from '../metrics/metrics';
-import { UpstreamError } from './upstream';
+import { UpstreamError } from './upstreamError';
 
 /** `logs.log` is read only when a call fails: a request's logger is made on first use */
 export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }): Promise<DialectAnswer> {

@@ -6,12 +6,14 @@
  * reload retires it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { Pool, errors as undiciErrors } from 'undici';
 import { basicAuthorization } from '../config/credentials';
 import type { OutboundAuth, Partner, RateLimit, UpstreamConfig } from '../config/types';
 import type { Metrics } from '../metrics/metrics';
 import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
+import { PartnerAnswer } from './answer';
+import { UpstreamError } from './upstreamError';
 import { BreakerOpenError, type Breakers } from './breakers';
 
 export interface UpstreamRequest {
@@ -34,23 +36,6 @@ export interface UpstreamResponse {
   readonly retryAfter?: string;
   readonly body: Buffer;
   readonly durationMs: number;
-}
-
-export type UpstreamFailure = 'timeout' | 'refused' | 'tls' | 'network' | 'tooLarge' | 'breakerOpen' | 'busy';
-
-export class UpstreamError extends Error {
-  constructor(
-    readonly failure: UpstreamFailure,
-    message: string,
-    options?: { cause?: unknown; retryAfterMs?: number },
-  ) {
-    super(message, options);
-    this.name = 'UpstreamError';
-    this.retryAfterMs = options?.retryAfterMs;
-  }
-
-  /** breakerOpen, busy: when it makes sense to try again */
-  readonly retryAfterMs?: number;
 }
 
 /** a 5xx answer: a failure for the breaker, yet the answer the caller gets */
@@ -133,33 +118,19 @@ export class Upstream {
     return slot.waitMs;
   }
 
-  private async send(req: UpstreamRequest): Promise<UpstreamResponse> {
-    const started = performance.now();
-    const deadline = new CallDeadline(req.timeoutMs);
-    try {
-      const answer = await this.pool.request({
-        method: req.method as 'GET',
-        path: this.basePath + req.path || '/',
-        headers: this.withAuth(req.headers),
-        body: req.body,
-        signal: deadline,
+  /** one call under one deadline, read by a handler of undici's dispatcher (answer.ts) */
+  private send(req: UpstreamRequest): Promise<UpstreamResponse> {
+    return new Promise((resolve, reject) => {
+      const answer = new PartnerAnswer(req.timeoutMs, MAX_ANSWER_BYTES, (err, response) => {
+        if (err !== undefined) reject(classify(err));
+        else {
+          const answer = { ...(response as UpstreamResponse), retryAfter: saneRetryAfter((response as UpstreamResponse).retryAfter) };
+          if (answer.status >= 500) reject(new PartnerServerError(answer));
+          else resolve(answer);
+        }
       });
-      const body = await readCapped(answer.body, single(answer.headers['content-length']));
-      const response: UpstreamResponse = {
-        status: answer.statusCode,
-        contentType: single(answer.headers['content-type']),
-        retryAfter: saneRetryAfter(single(answer.headers['retry-after'])),
-        body,
-        durationMs: performance.now() - started,
-      };
-      if (response.status >= 500) throw new PartnerServerError(response);
-      return response;
-    } catch (err) {
-      if (err instanceof PartnerServerError) throw err;
-      throw classify(err, deadline);
-    } finally {
-      deadline.clear();
-    }
+      this.pool.dispatch({ method: req.method as 'GET', path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
+    });
   }
 
   /** the call's headers with the credential the partner issued to the hub */
@@ -189,57 +160,6 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
   }
 }
 
-/**
- * A call's one deadline, from the pool's queue to the answer's last byte, as the signal undici
- * takes (it accepts any event target): a timer and a listener, where an AbortController brings an
- * AbortSignal, an EventTarget and a DOMException to every call.
- */
-class CallDeadline {
-  aborted = false;
-  reason: UpstreamError | undefined = undefined;
-  private listener: (() => void) | undefined = undefined;
-  private readonly timer: NodeJS.Timeout;
-
-  constructor(ms: number) {
-    this.timer = setTimeout(() => {
-      this.aborted = true;
-      this.reason = new UpstreamError('timeout', `no answer within ${ms} ms`);
-      this.listener?.();
-    }, ms);
-  }
-
-  addEventListener(_type: 'abort', listener: () => void): void {
-    this.listener = listener;
-  }
-
-  removeEventListener(): void {
-    this.listener = undefined;
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-  }
-}
-
-/** the answer's bytes, refused past MAX_ANSWER_BYTES; read in one piece when its declared length
- * is within the cap (undici stops at the declared length), else chunk by chunk */
-async function readCapped(body: Dispatcher.ResponseData['body'], declaredLength: string | undefined): Promise<Buffer> {
-  const declared = declaredLength === undefined ? NaN : Number(declaredLength);
-  if (declared > MAX_ANSWER_BYTES) {
-    body.destroy();
-    throw new UpstreamError('tooLarge', `the answer exceeds ${MAX_ANSWER_BYTES} bytes`);
-  }
-  if (Number.isSafeInteger(declared) && declared >= 0) return Buffer.from(await body.arrayBuffer());
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > MAX_ANSWER_BYTES) throw new UpstreamError('tooLarge', `the answer exceeds ${MAX_ANSWER_BYTES} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** RFC 9110 10.2.3: delay-seconds (here at most a day) or an IMF-fixdate; anything else is not
  * passed on, so a partner cannot put arbitrary text into the caller's headers */
 const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
@@ -258,14 +178,10 @@ function saneRetryAfter(value: string | undefined): string | undefined {
   return /^[0-9]+$/.test(value) && Number(value) > MAX_RETRY_AFTER_SECONDS ? String(MAX_RETRY_AFTER_SECONDS) : value;
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
 
-function classify(err: unknown, deadline: CallDeadline): UpstreamError {
-  if (deadline.reason !== undefined) return deadline.reason;
+function classify(err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err;
   if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) {
     return new UpstreamError('timeout', 'no answer in time', { cause: err });

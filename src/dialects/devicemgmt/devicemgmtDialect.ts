@@ -10,7 +10,8 @@
  * up (422: a dead letter).
  */
 import type { Logger } from '../../log';
-import { UpstreamError, type Upstream } from '../../upstream/upstream';
+import { type Upstream } from '../../upstream/upstream';
+import { UpstreamError } from '../../upstream/upstreamError';
 import type { CallerWork, DialectAnswer, DialectCall, DialectInstance } from '../dialect';
 import { EID_DIGITS } from '../../esim/eid';
 import type { ActivationAsked, BackOfficeEvent, Fleet } from './fleet';

@@ -6,7 +6,8 @@
  * is a DevicePlatformError with its status; no answer is the upstream layer's UpstreamError.
  */
 import type { Logger } from '../../log';
-import { UpstreamError, type Upstream } from '../../upstream/upstream';
+import { type Upstream } from '../../upstream/upstream';
+import { UpstreamError } from '../../upstream/upstreamError';
 import type { DevicemgmtMetrics } from './metrics';
 
 export const ESIM_PATH = '/ws/v1/esim_profiles';

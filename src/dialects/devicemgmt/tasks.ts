@@ -10,7 +10,7 @@
  * delivery goes to the dead letters and the back office is told.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstream';
+import { UpstreamError } from '../../upstream/upstreamError';
 import type { CsimStatus } from '../../esim/csimStatus';
 import type { Fleet, Task, TaskStep } from './fleet';
 import { DevicePlatformError, type Action } from './platformClient';

@@ -12,7 +12,7 @@
  * platform about that ICCID again instead of creating another.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstream';
+import { UpstreamError } from '../../upstream/upstreamError';
 import type { DialectAnswer } from '../dialect';
 import { parseActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { isValidEid } from '../../esim/eid';

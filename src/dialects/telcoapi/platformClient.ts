@@ -9,7 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../../log';
-import { retryAfterSeconds, UpstreamError, type Upstream } from '../../upstream/upstream';
+import { retryAfterSeconds, type Upstream } from '../../upstream/upstream';
+import { UpstreamError } from '../../upstream/upstreamError';
 import { remaining } from '../../hostedMsp/operations';
 import { PlatformError } from './errorMapping';
 import type { TelcoapiMetrics } from './metrics';
