@@ -1,7 +1,7 @@
 /**
  * A partner's answer as undici's dispatcher hands it over, read by a handler of its own: the
- * status, the three headers the hub passes on or needs, and the body, bounded in size and, with the
- * rest of the call, in time. `Pool.request` wraps the same events in a stream and a promise per
+ * status, the three headers the hub passes on or needs (Retry-After only when it is one), and the
+ * body, bounded in size and, with the rest of the call, in time. `Pool.request` wraps the same events in a stream and a promise per
  * step; an AID.02 answer is one or two chunks, kept as they come.
  */
 import type { Dispatcher } from 'undici';
@@ -53,7 +53,7 @@ export class PartnerAnswer implements Dispatcher.DispatchHandler {
     this.settle(undefined, {
       status: this.status,
       contentType: single(this.headers['content-type']),
-      retryAfter: single(this.headers['retry-after']),
+      retryAfter: saneRetryAfter(single(this.headers['retry-after'])),
       body: this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.size),
       durationMs: performance.now() - this.started,
     });
@@ -84,4 +84,14 @@ export class PartnerAnswer implements Dispatcher.DispatchHandler {
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** RFC 9110 10.2.3: delay-seconds (here at most a day) or an IMF-fixdate; anything else is not
+ * passed on, so a partner cannot put arbitrary text into the caller's headers */
+const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
+const MAX_RETRY_AFTER_SECONDS = 86400;
+
+function saneRetryAfter(value: string | undefined): string | undefined {
+  if (value === undefined || !RETRY_AFTER.test(value)) return undefined;
+  return /^[0-9]+$/.test(value) && Number(value) > MAX_RETRY_AFTER_SECONDS ? String(MAX_RETRY_AFTER_SECONDS) : value;
 }

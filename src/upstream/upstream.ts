@@ -122,12 +122,9 @@ export class Upstream {
   private send(req: UpstreamRequest): Promise<UpstreamResponse> {
     return new Promise((resolve, reject) => {
       const answer = new PartnerAnswer(req.timeoutMs, MAX_ANSWER_BYTES, (err, response) => {
-        if (err !== undefined) reject(classify(err));
-        else {
-          const answer = { ...(response as UpstreamResponse), retryAfter: saneRetryAfter((response as UpstreamResponse).retryAfter) };
-          if (answer.status >= 500) reject(new PartnerServerError(answer));
-          else resolve(answer);
-        }
+        if (response === undefined) reject(classify(err));
+        else if (response.status >= 500) reject(new PartnerServerError(response));
+        else resolve(response);
       });
       this.pool.dispatch({ method: req.method as 'GET', path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
     });
@@ -160,11 +157,6 @@ function authHeaders(auth: OutboundAuth): Record<string, string> {
   }
 }
 
-/** RFC 9110 10.2.3: delay-seconds (here at most a day) or an IMF-fixdate; anything else is not
- * passed on, so a partner cannot put arbitrary text into the caller's headers */
-const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
-const MAX_RETRY_AFTER_SECONDS = 86400;
-
 /** the seconds a (sane) Retry-After asks to wait: its number, or the time until its date */
 export function retryAfterSeconds(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -173,10 +165,6 @@ export function retryAfterSeconds(value: string | undefined): number | undefined
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
-function saneRetryAfter(value: string | undefined): string | undefined {
-  if (value === undefined || !RETRY_AFTER.test(value)) return undefined;
-  return /^[0-9]+$/.test(value) && Number(value) > MAX_RETRY_AFTER_SECONDS ? String(MAX_RETRY_AFTER_SECONDS) : value;
-}
 
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
