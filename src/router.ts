@@ -1,6 +1,6 @@
 /**
  * The HTTP edge's routes: the dialects' inbound routes (a partner system's callback or webhook,
- * every method, answered in its own protocol's terms; @koa/router, tried first) and the AID.02
+ * every method, answered in its own protocol's terms; @koa/router, asked first) and the AID.02
  * operations of both Annex B documents, each path exactly as the spec writes it (a trailing slash
  * is another path, letters keep their case). An unknown path is 404 code 204; a known path with
  * another method 405 code 205 with `Allow`. Built for each config the hub loads, since the
@@ -11,7 +11,6 @@
  * chain for every request it routes.
  */
 import Router from '@koa/router';
-import compose from 'koa-compose';
 import type { InboundRoute } from './dialects/dialect';
 import { HubError } from './errors';
 import type { ApiOperation, Apis } from './openapi/apis';
@@ -28,10 +27,8 @@ interface PathEntry {
 }
 
 export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId, Stage>, inbound: readonly InboundRoute[]): Stage {
-  const dialects = inboundRouter(inbound, deps);
   const table = pathTable(deps.apis, chains);
-  return (ctx, next) => {
-    if (dialects && dialects.router.match(ctx.path, ctx.method).path.length > 0) return dialects.serve(ctx, next);
+  const aid02: Stage = (ctx, next) => {
     const path = ctx.path;
     for (const entry of table) {
       const match = entry.pattern.exec(path);
@@ -48,10 +45,13 @@ export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId,
     // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
     throw new HubError('unknownPath');
   };
+  if (inbound.length === 0) return aid02;
+  // the dialects' routes first; what none of them matches goes on to the AID.02 paths
+  const dialects = inboundRoutes(inbound, deps);
+  return (ctx, next) => dialects(ctx, () => aid02(ctx, next));
 }
 
-function inboundRouter(inbound: readonly InboundRoute[], deps: PipelineDeps): { router: Router<HubState>; serve: Stage } | undefined {
-  if (inbound.length === 0) return undefined;
+function inboundRoutes(inbound: readonly InboundRoute[], deps: PipelineDeps): Stage {
   const router = new Router<HubState>({ strict: true, sensitive: true });
   for (const route of inbound) {
     router.all(route.path, (ctx) => {
@@ -61,7 +61,7 @@ function inboundRouter(inbound: readonly InboundRoute[], deps: PipelineDeps): { 
       return route.handle(ctx as HubContext, deps);
     });
   }
-  return { router, serve: compose<HubContext>([router.routes() as Stage]) };
+  return router.routes() as Stage;
 }
 
 /** `/v1/users/{msp_token}` -> /^\/v1\/users\/([^/]+)$/ with the names of its parameters */

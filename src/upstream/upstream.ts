@@ -103,11 +103,11 @@ export class Upstream {
     }
   }
 
-  /** the outbound rate limit: waits for the next free slot, for at most half the call's time */
+  /** the outbound rate limit (asked only where one is set): waits for the next free slot, for at
+   * most half the call's time */
   private async waitForTurn(req: UpstreamRequest): Promise<number> {
     const limit = this.target.rateLimit;
     const checks = [...(limit ? [{ key: `out:${this.name}`, limit }] : []), ...(req.limit ? [{ key: `out:${this.name}:${req.limit.key}`, limit: req.limit.limit }] : [])];
-    if (checks.length === 0) return 0;
     const maxWaitMs = Math.floor(req.timeoutMs / 2);
     const slot = await this.guards.limits.admit(checks, maxWaitMs);
     if (!slot.allowed) {
@@ -164,8 +164,6 @@ export function retryAfterSeconds(value: string | undefined): number | undefined
   const at = Date.parse(value);
   return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
-
-
 
 const TLS_CODES = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|HOSTNAME_MISMATCH)/;
 
