@@ -21,7 +21,8 @@ export async function freePortPair(): Promise<number> {
   throw new Error('no two consecutive free ports on 127.0.0.1');
 }
 
-function isFree(port: number): Promise<boolean> {
+/** true when nothing listens on 127.0.0.1:port now */
+export function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
@@ -42,4 +43,16 @@ export async function freePorts(count: number): Promise<number[]> {
   } finally {
     await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
   }
+}
+
+/** a Cluster node also listens on its port + 10000 (the cluster bus), and refuses to start on a
+ * port above 55535: `count` ports from 20000 to 55535 whose bus ports are free as well (the
+ * kernel's own picks come from 32768-60999, a fifth of them too high) */
+export async function freeClusterPorts(count: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < count) {
+    const port = 20000 + Math.floor(Math.random() * 35536);
+    if (!ports.includes(port) && (await isFree(port)) && (await isFree(port + 10000))) ports.push(port);
+  }
+  return ports;
 }

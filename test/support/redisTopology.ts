@@ -12,7 +12,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { connect } from 'node:net';
 import { createClient } from 'redis';
-import { freePort, freePorts } from './ports';
+import { freeClusterPorts, freePort, freePorts } from './ports';
 import { waitFor } from './waitFor';
 
 const run = promisify(execFile);
@@ -113,7 +113,7 @@ export class RedisClusterProcesses {
 
   static async start(): Promise<RedisClusterProcesses> {
     const processes = new Processes();
-    const ports = await freePorts(9);
+    const ports = await freeClusterPorts(9);
     for (const port of ports) {
       processes.start(port, ['--port', String(port), ...BASE, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000']);
     }
