@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildAdminApp, localViews, type AdminAuth } from './admin/adminApp';
 import { buildApp } from './app';
+import { edgeHandler } from './edge';
 import { ConfigError, configFiles, loadConfig } from './config/load';
 import { configWarnings } from './config/warnings';
 import type { Config } from './config/types';
@@ -28,7 +29,7 @@ import { withLocalFallback } from './state/rateLimits';
 import { PendingActivations } from './activation/pendingActivations';
 import { operationChains } from './pipeline/chains';
 import type { PipelineDeps } from './pipeline/types';
-import { buildRouter } from './router';
+import { buildRouter, OperationPaths } from './router';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
@@ -160,8 +161,8 @@ export class Hub {
       draining: () => hub?.draining ?? false,
       loginThrottle: new LoginThrottle(store),
     };
-    const chains = operationChains(deps, off);
-    const edge: EdgeBuilder = (inbound) => buildRouter(deps, chains, inbound);
+    const paths = new OperationPaths(deps.apis, operationChains(deps, off));
+    const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
     const started = hub;
     const views = localViews({
@@ -176,7 +177,7 @@ export class Hub {
     if (options.clusterWorker) serveClusterViews(metrics.registry, views);
     const app = buildApp(deps);
     hub.worker.start();
-    const handler = app.callback();
+    const handler = edgeHandler(deps, paths, app.callback());
     const connections = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     // a request Node's parser refuses never reaches the pipeline: counted here
     const onRefused = (kind: ErrorKind) =>

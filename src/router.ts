@@ -8,7 +8,9 @@
  *
  * The AID.02 paths are matched by a table made here once: a path template's literal segments and
  * `{parameters}` are all the spec uses, and a general router builds and composes a middleware
- * chain for every request it routes.
+ * chain for every request it routes. The edge (edge.ts) asks the same table first and serves an
+ * operation without Koa; Koa's router here sees the rest. So that the order cannot matter, no
+ * dialect's route may be an AID.02 path: the runtime refuses to build otherwise.
  */
 import Router from '@koa/router';
 import type { InboundRoute } from './dialects/dialect';
@@ -26,29 +28,66 @@ interface PathEntry {
   readonly allow: string;
 }
 
-export function buildRouter(deps: PipelineDeps, chains: ReadonlyMap<OperationId, Stage>, inbound: readonly InboundRoute[]): Stage {
-  const table = pathTable(deps.apis, chains);
-  const aid02: Stage = (ctx, next) => {
+/** the AID.02 paths, matched by a table made once at start */
+export class OperationPaths {
+  private readonly table: readonly PathEntry[];
+
+  constructor(apis: Apis, chains: ReadonlyMap<OperationId, Stage>) {
+    this.table = pathTable(apis, chains);
+  }
+
+  /** the stage that serves an AID.02 path with the request's method, undefined where the path is
+   * none of them or the method is not documented for it (those are `stage`'s to answer) */
+  served(path: string, method: string): Stage | undefined {
+    for (const entry of this.table) {
+      const match = entry.pattern.exec(path);
+      if (match === null) continue;
+      const found = entry.operations.get(method);
+      return found === undefined ? undefined : operationStage(found, entry, match);
+    }
+    return undefined;
+  }
+
+  /** every request Koa routes here: an AID.02 operation, 405 or 404 */
+  readonly stage: Stage = (ctx, next) => {
     const path = ctx.path;
-    for (const entry of table) {
+    for (const entry of this.table) {
       const match = entry.pattern.exec(path);
       if (match === null) continue;
       // HEAD is not let into a GET route: AID.02 documents GET alone
       const found = entry.operations.get(ctx.method);
       if (found === undefined) throw methodNotAllowed(entry.allow);
-      const params: Record<string, string> = {};
-      for (let i = 0; i < entry.names.length; i++) params[entry.names[i]] = safeDecode(match[i + 1]);
-      ctx.state.operation = found.op;
-      ctx.state.params = params;
-      return found.chain(ctx, next);
+      return operationStage(found, entry, match)(ctx, next);
     }
     // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
     throw new HubError('unknownPath');
   };
-  if (inbound.length === 0) return aid02;
+
+  /** true where a path of one of the dialects' routes would be taken for an AID.02 path */
+  overlaps(routePath: string): boolean {
+    const sample = routePath.replace(/:[A-Za-z0-9_]+/g, 'x');
+    return this.table.some((entry) => entry.pattern.test(sample));
+  }
+}
+
+function operationStage(found: { readonly op: ApiOperation; readonly chain: Stage }, entry: PathEntry, match: RegExpExecArray): Stage {
+  return (ctx, next) => {
+    const params: Record<string, string> = {};
+    for (let i = 0; i < entry.names.length; i++) params[entry.names[i]] = safeDecode(match[i + 1]);
+    ctx.state.operation = found.op;
+    ctx.state.params = params;
+    return found.chain(ctx, next);
+  };
+}
+
+export function buildRouter(deps: PipelineDeps, paths: OperationPaths, inbound: readonly InboundRoute[]): Stage {
+  if (inbound.length === 0) return paths.stage;
+  // the edge (edge.ts) serves AID.02 paths before Koa sees them: no dialect's route may be one
+  const taken = inbound.find((route) => paths.overlaps(route.path));
+  if (taken) throw new Error(`the inbound route ${taken.name} (${taken.path}) is an AID.02 path`);
   // the dialects' routes first; what none of them matches goes on to the AID.02 paths
   const dialects = inboundRoutes(inbound, deps);
-  return (ctx, next) => dialects(ctx, () => aid02(ctx, next));
+  return (ctx, next) => dialects(ctx, () => paths.stage(ctx, next));
 }
 
 function inboundRoutes(inbound: readonly InboundRoute[], deps: PipelineDeps): Stage {

@@ -6,6 +6,8 @@
  * sending is a client abort, not the hub's error.
  */
 import type { IncomingMessage } from 'node:http';
+import { parse as parseContentType } from 'content-type';
+import { is as isMediaType } from 'type-is';
 import { HubError } from '../errors';
 import { parseStrictJson, StrictJsonError } from '../json/strictJson';
 import { need, type HubContext, type Stage } from './types';
@@ -34,7 +36,7 @@ export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, r
   if (text.trim() === '') {
     throw new HubError('emptyBody', { detail: 'the request body is empty', clientErrorStatus: status });
   }
-  const media = mediaOf(ctx);
+  const media = mediaOf(ctx.get('content-type'));
   if (media === 'other') {
     throw new HubError('unsupportedMediaType', { detail: `got ${ctx.get('content-type') || 'no content type'}` });
   }
@@ -62,14 +64,22 @@ type Media = 'json' | 'other' | 'otherCharset';
 const mediaSeen = new Map<string, Media>();
 const MEDIA_REMEMBERED = 64;
 
-function mediaOf(ctx: HubContext): Media {
-  const header = ctx.get('content-type');
+function mediaOf(header: string): Media {
   const known = mediaSeen.get(header);
   if (known !== undefined) return known;
-  const charset = ctx.request.charset;
-  const media: Media = !ctx.is('application/json') ? 'other' : charset !== '' && !UTF8.test(charset) ? 'otherCharset' : 'json';
+  const charset = charsetOf(header);
+  const media: Media = !isMediaType(header, ['application/json']) ? 'other' : charset !== '' && !UTF8.test(charset) ? 'otherCharset' : 'json';
   if (mediaSeen.size < MEDIA_REMEMBERED) mediaSeen.set(header, media);
   return media;
+}
+
+/** the charset parameter, '' when there is none or the header does not parse */
+function charsetOf(header: string): string {
+  try {
+    return parseContentType(header).parameters.charset ?? '';
+  } catch {
+    return '';
+  }
 }
 
 /** the request's bytes as they came, bounded by the hub's body limit (a webhook's signature is

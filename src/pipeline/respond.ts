@@ -15,7 +15,7 @@ export function respond(deps: PipelineDeps): Stage {
     } catch (err) {
       failure = toHubError(err);
       // nothing a partner's answer set survives into the hub's own error
-      for (const name of Object.keys(ctx.response.headers)) ctx.remove(name);
+      for (const name of ctx.res.getHeaderNames()) ctx.remove(name);
       ctx.status = failure.status;
       ctx.set(failure.headers);
       ctx.body = failure.toBody();

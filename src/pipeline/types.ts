@@ -3,7 +3,8 @@
  * fills in what it learns; later stages read it through `need`, which fails loudly if the pipeline
  * was assembled in the wrong order.
  */
-import type { Next, ParameterizedContext } from 'koa';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { contentType as withCharset } from 'mime-types';
 import type { Partner, RouteSettings } from '../config/types';
 import { isSuccess, type DialectAnswer } from '../dialects/dialect';
 import type { AccessLog, Logger } from '../log';
@@ -61,7 +62,28 @@ export interface HubState {
   inboundRoute?: string;
 }
 
-export type HubContext = ParameterizedContext<HubState>;
+/**
+ * What the hub's steps use of a request's context. Koa's context has it (a dialect's inbound
+ * route); an AID.02 operation gets the edge's own, smaller one (edgeContext.ts). The setters keep
+ * Koa's rules: a body sets the status to 200 unless one was set, a Buffer or an object its
+ * Content-Type when none is.
+ */
+export interface HubContext {
+  state: HubState;
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  readonly path: string;
+  readonly querystring: string;
+  status: number;
+  body: unknown;
+  /** a request header, '' when absent */
+  get(field: string): string;
+  set(field: string, value: string): void;
+  set(fields: Readonly<Record<string, string>>): void;
+  remove(field: string): void;
+}
+export type Next = () => Promise<void>;
 export type Stage = (ctx: HubContext, next: Next) => Promise<void>;
 
 export interface PipelineDeps {
@@ -107,22 +129,23 @@ export function setBody(ctx: HubContext, body: Buffer, contentType: string | und
     ctx.remove('content-type');
     return;
   }
-  const given = contentType ?? 'application/json';
-  const known = typesSent.get(given);
-  if (known !== undefined) {
-    // the type first: Koa then leaves it be instead of typing the body as binary first
-    ctx.set('content-type', known);
-    ctx.body = body;
-    return;
-  }
+  const sent = typeSent(contentType ?? 'application/json');
+  // the type first: the body's setter then leaves it be instead of typing the body as binary
+  if (sent !== false) ctx.set('content-type', sent);
   ctx.body = body;
-  ctx.type = given;
-  // a type Koa does not know leaves none, as before; only a type it wrote is remembered
-  const sent = ctx.response.get('content-type');
-  if (sent !== '' && typesSent.size < TYPES_REMEMBERED) typesSent.set(given, sent);
+  // a type the MIME database does not know leaves none
+  if (sent === false) ctx.remove('content-type');
 }
 
-/** the Content-Type Koa writes for a type a partner gave (a charset added where due), worked out
- * once per spelling: Koa looks the type up in the MIME database on every answer */
-const typesSent = new Map<string, string>();
+/** the Content-Type sent for a type a partner gave (a charset added where the MIME database has
+ * one, as Koa's `type` does), worked out once per spelling */
+function typeSent(given: string): string | false {
+  const known = typesSent.get(given);
+  if (known !== undefined) return known;
+  const sent = withCharset(given);
+  if (typesSent.size < TYPES_REMEMBERED) typesSent.set(given, sent);
+  return sent;
+}
+
+const typesSent = new Map<string, string | false>();
 const TYPES_REMEMBERED = 64;
