@@ -1,8 +1,9 @@
 /**
- * The Koa app at the HTTP edge: `context` (ids, logger, timer, the runtime in service), `respond`
- * (every error becomes the AID.02 body; access log; metrics), then the router of the runtime in
- * service (router.ts): a dialect's inbound route, or an AID.02 operation's chain (pipeline/chains.ts).
- * See the README's "A request's way through the hub".
+ * The Koa app behind the edge (edge.ts), for every request the edge does not serve itself:
+ * `context` (ids, logger, timer, the runtime in service), `respond` (every error becomes the AID.02
+ * body; access log; metrics), then the router of the runtime in service (router.ts): a dialect's
+ * inbound route, 404 or 405, or an AID.02 operation whose request target is not a plain path.
+ * See the README's "What the hub does with a request".
  */
 import Koa from 'koa';
 import { context } from './pipeline/context';
