@@ -39,29 +39,29 @@ export class OperationPaths {
   /** the stage that serves an AID.02 path with the request's method, undefined where the path is
    * none of them or the method is not documented for it (those are `stage`'s to answer) */
   served(path: string, method: string): Stage | undefined {
-    for (const entry of this.table) {
-      const match = entry.pattern.exec(path);
-      if (match === null) continue;
-      const found = entry.operations.get(method);
-      return found === undefined ? undefined : operationStage(found, entry, match);
-    }
-    return undefined;
+    const matched = this.find(path);
+    const found = matched?.entry.operations.get(method);
+    return matched === undefined || found === undefined ? undefined : operationStage(found, matched.entry, matched.match);
   }
 
   /** every request Koa routes here: an AID.02 operation, 405 or 404 */
   readonly stage: Stage = (ctx, next) => {
-    const path = ctx.path;
+    const matched = this.find(ctx.path);
+    // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
+    if (matched === undefined) throw new HubError('unknownPath');
+    // HEAD is not let into a GET route: AID.02 documents GET alone
+    const found = matched.entry.operations.get(ctx.method);
+    if (found === undefined) throw methodNotAllowed(matched.entry.allow);
+    return operationStage(found, matched.entry, matched.match)(ctx, next);
+  };
+
+  private find(path: string): { entry: PathEntry; match: RegExpExecArray } | undefined {
     for (const entry of this.table) {
       const match = entry.pattern.exec(path);
-      if (match === null) continue;
-      // HEAD is not let into a GET route: AID.02 documents GET alone
-      const found = entry.operations.get(ctx.method);
-      if (found === undefined) throw methodNotAllowed(entry.allow);
-      return operationStage(found, entry, match)(ctx, next);
+      if (match !== null) return { entry, match };
     }
-    // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
-    throw new HubError('unknownPath');
-  };
+    return undefined;
+  }
 
   /** true where a path of one of the dialects' routes would be taken for an AID.02 path */
   overlaps(routePath: string): boolean {
