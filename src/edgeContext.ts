@@ -8,7 +8,8 @@
  * served it: a body sets the status to 200 unless a status was set; a Buffer is typed
  * application/octet-stream and an object application/json unless a type is set, and their
  * Content-Length is set; a body set to nothing makes the answer 204; 204, 205 and 304 go without a
- * body or its headers; no body set at all is the status text. A response that can no longer be written (the client has gone) is only ended.
+ * body or its headers; no body set at all is the status text. A response that can no longer be
+ * written (the client has gone) is only ended.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { HubContext, HubState } from './pipeline/types';
@@ -53,8 +54,7 @@ export class EdgeContext implements HubContext {
     this.content = value;
     if (value === null || value === undefined) {
       if (!EMPTY.has(this.code)) this.status = 204;
-      this.remove('content-type');
-      this.remove('content-length');
+      this.dropBodyHeaders();
       return;
     }
     if (!this.explicitStatus) this.status = 200;
@@ -96,9 +96,7 @@ export class EdgeContext implements HubContext {
     }
     res.statusCode = this.code;
     if (EMPTY.has(this.code)) {
-      this.remove('content-type');
-      this.remove('content-length');
-      this.remove('transfer-encoding');
+      this.dropBodyHeaders();
       res.end();
       return;
     }
@@ -107,9 +105,20 @@ export class EdgeContext implements HubContext {
       res.end(body);
       return;
     }
-    const text = body === null || body === undefined ? (STATUS_CODES[this.code] ?? String(this.code)) : JSON.stringify(body);
-    if (body === null || body === undefined) this.set('content-type', 'text/plain; charset=utf-8');
+    let text: string;
+    if (body === null || body === undefined) {
+      text = STATUS_CODES[this.code] ?? String(this.code);
+      this.set('content-type', 'text/plain; charset=utf-8');
+    } else {
+      text = JSON.stringify(body);
+    }
     this.set('content-length', String(Buffer.byteLength(text)));
     res.end(text);
+  }
+
+  private dropBodyHeaders(): void {
+    this.remove('content-type');
+    this.remove('content-length');
+    this.remove('transfer-encoding');
   }
 }
