@@ -1,8 +1,9 @@
 /**
  * A partner's answer as undici's dispatcher hands it over, read by a handler of its own: the
  * status, the three headers the hub passes on or needs (Retry-After only when it is one), and the
- * body, bounded in size and, with the rest of the call, in time. `Pool.request` wraps the same events in a stream and a promise per
- * step; an AID.02 answer is one or two chunks, kept as they come.
+ * body, bounded in size and, with the rest of the call, in time. `Pool.request` wraps the same
+ * events in a stream and a promise per step; an AID.02 answer is one or two chunks, kept as they
+ * come.
  */
 import type { Dispatcher } from 'undici';
 import type { UpstreamResponse } from './upstream';
