@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { FakePartner, type Received } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from '../support/messages';
+import { restartablePort } from '../support/ports';
 import { TestHub, type PartnerSpec } from '../support/testHub';
 import { waitFor } from '../support/waitFor';
 
@@ -18,7 +19,8 @@ let cmp: FakePartner;
 let specs: PartnerSpec[];
 
 beforeAll(async () => {
-  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  // the CMP goes down and comes back on its port in one test
+  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start(await restartablePort())]);
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },

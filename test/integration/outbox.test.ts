@@ -11,6 +11,7 @@ import path from 'node:path';
 import { FakePartner } from '../support/fakePartner';
 import { paths, sendCsimStatusBody } from '../support/messages';
 import { REDIS_URL, uniquePrefix, deleteKeys } from '../support/redis';
+import { restartablePort } from '../support/ports';
 import { OwnRedis } from '../support/redisServer';
 import { request, TestHub, writeConfig, type PartnerSpec } from '../support/testHub';
 import { waitFor } from '../support/waitFor';
@@ -44,9 +45,7 @@ async function sendStatuses(hubUrl: string, count: number): Promise<string[]> {
 }
 
 test('store and forward: 201 at once while the MSP is down; delivered with the original ids when it is back', async () => {
-  const msp = await FakePartner.start();
-  const port = msp.port;
-  await msp.close();
+  const port = await restartablePort();
   const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES });
   try {
     const correlationId = randomUUID();
@@ -145,9 +144,7 @@ test('a hub instance killed with SIGKILL while delivering: another instance clai
 
 test('Redis restarted (append-only file) while deliveries wait: nothing accepted is lost', async () => {
   const redis = await OwnRedis.start({ persistent: true });
-  const msp = await FakePartner.start();
-  const port = msp.port;
-  await msp.close();
+  const port = await restartablePort();
   const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES, redisUrl: redis.url });
   let back: FakePartner | undefined;
   try {

@@ -1,4 +1,5 @@
 /** A port on 127.0.0.1 that was free a moment ago, for servers a test starts as processes. */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
 export function freePort(): Promise<number> {
@@ -55,4 +56,30 @@ export async function freeClusterPorts(count: number): Promise<number[]> {
     if (!ports.includes(port) && (await isFree(port)) && (await isFree(port + 10000))) ports.push(port);
   }
   return ports;
+}
+
+/** the range the kernel picks from for port 0 and for the source port of every outgoing connection */
+function kernelPicks(): { low: number; high: number } {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return { low, high };
+  } catch {
+    // not Linux: the range IANA assigns to ephemeral ports
+  }
+  return { low: 49152, high: 65535 };
+}
+
+/**
+ * A free port for a server a test stops and starts again on the same port (a partner that comes
+ * back, a Redis that restarts). It lies below the kernel's own range: a port from that range, once
+ * let go, can meanwhile become the source port of any outgoing connection on the machine (the
+ * hub's own attempts to reach the stopped server included), and the restart fails with EADDRINUSE.
+ */
+export async function restartablePort(): Promise<number> {
+  const high = Math.min(kernelPicks().low, 65536) - 1;
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 10000 + Math.floor(Math.random() * (high - 10000));
+    if (await isFree(port)) return port;
+  }
+  throw new Error('no free port below the kernel\'s own range on 127.0.0.1');
 }

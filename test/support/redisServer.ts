@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
-import { freePort } from './ports';
+import { restartablePort } from './ports';
 
 export class OwnRedis {
   private process?: ChildProcess;
@@ -20,7 +20,7 @@ export class OwnRedis {
 
   static async start(options: { persistent?: boolean } = {}): Promise<OwnRedis> {
     const dir = options.persistent ? mkdtempSync(path.join(tmpdir(), 'aidgw-redis-')) : undefined;
-    const redis = new OwnRedis(await freePort(), dir);
+    const redis = new OwnRedis(await restartablePort(), dir);
     await redis.startAgain();
     return redis;
   }
