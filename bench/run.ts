@@ -7,8 +7,9 @@
  * auth, request and response validation, rate limits, metrics, Redis) in front of the same
  * upstream. wrk drives each over Request Activation Code, Send CSIM Status and Request Profile
  * Status with the same connections and duration, interleaved (hub, nginx, direct, then again) so
- * drift hits all. Then the hub's added latency at a fixed rate of half its maximum (wrk paced),
- * its CPU and RSS, what each feature costs (one hub process, each of request validation,
+ * drift hits all. Then latency at 1,000 req/s (hub and Node peer, arrivals at random and in step)
+ * and the hub's added latency at half its maximum (wrk paced), its CPU and RSS, CPU per request of
+ * one process each (cores shared, then a core of its own), what each feature costs (one hub process, each of request validation,
  * response validation, metrics and Redis switched off in turn, interleaved twice), and a
  * config-scale run (1,000 partners, 10,000 routes). Prints tables and writes JSON to
  * bench/results/latest.json. Installs nothing: it says what is missing.
@@ -123,8 +124,26 @@ function wrkScript(op: Operation): string {
   return lines.join('\n');
 }
 
-function runWrk(url: string, script: string, seconds = DURATION): WrkResult {
-  return parseWrk(execFileSync('wrk', ['-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url], { encoding: 'utf8' }));
+/** wrk, on `cores` (a taskset list) where given */
+function runWrk(url: string, script: string, seconds = DURATION, cores?: string): WrkResult {
+  const wrk = ['wrk', '-t2', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, url];
+  const [command, ...args] = cores === undefined ? wrk : ['taskset', '-c', cores, ...wrk];
+  return parseWrk(execFileSync(command, args, { encoding: 'utf8' }));
+}
+
+/**
+ * The cores to measure one process on its own: the last core for it, the others for wrk (and, as
+ * the kernel places them, nginx and Redis). Undefined on one core or without taskset.
+ */
+function ownCore(): { readonly process: string; readonly rest: string } | undefined {
+  const count = availableParallelism();
+  if (count < 2 || spawnSync('sh', ['-c', 'command -v taskset']).status !== 0) return undefined;
+  return { process: String(count - 1), rest: count === 2 ? '0' : `0-${count - 2}` };
+}
+
+/** every thread of a running process onto `cores` */
+function pin(pid: number, cores: string): void {
+  execFileSync('taskset', ['-a', '-cp', cores, String(pid)], { stdio: 'ignore' });
 }
 
 function parseWrk(out: string): WrkResult {
@@ -139,18 +158,26 @@ function parseWrk(out: string): WrkResult {
   return { rps, p50ms: ms('50'), p99ms: ms('99'), non2xx };
 }
 
+/** how the connections space their requests at a fixed rate */
+type Pacing = 'in step' | 'random';
+
 /**
  * Latency at a fixed rate, with wrk itself (C, so the generator never competes with the hub for
  * the CPU the way a Node generator on the same two cores would). wrk's `delay()` pauses a
  * connection between an answer and its next request, so each of the connections sends one request
  * per (gap + latency): a short calibration run measures the latency, and the gap is set so that
- * the connections together offer `rps` (reported: the rate achieved).
+ * the connections together offer `rps` (reported: the rate achieved). `in step`: the same gap for
+ * every connection, so the connections stay in phase and arrive as bursts of all of them at once;
+ * `random`: gaps drawn from an exponential distribution of the same mean, arrivals independent of
+ * each other as from many partners.
  */
-function wrkAtRate(url: string, op: Operation, rps: number, dir: string, seconds = 8): WrkResult {
+function wrkAtRate(url: string, op: Operation, rps: number, dir: string, pacing: Pacing, seconds = 8): WrkResult {
   const connections = 32;
   const paced = (gapMs: number, runSeconds: number): WrkResult => {
     const file = path.join(dir, `${op}-paced.lua`);
-    writeFileSync(file, `${wrkScript(op)}\nfunction delay() return ${Math.max(0, gapMs).toFixed(3)} end\n`);
+    const gap = Math.max(0, gapMs).toFixed(3);
+    const delay = pacing === 'in step' ? gap : `-math.log(1 - math.random()) * ${gap}`;
+    writeFileSync(file, `${wrkScript(op)}\nfunction delay() return ${delay} end\n`);
     return parseWrk(execFileSync('wrk', ['-t2', `-c${connections}`, `-d${runSeconds}s`, '--latency', '-s', file, url], { encoding: 'utf8' }));
   };
   const cycleMs = (connections * 1000) / rps;
@@ -240,7 +267,11 @@ async function featureCosts(work: string, upstreamUrl: string, script: string): 
 interface PerRequest {
   readonly process: string;
   readonly rps: number;
+  /** the cores shared with wrk, nginx and Redis */
   readonly cpuMicros: number;
+  /** on a core of its own (undefined on one core or without taskset) */
+  readonly ownCoreRps?: number;
+  readonly ownCoreCpuMicros?: number;
   readonly storeCalls?: number;
   readonly redisCommands?: number;
 }
@@ -249,7 +280,10 @@ interface PerRequest {
  * One process each (the hub with every policy on, the Node peers), Request Activation Code for
  * DURATION: process CPU over the requests answered; for the hub also its store calls (its own
  * counter, each at least one Redis round trip) and the Redis commands (INFO commandstats) per
- * request.
+ * request. Twice: first with the cores shared with wrk, nginx and Redis as the kernel places them,
+ * then with the process on a core of its own: a process that shares its core is switched out and
+ * back in mid-burst and pays more per request the more often it waits (the hub waits on Redis
+ * twice per request), so the second is what the process itself costs.
  */
 async function costPerRequest(config: string, upstreamUrl: string, script: string): Promise<PerRequest[]> {
   const results: PerRequest[] = [];
@@ -270,12 +304,8 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
         const cpu = usage(child.pid as number).cpuSeconds - cpuBefore;
         const requests = run.rps * DURATION;
         const perRequest = (n: number) => Number((n / requests).toFixed(2));
-        results.push({
-          process: kind,
-          rps: Math.round(run.rps),
-          cpuMicros: Math.round((cpu / requests) * 1e6),
-          ...(kind === 'hub' ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) } : {}),
-        });
+        const counts = kind === 'hub' ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) } : {};
+        results.push({ process: kind, rps: Math.round(run.rps), cpuMicros: Math.round((cpu / requests) * 1e6), ...counts, ...onOwnCore(child.pid as number, `http://127.0.0.1:${port}`, script) });
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
@@ -285,6 +315,18 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
     await redis.close();
   }
   return results;
+}
+
+/** a running process's CPU per request on a core of its own, wrk on the others */
+function onOwnCore(pid: number, url: string, script: string): Pick<PerRequest, 'ownCoreRps' | 'ownCoreCpuMicros'> {
+  const cores = ownCore();
+  if (!cores) return {};
+  pin(pid, cores.process);
+  runWrk(url, script, 1, cores.rest);
+  const cpuBefore = usage(pid).cpuSeconds;
+  const run = runWrk(url, script, DURATION, cores.rest);
+  const requests = run.rps * DURATION;
+  return { ownCoreRps: Math.round(run.rps), ownCoreCpuMicros: Math.round(((usage(pid).cpuSeconds - cpuBefore) / requests) * 1e6) };
 }
 
 /** the hub's store calls so far, from its own metric */
@@ -403,10 +445,15 @@ async function main(): Promise<void> {
       return { operation: op, rps, hubOver: ratios, non2xx };
     });
     const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
-    const atRate = { hub: wrkAtRate(targets.hub, 'requestActivationCode', 1000, work), ...(peers.node ? { node: wrkAtRate(peers.node, 'requestActivationCode', 1000, work) } : {}) };
+    const pacings: Pacing[] = ['random', 'in step'];
+    const atRate = pacings.map((pacing) => {
+      const byName: Record<string, WrkResult> = { hub: wrkAtRate(targets.hub, 'requestActivationCode', 1000, work, pacing) };
+      if (peers.node) byName.node = wrkAtRate(peers.node, 'requestActivationCode', 1000, work, pacing);
+      return { pacing, byName };
+    });
     const halfLoad = Math.round(throughput[0].rps.hub / 2);
-    const viaHub = wrkAtRate(targets.hub, 'requestActivationCode', halfLoad, work);
-    const direct = wrkAtRate(targets.direct, 'requestActivationCode', halfLoad, work);
+    const viaHub = wrkAtRate(targets.hub, 'requestActivationCode', halfLoad, work, 'random');
+    const direct = wrkAtRate(targets.direct, 'requestActivationCode', halfLoad, work, 'random');
     hub.kill('SIGTERM');
     for (const child of children.slice(2)) child.kill('SIGTERM');
     const perRequest = await costPerRequest(small, upstreamUrl, scripts.requestActivationCode);
@@ -417,7 +464,7 @@ async function main(): Promise<void> {
     const result = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, duration: DURATION, connections: CONNECTIONS, workers },
       throughput,
-      p99At1000: Object.fromEntries(Object.entries(atRate).map(([name, r]) => [name, { rps: Math.round(r.rps), p50ms: r.p50ms, p99ms: r.p99ms }])),
+      p99At1000: atRate.map(({ pacing, byName }) => ({ pacing, ...Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, { rps: Math.round(r.rps), p50ms: r.p50ms, p99ms: r.p99ms }])) })),
       addedLatencyAtHalfLoad: { rps: halfLoad, hub: viaHub, direct, addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)), addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)) },
       hubResources: { cpuSecondsPer10k: Number(cpuPer10k.toFixed(3)), rssMbPerWorker: after.rssMb },
       perRequest,
@@ -431,14 +478,17 @@ async function main(): Promise<void> {
     for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
     const refused = throughput.flatMap((t) => names.filter((n) => t.non2xx[n] > 0).map((n) => `${n} ${t.operation}: ${t.non2xx[n]}`));
     console.log(refused.length === 0 ? 'every answer of every run was 2xx' : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`);
-    console.log(`\nRequest Activation Code at 1,000 req/s offered: ${Object.entries(result.p99At1000).map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`).join('; ')}`);
+    console.log('\nRequest Activation Code at 1,000 req/s offered, 32 connections:');
+    for (const { pacing, byName } of atRate) {
+      console.log(`- ${pacing}: ${Object.entries(byName).map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`).join('; ')}`);
+    }
     const a = result.addedLatencyAtHalfLoad;
-    console.log(`at ${a.rps} req/s offered (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`);
+    console.log(`at ${a.rps} req/s offered at random (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`);
     console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
     console.log('\none process each, Request Activation Code, CPU per request (process CPU / requests answered):\n');
-    console.log('| process | req/s | CPU µs per request | store calls (round trips) per request | Redis commands per request (inside scripts too) |');
-    console.log('|---|---|---|---|---|');
-    for (const r of perRequest) console.log(`| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`);
+    console.log('| process | req/s, cores shared | CPU µs per request, cores shared | req/s, own core | CPU µs per request, own core | store calls (round trips) per request | Redis commands per request (inside scripts too) |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const r of perRequest) console.log(`| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.ownCoreRps ?? ''} | ${r.ownCoreCpuMicros ?? ''} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`);
     console.log('\none hub process, Request Activation Code, one feature off at a time:\n');
     console.log('| run | req/s | p50 ms | p99 ms | / everything on |');
     console.log('|---|---|---|---|---|');
