@@ -135,7 +135,12 @@ function runWrk(url: string, script: string, seconds = DURATION, cores?: string)
  * The cores to measure one process on its own: the last core for it, the others for wrk (and, as
  * the kernel places them, nginx and Redis). Undefined on one core or without taskset.
  */
-function ownCore(): { readonly process: string; readonly rest: string } | undefined {
+interface OwnCore {
+  readonly process: string;
+  readonly rest: string;
+}
+
+function ownCore(): OwnCore | undefined {
   const count = availableParallelism();
   if (count < 2 || spawnSync('sh', ['-c', 'command -v taskset']).status !== 0) return undefined;
   return { process: String(count - 1), rest: count === 2 ? '0' : `0-${count - 2}` };
@@ -287,6 +292,7 @@ interface PerRequest {
  */
 async function costPerRequest(config: string, upstreamUrl: string, script: string): Promise<PerRequest[]> {
   const results: PerRequest[] = [];
+  const cores = ownCore();
   const redis = createClient({ url: REDIS_URL });
   await redis.connect();
   try {
@@ -305,7 +311,8 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
         const requests = run.rps * DURATION;
         const perRequest = (n: number) => Number((n / requests).toFixed(2));
         const counts = kind === 'hub' ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) } : {};
-        results.push({ process: kind, rps: Math.round(run.rps), cpuMicros: Math.round((cpu / requests) * 1e6), ...counts, ...onOwnCore(child.pid as number, `http://127.0.0.1:${port}`, script) });
+        const own = cores ? onOwnCore(child.pid as number, `http://127.0.0.1:${port}`, script, cores) : {};
+        results.push({ process: kind, rps: Math.round(run.rps), cpuMicros: Math.round((cpu / requests) * 1e6), ...counts, ...own });
       } finally {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
@@ -318,9 +325,7 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
 }
 
 /** a running process's CPU per request on a core of its own, wrk on the others */
-function onOwnCore(pid: number, url: string, script: string): Pick<PerRequest, 'ownCoreRps' | 'ownCoreCpuMicros'> {
-  const cores = ownCore();
-  if (!cores) return {};
+function onOwnCore(pid: number, url: string, script: string, cores: OwnCore): Pick<PerRequest, 'ownCoreRps' | 'ownCoreCpuMicros'> {
   pin(pid, cores.process);
   runWrk(url, script, 1, cores.rest);
   const cpuBefore = usage(pid).cpuSeconds;

@@ -52,21 +52,9 @@ export async function freePorts(count: number): Promise<number[]> {
 export async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
   while (ports.length < count) {
-    const port = 20000 + Math.floor(Math.random() * 35536);
-    if (!ports.includes(port) && (await isFree(port)) && (await isFree(port + 10000))) ports.push(port);
+    ports.push(await randomPort(20000, 55536, async (port) => !ports.includes(port) && (await isFree(port)) && (await isFree(port + 10000))));
   }
   return ports;
-}
-
-/** the range the kernel picks from for port 0 and for the source port of every outgoing connection */
-function kernelPicks(): { low: number; high: number } {
-  try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
-    if (low > 0 && high >= low) return { low, high };
-  } catch {
-    // not Linux: the range IANA assigns to ephemeral ports
-  }
-  return { low: 49152, high: 65535 };
 }
 
 /**
@@ -75,11 +63,26 @@ function kernelPicks(): { low: number; high: number } {
  * let go, can meanwhile become the source port of any outgoing connection on the machine (the
  * hub's own attempts to reach the stopped server included), and the restart fails with EADDRINUSE.
  */
-export async function restartablePort(): Promise<number> {
-  const high = Math.min(kernelPicks().low, 65536) - 1;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 10000 + Math.floor(Math.random() * (high - 10000));
-    if (await isFree(port)) return port;
+export function restartablePort(): Promise<number> {
+  return randomPort(10000, Math.max(kernelPicksFrom(), 20000), isFree);
+}
+
+/** where the kernel's range for port 0 and for the source port of every outgoing connection starts */
+function kernelPicksFrom(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (low > 0) return low;
+  } catch {
+    // not Linux: the range IANA assigns to ephemeral ports
   }
-  throw new Error('no free port below the kernel\'s own range on 127.0.0.1');
+  return 49152;
+}
+
+/** a port from `low` up to `high` (excluded), drawn at random, that `usable` accepts */
+async function randomPort(low: number, high: number, usable: (port: number) => Promise<boolean>): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low));
+    if (await usable(port)) return port;
+  }
+  throw new Error(`no usable port from ${low} to ${high - 1} on 127.0.0.1`);
 }
