@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { digest } from '../../src/config/credentials';
-import { FakePartner } from '../support/fakePartner';
+import { FakePartner, standardReply } from '../support/fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { OwnRedis } from '../support/redisServer';
 import { basicHeader, request, TestHub, type PartnerSpec } from '../support/testHub';
@@ -12,15 +12,19 @@ import { basicHeader, request, TestHub, type PartnerSpec } from '../support/test
 let hub: TestHub;
 let msp: FakePartner;
 let cmp: FakePartner;
+/** an MSP that takes 60 ms over every answer */
+let slow: FakePartner;
 let specs: PartnerSpec[];
 const ADMIN = { username: 'ops', passwordDigest: digest('ops-secret') };
 const asOps = { authorization: basicHeader('ops', 'ops-secret') };
 
 beforeAll(async () => {
-  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  [msp, cmp, slow] = await Promise.all([FakePartner.start(), FakePartner.start(), FakePartner.start()]);
+  slow.answer((req) => ({ ...standardReply(req), delayMs: 60 }));
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } } },
+    { id: 'mspSlow', role: 'msp', apiKey: 'key-mspSlow', upstreamUrl: slow.url },
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
   ];
   hub = await TestHub.start({ partners: specs, adminAuth: ADMIN, routes: { defaults: { bridge: false }, routes: [{ from: '*', to: '*' }] } });
@@ -28,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await hub.close();
-  await Promise.all([msp.close(), cmp.close()]);
+  await Promise.all([msp.close(), cmp.close(), slow.close()]);
 });
 
 const admin = (path: string, headers: Record<string, string> = asOps) => request(`${hub.hub.adminUrl}${path}`, { headers });
@@ -91,13 +95,18 @@ test('async activation codes: pending per MSP while open, turnaround once delive
 test('the partner view: role, dialect, breaker state, recent error ratio and latency', async () => {
   for (let i = 0; i < 3; i++) await hub.call({ as: 'cmpA', to: 'mspDown', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
   await hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
+  for (let i = 0; i < 2; i++) await hub.call({ as: 'cmpA', to: 'mspSlow', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
   const partners = (await admin('/admin/partners')).body.partners as Record<string, unknown>[];
-  expect(partners.map((p) => p.id)).toEqual(['cmpA', 'mspA', 'mspDown']);
+  expect(partners.map((p) => p.id)).toEqual(['cmpA', 'mspA', 'mspDown', 'mspSlow']);
   const down = partners.find((p) => p.id === 'mspDown');
   expect(down).toEqual(expect.objectContaining({ role: 'msp', dialect: 'aid02', breaker: 'open', recent: expect.objectContaining({ errorRatio: 1 }) }));
   const up = partners.find((p) => p.id === 'mspA');
   expect(up).toEqual(expect.objectContaining({ breaker: 'closed', recent: expect.objectContaining({ errorRatio: 0, latencyMeanMs: expect.any(Number) }) }));
   expect((up?.recent as { calls: number }).calls).toBeGreaterThan(0);
+  // the mean over the breaker's window: a partner that takes 60 ms over each answer cannot show less
+  const slowView = partners.find((p) => p.id === 'mspSlow');
+  expect(slowView?.recent).toEqual(expect.objectContaining({ calls: 2, errorRatio: 0 }));
+  expect((slowView?.recent as { latencyMeanMs: number }).latencyMeanMs).toBeGreaterThanOrEqual(59);
   expect((await admin('/metrics')).text).toMatch(/aid_gateway_breaker_state\{target="mspDown",operation="\*"\} 2/);
 });
 
