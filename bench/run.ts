@@ -1,13 +1,14 @@
 /**
- * `npm run bench`: the hub against its peers (a bare Node proxy, a Koa proxy, fast-gateway; bench/peers.ts),
- * nginx and a direct call, in one run, on this machine.
+ * `npm run bench`: the hub against its peers (a bare Node proxy, the same with the hub's two Redis
+ * round trips, a Koa proxy, fast-gateway; bench/peers.ts), nginx and a direct call, in one run, on
+ * this machine.
  *
  * On 127.0.0.1: nginx serves canned AID.02 answers (the upstream, never the bottleneck) and, in
  * the same process, a plain proxy_pass with keep-alive to it; the hub (`--workers` = cores, api-key
  * auth, request and response validation, rate limits, metrics, Redis) in front of the same
  * upstream. wrk drives each over Request Activation Code, Send CSIM Status and Request Profile
  * Status with the same connections and duration, interleaved (hub, nginx, direct, then again) so
- * drift hits all. Then latency at 1,000 req/s (hub and Node peer, arrivals at random and in step)
+ * drift hits all. Then latency at 1,000 req/s (hub and the Node peers, arrivals at random and in step)
  * and the hub's added latency at half its maximum (wrk paced), its CPU and RSS, CPU per request of
  * one process each (cores shared, then a core of its own), what each feature costs (one hub
  * process, each of request validation, response validation, metrics and Redis switched off in
@@ -214,11 +215,12 @@ function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, response
   writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes }));
 }
 
-type Peer = 'node' | 'koa' | 'fast-gateway';
+type Peer = 'node' | 'node-redis' | 'koa' | 'fast-gateway';
+const PEERS: readonly Peer[] = ['node', 'node-redis', 'koa', 'fast-gateway'];
 
 /** a peer proxy of bench/peers.ts; undefined when it cannot start (fast-gateway not installed) */
 async function startPeer(kind: Peer, port: number, upstreamUrl: string, workers: number): Promise<ChildProcess | undefined> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'peers.js'), kind, String(port), upstreamUrl, String(workers)], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'peers.js'), kind, String(port), upstreamUrl, String(workers), REDIS_URL, `${RUN_PREFIX}peer:`], { stdio: ['ignore', 'ignore', 'ignore'] });
   const exited = new Promise<undefined>((resolve) => child.once('exit', () => resolve(undefined)));
   const started = await Promise.race([waitForPort(port).then(() => child), exited]);
   if (!started) console.error(`peer ${kind} did not start; left out`);
@@ -296,7 +298,7 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
   const redis = createClient({ url: REDIS_URL });
   await redis.connect();
   try {
-    for (const kind of ['hub', 'node', 'koa'] as const) {
+    for (const kind of ['hub', 'node', 'node-redis', 'koa'] as const) {
       const port = await freePort();
       const adminPort = await freePort();
       const child = kind === 'hub' ? await startHub(config, port, 1, { adminPort }) : await startPeer(kind, port, upstreamUrl, 1);
@@ -412,7 +414,7 @@ async function main(): Promise<void> {
     const hub = await startHub(small, hubPort, workers);
     children.push(hub);
     const peers: Partial<Record<Peer, string>> = {};
-    for (const kind of ['node', 'koa', 'fast-gateway'] as const) {
+    for (const kind of PEERS) {
       const port = await freePort();
       const peer = await startPeer(kind, port, upstreamUrl, workers);
       if (!peer) continue;
@@ -453,7 +455,10 @@ async function main(): Promise<void> {
     const pacings: Pacing[] = ['random', 'in step'];
     const atRate = pacings.map((pacing) => {
       const byName: Record<string, WrkResult> = { hub: wrkAtRate(targets.hub, 'requestActivationCode', 1000, work, pacing) };
-      if (peers.node) byName.node = wrkAtRate(peers.node, 'requestActivationCode', 1000, work, pacing);
+      for (const kind of ['node', 'node-redis'] as const) {
+        const url = peers[kind];
+        if (url) byName[kind] = wrkAtRate(url, 'requestActivationCode', 1000, work, pacing);
+      }
       return { pacing, byName };
     });
     const halfLoad = Math.round(throughput[0].rps.hub / 2);
