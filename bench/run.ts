@@ -8,12 +8,12 @@
  * auth, request and response validation, rate limits, metrics, Redis) in front of the same
  * upstream. wrk drives each over Request Activation Code, Send CSIM Status and Request Profile
  * Status with the same connections and duration, interleaved (hub, nginx, direct, then again) so
- * drift hits all. Then latency at 1,000 req/s (hub and the Node peers, arrivals at random and in step)
- * and the hub's added latency at half its maximum (wrk paced), its CPU and RSS, CPU per request of
- * one process each (cores shared, then a core of its own), what each feature costs (one hub
- * process, each of request validation, response validation, metrics and Redis switched off in
- * turn, interleaved twice), and a config-scale run (1,000 partners, 10,000 routes). Prints tables and writes JSON to
- * bench/results/latest.json. Installs nothing: it says what is missing.
+ * drift hits all. Then latency at 1,000 req/s (hub and the Node peers, arrivals at random and in
+ * step) and the hub's added latency at half its maximum (wrk paced), its CPU and RSS, CPU per
+ * request of one process each (cores shared, then a core of its own), what each feature costs (one
+ * hub process, each of request validation, response validation, metrics and Redis switched off in
+ * turn, interleaved twice), and a config-scale run (1,000 partners, 10,000 routes). Prints tables
+ * and writes JSON to bench/results/latest.json. Installs nothing: it says what is missing.
  * Options: DURATION=seconds per run (default 8), CONNECTIONS (default 32).
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';

@@ -109,7 +109,8 @@ export class Breakers {
       this.log.warn({ partner, operation: scope, state }, `circuit breaker ${state}`);
     };
     const latency = new RollingMean(settings.windowMs, BUCKETS);
-    // opossum tells every call's latency with its outcome, an error that is not a failure as a success
+    // opossum tells every call's latency with its outcome (an error that is not a failure comes as a
+    // success)
     const record = (_: unknown, latencyMs: number) => latency.record(latencyMs);
     circuit.on('success', record);
     circuit.on('failure', record);

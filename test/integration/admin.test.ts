@@ -103,7 +103,8 @@ test('the partner view: role, dialect, breaker state, recent error ratio and lat
   const up = partners.find((p) => p.id === 'mspA');
   expect(up).toEqual(expect.objectContaining({ breaker: 'closed', recent: expect.objectContaining({ errorRatio: 0, latencyMeanMs: expect.any(Number) }) }));
   expect((up?.recent as { calls: number }).calls).toBeGreaterThan(0);
-  // the mean over the breaker's window: a partner that takes 60 ms over each answer cannot show less
+  // the mean over the breaker's window: a partner that takes 60 ms over each answer cannot show
+  // less
   const slowView = partners.find((p) => p.id === 'mspSlow');
   expect(slowView?.recent).toEqual(expect.objectContaining({ calls: 2, errorRatio: 0 }));
   expect((slowView?.recent as { latencyMeanMs: number }).latencyMeanMs).toBeGreaterThanOrEqual(59);
