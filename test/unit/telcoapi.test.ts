@@ -12,7 +12,7 @@ import { answerFor, mapPlatformError, PLATFORM_ERROR_TABLE, PlatformError } from
 import { withLuhn } from '../../src/dialects/telcoapi/operator';
 import { withoutIdentifiers } from '../../src/dialects/telcoapi/platformClient';
 import { verifySignature } from '../../src/dialects/telcoapi/signature';
-import { afterPlatformEvent } from '../../src/dialects/telcoapi/webhook';
+import { afterPlatformEvent } from '../../src/dialects/telcoapi/platformEvents';
 
 const SECRET = 'whsec-0123456789abcdef';
 const BODY = Buffer.from('{"eventType":"PROFILE_DOWNLOADED","timestamp":"2026-11-26T10:00:00Z","data":{"iccid":"8949010000000000008","eid":"89049032123451234512345678901235","status":"DOWNLOADED"}}');

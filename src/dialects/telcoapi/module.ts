@@ -13,6 +13,7 @@ import { requestActivationCode, withdraw } from './activation';
 import { telcoapiMetrics } from './metrics';
 import { TelcoOperator } from './operator';
 import { PlatformClient } from './platformClient';
+import { applyAllPending, PENDING_SWEEP_MS } from './platformEvents';
 import { settingsSchema, telcoapiSettings, type TelcoapiSettings } from './settings';
 import { platformWebhook, WEBHOOK_PATH } from './webhook';
 
@@ -35,7 +36,13 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
       withdraw: (profile, deadline, log) => withdraw(operator, profile, deadline, log),
     });
     // the hub is the MSP here: its platform being away is the MSP's service being unavailable (503)
-    return { ...dialect, operator, policy: { tokens: 'strict', unreachable: 'platformUnavailable' } };
+    return {
+      ...dialect,
+      operator,
+      policy: { tokens: 'strict', unreachable: 'platformUnavailable' },
+      // platform events whose hub stopped between answering the webhook and applying them
+      workers: [{ name: `${partner.id} platform events`, everyMs: PENDING_SWEEP_MS, run: () => applyAllPending(operator, services.log) }],
+    };
   },
   routes: (instances) => [platformWebhook(instances.map((i) => i.operator))],
   // a simulated platform whose webhooks reach the hub, signed with the operator's first secret

@@ -90,7 +90,7 @@ export class RedisStore implements Store {
   }
 
   records(namespace: string): RecordStore {
-    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save']), this.deadlineMs);
+    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save', 'create']), this.deadlineMs);
   }
 
   async ping(): Promise<void> {
