@@ -10,6 +10,7 @@ import type { DialectInstance, DialectModule } from '../dialect';
 import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from '../../simulators/telcoapiSimulator';
 import { requestActivationCode, withdraw } from './activation';
+import { deactivate } from './deactivation';
 import { telcoapiMetrics } from './metrics';
 import { TelcoOperator } from './operator';
 import { PlatformClient } from './platformClient';
@@ -34,6 +35,7 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
     const dialect = createMspDialect(operator, webhook, {
       requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),
       withdraw: (profile, deadline, log) => withdraw(operator, profile, deadline, log),
+      deactivate: (profile, deadline, log) => deactivate(operator, profile, deadline, log),
     });
     // the hub is the MSP here: its platform being away is the MSP's service being unavailable (503)
     return {

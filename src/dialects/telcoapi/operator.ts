@@ -16,6 +16,8 @@ import { applyPending, type PlatformEventRecord } from './platformEvents';
 import type { PlatformClient } from './platformClient';
 import type { TelcoapiSettings } from './settings';
 
+type CompatibilityForm = TelcoapiSettings['compatibility'];
+
 const PENDING = 'pending events';
 const PENDING_OF = 'pending events of';
 
@@ -32,10 +34,22 @@ const POOL_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
 export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings> {
   readonly telcoMetrics: TelcoapiMetrics;
+  private compatibilityFirst: CompatibilityForm;
 
   constructor(partner: Partner, settings: TelcoapiSettings, readonly client: PlatformClient, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number) {
     super(partner, settings, records, outbox, metrics, log, ttlSeconds);
     this.telcoMetrics = telcoapiMetrics(metrics.registry);
+    this.compatibilityFirst = settings.compatibility;
+  }
+
+  /** the compatibility endpoints in the order to ask them: the one that answered last first (this
+   * instance's memory, from the operator's `compatibility` at config load) */
+  compatibilityForms(): CompatibilityForm[] {
+    return [this.compatibilityFirst, this.compatibilityFirst === 'get' ? 'post' : 'get'];
+  }
+
+  compatibilityAnswered(form: CompatibilityForm): void {
+    this.compatibilityFirst = form;
   }
 
   countProfileEvent(event: string): void {
