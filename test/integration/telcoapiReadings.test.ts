@@ -104,6 +104,9 @@ describe('the seed does not say when a platform sends the event of the hub\'s ow
       expect((await world.invalidate(token)).status).toBe(204);
       for (const code of codes) expect(world.platform.profiles.get(code.body.iccid)?.profileState).toBe('DELETED');
       expect(world.platform.eventStatuses).toEqual([200, 200]);
+      // each DELETE answered in time, none asked again after a timeout
+      expect(world.platformCalls('DELETE', /^\/profiles\//)).toHaveLength(2);
+      expect(await world.hub.metric('aid_gateway_telcoapi_calls_total', { function: 'deleteProfile', outcome: 'ok' })).toBe(2);
       await waitFor(() => world.events('profileStatus').filter((e) => e.platformEvent === 'PROFILE_DELETED').length === 2);
       expect(errorLines(world)).toEqual([]);
     }, { routes: SYNC_BUDGET });
