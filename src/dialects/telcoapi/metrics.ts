@@ -31,7 +31,7 @@ function create(registers: Registry[]) {
     }),
     webhooks: new Counter({
       name: 'aid_gateway_telcoapi_webhooks_total',
-      help: 'Webhook events from eSIM platforms by outcome: applied, unchanged, unknown_profile, ignored, replayed, bad_signature, stale, invalid',
+      help: 'Webhook events from eSIM platforms by outcome: applied, unchanged, pending (recorded, applied once the subscription is free), unknown_profile, ignored, replayed, bad_signature, stale, invalid',
       labelNames: ['msp', 'outcome'] as const,
       registers,
     }),
