@@ -62,6 +62,8 @@ export interface Readings {
   readonly callEvents?: 'none' | 'beforeAnswer' | 'afterAnswer';
   /** the device compatibility endpoints offered: the API Reference's GET, the endpoint list's POST, or both */
   readonly compatibility?: 'both' | 'get' | 'post';
+  /** a device's profiles (getAvailableProfiles: `ESimProfile[]`) as the list itself, or wrapped in `{profiles: [...]}` */
+  readonly profileList?: 'array' | 'object';
   /** Create Profile for an ICCID that exists: 409, or the seed's 400 example (`details.field: iccid`) */
   readonly existingIccid?: 409 | 400;
   /** activation codes as SGP.22's `1$…`, or in the QR form `LPA:1$…` */
@@ -188,7 +190,8 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     if ((m = /^\/devices\/([^/]+)\/profiles$/.exec(path)) && method === 'GET') {
       // seed: getAvailableProfiles(eid): ESimProfile[]
       const eid = decodeURIComponent(m[1]);
-      return { status: 200, body: [...profiles.values()].filter((p) => p.eid === eid && p.profileState !== 'DELETED').map((p) => ({ ...p })) };
+      const listed = [...profiles.values()].filter((p) => p.eid === eid && p.profileState !== 'DELETED').map((p) => ({ ...p }));
+      return { status: 200, body: readings.profileList === 'object' ? { profiles: listed } : listed };
     }
     if ((m = /^\/devices\/([^/]+)$/.exec(path)) && method === 'GET') {
       const device = devices.get(decodeURIComponent(m[1]));

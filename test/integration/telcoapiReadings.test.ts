@@ -28,6 +28,16 @@ async function inWorld(readings: Readings, run: (world: TelcoWorld) => Promise<v
   }
 }
 
+/** the operator's own back office makes a profile on its platform (seed: Create Profile) */
+async function operatorMakes(world: TelcoWorld, iccid: string, eid: string, mno = 'MNO-TEST'): Promise<number> {
+  const made = await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ iccid, eid, profileType: 'OPERATIONAL', mno, metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
+  });
+  return made.status;
+}
+
 /** log lines at error level or above */
 function errorLines(world: TelcoWorld): Record<string, unknown>[] {
   return world.hub.logLines().filter((l) => Number(l.level) >= 50);
@@ -188,6 +198,14 @@ describe('seed: GET /devices/{eid}/compatibility?profileType= (API Reference) an
     }, { settings: first ? { compatibility: first } : {} });
   });
 
+  test('the form asked first answered 405: the other one is asked, never a 500', async () => {
+    await inWorld({}, async (world) => {
+      world.platform.failNext(/^GET \/devices\/\d+\/compatibility$/, { kind: 'error', status: 405, error: 'METHOD_NOT_ALLOWED' });
+      expect((await world.requestCode(await world.onboard())).status).toBe(200);
+      expect(world.platform.calls.filter((c) => /compatibility/.test(c.path)).map((c) => c.method)).toEqual(['GET', 'POST']);
+    });
+  });
+
   test('POST check-compatibility says not compatible: 422 code 49 ("422 No activation code can be created"), no profile made', async () => {
     const eid = newEid();
     await inWorld({ compatibility: 'post' }, async (world) => {
@@ -195,6 +213,16 @@ describe('seed: GET /devices/{eid}/compatibility?profileType= (API Reference) an
       expect([answer.status, answer.body.code]).toEqual([422, '49']);
       expect(world.platformCalls('POST', /^\/profiles$/)).toHaveLength(0);
     }, { simulator: { incompatibleEids: [eid] } });
+  });
+});
+
+test.each(['array', 'object'] as const)('seed getAvailableProfiles(eid): Promise<ESimProfile[]> answered as %s: the operator\'s waiting profile for the device is taken', async (profileList) => {
+  await inWorld({ profileList }, async (world) => {
+    const eid = newEid();
+    const iccid = '8949099000000000037';
+    expect(await operatorMakes(world, iccid, eid)).toBe(200);
+    const answer = await world.requestCode(await world.onboard(), { eid });
+    expect([answer.status, answer.body.iccid]).toEqual([200, iccid]);
   });
 });
 
@@ -208,11 +236,7 @@ test('an activation code in the QR form (`LPA:1$…`): the CMP gets SGP.22\'s `1
     expect(world.platform.profiles.get(answer.body.iccid)?.activationCode).toBe(`LPA:${answer.body.activationCode}`);
     // generated on its own (a profile the operator made for the device): the same
     const iccid = '8949099000000000029';
-    await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ iccid, eid, profileType: 'OPERATIONAL', mno: 'MNO-TEST', metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
-    });
+    expect(await operatorMakes(world, iccid, eid)).toBe(200);
     const waiting = await world.requestCode(await world.onboard(), { eid });
     expect([waiting.body.iccid, waiting.body.activationCode]).toEqual([iccid, world.platform.profiles.get(iccid)?.activationCode.replace(/^LPA:/, '')]);
   });
@@ -239,12 +263,7 @@ describe('seed: Create Profile\'s "Error Response 400 Bad Request" with `details
     await inWorld({ existingIccid }, async (world) => {
       // the operator used the block's first ICCID on its platform itself, for another device
       const taken = withLuhn('894901000000000000');
-      const made = await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ iccid: taken, eid: newEid(), profileType: 'OPERATIONAL', mno: 'ANOTHER-MNO', metadata: { name: 'x', description: 'x', policies: [], features: [] } }),
-      });
-      expect(made.status).toBe(200);
+      expect(await operatorMakes(world, taken, newEid(), 'ANOTHER-MNO')).toBe(200);
       const answer = await world.requestCode(await world.onboard());
       expect([answer.status, answer.body.iccid]).toEqual([200, withLuhn('894901000000000001')]);
     });
