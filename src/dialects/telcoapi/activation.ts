@@ -212,10 +212,10 @@ async function generateCode(op: TelcoOperator, profile: OperatorProfile, deadlin
 }
 
 /**
- * An activation code in the SGP.22 format (4.1), or undefined. A platform may give the QR form
- * (`LPA:1$…`, SGP.22 4.1.3.1); AID.02 7.7.1 carries the code itself (`1$…`): the prefix goes.
+ * An activation code in the SGP.22 format (4.1), or undefined. A platform may give the text of a QR
+ * code (`LPA:1$…`); AID.02 7.7.1 carries the code itself (`1$…`): the prefix goes.
  */
-export function usable(code: string | undefined): string | undefined {
+function usable(code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
   const bare = code.trim().replace(/^LPA:/i, '');
   try {
