@@ -1,7 +1,8 @@
 /**
  * A simulated eSIM management platform speaking the seed's TelcoAPI (`/api/v1/esim`): devices
  * (register, look up, compatibility), profiles in the platform's states (CREATED, DOWNLOADED,
- * INSTALLED, ENABLED, DISABLED, DELETED), activation codes, its error format and codes, and its
+ * INSTALLED, ENABLED, DISABLED, DELETED: enable, disable, delete), activation codes, its error
+ * format and codes, and its
  * per-endpoint rate limits (seed table, per minute) answered 429 `RATE_LIMIT_EXCEEDED` with
  * Retry-After. `download` plays a car fetching its profile: the profile becomes DOWNLOADED, then
  * INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and PROFILE_INSTALLED. Faults: an
@@ -10,8 +11,9 @@
  *
  * Where the seed allows two readings, `readings` picks one, so the simulator can play a platform
  * built either way: where the webhook's signature lives and how it is made, when the events of the
- * hub's own calls are sent, which compatibility endpoint exists, the status for an ICCID that
- * exists, the `LPA:` prefix of activation codes, error messages that echo the caller's credential.
+ * hub's own calls are sent, which compatibility endpoint exists, the shape of a device's profile
+ * list, the status for an ICCID that exists, the `LPA:` prefix of activation codes, error messages
+ * that echo the caller's credential.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
