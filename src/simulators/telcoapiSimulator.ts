@@ -3,10 +3,10 @@
  * (register, look up, compatibility), profiles in the platform's states (CREATED, DOWNLOADED,
  * INSTALLED, ENABLED, DISABLED, DELETED: enable, disable, delete), activation codes, its error
  * format and codes, and its per-endpoint rate limits (seed table, per minute) answered 429
- * `RATE_LIMIT_EXCEEDED` with Retry-After. `download` plays a car fetching its profile: the profile becomes DOWNLOADED, then
- * INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and PROFILE_INSTALLED. Faults: an
- * error answer, a delay, an answer lost after the work was done. Also reachable as POST
- * /simulator/download for the quick start. Everything is in memory.
+ * `RATE_LIMIT_EXCEEDED` with Retry-After. `download` plays a car fetching its profile: the profile
+ * becomes DOWNLOADED, then INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and
+ * PROFILE_INSTALLED. Faults: an error answer, a delay, an answer lost after the work was done. Also
+ * reachable as POST /simulator/download for the quick start. Everything is in memory.
  *
  * Where the seed allows two readings, `readings` picks one, so the simulator can play a platform
  * built either way: where the webhook's signature lives and how it is made, when the events of the
