@@ -7,7 +7,7 @@
  * when a page is full (`size`, `query` with `eid="…"`), and the bulk CSV call capped with a
  * `Truncated` header. Where the seed allows two readings it has a switch per reading (`readings`):
  * what a transaction under way reports, the body of `inventory/{iccid}` and of an operation, when a
- * page carries a cursor, the platform's own page size. Its multistep operation picks the profile to
+ * page carries a cursor, the platform's own page size, the name of an action's transaction id. Its multistep operation picks the profile to
  * enable by carrier, as the seed warns. It checks the API key the hub presents. For the quick start
  * it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
  * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
@@ -70,6 +70,9 @@ export interface DeviceMgmtReadings {
   readonly cursor?: 'more' | 'fullPage' | 'never';
   /** the platform's own largest page (seed: "The maximum and default is 1000") */
   readonly pageSize?: number;
+  /** an action's answer names its transaction ("return a transaction ID") as `transaction`, the
+   * transaction data's name, or as `id` */
+  readonly actionAnswer?: 'transaction' | 'id';
 }
 
 export interface DeviceMgmtSimulatorOptions {
@@ -122,7 +125,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   const calls: DeviceMgmtSimulator['calls'] = [];
   const backOffice: unknown[] = [];
   const transactionMs = options.transactionMs ?? 50;
-  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, ...options.readings } as const;
+  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', ...options.readings } as const;
   let iccidSerial = 0;
 
   const now = () => new Date().toISOString();
@@ -259,7 +262,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
       if (action === 'download' && typeof body.activation_code !== 'string' && !iccid) return error(400, 'activation_code or iccid required');
       if (action !== 'download' && (!iccid || !device.profiles.has(iccid))) return error(400, 'no such profile on the device');
       const tx = start(action, device, iccid, typeof body.activation_code === 'string' ? body.activation_code : undefined);
-      return { status: 200, body: { transaction: tx.transaction, status: tx.status } };
+      return { status: 200, body: { [readings.actionAnswer]: tx.transaction, status: tx.status } };
     }
     if ((m = /^\/progress\/([^/]+)$/.exec(path)) && method === 'GET') {
       const tx = transactions.get(decodeURIComponent(m[1]));

@@ -47,6 +47,35 @@ test.each(['object', 'list'] as const)('a swap deletes the swapped profile on th
   }),
 );
 
+// AID.02 4.3.1 2c, and the seed: "eSIM profiles are created or deleted in the system only when the
+// device reports successful profile actions": a profile no vehicle reports is off every vehicle
+test('a swap of a profile no vehicle reports any more: no delete is sent, the MSP hears deleted with the EID it was on', () =>
+  withWorld({ vehicles: 2 }, async (world) => {
+    const [first, second] = world.vehicles;
+    const token = await world.onboard();
+    const old = (await world.requestCode(token, first)).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).includes(`${old} enabled`), 15000);
+    world.platform.change(old, 'deleted');
+    const requestId = randomUUID();
+    world.swaps.set(requestId, old);
+    const fresh = (await world.requestCode(token, second, requestId)).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`), 15000);
+    expect(world.statuses(token).filter((s) => s.iccid === old).map((s) => `${s.status} ${s.eid}`)).toEqual([`installed ${first.eid}`, `enabled ${first.eid}`, `deleted ${first.eid}`]);
+    expect(world.platform.calls.filter((c) => c.path === '/delete')).toEqual([]);
+  }),
+);
+
+// seed: "The APIs for delete, disable, download and enable return a transaction ID": named
+// `transaction` (as in the transaction data) or `id`
+test.each(['transaction', 'id'] as const)('an action answered with its transaction id as %s is followed to its end', (actionAnswer) =>
+  withWorld({ vehicles: 1, simulator: { readings: { actionAnswer } } }, async (world) => {
+    const token = await world.onboard();
+    const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+    expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+  }),
+);
+
 describe('multistep activate', () => {
   // seed: operations/inventory/{id} is listed with "cursor size query orderby": the operation as the
   // object itself or as a list of it
