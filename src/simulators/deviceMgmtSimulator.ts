@@ -7,7 +7,8 @@
  * when a page is full (`size`, `query` with `eid="…"`), and the bulk CSV call capped with a
  * `Truncated` header. Where the seed allows two readings it has a switch per reading (`readings`):
  * what a transaction under way reports, the body of `inventory/{iccid}` and of an operation, when a
- * page carries a cursor, the platform's own page size, the name of an action's transaction id. Its multistep operation picks the profile to
+ * page carries a cursor, the platform's own page size, the name of an action's transaction id, what
+ * the multistep operation's carrier finds. Its multistep operation picks the profile to
  * enable by carrier, as the seed warns. It checks the API key the hub presents. For the quick start
  * it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
  * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
@@ -73,6 +74,10 @@ export interface DeviceMgmtReadings {
   /** an action's answer names its transaction ("return a transaction ID") as `transaction`, the
    * transaction data's name, or as `id` */
   readonly actionAnswer?: 'transaction' | 'id';
+  /** the multistep operation's carrier, "Used to find a matching activation code or existing profile
+   * on the device": it downloads the code, or enables a profile of that carrier already on the
+   * device without downloading */
+  readonly operationFinds?: 'code' | 'existingProfile';
 }
 
 export interface DeviceMgmtSimulatorOptions {
@@ -125,7 +130,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   const calls: DeviceMgmtSimulator['calls'] = [];
   const backOffice: unknown[] = [];
   const transactionMs = options.transactionMs ?? 50;
-  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', ...options.readings } as const;
+  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', operationFinds: 'code', ...options.readings } as const;
   let iccidSerial = 0;
 
   const now = () => new Date().toISOString();
@@ -191,7 +196,11 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function settleOperation(op: Operation): Operation {
     if (op.status === 'starting' || op.status === 'download') {
       const download = op.download_tx ? settle(transactions.get(op.download_tx) as Transaction) : undefined;
-      if (!download) {
+      const existing = readings.operationFinds === 'existingProfile' && op.carrier ? [...op.device.profiles.values()].find((p) => p.carrier === op.carrier) : undefined;
+      if (!download && existing) {
+        op.enable_tx = start('enable', op.device, existing.iccid, undefined).transaction;
+        op.status = 'enable';
+      } else if (!download) {
         op.download_tx = start('download', op.device, op.iccid, op.activationCode, failing.get('activate')?.shift()).transaction;
         op.status = 'download';
       } else if (download.status === 'failed') {

@@ -104,6 +104,21 @@ describe('multistep activate', () => {
       expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'inactive' }));
     }),
   );
+
+  // seed: the carrier is "Used to find a matching activation code or existing profile on the device":
+  // a platform that finds an existing profile of that SPN enables it and downloads nothing
+  test('successful on an existing profile of the SPN, the MSP\'s never downloaded: installation_failed, and the back office is told', () =>
+    withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { readings: { operationFinds: 'existingProfile' } } }, async (world) => {
+      const car = world.vehicles[0];
+      world.platform.devices.get(car.deviceId)?.profiles.set('8949000000000000025', { iccid: '8949000000000000025', status: 'inactive', carrier: 'Mobile', type: 'operational' });
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => world.events('activationNotConfirmed').length > 0, 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      expect(world.events('activationNotConfirmed')[0]).toMatchObject({ iccid, msp: 'mspA', onVehicle: 'absent' });
+      expect(world.profilesOn(car).map((p) => p.iccid)).toEqual(['8949000000000000025']);
+    }),
+  );
 });
 
 // seed: "If a full page is returned and more activation codes are available a cursor value is
