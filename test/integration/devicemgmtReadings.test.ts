@@ -194,22 +194,22 @@ describe('log levels', () => {
     }),
   );
 
-  test('a platform outage is one warning and a gauge; the CMP\'s own traffic goes on while the platform\'s breaker is open', () =>
-    withWorld({ vehicles: 1, settings: { reconcileIntervalSeconds: 1 } }, async (world) => {
+  test('a platform outage is one warning and a gauge; the CMP\'s own traffic goes on while the platform\'s breaker opens and opens again', () =>
+    withWorld({ vehicles: 1, settings: { reconcileIntervalSeconds: 1 }, platformUpstream: { breaker: { resetTimeoutMs: 500 } } }, async (world) => {
       const token = await world.onboard();
       world.platform.unavailableFor(1000000);
       const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
-      await waitFor(async () => (await world.hub.metric('aid_gateway_breaker_state', { target: 'cmpF' })) === 2, 20000);
-      // runs of the reconcile and of the task while the platform is away
-      const calls = world.platform.calls.length;
-      await waitFor(() => world.platform.calls.length > calls + 3 || lines(world).filter((l) => l.msg === 'reconcile skipped: the device-management platform is away').length > 3, 20000);
+      // the breaker opens, and its trials fail while the outage lasts; the reconcile's runs go on
+      await waitFor(async () => (await world.hub.metric('aid_gateway_breaker_transitions_total', { target: 'cmpF', to: 'open' })) >= 3, 20000);
+      await waitFor(() => lines(world).filter((l) => l.msg === 'reconcile skipped: the device-management platform is away').length > 3, 20000);
       expect(await world.hub.metric('aid_gateway_devicemgmt_platform_available', { cmp: 'cmpF' })).toBe(0);
       // the CMP's own traffic: its requests to the MSP, and the MSP's messages to it
       expect((await world.requestCode(token, world.vehicles[0])).status).toBe(200);
       const other = randomUUID();
       expect((await world.hub.call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(other) })).status).toBe(201);
       expect(lines(world).filter((l) => l.level >= 50)).toEqual([]);
-      expect(lines(world).filter((l) => l.level === 40 && /device-management/.test(l.msg)).map((l) => l.msg)).toEqual(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it']);
+      expect(lines(world).filter((l) => l.level === 40).map((l) => l.msg)).toEqual(expect.arrayContaining(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it', 'circuit breaker open']));
+      expect(lines(world).filter((l) => l.level === 40 && (/device-management/.test(l.msg) || l.msg.startsWith('circuit breaker')))).toHaveLength(2);
       world.platform.unavailableFor(0);
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 30000);
       expect(await world.hub.metric('aid_gateway_devicemgmt_platform_available', { cmp: 'cmpF' })).toBe(1);
