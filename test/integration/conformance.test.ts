@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startCmpSimulator, type CmpDefect } from '../../src/simulators/cmpSimulator';
-import { startMspSimulator, type MspDefect } from '../../src/simulators/mspSimulator';
+import { startMspSimulator, type MspDefect, type MspSimulatorOptions } from '../../src/simulators/mspSimulator';
 import type { RunningSimulator } from '../../src/simulators/simulatorServer';
 import { createPki, type TestPki } from '../support/certs';
 import { freePort } from '../support/ports';
@@ -54,9 +54,9 @@ function kit(args: string[], extra: string[] = []): Promise<KitRun> {
   });
 }
 
-async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (sim: RunningSimulator, inboxPort: number) => Promise<T>): Promise<T> {
+async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (sim: RunningSimulator, inboxPort: number) => Promise<T>, reading: Partial<MspSimulatorOptions> = {}): Promise<T> {
   const inboxPort = await freePort();
-  const sim = await startMspSimulator({ id: 'mspX', apiKey: SECRET, mode, asyncDelayMs: 100, tls: serverTls(), defects: new Set(defects), hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } } });
+  const sim = await startMspSimulator({ id: 'mspX', apiKey: SECRET, mode, asyncDelayMs: 100, tls: serverTls(), defects: new Set(defects), hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } }, ...reading });
   try {
     return await run(sim, inboxPort);
   } finally {
@@ -98,6 +98,16 @@ describe('the hub\'s own simulators pass', () => {
     const run = await withCmp([], (sim) => kit(cmpArgs(sim)));
     expect(run.failed).toEqual([]);
     expect(run.passed).toEqual(['smt-token', 'smt-no-credential', 'smt-missing-header', 'spi-profiles', 'sac-unmatched', 'tls-client-certificate', 'tls-version', 'usi-update', 'nmti-invalidate']);
+    expect(run.code).toBe(0);
+  }, 60000);
+
+  // AID.02 7.8 lists "404 The user identified by the msp_token or the request could not be found"
+  // and "422 The request cannot be processed": an MSP answering 422 code 61 (the hub's ES2+ operator
+  // does) for a profile it does not know passes
+  test('an MSP answering Send CSIM Status for an unknown profile 422 code 61 passes csim-unknown-iccid', async () => {
+    const run = await withMsp('sync', [], (sim, port) => kit(mspArgs(sim, port)), { unknownProfileStatus: 422 });
+    expect(run.passed).toContain('csim-unknown-iccid');
+    expect(run.failed).toEqual([]);
     expect(run.code).toBe(0);
   }, 60000);
 

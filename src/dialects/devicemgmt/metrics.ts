@@ -57,6 +57,13 @@ function create(registers: Registry[]) {
         }
       },
     }),
+    platformAvailable: new Gauge({
+      name: 'aid_gateway_devicemgmt_platform_available',
+      help: 'Whether a CMP\'s device-management platform answered its last call (1) or failed to (0: no answer, 5xx)',
+      labelNames: ['cmp'] as const,
+      aggregator: 'min',
+      registers,
+    }),
     reconciled: new Counter({
       name: 'aid_gateway_devicemgmt_reconciled_total',
       help: 'Profile changes the reconcile found on vehicles that the hub did not cause, by reported status',

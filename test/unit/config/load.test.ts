@@ -327,4 +327,10 @@ describe('AID.02 section 6: two-way TLS is the default', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/', auth: { basic: { username: 'u', password: 'p' } } } } }], { routes: [] });
     expect(configWarnings(loadConfig(dir, {}))).toEqual([expect.stringContaining('no API key toward this CMP')]);
   });
+
+  test('a fleet CMP (dialect devicemgmt) reached at its platform with basic auth is not warned about: its upstream is no CMP API', () => {
+    const platform = { url: 'https://platform.example/', auth: { basic: { username: 'u', password: 'p' } } };
+    writeConfig(dir, [{ ...cmp, extra: { dialect: 'devicemgmt', upstream: platform, devicemgmt: { webhook: { url: 'https://backoffice.example/events' } } } }], { routes: [] });
+    expect(configWarnings(loadConfig(dir, {}))).toEqual([]);
+  });
 });
