@@ -12,7 +12,8 @@ import { checksFor, loadChecks } from '../conformance/plan';
 import { DeliveryInbox } from '../conformance/deliveryInbox';
 import { runChecks, type Credential } from '../conformance/runner';
 import { htmlReport, junitXml, masker, progressLine, summarize, terminalSummary } from '../conformance/report';
-import { PROJECT_ROOT } from '../version';
+import { PROJECT_ROOT, VERSION } from '../version';
+import { isValidEid } from '../esim/eid';
 import { UsageError } from './usageError';
 import { parseListen } from './listenAddress';
 
@@ -31,6 +32,7 @@ check, what AID.02 chapters 4-7 and Annex B demand of it (the checks: conformanc
   --tls-ca FILE         the CA of the partner's server certificate
   --msp-token TOKEN     an MSP: the msp_token of its test user
   --account-id ID       a CMP: an account id it gave its test user (default: AID.02 5.2's example)
+  --eid EID             the test car's EID, 32 digits (default: AID.02's example EID)
   --callback-listen HOST:PORT
                         an MSP: where the kit takes its Send Activation Code (default 127.0.0.1:0;
                         the URL is printed: configure it as the CMP's URL at the MSP)
@@ -50,6 +52,7 @@ const OPTIONS = {
   'tls-ca': { type: 'string' },
   'msp-token': { type: 'string' },
   'account-id': { type: 'string' },
+  eid: { type: 'string' },
   'callback-listen': { type: 'string' },
   'allow-destructive': { type: 'boolean' },
   junit: { type: 'string' },
@@ -58,6 +61,9 @@ const OPTIONS = {
   'timeout-seconds': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** the EID of AID.02's examples */
+const EXAMPLE_EID = '89049032000001000000000831934057';
 
 /** AID.02 5.2's example account id */
 const EXAMPLE_ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE1ODA3MjQwMDAsInZlciI6Ijc4OSIsInNpZCI6ImE2MjUyMTFhLTJjYmEtNDEzNi1hYThiLTM0YzM5MGI4YTdkNyIsImlhdCI6MTU4MDcyMDQwMH0.ZbD3EEYryEp4yub_8Ca_PYi22TatV2N3TBuf2nNy5Bs';
@@ -74,7 +80,11 @@ export async function conformanceCommand(argv: readonly string[], env: NodeJS.Pr
   if (!values['target-id']) throw new UsageError('--target-id takes the partner\'s id');
   if (role === 'msp' && !values['msp-token']) throw new UsageError('an MSP is checked with its test user: --msp-token TOKEN');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  const eid = values.eid ?? EXAMPLE_EID;
+  if (!isValidEid(eid)) throw new UsageError('--eid takes an EID: 32 digits with their check digits (SGP.29)');
   const credential = credentialOf(values.credential, env);
+  const mask = masker(credential ? Object.values(credential) : []);
+  const startedAt = new Date();
   const read = (file: string | undefined) => (file === undefined ? undefined : readFileSync(file));
   const callback = parseListen(values['callback-listen'] ?? '127.0.0.1:0', '--callback-listen');
   const inbox = role === 'msp' ? await DeliveryInbox.start(callback.host, callback.port) : undefined;
@@ -95,19 +105,19 @@ export async function conformanceCommand(argv: readonly string[], env: NodeJS.Pr
         targetId: values['target-id'],
         mspToken: values['msp-token'],
         accountId: values['account-id'] ?? EXAMPLE_ACCOUNT_ID,
+        eid,
         allowDestructive: values['allow-destructive'] ?? false,
         requestTimeoutMs: seconds(values['timeout-seconds'], '--timeout-seconds', 10) * 1000,
         deliveryTimeoutMs: seconds(values['delivery-timeout-seconds'], '--delivery-timeout-seconds', 60) * 1000,
         inbox,
       },
-      (done, result) => process.stdout.write(progressLine(result, done, checks.length, tty)),
+      (done, result) => process.stdout.write(progressLine(result, done, checks.length, tty, mask)),
     );
-    const mask = masker(credential ? Object.values(credential) : []);
-    const title = `AID.02 conformance: ${role.toUpperCase()} ${values['target-id']} at ${values.url}`;
-    if (values.junit) writeFileSync(values.junit, junitXml(results, title, mask));
-    if (values.html) writeFileSync(values.html, htmlReport(results, title, mask));
+    const run = { title: `AID.02 conformance: ${role.toUpperCase()} ${values['target-id']} at ${values.url}`, startedAt, version: VERSION };
+    if (values.junit) writeFileSync(values.junit, junitXml(results, run, mask));
+    if (values.html) writeFileSync(values.html, htmlReport(results, run, mask));
     const summary = summarize(results);
-    process.stdout.write(terminalSummary(summary, role, values.url));
+    process.stdout.write(terminalSummary(summary, role, values.url, run));
     return summary.failed === 0 ? 0 : 1;
   } finally {
     await inbox?.close();
