@@ -15,9 +15,11 @@ import { htmlReport, junitXml, masker, progressLine, summarize, terminalSummary 
 import { PROJECT_ROOT, VERSION } from '../version';
 import { isValidEid } from '../esim/eid';
 import { UsageError } from './usageError';
+import type { Command } from './command';
+import { commandFailed, usage } from './exit';
 import { parseListen } from './listenAddress';
 
-export const CONFORMANCE_HELP = `Usage: aid-gateway conformance --role msp|cmp --url URL --target-id ID [options]
+const CONFORMANCE_HELP = `Usage: aid-gateway conformance --role msp|cmp --url URL --target-id ID [options]
 
 Plays the other side of AID.02 against a partner's pre-production endpoint and reports, check by
 check, what AID.02 chapters 4-7 and Annex B demand of it (the checks: conformance/*.yaml).
@@ -39,7 +41,12 @@ check, what AID.02 chapters 4-7 and Annex B demand of it (the checks: conformanc
   --allow-destructive   also run the checks that withdraw the test user's msp_token
   --junit FILE          JUnit XML for CI       --html FILE    a report a partner can be sent
   --delivery-timeout-seconds N   how long a 201 may take to be delivered (default: 60)
-  --timeout-seconds N   how long one answer may take (default: 10)`;
+  --timeout-seconds N   how long one answer may take (default: 10)
+  -h, --help            this text
+
+Example:
+  CONFORMANCE_SECRET_FILE=key.txt aid-gateway conformance --role cmp --url https://preprod.cmp.example \\
+    --target-id cmpNew --credential api-key --tls-cert kit.pem --tls-key kit-key.pem --junit kit.xml`;
 
 const OPTIONS = {
   role: { type: 'string' },
@@ -68,12 +75,21 @@ const EXAMPLE_EID = '89049032000001000000000831934057';
 /** AID.02 5.2's example account id */
 const EXAMPLE_ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE1ODA3MjQwMDAsInZlciI6Ijc4OSIsInNpZCI6ImE2MjUyMTFhLTJjYmEtNDEzNi1hYThiLTM0YzM5MGI4YTdkNyIsImlhdCI6MTU4MDcyMDQwMH0.ZbD3EEYryEp4yub_8Ca_PYi22TatV2N3TBuf2nNy5Bs';
 
-export async function conformanceCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+export const conformanceCommand: Command = {
+  name: 'conformance',
+  summary: 'check a partner\'s AID.02 implementation before it goes live (`conformance --role msp|cmp --url URL ...`)',
+  help: CONFORMANCE_HELP,
+  run(argv, env) {
+    return runKit(argv, env).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) return usage(`${(err as Error).message}\n\n${CONFORMANCE_HELP}`);
+      if (err instanceof UsageError) return usage(`${err.message}\n\n${CONFORMANCE_HELP}`);
+      return commandFailed('run the conformance kit', err, undefined);
+    });
+  },
+};
+
+async function runKit(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true });
-  if (values.help) {
-    process.stdout.write(`${CONFORMANCE_HELP}\n`);
-    return 0;
-  }
   const role = values.role;
   if (role !== 'msp' && role !== 'cmp') throw new UsageError('--role takes msp or cmp');
   if (!values.url || !/^https?:\/\//.test(values.url)) throw new UsageError('--url takes the partner\'s http(s):// base URL');

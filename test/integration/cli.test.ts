@@ -29,17 +29,49 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
 }
 
-test('--help explains the commands, options and signals', () => {
+const COMMANDS = ['quickstart', 'start', 'check-config', 'outbox', 'inspect', 'bindings', 'simulate', 'conformance'];
+
+test('--help (and help, and -h) lists every command with a line each, and how to get a command\'s help', () => {
   const result = run(['--help']);
   expect(result.status).toBe(0);
-  for (const word of ['check-config', 'start', '--config', '--tls-client-ca', '--redis-url', 'SIGHUP', 'SIGTERM']) expect(result.stdout).toContain(word);
+  for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+  expect(result.stdout).toContain('aid-gateway help COMMAND');
+  expect(run(['help']).stdout).toBe(result.stdout);
+  expect(run(['-h']).stdout).toBe(result.stdout);
 });
 
-test('an unknown command or option is a usage error (exit 2)', () => {
+test('each command has its own help: usage, only its options, an example; `help COMMAND` and `COMMAND --help` alike', () => {
+  for (const command of COMMANDS) {
+    const own = run(['help', command]);
+    expect({ command, status: own.status }).toEqual({ command, status: 0 });
+    expect(own.stdout).toMatch(new RegExp(`^Usage: aid-gateway \\[?${command}`));
+    expect(own.stdout).toMatch(/\nExample:\n {2}(\S+=\S+ )?aid-gateway /);
+    expect(run([command, '--help']).stdout).toBe(own.stdout);
+  }
+  const start = run(['help', 'start']).stdout;
+  for (const word of ['--config', '--tls-client-ca', '--redis-url', '--workers', 'SIGHUP', 'SIGTERM']) expect(start).toContain(word);
+  // an option of another command is not listed
+  expect(start).not.toContain('--hub-url');
+  expect(run(['help', 'check-config']).stdout).not.toContain('--workers');
+});
+
+test('-v and --version print the version; `help` of an unknown command is a usage error', () => {
+  expect(run(['-v']).stdout).toMatch(/^aid-gateway \d+\.\d+\.\d+ \(Node\.js v\d+/);
+  expect(run(['--version']).stdout).toBe(run(['-v']).stdout);
+  const unknown = run(['help', 'frobnicate']);
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toContain('unknown command frobnicate; the commands: quickstart, start, check-config');
+});
+
+test('an unknown command or option is a usage error (exit 2) that names what the command takes', () => {
   expect(run(['frobnicate']).status).toBe(2);
   const result = run(['start', '--no-such-option']);
   expect(result.status).toBe(2);
-  expect(result.stderr).toContain('--no-such-option');
+  expect(result.stderr).toMatch(/^start has no option --no-such-option; it takes --config, --partners, .*--log-level, --help \(aid-gateway help start\)$/m);
+  // an option of another command is refused by this one, with this one's list
+  const other = run(['check-config', '--workers', '2']);
+  expect(other.status).toBe(2);
+  expect(other.stderr).toContain('check-config has no option --workers; it takes --config, --partners, --tls-cert');
 });
 
 test('check-config accepts the example configuration of the repository', () => {
@@ -167,6 +199,8 @@ describe('--workers', () => {
       expect(partners.find((p) => p.id === 'mspA')?.recent.calls).toBe(20);
       child.kill('SIGHUP');
       await waitFor(() => output.split('config reloaded').length === 3, 30000);
+      // the primary passes it on: it was not ignored, and nothing says it was
+      expect(output).not.toContain('SIGHUP during start-up');
       const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
