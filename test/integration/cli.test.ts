@@ -80,16 +80,17 @@ test('check-config accepts the example configuration of the repository', () => {
   expect(result.stdout).toContain('valid: 4 MSPs, 3 CMPs, 6 routes');
 });
 
-test('check-config reports every problem with file, partner and field, and exits 1', () => {
+test('check-config reports every problem at once with file:line:column, partner and field, and exits 1', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
   try {
     writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }], { routes: [{ from: 'mspA', to: 'cmpX', timeoutMs: -1 }] });
     writeFileSync(path.join(dir, 'partners', 'bad.yaml'), 'id: bad id\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", colour: red }\n');
     const result = run(['check-config', '--config', dir]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): id: must match pattern');
-    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): upstream.colour: unknown key');
-    expect(result.stderr).toContain('routes.yaml: routes[0].timeoutMs: must be >= 1');
+    expect(result.stderr).toContain('partners/bad.yaml:1:1 (partner bad id): id: must match pattern');
+    expect(result.stderr).toContain('partners/bad.yaml:4:30 (partner bad id): upstream.colour: unknown key');
+    // told beside the partner file's problems, not after they are fixed
+    expect(result.stderr).toMatch(/routes\.yaml:\d+:\d+: routes\[0\]\.timeoutMs: must be >= 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
