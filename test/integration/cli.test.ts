@@ -239,6 +239,20 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     }
   });
 
+  test('the listener\'s TLS files are checked before any port is taken (a test or a second hub beside a running one is told what is wrong)', async () => {
+    const taken = await FakePartner.start();
+    const pki = createPki();
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'other-key.pem'), pki.client('someone-else').key);
+      const mismatch = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await taken.close();
+    }
+  });
+
   test('with workers: a worker that cannot start stops the whole process, non-zero', async () => {
     const taken = await FakePartner.start();
     try {
