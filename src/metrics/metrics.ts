@@ -200,6 +200,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_config_reloads_total',
       help: 'Config reloads by result',
       labelNames: ['result'] as const,
+      // with --workers: a SIGHUP or a file change reloads every worker, one reload of the hub
+      aggregator: 'max',
       registers,
     }),
     configGeneration: new Gauge({

@@ -43,6 +43,18 @@ function asGrafanaSends(expr: string): string {
   return expr.replace(/\$__rate_interval/g, '1m').replace(/\$__range/g, '5m').replace(/\$partner/g, '.*');
 }
 
+test('every panel reads the data source the user picks (a variable, not a fixed uid), and memory shows in bytes', () => {
+  for (const file of readdirSync(DASHBOARDS)) {
+    const text = readFileSync(path.join(DASHBOARDS, file), 'utf8');
+    const dashboard = JSON.parse(text) as { templating: { list: { name: string; type: string; query: string }[] }; panels: { title: string; targets: { expr: string }[]; fieldConfig: { defaults: { unit: string } } }[] };
+    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
+    const uids = [...text.matchAll(/"uid": "([^"]*)"/g)].map((m) => m[1]).filter((uid) => !uid.startsWith('aid-gw-'));
+    expect(uids.length).toBeGreaterThan(0);
+    expect(new Set(uids)).toEqual(new Set(['${datasource}']));
+    for (const panel of dashboard.panels.filter((p) => p.targets.some((t) => t.expr.includes('_bytes')))) expect({ panel: panel.title, unit: panel.fieldConfig.defaults.unit }).toEqual({ panel: panel.title, unit: 'bytes' });
+  }
+});
+
 const prometheuses: ChildProcess[] = [];
 const workDirs: string[] = [];
 let redis: OwnRedis;
@@ -252,6 +264,11 @@ test('with two workers, the one scrape of the primary counts every worker: the p
     // the traffic panel reads the same series, from the one target
     const panel = panelQueries().find((p) => p.panel === 'Requests per second, by caller and target') as PanelQuery;
     expect((await query(promUrl, asGrafanaSends(panel.expr))).body.data.result).toEqual([expect.objectContaining({ metric: { client: 'cmpA', target: 'mspA' } })]);
+    // one SIGHUP reloads both workers: the hub counts one reload, not one per worker
+    child.kill('SIGHUP');
+    const reloads = async () => /^aid_gateway_config_reloads_total\{result="success"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text())?.[1];
+    await waitFor(() => output.split('config reloaded').length === 3, 15000);
+    expect(await reloads()).toBe('1');
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
