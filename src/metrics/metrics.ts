@@ -243,7 +243,7 @@ export function statusClass(status: number): string {
 export function silenced(metrics: Metrics): Metrics {
   const idle = (): unknown => undefined;
   const stopTimer = () => 0;
-  const noop = { inc: idle, dec: idle, set: idle, observe: idle, reset: idle, startTimer: () => stopTimer, labels: () => noop };
+  const noop = { inc: idle, dec: idle, set: idle, observe: idle, reset: idle, zero: idle, startTimer: () => stopTimer, labels: () => noop };
   const copy: Record<string, unknown> = { ...metrics };
   for (const [name, value] of Object.entries(metrics)) {
     if (typeof value === 'object' && value !== null && 'reset' in value && name !== 'registry') copy[name] = noop;

@@ -72,3 +72,13 @@ function create(registers: Registry[]) {
     }),
   };
 }
+
+const ACTIONS = ['download', 'enable', 'disable', 'delete', 'activate', 'device'];
+
+/** a fleet's series at 0 from the start: its first transaction, and its first end, show as one */
+export function devicemgmtKnownSeries(metrics: DevicemgmtMetrics, cmp: string): void {
+  for (const action of ACTIONS) {
+    for (const outcome of ['started', 'complete', 'failed', 'gave_up']) metrics.transactions.inc({ cmp, action, outcome }, 0);
+    for (const outcome of ['complete', 'failed']) metrics.transactionDuration.zero({ cmp, action, outcome });
+  }
+}
