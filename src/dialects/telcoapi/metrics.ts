@@ -37,3 +37,10 @@ function create(registers: Registry[]) {
     }),
   };
 }
+
+const WEBHOOK_OUTCOMES = ['applied', 'unchanged', 'pending', 'unknown_profile', 'ignored', 'replayed', 'bad_signature', 'stale', 'invalid'];
+
+/** an operator's webhook series at 0 from the start: its platform's first event shows as one */
+export function telcoapiKnownSeries(metrics: TelcoapiMetrics, msp: string): void {
+  for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooks.inc({ msp, outcome }, 0);
+}

@@ -11,7 +11,7 @@ import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from '../../simulators/telcoapiSimulator';
 import { requestActivationCode, withdraw } from './activation';
 import { deactivate } from './deactivation';
-import { telcoapiMetrics } from './metrics';
+import { telcoapiKnownSeries, telcoapiMetrics } from './metrics';
 import { TelcoOperator } from './operator';
 import { PlatformClient } from './platformClient';
 import { applyAllPending, PENDING_SWEEP_MS } from './platformEvents';
@@ -30,7 +30,9 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
   endpoints: (settings) => (settings.webhook ? [{ name: 'telcoapi.webhook', url: settings.webhook.url }] : []),
   build(partner, settings, services) {
     const webhook = settings.webhook && services.upstreamFor(settings.webhook, `${partner.id}.webhook`);
-    const client = new PlatformClient(services.upstream, settings, telcoapiMetrics(services.metrics.registry));
+    const metrics = telcoapiMetrics(services.metrics.registry);
+    telcoapiKnownSeries(metrics, partner.id);
+    const client = new PlatformClient(services.upstream, settings, metrics);
     const operator = new TelcoOperator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds);
     const dialect = createMspDialect(operator, webhook, {
       requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),
