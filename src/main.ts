@@ -8,7 +8,7 @@ import { bindingsCommand } from './cli/bindings';
 import { checkConfigCommand } from './cli/checkConfig';
 import { SECRETS_NOTE, type Command } from './cli/command';
 import { conformanceCommand } from './cli/conformance';
-import { usage } from './cli/exit';
+import { commandFailed, usage } from './cli/exit';
 import { wrap } from './cli/options';
 import { inspectCommand } from './cli/inspect';
 import { outboxCommand } from './cli/outbox';
@@ -16,7 +16,6 @@ import { quickstartCommand } from './cli/quickstart';
 import { ignoreHangupsUntilServing } from './cli/serve';
 import { simulateCommand } from './cli/simulate';
 import { startCommand } from './cli/start';
-import { UsageError } from './cli/usageError';
 import { VERSION } from './version';
 
 const COMMANDS: readonly Command[] = [quickstartCommand, startCommand, checkConfigCommand, outboxCommand, inspectCommand, bindingsCommand, simulateCommand, conformanceCommand];
@@ -54,8 +53,8 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     return await command.run(args, process.env);
   } catch (err) {
-    if (err instanceof UsageError) return usage(err.message);
-    throw err;
+    // a usage error (2), a secret file or a start-up failure (1) in one line; anything else goes up whole
+    return commandFailed(command === quickstartCommand ? 'start' : command.name, err, undefined);
   }
 }
 

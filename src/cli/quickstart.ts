@@ -1,9 +1,7 @@
 /** `aid-gateway` with no command (or `quickstart`): the hub on its embedded defaults with simulated partners. */
 import { startQuickStart } from '../quickstart/quickstart';
-import type { RedisAccess } from '../state/redis/connection';
 import { commandHelp, SIGNALS_NOTE, type Command } from './command';
 import { adminOptions, loggerFrom } from './commonOptions';
-import { commandFailed } from './exit';
 import { parseListen } from './listenAddress';
 import { ADMIN_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName } from './options';
 import { redisAccessFrom } from './redisAccess';
@@ -24,12 +22,8 @@ export const quickstartCommand: Command = {
   async run(argv, env) {
     const { values } = parseOptions(argv, OPTION_NAMES, 'quickstart');
     const log = loggerFrom(values, env);
-    let redis: RedisAccess | undefined;
-    try {
-      redis = redisAccessFrom(values, env);
-    } catch (err) {
-      return commandFailed('start', err, undefined);
-    }
+    // a flag that is wrong, a password or TLS file that cannot be read: said by main.ts in one line
+    const redis = redisAccessFrom(values, env);
     return serve(async () => {
       const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
       const named = values['redis-url'] !== undefined || values['redis-cluster'] !== undefined || values['redis-sentinel'] !== undefined;

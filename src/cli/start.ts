@@ -10,7 +10,7 @@ import type { RedisAccess } from '../state/redis/connection';
 import { isPrimary, runWorkers } from '../workers';
 import { commandHelp, SECRETS_NOTE, SIGNALS_NOTE, type Command } from './command';
 import { adminOptions, configDirs, loggerFrom } from './commonOptions';
-import { commandFailed, usage } from './exit';
+import { usage } from './exit';
 import { parseListen } from './listenAddress';
 import { ADMIN_OPTIONS, CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName, type Values } from './options';
 import { redisAccessFrom } from './redisAccess';
@@ -51,12 +51,8 @@ export const startCommand: Command = {
     const { values } = parseOptions(argv, OPTION_NAMES, 'start');
     const { configDir, partnersDir } = configDirs(values, env);
     const log = loggerFrom(values, env);
-    let redis: RedisAccess | undefined;
-    try {
-      redis = redisAccessFrom(values, env);
-    } catch (err) {
-      return commandFailed('start', err, undefined);
-    }
+    // a flag that is wrong, a password or TLS file that cannot be read: said by main.ts in one line
+    const redis = redisAccessFrom(values, env);
     const workers = values.workers === undefined ? (redis ? availableParallelism() : 1) : Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
     if (workers > 1 && !redis) return usage('--workers above 1 needs Redis (--redis-url, --redis-cluster or --redis-sentinel): workers share their state through it');
