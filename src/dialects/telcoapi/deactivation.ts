@@ -35,8 +35,8 @@ export async function deactivate(op: TelcoOperator, profile: OperatorProfile, de
 }
 
 /**
- * A profile the hub's record has not on a vehicle yet: deleted on the platform while no device has
- * it; one a device has after all is deactivated instead, and is not withdrawn (a vehicle has it)
+ * A profile not on a vehicle by the hub's record: deleted on the platform while no device has it;
+ * one a device has after all is deactivated instead, and is not withdrawn (a vehicle has it)
  */
 export async function withdraw(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<WithdrawOutcome> {
   const outcome = await retire(op, profile, deadline, log);

@@ -5,11 +5,10 @@
  * header (signature.ts; the operator's `webhookSignature` may pin one place); anything else is 401
  * and changes nothing (and counts as a failed login of the sender's address, whose lockout refuses
  * only webhooks without a valid signature). A device event (`data.iccid: null`) is answered 200 and
- * changes nothing. An event seen before
- * (by its `eventId` or `id`, else by its signature) is answered 200 and ignored. PROFILE_DOWNLOADED,
- * INSTALLED, ENABLED, DISABLED and DELETED are recorded and answered at once, and move the hub's
- * record of the profile as soon as the subscription is free (platformEvents.ts); the operator's
- * back office is told. Answers are in the platform's own error format (`{error, message}`); a
+ * changes nothing. An event seen before (by its `eventId` or `id`, else by its signature) is
+ * answered 200 and ignored. PROFILE_DOWNLOADED, INSTALLED, ENABLED, DISABLED and DELETED are
+ * recorded and answered at once, and move the hub's record of the profile as soon as the
+ * subscription is free (platformEvents.ts); the operator's back office is told. Answers are in the platform's own error format (`{error, message}`); a
  * failure of the hub's own to record the event is 503, so the platform sends the event again.
  */
 import Ajv from 'ajv';
