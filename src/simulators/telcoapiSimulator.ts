@@ -12,7 +12,8 @@
  * built either way: where the webhook's signature lives and how it is made, when the events of the
  * hub's own calls are sent, which compatibility endpoint exists, the shape of a device's profile
  * list, the status for an ICCID that exists, the `LPA:` prefix of activation codes, error messages
- * that echo the caller's credential.
+ * that echo the caller's credential, device events (`data.iccid: null`), what a deleted profile
+ * answers.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -71,6 +72,12 @@ export interface Readings {
   readonly lpaPrefix?: boolean;
   /** a refused credential is quoted in the error message */
   readonly echoCredential?: boolean;
+  /** the seed's "device events": DEVICE_REGISTERED after a device is registered, `data.iccid: null` (the
+   * payload's data shape is fixed at `{iccid, eid, status}`), its answers counted in `eventStatuses` */
+  readonly deviceEvents?: boolean;
+  /** a deleted profile: gone (404 PROFILE_NOT_FOUND), or readable as DELETED and Delete Profile
+   * refused 409 OPERATION_NOT_PERMITTED */
+  readonly deletedProfile?: 404 | 409;
 }
 
 export type Fault =
@@ -98,8 +105,8 @@ export interface TelcoapiSimulator {
   webhookTo(url: string, secret: string): void;
   /** a car downloads the profile of `activationCode`; resolves with the webhook answers' statuses */
   download(activationCode: string | undefined, eid: string): Promise<number[]>;
-  /** sends one event about a profile (state changed first), signed as the options say */
-  sendEvent(eventType: string, iccid: string, options?: EventOptions): Promise<{ status: number; body: unknown; sent: string }>;
+  /** sends one event about a profile (state changed first), or with `iccid: null` about a device, signed as the options say */
+  sendEvent(eventType: string, iccid: string | null, options?: EventOptions): Promise<{ status: number; body: unknown; sent: string }>;
   close(): Promise<void>;
 }
 
@@ -110,6 +117,8 @@ export interface EventOptions {
   readonly eventId?: string;
   /** the bytes to send as they are, with the signature header made over them when it is a header */
   readonly raw?: string;
+  /** a device event's device */
+  readonly eid?: string;
 }
 
 const SEED_LIMITS: Readonly<Record<Endpoint, number>> = { profileCreation: 100, deviceRegistration: 30, activationCodeGeneration: 100 };
@@ -123,7 +132,7 @@ const EVENT_STATE: Readonly<Record<string, PlatformProfileState>> = {
 };
 
 /** `event`: what the platform tells the webhook about the change the call made */
-type Answer = { status: number; body?: unknown; headers?: Record<string, string>; event?: { eventType: string; iccid: string } };
+type Answer = { status: number; body?: unknown; headers?: Record<string, string>; event?: { eventType: string; iccid: string | null; eid?: string } };
 
 export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions): Promise<TelcoapiSimulator> {
   const profiles = new Map<string, PlatformProfile>();
@@ -155,6 +164,10 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     return undefined;
   }
 
+  /** a profile the platform does not have, or has deleted (`readings.deletedProfile`) */
+  const gone = (profile: PlatformProfile | undefined): Answer =>
+    profile && readings.deletedProfile === 409 ? error(409, 'OPERATION_NOT_PERMITTED', 'The profile is deleted') : error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+
   const validEid = (eid: unknown): eid is string => typeof eid === 'string' && /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
 
   function newCode(): string {
@@ -171,7 +184,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       if (devices.has(body.eid)) return error(409, 'OPERATION_NOT_PERMITTED', 'The device is registered already');
       devices.set(body.eid, { eid: body.eid, deviceInfo: body.deviceInfo, deviceId: randomUUID(), registrationDate: new Date().toISOString() });
       const device = devices.get(body.eid) as Record<string, unknown>;
-      return { status: 201, body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' } };
+      return { status: 201, body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' }, event: { eventType: 'DEVICE_REGISTERED', iccid: null, eid: body.eid } };
     }
     // seed: GET …/compatibility?profileType= (API Reference), POST …/check-compatibility (endpoint list)
     const compatibility = readings.compatibility ?? 'both';
@@ -232,7 +245,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     }
     if ((m = /^\/profiles\/([^/]+)\/(enable|disable)$/.exec(path)) && method === 'POST') {
       const profile = profiles.get(decodeURIComponent(m[1]));
-      if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+      if (!profile || profile.profileState === 'DELETED') return gone(profile);
       if (profile.profileState === 'CREATED') return error(409, 'OPERATION_NOT_PERMITTED', 'The profile is not on a device');
       const state = m[2] === 'enable' ? 'ENABLED' : 'DISABLED';
       profile.profileState = state;
@@ -241,7 +254,8 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     }
     if ((m = /^\/profiles\/([^/]+)$/.exec(path))) {
       const profile = profiles.get(decodeURIComponent(m[1]));
-      if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+      if (method === 'GET' && profile?.profileState === 'DELETED' && readings.deletedProfile === 409) return { status: 200, body: { ...profile } };
+      if (!profile || profile.profileState === 'DELETED') return gone(profile);
       if (method === 'GET') return { status: 200, body: { ...profile } };
       if (method === 'DELETE') {
         profile.profileState = 'DELETED';
@@ -251,15 +265,16 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     return error(404, 'NOT_FOUND', 'No such endpoint');
   }
 
-  async function sendEvent(eventType: string, iccid: string, signing: EventOptions = {}): Promise<{ status: number; body: unknown; sent: string }> {
+  async function sendEvent(eventType: string, iccid: string | null, signing: EventOptions = {}): Promise<{ status: number; body: unknown; sent: string }> {
     if (!webhook) throw new Error('no webhook configured');
-    const profile = profiles.get(iccid);
+    const profile = iccid === null ? undefined : profiles.get(iccid);
     const state = EVENT_STATE[eventType];
     if (profile && state) profile.profileState = state;
+    const data = iccid === null ? { iccid, eid: signing.eid, status: 'REGISTERED' } : { iccid, eid: profile?.eid, status: profile?.profileState };
     const secret = signing.secret ?? webhook.secret;
     const unixSeconds = signing.unixSeconds ?? Math.floor(Date.now() / 1000);
     // seed: Webhook Notifications' example payload
-    const payload = { eventType, eventId: signing.eventId ?? randomUUID(), timestamp: new Date(unixSeconds * 1000).toISOString(), data: { iccid, eid: profile?.eid, status: profile?.profileState } };
+    const payload = { eventType, eventId: signing.eventId ?? randomUUID(), timestamp: new Date(unixSeconds * 1000).toISOString(), data };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     let sent: string;
     if (readings.signatureIn === 'body') {
@@ -324,16 +339,22 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       return send(res, error(fault.status, fault.error, 'injected', fault.retryAfter === undefined ? {} : { headers: { 'retry-after': String(fault.retryAfter) } }));
     }
     const answer = route(req.method ?? '', path, url.searchParams, body);
-    const event = answer.event && webhook && (readings.callEvents ?? 'none') !== 'none' ? answer.event : undefined;
+    if (answer.event?.iccid === null && webhook && readings.deviceEvents && fault?.kind !== 'lostAnswer') {
+      const { eventType, eid } = answer.event;
+      send(res, answer);
+      eventStatuses.push(await sendEvent(eventType, null, { eid }).then((a) => a.status, () => 0));
+      return;
+    }
+    const event = answer.event?.iccid && webhook && (readings.callEvents ?? 'none') !== 'none' ? answer.event : undefined;
     // a platform that tells its webhook first answers the call only once the webhook answered
-    if (event && readings.callEvents === 'beforeAnswer') eventStatuses.push((await sendEvent(event.eventType, event.iccid)).status);
+    if (event?.iccid && readings.callEvents === 'beforeAnswer') eventStatuses.push((await sendEvent(event.eventType, event.iccid)).status);
     if (fault?.kind === 'lostAnswer') {
       req.socket.destroy();
     } else {
       send(res, answer);
     }
     // the call is answered already: a webhook that cannot be reached is only counted (status 0)
-    if (event && readings.callEvents === 'afterAnswer') eventStatuses.push(await sendEvent(event.eventType, event.iccid).then((a) => a.status, () => 0));
+    if (event?.iccid && readings.callEvents === 'afterAnswer') eventStatuses.push(await sendEvent(event.eventType, event.iccid).then((a) => a.status, () => 0));
   };
   const server = http.createServer((req, res) => {
     handler(req, res).catch(() => send(res, error(500, 'INTERNAL_ERROR', 'simulator failure')));

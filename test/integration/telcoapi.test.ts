@@ -85,7 +85,7 @@ describe('Request Activation Code', () => {
     expect(next.body.iccid).not.toBe(iccid);
   });
 
-  test('n vehicles get n profiles; vehicle n+1 swaps: a profile not yet downloaded is deleted on the platform, one on a vehicle is left to the CMP', async () => {
+  test('n vehicles get n profiles; vehicle n+1 swaps: a profile not yet downloaded is deleted on the platform, one on a vehicle is disabled there and deleted by the CMP', async () => {
     const token = await world.onboard();
     const first = await world.requestCode(token);
     const second = await world.requestCode(token, { replaceIccid: first.body.iccid });
@@ -102,9 +102,9 @@ describe('Request Activation Code', () => {
 
     const fourth = await world.requestCode(token, { replaceIccid: first.body.iccid });
     expect(fourth.body.swappedIccid).toBe(first.body.iccid);
-    // AID.02 4.3.1 2c: the CMP deletes it from its vehicle; the platform keeps it installed
-    expect(world.platform.profiles.get(first.body.iccid)?.profileState).toBe('INSTALLED');
-    await waitFor(() => world.events('profileSwapped').some((e) => e.iccid === first.body.iccid && e.deletedOnPlatform === false));
+    // AID.02 4.3.1 2c: the CMP deletes it from its vehicle; 7.7.1 swappedIccid: "the profile which the MSP deactivated"
+    expect(world.platform.profiles.get(first.body.iccid)?.profileState).toBe('DISABLED');
+    await waitFor(() => world.events('profileSwapped').some((e) => e.iccid === first.body.iccid && e.deletedOnPlatform === false && e.onPlatform === 'disabled'));
     const listed = (await world.profileStatus(token)).body.profiles.map((p: { iccid: string }) => p.iccid).sort();
     expect(listed).toEqual([third.body.iccid, fourth.body.iccid].sort());
   });

@@ -29,13 +29,19 @@ async function inWorld(readings: Readings, run: (world: TelcoWorld) => Promise<v
 }
 
 /** the operator's own back office makes a profile on its platform (seed: Create Profile) */
-async function operatorMakes(world: TelcoWorld, iccid: string, eid: string, mno = 'MNO-TEST'): Promise<number> {
+async function operatorMakes(world: TelcoWorld, iccid: string, eid: string, mno = 'MNO-TEST', profileType = 'OPERATIONAL'): Promise<number> {
   const made = await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
     method: 'POST',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ iccid, eid, profileType: 'OPERATIONAL', mno, metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
+    body: JSON.stringify({ iccid, eid, profileType, mno, metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
   });
   return made.status;
+}
+
+/** the operator's own back office deletes a profile on its platform (seed: DELETE /api/v1/esim/profiles/{iccid}) */
+async function operatorDeletes(world: TelcoWorld, iccid: string): Promise<number> {
+  const deleted = await fetch(`${world.platform.url}/api/v1/esim/profiles/${iccid}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
+  return deleted.status;
 }
 
 /** log lines at error level or above */
@@ -279,12 +285,105 @@ describe('seed: Create Profile\'s "Error Response 400 Bad Request" with `details
   });
 });
 
-test('seed AUTHENTICATION_FAILED whose message quotes the refused bearer token: the log has the code, never the token', async () => {
+test('seed AUTHENTICATION_FAILED ("Failed to authenticate with SM-DP+") whose message quotes the refused bearer token: the CMP gets 503 code 90 with Retry-After (the MSP\'s platform unavailable), the log the code, never the token', async () => {
   await inWorld({ echoCredential: true }, async (world) => {
     const answer = await world.requestCode(await world.onboard());
-    expect([answer.status, answer.body.code]).toEqual([500, '90']);
+    expect([answer.status, answer.body.code, answer.headers.get('retry-after')]).toEqual([503, '90', '1']);
     const refused = world.hub.logLines().find((l) => l.msg === 'the platform refused');
     expect(refused).toMatchObject({ code: 'AUTHENTICATION_FAILED', message: expect.stringContaining('Bearer [secret]') });
     expect(world.hub.logs.join('\n')).not.toContain(TOKEN);
   }, { simulator: { token: 'the-platforms-real-token' } });
+});
+
+describe('seed: "Configure webhooks to receive real-time updates about profile and device events", data `{iccid, eid, status}`', () => {
+  test('DEVICE_REGISTERED with `data.iccid: null`, signed in the payload: answered 200 and ignored; the profile\'s events after it taken; a car not registered yet is no warning', async () => {
+    await inWorld({ deviceEvents: true, signatureIn: 'body' }, async (world) => {
+      const token = await world.onboard();
+      const eid = newEid();
+      const answer = await world.requestCode(token, { eid });
+      expect(answer.status).toBe(200);
+      await waitFor(() => world.platform.eventStatuses.length === 1);
+      expect(world.platform.eventStatuses).toEqual([200]);
+      expect(await world.hub.metric('aid_gateway_telcoapi_webhooks_total', { outcome: 'ignored' })).toBe(1);
+      expect(await world.platform.download(answer.body.activationCode, eid)).toEqual([200, 200]);
+      expect((await world.profileStatus(token, answer.body.iccid)).body.profiles[0].status).toBe('installed');
+      // GET /devices/{eid} 404 on a car's first visit is the usual path, not a refusal worth a warning
+      expect(world.hub.logLines().filter((l) => Number(l.level) >= 40 && l.msg === 'the platform refused')).toEqual([]);
+    });
+  });
+});
+
+describe('the seed does not say what a deleted profile answers: 404 PROFILE_NOT_FOUND, or readable as DELETED and DELETE refused 409 OPERATION_NOT_PERMITTED', () => {
+  test.each([404, 409] as const)('%i: a prepared profile the operator deleted on the platform behind the hub\'s back is deleted for Request Invalidate MSP Token (AID.02 7.9), none left to deactivate', async (deletedProfile) => {
+    await inWorld({ deletedProfile }, async (world) => {
+      const token = await world.onboard();
+      const { iccid } = (await world.requestCode(token)).body;
+      expect(await operatorDeletes(world, iccid)).toBe(204);
+      expect((await world.invalidate(token)).status).toBe(204);
+      await waitFor(() => world.events('tokenInvalidated').some((e) => e.mspToken === token));
+      expect(world.events('tokenInvalidated').find((e) => e.mspToken === token)).toMatchObject({ deactivate: [] });
+    });
+  });
+
+  test('409: the operator deletes the profile while the hub\'s DELETE is on its way: the 409 read as DELETED is done, not a refusal', async () => {
+    await inWorld({ deletedProfile: 409 }, async (world) => {
+      const token = await world.onboard();
+      const { iccid } = (await world.requestCode(token)).body;
+      world.platform.failNext(/^DELETE \/profiles\/\d+$/, { kind: 'delay', ms: 1000 });
+      const invalidating = world.invalidate(token);
+      await waitFor(() => world.platformCalls('DELETE', /^\/profiles\/\d+$/).length === 1);
+      expect(await operatorDeletes(world, iccid)).toBe(204);
+      expect((await invalidating).status).toBe(204);
+      await waitFor(() => world.events('tokenInvalidated').some((e) => e.mspToken === token));
+      expect(world.events('tokenInvalidated').find((e) => e.mspToken === token)).toMatchObject({ deactivate: [] });
+    });
+  });
+});
+
+describe('AID.02 7.7.1 swappedIccid: "the profile which the MSP deactivated" (4.3.1: the CMP deletes it from the vehicle)', () => {
+  test.each([
+    ['the hub\'s record lagging (no event reached it)', false],
+    ['the hub told by the platform\'s events', true],
+  ])('a swapped profile ENABLED on a car, %s: disabled on the platform, never deleted from under the car; the operator hears it', async (_what, told) => {
+    await inWorld({}, async (world) => {
+      const token = await world.onboard();
+      const first = await world.requestCode(token);
+      await world.requestCode(token);
+      const onCar = world.platform.profiles.get(first.body.iccid)!;
+      if (told) await world.platform.sendEvent('PROFILE_ENABLED', first.body.iccid);
+      else onCar.profileState = 'ENABLED';
+      const third = await world.requestCode(token, { replaceIccid: first.body.iccid });
+      expect([third.status, third.body.swappedIccid]).toEqual([200, first.body.iccid]);
+      expect(onCar.profileState).toBe('DISABLED');
+      expect(world.platformCalls('DELETE', new RegExp(`^/profiles/${first.body.iccid}$`))).toHaveLength(0);
+      await waitFor(() => world.events('profileSwapped').some((e) => e.iccid === first.body.iccid));
+      expect(world.events('profileSwapped').find((e) => e.iccid === first.body.iccid)).toMatchObject({ deletedOnPlatform: false, onPlatform: 'disabled' });
+    });
+  });
+});
+
+test.each([
+  ['another MNO', 'ANOTHER-MNO', 'OPERATIONAL'],
+  ['another profile type', 'MNO-TEST', 'TESTING'],
+])('Create Profile refused for an ICCID the platform has for the SAME EID but %s: someone else\'s, not handed to the CMP; the next ICCID of the block is taken', async (_what, mno, profileType) => {
+  await inWorld({}, async (world) => {
+    const eid = newEid();
+    const taken = withLuhn('894901000000000000');
+    expect(await operatorMakes(world, taken, eid, mno, profileType)).toBe(200);
+    const answer = await world.requestCode(await world.onboard(), { eid });
+    expect([answer.status, answer.body.iccid]).toEqual([200, withLuhn('894901000000000001')]);
+  });
+});
+
+test('a platform whose address is locked out by failed logins (a CMP behind the same address, bad signatures): an event with a valid signature is still taken', async () => {
+  await inWorld({ signatureIn: 'body' }, async (world) => {
+    const { iccid } = (await world.requestCode(await world.onboard())).body;
+    const wrong = [];
+    for (let i = 0; i < 4; i++) wrong.push((await world.platform.sendEvent('PROFILE_INSTALLED', iccid, { secret: 'not-the-operators-secret' })).status);
+    expect(wrong).toEqual([401, 401, 401, 429]);
+    expect((await world.platform.sendEvent('PROFILE_INSTALLED', iccid)).status).toBe(200);
+    // the CMP calls from the same locked-out address: the back office hears the move instead
+    await waitFor(() => world.events('profileStatus').some((e) => e.iccid === iccid && e.platformEvent === 'PROFILE_INSTALLED'));
+    expect(await world.hub.metric('aid_gateway_telcoapi_webhooks_total', { outcome: 'applied' })).toBe(1);
+  }, { routes: { settings: { authFailuresPerAddress: 3, authFailuresPerClient: 5, authFailureWindowSeconds: 60 }, routes: [{ from: '*', to: '*', timeoutMs: 20000 }] } });
 });

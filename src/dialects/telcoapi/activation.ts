@@ -5,20 +5,21 @@
  * operator made for the device itself and the hub has handed to no one is taken, else one is created
  * with the next ICCID of the operator's block; its activation code comes from the creation's answer
  * (or is generated). A full subscription swaps as for every MSP-side dialect; the swapped
- * profile is deleted on the platform while it is not on a vehicle, and the operator is told.
+ * profile is deleted on the platform while no device has it, else deactivated, and the operator is
+ * told.
  *
  * The same activationCodeRequestID never creates a second profile: the profile is recorded with
  * its ICCID before the platform is asked to create it, so a retry after a lost answer asks the
  * platform about that ICCID again instead of creating another.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstreamError';
 import type { DialectAnswer } from '../dialect';
 import { parseActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { isValidEid } from '../../esim/eid';
-import { admission, codeAnswer, refusal, retireSwapped, type ActivationRequest, type WithdrawOutcome } from '../../hostedMsp/operations';
+import { admission, codeAnswer, refusal, type ActivationRequest } from '../../hostedMsp/operations';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
 import type { OperatorProfile } from '../../hostedMsp/profile';
+import { retire } from './deactivation';
 import { answerFor, PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
 import { isObject, type PlatformRequest } from './platformClient';
@@ -46,8 +47,7 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
       op.countProfileEvent('ordered');
       await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode, qrCode: qrCodePayload(activationCode) });
       const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
-      // the platform deletes it while no vehicle has it
-      if (swapped) await retireSwapped(op, swapped, 'deletedOnPlatform', async () => (await withdraw(op, swapped, deadline, log)) === 'withdrawn');
+      if (swapped) await retireSwapped(op, swapped, deadline, log);
       return codeAnswer(released);
     } catch (err) {
       throw err instanceof PlatformError ? answerFor(err) : err;
@@ -55,16 +55,31 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
   });
 }
 
+/**
+ * AID.02 4.3.1: the swapped profile leaves the subscription (7.7.1: `swappedIccid`, "the profile
+ * which the MSP deactivated"). On the platform it is deleted while no device has it, else
+ * deactivated (deactivation.ts: the platform's state decides, not the hub's record, which may lag);
+ * the operator hears what the platform did (`onPlatform`; `deletedOnPlatform` as before).
+ */
+async function retireSwapped(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<void> {
+  const onPlatform = await retire(op, profile, deadline, log);
+  const swapped: OperatorProfile = { ...profile, state: 'swapped', usedAt: Date.now() };
+  await op.save(swapped);
+  op.countProfileEvent('swapped');
+  await op.tell('profileSwapped', swapped, { deletedOnPlatform: onPlatform === 'deleted', onPlatform });
+}
+
 /** the device known to the platform (looked up, else registered) and able to take the type */
 async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<void> {
   const eid = encodeURIComponent(req.eid);
   try {
-    await op.client.call('getDevice', { method: 'GET', path: `/devices/${eid}` }, deadline, log);
+    // not registered yet (404) is the usual first visit of a car
+    await op.client.call('getDevice', { method: 'GET', path: `/devices/${eid}`, expected: [404] }, deadline, log);
   } catch (err) {
     if (!(err instanceof PlatformError && err.httpStatus === 404)) throw err;
     const deviceInfo = { manufacturer: req.cmp, model: req.deviceType ?? 'unknown', osVersion: 'unknown', lpaVersion: 'unknown', capabilities: [] };
     try {
-      await op.client.call('registerDevice', { method: 'POST', path: '/devices', body: { eid: req.eid, deviceInfo } }, deadline, log);
+      await op.client.call('registerDevice', { method: 'POST', path: '/devices', body: { eid: req.eid, deviceInfo }, expected: [409] }, deadline, log);
     } catch (registered) {
       // another request registered it meanwhile
       if (!(registered instanceof PlatformError && registered.httpStatus === 409)) throw registered;
@@ -90,8 +105,8 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
 async function compatibility(op: TelcoOperator, eid: string, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<Record<string, unknown> | undefined> {
   for (const form of op.compatibilityForms()) {
     const request: PlatformRequest = form === 'get'
-      ? { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}` }
-      : { method: 'POST', path: `/devices/${eid}/check-compatibility`, body: { profileType: type.platformType } };
+      ? { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}`, expected: [404, 405] }
+      : { method: 'POST', path: `/devices/${eid}/check-compatibility`, body: { profileType: type.platformType }, expected: [404, 405] };
     try {
       const { json } = await op.client.call('checkCompatibility', request, deadline, log);
       op.compatibilityAnswered(form);
@@ -162,7 +177,7 @@ async function create(op: TelcoOperator, ordered: OperatorProfile, type: Profile
       if (!(err instanceof PlatformError && mayExist(err))) throw err;
       refused = err;
     }
-    const holder = await holderOf(op, profile, deadline, log);
+    const holder = await holderOf(op, profile, type, deadline, log);
     if (holder === 'this request') return { profile, activationCode: await generateCode(op, profile, deadline, log) };
     if (holder === 'nobody' && refused.httpStatus === 400) throw refused;
     if (taken + 1 >= MAX_TAKEN_ICCIDS) throw refusal('noActivationCode', 'the platform has the next ICCIDs of the block already');
@@ -179,11 +194,16 @@ function mayExist(err: PlatformError): boolean {
   return err.httpStatus === 400 && err.code === 'INVALID_REQUEST' && (err.field === undefined || err.field === 'iccid');
 }
 
-/** whose the platform's profile of this ICCID is: this request's when it is for its device */
-async function holderOf(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<'this request' | 'someone else' | 'nobody'> {
+/**
+ * whose the platform's profile of this ICCID is: this request's only when it is what the hub's
+ * Create Profile asked for (the EID, the operator's MNO, the platform type) and not deleted; a
+ * profile someone else made for the same device is not handed to the CMP
+ */
+async function holderOf(op: TelcoOperator, profile: OperatorProfile, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<'this request' | 'someone else' | 'nobody'> {
   try {
-    const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
-    return json.eid === profile.eid && json.profileState !== 'DELETED' ? 'this request' : 'someone else';
+    const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}`, expected: [404] }, deadline, log);
+    const asCreated = json.eid === profile.eid && json.mno === op.settings.mno && json.profileType === type.platformType;
+    return asCreated && json.profileState !== 'DELETED' ? 'this request' : 'someone else';
   } catch (err) {
     if (err instanceof PlatformError && err.httpStatus === 404) return 'nobody';
     throw err;
@@ -224,18 +244,4 @@ function usable(code: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Delete Profile; one the platform no longer has is gone as asked */
-export async function withdraw(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<WithdrawOutcome> {
-  try {
-    await op.client.call('deleteProfile', { method: 'DELETE', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
-  } catch (err) {
-    if (err instanceof PlatformError && err.httpStatus === 404) return 'withdrawn';
-    if (err instanceof PlatformError && err.httpStatus < 500) return 'refused';
-    if (err instanceof PlatformError || err instanceof UpstreamError) return 'unreachable';
-    throw err;
-  }
-  op.countProfileEvent('cancelled');
-  return 'withdrawn';
 }

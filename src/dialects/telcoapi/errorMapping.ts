@@ -21,7 +21,8 @@ export const PLATFORM_ERROR_TABLE: readonly PlatformMapping[] = [
   { code: 'INVALID_ACTIVATION_CODE', meaning: 'The provided activation code is invalid or expired', answer: 'platformFailed' },
   { code: 'PROFILE_DOWNLOAD_FAILED', meaning: 'Failed to download profile to device', answer: 'platformFailed' },
   { code: 'NETWORK_ERROR', meaning: 'Network communication error with SM-DP+', answer: 'platformUnavailable' },
-  { code: 'AUTHENTICATION_FAILED', meaning: 'Failed to authenticate with SM-DP+', answer: 'platformFailed' },
+  // the platform's SM-DP+ (or the platform itself) refusing: the MSP's service is unavailable, not broken for this request
+  { code: 'AUTHENTICATION_FAILED', meaning: 'Failed to authenticate with SM-DP+', answer: 'platformUnavailable' },
   { code: 'RATE_LIMIT_EXCEEDED', meaning: 'API rate limit has been exceeded', answer: 'upstreamBusy' },
 ];
 

@@ -9,8 +9,8 @@
 import type { DialectInstance, DialectModule } from '../dialect';
 import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from '../../simulators/telcoapiSimulator';
-import { requestActivationCode, withdraw } from './activation';
-import { deactivate } from './deactivation';
+import { requestActivationCode } from './activation';
+import { deactivate, withdraw } from './deactivation';
 import { telcoapiKnownSeries, telcoapiMetrics } from './metrics';
 import { TelcoOperator } from './operator';
 import { PlatformClient } from './platformClient';

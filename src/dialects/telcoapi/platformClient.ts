@@ -38,6 +38,8 @@ export interface PlatformRequest {
   /** below /api/v1/esim */
   readonly path: string;
   readonly body?: unknown;
+  /** statuses the caller expects and handles (a device not registered yet, a profile gone): logged at debug */
+  readonly expected?: readonly number[];
 }
 
 export interface PlatformAnswer {
@@ -107,7 +109,9 @@ export class PlatformClient {
         }
       }
       // the platform's own words may name a profile or a device: long digit runs are left out
-      log.warn({ function: fn, httpStatus: answer.status, code: error.code, message: withoutIdentifiers(error.message) }, 'the platform refused');
+      const refusal = { function: fn, httpStatus: answer.status, code: error.code, message: withoutIdentifiers(error.message) };
+      if (req.expected?.includes(answer.status)) log.debug(refusal, 'the platform answered as the hub may expect');
+      else log.warn(refusal, 'the platform refused');
       throw error;
     }
   }

@@ -3,11 +3,12 @@
  * URL an operator registers with its platform. An event is taken only with a valid signature made
  * within the time window, in the payload's `signature` member as the seed has it or in the hub's
  * header (signature.ts; the operator's `webhookSignature` may pin one place); anything else is 401
- * and changes nothing (and counts as a failed login of the sender's address). An event seen before
- * (by its `eventId` or `id`, else by its signature) is answered 200 and ignored. PROFILE_DOWNLOADED,
- * INSTALLED, ENABLED, DISABLED and DELETED are recorded and answered at once, and move the hub's
- * record of the profile as soon as the subscription is free (platformEvents.ts); the operator's
- * back office is told. Answers are in the platform's own error format (`{error, message}`); a
+ * and changes nothing (and counts as a failed login of the sender's address, whose lockout refuses
+ * only webhooks without a valid signature). A device event (`data.iccid: null`) is answered 200 and
+ * changes nothing. An event seen before (by its `eventId` or `id`, else by its signature) is
+ * answered 200 and ignored. PROFILE_DOWNLOADED, INSTALLED, ENABLED, DISABLED and DELETED are
+ * recorded and answered at once, and move the hub's record of the profile as soon as the
+ * subscription is free (platformEvents.ts); the operator's back office is told. Answers are in the platform's own error format (`{error, message}`); a
  * failure of the hub's own to record the event is 503, so the platform sends the event again.
  */
 import Ajv from 'ajv';
@@ -34,7 +35,8 @@ const validate = new Ajv({ allErrors: true }).compile({
     id: { type: 'string', minLength: 1, maxLength: 128 },
     timestamp: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] },
     signature: { type: 'string', maxLength: 128 },
-    data: { type: 'object', required: ['iccid'], properties: { iccid: { type: 'string', pattern: ICCID_PATTERN.source } } },
+    // a device event (DEVICE_REGISTERED) has no profile: `iccid: null` in the seed's fixed data shape
+    data: { type: 'object', required: ['iccid'], properties: { iccid: { anyOf: [{ type: 'string', pattern: ICCID_PATTERN.source }, { type: 'null' }] } } },
   },
 });
 
@@ -42,7 +44,7 @@ interface PlatformEvent {
   eventType: string;
   eventId?: string;
   id?: string;
-  data: { iccid: string };
+  data: { iccid: string | null };
 }
 
 /** a refusal in the platform's own format */
@@ -64,7 +66,6 @@ export function platformWebhook(operators: readonly TelcoOperator[]): InboundRou
 async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: ReadonlyMap<string, TelcoOperator>): Promise<void> {
   try {
     if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-    refuseIfThrottled(ctx, deps, undefined);
     const operator = operators.get(ctx.state.params.partner ?? '');
     const raw = await readRawBody(ctx);
     const body = parsed(raw);
@@ -73,6 +74,9 @@ async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: Reado
       // an unknown partner is refused as a bad signature: the answer tells no one which exist
       const reason = check && !check.ok ? check.reason : 'unknown partner';
       if (operator) operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: reason === 'stale' ? 'stale' : 'bad_signature' });
+      // only a sender without a valid signature is throttled: the platform's events pass even while
+      // its address (shared with others, a CMP behind the same NAT) is locked out by failed logins
+      refuseIfThrottled(ctx, deps, undefined);
       throw await refused(ctx, deps, refuse('inbound_route', `webhook signature: ${reason}`), undefined);
     }
     ctx.state.caller = operator.partner;
@@ -133,6 +137,11 @@ function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
  */
 async function take(ctx: HubContext, operator: TelcoOperator, event: PlatformEvent, key: string): Promise<string> {
   const log = ctx.state.log.child({ msp: operator.id, eventType: event.eventType });
+  if (event.data.iccid === null) {
+    // the hub keeps no record of devices: nothing to move, nothing to remember
+    log.debug('platform event about no profile (a device event): nothing to do');
+    return 'ignored';
+  }
   const iccid = normalizeIccid(event.data.iccid);
   const acted = EVENT_STATES[event.eventType] !== undefined;
   // the operator may make profiles outside the hub
