@@ -22,6 +22,7 @@ import { SWITCH_OFF_ENV, switchedOff, type Switchable } from './measurementSwitc
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
 import { UsageError } from './cli/usageError';
+import { tracingSettings } from './tracing/settings';
 import { parseListen } from './cli/listenAddress';
 import { redisAccessFrom } from './cli/redisAccess';
 import { envSecret, SecretFileError } from './config/envSecret';
@@ -119,6 +120,10 @@ Options:
   --all                 outbox replay: every dead letter
   --hub-url URL         simulate: the hub the simulated partners call
   --bind HOST           simulate: listen on HOST instead of each upstream URL's host
+  --otlp-endpoint URL   start, quick start: export OpenTelemetry traces over OTLP/HTTP to the
+                        collector at URL (its /v1/traces; default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+                        else $OTEL_EXPORTER_OTLP_ENDPOINT; none: no traces); sampling by
+                        $OTEL_TRACES_SAMPLER and $OTEL_TRACES_SAMPLER_ARG, the name by $OTEL_SERVICE_NAME
   --log-level LEVEL     trace, debug, info, warn, error, fatal, silent (default: $LOG_LEVEL or info)
   --version             the hub's version and its Node.js
   -h, --help            this text
@@ -157,6 +162,7 @@ const OPTIONS = {
   'redis-wait-replicas': { type: 'string' },
   'redis-prefix': { type: 'string' },
   'log-level': { type: 'string' },
+  'otlp-endpoint': { type: 'string' },
   'admin-listen': { type: 'string' },
   'admin-user': { type: 'string' },
   workers: { type: 'string' },
@@ -259,7 +265,8 @@ async function main(argv: string[]): Promise<number> {
         const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
         // the quick start is in-memory unless Redis is named on its command line ($REDIS_URL alone is not enough)
         const named = values['redis-url'] !== undefined || values['redis-cluster'] !== undefined || values['redis-sentinel'] !== undefined;
-        const quick = await startQuickStart({ ...listen, log, redis: named ? redis : undefined, admin: adminOptions(values) });
+        const tracing = tracingSettings(values['otlp-endpoint'], process.env);
+        const quick = await startQuickStart({ ...listen, log, redis: named ? redis : undefined, admin: adminOptions(values), tracing });
         process.stdout.write(
           `\naid-gateway quick start: the hub listens on ${quick.hub.url} with ${quick.hub.store.kind === 'redis' ? 'its state in Redis' : 'in-memory state'}.\n` +
             `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +
@@ -391,6 +398,7 @@ function hubOptions(values: Values, configDir: string, partnersDir: string | und
     redisKeyPrefix: values['redis-prefix'],
     log,
     switchedOff: measurementSwitches(),
+    tracing: tracingSettings(values['otlp-endpoint'], process.env),
   };
 }
 

@@ -32,10 +32,12 @@ export interface QuickStartOptions {
   readonly admin?: HubOptions['admin'];
   /** the environment the example partners' files read (their `${..._URL}`: where each simulator listens) */
   readonly env?: NodeJS.ProcessEnv;
+  /** export OpenTelemetry traces (tracing/settings.ts) */
+  readonly tracing?: HubOptions['tracing'];
 }
 
 export async function startQuickStart(options: QuickStartOptions): Promise<QuickStart> {
-  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env });
+  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env, tracing: options.tracing });
   const simulators: RunningSimulator[] = [];
   try {
     for (const partner of hub.config.partners.values()) simulators.push(await simulate(partner, hub.url));
