@@ -15,6 +15,8 @@ export interface TracingSettings {
   readonly sampler: SamplerName;
   /** the ratio of the `*traceidratio` samplers, 0 to 1 */
   readonly ratio: number;
+  /** how long finished spans wait to be sent together (OTEL_BSP_SCHEDULE_DELAY) */
+  readonly exportDelayMs: number;
 }
 
 const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
@@ -32,7 +34,10 @@ export function tracingSettings(flag: string | undefined, env: NodeJS.ProcessEnv
   const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
   const ratio = arg === undefined || arg === '' ? 1 : Number(arg);
   if (!(ratio >= 0 && ratio <= 1)) throw new UsageError(`$OTEL_TRACES_SAMPLER_ARG ${JSON.stringify(arg)} is no ratio from 0 to 1`);
-  return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'aid-gateway', sampler, ratio };
+  const delay = env.OTEL_BSP_SCHEDULE_DELAY?.trim();
+  const exportDelayMs = delay === undefined || delay === '' ? 5000 : Number(delay);
+  if (!Number.isInteger(exportDelayMs) || exportDelayMs < 0) throw new UsageError(`$OTEL_BSP_SCHEDULE_DELAY ${JSON.stringify(delay)} is no whole number of milliseconds`);
+  return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'aid-gateway', sampler, ratio, exportDelayMs };
 }
 
 function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {

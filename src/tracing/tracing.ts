@@ -103,7 +103,7 @@ export class Tracing {
     this.provider = new BasicTracerProvider({
       resource,
       sampler: samplerOf(settings.sampler, settings.ratio),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url }))],
+      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url }), { scheduledDelayMillis: settings.exportDelayMs })],
     });
     this.tracer = this.provider.getTracer('aid-gateway', version);
   }
