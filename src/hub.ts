@@ -148,7 +148,7 @@ export class Hub {
     const store = instrumentStore(connected, metrics);
     metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
     const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
-    const tracing = options.tracing && new Tracing(options.tracing, VERSION);
+    const tracing = options.tracing && new Tracing(options.tracing, VERSION, log);
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits, tracing };
     // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
     let hub: Hub | undefined;

@@ -17,6 +17,9 @@ export interface TracingSettings {
   readonly ratio: number;
   /** how long finished spans wait to be sent together (OTEL_BSP_SCHEDULE_DELAY) */
   readonly exportDelayMs: number;
+  /** how long one export may take, its retries included (OTEL_EXPORTER_OTLP_TRACES_TIMEOUT,
+   * OTEL_EXPORTER_OTLP_TIMEOUT) */
+  readonly exportTimeoutMs: number;
 }
 
 const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
@@ -34,10 +37,16 @@ export function tracingSettings(flag: string | undefined, env: NodeJS.ProcessEnv
   const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
   const ratio = arg === undefined || arg === '' ? 1 : Number(arg);
   if (!(ratio >= 0 && ratio <= 1)) throw new UsageError(`$OTEL_TRACES_SAMPLER_ARG ${JSON.stringify(arg)} is no ratio from 0 to 1`);
-  const delay = env.OTEL_BSP_SCHEDULE_DELAY?.trim();
-  const exportDelayMs = delay === undefined || delay === '' ? 5000 : Number(delay);
-  if (!Number.isInteger(exportDelayMs) || exportDelayMs < 0) throw new UsageError(`$OTEL_BSP_SCHEDULE_DELAY ${JSON.stringify(delay)} is no whole number of milliseconds`);
-  return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'aid-gateway', sampler, ratio, exportDelayMs };
+  const exportDelayMs = milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000);
+  const exportTimeoutMs = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim() ? milliseconds(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 10000) : milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10000);
+  return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'aid-gateway', sampler, ratio, exportDelayMs, exportTimeoutMs };
+}
+
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name]?.trim();
+  const ms = value === undefined || value === '' ? fallback : Number(value);
+  if (!Number.isInteger(ms) || ms < 0) throw new UsageError(`$${name} ${JSON.stringify(value)} is no whole number of milliseconds`);
+  return ms;
 }
 
 function endpointFromEnv(env: NodeJS.ProcessEnv): string | undefined {

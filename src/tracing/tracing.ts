@@ -15,7 +15,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
-import { parseTraceParent, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { ExportResultCode, parseTraceParent, W3CTraceContextPropagator, type ExportResult } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
@@ -25,7 +25,9 @@ import {
   BatchSpanProcessor,
   ParentBasedSampler,
   TraceIdRatioBasedSampler,
+  type ReadableSpan,
   type Sampler,
+  type SpanExporter,
 } from '@opentelemetry/sdk-trace-base';
 import {
   ATTR_ERROR_TYPE,
@@ -37,6 +39,7 @@ import {
   ATTR_SERVICE_NAME,
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
+import type { Logger } from '../log';
 import type { SamplerName, TracingSettings } from './settings';
 
 /** the hub's own attributes: what AID.02 and the hub's config name */
@@ -98,12 +101,12 @@ export class Tracing {
   private readonly active = new AsyncLocalStorage<Active>();
   private readonly propagator = new W3CTraceContextPropagator();
 
-  constructor(settings: TracingSettings, version: string) {
+  constructor(settings: TracingSettings, version: string, log: Logger) {
     const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: version }));
     this.provider = new BasicTracerProvider({
       resource,
       sampler: samplerOf(settings.sampler, settings.ratio),
-      spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.url }), { scheduledDelayMillis: settings.exportDelayMs })],
+      spanProcessors: [new BatchSpanProcessor(new LoggedExporter(new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.exportTimeoutMs }), log), { scheduledDelayMillis: settings.exportDelayMs })],
     });
     this.tracer = this.provider.getTracer('aid-gateway', version);
   }
@@ -212,6 +215,35 @@ export class RequestSpan {
       }
     }
     span.end();
+  }
+}
+
+/** the exporter, its failures logged (the SDK reports them to its own diagnostics, silent by
+ * default), at most once a minute: a collector that is away must not fill the log */
+class LoggedExporter implements SpanExporter {
+  private warnedAt = -Infinity;
+
+  constructor(
+    private readonly exporter: SpanExporter,
+    private readonly log: Logger,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.exporter.export(spans, (result) => {
+      if (result.code !== ExportResultCode.SUCCESS && performance.now() - this.warnedAt > 60000) {
+        this.warnedAt = performance.now();
+        this.log.warn({ spans: spans.length, reason: result.error?.message }, 'traces not exported: the collector did not take them');
+      }
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.exporter.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.exporter.forceFlush?.() ?? Promise.resolve();
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ACCOUNT_ID, EID, ICCID, IV, PHONE, paths, sendCsimStatusBody, sendMspTokenBody } from '../support/messages';
+import { freePort } from '../support/ports';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlpReceiver';
 import { TelcoWorld, SECRET, TOKEN } from '../support/telcoWorld';
 import { startWorld, type World } from '../support/testHub';
@@ -33,6 +34,7 @@ const settings = (service: string, more: Partial<TracingSettings> = {}): Tracing
   sampler: 'parentbased_always_on',
   ratio: 1,
   exportDelayMs: 20,
+  exportTimeoutMs: 10000,
   ...more,
 });
 
@@ -161,6 +163,18 @@ describe('sampling', () => {
     expect(receiver.of('hub-sampled').filter((s) => s.traceId === unsampledTrace)).toEqual([]);
     expect(receiver.of('hub-sampled')).toHaveLength(2);
   });
+});
+
+test('a collector that is away is logged, and the requests are served as ever', async () => {
+  const away = await freePort();
+  const world = await startWorld({ tracing: settings('hub-away', { url: `http://127.0.0.1:${away}/v1/traces`, exportTimeoutMs: 500 }) });
+  try {
+    const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) });
+    expect(answer.status).toBe(201);
+    await waitFor(() => world.hub.logLines().some((l) => l.msg === 'traces not exported: the collector did not take them'));
+  } finally {
+    await world.close();
+  }
 });
 
 describe('a dialect', () => {

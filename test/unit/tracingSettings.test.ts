@@ -22,13 +22,14 @@ test('the flag and OTEL_EXPORTER_OTLP_ENDPOINT are base URLs; OTEL_EXPORTER_OTLP
   expect(tracingSettings('http://flag:4318', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/custom' })?.url).toBe('http://flag:4318/v1/traces');
 });
 
-test('defaults: service aid-gateway, parent-based always on, batches every 5 s', () => {
-  expect(tracingSettings('http://c:4318', {})).toEqual({ url: 'http://c:4318/v1/traces', serviceName: 'aid-gateway', sampler: 'parentbased_always_on', ratio: 1, exportDelayMs: 5000 });
+test('defaults: service aid-gateway, parent-based always on, batches every 5 s, 10 s per export', () => {
+  expect(tracingSettings('http://c:4318', {})).toEqual({ url: 'http://c:4318/v1/traces', serviceName: 'aid-gateway', sampler: 'parentbased_always_on', ratio: 1, exportDelayMs: 5000, exportTimeoutMs: 10000 });
 });
 
 test('the service name, sampler, its ratio and the batch delay from their variables', () => {
-  const env = { OTEL_SERVICE_NAME: 'hub-eu', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_BSP_SCHEDULE_DELAY: '1000' };
-  expect(tracingSettings('http://c:4318', env)).toEqual({ url: 'http://c:4318/v1/traces', serviceName: 'hub-eu', sampler: 'parentbased_traceidratio', ratio: 0.25, exportDelayMs: 1000 });
+  const env = { OTEL_SERVICE_NAME: 'hub-eu', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.25', OTEL_BSP_SCHEDULE_DELAY: '1000', OTEL_EXPORTER_OTLP_TIMEOUT: '3000' };
+  expect(tracingSettings('http://c:4318', env)).toEqual({ url: 'http://c:4318/v1/traces', serviceName: 'hub-eu', sampler: 'parentbased_traceidratio', ratio: 0.25, exportDelayMs: 1000, exportTimeoutMs: 3000 });
+  expect(tracingSettings('http://c:4318', { ...env, OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '2000' })?.exportTimeoutMs).toBe(2000);
 });
 
 test.each([
@@ -38,6 +39,7 @@ test.each([
   ['http://c:4318', { OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER "sometimes" is no sampler/],
   ['http://c:4318', { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG "1.5" is no ratio/],
   ['http://c:4318', { OTEL_BSP_SCHEDULE_DELAY: 'soon' }, /OTEL_BSP_SCHEDULE_DELAY/],
+  ['http://c:4318', { OTEL_EXPORTER_OTLP_TIMEOUT: '-1' }, /OTEL_EXPORTER_OTLP_TIMEOUT "-1"/],
 ])('%s with %j is refused with its name', (flag, env, message) => {
   expect(() => tracingSettings(flag, env)).toThrow(UsageError);
   expect(() => tracingSettings(flag, env)).toThrow(message);
