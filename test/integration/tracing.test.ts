@@ -7,12 +7,17 @@
  * ratio. No span carries a body, a credential, an msp_token, an EID, an ICCID, an activation code
  * or a phone number, nor a concrete path (paths carry msp_tokens and account ids).
  */
+import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { ACCOUNT_ID, EID, ICCID, IV, PHONE, paths, sendCsimStatusBody, sendMspTokenBody } from '../support/messages';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FakePartner } from '../support/fakePartner';
+import { ACCOUNT_ID, EID, ICCID, IV, PHONE, paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody } from '../support/messages';
 import { freePort } from '../support/ports';
 import { OtlpReceiver, SPAN_KIND, type ReceivedSpan } from '../support/otlpReceiver';
 import { TelcoWorld, SECRET, TOKEN } from '../support/telcoWorld';
-import { startWorld, type World } from '../support/testHub';
+import { ALL_ROUTES, request, startWorld, writeConfig, type World } from '../support/testHub';
 import { waitFor } from '../support/waitFor';
 import type { TracingSettings } from '../../src/tracing/settings';
 
@@ -175,6 +180,56 @@ test('a collector that is away is logged, and the requests are served as ever', 
   } finally {
     await world.close();
   }
+});
+
+describe('the command line', () => {
+  const MAIN = path.join(__dirname, '../../dist/src/main.js');
+  beforeAll(() => {
+    if (!existsSync(MAIN)) expect(spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: path.join(__dirname, '../..') }).status).toBe(0);
+  });
+
+  test('start --otlp-endpoint exports under $OTEL_SERVICE_NAME; SIGTERM sends what is held', async () => {
+    const msp = await FakePartner.start();
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tracing-'));
+    writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url }], ALL_ROUTES);
+    const args = [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--otlp-endpoint', receiver.url];
+    // a batch delay longer than the test: the spans arrive because the hub sends them when it stops
+    const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, OTEL_SERVICE_NAME: 'hub-cli', OTEL_BSP_SCHEDULE_DELAY: '600000' } });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    try {
+      await waitFor(() => output.includes('hub started'));
+      expect(output).toContain('exporting traces over OTLP/HTTP');
+      const url = (JSON.parse(output.split('\n').find((l) => l.includes('hub started')) as string) as { urls: string[] }).urls[0];
+      const traceId = hex(16);
+      const answer = await request(`${url}${paths.requestActivationCode(randomUUID())}`, {
+        method: 'POST',
+        headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json', traceparent: traceparentOf(traceId, hex(8)) },
+        body: JSON.stringify(requestActivationCodeBody()),
+      });
+      expect(answer.status).toBe(200);
+      expect(receiver.of('hub-cli')).toEqual([]);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(receiver.of('hub-cli').filter((s) => s.traceId === traceId).map((s) => s.kind).sort()).toEqual([SPAN_KIND.server, SPAN_KIND.client]);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await msp.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a wrong setting stops the start with its name (exit 2)', () => {
+    const main = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, 'start', '--listen', '127.0.0.1:0', '--admin-listen', 'off', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
+    const scheme = main(['--otlp-endpoint', 'grpc://collector:4317']);
+    expect(scheme.status).toBe(2);
+    expect(scheme.stderr).toContain('--otlp-endpoint takes an http:// or https:// URL');
+    const sampler = main([], { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_TRACES_SAMPLER: 'sometimes' });
+    expect(sampler.status).toBe(2);
+    expect(sampler.stderr).toContain('$OTEL_TRACES_SAMPLER "sometimes" is no sampler');
+  });
 });
 
 describe('a dialect', () => {
