@@ -145,10 +145,11 @@ export class Hub {
           },
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
-    const store = instrumentStore(connected, metrics);
+    const tracing = options.tracing && new Tracing(options.tracing, VERSION, log);
+    const instrumented = instrumentStore(connected, metrics);
+    const store = tracing ? tracing.linkingDeliveries(instrumented) : instrumented;
     metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
     const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
-    const tracing = options.tracing && new Tracing(options.tracing, VERSION, log);
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits, tracing };
     // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
     let hub: Hub | undefined;

@@ -5,7 +5,8 @@
  * A request is a SERVER span, its parent the caller's `traceparent`; each call to a partner's
  * dialect is a CLIENT span under it, and the `traceparent` the partner receives names that span; a
  * dialect's calls to its platform (an SM-DP+, an eSIM or device platform) are CLIENT spans under the
- * partner call; an outbox delivery starts a trace of its own, linked to the request that stored it.
+ * partner call; an outbox delivery starts a trace of its own, linked to the span that queued it (a
+ * stored request's `traceparent` header, or the trace context kept with the delivery).
  * The active span is carried by an AsyncLocalStorage of this instance, not by the SDK's global
  * context, so two hubs in one process (the tests) never see each other's spans.
  *
@@ -40,6 +41,8 @@ import {
   ATTR_SERVICE_VERSION,
 } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../log';
+import type { Delivery, OutboxQueue } from '../state/outbox';
+import type { Store } from '../state/store';
 import type { SamplerName, TracingSettings } from './settings';
 
 /** the hub's own attributes: what AID.02 and the hub's config name */
@@ -72,16 +75,6 @@ export interface RequestOutcome {
   readonly dialect?: string;
   readonly status: number;
   readonly outcome?: 'replayed' | 'bridged' | 'stored';
-}
-
-/** an outbox delivery (state/outbox.ts Delivery): the request's trace context is the one stored
- * with it, or the `traceparent` header it carries for its partner */
-export interface StoredDelivery {
-  readonly operation: string;
-  readonly target: string;
-  readonly attempts: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly traceparent?: string;
 }
 
 /** what is active within a partner call: its context, and which upstream request is the call itself */
@@ -148,9 +141,9 @@ export class Tracing {
     return ended(span, this.active.run({ context: trace.setSpan(active.context, span) }, send));
   }
 
-  /** an outbox delivery: a trace of its own, linked to the request that stored it (`traceparent`
-   * as stored with the delivery) */
-  delivery<A extends { readonly status: number }>(delivery: StoredDelivery, send: () => Promise<A>): Promise<A> {
+  /** an outbox delivery: a trace of its own, linked to the span that queued it (the context kept
+   * with the delivery, or the `traceparent` a stored request carries for its partner) */
+  delivery<A extends { readonly status: number }>(delivery: Delivery, send: () => Promise<A>): Promise<A> {
     const traceparent = delivery.traceparent ?? delivery.headers.traceparent;
     const stored = traceparent === undefined ? null : parseTraceParent(traceparent);
     const links: Link[] = stored === null ? [] : [{ context: stored }];
@@ -162,10 +155,18 @@ export class Tracing {
     return ended(span, this.active.run({ context: trace.setSpan(ROOT_CONTEXT, span) }, send));
   }
 
-  /** the active span's `traceparent`, for work stored now and done later (an outbox delivery) */
-  currentTraceparent(): string | undefined {
+  /** the store, its outbox keeping with each delivery queued within a span (a bridged activation
+   * code, a dialect's event or task) that span's trace context, so that its delivery links to it */
+  linkingDeliveries(store: Store): Store {
+    const enqueue: OutboxQueue['enqueue'] = (delivery, notBefore) => store.outbox.enqueue(this.stamped(delivery), notBefore);
+    const outbox = new Proxy(store.outbox, { get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : Reflect.get(target, prop, receiver)) });
+    return { ...store, outbox };
+  }
+
+  private stamped(delivery: Delivery): Delivery {
+    if (delivery.traceparent !== undefined || delivery.headers.traceparent !== undefined) return delivery;
     const span = trace.getSpan(this.active.getStore()?.context ?? ROOT_CONTEXT);
-    return span === undefined ? undefined : traceparentOf(span);
+    return span === undefined ? delivery : { ...delivery, traceparent: traceparentOf(span) };
   }
 
   /** exports what is still buffered, then stops */

@@ -24,7 +24,7 @@ import type { TracingSettings } from '../../src/tracing/settings';
 const ROUTES = {
   settings: { outboxPollMs: 50 },
   defaults: { tokenBinding: 'off' },
-  routes: [{ from: 'cmpA', to: 'mspA', storeAndForward: true }, { from: '*', to: '*' }],
+  routes: [{ from: 'cmpA', to: 'mspA', storeAndForward: true }, { from: 'cmpA', to: 'mspB', timeoutMs: 300, bridgeTimeoutMs: 5000 }, { from: '*', to: '*' }],
 };
 
 let receiver: OtlpReceiver;
@@ -133,6 +133,26 @@ describe('AID.02 partners', () => {
     expect(client.parentSpanId).toBe(delivery.spanId);
     const received = world.partners.mspA.received.find((r) => r.headers['cmp-request-id'] === requestId);
     expect(received?.headers.traceparent).toBe(traceparentOf(delivery.traceId, client.spanId));
+  });
+
+  test('a bridged activation code, delivered by the outbox, is a trace linked to the request that asked for it (AID.02 7.7.2.1)', async () => {
+    const code = { iccid: '8949000000000000077', activationCode: '1$smdp.example$LATEMARK', profileType: 'personal', swappedIccid: null };
+    world.partners.mspB.answer(() => ({ status: 200, delayMs: 800, body: code }));
+    const traceId = hex(16);
+    const token = randomUUID();
+    const answer = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { traceparent: traceparentOf(traceId, hex(8)) } });
+    expect(answer.status).toBe(201);
+    await waitFor(() => world.partners.cmpA.received.some((r) => r.path === paths.submitActivationCode(token)));
+    const linked = () => receiver.of('hub-aid02').find((s) => s.kind === SPAN_KIND.consumer && s.links.some((l) => l.traceId === traceId));
+    await waitFor(() => linked() !== undefined);
+    const delivery = linked() as ReceivedSpan;
+    const request = await spansOf('hub-aid02', traceId, 2);
+    expect(request.map((s) => s.spanId)).toContain(delivery.links[0].spanId);
+    expect(only(request, SPAN_KIND.server).attributes['aid.outcome']).toBe('bridged');
+    expect(delivery.attributes).toMatchObject({ 'aid.operation': 'submitActivationCode', 'aid.target': 'cmpA', 'http.response.status_code': 200 });
+    expect(only(await spansOf('hub-aid02', delivery.traceId, 2), SPAN_KIND.client).parentSpanId).toBe(delivery.spanId);
+    await new Promise((r) => setTimeout(r, 200));
+    expectNoneOf({ token, activationCode: code.activationCode, iccid: code.iccid });
   });
 
   test('no span carries a body, a credential, an msp_token, an EID, an ICCID, a phone number or a concrete path', async () => {
