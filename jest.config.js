@@ -4,7 +4,12 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { diagnostics: false }],
+    // the OTLP exporter's transport imports http/https dynamically, which jest's sandbox refuses
+    "@opentelemetry/otlp-exporter-base/.+\\.js$": "<rootDir>/test/support/nodeImports.js",
+  },
+  transformIgnorePatterns: ["/node_modules/(?!@opentelemetry/otlp-exporter-base/)"],
   testTimeout: 30000,
   maxWorkers: 2,
 };

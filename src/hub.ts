@@ -37,7 +37,9 @@ import { OutboxWorker } from './outbox/worker';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from './listener';
 import { HubError, type ErrorKind } from './errors';
 import { LoginThrottle } from './loginThrottle';
-import { PROJECT_ROOT } from './version';
+import { PROJECT_ROOT, VERSION } from './version';
+import type { TracingSettings } from './tracing/settings';
+import { Tracing } from './tracing/tracing';
 import { certificatesOf, TrustedProxies } from './forwardedClient';
 import { watchContent, type ContentWatch } from './contentWatch';
 import { startupFailure } from './startupFailure';
@@ -84,6 +86,8 @@ export interface HubOptions {
   readonly trustedProxies?: readonly string[];
   /** the partners' CA: forwarded certificates must be issued by it (the TLS listener's is `tls.clientCa`) */
   readonly clientCa?: string;
+  /** export OpenTelemetry traces (tracing/settings.ts); none when absent */
+  readonly tracing?: TracingSettings;
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -111,7 +115,7 @@ export class Hub {
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics);
+    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing);
   }
 
   /** keeps work that outlives its request, so that close waits for it */
@@ -144,10 +148,12 @@ export class Hub {
           },
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
-    const store = instrumentStore(connected, metrics);
+    const tracing = options.tracing && new Tracing(options.tracing, VERSION, log);
+    const instrumented = instrumentStore(connected, metrics);
+    const store = tracing ? tracing.linkingDeliveries(instrumented) : instrumented;
     metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
     const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
-    const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits };
+    const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits, tracing };
     // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
     let hub: Hub | undefined;
     const activations = new PendingActivations(store.ledger, store.outbox, metrics, () => (hub as Hub).runtime.config.settings);
@@ -163,6 +169,7 @@ export class Hub {
       track: (work) => hub?.track(work),
       draining: () => hub?.draining ?? false,
       loginThrottle: new LoginThrottle(store),
+      tracing,
     };
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
@@ -201,6 +208,7 @@ export class Hub {
     }
     if (options.watchFiles) hub.watchFiles();
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
+    if (options.tracing) log.info({ sampler: options.tracing.sampler, ratio: options.tracing.ratio, service: options.tracing.serviceName }, 'exporting traces over OTLP/HTTP');
     // the primary of --workers learns that this worker is up (a worker that dies before stops them all)
     if (options.clusterWorker) process.send?.({ type: WORKER_STARTED });
     return hub;
@@ -312,6 +320,8 @@ export class Hub {
     await this.worker.stop();
     await Promise.all(this.background);
     await this.runtime.retire();
+    // the spans still buffered go out, as far as the collector takes them
+    await this.guards.tracing?.shutdown().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'traces not exported at stop'));
     // the admin listener goes last: /readyz says "stopping" for as long as the hub drains
     await new Promise<void>((resolve) => {
       if (!this.adminServer) return resolve();

@@ -54,6 +54,11 @@ export const OPTIONS = {
   all: { type: 'boolean', help: 'every dead letter' },
   'hub-url': { type: 'string', arg: 'URL', help: 'the hub the simulated partners call' },
   bind: { type: 'string', arg: 'HOST', help: 'listen on HOST instead of each upstream URL\'s host' },
+  'otlp-endpoint': {
+    type: 'string',
+    arg: 'URL',
+    help: 'export OpenTelemetry traces over OTLP/HTTP to the collector at URL (its /v1/traces; default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else $OTEL_EXPORTER_OTLP_ENDPOINT; none: no traces); sampling by $OTEL_TRACES_SAMPLER and $OTEL_TRACES_SAMPLER_ARG, the name by $OTEL_SERVICE_NAME',
+  },
   'log-level': { type: 'string', arg: 'LEVEL', help: 'trace, debug, info, warn, error, fatal, silent (default: $LOG_LEVEL or info)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },
 } as const satisfies Record<string, OptionDoc>;

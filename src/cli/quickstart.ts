@@ -5,9 +5,10 @@ import { adminOptions, loggerFrom } from './commonOptions';
 import { parseListen } from './listenAddress';
 import { ADMIN_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName } from './options';
 import { redisAccessFrom } from './redisAccess';
+import { tracingSettings } from '../tracing/settings';
 import { serve } from './serve';
 
-const OPTION_NAMES: readonly OptionName[] = ['listen', ...ADMIN_OPTIONS, ...REDIS_OPTIONS, 'log-level'];
+const OPTION_NAMES: readonly OptionName[] = ['listen', ...ADMIN_OPTIONS, ...REDIS_OPTIONS, 'otlp-endpoint', 'log-level'];
 
 export const quickstartCommand: Command = {
   name: 'quickstart',
@@ -27,7 +28,7 @@ export const quickstartCommand: Command = {
     return serve(async () => {
       const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
       const named = values['redis-url'] !== undefined || values['redis-cluster'] !== undefined || values['redis-sentinel'] !== undefined;
-      const quick = await startQuickStart({ ...listen, log, redis: named ? redis : undefined, admin: adminOptions(values, env) });
+      const quick = await startQuickStart({ ...listen, log, redis: named ? redis : undefined, admin: adminOptions(values, env), tracing: tracingSettings(values['otlp-endpoint'], env) });
       process.stdout.write(
         `\naid-gateway quick start: the hub listens on ${quick.hub.url} with ${quick.hub.store.kind === 'redis' ? 'its state in Redis' : 'in-memory state'}.\n` +
           `The example partners in partners/ are SIMULATORS on loopback: ${quick.simulators.map((s) => s.url).join(', ')}.\n` +

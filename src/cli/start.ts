@@ -14,6 +14,7 @@ import { usage } from './exit';
 import { parseListen } from './listenAddress';
 import { ADMIN_OPTIONS, CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName, type Values } from './options';
 import { redisAccessFrom } from './redisAccess';
+import { tracingSettings } from '../tracing/settings';
 import { serve, stopIgnoringHangups } from './serve';
 import { UsageError } from './usageError';
 
@@ -34,6 +35,7 @@ const OPTION_NAMES: readonly OptionName[] = [
   'max-connections',
   'max-connections-per-address',
   ...REDIS_OPTIONS,
+  'otlp-endpoint',
   'log-level',
 ];
 
@@ -106,6 +108,7 @@ function hubOptions(values: Values, env: NodeJS.ProcessEnv, configDir: string, p
     redisKeyPrefix: values['redis-prefix'],
     log,
     switchedOff: measurementSwitches(env),
+    tracing: tracingSettings(values['otlp-endpoint'], env),
   };
 }
 

@@ -16,6 +16,7 @@ import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../upstream/partnerCall';
+import type { Tracing } from '../tracing/tracing';
 import { retryAfterSeconds } from '../upstream/upstream';
 import { UpstreamError } from '../upstream/upstreamError';
 
@@ -32,6 +33,7 @@ export class OutboxWorker {
     private readonly runtime: () => Runtime,
     private readonly log: Logger,
     private readonly metrics: Metrics,
+    private readonly tracing?: Tracing,
   ) {}
 
   start(): void {
@@ -76,7 +78,8 @@ export class OutboxWorker {
     // a partner's Retry-After (a dialect's task: when to look again) over the backoff
     let waitMs: number | undefined;
     try {
-      const answer = await callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, { log: this.log });
+      const deliver = () => callPartner(runtime.dialectFor(target), callOf(delivery), this.metrics, { log: this.log }, this.tracing, target.dialect);
+      const answer = await (this.tracing === undefined ? deliver() : this.tracing.delivery(delivery, deliver));
       if (isSuccess(answer.status)) {
         await this.queue.ack(entry);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });

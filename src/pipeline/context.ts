@@ -6,26 +6,30 @@
 import type { Logger } from '../log';
 import { randomHex } from '../randomHex';
 import type { Runtime } from '../runtime';
-import { header, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
+import type { RequestOutcome } from '../tracing/tracing';
+import { header, type HubContext, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
 
 // ids go into every log line; an over-long value is cut rather than logged whole
 const MAX_LOGGED_ID = 64;
 
 export function context(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
+    const span = deps.tracing?.request(ctx.req);
     const ids = {
       requestId: header(ctx, 'cmp-request-id'),
       correlationId: header(ctx, 'correlation-id'),
       clientId: header(ctx, 'client-id'),
       targetId: header(ctx, 'target-id'),
-      trace: parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomHex(32), flags: '01' },
+      // with tracing, the request's own span carries the trace on (tracing/tracing.ts)
+      trace: span?.trace ?? parseTraceparent(header(ctx, 'traceparent')) ?? { traceId: randomHex(32), flags: '01' },
     };
     ctx.state = new RequestState(deps.log, deps.runtime(), ids);
     const leave = ctx.state.runtime.enter();
     try {
-      await next();
+      await (span === undefined ? next() : span.within(next));
     } finally {
       leave();
+      if (span !== undefined) span.end(outcomeOf(ctx));
     }
   };
 }
@@ -75,6 +79,20 @@ class RequestState implements HubState {
   get log(): Logger {
     return (this.child ??= this.root.child(this.logBindings));
   }
+}
+
+/** what the request's span records of it: names and ids of the config, never a value of the request */
+function outcomeOf(ctx: HubContext): RequestOutcome {
+  const { state } = ctx;
+  return {
+    operation: state.operation?.id ?? state.inboundRoute,
+    route: state.operation?.pathTemplate,
+    caller: state.caller?.id,
+    target: state.target?.id,
+    dialect: state.target?.dialect,
+    status: ctx.status,
+    outcome: state.replayed ? 'replayed' : state.bridged ? 'bridged' : state.stored ? 'stored' : undefined,
+  };
 }
 
 function clip(value: string | undefined): string | undefined {

@@ -84,7 +84,7 @@ async function call(ctx: HubContext, deps: PipelineDeps, request: DialectCall): 
   const target = need(ctx.state.target, 'target');
   const dialect = ctx.state.runtime.dialectFor(target);
   try {
-    return await callPartner(dialect, request, deps.metrics, ctx.state);
+    return await callPartner(dialect, request, deps.metrics, ctx.state, deps.tracing, target.dialect);
   } catch (err) {
     if (err instanceof UpstreamError) throw upstreamFailure(err, target.id, dialect.policy?.unreachable);
     throw err;
@@ -126,8 +126,9 @@ function forwardedHeaders(ctx: HubContext): Record<string, string> {
     const value = ctx.req.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
-  // the call to the partner is a span of its own within the caller's trace
-  const { traceId, flags } = ctx.state.ids.trace;
-  headers.traceparent = `00-${traceId}-${randomHex(16)}-${flags}`;
+  // the call to the partner is a span of its own within the caller's trace; with tracing, the
+  // partner call's span takes its place, and a stored delivery keeps the request's
+  const { traceId, flags, spanId } = ctx.state.ids.trace;
+  headers.traceparent = `00-${traceId}-${spanId ?? randomHex(16)}-${flags}`;
   return headers;
 }

@@ -17,14 +17,15 @@ import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
 import type { Checked } from '../state/requestChecks';
 import type { Store } from '../state/store';
+import type { Tracing } from '../tracing/tracing';
 
 export interface RequestIds {
   readonly requestId?: string;
   readonly correlationId?: string;
   readonly clientId?: string;
   readonly targetId?: string;
-  /** W3C trace context: the trace this request belongs to */
-  readonly trace: { readonly traceId: string; readonly flags: string };
+  /** W3C trace context: the trace this request belongs to; with tracing, the request's span too */
+  readonly trace: { readonly traceId: string; readonly flags: string; readonly spanId?: string };
 }
 
 export interface HubState {
@@ -103,6 +104,8 @@ export interface PipelineDeps {
   /** the store's rate limits, counted locally while it is unreachable */
   readonly limits: Pick<RateLimits, 'admit'>;
   readonly activations: PendingActivations;
+  /** OpenTelemetry traces, when configured */
+  readonly tracing?: Tracing;
 }
 
 export function need<T>(value: T | undefined, what: string): T {

@@ -34,6 +34,8 @@ export interface QuickStartOptions {
   readonly admin?: HubOptions['admin'];
   /** the environment the example partners' files read (their `${..._URL}`: where each simulator listens) */
   readonly env?: NodeJS.ProcessEnv;
+  /** export OpenTelemetry traces (tracing/settings.ts) */
+  readonly tracing?: HubOptions['tracing'];
 }
 
 export async function startQuickStart(options: QuickStartOptions): Promise<QuickStart> {
@@ -46,7 +48,7 @@ export async function startQuickStart(options: QuickStartOptions): Promise<Quick
   let hub: Hub;
   try {
     for (const partner of partners.values()) simulators.push(await simulate(partner, hubUrl));
-    hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env });
+    hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env, tracing: options.tracing });
   } catch (err) {
     await Promise.all(simulators.map((s) => s.close()));
     throw err;

@@ -24,6 +24,8 @@ export interface Delivery {
   readonly attempts: number;
   /** bridgeDeadline: the activationCodeRequestID it watches */
   readonly requestId?: string;
+  /** the W3C trace context of the span that queued it, where tracing is on: its delivery links to it */
+  readonly traceparent?: string;
 }
 
 export interface Received {

@@ -1,15 +1,22 @@
 /**
  * Every call the hub makes to a partner's dialect goes through here, whoever makes it (a request,
  * the bridge, the outbox worker): counted by outcome (status class or failure kind), timed, and a
- * failure logged, once.
+ * failure logged, once; and traced, where tracing is on.
  */
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import type { Logger } from '../log';
 import { statusClass, type Metrics } from '../metrics/metrics';
+import type { Tracing } from '../tracing/tracing';
 import { UpstreamError } from './upstreamError';
 
-/** `logs.log` is read only when a call fails: a request's logger is made on first use */
-export async function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }): Promise<DialectAnswer> {
+/** `logs.log` is read only when a call fails: a request's logger is made on first use; with
+ * `tracing`, the call is a span (`dialect`: the target's, for it) */
+export function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }, tracing?: Tracing, dialect = ''): Promise<DialectAnswer> {
+  if (tracing === undefined) return counted(instance, call, metrics, logs);
+  return tracing.partnerCall(call, dialect, (traced) => counted(instance, traced, metrics, logs));
+}
+
+async function counted(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }): Promise<DialectAnswer> {
   try {
     const answer = await instance.call(call);
     metrics.upstreamRequests.labels(call.target, call.operation, statusClass(answer.status)).inc();

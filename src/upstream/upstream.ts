@@ -12,6 +12,7 @@ import type { OutboundAuth, Partner, RateLimit, UpstreamConfig } from '../config
 import type { Metrics } from '../metrics/metrics';
 import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
+import type { Tracing } from '../tracing/tracing';
 import { PartnerAnswer } from './answer';
 import { UpstreamError } from './upstreamError';
 import { BreakerOpenError, type Breakers } from './breakers';
@@ -57,6 +58,8 @@ export interface UpstreamGuards {
   readonly metrics: Metrics;
   /** the shared rate limits, counted locally while the store is unreachable */
   readonly limits: Pick<RateLimits, 'admit'>;
+  /** OpenTelemetry traces, when configured: a dialect's platform calls are spans */
+  readonly tracing?: Tracing;
 }
 
 const MAX_ANSWER_BYTES = 1024 * 1024;
@@ -88,7 +91,14 @@ export class Upstream {
     });
   }
 
-  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+  request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const { tracing } = this.guards;
+    if (tracing === undefined) return this.guarded(req);
+    return tracing.platformCall(this.name, this.target.url, req, () => this.guarded(req));
+  }
+
+  /** the call within its outbound limit and breaker */
+  private async guarded(req: UpstreamRequest): Promise<UpstreamResponse> {
     const limited = this.target.rateLimit !== undefined || req.limit !== undefined;
     const waitedMs = limited ? await this.waitForTurn(req) : 0;
     const breaker = this.guards.breakers.for(this.name, req.operation, this.target.breaker);

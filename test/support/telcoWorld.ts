@@ -8,7 +8,7 @@ import { startTelcoapiSimulator, type TelcoapiSimulator, type TelcoapiSimulatorO
 import { newEid } from './es2World';
 import { FakePartner } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';
-import { TestHub, type Answer } from './testHub';
+import { TestHub, type Answer, type TestHubOptions } from './testHub';
 
 export const TOKEN = 'platform-token-of-the-hub';
 export const SECRET = 'webhook-secret-one-0123456789';
@@ -23,6 +23,7 @@ export interface TelcoWorldOptions {
   readonly settings?: Record<string, unknown>;
   readonly routes?: Record<string, unknown>;
   readonly breaker?: Record<string, unknown>;
+  readonly tracing?: TestHubOptions['tracing'];
 }
 
 export class TelcoWorld {
@@ -73,6 +74,7 @@ export class TelcoWorld {
       // a budget no loaded CI machine exceeds; a test of a slow platform sets its own
       routes: options.routes ?? { routes: [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix ?? shared?.hub.keyPrefix,
+      tracing: options.tracing,
     }).catch(async (err: unknown) => {
       await cmp.close();
       if (!shared) await Promise.all([platform.close(), cmpB.close(), backOffice.close()]);

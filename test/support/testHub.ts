@@ -50,6 +50,8 @@ export interface TestHubOptions {
   readonly trustedProxies?: HubOptions['trustedProxies'];
   readonly clientCa?: HubOptions['clientCa'];
   readonly watchFiles?: HubOptions['watchFiles'];
+  /** export OpenTelemetry traces */
+  readonly tracing?: HubOptions['tracing'];
 }
 
 export interface CallOptions {
@@ -116,6 +118,7 @@ export class TestHub {
       trustedProxies: options.trustedProxies,
       clientCa: options.clientCa,
       watchFiles: options.watchFiles,
+      tracing: options.tracing,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined && options.redis === undefined;
