@@ -159,7 +159,10 @@ export class Hub {
       runtime: () => (hub as Hub).runtime,
       track: (work) => hub?.track(work),
       draining: () => hub?.draining ?? false,
-      loginThrottle: new LoginThrottle(store),
+      loginThrottle: new LoginThrottle(store, (client) => {
+        metrics.guessedClients.inc({ client });
+        log.warn({ client }, 'failed logins for a partner past its limit: its requests from addresses that have not proven it are slowed');
+      }),
     };
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);

@@ -29,7 +29,7 @@ export class ConfigError extends Error {
 const DEFAULT_TIMEOUT_MS: Readonly<Record<string, number>> = { requestActivationCode: 3000 };
 const FALLBACK_TIMEOUT_MS = 10000;
 
-const DEFAULT_SETTINGS: HubSettings = {
+export const DEFAULT_SETTINGS: HubSettings = {
   bodyLimitBytes: 64 * 1024,
   requestIdTtlSeconds: 24 * 3600,
   tokenBindingTtlSeconds: 400 * 24 * 3600,
@@ -41,7 +41,8 @@ const DEFAULT_SETTINGS: HubSettings = {
   outboxClaimIdleMs: 30000,
   outboxPollMs: 250,
   memoryStoreMaxEntries: DEFAULT_MAX_ENTRIES,
-  authFailuresPerAddress: 20,
+  authFailuresPerAddressAndClient: 20,
+  authFailuresPerAddress: 100,
   authFailuresPerClient: 100,
   authFailureWindowSeconds: 300,
   environment: 'production',
