@@ -15,6 +15,7 @@ import { checkSchema } from './schema';
 import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { touchpointOf, type RawTouchpoint } from './touchpoint';
+import { tlsFileProblems } from './tlsFiles';
 import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
@@ -252,17 +253,19 @@ function readTls(
   where: string,
   problems: string[],
 ): UpstreamTls {
-  const read = (field: 'cert' | 'key' | 'ca'): Buffer | undefined => {
+  const read = (field: 'cert' | 'key' | 'ca'): { file: string; pem: Buffer } | undefined => {
     const file = tls[field];
     if (file === undefined) return undefined;
     try {
-      return readFileSync(path.resolve(dir, file));
+      return { file, pem: readFileSync(path.resolve(dir, file)) };
     } catch (err) {
       problems.push(`${where}: upstream.tls.${field}: cannot read ${file} (${(err as Error).message})`);
       return undefined;
     }
   };
-  return { cert: read('cert'), key: read('key'), ca: read('ca'), rejectUnauthorized: tls.rejectUnauthorized ?? true };
+  const files = { cert: read('cert'), key: read('key'), ca: read('ca') };
+  problems.push(...tlsFileProblems(files, where));
+  return { cert: files.cert?.pem, key: files.key?.pem, ca: files.ca?.pem, rejectUnauthorized: tls.rejectUnauthorized ?? true };
 }
 
 function checkRouteEnds(

@@ -18,7 +18,8 @@ export async function callPartner(instance: DialectInstance, call: DialectCall, 
   } catch (err) {
     if (err instanceof UpstreamError) {
       metrics.upstreamRequests.labels(call.target, call.operation, err.failure).inc();
-      logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
+      const code = (err.cause as { code?: unknown } | undefined)?.code;
+      logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message, code }, 'upstream call failed');
     }
     throw err;
   }

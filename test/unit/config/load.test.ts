@@ -11,6 +11,7 @@ import { configWarnings } from '../../../src/config/warnings';
 import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
 import type { TelcoapiSettings } from '../../../src/dialects/telcoapi/settings';
 import type { DevicemgmtSettings } from '../../../src/dialects/devicemgmt/settings';
+import { createPki } from '../../support/certs';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -105,13 +106,14 @@ describe('a valid config', () => {
   });
 
   test('an upstream with a base path, TLS files and basic credentials', () => {
-    writeFileSync(path.join(dir, 'c.pem'), 'CERT');
-    writeFileSync(path.join(dir, 'k.pem'), 'KEY');
+    const issued = createPki().client('hub at cmpA');
+    writeFileSync(path.join(dir, 'c.pem'), issued.cert);
+    writeFileSync(path.join(dir, 'k.pem'), issued.key);
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/aid/', auth: { basic: { username: 'u', password: 'p' } }, tls: { cert: 'c.pem', key: 'k.pem' }, connections: 4 } } }], { routes: [] });
     const upstream = loadConfig(dir, {}).partners.get('cmpA')?.upstream;
     expect(upstream?.url.pathname).toBe('/aid/');
     expect(upstream?.auth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
-    expect(upstream?.tls?.cert?.toString()).toBe('CERT');
+    expect(upstream?.tls?.cert?.toString()).toBe(issued.cert);
     expect(upstream?.tls?.rejectUnauthorized).toBe(true);
     expect(upstream?.connections).toBe(4);
   });
