@@ -35,7 +35,8 @@ const HELP = `Usage: aid-gateway [command] [options]
 A hub for the GSMA AID.02 interface between Mobile Service Providers and Car Mobility Providers.
 
 Commands:
-  (none)            quick start: the hub on its embedded defaults (in-memory state, the example
+  (none), quickstart
+                    quick start: the hub on its embedded defaults (in-memory state, the example
                     partners of the repository) with simulated MSPs, CMPs and an SM-DP+ beside
                     it; prints a walk through AID.02 as curl commands
   start             serve a configuration
@@ -61,8 +62,9 @@ Commands:
                     Redis
 
 Options:
-  --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else
-                        the repository's example configuration)
+  --config DIR          folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG; start
+                        refuses to run without one, the other commands read the repository's
+                        example configuration)
   --partners DIR        the partner files, when not in the config folder's partners/ (default:
                         $AID_GATEWAY_PARTNERS; two ConfigMaps mount as two folders)
   --listen HOST:PORT    plain HTTP listener on a loopback address (default: 127.0.0.1:8080)
@@ -202,7 +204,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = positionals[0] ?? 'quickstart';
-  const configDir = values.config ?? process.env.AID_GATEWAY_CONFIG ?? PROJECT_ROOT;
+  const namedConfig = values.config ?? process.env.AID_GATEWAY_CONFIG;
+  const configDir = namedConfig ?? PROJECT_ROOT;
   const partnersDir = values.partners ?? process.env.AID_GATEWAY_PARTNERS;
   const level = values['log-level'] ?? process.env.LOG_LEVEL ?? 'info';
   if (!LOG_LEVELS.includes(level)) return usage(`${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`);
@@ -233,6 +236,8 @@ async function main(argv: string[]): Promise<number> {
     case 'bindings':
       return withRedis((access) => bindingsCommand(positionals.slice(1), values, configDir, partnersDir, access));
     case 'start': {
+      // the example partners' keys are published: a deployment that forgot its config must not serve them
+      if (namedConfig === undefined) return usage(NO_CONFIG);
       const workers = values.workers === undefined ? (redis ? availableParallelism() : 1) : Number(values.workers);
       if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
       if (workers > 1 && !redis) return usage('--workers above 1 needs Redis (--redis-url, --redis-cluster or --redis-sentinel): workers share their state through it');
@@ -450,6 +455,9 @@ function failed(message: string): number {
   process.stderr.write(`${message}\n`);
   return 1;
 }
+
+const NO_CONFIG =
+  'start needs a configuration: give --config DIR (or $AID_GATEWAY_CONFIG); the example partners and their published keys are served only by the quick start (aid-gateway quickstart, npm start) or by naming their folder';
 
 function usage(message: string): number {
   process.stderr.write(`${message}\n`);
