@@ -112,5 +112,9 @@ function remember(entries: Map<string, number>, key: string, until: number): voi
 function countsOf(address: string, clientId: string | undefined, settings: HubSettings): { key: string; limit: number }[] {
   const byAddress = { key: addressKey(address), limit: settings.authFailuresPerAddress };
   if (clientId === undefined) return [byAddress];
-  return [byAddress, { key: pairKey(address, clientId), limit: settings.authFailuresPerAddressAndClient }, { key: `${CLIENT}${clientId}`, limit: settings.authFailuresPerClient }];
+  return [
+    byAddress,
+    { key: pairKey(address, clientId), limit: settings.authFailuresPerAddressAndClient },
+    { key: `${CLIENT}${clientId}`, limit: settings.authFailuresPerClient },
+  ];
 }

@@ -457,7 +457,8 @@ function failed(message: string): number {
 }
 
 const NO_CONFIG =
-  'start needs a configuration: give --config DIR (or $AID_GATEWAY_CONFIG); the example partners and their published keys are served only by the quick start (aid-gateway quickstart, npm start) or by naming their folder';
+  'start needs a configuration: give --config DIR (or $AID_GATEWAY_CONFIG); the example partners and their ' +
+  'published keys are served only by the quick start (aid-gateway quickstart, npm start) or by naming their folder';
 
 function usage(message: string): number {
   process.stderr.write(`${message}\n`);

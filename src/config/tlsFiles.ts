@@ -41,7 +41,9 @@ export function tlsFileProblems(files: TlsFiles, where: string): string[] {
   if (files.cert && !certs) field('cert', files.cert.file, 'is not a PEM certificate');
   const key = files.key && keyOf(files.key.pem);
   if (files.key && !key) field('key', files.key.file, 'is not a PEM private key (without a passphrase)');
-  if (files.cert && files.key && certs && key && !certs[0].checkPrivateKey(key)) field('key', files.key.file, `is not the key of the certificate in ${files.cert.file}`);
+  if (files.cert && files.key && certs && key && !certs[0].checkPrivateKey(key)) {
+    field('key', files.key.file, `is not the key of the certificate in ${files.cert.file}`);
+  }
   if (files.ca && !certificatesOf(files.ca.pem)) field('ca', files.ca.file, 'is not a PEM certificate (or bundle of them)');
   return problems;
 }
