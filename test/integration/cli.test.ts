@@ -63,6 +63,19 @@ test('check-config reports every problem with file, partner and field, and exits
   }
 });
 
+test('issue 29.6: check-config refuses an upstream TLS file that is not PEM, naming the file and the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+  try {
+    writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'https://127.0.0.1:1', extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls: { ca: 'ca.der' } } } }], { routes: [] });
+    writeFileSync(path.join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+    const result = run(['check-config', '--config', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('partners/mspA.yaml: upstream.tls.ca: ca.der is not a PEM certificate');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 describe('no demo by default (issue 29.5)', () => {
   const NO_CONFIG = /^start needs a configuration: give --config DIR \(or \$AID_GATEWAY_CONFIG\);/;
 
