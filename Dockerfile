@@ -23,6 +23,8 @@ EXPOSE 8080 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "dist/src/main.js"]
+# `start` refuses to run without a configuration (--config DIR or $AID_GATEWAY_CONFIG, mounted from
+# a ConfigMap or volume): the example partners copied in for the demo have published keys.
 # plain HTTP off loopback must be named (AID.02 6 requires two-way TLS): behind a TLS terminator
 # (with --trusted-proxies for the client certificates it forwards), or give --tls-listen with the
 # hub's certificate and the partners' CA instead. The admin listener stays on loopback; publish it

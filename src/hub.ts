@@ -168,7 +168,10 @@ export class Hub {
       runtime: () => (hub as Hub).runtime,
       track: (work) => hub?.track(work),
       draining: () => hub?.draining ?? false,
-      loginThrottle: new LoginThrottle(store),
+      loginThrottle: new LoginThrottle(store, (client) => {
+        metrics.guessedClients.inc({ client });
+        log.warn({ client }, 'failed logins for a partner past its limit: its requests from addresses that have not proven it are slowed');
+      }),
       tracing,
     };
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));

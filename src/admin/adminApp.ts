@@ -8,6 +8,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
+import { catalogue, type ErrorKind } from '../errors';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../state/store';
 import type { BreakerView } from '../upstream/breakers';
@@ -60,7 +61,7 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
     if (!auth || authorized(ctx.get('authorization'), auth)) return next();
     ctx.status = 401;
     ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
-    ctx.body = { error: 'authentication required' };
+    ctx.body = refusal('unauthenticated', 'authentication required');
   };
   router.get('/metrics', guarded, async (ctx) => {
     const { contentType, text } = await views.metrics();
@@ -68,16 +69,25 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
     ctx.body = text;
   });
   router.get('/admin/partners', guarded, async (ctx) => void (ctx.body = await views.partners()));
-  // what the router answered without a body says so in JSON, as every other admin answer
+  // what the router answered without a body says so in the AID.02 error body, as the partner
+  // listeners do; so does a view that failed (500 code 90) or a request Koa refused (400 code 91)
   app.use(async (ctx, next) => {
-    await next();
+    try {
+      await next();
+    } catch (err) {
+      const status = (err as { status?: unknown }).status;
+      const clientError = typeof status === 'number' && status >= 400 && status < 500;
+      ctx.status = clientError ? status : 500;
+      ctx.body = clientError ? { code: '91', error: 'Invalid request syntax' } : refusal('internal', 'the view could not be read');
+      return;
+    }
     if (ctx.body !== undefined && ctx.body !== '') return;
     if (ctx.status === 404) {
       // set again: Koa would take a body on an unset status for a 200
       ctx.status = 404;
-      ctx.body = { error: 'not found' };
+      ctx.body = refusal('unknownPath', 'not found');
     }
-    else if (ctx.status === 405) ctx.body = { error: `method not allowed; allowed: ${String(ctx.response.get('allow'))}` };
+    else if (ctx.status === 405) ctx.body = refusal('methodNotAllowed', `method not allowed; allowed: ${String(ctx.response.get('allow'))}`);
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -92,6 +102,11 @@ export function localViews(sources: AdminSources): AdminViews {
     readiness: () => readiness(sources),
     partners: () => partners(sources),
   };
+}
+
+/** the AID.02 error body: the catalogue's code, the admin listener's own words */
+function refusal(kind: ErrorKind, error: string): { code: string; error: string } {
+  return { code: catalogue[kind].code, error };
 }
 
 function authorized(header: string, auth: AdminAuth): boolean {

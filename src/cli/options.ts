@@ -15,7 +15,11 @@ interface OptionDoc {
 }
 
 export const OPTIONS = {
-  config: { type: 'string', arg: 'DIR', help: 'folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG, else the repository\'s example configuration)' },
+  config: {
+    type: 'string',
+    arg: 'DIR',
+    help: 'folder with routes.yaml and partners/ (default: $AID_GATEWAY_CONFIG; start refuses to run without one, the other commands read the repository\'s example configuration)',
+  },
   partners: { type: 'string', arg: 'DIR', help: 'the partner files, when not in the config folder\'s partners/ (default: $AID_GATEWAY_PARTNERS; two ConfigMaps mount as two folders)' },
   listen: { type: 'string', arg: 'HOST:PORT', help: 'plain HTTP listener on a loopback address (default: 127.0.0.1:8080)' },
   'insecure-http': { type: 'string', arg: 'HOST:PORT', help: 'plain HTTP listener on any address; AID.02 section 6 requires two-way TLS, so this is for a TLS terminator in front of the hub (warned)' },

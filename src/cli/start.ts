@@ -51,6 +51,8 @@ export const startCommand: Command = {
   }),
   async run(argv, env) {
     const { values } = parseOptions(argv, OPTION_NAMES, 'start');
+    // the example partners' keys are published: a deployment that forgot its config must not serve them
+    if ((values.config ?? env.AID_GATEWAY_CONFIG) === undefined) return usage(NO_CONFIG);
     const { configDir, partnersDir } = configDirs(values, env);
     const log = loggerFrom(values, env);
     // a flag that is wrong, a password or TLS file that cannot be read: said by main.ts in one line
@@ -73,6 +75,9 @@ export const startCommand: Command = {
     }, log, redis);
   },
 };
+
+const NO_CONFIG =
+  'start needs a configuration: give --config DIR (or $AID_GATEWAY_CONFIG); the example partners and their published keys are served only by the quick start (aid-gateway quickstart, npm start) or by naming their folder';
 
 function hubOptions(values: Values, env: NodeJS.ProcessEnv, configDir: string, partnersDir: string | undefined, log: Logger, redis: RedisAccess | undefined) {
   const tlsListen = values['tls-listen'];

@@ -16,6 +16,7 @@ import { SourcePositions } from './sourcePositions';
 import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { touchpointOf, type RawTouchpoint } from './touchpoint';
+import { tlsFileProblems } from './tlsFiles';
 import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
@@ -30,7 +31,7 @@ export class ConfigError extends Error {
 const DEFAULT_TIMEOUT_MS: Readonly<Record<string, number>> = { requestActivationCode: 3000 };
 const FALLBACK_TIMEOUT_MS = 10000;
 
-const DEFAULT_SETTINGS: HubSettings = {
+export const DEFAULT_SETTINGS: HubSettings = {
   bodyLimitBytes: 64 * 1024,
   requestIdTtlSeconds: 24 * 3600,
   tokenBindingTtlSeconds: 400 * 24 * 3600,
@@ -42,7 +43,8 @@ const DEFAULT_SETTINGS: HubSettings = {
   outboxClaimIdleMs: 30000,
   outboxPollMs: 250,
   memoryStoreMaxEntries: DEFAULT_MAX_ENTRIES,
-  authFailuresPerAddress: 20,
+  authFailuresPerAddressAndClient: 20,
+  authFailuresPerAddress: 100,
   authFailuresPerClient: 100,
   authFailureWindowSeconds: 300,
   environment: 'production',
@@ -278,17 +280,19 @@ function readTls(
   where: string,
   problems: string[],
 ): UpstreamTls {
-  const read = (field: 'cert' | 'key' | 'ca'): Buffer | undefined => {
+  const read = (field: 'cert' | 'key' | 'ca'): { file: string; pem: Buffer } | undefined => {
     const file = tls[field];
     if (file === undefined) return undefined;
     try {
-      return readFileSync(path.resolve(dir, file));
+      return { file, pem: readFileSync(path.resolve(dir, file)) };
     } catch (err) {
       problems.push(`${where}: upstream.tls.${field}: cannot read ${file} (${(err as Error).message})`);
       return undefined;
     }
   };
-  return { cert: read('cert'), key: read('key'), ca: read('ca'), rejectUnauthorized: tls.rejectUnauthorized ?? true };
+  const files = { cert: read('cert'), key: read('key'), ca: read('ca') };
+  problems.push(...tlsFileProblems(files, where));
+  return { cert: files.cert?.pem, key: files.key?.pem, ca: files.ca?.pem, rejectUnauthorized: tls.rejectUnauthorized ?? true };
 }
 
 /** `declared`: the ids of every partner file; one whose file has problems (already told) is named, not unknown */

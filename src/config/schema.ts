@@ -118,6 +118,7 @@ export const routesSchema = {
         outboxClaimIdleMs: { type: 'integer', minimum: 100 },
         outboxPollMs: { type: 'integer', minimum: 10, maximum: 60000 },
         memoryStoreMaxEntries: { type: 'integer', minimum: 100 },
+        authFailuresPerAddressAndClient: { type: 'integer', minimum: 1 },
         authFailuresPerAddress: { type: 'integer', minimum: 1 },
         authFailuresPerClient: { type: 'integer', minimum: 1 },
         authFailureWindowSeconds: { type: 'integer', minimum: 1, maximum: 86400 },

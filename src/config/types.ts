@@ -135,8 +135,11 @@ export interface HubSettings {
   readonly outboxPollMs: number;
   /** the in-memory store's cap on entries (state/memory/expiringMap.ts); Redis is bounded by its maxmemory */
   readonly memoryStoreMaxEntries: number;
-  /** failed authentications tolerated per source address and per claimed client-id in a window;
-   * past either, every request from that address or for that client-id is 429 until it ends */
+  /** failed authentications in a window (loginThrottle.ts): past the first, that address's
+   * requests for that client-id are 429 until it ends; past the second, that address's requests
+   * (but for a client-id it has proven) are; past the third, that client-id's requests from
+   * addresses that have not proven it are slowed, never refused */
+  readonly authFailuresPerAddressAndClient: number;
   readonly authFailuresPerAddress: number;
   readonly authFailuresPerClient: number;
   readonly authFailureWindowSeconds: number;

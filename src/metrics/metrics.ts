@@ -135,6 +135,12 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       labelNames: ['reason'] as const,
       registers,
     }),
+    guessedClients: new Counter({
+      name: 'aid_gateway_auth_guessed_clients_total',
+      help: 'Times a known client-id went past its failed logins in a window (its requests from unproven addresses slowed)',
+      labelNames: ['client'] as const,
+      registers,
+    }),
     policyRejections: new Counter({
       name: 'aid_gateway_policy_rejections_total',
       help: 'Requests refused by the hub after authentication, by error kind',

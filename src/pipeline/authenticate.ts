@@ -5,9 +5,11 @@
  * credentials configured must present one of those. Secrets are compared as digests in constant time.
  * Every refusal says the same (why is in the log and the metric only), and an unknown client-id
  * costs the same digest work as a known one, so neither the text nor the time tells a caller which
- * partner ids exist. Failures are throttled (loginThrottle.ts): past the limit, 429 code 206.
+ * partner ids exist. Failures are throttled (loginThrottle.ts): past a limit, 429 code 206, or a
+ * wait before the credential is checked.
  */
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { clientAddress, presentedCertificate, type PresentedCertificate } from '../forwardedClient';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
@@ -39,15 +41,21 @@ export async function authenticatePartner(ctx: HubContext, deps: PipelineDeps, c
     throw new HubError('invalidSyntax', { detail: 'header client-id is required', clientErrorStatus });
   }
   const partner = ctx.state.runtime.config.partners.get(clientId);
-  refuseIfThrottled(ctx, deps, partner?.id);
+  const address = addressOf(ctx);
+  const waitMs = deps.loginThrottle.blockedFor(address, partner?.id);
+  if (waitMs > 0) throw throttled(deps, waitMs);
+  const slowMs = deps.loginThrottle.slowFor(address, partner?.id);
+  if (slowMs > 0) await sleep(slowMs);
   const checked = checkCredentials(ctx, partner?.inbound ?? DECOY);
   const refusal = partner ? checked : refuse('unknown_client');
   if (!partner || refusal !== undefined) throw await refused(ctx, deps, refusal ?? refuse('unknown_client'), partner?.id);
+  deps.loginThrottle.succeeded(address, partner.id, ctx.state.runtime.config.settings);
   ctx.state.caller = partner;
   return partner;
 }
 
-/** 429 while the caller's address or the client-id it claims is blocked for failed logins */
+/** 429 while the caller's address, or its address for the client-id it claims, is blocked for
+ * failed logins */
 export function refuseIfThrottled(ctx: HubContext, deps: PipelineDeps, clientId: string | undefined): void {
   const waitMs = deps.loginThrottle.blockedFor(addressOf(ctx), clientId);
   if (waitMs > 0) throw throttled(deps, waitMs);

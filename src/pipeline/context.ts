@@ -9,8 +9,10 @@ import type { Runtime } from '../runtime';
 import type { RequestOutcome } from '../tracing/tracing';
 import { header, type HubContext, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
 
-// ids go into every log line; an over-long value is cut rather than logged whole
+// ids go into every log line as their callers claim them, before anyone is authenticated: an
+// over-long value is cut rather than logged whole, and what is not printable ASCII is logged as `?`
 const MAX_LOGGED_ID = 64;
+const UNPRINTABLE = /[^\x20-\x7e]/g;
 
 export function context(deps: PipelineDeps): Stage {
   return async (ctx, next) => {
@@ -96,7 +98,9 @@ function outcomeOf(ctx: HubContext): RequestOutcome {
 }
 
 function clip(value: string | undefined): string | undefined {
-  return value === undefined || value.length <= MAX_LOGGED_ID ? value : `${value.slice(0, MAX_LOGGED_ID)}...`;
+  if (value === undefined) return undefined;
+  const cut = value.length <= MAX_LOGGED_ID ? value : `${value.slice(0, MAX_LOGGED_ID)}...`;
+  return cut.replace(UNPRINTABLE, '?');
 }
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;

@@ -99,6 +99,9 @@ function tooLarge(limit: number): HubError {
 function readLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  // closed before the hub came to read it (the listener answered a body it could not frame): no
+  // event of it will come
+  if (req.destroyed) return Promise.reject(new HubError('clientAborted', { cause: new Error('the request was closed before its body was read') }));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

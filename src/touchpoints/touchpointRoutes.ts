@@ -77,10 +77,12 @@ class Refused extends Error {
 async function broker(ctx: HubContext, deps: PipelineDeps, flow: Flow): Promise<void> {
   const { partners, settings } = ctx.state.runtime.config;
   const target = partners.get(ctx.state.params.partner ?? '');
-  const from = partners.get(single(ctx, 'client_id') ?? '');
+  // read inside the try: a client_id given twice is a refusal like any other parameter's
+  let from: Partner | undefined;
   const count = (outcome: string) => deps.metrics.touchpointRedirects.inc({ from: from?.id ?? 'unknown', to: target?.id ?? 'unknown', flow, outcome });
   try {
     if (ctx.method !== 'GET') throw new Refused('methodNotAllowed', 'method', 'Only GET opens a link.');
+    from = partners.get(single(ctx, 'client_id') ?? '');
     if (!target?.touchpoint) throw new Refused('unknownTarget', 'unknown_partner', 'The hub knows no touchpoint of this partner.');
     if (!from?.touchpoint || from.role === target.role) throw new Refused('invalidSyntax', 'unknown_client', 'The link does not name the partner you come from (client_id).');
     if (!paired(ctx, from, target)) throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');

@@ -25,7 +25,8 @@ async function counted(instance: DialectInstance, call: DialectCall, metrics: Me
   } catch (err) {
     if (err instanceof UpstreamError) {
       metrics.upstreamRequests.labels(call.target, call.operation, err.failure).inc();
-      logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message }, 'upstream call failed');
+      const code = (err.cause as { code?: unknown } | undefined)?.code;
+      logs.log.warn({ target: call.target, operation: call.operation, failure: err.failure, reason: err.message, code }, 'upstream call failed');
     }
     throw err;
   }

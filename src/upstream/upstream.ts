@@ -185,8 +185,9 @@ function classify(err: unknown): UpstreamError {
   if (err instanceof undiciErrors.ConnectTimeoutError) {
     return new UpstreamError('network', 'connection timed out', { cause: err });
   }
+  // the message reaches the caller's answer: the library's code and text stay in the cause, for the log
   const code = (err as { code?: string }).code ?? '';
   if (code === 'ECONNREFUSED') return new UpstreamError('refused', 'connection refused', { cause: err });
-  if (TLS_CODES.test(code)) return new UpstreamError('tls', `TLS handshake failed (${code})`, { cause: err });
-  return new UpstreamError('network', code ? `network error (${code})` : 'network error', { cause: err });
+  if (TLS_CODES.test(code)) return new UpstreamError('tls', 'TLS handshake failed', { cause: err });
+  return new UpstreamError('network', 'network error', { cause: err });
 }

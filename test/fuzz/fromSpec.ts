@@ -109,6 +109,8 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constantFrom('text/plain', 'application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'application/json, text/html', '').map<Mutation>((type) => (w) => ({ ...w, headers: { ...w.headers, 'content-type': type } })),
   fc.constantFrom('CMP-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type').map<Mutation>((name) => (w) => ({ ...w, omit: [...w.omit, name] })),
   fc.tuple(fc.constantFrom('CMP-request-id', 'correlation-id', 'target-id', 'traceparent'), fc.string({ maxLength: 80 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'))).map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
+  // a wrong credential for the caller, or a client-id no partner has: failed logins, throttled
+  fc.tuple(fc.constantFrom('api-key', 'client-id'), fc.string({ minLength: 1, maxLength: 40 }).map((s) => `guess-${s.replace(/[^\x21-\x7e]/g, 'x')}`)).map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
 );
 
 /** a valid request with up to three mutations; named by its operation id, so that a

@@ -48,14 +48,14 @@ test('health is open to everyone; /metrics and /admin/* need the admin credentia
   expect((await admin('/metrics')).status).toBe(200);
   const missing = await admin('/nothing');
   expect(missing.status).toBe(404);
-  expect(missing.body).toEqual({ error: 'not found' });
+  expect(missing.body).toEqual({ code: '204', error: 'not found' });
 });
 
 test('another method on an admin path is 405 with Allow; a trailing slash is another path', async () => {
   const posted = await request(`${hub.hub.adminUrl}/metrics`, { method: 'POST', headers: asOps });
   expect(posted.status).toBe(405);
   expect(posted.headers.get('allow')).toBe('HEAD, GET');
-  expect(posted.body).toEqual({ error: 'method not allowed; allowed: HEAD, GET' });
+  expect(posted.body).toEqual({ code: '205', error: 'method not allowed; allowed: HEAD, GET' });
   expect((await admin('/healthz/', {})).status).toBe(404);
 });
 

@@ -3,7 +3,7 @@
  * check-config, start, SIGHUP reload, SIGTERM.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -96,6 +96,45 @@ test('check-config reports every problem at once with file:line:column, partner 
   }
 });
 
+test('issue 29.6: check-config refuses an upstream TLS file that is not PEM, naming the file and the field', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+  try {
+    writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'https://127.0.0.1:1', extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls: { ca: 'ca.der' } } } }], { routes: [] });
+    writeFileSync(path.join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a]));
+    const result = run(['check-config', '--config', dir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/partners\/mspA\.yaml:\d+:\d+: upstream\.tls\.ca: ca\.der is not a PEM certificate/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+describe('no demo by default (issue 29.5)', () => {
+  const NO_CONFIG = /^start needs a configuration: give --config DIR \(or \$AID_GATEWAY_CONFIG\);/;
+
+  test('the container image\'s CMD without a config: one line, exit 2, nothing served', () => {
+    const cmd = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('CMD ')) as string;
+    const result = run([...(JSON.parse(cmd.slice(4)) as string[]), '--admin-listen', 'off']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(NO_CONFIG);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).not.toContain('hub started');
+  });
+
+  test('start --listen without a config is refused the same way; $AID_GATEWAY_CONFIG names one', () => {
+    expect(run(['start', '--listen', '127.0.0.1:0', '--admin-listen', 'off']).stderr).toMatch(NO_CONFIG);
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }], { routes: [] });
+      // with a config named, start goes on to its other checks (here: the listen address)
+      const result = run(['start', '--listen', 'not-an-address', '--admin-listen', 'off'], { AID_GATEWAY_CONFIG: dir });
+      expect(result.stderr).not.toMatch(NO_CONFIG);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('start', () => {
   let dir: string;
   let msp: FakePartner;
@@ -157,7 +196,7 @@ describe('start', () => {
 
 describe('--workers', () => {
   test('more than one worker needs Redis', () => {
-    const result = run(['start', '--workers', '2', '--listen', '127.0.0.1:0']);
+    const result = run(['start', '--config', ROOT, '--workers', '2', '--listen', '127.0.0.1:0']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('needs Redis');
   });
@@ -231,7 +270,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   test('a port in use (exit 1)', async () => {
     const taken = await FakePartner.start();
     try {
-      const result = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off']);
+      const result = run(['start', '--config', ROOT, '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off']);
       expect(result.status).toBe(1);
       expect(oneLine(result.stderr)).toBe(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
     } finally {
@@ -245,7 +284,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     try {
       writeFileSync(path.join(dir, 'other-key.pem'), pki.client('someone-else').key);
-      const mismatch = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      const mismatch = run(['start', '--config', ROOT, '--listen', `127.0.0.1:${taken.port}`, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
       expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -256,7 +295,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   test('with workers: a worker that cannot start stops the whole process, non-zero', async () => {
     const taken = await FakePartner.start();
     try {
-      const result = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off', '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379']);
+      const result = run(['start', '--config', ROOT, '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off', '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379']);
       expect(result.status).toBe(1);
       expect(result.stderr).toContain(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
       expect(result.stdout).toContain('a worker could not start; stopping every worker');
@@ -266,7 +305,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   }, 30000);
 
   test('a TLS file missing, and a certificate with another key', () => {
-    const missing = run(['start', '--tls-listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/hub.pem', '--tls-key', '/nonexistent/hub-key.pem', '--tls-client-ca', '/nonexistent/ca.pem', '--admin-listen', 'off']);
+    const missing = run(['start', '--config', ROOT, '--tls-listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/hub.pem', '--tls-key', '/nonexistent/hub-key.pem', '--tls-client-ca', '/nonexistent/ca.pem', '--admin-listen', 'off']);
     expect(missing.status).toBe(1);
     expect(oneLine(missing.stderr)).toMatch(/^cannot start: cannot read \/nonexistent\/[a-z-]+\.pem: no such file$/);
     const pki = createPki();
@@ -274,7 +313,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     try {
       writeFileSync(path.join(dir, 'other-key.pem'), other.key);
-      const mismatch = run(['start', '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      const mismatch = run(['start', '--config', ROOT, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
       expect(mismatch.status).toBe(1);
       expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
     } finally {
@@ -300,16 +339,16 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   });
 
   test('an invalid log level (exit 2), from the option or the environment', () => {
-    const option = run(['start', '--log-level', 'loud', '--admin-listen', 'off']);
+    const option = run(['start', '--config', ROOT, '--log-level', 'loud', '--admin-listen', 'off']);
     expect([option.status, oneLine(option.stderr)]).toEqual([2, '--log-level "loud" is no log level; one of fatal, error, warn, info, debug, trace, silent']);
-    const env = run(['start', '--admin-listen', 'off'], { LOG_LEVEL: 'chatty' });
+    const env = run(['start', '--config', ROOT, '--admin-listen', 'off'], { LOG_LEVEL: 'chatty' });
     expect(env.status).toBe(2);
     expect(oneLine(env.stderr)).toContain('$LOG_LEVEL "chatty" is no log level');
   });
 
   test('Redis unreachable: one line, the URL without its credentials', async () => {
     const port = await freePort();
-    const result = run(['start', '--redis-url', `redis://hub:secret-pw@127.0.0.1:${port}`, '--workers', '1', '--admin-listen', 'off']);
+    const result = run(['start', '--config', ROOT, '--redis-url', `redis://hub:secret-pw@127.0.0.1:${port}`, '--workers', '1', '--admin-listen', 'off']);
     expect(result.status).toBe(1);
     expect(oneLine(result.stderr)).toBe(`cannot start: Redis at redis://127.0.0.1:${port} cannot be reached: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(result.stderr + result.stdout).not.toContain('secret-pw');
@@ -318,7 +357,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
 
 describe('AID.02 section 6: plain HTTP stays on loopback unless named', () => {
   test('start --listen on a non-loopback address is a usage error naming --insecure-http', () => {
-    const result = run(['start', '--listen', '0.0.0.0:0', '--admin-listen', 'off']);
+    const result = run(['start', '--config', ROOT, '--listen', '0.0.0.0:0', '--admin-listen', 'off']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('--insecure-http');
   });

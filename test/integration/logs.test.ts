@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { paths } from '../support/messages';
+import { rawExchange, statusLines } from '../support/rawHttp';
 import { basicHeader, startWorld, type World } from '../support/testHub';
 
 const MARK = {
@@ -77,4 +78,14 @@ test('the partner call joins the caller\'s trace as a span of its own; a trace i
   expect(first.headers.traceparent).not.toBe(traceparent);
   expect(second.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   expect(world.hub.logLines().some((l) => l.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(true);
+});
+
+test('issue 29.7: an unknown caller\'s claimed client-id is logged clipped and printable only', async () => {
+  const claimed = `evil\u00e9\u00ff\t${'x'.repeat(200)}`;
+  const request = [`GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`, 'Host: hub', 'api-key: guess', `client-id: ${claimed}`, 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, 'connection: close', '', ''].join('\r\n');
+  const { text } = await rawExchange(world.hub.url, [Buffer.from(request, 'latin1')]);
+  expect(statusLines(text)).toEqual([401]);
+  const logged = world.hub.logLines().filter((l) => typeof l.client === 'string' && (l.client as string).startsWith('evil'));
+  expect(logged.length).toBeGreaterThan(0);
+  for (const line of logged) expect(line.client).toBe(`evil???${'x'.repeat(57)}...`);
 });

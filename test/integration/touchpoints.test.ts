@@ -141,6 +141,16 @@ describe('the redirect broker', () => {
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
   });
 
+  test.each([['login'], ['return']])('client_id given twice on /%s: 400 code 91 with the refusal page, never a 500 (issue 29.1)', async (flow) => {
+    const twice = await get(`/touchpoints/mspA/${flow}?client_id=cmpA&client_id=mspB&redirect_uri=${encodeURIComponent('https://www.cmp.example/')}&id=${ID}`);
+    expect(twice.status).toBe(400);
+    expect(twice.headers.get('location')).toBeNull();
+    const page = await twice.text();
+    expect(page).toContain('<span id="code">91</span>');
+    expect(page).toContain('The parameter client_id is given more than once.');
+    expect(hub.logLines().filter((l) => /internal error/.test(String(l.msg)))).toEqual([]);
+  });
+
   test('redirects are counted by pair and outcome; no account id or redirect URI reaches a log line', async () => {
     expect(await hub.metric('aid_gateway_touchpoint_redirects_total', { from: 'cmpA', to: 'mspA', flow: 'login', outcome: 'redirected' })).toBeGreaterThan(0);
     expect(await hub.metric('aid_gateway_touchpoint_redirects_total', { outcome: 'redirect_refused' })).toBeGreaterThan(10);

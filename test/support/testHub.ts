@@ -222,7 +222,7 @@ export function basicHeader(username: string, password: string): string {
 
 /** every test sends refused credentials from 127.0.0.1: the login throttle is out of the way
  * unless a test sets its own limits (loginThrottle.test.ts) */
-const UNTHROTTLED = { authFailuresPerAddress: 1000000, authFailuresPerClient: 1000000 };
+const UNTHROTTLED = { authFailuresPerAddressAndClient: 1000000, authFailuresPerAddress: 1000000, authFailuresPerClient: 1000000 };
 
 function unthrottled(routes: Record<string, unknown>): Record<string, unknown> {
   return { ...routes, settings: { ...UNTHROTTLED, ...(routes.settings as Record<string, unknown> | undefined) } };

@@ -11,6 +11,7 @@ import { configWarnings } from '../../../src/config/warnings';
 import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
 import type { TelcoapiSettings } from '../../../src/dialects/telcoapi/settings';
 import type { DevicemgmtSettings } from '../../../src/dialects/devicemgmt/settings';
+import { createPki } from '../../support/certs';
 import { writeConfig, type PartnerSpec } from '../../support/testHub';
 
 let dir: string;
@@ -54,7 +55,7 @@ describe('a valid config', () => {
     const config = loadConfig(dir, {});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
-    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddress: 20, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production' });
+    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddressAndClient: 20, authFailuresPerAddress: 100, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production' });
     expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 3000 });
     expect(config.partners.get('mspA')?.upstream.breaker).toEqual({ scope: 'partner', errorThresholdPercentage: 50, volumeThreshold: 5, windowMs: 10000, resetTimeoutMs: 10000 });
     expect(config.partners.get('mspA')?.rateLimit).toBeUndefined();
@@ -105,13 +106,14 @@ describe('a valid config', () => {
   });
 
   test('an upstream with a base path, TLS files and basic credentials', () => {
-    writeFileSync(path.join(dir, 'c.pem'), 'CERT');
-    writeFileSync(path.join(dir, 'k.pem'), 'KEY');
+    const issued = createPki().client('hub at cmpA');
+    writeFileSync(path.join(dir, 'c.pem'), issued.cert);
+    writeFileSync(path.join(dir, 'k.pem'), issued.key);
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/aid/', auth: { basic: { username: 'u', password: 'p' } }, tls: { cert: 'c.pem', key: 'k.pem' }, connections: 4 } } }], { routes: [] });
     const upstream = loadConfig(dir, {}).partners.get('cmpA')?.upstream;
     expect(upstream?.url.pathname).toBe('/aid/');
     expect(upstream?.auth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
-    expect(upstream?.tls?.cert?.toString()).toBe('CERT');
+    expect(upstream?.tls?.cert?.toString()).toBe(issued.cert);
     expect(upstream?.tls?.rejectUnauthorized).toBe(true);
     expect(upstream?.connections).toBe(4);
   });
