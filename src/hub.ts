@@ -147,7 +147,7 @@ export class Hub {
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits };
     // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
     let hub: Hub | undefined;
-    const activations = new PendingActivations(store.ledger, store.outbox, metrics, () => (hub as Hub).runtime.config.settings);
+    const activations = new PendingActivations(store.ledger, metrics, () => (hub as Hub).runtime.config.settings);
     const deps: PipelineDeps = {
       apis,
       store,

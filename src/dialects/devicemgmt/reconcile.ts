@@ -32,8 +32,9 @@ export async function reconcile(fleet: Fleet, log: Logger): Promise<void> {
     if (profile.status === 'deleted' || (profile.task && !(await fleet.task(profile.task))?.done)) continue;
     const status = changed(profile, reported.get(profile.iccid), !cursor);
     if (!status) continue;
-    await fleet.saveProfile({ ...profile, status, task: undefined });
+    // queued before the profile records it: a save that fails leaves it to be told again, never untold
     await fleet.reportStatus(profile, profile.iccid, profile.eid, status);
+    await fleet.saveProfile({ ...profile, status, task: undefined });
     fleet.metrics.reconciled.inc({ cmp: fleet.id, status });
     log.info({ status }, 'a profile changed on a vehicle without the hub; the MSP is told');
   }

@@ -12,6 +12,11 @@ export class MemoryOutbox implements OutboxQueue {
   private readonly dead: DeadLetter[] = [];
 
   async enqueue(delivery: Delivery, notBefore?: number): Promise<void> {
+    this.add(delivery, notBefore);
+  }
+
+  /** queues it at once, in the caller's step (the ledger's settling of a request) */
+  add(delivery: Delivery, notBefore?: number): void {
     if (notBefore !== undefined && notBefore > Date.now()) this.waiting.push({ notBefore, delivery });
     else this.ready.push({ entryId: String(++this.seq), delivery });
   }

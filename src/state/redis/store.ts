@@ -63,13 +63,14 @@ export class RedisStore implements Store {
     };
     this.replicated = waitReplicas > 0 ? (port, writes) => afterWrites(port, writes, wait) : (port) => port;
     this.bindings = withDeadline(this.replicated(new RedisTokenBindings(client, this.key), ['bind', 'invalidate']), deadlineMs);
+    const outbox = new RedisOutbox(client, this.prefix);
     this.ledger = withDeadline(
-      this.replicated(new RedisLedger(client, this.key), ['rememberRequest', 'claimActivation', 'finishActivation', 'bridgeActivation', 'consumePending', 'markPendingAnswered']),
+      this.replicated(new RedisLedger(client, this.key, outbox), ['rememberRequest', 'claimActivation', 'finishActivation', 'bridgeActivation', 'consumePending', 'settlePending', 'markPendingAnswered']),
       deadlineMs,
     );
     this.limits = withDeadline(new RedisRateLimits(client, this.key), deadlineMs);
     this.checks = withDeadline(this.replicated(new RedisRequestChecks(client, this.key), ['check']), deadlineMs);
-    this.outbox = this.replicated(new RedisOutbox(client, this.prefix), ['enqueue', 'retryLater', 'deadLetter', 'replayDead']);
+    this.outbox = this.replicated(outbox, ['enqueue', 'retryLater', 'deadLetter', 'replayDead']);
   }
 
   static async connect(options: RedisStoreOptions): Promise<RedisStore> {
