@@ -83,6 +83,8 @@ export interface HubOptions {
   readonly trustedProxies?: readonly string[];
   /** the partners' CA: forwarded certificates must be issued by it (the TLS listener's is `tls.clientCa`) */
   readonly clientCa?: string;
+  /** wraps the connected store (tests only: a store that loses the answers of chosen calls) */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -141,7 +143,7 @@ export class Hub {
           },
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
-    const store = instrumentStore(connected, metrics);
+    const store = instrumentStore(options.wrapStore ? options.wrapStore(connected) : connected, metrics);
     metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
     const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits };

@@ -9,7 +9,7 @@ import { startDeviceMgmtSimulator, type DeviceMgmtSimulator, type DeviceMgmtSimu
 import { newEid } from './es2World';
 import { FakePartner, type Received } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';
-import { TestHub, type Answer, type PartnerSpec } from './testHub';
+import { TestHub, type Answer, type PartnerSpec, type TestHubOptions } from './testHub';
 
 export const PLATFORM_KEY = 'hub-key-at-the-device-platform';
 
@@ -20,6 +20,7 @@ export interface FleetWorldOptions {
   readonly vehicles?: number;
   readonly redisKeyPrefix?: string;
   readonly routes?: readonly Record<string, unknown>[];
+  readonly wrapStore?: TestHubOptions['wrapStore'];
 }
 
 export interface Vehicle {
@@ -126,6 +127,7 @@ export class FleetWorld {
       partners: parts.partners(options.settings),
       routes: { settings: FLEET_SETTINGS, routes: options.routes ?? [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
+      wrapStore: options.wrapStore,
     }).catch(async (err: unknown) => {
       if (!shared) await parts.close();
       throw err;

@@ -50,6 +50,8 @@ export interface TestHubOptions {
   readonly trustedProxies?: HubOptions['trustedProxies'];
   readonly clientCa?: HubOptions['clientCa'];
   readonly watchFiles?: HubOptions['watchFiles'];
+  /** the store as the hub sees it (faultyStore.ts) */
+  readonly wrapStore?: HubOptions['wrapStore'];
 }
 
 export interface CallOptions {
@@ -116,6 +118,7 @@ export class TestHub {
       trustedProxies: options.trustedProxies,
       clientCa: options.clientCa,
       watchFiles: options.watchFiles,
+      wrapStore: options.wrapStore,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined && options.redis === undefined;
