@@ -4,8 +4,8 @@
  * timeout, a failover, a connection reset: `lost`), or throws before the command is sent (`before`).
  * The calls are numbered in the order the hub makes them; the outbox worker's reads (promoteDue,
  * receive, claimStale) are numbered only when they took something, since a read that took nothing
- * changes nothing (a read that fails before it runs is a read that was not made: for them only
- * `lost` is meaningful, and `before` is treated as `lost`).
+ * changes nothing (a read that fails before it runs is a read that was not made: a `before` fault
+ * armed on one, or on a call the test spares, goes to the next call instead).
  */
 import { StoreDeadlineError } from '../../src/state/deadline';
 import type { Store } from '../../src/state/store';
@@ -21,12 +21,13 @@ export class FaultPlan {
   readonly calls: string[] = [];
   /** what the armed fault hit */
   hit?: string;
-  private armed?: { readonly index: number; readonly fault: Fault };
+  private armed?: { index: number; readonly fault: Fault; readonly spare: (name: string) => boolean };
 
-  arm(index: number, fault: Fault): void {
+  /** `spare`: calls a `before` fault passes over to the next */
+  arm(index: number, fault: Fault, spare: (name: string) => boolean = () => false): void {
     this.calls.length = 0;
     this.hit = undefined;
-    this.armed = { index, fault };
+    this.armed = { index, fault, spare };
   }
 
   /** counts calls again, without a fault */
@@ -42,20 +43,25 @@ export class FaultPlan {
     if (READS.has(name)) {
       const result = await run();
       if (result === 0 || (Array.isArray(result) && result.length === 0)) return result;
-      return this.numbered(name) ? lose(name) : result;
+      return this.numbered(name, true) ? lose(name) : result;
     }
-    const faulty = this.numbered(name);
+    const faulty = this.numbered(name, false);
     if (!faulty) return run();
     if (faulty === 'before') throw new Error(`injected: ${name} failed before it ran`);
     await run();
     return lose(name);
   }
 
-  private numbered(name: string): Fault | undefined {
+  private numbered(name: string, read: boolean): Fault | undefined {
     this.calls.push(name);
-    if (this.armed?.index !== this.calls.length - 1) return undefined;
-    this.hit = `${this.armed.fault} ${name}`;
-    return this.armed.fault;
+    const armed = this.armed;
+    if (armed?.index !== this.calls.length - 1) return undefined;
+    if (armed.fault === 'before' && (read || armed.spare(name))) {
+      armed.index += 1;
+      return undefined;
+    }
+    this.hit = `${armed.fault} ${name}`;
+    return armed.fault;
   }
 }
 

@@ -142,9 +142,15 @@ export class Fleet {
     return tasks.filter((t) => !t.done).length;
   }
 
-  /** runs `work` while no other hub instance works on `key`; undefined when one does */
+  /** runs `work` while no other hub instance works on `key`; undefined when one does. A lock whose
+   * taking failed is given back: taken all the same (its answer lost), it would hold the task off
+   * for its whole TTL */
   async exclusively<T>(key: string, ttlMs: number, work: () => Promise<T>): Promise<T | undefined> {
-    const owner = await required('take lock', this.records.acquireLock(key, ttlMs));
+    const mine = randomUUID();
+    const owner = await required('take lock', this.records.acquireLock(key, ttlMs, mine)).catch(async (err: unknown) => {
+      await this.records.releaseLock(key, mine).catch(() => undefined);
+      throw err;
+    });
     if (owner === undefined) return undefined;
     try {
       return await work();
