@@ -6,8 +6,9 @@
  * the code later as Send Activation Code through the outbox), and CMP clients spread over both
  * hubs. The primary is SIGKILLed under load. Then every request answered 201 must end with exactly
  * one Send Activation Code (the code or an error): counted are the lost (none came), the
- * duplicated (more than one), the refused (503 while the primary changed) and the unasked (a
- * delivery for a request the CMP was refused). Prints the figures as JSON.
+ * duplicated (more than one), the refused (503 while the primary changed; the CMP tries again after
+ * Retry-After, up to RETRIES times) and the unasked (a delivery for a request the CMP was refused
+ * for good). Prints the figures as JSON.
  * Options: RATE (requests per second, default 50), SECONDS (of load, default 20), KILL_AT (seconds
  * into the load, default 5), WORKERS (per hub, default 2).
  */
@@ -27,6 +28,8 @@ const MAIN = path.join(__dirname, '../src/main.js');
 const BUDGET_MS = 300;
 const MSP_ANSWERS_AFTER_MS = 500;
 const BRIDGE_MS = 4000;
+/** a CMP's attempts at one request */
+const RETRIES = 5;
 
 export interface FailoverOptions {
   readonly rate: number;
@@ -38,7 +41,9 @@ export interface FailoverOptions {
 }
 
 export interface FailoverFigures {
+  /** activation code requests, each tried up to RETRIES times while answered 503 */
   readonly requests: number;
+  /** every answer, retries included */
   readonly statuses: Readonly<Record<string, number>>;
   /** answered 201 */
   readonly accepted: number;
@@ -48,8 +53,12 @@ export interface FailoverFigures {
   readonly duplicated: number;
   /** the same delivery again, under the same CMP-request-id (delivered, not acknowledged) */
   readonly redelivered: number;
-  /** answered 503 */
+  /** answers 503 (retries included) */
   readonly refused: number;
+  /** requests still refused at their last attempt */
+  readonly refusedForGood: number;
+  /** the 503s by their error text */
+  readonly refusedFor: Readonly<Record<string, number>>;
   /** a Send Activation Code for a request the CMP was answered something else than 201 */
   readonly unasked: number;
   /** Send Activation Codes carrying an error, not the code */
@@ -93,6 +102,8 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
     const statuses = new Map<number, number>();
     const accepted = new Set<string>();
     const answeredOtherwise = new Set<string>();
+    const refusedFor = new Map<string, number>();
+    let refusedForGood = 0;
     let firstRefusal = 0;
     let lastRefusal = 0;
     const started = Date.now();
@@ -102,23 +113,30 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
     for (let n = 0; Date.now() - started < options.seconds * 1000; n++) {
       const due = started + (n * 1000) / options.rate;
       if (due > Date.now()) await sleep(due - Date.now());
-      const requestId = randomUUID();
+      const url = urls[n % 2];
       load.push(
-        call(urls[n % 2], 'cmpA', 'mspA', paths.requestActivationCode(token), requestActivationCodeBody(requestId)).then(
-          (answer) => {
+        (async () => {
+          const requestId = randomUUID();
+          // a 503 is tried again after its Retry-After, as a CMP does, a few times
+          for (let attempt = 1; ; attempt++) {
+            const answer = await call(url, 'cmpA', 'mspA', paths.requestActivationCode(token), requestActivationCodeBody(requestId)).catch(() => ({ status: 0, text: '' }));
             statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
-            if (answer.status === 201) accepted.add(requestId);
-            else answeredOtherwise.add(requestId);
             if (answer.status === 503) {
+              const error = String((JSON.parse(answer.text) as { error?: unknown }).error);
+              refusedFor.set(error, (refusedFor.get(error) ?? 0) + 1);
               firstRefusal ||= Date.now();
               lastRefusal = Date.now();
+              if (attempt < RETRIES) {
+                await sleep(1000);
+                continue;
+              }
             }
-          },
-          () => {
-            statuses.set(0, (statuses.get(0) ?? 0) + 1);
-            answeredOtherwise.add(requestId);
-          },
-        ),
+            if (answer.status === 201) accepted.add(requestId);
+            else answeredOtherwise.add(requestId);
+            if (answer.status === 503) refusedForGood += 1;
+            return;
+          }
+        })(),
       );
     }
     await killing;
@@ -130,13 +148,15 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
 
     const counts = [...accepted].map((id) => received.get(id) ?? []);
     return {
-      requests: [...statuses.values()].reduce((a, b) => a + b, 0),
+      requests: accepted.size + answeredOtherwise.size,
       statuses: Object.fromEntries([...statuses].map(([status, n]) => [status === 0 ? 'no answer' : String(status), n])),
       accepted: accepted.size,
       lost: counts.filter((c) => c.length === 0).length,
       duplicated: counts.filter((c) => new Set(c.map((d) => d.id)).size > 1).length,
       redelivered: counts.filter((c) => c.length > new Set(c.map((d) => d.id)).size).length,
       refused: statuses.get(503) ?? 0,
+      refusedForGood,
+      refusedFor: Object.fromEntries(refusedFor),
       unasked: [...answeredOtherwise].filter((id) => received.has(id)).length,
       errors: counts.flat().filter((d) => !d.code).length,
       secondsRefusing: firstRefusal === 0 ? 0 : Number(((lastRefusal - firstRefusal) / 1000).toFixed(1)),
