@@ -70,7 +70,6 @@ async function patiently(options: CallOptions): Promise<Answer> {
   for (let attempt = 0; ; attempt++) {
     const answer = await hub.call({ ...options, headers: { 'cmp-request-id': requestId, ...options.headers } });
     if (answer.status !== 503 || attempt === 60) return answer;
-    if (process.env.DEBUG_WALK) process.stdout.write(`503 ${answer.text}\n`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
@@ -101,7 +100,7 @@ const activation = (name: string, reply: Reply, then?: (requestId: string) => Pr
   },
 });
 
-const ALL_WALKS: readonly Walk[] = [
+const WALKS: readonly Walk[] = [
   activation('sync 200', { status: 200, body: CODE }),
   activation('201, then the MSP\'s Send Activation Code', { status: 201 }, async (requestId) => {
     const sent = await patiently({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
@@ -147,7 +146,6 @@ async function walk(w: Walk): Promise<Outcome> {
   return { fault: plan.hit ?? 'none', heard: sync + ids.size, arrived: sync + delivered.length, left: waiting };
 }
 
-const WALKS = ALL_WALKS.filter((w) => !process.env.ONLY_WALK || w.name.startsWith(process.env.ONLY_WALK));
 describe.each(WALKS.map((w) => [w.name, w] as const))('%s', (_name, w) => {
   test('with the answer of each store call lost, and with each failing before it ran: the CMP hears once, nothing is left waiting', async () => {
     plan.reset();
@@ -158,9 +156,11 @@ describe.each(WALKS.map((w) => [w.name, w] as const))('%s', (_name, w) => {
     for (let index = 0; index < calls.length; index++) {
       for (const fault of ['lost', 'before'] as Fault[]) {
         plan.arm(index, fault);
-        const started = Date.now();
-        outcomes.push(await walk(w));
-        if (process.env.DEBUG_WALK) process.stdout.write(`${plan.hit} ${Date.now() - started} ms ${JSON.stringify(outcomes[outcomes.length - 1])}\n`);
+        const outcome = await walk(w);
+        // a walk may make a call fewer than the first (the worker's reads fall differently): a
+        // fault armed past its last call finds none
+        if (outcome.fault === 'none' && index >= plan.calls.length) continue;
+        outcomes.push(outcome.fault === 'none' ? { ...outcome, fault: `none (${fault} on call ${index} of ${plan.calls.length})` } : outcome);
       }
     }
     plan.reset();
@@ -174,6 +174,6 @@ describe.each(WALKS.map((w) => [w.name, w] as const))('%s', (_name, w) => {
       if (outcome.fault !== 'before outbox.ack') expect(outcome).toEqual(expect.objectContaining({ arrived: 1 }));
     }
     // every numbered call was hit by its fault
-    expect(outcomes.filter((o) => o.fault === 'none')).toEqual([]);
+    expect(outcomes.filter((o) => o.fault.startsWith('none'))).toEqual([]);
   }, 300000);
 });
