@@ -5,10 +5,12 @@
  * event target and DOMException) for every command, a tenth of the hub's CPU under load.
  *
  * A call that failed for a connection reason (`retry.failedToConnect`: its connection closed, no
- * primary, no answer in time) is made again until `retry.withinMs` after it began, so that a
- * failover shorter than that costs the caller time, not a refusal. Only methods that may run twice
- * are made again: every step that must not be lost is one script that, made again after it ran,
- * changes nothing more (README "Redis for production" lists them); `retry.once` names the others.
+ * primary, no answer in time) is made again until `retry.withinMs` after the store began to fail,
+ * so that a failover shorter than that costs the caller time, not a refusal, and a store away for
+ * longer fails each call at once again (a request that can do without it, the rate limits, goes on
+ * without it). Only methods that may run twice are made again: every step that must not be lost is
+ * one script that, made again after it ran, changes nothing more (README "Redis for production"
+ * lists them); `retry.once` names the others.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -20,7 +22,7 @@ export class StoreDeadlineError extends Error {
 }
 
 export interface StoreRetry {
-  /** a call is made again until this long after it began */
+  /** a call is made again until this long after the store began to fail */
   readonly withinMs: number;
   /** a failure after which the call may be made again (the command may or may not have run) */
   readonly failedToConnect: (err: unknown) => boolean;
@@ -32,7 +34,12 @@ export interface StoreRetry {
 const RETRY_PAUSE_MS = [50, 100, 200, 400];
 
 /** `ms` undefined: no deadline of its own (the outbox, called by the worker), only the retries */
-export function withDeadline<T extends object>(target: T, ms: number | undefined, retry?: StoreRetry): T {
+/** since when the store's calls fail for a connection reason: shared by every port of one store */
+export interface Outage {
+  since?: number;
+}
+
+export function withDeadline<T extends object>(target: T, ms: number | undefined, retry?: StoreRetry & { readonly outage: Outage }): T {
   // one bounded function per method, made on first use
   const made = new Map<PropertyKey, unknown>();
   return new Proxy(target, {
@@ -56,18 +63,23 @@ export function withDeadline<T extends object>(target: T, ms: number | undefined
   });
 }
 
-async function attempts(run: () => unknown, ms: number | undefined, operation: string, retry: StoreRetry): Promise<unknown> {
-  const until = Date.now() + retry.withinMs;
+async function attempts(run: () => unknown, ms: number | undefined, operation: string, retry: StoreRetry & { readonly outage: Outage }): Promise<unknown> {
+  const began = Date.now();
+  const { outage } = retry;
   for (let attempt = 0; ; attempt++) {
-    const left = until - Date.now();
+    const until = Math.min(began, outage.since ?? began) + retry.withinMs;
     const result = run();
     if (!(result instanceof Promise)) return result;
     try {
-      // the last attempt gets what is left of the call's time, the others their own deadline
-      return await (ms === undefined ? result : within(result, attempt === 0 ? ms : Math.max(1, Math.min(ms, left)), operation));
+      // a retry gets what is left of the time, the first attempt its own deadline
+      const value = await (ms === undefined ? result : within(result, attempt === 0 ? ms : Math.max(1, Math.min(ms, until - Date.now())), operation));
+      outage.since = undefined;
+      return value;
     } catch (err) {
+      if (!retry.failedToConnect(err)) throw err;
+      outage.since ??= began;
       const pause = RETRY_PAUSE_MS[Math.min(attempt, RETRY_PAUSE_MS.length - 1)];
-      if (!retry.failedToConnect(err) || until - Date.now() <= pause) throw err;
+      if (Math.min(began, outage.since) + retry.withinMs - Date.now() <= pause) throw err;
       await sleep(pause);
     }
   }

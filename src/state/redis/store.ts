@@ -5,7 +5,7 @@
  * (no offline queue, a deadline on every call) so that a request gets a clear 503 instead of hanging.
  */
 import type { Store } from '../store';
-import { withDeadline, type StoreRetry } from '../deadline';
+import { withDeadline, type Outage, type StoreRetry } from '../deadline';
 import type { RecordStore } from '../records';
 import { connectRedis, type RedisAccess, type RedisConnection } from './connection';
 import { failedToConnect } from './connectionFailure';
@@ -26,7 +26,8 @@ export interface RedisStoreOptions {
   /** every key starts with it, so several hubs (or test runs) can share one Redis */
   readonly keyPrefix?: string;
   readonly commandTimeoutMs?: number;
-  /** a call that failed for a connection reason is made again until this long after it began */
+  /** a call that failed for a connection reason is made again until this long after the store
+   * began to fail */
   readonly retryWithinMs?: number;
   readonly onError?: (err: Error) => void;
   /** a write that fewer replicas than `waitReplicas` confirmed in time */
@@ -64,7 +65,7 @@ export class RedisStore implements Store {
     keyPrefix: string,
     /** every call into the store, the record stores included, fails after this */
     private readonly deadlineMs: number,
-    private readonly retry: StoreRetry,
+    private readonly retry: StoreRetry & { readonly outage: Outage },
     waitReplicas: number,
     onUnreplicated: (replicas: number) => void,
   ) {
@@ -94,7 +95,7 @@ export class RedisStore implements Store {
     const access = options.access ?? (options.url !== undefined ? { target: { kind: 'single' as const, url: options.url } } : undefined);
     if (!access) throw new Error('RedisStore.connect needs a url or an access');
     const connection = await connectRedis(access, { onError: options.onError });
-    const retry = { withinMs: options.retryWithinMs ?? RETRY_WITHIN_MS, failedToConnect, once: ONCE };
+    const retry = { withinMs: options.retryWithinMs ?? RETRY_WITHIN_MS, failedToConnect, once: ONCE, outage: {} };
     return new RedisStore(connection, options.keyPrefix ?? 'aidgw:', options.commandTimeoutMs ?? 2000, retry, access.waitReplicas ?? 0, options.onUnreplicated ?? (() => undefined));
   }
 
