@@ -121,7 +121,11 @@ const WALKS: readonly Walk[] = [
 /** the outbox empty (the bridge's deadline entry come due and handled) and nothing taken */
 async function quiet(): Promise<void> {
   const prefix = hub.keyPrefix as string;
-  await waitFor(async () => (await redis.xLen(`${prefix}outbox`)) === 0 && (await redis.zCard(`${prefix}outbox:waiting`)) === 0, 15000, 50);
+  await waitFor(async () => {
+    // both read in one step: a delivery moved from waiting to ready between two reads would be missed
+    const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
+    return Number(ready) === 0 && Number(waiting) === 0;
+  }, 15000, 50);
 }
 
 interface Outcome {

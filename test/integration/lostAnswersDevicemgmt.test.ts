@@ -46,7 +46,12 @@ beforeAll(async () => {
 }, 30000);
 
 /** the outbox empty: every delivery made and acknowledged */
-const quiet = (prefix: string) => waitFor(async () => (await redis.xLen(`${prefix}outbox`)) === 0 && (await redis.zCard(`${prefix}outbox:waiting`)) === 0, 20000, 50);
+const quiet = (prefix: string) =>
+  waitFor(async () => {
+    // both read in one step: a delivery moved from waiting to ready between two reads would be missed
+    const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
+    return Number(ready) === 0 && Number(waiting) === 0;
+  }, 20000, 50);
 
 afterAll(async () => {
   await redis?.close();
