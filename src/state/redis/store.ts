@@ -1,8 +1,10 @@
 /**
  * The Redis Store (node-redis): the ports of store.ts on one connection (connection.ts: one server,
  * Sentinel or Cluster). Any number of hub instances share it: a 201 accepted by one instance is
- * matched by the Send Activation Code that lands on another. Commands fail fast while Redis is away
- * (no offline queue, a deadline on every call) so that a request gets a clear 503 instead of hanging.
+ * matched by the Send Activation Code that lands on another. A call that fails for a connection
+ * reason is made again for a few seconds, long enough for a failover (deadline.ts); a Redis away for
+ * longer fails calls fast (no offline queue, a deadline on every call), so that a request gets a
+ * clear 503 instead of hanging.
  */
 import type { Store } from '../store';
 import { withDeadline, type Outage, type StoreRetry } from '../deadline';
