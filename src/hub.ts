@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -123,6 +124,8 @@ export class Hub {
 
   /** loads config and spec, connects the store, and listens; throws ConfigError on a bad config */
   static async start(options: HubOptions): Promise<Hub> {
+    // the listener's TLS files first: one missing or unusable is told before any port is taken
+    const material = options.tls ? tlsMaterial(options.tls) : undefined;
     const log = options.log ?? createLogger();
     const off = options.switchedOff ?? new Set();
     if (off.size > 0) log.warn({ switchedOff: [...off] }, 'features switched off for measuring; never run a hub like this for partners');
@@ -194,8 +197,8 @@ export class Hub {
         }
       : handler;
     if (listen) hub.servers.push(await listenOn(createListener(plain, connections, onRefused), listen));
-    if (options.tls) {
-      hub.tlsServer = (await listenOn(createListener(handler, connections, onRefused, tlsMaterial(options.tls)), options.tls)) as https.Server;
+    if (options.tls && material) {
+      hub.tlsServer = (await listenOn(createListener(handler, connections, onRefused, material), options.tls)) as https.Server;
       hub.servers.push(hub.tlsServer);
     }
     if (options.watchFiles) hub.watchFiles();
@@ -321,6 +324,10 @@ export class Hub {
   }
 }
 
+/** the listener's files, read and checked to make a context (a certificate and key that do not
+ * belong together throw here, not when the listener is made) */
 function tlsMaterial(tls: TlsListen): TlsMaterial {
-  return { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: readFileSync(tls.clientCa) };
+  const material = { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ca: readFileSync(tls.clientCa) };
+  createSecureContext(material);
+  return material;
 }

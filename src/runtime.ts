@@ -12,6 +12,7 @@ import type { DialectInstance, DialectModule, InboundRoute } from './dialects/di
 import type { Logger } from './log';
 import type { Stage } from './pipeline/types';
 import { repeat } from './repeat';
+import { createKnownSeries } from './metrics/knownSeries';
 import { Upstream, type UpstreamGuards } from './upstream/upstream';
 
 export interface Runtime {
@@ -60,6 +61,8 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
     if (instances.length === 0) continue;
     inboundRoutes.push(...(module.routes?.(instances) ?? []));
   }
+  // the series this config's partners and routes will feed, at 0 before their first event
+  createKnownSeries(guards.metrics, config);
   // each dialect instance's background work, while this config is in service
   const instances = [...dialects.values()];
   const workers = instances.flatMap((instance) =>

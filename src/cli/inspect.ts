@@ -7,10 +7,30 @@ import { RedisStore } from '../state/redis/store';
 import type { RedisAccess } from '../state/redis/connection';
 import type { Line } from '../state/redis/inspect';
 import { UsageError } from './usageError';
+import { commandHelp, type Command } from './command';
+import { withRedis } from './commonOptions';
+import { parseOptions, REDIS_OPTIONS, type OptionName } from './options';
 
 const WHAT = ['token', 'bindings', 'pending', 'outbox'] as const;
 
-export async function inspectCommand(args: readonly string[], access: RedisAccess, keyPrefix: string | undefined): Promise<number> {
+const OPTION_NAMES: readonly OptionName[] = REDIS_OPTIONS;
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'read the hub\'s state (`inspect token MSP_TOKEN | bindings | pending | outbox`, JSON lines; nothing is written); needs Redis',
+  help: commandHelp({
+    usage: 'inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox [options]',
+    description: 'Reads the hub\'s state in Redis, one JSON line each, and writes nothing: the binding of one\nmsp_token, every binding, the activation requests waiting for Send Activation Code, the deliveries\nthe outbox still owes. When there is nothing to list, stderr says whether the prefix holds any hub\ndata at all.',
+    options: OPTION_NAMES,
+    example: 'aid-gateway inspect pending --redis-url redis://redis:6379 --redis-prefix aidgw:',
+  }),
+  run(argv, env) {
+    const { values, positionals } = parseOptions(argv, OPTION_NAMES, 'inspect');
+    return withRedis('inspect', values, env, (access) => inspect(positionals, access, values['redis-prefix']));
+  },
+};
+
+async function inspect(args: readonly string[], access: RedisAccess, keyPrefix: string | undefined): Promise<number> {
   const [what, ...rest] = args;
   if (!WHAT.includes(what as (typeof WHAT)[number])) throw new UsageError(`inspect takes one of: ${WHAT.join(', ')}`);
   if (what === 'token' ? rest.length !== 1 : rest.length !== 0) throw new UsageError(what === 'token' ? 'inspect token takes the msp_token' : `inspect ${what} takes nothing more`);

@@ -12,6 +12,7 @@ import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type Raw
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
 import { checkSchema } from './schema';
+import { SourcePositions } from './sourcePositions';
 import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { touchpointOf, type RawTouchpoint } from './touchpoint';
@@ -98,15 +99,17 @@ export function configFiles(dir: string, partnersDir = path.join(dir, 'partners'
 /** `partnersDir`: where the partner files are when not in `dir/partners` (a second ConfigMap) */
 export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env, partnersDir = path.join(dir, 'partners')): Config {
   const problems: string[] = [];
-  const partners = loadPartners(dir, partnersDir, env, problems);
+  const sources = new Map<string, string>();
+  const { partners, declared } = loadPartners(dir, partnersDir, env, problems, sources);
   const routesFile = path.join(dir, 'routes.yaml');
-  const raw = readYaml<RawRoutes>(routesFile, 'routes', env, problems);
-  if (problems.length > 0 || raw === undefined) throw new ConfigError(problems);
+  const raw = readYaml<RawRoutes>(routesFile, 'routes', env, problems, sources);
+  // the routes are checked even when a partner file has problems: every problem is told at once
+  if (raw === undefined) throw new ConfigError(located(problems, sources));
 
   const defaults = raw.defaults ?? {};
   const definitions: RouteDefinition[] = raw.routes.map((route, i) => {
     const where = `routes.yaml: routes[${i}]`;
-    checkRouteEnds(route, partners, where, problems);
+    checkRouteEnds(route, partners, declared, where, problems);
     return {
       from: route.from,
       to: route.to,
@@ -126,7 +129,7 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env, pa
     };
   });
   const routes = compileRoutes(definitions, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (problems.length > 0) throw new ConfigError(located(problems, sources));
   return Object.freeze({
     dir,
     partners,
@@ -135,19 +138,38 @@ export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env, pa
   });
 }
 
-/** `dir`: the config folder, that relative file names in partner files start from */
-function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, problems: string[]): Map<string, Partner> {
+/**
+ * Each problem with the line and column of the field it names, where the file and field are known:
+ * `partners/x.yaml:4:12 (partner mspX): inbound.apiKey: unknown key`.
+ */
+function located(problems: readonly string[], sources: ReadonlyMap<string, string>): string[] {
+  const positions = new Map<string, SourcePositions>();
+  return problems.map((problem) => {
+    const match = /^(\S+?)( \(partner [^)]*\))?: ([^:\s]+): /.exec(problem);
+    const text = match ? sources.get(match[1]) : undefined;
+    if (!match || text === undefined) return problem;
+    let source = positions.get(match[1]);
+    if (!source) positions.set(match[1], (source = new SourcePositions(text)));
+    const at = source.of(match[3]);
+    return at === undefined ? problem : `${match[1]}:${at}${problem.slice(match[1].length)}`;
+  });
+}
+
+/** `dir`: the config folder, that relative file names in partner files start from; `declared`: the
+ * ids every partner file gives, those with problems too, which routes may name */
+function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, problems: string[], sources: Map<string, string>): { partners: Map<string, Partner>; declared: Set<string> } {
   const partners = new Map<string, Partner>();
+  const declared = new Set<string>();
   let files: string[];
   try {
     files = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).sort();
   } catch (err) {
     problems.push(`${partnersDir}: cannot read the partners folder (${(err as Error).message})`);
-    return partners;
+    return { partners, declared };
   }
   for (const file of files) {
     const where = `partners/${file}`;
-    const raw = readYaml<RawPartner>(path.join(partnersDir, file), 'partner', env, problems, where);
+    const raw = readYaml<RawPartner>(path.join(partnersDir, file), 'partner', env, problems, sources, where, declared);
     if (raw === undefined) continue;
     const existing = partners.get(raw.id);
     if (existing) {
@@ -157,7 +179,7 @@ function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, 
     const partner = buildPartner(raw, dir, where, problems);
     if (partner) partners.set(partner.id, partner);
   }
-  return partners;
+  return { partners, declared };
 }
 
 function readYaml<T>(
@@ -165,11 +187,15 @@ function readYaml<T>(
   kind: 'partner' | 'routes',
   env: NodeJS.ProcessEnv,
   problems: string[],
+  sources: Map<string, string>,
   where = path.basename(file),
+  declared?: Set<string>,
 ): T | undefined {
   let parsed: unknown;
   try {
-    parsed = parse(readFileSync(file, 'utf8'));
+    const text = readFileSync(file, 'utf8');
+    sources.set(where, text);
+    parsed = parse(text);
   } catch (err) {
     problems.push(`${where}: ${(err as Error).message.split('\n')[0]}`);
     return undefined;
@@ -180,6 +206,7 @@ function readYaml<T>(
   const all = envProblems.length > 0 ? envProblems : checkSchema(kind, data);
   const id = kind === 'partner' && data && typeof data === 'object' ? (data as { id?: unknown }).id : undefined;
   const label = typeof id === 'string' ? `${where} (partner ${id})` : where;
+  if (typeof id === 'string') declared?.add(id);
   problems.push(...all.map((p) => `${label}: ${p}`));
   return all.length === 0 ? (data as T) : undefined;
 }
@@ -264,16 +291,18 @@ function readTls(
   return { cert: read('cert'), key: read('key'), ca: read('ca'), rejectUnauthorized: tls.rejectUnauthorized ?? true };
 }
 
+/** `declared`: the ids of every partner file; one whose file has problems (already told) is named, not unknown */
 function checkRouteEnds(
   route: RawRoutes['routes'][number],
   partners: ReadonlyMap<string, Partner>,
+  declared: ReadonlySet<string>,
   where: string,
   problems: string[],
 ): void {
   const from = route.from === '*' ? undefined : partners.get(route.from);
   const to = route.to === '*' ? undefined : partners.get(route.to);
-  if (route.from !== '*' && !from) problems.push(`${where}.from: no partner has the id ${route.from}`);
-  if (route.to !== '*' && !to) problems.push(`${where}.to: no partner has the id ${route.to}`);
+  if (route.from !== '*' && !from && !declared.has(route.from)) problems.push(`${where}.from: no partner has the id ${route.from}`);
+  if (route.to !== '*' && !to && !declared.has(route.to)) problems.push(`${where}.to: no partner has the id ${route.to}`);
   if (from && to && from.role === to.role) {
     problems.push(`${where}: ${route.from} and ${route.to} are both ${from.role}s; a route joins an MSP and a CMP`);
   }

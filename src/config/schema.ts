@@ -142,7 +142,8 @@ export const routesSchema = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: true, strict: true });
+// verbose: an error carries its schema, whose known keys a misspelt one is compared with
+const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
 const validators = { partner: ajv.compile(partnerSchema), routes: ajv.compile(routesSchema) };
 
 /** Checks `data` against the named schema; returns one line per problem, naming the field. */
@@ -160,10 +161,40 @@ function isUseful(e: ErrorObject): boolean {
 function describe(e: ErrorObject): string {
   const field = fieldName(e.instancePath);
   if (e.keyword === 'additionalProperties') {
-    return `${field ? `${field}.` : ''}${String(e.params.additionalProperty)}: unknown key`;
+    const key = String(e.params.additionalProperty);
+    const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+    const near = closest(key, known);
+    return `${field ? `${field}.` : ''}${key}: unknown key${near ? `; did you mean ${near}?` : ''}`;
   }
   if (e.keyword === 'enum') {
     return `${field}: must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
   }
   return `${field || '(file)'}: ${e.message ?? 'is invalid'}`;
+}
+
+/** the known key a misspelt one most likely meant: a few edits away, or the same but for case */
+function closest(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(key.length / 3)) + 1;
+  for (const candidate of known) {
+    const distance = candidate.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key, candidate);
+    if (distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** edits from one word to the other: insertions, deletions, substitutions and swaps of neighbours
+ * (optimal string alignment: `tsl` is one edit from `tls`) */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }

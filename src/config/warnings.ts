@@ -16,7 +16,8 @@ export function configWarnings(config: Config): string[] {
         warnings.push(`${partner.file}: ${name}: plain HTTP to ${url.host} (insecure: true); AID.02 6 requires TLS`);
       }
     }
-    if (partner.role === 'cmp' && partner.upstream.auth.kind !== 'apiKey') {
+    // a CMP of another dialect (devicemgmt) is reached at its own platform, not at an AID.02 API
+    if (partner.role === 'cmp' && partner.dialect === 'aid02' && partner.upstream.auth.kind !== 'apiKey') {
       warnings.push(`${partner.file}: upstream.auth: no API key toward this CMP; AID.02 6: "An API key SHALL be used for each request to CMP CESIM MSP API"`);
     }
   }

@@ -13,7 +13,8 @@ import type { Role } from '../config/types';
 export type TlsCheck = 'clientCertificateRequired' | 'minimumVersion';
 
 export interface Send {
-  /** the JSON body; `{uuid}` a fresh UUID, `{token}` the test user's msp_token, `{iccid}` a kept ICCID */
+  /** the JSON body; `{uuid}` a fresh UUID, `{token}` the test user's msp_token, `{iccid}` a kept ICCID,
+   * `{eid}` the test car's EID (--eid) */
   readonly body?: unknown;
   readonly query?: Readonly<Record<string, string>>;
   readonly omitHeaders?: readonly string[];

@@ -6,6 +6,16 @@
  */
 import type { Exchange, Result } from './runner';
 
+/** what a report says of its run: whom it checked, when, and with which version of the kit */
+export interface RunInfo {
+  readonly title: string;
+  readonly startedAt: Date;
+  readonly version: string;
+}
+
+/** a failing answer's body on the terminal: enough to see the partner's error, never a page of it */
+const BODY_ON_TERMINAL = 400;
+
 export interface Summary {
   readonly passed: number;
   readonly failed: number;
@@ -29,21 +39,34 @@ export function maskedHeaders(headers: Readonly<Record<string, string>>, mask: (
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, SECRET_HEADERS.has(k.toLowerCase()) ? '[masked]' : mask(v)]));
 }
 
-/** the line of one finished check, and a progress bar before it where `tty` */
-export function progressLine(result: Result, done: number, total: number, tty: boolean): string {
+/** the line of one finished check (a failure with the answer that failed it), and a progress bar before it where `tty` */
+export function progressLine(result: Result, done: number, total: number, tty: boolean, mask: (text: string) => string): string {
   const mark = result.outcome === 'passed' ? 'PASS' : result.outcome === 'failed' ? 'FAIL' : 'SKIP';
-  const line = `${mark} ${result.check.id}  ${result.check.title}  [${result.check.section}]${result.reasons.length > 0 ? `\n       ${result.reasons.join('\n       ')}` : ''}`;
+  const details = [...result.reasons];
+  const answer = result.outcome === 'failed' ? [...result.exchanges].reverse().find((e) => e.answer !== undefined)?.answer : undefined;
+  if (answer) details.push(`answer: ${answer.status} ${clip(mask(answer.body.replace(/\s+/g, ' ')), BODY_ON_TERMINAL) || '(no body)'}`);
+  const line = `${mark} ${result.check.id}  ${result.check.title}  [${result.check.section}]${details.length > 0 ? `\n       ${details.join('\n       ')}` : ''}`;
   if (!tty) return `${line}\n`;
   const width = 30;
   const filledWidth = Math.round((done / total) * width);
   return `\r\x1b[2K${line}\n[${'#'.repeat(filledWidth)}${'-'.repeat(width - filledWidth)}] ${done}/${total}`;
 }
 
-export function terminalSummary(summary: Summary, role: string, url: string): string {
-  return `\nAID.02 conformance of the ${role.toUpperCase()} at ${url}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped\n`;
+export function terminalSummary(summary: Summary, role: string, url: string, run: RunInfo): string {
+  return `\nAID.02 conformance of the ${role.toUpperCase()} at ${url}: ${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped\n(${runLine(run)})\n`;
 }
 
-export function junitXml(results: readonly Result[], suite: string, mask: (text: string) => string): string {
+/** when the run started and what ran it, as every report says it */
+function runLine(run: RunInfo): string {
+  return `run ${run.startedAt.toISOString()} by aid-gateway ${run.version}`;
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length} characters)` : text;
+}
+
+export function junitXml(results: readonly Result[], run: RunInfo, mask: (text: string) => string): string {
+  const suite = run.title;
   const summary = summarize(results);
   const seconds = (ms: number) => (ms / 1000).toFixed(3);
   const cases = results.map((r) => {
@@ -57,7 +80,9 @@ export function junitXml(results: readonly Result[], suite: string, mask: (text:
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites tests="${results.length}" failures="${summary.failed}" skipped="${summary.skipped}" time="${seconds(total)}">`,
-    `  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${summary.failed}" skipped="${summary.skipped}" time="${seconds(total)}">`,
+    // JUnit's timestamp is ISO 8601 without a zone (the time is UTC)
+    `  <testsuite name="${xml(suite)}" tests="${results.length}" failures="${summary.failed}" skipped="${summary.skipped}" time="${seconds(total)}" timestamp="${run.startedAt.toISOString().slice(0, 19)}">`,
+    `    <properties><property name="aid-gateway.version" value="${xml(run.version)}"/></properties>`,
     ...cases,
     '  </testsuite>',
     '</testsuites>',
@@ -65,7 +90,8 @@ export function junitXml(results: readonly Result[], suite: string, mask: (text:
   ].join('\n');
 }
 
-export function htmlReport(results: readonly Result[], title: string, mask: (text: string) => string): string {
+export function htmlReport(results: readonly Result[], run: RunInfo, mask: (text: string) => string): string {
+  const title = run.title;
   const summary = summarize(results);
   const rows = results
     .map((r) => {
@@ -79,6 +105,7 @@ export function htmlReport(results: readonly Result[], title: string, mask: (tex
 tr.passed td:first-child{color:#070}tr.failed td:first-child{color:#b00;font-weight:bold}tr.skipped td:first-child{color:#777}pre{white-space:pre-wrap;font-size:90%}</style></head>
 <body><h1>${html(title)}</h1>
 <p>${summary.passed} passed, ${summary.failed} failed, ${summary.skipped} skipped. Credentials are masked.</p>
+<p>${html(runLine(run))}</p>
 <table><thead><tr><th>result</th><th>procedure</th><th>check</th><th>AID.02</th><th>why</th></tr></thead><tbody>
 ${rows}
 </tbody></table></body></html>

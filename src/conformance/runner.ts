@@ -29,6 +29,8 @@ export interface KitOptions {
   /** an MSP: the msp_token of its test user; a CMP: the account id its test user was given */
   readonly mspToken?: string;
   readonly accountId?: string;
+  /** the EID of the test car the kit asks codes for and reports statuses of */
+  readonly eid: string;
   readonly allowDestructive: boolean;
   readonly requestTimeoutMs: number;
   readonly deliveryTimeoutMs: number;
@@ -57,12 +59,13 @@ interface Context {
   readonly passed: Set<string>;
   /** a CMP: the msp_token the kit issued to its test user (Send MSP Token) */
   readonly issuedToken: string;
+  readonly eid: string;
 }
 
 export async function runChecks(checks: readonly Check[], apis: Apis, options: KitOptions, progress: (done: number, result: Result) => void): Promise<Result[]> {
   // the partner's server certificate is always verified: against --tls-ca, else the system's CAs
   const agent = new Agent({ connect: { ...options.tls }, headersTimeout: options.requestTimeoutMs, bodyTimeout: options.requestTimeoutMs });
-  const context: Context = { kept: {}, passed: new Set(), issuedToken: randomUUID() };
+  const context: Context = { kept: {}, passed: new Set(), issuedToken: randomUUID(), eid: options.eid };
   const results: Result[] = [];
   try {
     for (const check of checks) {
@@ -280,7 +283,12 @@ function credentialHeaders(credential: Credential | undefined): Record<string, s
 
 /** the check's data with its placeholders filled in */
 function filled(value: unknown, token: string, context: Context): unknown {
-  if (typeof value === 'string') return value.replace(/\{uuid\}/g, () => randomUUID()).replace(/\{token\}/g, token).replace(/\{iccid\}/g, context.kept.iccid ?? '');
+  if (typeof value === 'string')
+    return value
+      .replace(/\{uuid\}/g, () => randomUUID())
+      .replace(/\{token\}/g, token)
+      .replace(/\{iccid\}/g, context.kept.iccid ?? '')
+      .replace(/\{eid\}/g, context.eid);
   if (Array.isArray(value)) return value.map((v) => filled(v, token, context));
   if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, filled(v, token, context)]));
   return value;

@@ -10,7 +10,7 @@ import type { Logger } from '../log';
 import { type Upstream } from '../upstream/upstream';
 import { UpstreamError } from '../upstream/upstreamError';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
-import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type WithdrawOutcome } from './operations';
+import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type DeactivateOutcome, type WithdrawOutcome } from './operations';
 import type { MspOperator } from './operator';
 import type { OperatorProfile } from './profile';
 import type { CsimStatus } from '../esim/csimStatus';
@@ -19,6 +19,8 @@ import type { CsimStatus } from '../esim/csimStatus';
 export interface MspSystem<P extends OperatorProfile> {
   requestActivationCode(req: ActivationRequest, deadline: number, log: Logger): Promise<DialectAnswer>;
   withdraw(profile: P, deadline: number, log: Logger): Promise<WithdrawOutcome>;
+  /** AID.02 7.9 for a profile on a vehicle, where the system can reach it */
+  deactivate?(profile: P, deadline: number, log: Logger): Promise<DeactivateOutcome>;
 }
 
 export function createMspDialect<P extends OperatorProfile>(op: MspOperator<P>, webhook: Upstream | undefined, system: MspSystem<P>): DialectInstance {
@@ -48,9 +50,12 @@ export function createMspDialect<P extends OperatorProfile>(op: MspOperator<P>, 
         case 'requestProfileStatus':
           answer = await requestProfileStatus(op, mspToken, cmp, call.params.iccid ?? null);
           break;
-        case 'requestInvalidateFederatedID':
-          answer = await invalidateSubscription(op, mspToken, cmp, deadline, (profile) => system.withdraw(profile, deadline, log));
+        case 'requestInvalidateFederatedID': {
+          const deactivate = system.deactivate?.bind(system);
+          const withdraw = (profile: P) => system.withdraw(profile, deadline, log);
+          answer = await invalidateSubscription(op, mspToken, cmp, deadline, withdraw, deactivate && ((profile) => deactivate(profile, deadline, log)));
           break;
+        }
         default:
           throw new Error(`an MSP-side dialect does not serve ${call.operation}`);
       }

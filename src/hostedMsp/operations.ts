@@ -135,12 +135,16 @@ export async function requestProfileStatus<P extends OperatorProfile>(op: MspOpe
 /** what the partner system did with a profile the hub asked it to withdraw */
 export type WithdrawOutcome = 'withdrawn' | 'refused' | 'unreachable';
 
+/** what the partner system did with a profile on a vehicle the hub asked it to deactivate */
+export type DeactivateOutcome = 'disabled' | 'deleted' | 'refused' | 'unreachable';
+
 /**
  * AID.02 7.9: "the MSP must deactivate all profiles immediately". Profiles of this CMP not yet
- * downloaded are withdrawn on the partner system at once (`withdraw`); the others are on vehicles,
- * beyond the system's reach from here: the operator is told to deactivate them in its network. A
- * system that cannot be reached fails the call (the CMP retries; profiles already withdrawn are not
- * asked again).
+ * downloaded are withdrawn on the partner system at once (`withdraw`); the others are on vehicles:
+ * a system that can act on them (`deactivate`) disables or deletes each, and the operator is told
+ * what became of each (`deactivated`); every one of them is also named to the operator to
+ * deactivate in its network (`deactivate`). A system that cannot be reached fails the call (the CMP
+ * retries; profiles already withdrawn or deleted are not asked again).
  */
 export async function invalidateSubscription<P extends OperatorProfile>(
   op: MspOperator<P>,
@@ -148,24 +152,33 @@ export async function invalidateSubscription<P extends OperatorProfile>(
   cmp: string,
   deadline: number,
   withdraw: (profile: P) => Promise<WithdrawOutcome>,
+  deactivate?: (profile: P) => Promise<DeactivateOutcome>,
 ): Promise<DialectAnswer> {
   return op.withSubscription(mspToken, deadline, async () => {
     // AID.02 7.9: the CMP withdraws its own federation; another CMP's vehicles keep their profiles
     const live = (await op.listProfiles(mspToken)).filter((p) => isLive(p.state) && p.cmp === cmp);
     let unreachable = false;
     const onVehicles: string[] = [];
+    const deactivated: Record<string, Exclude<DeactivateOutcome, 'unreachable'>> = {};
     for (const profile of live) {
-      if (!isCancellable(profile.state)) {
-        onVehicles.push(profile.iccid);
+      if (isCancellable(profile.state)) {
+        const outcome = await withdraw(profile);
+        if (outcome === 'withdrawn') await op.save({ ...profile, state: 'cancelled', usedAt: Date.now() });
+        else if (outcome === 'refused') onVehicles.push(profile.iccid);
+        else unreachable = true;
         continue;
       }
-      const outcome = await withdraw(profile);
-      if (outcome === 'withdrawn') await op.save({ ...profile, state: 'cancelled', usedAt: Date.now() });
-      else if (outcome === 'refused') onVehicles.push(profile.iccid);
-      else unreachable = true;
+      onVehicles.push(profile.iccid);
+      const outcome = deactivate && (await deactivate(profile));
+      if (outcome === 'unreachable') unreachable = true;
+      else if (outcome) deactivated[profile.iccid] = outcome;
+      if (outcome === 'disabled' || outcome === 'deleted') {
+        await op.save({ ...profile, state: outcome, usedAt: Date.now() });
+        op.countProfileEvent(outcome);
+      }
     }
-    if (unreachable) throw new UpstreamError('network', 'the partner system could not withdraw every profile not yet downloaded');
-    await op.tell('tokenInvalidated', { mspToken, cmp }, { deactivate: onVehicles });
+    if (unreachable) throw new UpstreamError('network', 'the partner system could not withdraw or deactivate every profile');
+    await op.tell('tokenInvalidated', { mspToken, cmp }, { deactivate: onVehicles, ...(deactivate ? { deactivated } : {}) });
     return { status: 204, body: Buffer.alloc(0), durationMs: 0 };
   });
 }

@@ -33,6 +33,10 @@ export interface OperatorSettings {
   readonly webhook?: unknown;
 }
 
+function subscriptionLock(mspToken: string): string {
+  return `subscription ${mspToken}`;
+}
+
 export abstract class MspOperator<P extends OperatorProfile, S extends OperatorSettings = OperatorSettings> {
   constructor(
     readonly partner: Partner,
@@ -58,7 +62,21 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
    * with 503 and Retry-After.
    */
   withSubscription<T>(mspToken: string, deadline: number, work: () => Promise<T>): Promise<T> {
-    return this.withLock(`subscription ${mspToken}`, deadline, work);
+    return this.withLock(subscriptionLock(mspToken), deadline, work);
+  }
+
+  /** runs `work` holding the subscription's lock if no one holds it now, without waiting; false
+   * (`work` not run) when it is held */
+  async ifSubscriptionFree(mspToken: string, ttlMs: number, work: () => Promise<void>): Promise<boolean> {
+    const key = subscriptionLock(mspToken);
+    const owner = await this.state('take lock', this.records.acquireLock(key, ttlMs));
+    if (owner === undefined) return false;
+    try {
+      await work();
+    } finally {
+      await this.release(key, owner);
+    }
+    return true;
   }
 
   /** runs `work` holding the lock `key` on every hub instance; waits for it until `deadline`, then
@@ -76,8 +94,12 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
     try {
       return await work();
     } finally {
-      await this.records.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'lock not released; it expires'));
+      await this.release(key, owner);
     }
+  }
+
+  private async release(key: string, owner: string): Promise<void> {
+    await this.records.releaseLock(key, owner).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'lock not released; it expires'));
   }
 
   /** a profile by ICCID, found again by its subscription (msp_token) and its activation request */

@@ -200,6 +200,8 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
       name: 'aid_gateway_config_reloads_total',
       help: 'Config reloads by result',
       labelNames: ['result'] as const,
+      // with --workers: a SIGHUP or a file change reloads every worker, one reload of the hub
+      aggregator: 'max',
       registers,
     }),
     configGeneration: new Gauge({
@@ -241,7 +243,7 @@ export function statusClass(status: number): string {
 export function silenced(metrics: Metrics): Metrics {
   const idle = (): unknown => undefined;
   const stopTimer = () => 0;
-  const noop = { inc: idle, dec: idle, set: idle, observe: idle, reset: idle, startTimer: () => stopTimer, labels: () => noop };
+  const noop = { inc: idle, dec: idle, set: idle, observe: idle, reset: idle, zero: idle, startTimer: () => stopTimer, labels: () => noop };
   const copy: Record<string, unknown> = { ...metrics };
   for (const [name, value] of Object.entries(metrics)) {
     if (typeof value === 'object' && value !== null && 'reset' in value && name !== 'registry') copy[name] = noop;

@@ -101,6 +101,11 @@ export class OutboxWorker {
     const notBefore = Date.now() + (waitMs === undefined ? backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts) : Math.max(waitMs, settings.outboxRetryBaseMs));
     await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
     this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
+    // a dialect's task that asked to be looked at again later (a vehicle's action under way) is no failure
+    if (delivery.operation === 'dialectTask' && waitMs !== undefined) {
+      this.log.debug({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1 }, 'dialect task waits; looked at again later');
+      return;
+    }
     this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');
   }
 

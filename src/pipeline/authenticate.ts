@@ -62,14 +62,18 @@ function addressOf(ctx: HubContext): string {
   return clientAddress(ctx.req);
 }
 
-type AuthFailureReason =
-  | 'unknown_client'
-  | 'missing_credential'
-  | 'wrong_credential'
-  | 'certificate_missing'
-  | 'certificate_untrusted'
-  | 'certificate_mismatch'
-  | 'inbound_route';
+/** why a credential was refused: the values of aid_gateway_auth_failures_total's `reason` */
+export const AUTH_FAILURE_REASONS = [
+  'unknown_client',
+  'missing_credential',
+  'wrong_credential',
+  'certificate_missing',
+  'certificate_untrusted',
+  'certificate_mismatch',
+  'inbound_route',
+  'throttled',
+] as const;
+type AuthFailureReason = Exclude<(typeof AUTH_FAILURE_REASONS)[number], 'throttled'>;
 
 export interface Refusal {
   readonly reason: AuthFailureReason;

@@ -3,8 +3,10 @@
  * repository) with every example partner played by a simulator on loopback, and the walk printed
  * as curl commands.
  */
+import net from 'node:net';
 import type { Partner } from '../config/types';
 import { Hub, type HubOptions } from '../hub';
+import { loadConfig } from '../config/load';
 import { PROJECT_ROOT } from '../version';
 import type { Logger } from '../log';
 import type { RedisAccess } from '../state/redis/connection';
@@ -35,12 +37,18 @@ export interface QuickStartOptions {
 }
 
 export async function startQuickStart(options: QuickStartOptions): Promise<QuickStart> {
-  const hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port: options.port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env });
+  // the simulators listen before the hub starts: its background work (a fleet's reconcile) runs at
+  // once and must find the platform it asks already there, or a clean boot logs a failure
+  const partners = loadConfig(PROJECT_ROOT, options.env).partners;
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
+  const hubUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   const simulators: RunningSimulator[] = [];
+  let hub: Hub;
   try {
-    for (const partner of hub.config.partners.values()) simulators.push(await simulate(partner, hub.url));
+    for (const partner of partners.values()) simulators.push(await simulate(partner, hubUrl));
+    hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env });
   } catch (err) {
-    await Promise.all([hub.close(), ...simulators.map((s) => s.close())]);
+    await Promise.all(simulators.map((s) => s.close()));
     throw err;
   }
   const origin = (id: string, fallback: string) => hub.config.partners.get(id)?.upstream.url.origin ?? fallback;
@@ -56,6 +64,18 @@ export async function startQuickStart(options: QuickStartOptions): Promise<Quick
       await hub.close();
     },
   };
+}
+
+/** a port on `host` that was free a moment ago: the hub's URL must be known before it listens */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 /** an example partner played by its simulator, on its upstream URL's port; on `bindHost` instead of

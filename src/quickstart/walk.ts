@@ -94,7 +94,7 @@ export function walkSteps(cmpOneSimulatorUrl: string, smdpSimulatorUrl: string, 
     hubStep(17, "Profile status from the hub's own records of mspDelta: installed", 'cmpOne', 'mspDelta', 'GET', `/v1/profiles/status/${DELTA_TOKEN}`, 200),
     hubStep(18, "Onboarding at cmpFleet, whose cars a device-management platform runs: the hub passes mspAlpha's msp_token to the fleet's back office", 'mspAlpha', 'cmpFleet', 'POST', `/cesim/msp/v1/users/${ACCOUNT_ID}`, 201, onboarding(FLEET_TOKEN)),
     hubStep(19, 'Car provisioning for the fleet: cmpFleet asks mspAlpha for a code (200), and the hub starts the download on the car', 'cmpFleet', 'mspAlpha', 'POST', `/v1/activation-code-requests/${FLEET_TOKEN}`, 200, acRequest(19)),
-    { title: '20. The simulated car a few seconds later: the profile downloaded, then enabled', method: 'GET', path: `${fleetPlatformUrl}/simulator/vehicles`, expect: 200 },
+    { title: '20. The simulated car about ten seconds later: the profile downloaded, then enabled', method: 'GET', path: `${fleetPlatformUrl}/simulator/vehicles`, expect: 200 },
     hubStep(21, 'What mspAlpha heard from the hub as Send CSIM Status: the profile enabled', 'cmpFleet', 'mspAlpha', 'GET', `/v1/profiles/status/${FLEET_TOKEN}`, 200),
   ];
 }

@@ -5,9 +5,13 @@
  * `failed` on demand, or never ends when held), the multistep operation `activate` (download, then
  * enable: statuses starting, download, enable, successful / failed), the inventory with a cursor
  * when a page is full (`size`, `query` with `eid="…"`), and the bulk CSV call capped with a
- * `Truncated` header. It checks the API key the hub presents. For the quick start it also plays the
- * CMP's back office (`POST /backoffice/events`, seen at `GET /simulator/backoffice`) and shows its
- * vehicles (`GET /simulator/vehicles`). Everything is in memory.
+ * `Truncated` header. Where the seed allows two readings it has a switch per reading (`readings`):
+ * what a transaction under way reports, the body of `inventory/{iccid}` and of an operation, when a
+ * page carries a cursor, the platform's own page size, the name of an action's transaction id, what
+ * the multistep operation's carrier finds. Its multistep operation picks the profile to
+ * enable by carrier, as the seed warns. It checks the API key the hub presents. For the quick start
+ * it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
+ * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -55,6 +59,27 @@ interface Operation {
   message?: string;
 }
 
+/** the seed's two readings, one switch each (the first value is the default) */
+export interface DeviceMgmtReadings {
+  /** a transaction under way: `in_progress`, `unknown` (seed: among the statuses), or no status */
+  readonly running?: 'in_progress' | 'unknown' | 'none';
+  /** `inventory/{iccid}` and `operations/inventory/{id}` (listed with "cursor size query orderby"):
+   * the record itself (404 when none), or `{count, list}` (an empty list when none) */
+  readonly single?: 'object' | 'list';
+  /** "a cursor value is returned in the full page": only when more rows follow, on every full page
+   * (the last one too), or never */
+  readonly cursor?: 'more' | 'fullPage' | 'never';
+  /** the platform's own largest page (seed: "The maximum and default is 1000") */
+  readonly pageSize?: number;
+  /** an action's answer names its transaction ("return a transaction ID") as `transaction`, the
+   * transaction data's name, or as `id` */
+  readonly actionAnswer?: 'transaction' | 'id';
+  /** the multistep operation's carrier, "Used to find a matching activation code or existing profile
+   * on the device": it downloads the code, or enables a profile of that carrier already on the
+   * device without downloading */
+  readonly operationFinds?: 'code' | 'existingProfile';
+}
+
 export interface DeviceMgmtSimulatorOptions {
   readonly apiKey: string;
   /** the fleet: device id and EID per vehicle, and the profiles it has already (a bootstrap one) */
@@ -63,6 +88,7 @@ export interface DeviceMgmtSimulatorOptions {
   readonly transactionMs?: number;
   /** the SPN a downloaded profile reports (seed: it may differ from the activation code's carrier) */
   readonly reportedCarrier?: string;
+  readonly readings?: DeviceMgmtReadings;
   readonly host?: string;
   readonly port?: number;
 }
@@ -104,6 +130,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   const calls: DeviceMgmtSimulator['calls'] = [];
   const backOffice: unknown[] = [];
   const transactionMs = options.transactionMs ?? 50;
+  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', operationFinds: 'code', ...options.readings } as const;
   let iccidSerial = 0;
 
   const now = () => new Date().toISOString();
@@ -169,7 +196,11 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function settleOperation(op: Operation): Operation {
     if (op.status === 'starting' || op.status === 'download') {
       const download = op.download_tx ? settle(transactions.get(op.download_tx) as Transaction) : undefined;
-      if (!download) {
+      const existing = readings.operationFinds === 'existingProfile' && op.carrier ? [...op.device.profiles.values()].find((p) => p.carrier === op.carrier) : undefined;
+      if (!download && existing) {
+        op.enable_tx = start('enable', op.device, existing.iccid, undefined).transaction;
+        op.status = 'enable';
+      } else if (!download) {
         op.download_tx = start('download', op.device, op.iccid, op.activationCode, failing.get('activate')?.shift()).transaction;
         op.status = 'download';
       } else if (download.status === 'failed') {
@@ -177,7 +208,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
         op.message = download.message;
       } else if (download.status === 'complete') {
         op.iccid = download.iccid;
-        op.enable_tx = start('enable', op.device, op.iccid, undefined).transaction;
+        op.enable_tx = start('enable', op.device, byCarrier(op, download.iccid), undefined).transaction;
         op.status = 'enable';
       }
     }
@@ -192,8 +223,17 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     return op;
   }
 
+  /** seed: the operation uses the carrier "to find a matching activation code or existing profile
+   * on the device"; a downloaded profile reporting another SPN makes it "activate another profile" */
+  function byCarrier(op: Operation, downloaded: string | undefined): string | undefined {
+    const profile = op.device.profiles.get(downloaded ?? '');
+    if (!op.carrier || profile?.carrier === op.carrier) return downloaded;
+    return [...op.device.profiles.values()].find((p) => p.carrier === op.carrier)?.iccid ?? downloaded;
+  }
+
   function txView(tx: Transaction): Record<string, unknown> {
-    return { transaction: tx.transaction, action: tx.action, status: tx.status, device_id: tx.device.deviceId, eid: tx.device.eid, iccid: tx.iccid, message: tx.message, message_code: tx.status === 'failed' ? 'ERROR' : undefined, created: tx.created, updated: tx.updated, customer_id: 1 };
+    const running = tx.status === 'in_progress';
+    return { transaction: tx.transaction, action: tx.action, status: running ? (readings.running === 'none' ? undefined : readings.running) : tx.status, device_id: tx.device.deviceId, eid: tx.device.eid, iccid: tx.iccid, message: tx.message, message_code: tx.status === 'failed' ? 'ERROR' : undefined, created: tx.created, updated: tx.updated, customer_id: 1 };
   }
 
   function operationView(op: Operation): Record<string, unknown> {
@@ -204,12 +244,14 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): { status: number; body: unknown; headers?: Record<string, string> } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/inventory') {
-      const size = Math.min(1000, Math.max(1, Number(query.get('size') ?? 1000) || 1000));
+      const size = Math.min(readings.pageSize, Math.max(1, Number(query.get('size') ?? 1000) || 1000));
       const offset = Number(query.get('cursor') ?? 0) || 0;
       const rows = filtered(query.get('query'));
       const list = rows.slice(offset, offset + size);
+      const full = list.length === size;
       const more = offset + size < rows.length;
-      return { status: 200, body: { count: list.length, size, list, ...(more ? { cursor: String(offset + size) } : {}) } };
+      const cursor = readings.cursor === 'more' ? more : readings.cursor === 'fullPage' && full;
+      return { status: 200, body: { count: list.length, size, list, ...(cursor ? { cursor: String(offset + size) } : {}) } };
     }
     if (method === 'GET' && path === '/bulk') {
       const rows = filtered(query.get('query'));
@@ -218,6 +260,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     }
     if ((m = /^\/inventory\/([0-9]+)$/.exec(path)) && method === 'GET') {
       const row = profileRows().find((r) => r.iccid === m?.[1]);
+      if (readings.single === 'list') return { status: 200, body: { count: row ? 1 : 0, list: row ? [row] : [] } };
       return row ? { status: 200, body: row } : error(404, 'no such eSIM profile');
     }
     if ((m = /^\/(download|enable|disable|delete)$/.exec(path)) && method === 'POST') {
@@ -228,7 +271,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
       if (action === 'download' && typeof body.activation_code !== 'string' && !iccid) return error(400, 'activation_code or iccid required');
       if (action !== 'download' && (!iccid || !device.profiles.has(iccid))) return error(400, 'no such profile on the device');
       const tx = start(action, device, iccid, typeof body.activation_code === 'string' ? body.activation_code : undefined);
-      return { status: 200, body: { transaction: tx.transaction, status: tx.status } };
+      return { status: 200, body: { [readings.actionAnswer]: tx.transaction, status: tx.status } };
     }
     if ((m = /^\/progress\/([^/]+)$/.exec(path)) && method === 'GET') {
       const tx = transactions.get(decodeURIComponent(m[1]));
@@ -252,7 +295,8 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     if ((m = /^\/operations\/inventory\/([^/]+)$/.exec(path)) && method === 'GET') {
       const op = operations.get(decodeURIComponent(m[1]));
       if (!op) return error(404, 'no such operation');
-      return { status: 200, body: operationView(settleOperation(op)) };
+      const view = operationView(settleOperation(op));
+      return { status: 200, body: readings.single === 'list' ? { count: 1, list: [view] } : view };
     }
     return error(404, 'no such endpoint');
   }

@@ -25,6 +25,9 @@ export interface MspSimulatorOptions {
   readonly port?: number;
   readonly tls?: SimulatorServerOptions['tls'];
   readonly defects?: ReadonlySet<MspDefect>;
+  /** Send CSIM Status for a profile it does not know: AID.02 7.8 lists 404 ("the request could not
+   * be found") and 422 ("cannot be processed"); the hub's ES2+ operator answers 422 */
+  readonly unknownProfileStatus?: 404 | 422;
 }
 
 type ProfileStatus = 'prepared' | 'installed' | 'enabled' | 'disabled' | 'deleted';
@@ -93,7 +96,7 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
         handle: (req) => {
           const body = req.body as { iccid: string; status: string };
           const profile = subscription(req.params.msp_token).profiles.get(body.iccid);
-          if (!profile) return { status: 404, body: { code: '61', error: `The profile with the ICCID ${body.iccid} could not be found` } };
+          if (!profile) return { status: options.unknownProfileStatus ?? 404, body: { code: '61', error: `The profile with the ICCID ${body.iccid} could not be found` } };
           profile.status = CSIM_TO_PROFILE[body.status];
           return { status: defects.has('csimStatus200') ? 200 : 201 };
         },

@@ -1,13 +1,18 @@
 /**
  * A simulated eSIM management platform speaking the seed's TelcoAPI (`/api/v1/esim`): devices
  * (register, look up, compatibility), profiles in the platform's states (CREATED, DOWNLOADED,
- * INSTALLED, ENABLED, DISABLED, DELETED), activation codes, its error format and codes, and its
- * per-endpoint rate limits (seed table, per minute) answered 429 `RATE_LIMIT_EXCEEDED` with
- * Retry-After. `download` plays a car fetching its profile: the profile becomes DOWNLOADED, then
- * INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and PROFILE_INSTALLED, signed
- * with HMAC-SHA256 over `<unix time>.<body>` in `x-telcoapi-signature` (t=…,v1=…). Faults: an
- * error answer, a delay, an answer lost after the work was done. Also reachable as POST
- * /simulator/download for the quick start. Everything is in memory.
+ * INSTALLED, ENABLED, DISABLED, DELETED: enable, disable, delete), activation codes, its error
+ * format and codes, and its per-endpoint rate limits (seed table, per minute) answered 429
+ * `RATE_LIMIT_EXCEEDED` with Retry-After. `download` plays a car fetching its profile: the profile
+ * becomes DOWNLOADED, then INSTALLED, and the operator's webhook is sent PROFILE_DOWNLOADED and
+ * PROFILE_INSTALLED. Faults: an error answer, a delay, an answer lost after the work was done. Also
+ * reachable as POST /simulator/download for the quick start. Everything is in memory.
+ *
+ * Where the seed allows two readings, `readings` picks one, so the simulator can play a platform
+ * built either way: where the webhook's signature lives and how it is made, when the events of the
+ * hub's own calls are sent, which compatibility endpoint exists, the shape of a device's profile
+ * list, the status for an ICCID that exists, the `LPA:` prefix of activation codes, error messages
+ * that echo the caller's credential.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -39,8 +44,33 @@ export interface TelcoapiSimulatorOptions {
   readonly maxProfilesPerDevice?: number;
   /** where events go and the secret they are signed with */
   readonly webhook?: { readonly url: string; readonly secret: string };
+  readonly readings?: Readings;
   readonly host?: string;
   readonly port?: number;
+}
+
+/** the seed's ambiguous places, one reading each; the defaults are the first named */
+export interface Readings {
+  /** the signature: the hub's `x-telcoapi-signature` header, or the seed's `signature` member of the payload */
+  readonly signatureIn?: 'header' | 'body';
+  /** in the body: the HMAC as hex or base64 */
+  readonly signatureEncoding?: 'hex' | 'base64';
+  /** in the body: HMAC over the compact JSON of the other members, or over the bytes sent (pretty
+   * printed here) as they were before the member was put in */
+  readonly signedOver?: 'compactJson' | 'sentBytes';
+  /** the events of the hub's own enable, disable and delete: none, sent (and their answers awaited)
+   * before the call is answered, or after */
+  readonly callEvents?: 'none' | 'beforeAnswer' | 'afterAnswer';
+  /** the device compatibility endpoints offered: the API Reference's GET, the endpoint list's POST, or both */
+  readonly compatibility?: 'both' | 'get' | 'post';
+  /** a device's profiles (getAvailableProfiles: `ESimProfile[]`) as the list itself, or wrapped in `{profiles: [...]}` */
+  readonly profileList?: 'array' | 'object';
+  /** Create Profile for an ICCID that exists: 409, or the seed's 400 example (`details.field: iccid`) */
+  readonly existingIccid?: 409 | 400;
+  /** activation codes as SGP.22's `1$…`, or in the QR form `LPA:1$…` */
+  readonly lpaPrefix?: boolean;
+  /** a refused credential is quoted in the error message */
+  readonly echoCredential?: boolean;
 }
 
 export type Fault =
@@ -61,14 +91,25 @@ export interface TelcoapiSimulator {
   readonly calls: PlatformCall[];
   readonly profiles: ReadonlyMap<string, PlatformProfile>;
   readonly devices: ReadonlyMap<string, Record<string, unknown>>;
+  /** the webhook's answers to the events of the hub's own calls (`readings.callEvents`) */
+  readonly eventStatuses: readonly number[];
   /** the next call whose method and path match `pattern` meets `fault` */
   failNext(pattern: RegExp, fault: Fault): void;
   webhookTo(url: string, secret: string): void;
   /** a car downloads the profile of `activationCode`; resolves with the webhook answers' statuses */
   download(activationCode: string | undefined, eid: string): Promise<number[]>;
   /** sends one event about a profile (state changed first), signed as the options say */
-  sendEvent(eventType: string, iccid: string, options?: { secret?: string; unixSeconds?: number; eventId?: string; raw?: string }): Promise<{ status: number; body: unknown; sent: string }>;
+  sendEvent(eventType: string, iccid: string, options?: EventOptions): Promise<{ status: number; body: unknown; sent: string }>;
   close(): Promise<void>;
+}
+
+export interface EventOptions {
+  readonly secret?: string;
+  /** when the event was made (its `t`, or its `timestamp` with the signature in the body) */
+  readonly unixSeconds?: number;
+  readonly eventId?: string;
+  /** the bytes to send as they are, with the signature header made over them when it is a header */
+  readonly raw?: string;
 }
 
 const SEED_LIMITS: Readonly<Record<Endpoint, number>> = { profileCreation: 100, deviceRegistration: 30, activationCodeGeneration: 100 };
@@ -81,7 +122,8 @@ const EVENT_STATE: Readonly<Record<string, PlatformProfileState>> = {
   PROFILE_DELETED: 'DELETED',
 };
 
-type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+/** `event`: what the platform tells the webhook about the change the call made */
+type Answer = { status: number; body?: unknown; headers?: Record<string, string>; event?: { eventType: string; iccid: string } };
 
 export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions): Promise<TelcoapiSimulator> {
   const profiles = new Map<string, PlatformProfile>();
@@ -89,7 +131,9 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
   const calls: PlatformCall[] = [];
   const faults: { pattern: RegExp; fault: Fault }[] = [];
   const windows = new Map<Endpoint, number[]>();
+  const eventStatuses: number[] = [];
   let webhook = options.webhook;
+  const readings = options.readings ?? {};
 
   const error = (status: number, code: string, message: string, extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {}): Answer => ({
     status,
@@ -115,7 +159,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
 
   function newCode(): string {
     const token = randomBytes(10).toString('hex').toUpperCase().match(/.{5}/g)?.join('-');
-    return `1$${options.smdpAddress}$${token}`;
+    return `${readings.lpaPrefix ? 'LPA:' : ''}1$${options.smdpAddress}$${token}`;
   }
 
   function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): Answer {
@@ -129,20 +173,26 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       const device = devices.get(body.eid) as Record<string, unknown>;
       return { status: 201, body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' } };
     }
-    if ((m = /^\/devices\/([^/]+)\/compatibility$/.exec(path)) && method === 'GET') {
+    // seed: GET …/compatibility?profileType= (API Reference), POST …/check-compatibility (endpoint list)
+    const compatibility = readings.compatibility ?? 'both';
+    const byGet = compatibility !== 'post' && method === 'GET' ? /^\/devices\/([^/]+)\/compatibility$/.exec(path) : null;
+    const byPost = compatibility !== 'get' && method === 'POST' ? /^\/devices\/([^/]+)\/check-compatibility$/.exec(path) : null;
+    if ((m = byGet ?? byPost)) {
       const eid = decodeURIComponent(m[1]);
+      const profileType = byGet ? query.get('profileType') : typeof body.profileType === 'string' ? body.profileType : undefined;
       if (!validEid(eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
       if (!devices.has(eid)) return error(404, 'DEVICE_NOT_FOUND', 'No such device');
       const compatible = !(options.incompatibleEids ?? []).includes(eid);
       return {
         status: 200,
-        body: { compatible, reasons: compatible ? [] : [`LPA too old for ${query.get('profileType') ?? 'this profile type'}`], supportedFeatures: [], restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' } },
+        body: { compatible, reasons: compatible ? [] : [`LPA too old for ${profileType ?? 'this profile type'}`], supportedFeatures: [], restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' } },
       };
     }
     if ((m = /^\/devices\/([^/]+)\/profiles$/.exec(path)) && method === 'GET') {
       // seed: getAvailableProfiles(eid): ESimProfile[]
       const eid = decodeURIComponent(m[1]);
-      return { status: 200, body: [...profiles.values()].filter((p) => p.eid === eid && p.profileState !== 'DELETED').map((p) => ({ ...p })) };
+      const listed = [...profiles.values()].filter((p) => p.eid === eid && p.profileState !== 'DELETED').map((p) => ({ ...p }));
+      return { status: 200, body: readings.profileList === 'object' ? { profiles: listed } : listed };
     }
     if ((m = /^\/devices\/([^/]+)$/.exec(path)) && method === 'GET') {
       const device = devices.get(decodeURIComponent(m[1]));
@@ -161,7 +211,10 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       }
       if (!validEid(body.eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
       if ((options.incompatibleEids ?? []).includes(body.eid)) return error(422, 'DEVICE_NOT_COMPATIBLE', 'Device is not compatible with the profile');
-      if (profiles.has(body.iccid)) return error(409, 'OPERATION_NOT_PERMITTED', 'A profile with this ICCID exists');
+      if (profiles.has(body.iccid)) {
+        if (readings.existingIccid === 400) return error(400, 'INVALID_REQUEST', 'Invalid profile data', { details: { field: 'iccid', reason: 'Already exists' } });
+        return error(409, 'OPERATION_NOT_PERMITTED', 'A profile with this ICCID exists');
+      }
       const held = [...profiles.values()].filter((p) => p.eid === body.eid && p.profileState !== 'DELETED').length;
       if (held >= (options.maxProfilesPerDevice ?? 5)) return error(422, 'PROFILE_LIMIT_REACHED', 'Device has reached maximum number of profiles');
       const profile: PlatformProfile = { iccid: body.iccid, eid: body.eid, profileType: String(body.profileType), mno: String(body.mno), profileState: 'CREATED', activationCode: newCode(), createdAt: new Date().toISOString() };
@@ -177,36 +230,65 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       profile.activationCode = newCode();
       return { status: 200, body: { activationCode: profile.activationCode, expiresAt: new Date(Date.now() + 30 * 86400000).toISOString(), remainingUses: 5 } };
     }
+    if ((m = /^\/profiles\/([^/]+)\/(enable|disable)$/.exec(path)) && method === 'POST') {
+      const profile = profiles.get(decodeURIComponent(m[1]));
+      if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+      if (profile.profileState === 'CREATED') return error(409, 'OPERATION_NOT_PERMITTED', 'The profile is not on a device');
+      const state = m[2] === 'enable' ? 'ENABLED' : 'DISABLED';
+      profile.profileState = state;
+      // seed: Enable Profile's answer; Disable Profile's is taken to be its like
+      return { status: 200, body: { status: state, timestamp: new Date().toISOString(), operationId: randomUUID() }, event: { eventType: `PROFILE_${state}`, iccid: profile.iccid } };
+    }
     if ((m = /^\/profiles\/([^/]+)$/.exec(path))) {
       const profile = profiles.get(decodeURIComponent(m[1]));
       if (!profile || profile.profileState === 'DELETED') return error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
       if (method === 'GET') return { status: 200, body: { ...profile } };
       if (method === 'DELETE') {
         profile.profileState = 'DELETED';
-        return { status: 204 };
+        return { status: 204, event: { eventType: 'PROFILE_DELETED', iccid: profile.iccid } };
       }
     }
     return error(404, 'NOT_FOUND', 'No such endpoint');
   }
 
-  async function sendEvent(eventType: string, iccid: string, signing: { secret?: string; unixSeconds?: number; eventId?: string; raw?: string } = {}): Promise<{ status: number; body: unknown; sent: string }> {
+  async function sendEvent(eventType: string, iccid: string, signing: EventOptions = {}): Promise<{ status: number; body: unknown; sent: string }> {
     if (!webhook) throw new Error('no webhook configured');
     const profile = profiles.get(iccid);
     const state = EVENT_STATE[eventType];
     if (profile && state) profile.profileState = state;
-    const sent =
-      signing.raw ??
-      JSON.stringify({ eventType, eventId: signing.eventId ?? randomUUID(), timestamp: new Date().toISOString(), data: { iccid, eid: profile?.eid, status: profile?.profileState } });
-    const t = signing.unixSeconds ?? Math.floor(Date.now() / 1000);
-    const mac = createHmac('sha256', signing.secret ?? webhook.secret).update(`${t}.${sent}`).digest('hex');
-    const answer = await fetch(webhook.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-telcoapi-signature': `t=${t},v1=${mac}` }, body: sent });
+    const secret = signing.secret ?? webhook.secret;
+    const unixSeconds = signing.unixSeconds ?? Math.floor(Date.now() / 1000);
+    // seed: Webhook Notifications' example payload
+    const payload = { eventType, eventId: signing.eventId ?? randomUUID(), timestamp: new Date(unixSeconds * 1000).toISOString(), data: { iccid, eid: profile?.eid, status: profile?.profileState } };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    let sent: string;
+    if (readings.signatureIn === 'body') {
+      sent = signing.raw ?? signedPayload(payload, secret);
+    } else {
+      sent = signing.raw ?? JSON.stringify(payload);
+      headers['x-telcoapi-signature'] = `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${sent}`).digest('hex')}`;
+    }
+    const answer = await fetch(webhook.url, { method: 'POST', headers, body: sent });
     const text = await answer.text();
     return { status: answer.status, body: text === '' ? undefined : JSON.parse(text), sent };
   }
 
+  /** seed: `"signature": "<HMAC signature of the payload>"`, a member of the payload itself */
+  function signedPayload(payload: Record<string, unknown>, secret: string): string {
+    const encoding = readings.signatureEncoding ?? 'hex';
+    if (readings.signedOver === 'sentBytes') {
+      const text = JSON.stringify(payload, null, 2);
+      const signature = createHmac('sha256', secret).update(text).digest(encoding);
+      return `${text.slice(0, -2)},\n  "signature": ${JSON.stringify(signature)}\n}`;
+    }
+    const signature = createHmac('sha256', secret).update(JSON.stringify(payload)).digest(encoding);
+    return JSON.stringify({ ...payload, signature });
+  }
+
   /** without an activation code (the quick start's walk): the device's newest profile waiting */
   async function download(activationCode: string | undefined, eid: string): Promise<number[]> {
-    const waiting = [...profiles.values()].filter((p) => p.eid === eid && p.profileState === 'CREATED' && (activationCode === undefined || p.activationCode === activationCode));
+    const bare = (code: string) => code.replace(/^LPA:/i, '');
+    const waiting = [...profiles.values()].filter((p) => p.eid === eid && p.profileState === 'CREATED' && (activationCode === undefined || bare(p.activationCode) === bare(activationCode)));
     const profile = waiting[waiting.length - 1];
     if (!profile) throw new Error('no downloadable profile for this activation code and EID');
     const statuses: number[] = [];
@@ -228,7 +310,10 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
         return send(res, error(409, 'OPERATION_NOT_PERMITTED', (err as Error).message));
       }
     }
-    if (req.headers.authorization !== `Bearer ${options.token}`) return send(res, error(401, 'UNAUTHORIZED', 'A valid bearer token is required'));
+    if (req.headers.authorization !== `Bearer ${options.token}`) {
+      const quoted = readings.echoCredential ? `: ${req.headers.authorization ?? 'none'} is not valid` : '';
+      return send(res, error(401, 'AUTHENTICATION_FAILED', `A valid bearer token is required${quoted}`));
+    }
     if (!url.pathname.startsWith(`${API}/`)) return send(res, error(404, 'NOT_FOUND', 'No such endpoint'));
     const path = url.pathname.slice(API.length);
     calls.push({ method: req.method ?? '', path: path + url.search, body, headers: req.headers });
@@ -239,11 +324,16 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       return send(res, error(fault.status, fault.error, 'injected', fault.retryAfter === undefined ? {} : { headers: { 'retry-after': String(fault.retryAfter) } }));
     }
     const answer = route(req.method ?? '', path, url.searchParams, body);
+    const event = answer.event && webhook && (readings.callEvents ?? 'none') !== 'none' ? answer.event : undefined;
+    // a platform that tells its webhook first answers the call only once the webhook answered
+    if (event && readings.callEvents === 'beforeAnswer') eventStatuses.push((await sendEvent(event.eventType, event.iccid)).status);
     if (fault?.kind === 'lostAnswer') {
       req.socket.destroy();
-      return;
+    } else {
+      send(res, answer);
     }
-    send(res, answer);
+    // the call is answered already: a webhook that cannot be reached is only counted (status 0)
+    if (event && readings.callEvents === 'afterAnswer') eventStatuses.push(await sendEvent(event.eventType, event.iccid).then((a) => a.status, () => 0));
   };
   const server = http.createServer((req, res) => {
     handler(req, res).catch(() => send(res, error(500, 'INTERNAL_ERROR', 'simulator failure')));
@@ -255,6 +345,7 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     calls,
     profiles,
     devices,
+    eventStatuses,
     failNext: (pattern, fault) => {
       faults.push({ pattern, fault });
     },

@@ -32,12 +32,14 @@ function instrument<T extends object>(target: T, kind: string, prefix: string, m
       if (known !== undefined) return known;
       const operation = `${prefix}${prop}`;
       const timing = metrics.storeOperations.labels(kind, operation);
+      // at 0 from the first use: the operation's first failure shows as one, not as a new series
+      const failures = metrics.storeErrors.labels(kind, operation);
       const wrapper = async (...args: unknown[]) => {
         const started = performance.now();
         try {
           return await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
         } catch (err) {
-          metrics.storeErrors.labels(kind, operation).inc();
+          failures.inc();
           throw err;
         } finally {
           timing.observe((performance.now() - started) / 1000);

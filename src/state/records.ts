@@ -7,6 +7,10 @@
 export interface RecordStore {
   /** writes the record and adds it to each index under its key; the indexes live as long as it */
   save(id: string, value: unknown, ttlSeconds: number, indexes?: Readonly<Record<string, string>>): Promise<void>;
+  /** `save` only when no record `id` lives: one atomic step, true when written */
+  create(id: string, value: unknown, ttlSeconds: number, indexes?: Readonly<Record<string, string>>): Promise<boolean>;
+  /** takes the record out of the indexes named, the record itself left as it is */
+  unindex(id: string, indexes: Readonly<Record<string, string>>): Promise<void>;
   get<T>(id: string): Promise<T | undefined>;
   /** the live records indexed under `index` = `key`, in no particular order */
   find<T>(index: string, key: string): Promise<T[]>;

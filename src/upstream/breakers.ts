@@ -102,11 +102,15 @@ export class Breakers {
     });
     const labels = { target: partner, operation: scope };
     let openedAt = 0;
+    let current: BreakerState = 'closed';
     const enter = (state: BreakerState) => () => {
       if (state === 'open') openedAt = Date.now();
       this.metrics.breakerState.set(labels, STATE_VALUE[state]);
       this.metrics.breakerTransitions.inc({ ...labels, to: state });
-      this.log.warn({ partner, operation: scope, state }, `circuit breaker ${state}`);
+      // an outage is one warning: the probes while it lasts (half-open, open again) are debug
+      const level = state === 'closed' ? 'info' : current === 'closed' ? 'warn' : 'debug';
+      current = state;
+      this.log[level]({ partner, operation: scope, state }, `circuit breaker ${state}`);
     };
     const latency = new RollingMean(settings.windowMs, BUCKETS);
     // opossum tells every call's latency with its outcome (an error that is not a failure comes as a

@@ -29,17 +29,49 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, [MAIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
 }
 
-test('--help explains the commands, options and signals', () => {
+const COMMANDS = ['quickstart', 'start', 'check-config', 'outbox', 'inspect', 'bindings', 'simulate', 'conformance'];
+
+test('--help (and help, and -h) lists every command with a line each, and how to get a command\'s help', () => {
   const result = run(['--help']);
   expect(result.status).toBe(0);
-  for (const word of ['check-config', 'start', '--config', '--tls-client-ca', '--redis-url', 'SIGHUP', 'SIGTERM']) expect(result.stdout).toContain(word);
+  for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
+  expect(result.stdout).toContain('aid-gateway help COMMAND');
+  expect(run(['help']).stdout).toBe(result.stdout);
+  expect(run(['-h']).stdout).toBe(result.stdout);
 });
 
-test('an unknown command or option is a usage error (exit 2)', () => {
+test('each command has its own help: usage, only its options, an example; `help COMMAND` and `COMMAND --help` alike', () => {
+  for (const command of COMMANDS) {
+    const own = run(['help', command]);
+    expect({ command, status: own.status }).toEqual({ command, status: 0 });
+    expect(own.stdout).toMatch(new RegExp(`^Usage: aid-gateway \\[?${command}`));
+    expect(own.stdout).toMatch(/\nExample:\n {2}(\S+=\S+ )?aid-gateway /);
+    expect(run([command, '--help']).stdout).toBe(own.stdout);
+  }
+  const start = run(['help', 'start']).stdout;
+  for (const word of ['--config', '--tls-client-ca', '--redis-url', '--workers', 'SIGHUP', 'SIGTERM']) expect(start).toContain(word);
+  // an option of another command is not listed
+  expect(start).not.toContain('--hub-url');
+  expect(run(['help', 'check-config']).stdout).not.toContain('--workers');
+});
+
+test('-v and --version print the version; `help` of an unknown command is a usage error', () => {
+  expect(run(['-v']).stdout).toMatch(/^aid-gateway \d+\.\d+\.\d+ \(Node\.js v\d+/);
+  expect(run(['--version']).stdout).toBe(run(['-v']).stdout);
+  const unknown = run(['help', 'frobnicate']);
+  expect(unknown.status).toBe(2);
+  expect(unknown.stderr).toContain('unknown command frobnicate; the commands: quickstart, start, check-config');
+});
+
+test('an unknown command or option is a usage error (exit 2) that names what the command takes', () => {
   expect(run(['frobnicate']).status).toBe(2);
   const result = run(['start', '--no-such-option']);
   expect(result.status).toBe(2);
-  expect(result.stderr).toContain('--no-such-option');
+  expect(result.stderr).toMatch(/^start has no option --no-such-option; it takes --config, --partners, .*--log-level, --help \(aid-gateway help start\)$/m);
+  // an option of another command is refused by this one, with this one's list
+  const other = run(['check-config', '--workers', '2']);
+  expect(other.status).toBe(2);
+  expect(other.stderr).toContain('check-config has no option --workers; it takes --config, --partners, --tls-cert');
 });
 
 test('check-config accepts the example configuration of the repository', () => {
@@ -48,16 +80,17 @@ test('check-config accepts the example configuration of the repository', () => {
   expect(result.stdout).toContain('valid: 4 MSPs, 3 CMPs, 6 routes');
 });
 
-test('check-config reports every problem with file, partner and field, and exits 1', () => {
+test('check-config reports every problem at once with file:line:column, partner and field, and exits 1', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
   try {
     writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }], { routes: [{ from: 'mspA', to: 'cmpX', timeoutMs: -1 }] });
     writeFileSync(path.join(dir, 'partners', 'bad.yaml'), 'id: bad id\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", colour: red }\n');
     const result = run(['check-config', '--config', dir]);
     expect(result.status).toBe(1);
-    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): id: must match pattern');
-    expect(result.stderr).toContain('partners/bad.yaml (partner bad id): upstream.colour: unknown key');
-    expect(result.stderr).toContain('routes.yaml: routes[0].timeoutMs: must be >= 1');
+    expect(result.stderr).toContain('partners/bad.yaml:1:1 (partner bad id): id: must match pattern');
+    expect(result.stderr).toContain('partners/bad.yaml:4:30 (partner bad id): upstream.colour: unknown key');
+    // told beside the partner file's problems, not after they are fixed
+    expect(result.stderr).toMatch(/routes\.yaml:\d+:\d+: routes\[0\]\.timeoutMs: must be >= 1/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -167,6 +200,8 @@ describe('--workers', () => {
       expect(partners.find((p) => p.id === 'mspA')?.recent.calls).toBe(20);
       child.kill('SIGHUP');
       await waitFor(() => output.split('config reloaded').length === 3, 30000);
+      // the primary passes it on: it was not ignored, and nothing says it was
+      expect(output).not.toContain('SIGHUP during start-up');
       const exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
@@ -200,6 +235,20 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
       expect(result.status).toBe(1);
       expect(oneLine(result.stderr)).toBe(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
     } finally {
+      await taken.close();
+    }
+  });
+
+  test('the listener\'s TLS files are checked before any port is taken (a test or a second hub beside a running one is told what is wrong)', async () => {
+    const taken = await FakePartner.start();
+    const pki = createPki();
+    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
+    try {
+      writeFileSync(path.join(dir, 'other-key.pem'), pki.client('someone-else').key);
+      const mismatch = run(['start', '--listen', `127.0.0.1:${taken.port}`, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
       await taken.close();
     }
   });

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startCmpSimulator, type CmpDefect } from '../../src/simulators/cmpSimulator';
-import { startMspSimulator, type MspDefect } from '../../src/simulators/mspSimulator';
+import { startMspSimulator, type MspDefect, type MspSimulatorOptions } from '../../src/simulators/mspSimulator';
 import type { RunningSimulator } from '../../src/simulators/simulatorServer';
 import { createPki, type TestPki } from '../support/certs';
 import { freePort } from '../support/ports';
@@ -54,9 +54,9 @@ function kit(args: string[], extra: string[] = []): Promise<KitRun> {
   });
 }
 
-async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (sim: RunningSimulator, inboxPort: number) => Promise<T>): Promise<T> {
+async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (sim: RunningSimulator, inboxPort: number) => Promise<T>, reading: Partial<MspSimulatorOptions> = {}): Promise<T> {
   const inboxPort = await freePort();
-  const sim = await startMspSimulator({ id: 'mspX', apiKey: SECRET, mode, asyncDelayMs: 100, tls: serverTls(), defects: new Set(defects), hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } } });
+  const sim = await startMspSimulator({ id: 'mspX', apiKey: SECRET, mode, asyncDelayMs: 100, tls: serverTls(), defects: new Set(defects), hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } }, ...reading });
   try {
     return await run(sim, inboxPort);
   } finally {
@@ -98,6 +98,16 @@ describe('the hub\'s own simulators pass', () => {
     const run = await withCmp([], (sim) => kit(cmpArgs(sim)));
     expect(run.failed).toEqual([]);
     expect(run.passed).toEqual(['smt-token', 'smt-no-credential', 'smt-missing-header', 'spi-profiles', 'sac-unmatched', 'tls-client-certificate', 'tls-version', 'usi-update', 'nmti-invalidate']);
+    expect(run.code).toBe(0);
+  }, 60000);
+
+  // AID.02 7.8 lists "404 The user identified by the msp_token or the request could not be found"
+  // and "422 The request cannot be processed": an MSP answering 422 code 61 (the hub's ES2+ operator
+  // does) for a profile it does not know passes
+  test('an MSP answering Send CSIM Status for an unknown profile 422 code 61 passes csim-unknown-iccid', async () => {
+    const run = await withMsp('sync', [], (sim, port) => kit(mspArgs(sim, port)), { unknownProfileStatus: 422 });
+    expect(run.passed).toContain('csim-unknown-iccid');
+    expect(run.failed).toEqual([]);
     expect(run.code).toBe(0);
   }, 60000);
 
@@ -148,9 +158,25 @@ describe('a simulator with one defect fails exactly the checks that defect break
 test('a failure in the reports carries the request and the answer, the credential masked', async () => {
   const html = path.join(pki.dir, 'failing.html');
   const junit = path.join(pki.dir, 'failing.xml');
-  const run = await withMsp('sync', ['csimStatus200'], (sim, port) => kit(mspArgs(sim, port), ['--html', html, '--junit', junit]));
+  // a test car of the partner's own choosing
+  const eid = '89049032000001000000000000000074';
+  const before = new Date();
+  const run = await withMsp('sync', ['csimStatus200'], (sim, port) => kit(mspArgs(sim, port), ['--html', html, '--junit', junit, '--eid', eid]));
   expect(run.code).toBe(1);
+  // the terminal shows what the partner answered, not only that it was wrong
+  expect(run.stdout).toMatch(/^FAIL csim-installed .*\n\s+status 200; this check allows 201\n(\s+.*\n)*?\s+answer: 200 \(no body\)$/m);
   const page = readFileSync(html, 'utf8');
+  expect(page).toContain(`&quot;eid&quot;:&quot;${eid}&quot;`);
+  expect(page).not.toContain('89049032000001000000000831934057');
+  // every report says when it ran and with which version
+  const version = (JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string }).version;
+  const stamp = /run (\S+) by aid-gateway ([^\s<)]+)/;
+  for (const text of [page, run.stdout]) {
+    const [, at, by] = stamp.exec(text) ?? [];
+    expect(by).toBe(version);
+    expect(new Date(at).getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
+  }
+  expect(readFileSync(junit, 'utf8')).toMatch(new RegExp(`timestamp="\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"[^]*<property name="aid-gateway.version" value="${version}"/>`));
   expect(page).toContain('status 200; this check allows 201');
   expect(page).toContain('&gt; POST https://127.0.0.1:');
   expect(page).toContain('api-key: [masked]');
@@ -172,4 +198,6 @@ test('usage errors: no role, an MSP without its test user, a credential without 
   const noToken = await plain(['--role', 'msp', '--url', 'https://x.example', '--target-id', 'x']);
   expect([noToken.code, noToken.stderr.split('\n')[0]]).toEqual([2, 'an MSP is checked with its test user: --msp-token TOKEN']);
   expect((await plain(['--role', 'cmp', '--url', 'https://x.example', '--target-id', 'x', '--credential', 'api-key'])).stderr).toContain('$CONFORMANCE_SECRET');
+  const badEid = await plain(['--role', 'cmp', '--url', 'https://x.example', '--target-id', 'x', '--eid', '89049032000001000000000831934058']);
+  expect([badEid.code, badEid.stderr.split('\n')[0]]).toEqual([2, '--eid takes an EID: 32 digits with their check digits (SGP.29)']);
 });

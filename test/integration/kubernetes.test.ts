@@ -12,6 +12,8 @@ import { loadAll } from 'js-yaml';
 import { ConfigMap, Secret, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import { freePort } from '../support/ports';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
@@ -30,6 +32,8 @@ const MODELS: Record<string, new (doc: Doc) => { validate(): void }> = {
   'v1 Secret': Secret,
   'policy/v1 PodDisruptionBudget': PodDisruptionBudget,
   'monitoring.coreos.com/v1 ServiceMonitor': ServiceMonitor,
+  'autoscaling/v2 HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1 NetworkPolicy': NetworkPolicy,
 };
 
 let docs: Doc[];
@@ -38,14 +42,26 @@ const find = (kind: string, name?: string): Doc => docs.find((d) => d.kind === k
 beforeAll(() => {
   const rendered = spawnSync('kubectl', ['kustomize', 'deploy/kubernetes/example'], { cwd: ROOT, encoding: 'utf8' });
   if (rendered.error) throw new Error(`kubectl is needed to render the manifests (Debian: apt-get install kubernetes-client): ${rendered.error.message}`);
-  expect(rendered.stderr.replace(/^# Warning: .*deprecated.*$/gm, '').trim()).toBe('');
+  // no deprecation warning either (`bases`, `commonLabels`)
+  expect(rendered.stderr.trim()).toBe('');
   expect(rendered.status).toBe(0);
   docs = loadAll(rendered.stdout).filter((d) => d !== null) as Doc[];
 });
 
 test('every object is valid against its schema', () => {
   expect(docs.map((d) => `${d.apiVersion} ${d.kind}`).sort()).toEqual(
-    ['apps/v1 Deployment', 'monitoring.coreos.com/v1 ServiceMonitor', 'policy/v1 PodDisruptionBudget', 'v1 ConfigMap', 'v1 ConfigMap', 'v1 ConfigMap', 'v1 Secret', 'v1 Service'],
+    [
+      'apps/v1 Deployment',
+      'autoscaling/v2 HorizontalPodAutoscaler',
+      'monitoring.coreos.com/v1 ServiceMonitor',
+      'networking.k8s.io/v1 NetworkPolicy',
+      'policy/v1 PodDisruptionBudget',
+      'v1 ConfigMap',
+      'v1 ConfigMap',
+      'v1 ConfigMap',
+      'v1 Secret',
+      'v1 Service',
+    ],
   );
   for (const doc of docs) {
     const Model = MODELS[`${doc.apiVersion} ${doc.kind}`];
@@ -53,7 +69,7 @@ test('every object is valid against its schema', () => {
   }
 });
 
-test('the Deployment: probes on the admin port, a drain before SIGTERM, resources, two replicas kept by the budget', () => {
+test('the Deployment: probes on the admin port, a drain before SIGTERM, resources, spread over nodes; two to six hubs by CPU, one kept by the budget', () => {
   const deployment = find('Deployment');
   const pod = deployment.spec.template.spec;
   const hub = pod.containers[0];
@@ -63,10 +79,41 @@ test('the Deployment: probes on the admin port, a drain before SIGTERM, resource
   expect(hub.lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
   expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(5 + 15);
   expect(hub.resources.requests).toEqual({ cpu: '1', memory: '384Mi' });
+  // the autoscaler owns the count: the Deployment names none, which an apply would reset
+  expect(deployment.spec.replicas).toBeUndefined();
+  const scaler = find('HorizontalPodAutoscaler');
+  expect(scaler.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: deployment.metadata.name });
+  expect(scaler.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
   const budget = find('PodDisruptionBudget');
-  expect(budget.spec.minAvailable).toBeLessThan(deployment.spec.replicas);
+  expect(budget.spec.minAvailable).toBeLessThan(scaler.spec.minReplicas);
+  expect(scaler.spec.maxReplicas).toBeGreaterThan(scaler.spec.minReplicas);
   expect(budget.spec.selector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
   expect(find('Service').spec.selector).toEqual(deployment.spec.template.metadata.labels);
+  // two hubs on one node would fall together
+  const spread = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm;
+  expect(spread.topologyKey).toBe('kubernetes.io/hostname');
+  expect(spread.labelSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+});
+
+test('the NetworkPolicy: partners in on the AID.02 port, Prometheus on the admin port; out only DNS, Redis and the partners', () => {
+  const deployment = find('Deployment');
+  const policy = find('NetworkPolicy');
+  expect(policy.spec.podSelector.matchLabels).toEqual(deployment.spec.template.metadata.labels);
+  expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+  const inPorts = policy.spec.ingress.flatMap((rule: Doc) => rule.ports.map((p: Doc) => p.port));
+  expect(inPorts.sort()).toEqual(deployment.spec.template.spec.containers[0].ports.map((p: Doc) => p.name).sort());
+  expect(inPorts).toContain(find('ServiceMonitor').spec.endpoints[0].port);
+  const outPorts = new Set<number>(policy.spec.egress.flatMap((rule: Doc) => rule.ports.map((p: Doc) => p.port)));
+  expect(outPorts.has(53)).toBe(true);
+  // the Redis the overlay names, and every example partner's upstream
+  const env = find('ConfigMap', 'aid-gateway-env').data;
+  expect(outPorts.has(Number(new URL(env.REDIS_URL).port || 6379))).toBe(true);
+  const partners = Object.values(find('ConfigMap', 'aid-gateway-partners').data) as string[];
+  expect(partners.length).toBeGreaterThan(0);
+  for (const file of partners) {
+    const url = new URL(/^\s+url: (\S+)/m.exec(file)?.[1] ?? '');
+    expect(outPorts.has(Number(url.port || (url.protocol === 'https:' ? 443 : 80)))).toBe(true);
+  }
 });
 
 test('every ConfigMap, Secret, key and port the objects name is there', () => {

@@ -9,8 +9,12 @@ import { stepHeaders, stepUrl, toCurl, walkSteps } from '../../src/quickstart/wa
 import { createLogger } from '../../src/log';
 import { request } from '../support/testHub';
 import { freePort } from '../support/ports';
+import { waitFor } from '../support/waitFor';
 
 let quick: QuickStart;
+/** every line the quick start logged, from debug up; `boot`: those logged until its background work first ran */
+const lines: string[] = [];
+let boot: { level: number; msg: string }[] = [];
 
 /** the example partners' simulators on free ports (their files read `${..._URL}`), so that the
  * tests never collide with a quick start running on this machine */
@@ -22,7 +26,13 @@ async function freeUrls(): Promise<NodeJS.ProcessEnv> {
 }
 
 beforeAll(async () => {
-  quick = await startQuickStart({ host: '127.0.0.1', port: 0, log: createLogger({ level: 'silent' }), env: await freeUrls() });
+  const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(line) } });
+  quick = await startQuickStart({ host: '127.0.0.1', port: 0, log, env: await freeUrls() });
+  // the fleet's reconcile runs at start: its first call to the platform has been made and answered
+  const reconciled = /aid_gateway_devicemgmt_calls_total\{[^}]*cmp="cmpFleet"[^}]*\} [1-9]/;
+  await waitFor(async () => reconciled.test(await quick.hub.metrics.registry.metrics()));
+  await new Promise((r) => setTimeout(r, 100));
+  boot = lines.map((line) => JSON.parse(line) as { level: number; msg: string });
 });
 afterAll(() => quick.close());
 
@@ -31,6 +41,11 @@ const origin = (id: string) => quick.hub.config.partners.get(id)?.upstream.url.o
 test('it serves in-memory state, with all seven example partners simulated', () => {
   expect(quick.hub.store.kind).toBe('memory');
   expect(quick.simulators).toHaveLength(7);
+});
+
+test('a clean boot logs no warning and no error: the simulators listen before the hub starts its background work', () => {
+  expect(boot.find((l) => l.msg === 'hub started')).toBeDefined();
+  expect(boot.filter((l) => l.level >= 40)).toEqual([]);
 });
 
 test('the simulators listen where the environment says, none on the ports a quick start takes', () => {

@@ -195,11 +195,14 @@ describe('the platform unreachable, slow or limiting', () => {
     }
   });
 
-  test('its SM-DP+ away (NETWORK_ERROR): 503 code 90; a code the table does not name: 500 code 90', async () => {
+  test('its SM-DP+ away (NETWORK_ERROR): 503 code 90 with Retry-After (the platform\'s, else 1); a code the table does not name: 500 code 90', async () => {
     const token = await world.onboard();
     world.platform.failNext(/^POST \/profiles$/, { kind: 'error', status: 502, error: 'NETWORK_ERROR' });
     const away = await world.requestCode(token);
-    expect([away.status, away.body.code]).toEqual([503, '90']);
+    expect([away.status, away.body.code, away.headers.get('retry-after')]).toEqual([503, '90', '1']);
+    world.platform.failNext(/^POST \/profiles$/, { kind: 'error', status: 503, error: 'NETWORK_ERROR', retryAfter: 30 });
+    const told = await world.requestCode(await world.onboard());
+    expect([told.status, told.body.code, told.headers.get('retry-after')]).toEqual([503, '90', '30']);
     world.platform.failNext(/^POST \/profiles$/, { kind: 'error', status: 400, error: 'SOMETHING_NEW' });
     const unknown = await world.requestCode(await world.onboard());
     expect([unknown.status, unknown.body.code]).toEqual([500, '90']);
@@ -373,15 +376,16 @@ describe('Send CSIM Status', () => {
 });
 
 describe('withdraw onboarding', () => {
-  test('from the CMP: profiles not yet downloaded are deleted on the platform at once ("The MSP must deactivate all profiles immediately", AID.02 7.9); the rest is told to the back office', async () => {
+  test('from the CMP: profiles not yet downloaded are deleted on the platform at once, those on vehicles disabled ("The MSP must deactivate all profiles immediately", AID.02 7.9); the back office is told', async () => {
     const token = await world.onboard();
     const installed = await world.requestCode(token);
     await world.platform.download(installed.body.activationCode, world.platform.profiles.get(installed.body.iccid)!.eid);
     const waiting = await world.requestCode(token);
     expect((await world.invalidate(token)).status).toBe(204);
     expect(world.platform.profiles.get(waiting.body.iccid)?.profileState).toBe('DELETED');
-    expect(world.platform.profiles.get(installed.body.iccid)?.profileState).toBe('INSTALLED');
+    expect(world.platform.profiles.get(installed.body.iccid)?.profileState).toBe('DISABLED');
     await waitFor(() => world.events('tokenInvalidated').some((e) => e.mspToken === token && JSON.stringify(e.deactivate) === JSON.stringify([installed.body.iccid])));
+    expect(world.events('tokenInvalidated').find((e) => e.mspToken === token)?.deactivated).toEqual({ [installed.body.iccid]: 'disabled' });
     const refused = await world.requestCode(token);
     expect([refused.status, refused.body.code]).toEqual([404, '21']);
   });

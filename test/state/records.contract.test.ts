@@ -39,6 +39,18 @@ describeEachStore((store) => {
       expect(await records.find('group', key)).toEqual([]);
     });
 
+    test('create writes only a record that does not live yet, with its indexes, in one step; unindex leaves the record', async () => {
+      const key = randomUUID();
+      expect(await records.create('f', { v: 'first' }, 60, { group: key, all: 'x' })).toBe(true);
+      expect(await records.create('f', { v: 'second' }, 60, { group: key })).toBe(false);
+      expect(await records.get('f')).toEqual({ v: 'first' });
+      expect(await records.find('group', key)).toEqual([{ v: 'first' }]);
+      await records.unindex('f', { group: key });
+      expect(await records.find('group', key)).toEqual([]);
+      expect(await records.get('f')).toEqual({ v: 'first' });
+      expect(await records.find('all', 'x')).toContainEqual({ v: 'first' });
+    });
+
     test('locks: one holder at a time; only the holder releases it', async () => {
       const key = randomUUID();
       const owner = await records.acquireLock(key, 5000);

@@ -20,6 +20,8 @@ export interface FleetWorldOptions {
   readonly vehicles?: number;
   readonly redisKeyPrefix?: string;
   readonly routes?: readonly Record<string, unknown>[];
+  /** merged into the fleet CMP's `upstream` (the platform): its breaker, say */
+  readonly platformUpstream?: Record<string, unknown>;
   readonly wrapStore?: TestHubOptions['wrapStore'];
 }
 
@@ -57,7 +59,7 @@ export class FleetParts {
   }
 
   /** the hub's partner files: the MSP and the fleet CMP with its `devicemgmt:` block */
-  partners(settings: Record<string, unknown> = {}): PartnerSpec[] {
+  partners(settings: Record<string, unknown> = {}, platformUpstream: Record<string, unknown> = {}): PartnerSpec[] {
     return [
       { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: this.msp.url },
       {
@@ -67,7 +69,7 @@ export class FleetParts {
         upstreamUrl: this.platform.url,
         extra: {
           dialect: 'devicemgmt',
-          upstream: { url: this.platform.url, auth: { apiKey: PLATFORM_KEY } },
+          upstream: { url: this.platform.url, auth: { apiKey: PLATFORM_KEY }, ...platformUpstream },
           devicemgmt: { pollIntervalSeconds: 1, carriers: { mspA: 'Mobile' }, webhook: { url: `${this.backOffice.url}/events` }, ...settings },
         },
       },
@@ -124,7 +126,7 @@ export class FleetWorld {
   static async start(options: FleetWorldOptions = {}, shared?: FleetParts): Promise<FleetWorld> {
     const parts = shared ?? (await FleetParts.start(options));
     const hub = await TestHub.start({
-      partners: parts.partners(options.settings),
+      partners: parts.partners(options.settings, options.platformUpstream),
       routes: { settings: FLEET_SETTINGS, routes: options.routes ?? [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
       wrapStore: options.wrapStore,

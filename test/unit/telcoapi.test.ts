@@ -10,9 +10,9 @@ import { catalogue } from '../../src/errors';
 import { eidWithCheckDigits, isValidEid } from '../../src/esim/eid';
 import { answerFor, mapPlatformError, PLATFORM_ERROR_TABLE, PlatformError } from '../../src/dialects/telcoapi/errorMapping';
 import { withLuhn } from '../../src/dialects/telcoapi/operator';
-import { withoutIdentifiers } from '../../src/dialects/telcoapi/platformClient';
-import { verifySignature } from '../../src/dialects/telcoapi/signature';
-import { afterPlatformEvent } from '../../src/dialects/telcoapi/webhook';
+import { withoutCredentials, withoutIdentifiers } from '../../src/dialects/telcoapi/platformClient';
+import { verifyBodySignature, verifySignature } from '../../src/dialects/telcoapi/signature';
+import { afterPlatformEvent } from '../../src/dialects/telcoapi/platformEvents';
 
 const SECRET = 'whsec-0123456789abcdef';
 const BODY = Buffer.from('{"eventType":"PROFILE_DOWNLOADED","timestamp":"2026-11-26T10:00:00Z","data":{"iccid":"8949010000000000008","eid":"89049032123451234512345678901235","status":"DOWNLOADED"}}');
@@ -47,6 +47,43 @@ describe('the webhook signature', () => {
 
   test.each([301, -301])('signed %i seconds from now: stale', (offset) => {
     expect(verifySignature(`t=${T},v1=${mac(SECRET, T)}`, BODY, [SECRET], 300, (T + offset) * 1000)).toEqual({ ok: false, reason: 'stale' });
+  });
+});
+
+describe('the seed\'s signature: `"signature": string // HMAC signature of the payload`, a member of the payload', () => {
+  const NOW = Date.parse('2026-11-26T10:00:00Z');
+  const payload = { eventType: 'PROFILE_DOWNLOADED', timestamp: '2026-11-26T10:00:00Z', data: { iccid: '8949010000000000008', status: 'DOWNLOADED' } };
+  const sign = (text: string, encoding: 'hex' | 'base64' | 'base64url' = 'hex', secret = SECRET) => createHmac('sha256', secret).update(text).digest(encoding);
+  const check = (sent: string, now = NOW) => verifyBodySignature(Buffer.from(sent), JSON.parse(sent), [SECRET], 300, now);
+
+  test.each(['hex', 'base64', 'base64url'] as const)('over the compact JSON of the other members in their order, %s', (encoding) => {
+    expect(check(JSON.stringify({ ...payload, signature: sign(JSON.stringify(payload), encoding) })).ok).toBe(true);
+  });
+
+  test('over the bytes as sent without the member: appended last to pretty JSON, or put first', () => {
+    const pretty = JSON.stringify(payload, null, 2);
+    expect(check(`${pretty.slice(0, -2)},\n  "signature": "${sign(pretty)}"\n}`).ok).toBe(true);
+    expect(check(`{\n  "signature": "${sign(pretty)}",\n  ${pretty.slice(4)}`).ok).toBe(true);
+    // a member between others; a string holding the word "signature" is no member
+    const text = '{"eventType":"PROFILE_DOWNLOADED","note":"\\"signature\\": x","timestamp":1795000000,"data":{"iccid":"8949010000000000008"}}';
+    const inside = `${text.slice(0, 34)}"signature":"${sign(text)}",${text.slice(34)}`;
+    expect(check(inside, 1795000000 * 1000).ok).toBe(true);
+  });
+
+  test.each([
+    ['no signature member', JSON.stringify(payload), 'missing'],
+    ['a signature that is neither hex nor base64 of 32 bytes', JSON.stringify({ ...payload, signature: 'abc' }), 'malformed'],
+    ['no timestamp', JSON.stringify({ eventType: 'X', data: {}, signature: sign('{"eventType":"X","data":{}}') }), 'malformed'],
+    ['another secret', JSON.stringify({ ...payload, signature: sign(JSON.stringify(payload), 'hex', 'another-secret-0123456789') }), 'mismatch'],
+    ['a member changed after signing', JSON.stringify({ ...payload, eventType: 'PROFILE_DELETED', signature: sign(JSON.stringify(payload)) }), 'mismatch'],
+  ])('%s: refused', (_what, sent, reason) => {
+    expect(check(sent)).toEqual({ ok: false, reason });
+  });
+
+  test('the window is the payload\'s timestamp', () => {
+    const sent = JSON.stringify({ ...payload, signature: sign(JSON.stringify(payload)) });
+    expect(check(sent, NOW + 299000).ok).toBe(true);
+    expect(check(sent, NOW + 301000)).toEqual({ ok: false, reason: 'stale' });
   });
 });
 
@@ -86,6 +123,14 @@ test('EID check digits (SGP.29, ISO/IEC 7064 mod 97-10): the GSMA example EID is
 
 test('a platform message loses its ICCIDs and EIDs before it is logged', () => {
   expect(withoutIdentifiers('profile 8949010000000000008F on 89049032123451234512345678901235 refused (code 42)')).toBe('profile [number] on [number] refused (code 42)');
+});
+
+test('a platform message loses anything credential-like before it is logged, the configured secrets wherever they are', () => {
+  const secrets = ['platform-token-of-the-hub', 'short'];
+  expect(withoutCredentials('A valid bearer token is required: Bearer platform-token-of-the-hub is not valid', secrets)).toBe('A valid bearer token is required: Bearer [secret] is not valid');
+  expect(withoutCredentials('token=abc123; api_key: "k-1" password=hunter2', [])).toBe('token=[secret]; api_key: "[secret]" password=[secret]');
+  expect(withoutCredentials('quoted platform-token-of-the-hub and short, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc', secrets)).toBe('quoted [secret] and [secret], [secret]');
+  expect(withoutCredentials('Invalid profile data: field iccid has Invalid format', secrets)).toBe('Invalid profile data: field iccid has Invalid format');
 });
 
 describe('the error table', () => {

@@ -75,7 +75,8 @@ export type BackOfficeEvent =
   | 'noActivationCode'
   | 'activationUnknown'
   | 'transactionFailed'
-  | 'transactionGaveUp';
+  | 'transactionGaveUp'
+  | 'activationNotConfirmed';
 
 /** requests, device ids and profiles live as long as the token bindings they belong to */
 const TASK_KEEP_SECONDS = 24 * 3600;

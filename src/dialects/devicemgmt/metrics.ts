@@ -57,6 +57,13 @@ function create(registers: Registry[]) {
         }
       },
     }),
+    platformAvailable: new Gauge({
+      name: 'aid_gateway_devicemgmt_platform_available',
+      help: 'Whether a CMP\'s device-management platform answered its last call (1) or failed to (0: no answer, 5xx)',
+      labelNames: ['cmp'] as const,
+      aggregator: 'min',
+      registers,
+    }),
     reconciled: new Counter({
       name: 'aid_gateway_devicemgmt_reconciled_total',
       help: 'Profile changes the reconcile found on vehicles that the hub did not cause, by reported status',
@@ -64,4 +71,14 @@ function create(registers: Registry[]) {
       registers,
     }),
   };
+}
+
+const ACTIONS = ['download', 'enable', 'disable', 'delete', 'activate', 'device'];
+
+/** a fleet's series at 0 from the start: its first transaction, and its first end, show as one */
+export function devicemgmtKnownSeries(metrics: DevicemgmtMetrics, cmp: string): void {
+  for (const action of ACTIONS) {
+    for (const outcome of ['started', 'complete', 'failed', 'gave_up']) metrics.transactions.inc({ cmp, action, outcome }, 0);
+    for (const outcome of ['complete', 'failed']) metrics.transactionDuration.zero({ cmp, action, outcome });
+  }
 }

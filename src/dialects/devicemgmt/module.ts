@@ -11,7 +11,7 @@ import { startDeviceMgmtSimulator } from '../../simulators/deviceMgmtSimulator';
 import type { DialectModule } from '../dialect';
 import { createDevicemgmtDialect } from './devicemgmtDialect';
 import { Fleet } from './fleet';
-import { devicemgmtMetrics } from './metrics';
+import { devicemgmtKnownSeries, devicemgmtMetrics } from './metrics';
 import { DevicePlatformClient } from './platformClient';
 import { reconcile } from './reconcile';
 import { devicemgmtSettings, settingsSchema, type DevicemgmtSettings } from './settings';
@@ -31,6 +31,7 @@ export const devicemgmt: DialectModule<DevicemgmtSettings> = {
   endpoints: (settings) => [{ name: 'devicemgmt.webhook', url: settings.webhook.url }],
   build(partner, settings, services) {
     const metrics = devicemgmtMetrics(services.metrics.registry);
+    devicemgmtKnownSeries(metrics, partner.id);
     const client = new DevicePlatformClient(services.upstream, metrics);
     const fleet = new Fleet(partner, settings, client, services.records, services.outbox, services.metrics, metrics, services.log, services.settings.tokenBindingTtlSeconds);
     const source = randomUUID();

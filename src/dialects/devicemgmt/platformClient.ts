@@ -3,7 +3,10 @@
  * upstream layer as every partner (pool, TLS, credential, deadline, breaker, outbound limit). The
  * actions (download, enable, disable, delete) and the multistep operation answer at once with a
  * transaction or operation to follow; the inventory pages with a cursor. An answer other than 2xx
- * is a DevicePlatformError with its status; no answer is the upstream layer's UpstreamError.
+ * is a DevicePlatformError with its status; no answer is the upstream layer's UpstreamError. Where
+ * the seed allows two readings (a body as an object or as a list, a cursor on every full page or
+ * only when more follow) the client accepts both (README, "Device-management fleets"). A platform
+ * that stops answering is one warning and the `platform_available` gauge, not a line per call.
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
@@ -56,6 +59,15 @@ export interface InventoryProfile {
   readonly type?: string;
 }
 
+/** one page of the inventory; `last` when it is known to be the end: no cursor, and fewer rows than
+ * a full page (seed: the cursor "is returned in the full page" when more are available, so a full
+ * page without one may be the end or not) */
+export interface InventoryPage {
+  readonly profiles: InventoryProfile[];
+  readonly cursor?: string;
+  readonly last: boolean;
+}
+
 export class DevicePlatformError extends Error {
   constructor(
     readonly httpStatus: number,
@@ -66,7 +78,15 @@ export class DevicePlatformError extends Error {
   }
 }
 
+/** the platform away or failing (no answer, 5xx): what is waiting for it waits, nothing is concluded */
+export function isPlatformAway(err: unknown): boolean {
+  return err instanceof UpstreamError || (err instanceof DevicePlatformError && err.httpStatus >= 500);
+}
+
 export class DevicePlatformClient {
+  /** the platform has failed since it last answered: warned about once */
+  private away = false;
+
   constructor(
     private readonly upstream: Upstream,
     private readonly metrics: DevicemgmtMetrics,
@@ -96,9 +116,27 @@ export class DevicePlatformClient {
     return String(json.id);
   }
 
+  /** seed: `GET operations/inventory/{id}` takes "cursor size query orderby" like a list: the
+   * operation comes as the object itself or as the one row of `list` */
   async operation(id: string, log: Logger): Promise<Operation> {
     const json = await this.call('operation', 'GET', `/operations/inventory/${encodeURIComponent(id)}`, log);
-    return { ...json, id, status: typeof json.status === 'string' ? json.status : 'unknown' } as Operation;
+    const row = Array.isArray(json.list) ? (json.list as unknown[]).find((r) => isObject(r) && String(r.id) === id) : json;
+    if (!isObject(row)) throw new DevicePlatformError(502, 'the operation answer holds no operation');
+    return { ...row, id, status: typeof row.status === 'string' ? row.status : 'unknown' } as Operation;
+  }
+
+  /**
+   * The profile as the platform reports it (seed: `GET inventory/{iccid}`), null when no vehicle
+   * reports it: a 404, or an empty list. The profile comes as the object itself or as the row of
+   * `list`; an answer that names another ICCID is not understood (502), never taken for "gone".
+   */
+  async profile(iccid: string, log: Logger): Promise<InventoryProfile | null> {
+    const json = await this.call('profile', 'GET', `/inventory/${encodeURIComponent(iccid)}`, log, undefined, true);
+    if (json === undefined) return null;
+    if (Array.isArray(json.list) && json.list.length === 0) return null;
+    const row = Array.isArray(json.list) ? (json.list as unknown[]).find((r) => isObject(r) && r.iccid === iccid) : json;
+    if (!isObject(row) || row.iccid !== iccid) throw new DevicePlatformError(502, 'the profile answer names another profile');
+    return row as unknown as InventoryProfile;
   }
 
   /**
@@ -122,19 +160,25 @@ export class DevicePlatformClient {
     return typeof id === 'string' ? id : undefined;
   }
 
-  /** one page of the inventory, and the cursor of the next when the page was full */
-  async inventory(query: string | undefined, cursor: string | undefined, log: Logger): Promise<{ profiles: InventoryProfile[]; cursor?: string }> {
+  /** one page of the inventory: a cursor is followed whatever the page's length (a platform may
+   * serve fewer rows than asked); a cursor given back unchanged ends the walk */
+  async inventory(query: string | undefined, cursor: string | undefined, log: Logger): Promise<InventoryPage> {
     const params = new URLSearchParams({ size: String(PAGE_SIZE) });
     if (query) params.set('query', query);
     if (cursor) params.set('cursor', cursor);
     const json = await this.call('inventory', 'GET', `/inventory?${params}`, log);
     const list = Array.isArray(json.list) ? json.list : [];
-    const profiles = list.filter((p): p is InventoryProfile => typeof p === 'object' && p !== null && typeof (p as { iccid?: unknown }).iccid === 'string');
-    const next = typeof json.cursor === 'string' && json.cursor !== '' && list.length >= PAGE_SIZE ? json.cursor : undefined;
-    return { profiles, cursor: next };
+    const profiles = list.filter((p): p is InventoryProfile => isObject(p) && typeof p.iccid === 'string');
+    const next = typeof json.cursor === 'string' && json.cursor !== '' && json.cursor !== cursor ? json.cursor : undefined;
+    // the page size the platform applied when it says so (its own maximum may be below ours)
+    const served = typeof json.size === 'number' && json.size > 0 ? Math.min(json.size, PAGE_SIZE) : PAGE_SIZE;
+    return { profiles, cursor: next, last: next === undefined && list.length < served };
   }
 
-  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown): Promise<Record<string, unknown>> {
+  /** a call and its JSON object; with `absentOn404`, undefined for a 404 (an answer, not a failure) */
+  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown): Promise<Record<string, unknown>>;
+  private async call(fn: string, method: 'GET', path: string, log: Logger, body: undefined, absentOn404: true): Promise<Record<string, unknown> | undefined>;
+  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, absentOn404 = false): Promise<Record<string, unknown> | undefined> {
     const labels = { cmp: this.cmp, function: fn };
     let answer;
     try {
@@ -147,21 +191,52 @@ export class DevicePlatformClient {
         timeoutMs: CALL_TIMEOUT_MS,
       });
     } catch (err) {
-      if (err instanceof UpstreamError) this.metrics.calls.inc({ ...labels, outcome: err.failure });
+      if (err instanceof UpstreamError) {
+        this.metrics.calls.inc({ ...labels, outcome: err.failure });
+        this.failing(fn, err.failure, log);
+      }
       throw err;
     }
     this.metrics.callDuration.observe(labels, answer.durationMs / 1000);
     this.metrics.calls.inc({ ...labels, outcome: answer.status >= 200 && answer.status < 300 ? 'ok' : String(answer.status) });
+    if (answer.status >= 500) {
+      this.failing(fn, String(answer.status), log);
+      throw new DevicePlatformError(answer.status, `the platform answered ${answer.status} to ${fn}`);
+    }
+    this.answering(log);
+    if (absentOn404 && answer.status === 404) return undefined;
     if (answer.status < 200 || answer.status >= 300) {
       log.warn({ function: fn, httpStatus: answer.status }, 'the device-management platform refused');
       throw new DevicePlatformError(answer.status, `the platform answered ${answer.status} to ${fn}`);
     }
     try {
       const value: unknown = answer.body.length === 0 ? {} : JSON.parse(answer.body.toString('utf8'));
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+      if (isObject(value)) return value;
     } catch {
       // not JSON: below
     }
     throw new DevicePlatformError(502, `the platform's answer to ${fn} is no JSON object`);
   }
+
+  /** an outage is one warning (and the gauge at 0) until the platform answers again */
+  private failing(fn: string, failure: string, log: Logger): void {
+    this.metrics.platformAvailable.set({ cmp: this.cmp }, 0);
+    if (this.away) {
+      log.debug({ function: fn, failure }, 'the device-management platform is still away');
+      return;
+    }
+    this.away = true;
+    log.warn({ function: fn, failure }, 'the device-management platform is not answering; its vehicle tasks and the reconcile wait for it');
+  }
+
+  private answering(log: Logger): void {
+    this.metrics.platformAvailable.set({ cmp: this.cmp }, 1);
+    if (!this.away) return;
+    this.away = false;
+    log.info('the device-management platform answers again');
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -6,19 +6,20 @@
  * run again after `pollIntervalSeconds`. What the vehicle did goes to the MSP as Send CSIM Status
  * (AID.02 7.8): `installed` after the download, `enabled` after the enable, `installation_failed`
  * when the download fails, `deleted` / `disabled` for a profile taken off (a swapped one, 4.3.1 2c,
- * or after Notify MSP Token Invalid, 4.5). A task not finished by `giveUpSeconds` is given up: its
- * delivery goes to the dead letters and the back office is told.
+ * or after Notify MSP Token Invalid, 4.5). Only an end the platform states counts: a transaction
+ * `unknown` or with no status is still under way. A task not finished by `giveUpSeconds` is given
+ * up: its delivery goes to the dead letters and the back office is told.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstreamError';
 import type { CsimStatus } from '../../esim/csimStatus';
 import type { Fleet, Task, TaskStep } from './fleet';
-import { DevicePlatformError, type Action } from './platformClient';
+import { DevicePlatformError, isPlatformAway, type Action, type InventoryProfile } from './platformClient';
 
 export type RunOutcome = 'wait' | 'done' | 'gaveUp';
 
-/** a transaction's or operation's end */
-type Ended = { readonly ok: boolean; readonly iccid?: string; readonly message?: string; readonly partly?: boolean };
+/** a transaction's or operation's end; `onVehicle`: where a successful multistep operation left the
+ * MSP's profile, as the platform's inventory reports it */
+type Ended = { readonly ok: boolean; readonly iccid?: string; readonly message?: string; readonly partly?: boolean; readonly onVehicle?: 'active' | 'inactive' | 'absent' };
 
 /** steps of one run at most; a run ends anyway once it has started an action */
 const MAX_STEPS_PER_RUN = 4;
@@ -37,7 +38,7 @@ export async function runTask(fleet: Fleet, id: string, log: Logger): Promise<Ru
       next = await step(fleet, task, log);
     } catch (err) {
       // the platform away or failing: looked at again later, until the task is given up
-      if (err instanceof UpstreamError || (err instanceof DevicePlatformError && err.httpStatus >= 500)) return 'wait';
+      if (isPlatformAway(err)) return 'wait';
       throw err;
     }
     if (next === 'wait') return 'wait';
@@ -61,9 +62,18 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
     }
     case 'removeSwapped': {
       const swapped = task.swappedIccid as string;
+      // AID.02 4.3.1 2c: deleted "from the vehicle on which it was downloaded", which the platform
+      // names (inventory/{iccid}); only a delete on this vehicle holds up the new profile
+      if (!task.tx && !task.starting) {
+        const holder = await fleet.client.profile(swapped, log);
+        if (!holder || !onVehicleOf(holder, task)) {
+          await swappedElsewhere(fleet, task, swapped, holder);
+          return { ...task, step: installStep(fleet) };
+        }
+      }
       const ended = await follow(fleet, task, 'delete', { iccid: swapped }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
-      if (ended.ok) await profileGone(fleet, task, swapped, 'deleted');
+      if (ended.ok) await profileGone(fleet, task, swapped, 'deleted', task.eid);
       else await fleet.tell('transactionFailed', { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' }, once(task, 'transactionFailed'));
       return { ...task, step: installStep(fleet), tx: undefined };
     }
@@ -81,11 +91,22 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         await fleet.tell('transactionFailed', { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' }, once(task, 'transactionFailed'));
         return { ...task, done: true, tx: undefined };
       }
-      const enabled = task.step === 'activate' && ended.ok;
+      if (ended.onVehicle === 'absent') {
+        // the operation said successful, yet the vehicle does not report the MSP's profile
+        await fleet.reportStatus(task, iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
+        return { ...task, iccid, done: true, tx: undefined };
+      }
+      const enabled = task.step === 'activate' && ended.ok && ended.onVehicle !== 'inactive';
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: fleet.settings.enable === 'separate' ? task.id : undefined });
       await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
-      if (task.step === 'activate' && !ended.ok) await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
+      if (ended.onVehicle === 'inactive') {
+        // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', needs: 'the profile enabled on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
+      } else if (task.step === 'activate' && !ended.ok) {
+        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
+      }
       return { ...task, iccid, tx: undefined, ...(task.step === 'download' && fleet.settings.enable === 'separate' ? { step: 'enable' as const } : { done: true }) };
     }
     case 'enable': {
@@ -107,7 +128,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const action = task.removal ?? 'delete';
       const ended = await follow(fleet, task, action, { iccid }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
-      if (ended.ok) await profileGone(fleet, task, iccid, action === 'delete' ? 'deleted' : 'disabled');
+      if (ended.ok) await profileGone(fleet, task, iccid, action === 'delete' ? 'deleted' : 'disabled', task.eid);
       else await fleet.tell('transactionFailed', { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` }, once(task, 'transactionFailed'));
       return { ...task, tx: undefined, done: true };
     }
@@ -126,6 +147,29 @@ function installStep(fleet: Fleet): TaskStep {
 
 function isTask(value: Ended | Task): value is Task {
   return 'step' in value;
+}
+
+/** the platform reports the profile on the task's vehicle */
+function onVehicleOf(profile: InventoryProfile, task: Task): boolean {
+  return profile.eid === task.eid || (profile.device_id !== undefined && profile.device_id === task.deviceId);
+}
+
+/**
+ * A swapped profile that is not on the task's vehicle. On another vehicle: a task of its own deletes
+ * it there (that vehicle may be away for weeks, AID.02 4.3.1 NOTE) and reports `deleted` with that
+ * vehicle's EID. On none: the MSP hears `deleted` if the hub had put it on a vehicle.
+ */
+async function swappedElsewhere(fleet: Fleet, task: Task, iccid: string, holder: InventoryProfile | null): Promise<void> {
+  if (!holder) {
+    const known = await fleet.profile(iccid);
+    if (known && known.status !== 'deleted') await profileGone(fleet, task, iccid, 'deleted', known.eid);
+    return;
+  }
+  if (!holder.device_id || !holder.eid) {
+    await fleet.tell('transactionFailed', { action: 'delete', iccid, msp: task.msp, reason: 'the platform names no device for the swapped profile', needs: 'the swapped profile deleted from its vehicle by hand' }, once(task, 'transactionFailed without a device'));
+    return;
+  }
+  await fleet.startTask({ id: `swap ${task.id}`, kind: 'remove', msp: task.msp, mspToken: task.mspToken, correlationId: task.correlationId, eid: holder.eid, deviceId: holder.device_id, iccid, removal: 'delete', step: 'remove' });
 }
 
 /**
@@ -153,9 +197,14 @@ async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<E
   }
   const operation = await fleet.client.operation(task.tx, log);
   if (operation.status !== 'successful' && operation.status !== 'failed') return 'wait';
+  const iccid = task.iccid ?? operation.iccid;
+  // an operation `successful` may have activated another profile (seed: the SPN warning): the MSP's
+  // profile must be the one active on the vehicle
+  const seen = operation.status === 'successful' && iccid ? await fleet.client.profile(iccid, log) : undefined;
   ended(fleet, task, 'activate', operation.status === 'successful' ? 'complete' : 'failed');
+  const onVehicle = seen === undefined ? undefined : seen === null || !onVehicleOf(seen, task) ? 'absent' : seen.status === 'active' ? 'active' : 'inactive';
   // failed after its download transaction made way for an enable one: the profile is on the vehicle
-  return { ok: operation.status === 'successful', partly: operation.status === 'failed' && operation.enable_tx !== undefined, iccid: operation.iccid, message: operation.message };
+  return { ok: operation.status === 'successful', partly: operation.status === 'failed' && operation.enable_tx !== undefined, iccid: operation.iccid ?? iccid, message: operation.message, onVehicle };
 }
 
 /**
@@ -186,10 +235,11 @@ function ended(fleet: Fleet, task: Task, action: string, outcome: string): void 
   if (task.txStartedAt !== undefined) fleet.metrics.transactionDuration.observe({ cmp: fleet.id, action, outcome }, (Date.now() - task.txStartedAt) / 1000);
 }
 
-async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'deleted' | 'disabled'): Promise<void> {
+/** the profile is off vehicle `eid` (the one it was on) */
+async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'deleted' | 'disabled', eid: string): Promise<void> {
   const profile = await fleet.profile(iccid);
   if (profile) await fleet.saveProfile({ ...profile, status, task: undefined });
-  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, task.eid, status, once(task, `${iccid} ${status}`));
+  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, eid, status, once(task, `${iccid} ${status}`));
 }
 
 async function giveUp(fleet: Fleet, task: Task): Promise<void> {

@@ -3,6 +3,7 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS, perRegistry } from '../../metrics/metrics';
+import type { Es2Function } from './es2Messages';
 
 export type Es2plusMetrics = ReturnType<typeof create>;
 
@@ -30,4 +31,13 @@ function create(registers: Registry[]) {
       registers,
     }),
   };
+}
+
+const FUNCTIONS = ['downloadOrder', 'confirmOrder', 'cancelOrder', 'releaseProfile'] as const satisfies readonly Es2Function[];
+const PROFILE_EVENTS = ['ordered', 'swapped', 'cancelled', 'downloaded', 'installed', 'installation_failed', 'enabled', 'disabled', 'deleted'];
+
+/** an operator's series at 0 from the start: its first call or profile event shows as one */
+export function es2plusKnownSeries(metrics: Es2plusMetrics, msp: string): void {
+  for (const fn of FUNCTIONS) metrics.calls.inc({ msp, function: fn, outcome: 'Executed-Success' }, 0);
+  for (const event of PROFILE_EVENTS) metrics.profiles.inc({ msp, event }, 0);
 }

@@ -7,7 +7,7 @@
  */
 import type { DialectInstance, DialectModule } from '../dialect';
 import { Es2Client } from './es2Client';
-import { es2plusMetrics } from './metrics';
+import { es2plusKnownSeries, es2plusMetrics } from './metrics';
 import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { cancel, requestActivationCode } from './activation';
 import { Es2Operator } from './operator';
@@ -27,7 +27,9 @@ export const es2plus: DialectModule<Es2plusSettings, Es2plusInstance> = {
   endpoints: (settings) => (settings.webhook ? [{ name: 'es2plus.webhook', url: settings.webhook.url }] : []),
   build(partner, settings, services) {
     const webhook = settings.webhook && services.upstreamFor(settings.webhook, `${partner.id}.webhook`);
-    const client = new Es2Client(services.upstream, settings, es2plusMetrics(services.metrics.registry));
+    const metrics = es2plusMetrics(services.metrics.registry);
+    es2plusKnownSeries(metrics, partner.id);
+    const client = new Es2Client(services.upstream, settings, metrics);
     const operator = new Es2Operator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds);
     // the hub is the MSP here: its SM-DP+ being away is the MSP's service being unavailable (503)
     const dialect = createMspDialect(operator, webhook, {

@@ -21,7 +21,7 @@ import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
 import type { OperatorProfile } from '../../hostedMsp/profile';
 import { answerFor, PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
-import { isObject, withoutIdentifiers } from './platformClient';
+import { isObject, type PlatformRequest } from './platformClient';
 import type { ProfileTypeSettings } from './settings';
 
 /** ICCIDs of the block tried when the platform says one is taken already (a block reused) */
@@ -70,13 +70,39 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
       if (!(registered instanceof PlatformError && registered.httpStatus === 409)) throw registered;
     }
   }
-  const { json } = await op.client.call('checkCompatibility', { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}` }, deadline, log);
-  if (json.compatible !== true) {
-    // the platform's words may name the device: long digit runs are left out
-    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r): r is string => typeof r === 'string').slice(0, 5).map((r) => withoutIdentifiers(r.slice(0, 200))) : [];
+  const json = await compatibility(op, eid, type, deadline, log);
+  if (json !== undefined && json.compatible !== true) {
+    // the platform's words may name the device
+    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r): r is string => typeof r === 'string').slice(0, 5).map((r) => op.client.wordsFit(r).slice(0, 200)) : [];
     log.warn({ reasons }, 'the platform finds the device not compatible with the profile type');
     throw new PlatformError(200, 'DEVICE_NOT_COMPATIBLE', 'not compatible');
   }
+}
+
+/**
+ * The seed names two forms of the compatibility check: the API Reference's `GET
+ * /devices/{eid}/compatibility?profileType=` and the endpoint list's `POST
+ * /devices/{eid}/check-compatibility` (no body given; the hub sends the profile type). The one the
+ * operator's `compatibility` names is asked first; a 404 or 405 (no such endpoint; a 404 that names
+ * the device is about the device) is asked the other way, and the form that answered is asked first
+ * from then on. A platform with neither: undefined, and Create Profile refuses a device it cannot serve.
+ */
+async function compatibility(op: TelcoOperator, eid: string, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<Record<string, unknown> | undefined> {
+  for (const form of op.compatibilityForms()) {
+    const request: PlatformRequest = form === 'get'
+      ? { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}` }
+      : { method: 'POST', path: `/devices/${eid}/check-compatibility`, body: { profileType: type.platformType } };
+    try {
+      const { json } = await op.client.call('checkCompatibility', request, deadline, log);
+      op.compatibilityAnswered(form);
+      return json;
+    } catch (err) {
+      const noEndpoint = err instanceof PlatformError && (err.httpStatus === 405 || (err.httpStatus === 404 && !/DEVICE|EID/.test(err.code)));
+      if (!noEndpoint) throw err;
+    }
+  }
+  log.warn('the platform offers neither compatibility endpoint; devices are not checked before Create Profile');
+  return undefined;
 }
 
 /**
@@ -117,26 +143,50 @@ async function order(op: TelcoOperator, req: ActivationRequest, candidate: Opera
 }
 
 /**
- * Creates the profile on the platform and returns its activation code. A 409 means the ICCID is
- * on the platform already: this request's own profile when it names the same EID (a retry after
- * a lost answer), else a profile of someone else, and the next ICCID of the block is taken.
+ * Creates the profile on the platform and returns its activation code. An ICCID the platform has
+ * already is refused 409, or 400 `INVALID_REQUEST` naming the field `iccid` (the seed's own 400
+ * example; it names no reason): either way `GET /profiles/{iccid}` decides. This request's own
+ * profile when it names the same EID (a retry after a lost answer); someone else's, and the next
+ * ICCID of the block is taken; none at all after a 400, and the 400 stands (the ICCID was refused
+ * for its format).
  */
 async function create(op: TelcoOperator, ordered: OperatorProfile, type: ProfileTypeSettings, resumed: boolean, deadline: number, log: Logger): Promise<{ profile: OperatorProfile; activationCode: string }> {
   let profile = ordered;
   for (let taken = 0; ; taken++) {
+    let refused: PlatformError;
     try {
       const { json } = await op.client.call('createProfile', { method: 'POST', path: '/profiles', body: createBody(op, profile, type) }, deadline, log);
       const given = typeof json.activationCode === 'string' ? json.activationCode : undefined;
       return { profile, activationCode: usable(given) ?? (await generateCode(op, profile, deadline, log)) };
     } catch (err) {
-      if (!(err instanceof PlatformError && err.httpStatus === 409)) throw err;
+      if (!(err instanceof PlatformError && mayExist(err))) throw err;
+      refused = err;
     }
-    if (await isOwn(op, profile, deadline, log)) return { profile, activationCode: await generateCode(op, profile, deadline, log) };
+    const holder = await holderOf(op, profile, deadline, log);
+    if (holder === 'this request') return { profile, activationCode: await generateCode(op, profile, deadline, log) };
+    if (holder === 'nobody' && refused.httpStatus === 400) throw refused;
     if (taken + 1 >= MAX_TAKEN_ICCIDS) throw refusal('noActivationCode', 'the platform has the next ICCIDs of the block already');
     log.warn({ resumed }, 'the platform has this ICCID already; the next one of the block is taken');
     await op.save({ ...profile, state: 'cancelled' });
     profile = { ...profile, iccid: await op.nextIccid(profile.profileType, deadline) };
     await op.save(profile);
+  }
+}
+
+/** Create Profile's refusals that may mean "this ICCID exists" */
+function mayExist(err: PlatformError): boolean {
+  if (err.httpStatus === 409) return true;
+  return err.httpStatus === 400 && err.code === 'INVALID_REQUEST' && (err.field === undefined || err.field === 'iccid');
+}
+
+/** whose the platform's profile of this ICCID is: this request's when it is for its device */
+async function holderOf(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<'this request' | 'someone else' | 'nobody'> {
+  try {
+    const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
+    return json.eid === profile.eid && json.profileState !== 'DELETED' ? 'this request' : 'someone else';
+  } catch (err) {
+    if (err instanceof PlatformError && err.httpStatus === 404) return 'nobody';
+    throw err;
   }
 }
 
@@ -151,12 +201,6 @@ function createBody(op: TelcoOperator, profile: OperatorProfile, type: ProfileTy
   };
 }
 
-/** the platform's profile of this ICCID is for this request's device */
-async function isOwn(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<boolean> {
-  const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}` }, deadline, log);
-  return json.eid === profile.eid && json.profileState !== 'DELETED';
-}
-
 async function generateCode(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<string> {
   const { json } = await op.client.call('generateActivationCode', { method: 'POST', path: `/profiles/${encodeURIComponent(profile.iccid)}/activation-code` }, deadline, log);
   const code = usable(typeof json.activationCode === 'string' ? json.activationCode : undefined);
@@ -167,12 +211,16 @@ async function generateCode(op: TelcoOperator, profile: OperatorProfile, deadlin
   return code;
 }
 
-/** an activation code in the SGP.22 format (4.1), or undefined */
+/**
+ * An activation code in the SGP.22 format (4.1), or undefined. A platform may give the text of a QR
+ * code (`LPA:1$…`); AID.02 7.7.1 carries the code itself (`1$…`): the prefix goes.
+ */
 function usable(code: string | undefined): string | undefined {
   if (code === undefined) return undefined;
+  const bare = code.trim().replace(/^LPA:/i, '');
   try {
-    parseActivationCode(code);
-    return code;
+    parseActivationCode(bare);
+    return bare;
   } catch {
     return undefined;
   }

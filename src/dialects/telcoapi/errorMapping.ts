@@ -32,6 +32,8 @@ export class PlatformError extends Error {
     readonly code: string,
     message: string,
     readonly retryAfterSeconds?: number,
+    /** the seed's `details.field`: the member of the request the platform refused */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'PlatformError';
@@ -42,9 +44,10 @@ export function mapPlatformError(code: string): PlatformMapping | undefined {
   return PLATFORM_ERROR_TABLE.find((row) => row.code === code);
 }
 
-/** the hub's answer to the CMP for a platform error; a rate limit says when to come back */
+/** the hub's answer to the CMP for a platform error; a rate limit or an unavailable platform (503)
+ * says when to come back: the platform's Retry-After, else in a second */
 export function answerFor(err: PlatformError): HubError {
   const kind = mapPlatformError(err.code)?.answer ?? 'platformFailed';
-  const headers = kind === 'upstreamBusy' ? { 'retry-after': String(err.retryAfterSeconds ?? 1) } : undefined;
+  const headers = kind === 'upstreamBusy' || kind === 'platformUnavailable' ? { 'retry-after': String(err.retryAfterSeconds ?? 1) } : undefined;
   return new HubError(kind, { clientErrorStatus: 422, headers });
 }

@@ -31,9 +31,16 @@ function create(registers: Registry[]) {
     }),
     webhooks: new Counter({
       name: 'aid_gateway_telcoapi_webhooks_total',
-      help: 'Webhook events from eSIM platforms by outcome: applied, unchanged, unknown_profile, ignored, replayed, bad_signature, stale, invalid',
+      help: 'Webhook events from eSIM platforms by outcome: applied, unchanged, pending (recorded, applied once the subscription is free), unknown_profile, ignored, replayed, bad_signature, stale, invalid',
       labelNames: ['msp', 'outcome'] as const,
       registers,
     }),
   };
+}
+
+const WEBHOOK_OUTCOMES = ['applied', 'unchanged', 'pending', 'unknown_profile', 'ignored', 'replayed', 'bad_signature', 'stale', 'invalid'];
+
+/** an operator's webhook series at 0 from the start: its platform's first event shows as one */
+export function telcoapiKnownSeries(metrics: TelcoapiMetrics, msp: string): void {
+  for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooks.inc({ msp, outcome }, 0);
 }

@@ -10,9 +10,11 @@ import type { DialectInstance, DialectModule } from '../dialect';
 import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from '../../simulators/telcoapiSimulator';
 import { requestActivationCode, withdraw } from './activation';
-import { telcoapiMetrics } from './metrics';
+import { deactivate } from './deactivation';
+import { telcoapiKnownSeries, telcoapiMetrics } from './metrics';
 import { TelcoOperator } from './operator';
 import { PlatformClient } from './platformClient';
+import { applyAllPending, PENDING_SWEEP_MS } from './platformEvents';
 import { settingsSchema, telcoapiSettings, type TelcoapiSettings } from './settings';
 import { platformWebhook, WEBHOOK_PATH } from './webhook';
 
@@ -28,14 +30,23 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
   endpoints: (settings) => (settings.webhook ? [{ name: 'telcoapi.webhook', url: settings.webhook.url }] : []),
   build(partner, settings, services) {
     const webhook = settings.webhook && services.upstreamFor(settings.webhook, `${partner.id}.webhook`);
-    const client = new PlatformClient(services.upstream, settings, telcoapiMetrics(services.metrics.registry));
+    const metrics = telcoapiMetrics(services.metrics.registry);
+    telcoapiKnownSeries(metrics, partner.id);
+    const client = new PlatformClient(services.upstream, settings, metrics);
     const operator = new TelcoOperator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds);
     const dialect = createMspDialect(operator, webhook, {
       requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),
       withdraw: (profile, deadline, log) => withdraw(operator, profile, deadline, log),
+      deactivate: (profile, deadline, log) => deactivate(operator, profile, deadline, log),
     });
     // the hub is the MSP here: its platform being away is the MSP's service being unavailable (503)
-    return { ...dialect, operator, policy: { tokens: 'strict', unreachable: 'platformUnavailable' } };
+    return {
+      ...dialect,
+      operator,
+      policy: { tokens: 'strict', unreachable: 'platformUnavailable' },
+      // platform events whose hub stopped between answering the webhook and applying them
+      workers: [{ name: `${partner.id} platform events`, everyMs: PENDING_SWEEP_MS, run: () => applyAllPending(operator, services.log) }],
+    };
   },
   routes: (instances) => [platformWebhook(instances.map((i) => i.operator))],
   // a simulated platform whose webhooks reach the hub, signed with the operator's first secret

@@ -12,32 +12,73 @@ import { MspOperator } from '../../hostedMsp/operator';
 import { refusal } from '../../hostedMsp/operations';
 import type { OperatorProfile } from '../../hostedMsp/profile';
 import { telcoapiMetrics, type TelcoapiMetrics } from './metrics';
+import { applyPending, type PlatformEventRecord } from './platformEvents';
 import type { PlatformClient } from './platformClient';
 import type { TelcoapiSettings } from './settings';
+
+type CompatibilityForm = TelcoapiSettings['compatibility'];
+
+const PENDING = 'pending events';
+const PENDING_OF = 'pending events of';
+
+function eventId(key: string): string {
+  return `event ${key}`;
+}
+
+function pendingIndexes(mspToken: string): Record<string, string> {
+  return { [PENDING]: 'all', [PENDING_OF]: mspToken };
+}
 
 /** the next ICCID of a block is kept this long: far beyond any profile record */
 const POOL_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
 export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings> {
   readonly telcoMetrics: TelcoapiMetrics;
+  private compatibilityFirst: CompatibilityForm;
 
   constructor(partner: Partner, settings: TelcoapiSettings, readonly client: PlatformClient, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number) {
     super(partner, settings, records, outbox, metrics, log, ttlSeconds);
     this.telcoMetrics = telcoapiMetrics(metrics.registry);
+    this.compatibilityFirst = settings.compatibility;
+  }
+
+  /** the compatibility endpoints in the order to ask them: the one that answered last first (this
+   * instance's memory, from the operator's `compatibility` at config load) */
+  compatibilityForms(): CompatibilityForm[] {
+    return [this.compatibilityFirst, this.compatibilityFirst === 'get' ? 'post' : 'get'];
+  }
+
+  compatibilityAnswered(form: CompatibilityForm): void {
+    this.compatibilityFirst = form;
   }
 
   countProfileEvent(event: string): void {
     this.telcoMetrics.profiles.inc({ msp: this.id, event });
   }
 
-  /** a marker the first time `key` is seen within `ttlMs` on any hub instance (a webhook event),
-   * undefined after; a handling that fails `forget`s it, so the platform's retry is handled */
-  firstSighting(key: string, ttlMs: number): Promise<string | undefined> {
-    return this.state('remember event', this.records.acquireLock(`seen ${key}`, ttlMs));
+  /** the platform's events that arrived while the lock was held are applied as soon as it is let go */
+  override async withSubscription<T>(mspToken: string, deadline: number, work: () => Promise<T>): Promise<T> {
+    try {
+      return await super.withSubscription(mspToken, deadline, work);
+    } finally {
+      await applyPending(this, mspToken, this.log).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'platform events left pending; the worker applies them'));
+    }
   }
 
-  forget(key: string, owner: string): Promise<void> {
-    return this.state('forget event', this.records.releaseLock(`seen ${key}`, owner));
+  /** records a platform event the first time its key is seen on any hub instance within `ttlSeconds`
+   * (false after), pending under its subscription when it has one; one atomic write */
+  recordEvent(event: PlatformEventRecord, ttlSeconds: number): Promise<boolean> {
+    return this.state('record platform event', this.records.create(eventId(event.key), event, ttlSeconds, event.mspToken === undefined ? {} : pendingIndexes(event.mspToken)));
+  }
+
+  /** the events pending for the subscription, or for every subscription */
+  pendingEvents(mspToken?: string): Promise<PlatformEventRecord[]> {
+    return this.state('read pending platform events', mspToken === undefined ? this.records.find(PENDING, 'all') : this.records.find(PENDING_OF, mspToken));
+  }
+
+  /** an applied event leaves the pending indexes; its record stays as the replay memory */
+  settleEvent(event: PlatformEventRecord): Promise<void> {
+    return event.mspToken === undefined ? Promise.resolve() : this.state('settle platform event', this.records.unindex(eventId(event.key), pendingIndexes(event.mspToken)));
   }
 
   /**

@@ -5,9 +5,11 @@
  * shared by every hub instance. A 429 (`RATE_LIMIT_EXCEEDED`) is no failure of the platform: the
  * call waits the Retry-After the platform gave and tries again while the caller's time allows, and
  * never counts against the breaker (only 5xx and no answer do). Any other answer that is not a
- * success is a PlatformError with the platform's code.
+ * success is a PlatformError with the platform's code, and its message without anything
+ * credential-like (a platform may quote the credential it refused).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { OutboundAuth } from '../../config/types';
 import type { Logger } from '../../log';
 import { retryAfterSeconds, type Upstream } from '../../upstream/upstream';
 import { UpstreamError } from '../../upstream/upstreamError';
@@ -18,7 +20,7 @@ import type { LimitedEndpoint, TelcoapiSettings } from './settings';
 
 export const PLATFORM_PATH = '/api/v1/esim';
 
-export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'deviceProfiles' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile';
+export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'deviceProfiles' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile' | 'disableProfile';
 
 const LIMIT_OF: Partial<Record<PlatformFunction, LimitedEndpoint>> = {
   registerDevice: 'deviceRegistration',
@@ -47,11 +49,21 @@ export interface PlatformAnswer {
 }
 
 export class PlatformClient {
+  /** what the hub was configured with that a platform's words must never carry into a log */
+  private readonly secrets: readonly string[];
+
   constructor(
     private readonly upstream: Upstream,
     private readonly settings: TelcoapiSettings,
     private readonly metrics: TelcoapiMetrics,
-  ) {}
+  ) {
+    this.secrets = [...credentialsOf(upstream.partner.upstream.auth), ...(settings.webhook ? credentialsOf(settings.webhook.auth) : []), ...settings.webhookSecrets];
+  }
+
+  /** the platform's own words, fit for a log: nothing credential-like, no ICCID or EID */
+  wordsFit(text: string): string {
+    return withoutIdentifiers(withoutCredentials(text, this.secrets));
+  }
 
   private get msp(): string {
     return this.upstream.partner.id;
@@ -84,7 +96,7 @@ export class PlatformClient {
         this.metrics.calls.inc({ ...labels, outcome: 'ok' });
         return { status: answer.status, json: json ?? {}, value };
       }
-      const error = platformErrorOf(answer.status, json, answer.retryAfter);
+      const error = platformErrorOf(answer.status, json, answer.retryAfter, this.secrets);
       this.metrics.calls.inc({ ...labels, outcome: error.code });
       if (answer.status === 429) {
         const waitMs = (error.retryAfterSeconds ?? 1) * 1000;
@@ -115,10 +127,41 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** seed: `{error, message, details?, timestamp}`; an answer without one is named by its status */
-function platformErrorOf(status: number, json: Record<string, unknown> | undefined, retryAfter: string | undefined): PlatformError {
+function platformErrorOf(status: number, json: Record<string, unknown> | undefined, retryAfter: string | undefined, secrets: readonly string[]): PlatformError {
   const code = typeof json?.error === 'string' && /^[A-Z_]{1,64}$/.test(json.error) ? json.error : `HTTP_${status}`;
-  const message = typeof json?.message === 'string' ? json.message.slice(0, 200) : '';
-  return new PlatformError(status, code, message, retryAfterSeconds(retryAfter));
+  // cut after the credentials are out: a cut through one would leave its start
+  const message = typeof json?.message === 'string' ? withoutCredentials(json.message, secrets).slice(0, 200) : '';
+  const details = isObject(json?.details) ? json.details : undefined;
+  const field = typeof details?.field === 'string' ? details.field.slice(0, 64) : undefined;
+  return new PlatformError(status, code, message, retryAfterSeconds(retryAfter), field);
+}
+
+function credentialsOf(auth: OutboundAuth): string[] {
+  if (auth.kind === 'bearer') return [auth.token];
+  if (auth.kind === 'apiKey') return [auth.apiKey];
+  if (auth.kind === 'basic') return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString('base64')];
+  return [];
+}
+
+/** a credential's name, then `:` or `=` and its value */
+const NAMED_CREDENTIAL = /\b((?:api[-_ ]?)?(?:key|token|secret|password|passwd|credential|authorization)s?)(["']?\s*[:=]\s*["']?)[^\s"',;]+/gi;
+/** an HTTP authorization scheme and a credential after it (8 characters at least: "a bearer token" is prose) */
+const SCHEME_CREDENTIAL = /\b(Bearer|Basic|Digest|ApiKey)\s+[^\s"',;]{8,}/gi;
+/** a run of token characters long enough to be a key, with letters and digits both (a JWT, a hex or base64 secret) */
+const TOKEN_LIKE = /[A-Za-z0-9+/=._~-]{24,}/g;
+
+/**
+ * A platform's words without anything credential-like: the hub's configured credentials and
+ * webhook secrets wherever they appear, what follows an authorization scheme or a credential's
+ * name, and long runs of token characters mixing letters and digits.
+ */
+export function withoutCredentials(text: string, secrets: readonly string[]): string {
+  let cleaned = text;
+  for (const secret of secrets) if (secret.length >= 4) cleaned = cleaned.split(secret).join('[secret]');
+  return cleaned
+    .replace(SCHEME_CREDENTIAL, '$1 [secret]')
+    .replace(NAMED_CREDENTIAL, '$1$2[secret]')
+    .replace(TOKEN_LIKE, (run) => (/[A-Za-z]/.test(run) && /[0-9]/.test(run) ? '[secret]' : run));
 }
 
 /** ICCIDs (19-20 digits) and EIDs (32) never go into a log */

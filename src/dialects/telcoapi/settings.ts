@@ -10,6 +10,7 @@ import { rateLimitSchema } from '../../config/schemaParts';
 import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { RateLimit, UpstreamConfig } from '../../config/types';
 import type { SettingsContext } from '../dialect';
+import type { SignatureForm } from './signature';
 
 /** what the platform calls a profile type (seed: Create Profile) */
 export const PLATFORM_PROFILE_TYPES = ['OPERATIONAL', 'PROVISIONING', 'TESTING'] as const;
@@ -55,6 +56,12 @@ export const settingsSchema = {
     // the platform signs its webhooks with one of these; two at once while a secret is rotated
     webhookSecrets: { type: 'array', minItems: 1, maxItems: 2, items: { type: 'string', minLength: 16 } },
     webhookToleranceSeconds: { type: 'integer', minimum: 10, maximum: 3600 },
+    // where the platform puts its webhook signature; absent: either place is taken
+    webhookSignature: { enum: ['header', 'body'] },
+    // the compatibility endpoint asked first (the other one when the platform has no such endpoint)
+    compatibility: { enum: ['get', 'post'] },
+    // what Request Invalidate MSP Token does on the platform with a profile on a vehicle
+    onInvalidate: { enum: ['disable', 'delete'] },
     rateLimits: { type: 'object', additionalProperties: false, properties: Object.fromEntries(LIMITED_ENDPOINTS.map((e) => [e, rateLimitSchema])) },
     webhook: webhookSchema,
   },
@@ -78,6 +85,12 @@ export interface TelcoapiSettings {
   readonly webhookSecrets: readonly string[];
   /** how far a webhook's signed time may be from the hub's clock */
   readonly webhookToleranceSeconds: number;
+  /** the one place a webhook's signature is taken from; undefined: the header or the body */
+  readonly webhookSignature?: SignatureForm;
+  /** seed: `GET /devices/{eid}/compatibility?profileType=` or `POST /devices/{eid}/check-compatibility` first */
+  readonly compatibility: 'get' | 'post';
+  /** AID.02 7.9 on the platform: disable or delete each profile on a vehicle */
+  readonly onInvalidate: 'disable' | 'delete';
   readonly rateLimits: Readonly<Record<LimitedEndpoint, RateLimit>>;
   /** the operator's back office, told what happened (orders, swaps, statuses, withdrawals) */
   readonly webhook?: UpstreamConfig;
@@ -89,6 +102,9 @@ interface RawSettings {
   profilesPerSubscription?: number;
   webhookSecrets: string[];
   webhookToleranceSeconds?: number;
+  webhookSignature?: SignatureForm;
+  compatibility?: 'get' | 'post';
+  onInvalidate?: 'disable' | 'delete';
   rateLimits?: Partial<Record<LimitedEndpoint, RawRateLimit>>;
   webhook?: RawWebhook;
 }
@@ -119,6 +135,9 @@ export function telcoapiSettings(block: unknown, context: SettingsContext, probl
     profilesPerSubscription: raw.profilesPerSubscription ?? 1,
     webhookSecrets: Object.freeze([...raw.webhookSecrets]),
     webhookToleranceSeconds: raw.webhookToleranceSeconds ?? 300,
+    webhookSignature: raw.webhookSignature,
+    compatibility: raw.compatibility ?? 'get',
+    onInvalidate: raw.onInvalidate ?? 'disable',
     rateLimits: Object.freeze(limits),
     webhook: raw.webhook && webhookUpstream(raw.webhook, breaker),
   });

@@ -1,12 +1,14 @@
 /**
  * The platforms' webhooks (seed: Webhook Notifications): `POST /telcoapi/<partner id>/events`, the
- * URL an operator registers with its platform. An event is taken only with a valid signature over
- * the exact bytes received, made within the time window (signature.ts); anything else is 401 and
- * changes nothing (and counts as a failed login of the sender's address). An event seen before (by
- * its `eventId` or `id`, else by its signature) is answered 200 and ignored. PROFILE_DOWNLOADED,
- * INSTALLED, ENABLED, DISABLED and DELETED move the hub's record of the profile; the operator's back
- * office is told. Answers are in the platform's own error format (`{error, message}`); a failure of
- * the hub's own is 503, so the platform sends the event again.
+ * URL an operator registers with its platform. An event is taken only with a valid signature made
+ * within the time window, in the payload's `signature` member as the seed has it or in the hub's
+ * header (signature.ts; the operator's `webhookSignature` may pin one place); anything else is 401
+ * and changes nothing (and counts as a failed login of the sender's address). An event seen before
+ * (by its `eventId` or `id`, else by its signature) is answered 200 and ignored. PROFILE_DOWNLOADED,
+ * INSTALLED, ENABLED, DISABLED and DELETED are recorded and answered at once, and move the hub's
+ * record of the profile as soon as the subscription is free (platformEvents.ts); the operator's
+ * back office is told. Answers are in the platform's own error format (`{error, message}`); a
+ * failure of the hub's own to record the event is 503, so the platform sends the event again.
  */
 import Ajv from 'ajv';
 import { fieldName } from '../../config/schemaParts';
@@ -17,32 +19,11 @@ import { readRawBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps } from '../../pipeline/types';
 import type { InboundRoute } from '../dialect';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
-import { eventOf, isLive, type ProfileState } from '../../hostedMsp/profileStates';
 import type { TelcoOperator } from './operator';
-import { SIGNATURE_HEADER, verifySignature } from './signature';
+import { applyPending, EVENT_STATES } from './platformEvents';
+import { SIGNATURE_HEADER, verifyBodySignature, verifySignature, type SignatureCheck } from './signature';
 
 export const WEBHOOK_PATH = '/telcoapi/:partner/events';
-const HANDLING_BUDGET_MS = 5000;
-
-/** the profile state each event reports */
-const EVENT_STATES: Readonly<Record<string, ProfileState>> = {
-  PROFILE_DOWNLOADED: 'downloaded',
-  PROFILE_INSTALLED: 'installed',
-  PROFILE_ENABLED: 'enabled',
-  PROFILE_DISABLED: 'disabled',
-  PROFILE_DELETED: 'deleted',
-};
-
-const NOT_YET_INSTALLED: ReadonlySet<ProfileState> = new Set(['ordered', 'released', 'downloaded', 'installationFailed']);
-
-/** what an event makes of the profile: never back from what the vehicle reported to the download */
-export function afterPlatformEvent(state: ProfileState, reported: ProfileState): ProfileState {
-  if (reported === 'deleted') return 'deleted';
-  if (!isLive(state)) return state;
-  if (reported === 'downloaded') return state === 'ordered' || state === 'released' ? 'downloaded' : state;
-  if (reported === 'installed') return NOT_YET_INSTALLED.has(state) ? 'installed' : state;
-  return reported;
-}
 
 const validate = new Ajv({ allErrors: true }).compile({
   type: 'object',
@@ -51,7 +32,8 @@ const validate = new Ajv({ allErrors: true }).compile({
     eventType: { type: 'string', maxLength: 64 },
     eventId: { type: 'string', minLength: 1, maxLength: 128 },
     id: { type: 'string', minLength: 1, maxLength: 128 },
-    timestamp: { type: 'string', maxLength: 64 },
+    timestamp: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'number' }] },
+    signature: { type: 'string', maxLength: 128 },
     data: { type: 'object', required: ['iccid'], properties: { iccid: { type: 'string', pattern: ICCID_PATTERN.source } } },
   },
 });
@@ -85,7 +67,8 @@ async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: Reado
     refuseIfThrottled(ctx, deps, undefined);
     const operator = operators.get(ctx.state.params.partner ?? '');
     const raw = await readRawBody(ctx);
-    const check = operator && verifySignature(ctx.get(SIGNATURE_HEADER) || undefined, raw, operator.settings.webhookSecrets, operator.settings.webhookToleranceSeconds, Date.now());
+    const body = parsed(raw);
+    const check = operator && authenticate(operator, ctx.get(SIGNATURE_HEADER) || undefined, raw, body);
     if (!operator || !check?.ok) {
       // an unknown partner is refused as a bad signature: the answer tells no one which exist
       const reason = check && !check.ok ? check.reason : 'unknown partner';
@@ -93,70 +76,84 @@ async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: Reado
       throw await refused(ctx, deps, refuse('inbound_route', `webhook signature: ${reason}`), undefined);
     }
     ctx.state.caller = operator.partner;
-    const event = readEvent(raw, operator);
-    const key = event.eventId ?? event.id ?? check.signature;
-    const marker = await operator.firstSighting(key, operator.settings.webhookToleranceSeconds * 2000);
-    if (marker === undefined) {
-      operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'replayed' });
-      ctx.status = 200;
-      ctx.body = { received: true, duplicate: true };
-      return;
-    }
-    let outcome: string;
-    try {
-      outcome = await apply(ctx, operator, event);
-    } catch (err) {
-      await operator.forget(key, marker).catch(() => undefined);
-      throw err;
-    }
+    const event = readEvent(body, operator);
+    const outcome = await take(ctx, operator, event, event.eventId ?? event.id ?? check.signature);
     operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome });
     ctx.status = 200;
-    ctx.body = { received: true };
+    ctx.body = outcome === 'replayed' ? { received: true, duplicate: true } : { received: true };
   } catch (err) {
     answerRefusal(ctx, err);
   }
 }
 
-function readEvent(raw: Buffer, operator: TelcoOperator): PlatformEvent {
-  let body: unknown;
+type Parsed = { readonly value: unknown } | { readonly refused: string };
+
+/** the body as JSON, or why not (refused once the signature is checked) */
+function parsed(raw: Buffer): Parsed {
   try {
-    body = parseStrictJson(raw);
+    return { value: parseStrictJson(raw) };
   } catch (err) {
-    operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
-    throw new WebhookRefusal(400, 'INVALID_REQUEST', err instanceof SyntaxError ? 'the body is not JSON' : (err as Error).message);
+    return { refused: err instanceof SyntaxError || !(err instanceof Error) ? 'the body is not JSON' : err.message };
   }
-  if (!validate(body)) {
+}
+
+/** the header when there is one, else the payload's member; where the operator pinned one place, only there */
+function authenticate(operator: TelcoOperator, header: string | undefined, raw: Buffer, body: Parsed): SignatureCheck {
+  const payload = 'value' in body ? body.value : undefined;
+  const { webhookSecrets: secrets, webhookToleranceSeconds: tolerance, webhookSignature: pinned } = operator.settings;
+  const now = Date.now();
+  const byHeader: SignatureCheck = pinned === 'body' ? { ok: false, reason: 'missing' } : verifySignature(header, raw, secrets, tolerance, now);
+  if (byHeader.ok || pinned === 'header' || !isObject(payload)) return byHeader;
+  const byBody = verifyBodySignature(raw, payload, secrets, tolerance, now);
+  // a header that failed says why unless the body had no signature either
+  return byBody.ok || byHeader.reason === 'missing' ? byBody : byHeader;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
+  if ('refused' in body) {
+    operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
+    throw new WebhookRefusal(400, 'INVALID_REQUEST', body.refused);
+  }
+  const payload = body.value;
+  if (!validate(payload)) {
     operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
     throw new WebhookRefusal(400, 'INVALID_REQUEST', (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`).join('; '));
   }
-  return body as PlatformEvent;
+  return payload as PlatformEvent;
 }
 
-async function apply(ctx: HubContext, operator: TelcoOperator, event: PlatformEvent): Promise<string> {
+/**
+ * Records the event (the replay memory too) and applies it if its subscription is free now; never
+ * waits for the subscription's lock, which a call to the platform may hold while the platform waits
+ * for this answer. Once recorded the event is not lost: it is applied later if not now.
+ */
+async function take(ctx: HubContext, operator: TelcoOperator, event: PlatformEvent, key: string): Promise<string> {
   const log = ctx.state.log.child({ msp: operator.id, eventType: event.eventType });
-  const reported = EVENT_STATES[event.eventType];
-  if (!reported) {
+  const iccid = normalizeIccid(event.data.iccid);
+  const acted = EVENT_STATES[event.eventType] !== undefined;
+  // the operator may make profiles outside the hub
+  const known = acted ? await operator.getProfile(iccid) : undefined;
+  const ttlSeconds = operator.settings.webhookToleranceSeconds * 2;
+  const recorded = await operator.recordEvent({ key, eventType: event.eventType, iccid, mspToken: known?.mspToken, receivedAt: Date.now() }, ttlSeconds);
+  if (!recorded) return 'replayed';
+  if (!acted) {
     log.info('platform event of a type the hub does not act on');
     return 'ignored';
   }
-  const iccid = normalizeIccid(event.data.iccid);
-  const known = await operator.getProfile(iccid);
   if (!known) {
-    // the operator may make profiles outside the hub
     log.warn('platform event for a profile the hub did not make');
     return 'unknown_profile';
   }
-  return operator.withSubscription(known.mspToken, Date.now() + HANDLING_BUDGET_MS, async () => {
-    const profile = (await operator.getProfile(iccid)) ?? known;
-    const state = afterPlatformEvent(profile.state, reported);
-    if (state === profile.state) return 'unchanged';
-    const updated = { ...profile, state, usedAt: Date.now() };
-    await operator.save(updated);
-    operator.countProfileEvent(eventOf(state));
-    log.info({ profileState: state }, 'platform event recorded');
-    await operator.tell('profileStatus', updated, { source: 'platform', platformEvent: event.eventType });
-    return 'applied';
-  });
+  try {
+    return (await applyPending(operator, known.mspToken, ctx.state.log)).get(key) ?? 'pending';
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'platform event recorded, not applied yet; the worker applies it');
+    return 'pending';
+  }
 }
 
 function answerRefusal(ctx: HubContext, err: unknown): void {
@@ -166,7 +163,7 @@ function answerRefusal(ctx: HubContext, err: unknown): void {
   else if (err instanceof HubError && err.status === 429) refusal = new WebhookRefusal(429, 'RATE_LIMIT_EXCEEDED', err.message);
   else if (err instanceof HubError && err.status < 500) refusal = new WebhookRefusal(err.status, 'INVALID_REQUEST', err.message);
   else {
-    ctx.state.log.error({ err: err instanceof HubError ? err.message : (err as Error).message }, 'platform event not handled; the platform sends it again');
+    ctx.state.log.error({ err: err instanceof HubError ? err.message : (err as Error).message }, 'platform event not recorded; the platform sends it again');
     refusal = new WebhookRefusal(503, 'SERVICE_UNAVAILABLE', 'the event could not be recorded now; send it again');
   }
   if (err instanceof HubError && refusal.httpStatus !== 401) ctx.set(err.headers);

@@ -30,6 +30,16 @@ export class MemoryRecords implements RecordStore {
     }
   }
 
+  async create(id: string, value: unknown, ttlSeconds: number, byIndex: Readonly<Record<string, string>> = {}): Promise<boolean> {
+    if (this.maps.values.get(this.key(id)) !== undefined) return false;
+    await this.save(id, value, ttlSeconds, byIndex);
+    return true;
+  }
+
+  async unindex(id: string, byIndex: Readonly<Record<string, string>>): Promise<void> {
+    for (const [index, indexKey] of Object.entries(byIndex)) this.maps.indexes.get(this.key(`${index} ${indexKey}`))?.delete(id);
+  }
+
   async get<T>(id: string): Promise<T | undefined> {
     return this.maps.values.get(this.key(id)) as T | undefined;
   }

@@ -16,6 +16,15 @@ const RELEASE_LOCK = new Script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
 
+// KEYS[1] the record, KEYS[2..] its index sets; ARGV: value, TTL in seconds, the record's id
+const CREATE = new Script(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return 0 end
+for i = 2, #KEYS do
+  redis.call('SADD', KEYS[i], ARGV[3])
+  redis.call('EXPIRE', KEYS[i], ARGV[2])
+end
+return 1`);
+
 export class RedisRecords implements RecordStore {
   constructor(
     private readonly client: RedisClient,
@@ -29,6 +38,17 @@ export class RedisRecords implements RecordStore {
       const set = this.key('rix', `${index} ${indexKey}`);
       multi.sAdd(set, id).expire(set, ttlSeconds);
     }
+    await multi.exec();
+  }
+
+  async create(id: string, value: unknown, ttlSeconds: number, indexes: Readonly<Record<string, string>> = {}): Promise<boolean> {
+    const sets = Object.entries(indexes).map(([index, indexKey]) => this.key('rix', `${index} ${indexKey}`));
+    return (await CREATE.run(this.client, [this.key('rec', id), ...sets], [JSON.stringify(value), String(ttlSeconds), id])) === 1;
+  }
+
+  async unindex(id: string, indexes: Readonly<Record<string, string>>): Promise<void> {
+    const multi = this.client.multi();
+    for (const [index, indexKey] of Object.entries(indexes)) multi.sRem(this.key('rix', `${index} ${indexKey}`), id);
     await multi.exec();
   }
 

@@ -44,9 +44,10 @@ const WAIT_TIMEOUT_MS = 1000;
 const RETRY_WITHIN_MS = 6000;
 
 /** calls never made again (deadline.ts): the rate limits (a second run counts twice), a lock (taken
- * with an owner of its own each time), and the outbox's reads (what a lost read took stays pending
- * and is claimed again) and its replay of dead letters (an operator's, who sees the outcome) */
-const ONCE = new Set(['admit', 'countFailures', 'acquireLock', 'receive', 'claimStale', 'replayDead']);
+ * with an owner of its own each time), a record created only if absent (a second run answers that
+ * it exists), and the outbox's reads (what a lost read took stays pending and is claimed again) and
+ * its replay of dead letters (an operator's, who sees the outcome) */
+const ONCE = new Set(['admit', 'countFailures', 'acquireLock', 'create', 'receive', 'claimStale', 'replayDead']);
 
 export class RedisStore implements Store {
   readonly kind = 'redis';
@@ -112,7 +113,7 @@ export class RedisStore implements Store {
   }
 
   records(namespace: string): RecordStore {
-    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save']), this.deadlineMs, this.retry);
+    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save', 'create']), this.deadlineMs, this.retry);
   }
 
   async ping(): Promise<void> {

@@ -233,18 +233,18 @@ describe('a partner\'s touchpoint', () => {
 
 describe('problems are named by file, partner and field', () => {
   test.each([
-    ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): role: must be one of msp, cmp'],
-    ['an id with characters AID.02 does not allow', 'id: msp-x\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner msp-x): id: must match pattern'],
+    ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:2:1 (partner mspX): role: must be one of msp, cmp'],
+    ['an id with characters AID.02 does not allow', 'id: msp-x\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:1:1 (partner msp-x): id: must match pattern'],
     ['a missing upstream', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\n', "partners/x.yaml (partner mspX): (file): must have required property 'upstream'"],
-    ['a url that is not http(s)', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "ftp://x" }\n', 'partners/x.yaml (partner mspX): upstream.url: must match pattern'],
-    ['a misspelt key', 'id: mspX\nrole: msp\ninbound: { apiKey: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKey: unknown key'],
-    ['no inbound credential', 'id: mspX\nrole: msp\ninbound: {}\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound: must NOT have fewer than 1 properties'],
-    ['an empty api key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [""] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKeys[0]: must NOT have fewer than 1 characters'],
-    ['two outbound credentials', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", auth: { apiKey: a, basic: { username: u, password: p } } }\n', 'partners/x.yaml (partner mspX): upstream.auth: must NOT have more than 1 properties'],
-    ['a client cert without its key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", tls: { cert: c.pem } }\n', 'partners/x.yaml (partner mspX): upstream.tls: must have property key when property cert is present'],
-    ['a malformed fingerprint', 'id: mspX\nrole: msp\ninbound: { certificates: [ { fingerprint256: "AB:CD" } ] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.certificates[0].fingerprint256: must match pattern'],
+    ['a url that is not http(s)', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "ftp://x" }\n', 'partners/x.yaml:4:13 (partner mspX): upstream.url: must match pattern'],
+    ['a misspelt key', 'id: mspX\nrole: msp\ninbound: { apiKey: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:12 (partner mspX): inbound.apiKey: unknown key; did you mean apiKeys?'],
+    ['no inbound credential', 'id: mspX\nrole: msp\ninbound: {}\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:1 (partner mspX): inbound: must NOT have fewer than 1 properties'],
+    ['an empty api key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [""] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: must NOT have fewer than 1 characters'],
+    ['two outbound credentials', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", auth: { apiKey: a, basic: { username: u, password: p } } }\n', 'partners/x.yaml:4:30 (partner mspX): upstream.auth: must NOT have more than 1 properties'],
+    ['a client cert without its key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", tls: { cert: c.pem } }\n', 'partners/x.yaml:4:30 (partner mspX): upstream.tls: must have property key when property cert is present'],
+    ['a malformed fingerprint', 'id: mspX\nrole: msp\ninbound: { certificates: [ { fingerprint256: "AB:CD" } ] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:30 (partner mspX): inbound.certificates[0].fingerprint256: must match pattern'],
     ['YAML that does not parse', 'id: [unclosed\n', 'partners/x.yaml: '],
-    ['an unset environment variable', 'id: mspX\nrole: msp\ninbound: { apiKeys: ["${NOT_SET}"] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml (partner mspX): inbound.apiKeys[0]: environment variable NOT_SET is not set'],
+    ['an unset environment variable', 'id: mspX\nrole: msp\ninbound: { apiKeys: ["${NOT_SET}"] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: environment variable NOT_SET is not set'],
   ])('%s', (_what, yaml, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('x.yaml', yaml);
@@ -253,7 +253,7 @@ describe('problems are named by file, partner and field', () => {
 
   test('a TLS file that cannot be read names the field and the file', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://x', tls: { ca: 'missing-ca.pem' } } } }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml: upstream.tls.ca: cannot read missing-ca.pem')]);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml:10:5: upstream.tls.ca: cannot read missing-ca.pem')]);
   });
 
   test('two files with the same id', () => {
@@ -272,25 +272,25 @@ describe('problems are named by file, partner and field', () => {
       ],
     });
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual([
-      'routes.yaml: routes[0].from: no partner has the id cmpZ',
-      'routes.yaml: routes[1]: mspA and mspB are both msps; a route joins an MSP and a CMP',
-      'routes.yaml: routes[2].operations: sendMspToken is called by msps, not by cmps',
-      'routes.yaml: routes[3].operations: requestActivationCode is called by cmps, not by msps',
+      'routes.yaml:2:5: routes[0].from: no partner has the id cmpZ',
+      'routes.yaml:4:5: routes[1]: mspA and mspB are both msps; a route joins an MSP and a CMP',
+      'routes.yaml:8:5: routes[2].operations: sendMspToken is called by msps, not by cmps',
+      'routes.yaml:12:5: routes[3].operations: requestActivationCode is called by cmps, not by msps',
     ]);
   });
 
   test('two routes claiming the same pair and operation', () => {
     writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspA', operations: ['sendCsimStatus'] }] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['routes.yaml: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['routes.yaml:4:5: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
   });
 
   test.each([
-    [{ routes: [{ from: 'cmpA' }] }, "routes.yaml: routes[0]: must have required property 'to'"],
-    [{ routes: [{ from: 'cmpA', to: 'mspA', timeoutMs: 0 }] }, 'routes.yaml: routes[0].timeoutMs: must be >= 1'],
-    [{ routes: [{ from: 'cmpA', to: 'mspA', tokenBinding: 'maybe' }] }, 'routes.yaml: routes[0].tokenBinding: must be one of strict, learn, off'],
-    [{ routes: [{ from: 'cmpA', to: 'mspA', operations: ['fly'] }] }, 'routes.yaml: routes[0].operations[0]: must be one of'],
-    [{ routes: [], settings: { bodyLimitBytes: 10 } }, 'routes.yaml: settings.bodyLimitBytes: must be >= 1024'],
-    [{ routes: [], extra: true }, 'routes.yaml: extra: unknown key'],
+    [{ routes: [{ from: 'cmpA' }] }, "routes.yaml:2:5: routes[0]: must have required property 'to'"],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', timeoutMs: 0 }] }, 'routes.yaml:4:5: routes[0].timeoutMs: must be >= 1'],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', tokenBinding: 'maybe' }] }, 'routes.yaml:4:5: routes[0].tokenBinding: must be one of strict, learn, off'],
+    [{ routes: [{ from: 'cmpA', to: 'mspA', operations: ['fly'] }] }, 'routes.yaml:5:9: routes[0].operations[0]: must be one of'],
+    [{ routes: [], settings: { bodyLimitBytes: 10 } }, 'routes.yaml:3:3: settings.bodyLimitBytes: must be >= 1024'],
+    [{ routes: [], extra: true }, 'routes.yaml:2:1: extra: unknown key'],
     [{}, "routes.yaml: (file): must have required property 'routes'"],
   ])('routes.yaml %j', (routes, expected) => {
     writeConfig(dir, [msp, cmp], routes);
@@ -304,6 +304,16 @@ describe('problems are named by file, partner and field', () => {
     expect(problemsOf(() => loadConfig(dir, {})).length).toBeGreaterThanOrEqual(4);
   });
 
+  test('route problems are told beside a partner file\'s schema problems, each with its line and column, a misspelt key with the key it meant', () => {
+    writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpZ', to: 'mspA' }, { from: 'cmpB', to: 'mspA' }] });
+    // cmpB's file has a schema problem: a route naming cmpB is not told "no partner has the id cmpB" besides
+    writePartner('cmpB.yaml', 'id: cmpB\nrole: cmp\ninbound:\n  apiKeys: [k]\nupstream:\n  url: "https://cmp.example"\n  tsl: { ca: ca.pem }\n');
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([
+      'partners/cmpB.yaml:7:3 (partner cmpB): upstream.tsl: unknown key; did you mean tls?',
+      'routes.yaml:4:5: routes[1].from: no partner has the id cmpZ',
+    ]);
+  });
+
   test('a missing partners folder', () => {
     writeFileSync(path.join(dir, 'routes.yaml'), 'routes: []\n');
     expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('cannot read the partners folder')]);
@@ -313,7 +323,7 @@ describe('problems are named by file, partner and field', () => {
 describe('AID.02 section 6: two-way TLS is the default', () => {
   test('an http:// upstream off loopback is refused unless the partner says insecure: true; loopback is fine', () => {
     writeConfig(dir, [{ ...msp, upstreamUrl: 'http://msp.example:8080' }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
+    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml:8:3: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
     writeConfig(dir, [{ ...msp, extra: { upstream: { url: 'http://msp.example:8080', insecure: true } } }], { routes: [] });
     const config = loadConfig(dir, {});
     expect(configWarnings(config)).toEqual([expect.stringContaining('plain HTTP to msp.example:8080')]);
@@ -326,5 +336,11 @@ describe('AID.02 section 6: two-way TLS is the default', () => {
   test('a CMP reached with no API key is warned about: "An API key SHALL be used for each request to CMP CESIM MSP API"', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/', auth: { basic: { username: 'u', password: 'p' } } } } }], { routes: [] });
     expect(configWarnings(loadConfig(dir, {}))).toEqual([expect.stringContaining('no API key toward this CMP')]);
+  });
+
+  test('a fleet CMP (dialect devicemgmt) reached at its platform with basic auth is not warned about: its upstream is no CMP API', () => {
+    const platform = { url: 'https://platform.example/', auth: { basic: { username: 'u', password: 'p' } } };
+    writeConfig(dir, [{ ...cmp, extra: { dialect: 'devicemgmt', upstream: platform, devicemgmt: { webhook: { url: 'https://backoffice.example/events' } } } }], { routes: [] });
+    expect(configWarnings(loadConfig(dir, {}))).toEqual([]);
   });
 });
