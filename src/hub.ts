@@ -88,6 +88,8 @@ export interface HubOptions {
   readonly clientCa?: string;
   /** export OpenTelemetry traces (tracing/settings.ts); none when absent */
   readonly tracing?: TracingSettings;
+  /** wraps the connected store (tests only: a store that loses the answers of chosen calls) */
+  readonly wrapStore?: (store: Store) => Store;
 }
 
 export type ReloadResult = { readonly ok: true; readonly generation: number } | { readonly ok: false; readonly problems: readonly string[] };
@@ -149,14 +151,14 @@ export class Hub {
         })
       : new MemoryStore({ maxEntries: config.settings.memoryStoreMaxEntries });
     const tracing = options.tracing && new Tracing(options.tracing, VERSION, log);
-    const instrumented = instrumentStore(connected, metrics);
+    const instrumented = instrumentStore(options.wrapStore ? options.wrapStore(connected) : connected, metrics);
     const store = tracing ? tracing.linkingDeliveries(instrumented) : instrumented;
     metrics.setScrapeSources({ pendingActivations: () => store.ledger.countPending(), outboxDepth: () => store.outbox.depth() });
     const limits = withLocalFallback(store.limits, () => metrics.rateLimitFallbacks.inc());
     const guards: UpstreamGuards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits, tracing };
     // the pipeline reads the runtime in service through `hub`, which exists once the first runtime does
     let hub: Hub | undefined;
-    const activations = new PendingActivations(store.ledger, store.outbox, metrics, () => (hub as Hub).runtime.config.settings);
+    const activations = new PendingActivations(store.ledger, metrics, () => (hub as Hub).runtime.config.settings);
     const deps: PipelineDeps = {
       apis,
       store,

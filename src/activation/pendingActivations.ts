@@ -6,8 +6,10 @@
  * no answer: open). Then exactly one of these settles a pending request, whichever comes first:
  * the MSP's own Send Activation Code, accepted by the CMP; the MSP's late answer to a bridged
  * request; the bridge's deadline; or its TTL. The store lets exactly one of them win, so the CMP
- * hears of the request once. Nothing here knows of HTTP: the pipeline's steps, the bridge and the
- * outbox worker call it.
+ * hears of the request once; the one that wins queues what the CMP is told in the same step
+ * (settlePending, bridgeActivation with its deadline entry), so a step whose answer was lost (a
+ * timeout, a failover) has either happened whole or not at all, and may be made again. Nothing here
+ * knows of HTTP: the pipeline's steps, the bridge and the outbox worker call it.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HubSettings } from '../config/types';
@@ -16,7 +18,6 @@ import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../outbox/deliveries';
 import type { ActivationLedger, CallOutcome, PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
-import type { OutboxQueue } from '../state/outbox';
 
 /** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same
  * (AID.02 7.7.2 Note: the CMP has the 201 before it gets Send Activation Code) */
@@ -39,7 +40,6 @@ export type LateOutcome = { readonly code: ActivationCode } | { readonly failure
 export class PendingActivations {
   constructor(
     private readonly ledger: ActivationLedger,
-    private readonly outbox: OutboxQueue,
     private readonly metrics: Metrics,
     private readonly settings: () => HubSettings,
   ) {}
@@ -84,8 +84,7 @@ export class PendingActivations {
     const bridged: PendingActivation = { ...pending, bridged: true };
     // it lives as long as any pending request: should the MSP go asynchronous itself, its delivery
     // may take as long as any
-    await this.ledger.bridgeActivation(bridged, true, this.pendingTtl());
-    await this.outbox.enqueue(bridgeDeadline(bridged), deadlineAt);
+    await this.ledger.bridgeActivation(bridged, true, this.pendingTtl(), { delivery: bridgeDeadline(bridged), at: deadlineAt });
     return bridged;
   }
 
@@ -98,8 +97,7 @@ export class PendingActivations {
       return;
     }
     const delivery = 'code' in outcome ? bridgedActivationCode(pending, outcome.code) : bridgeFailure(pending, outcome.failure);
-    if (!(await this.ledger.consumePending(pending))) return;
-    await this.outbox.enqueue(delivery);
+    if (!(await this.ledger.settlePending(pending, delivery))) return;
     this.metrics.outbox.inc({ target: pending.cmp, event: 'enqueued' });
     this.turnaround(pending, 'bridged');
     this.metrics.bridges.inc({ msp: pending.msp, outcome: 'code' in outcome ? 'code' : 'error' });
@@ -108,8 +106,7 @@ export class PendingActivations {
   /** the bridge's deadline came: a request still open gets the CMP an error */
   async deadlinePassed(cmp: string, requestId: string): Promise<void> {
     const pending = await this.ledger.getPending(cmp, requestId);
-    if (!pending?.bridged || !(await this.ledger.consumePending(pending))) return;
-    await this.outbox.enqueue(bridgeFailure(pending, '90: The MSP did not answer the activation code request in time'));
+    if (!pending?.bridged || !(await this.ledger.settlePending(pending, bridgeFailure(pending, '90: The MSP did not answer the activation code request in time')))) return;
     this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
   }
 

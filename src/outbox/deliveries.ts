@@ -31,10 +31,11 @@ export function dialectEvent(partner: string, id: string, body: Readonly<Record<
   };
 }
 
-/** work a dialect scheduled for itself (`dialectTask` calls to its instance, until it answers 2xx) */
-export function dialectTask(partner: string, body: Readonly<Record<string, unknown>>): Delivery {
+/** work a dialect scheduled for itself (`dialectTask` calls to its instance, until it answers 2xx);
+ * `id`: the work's own, so that scheduling it again queues nothing twice */
+export function dialectTask(partner: string, body: Readonly<Record<string, unknown>>, id: string = randomUUID()): Delivery {
   return {
-    id: randomUUID(),
+    id,
     kind: 'forward',
     target: partner,
     operation: 'dialectTask',

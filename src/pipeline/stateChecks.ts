@@ -7,7 +7,7 @@
  * alone and the request id is not checked; a request that needs its token's binding, a claim or
  * its activation request gets 503.
  */
-import { hash } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { RouteSettings } from '../config/types';
 import { HubError } from '../errors';
 import { storeFailure } from '../failures';
@@ -90,6 +90,7 @@ function activationOf(ctx: HubContext): PendingActivation {
     mspToken: need(ctx.state.params.msp_token, 'msp_token'),
     correlationId: need(ctx.state.ids.correlationId, 'correlation-id'),
     createdAt: Date.now(),
+    claimId: randomUUID(),
   };
 }
 

@@ -4,6 +4,8 @@
  * and the pending activation requests of AID.02 7.7.2.
  */
 
+import type { Delivery } from './outbox';
+
 /** An activation code request the MSP may still answer through Send Activation Code. */
 export interface PendingActivation {
   readonly requestId: string;
@@ -14,6 +16,8 @@ export interface PendingActivation {
   readonly createdAt: number;
   /** answered 201 by the hub itself because the MSP was slower than the CMP's budget */
   readonly bridged?: boolean;
+  /** the call that claims it (random): its claim made again, after an answer that was lost, is its own */
+  readonly claimId?: string;
   /** the 201 has been sent to the CMP (markPendingAnswered); filled in when the record is read */
   readonly answered?: boolean;
 }
@@ -62,9 +66,10 @@ export interface ActivationLedger {
    * in flight, or done with the answer to replay; a request past its claim, or left open, is taken over */
   claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim>;
   finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void>;
-  /** the hub answered 201 itself (`bridged`), or the MSP went asynchronous after all; false when
-   * the request is no longer pending */
-  bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean>;
+  /** the hub answered 201 itself (`bridged`, with the outbox entry that answers the CMP at its
+   * `deadline`, queued in the same step), or the MSP went asynchronous after all; false when the
+   * request is no longer pending */
+  bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean>;
   /** the request, while a delivery may still match it */
   getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */
@@ -73,6 +78,10 @@ export interface ActivationLedger {
   countPending(): Promise<Record<string, number>>;
   /** ends it; true for exactly one caller however many race */
   consumePending(pending: PendingActivation): Promise<boolean>;
+  /** ends it and queues `delivery` (what the CMP is told) in one step; true for exactly one caller
+   * however many race. Made again with the same delivery after its answer was lost: true again,
+   * nothing queued twice */
+  settlePending(pending: PendingActivation, delivery: Delivery): Promise<boolean>;
   /** notes that the CMP has been sent the request's 201; read back as `answered` */
   markPendingAnswered(pending: PendingActivation): Promise<void>;
 }
@@ -89,6 +98,8 @@ export interface ActivationEntry {
   readonly answered?: boolean;
   /** a delivery was accepted while the call was still in flight */
   readonly settled?: boolean;
+  /** the call that claimed it (PendingActivation.claimId) */
+  readonly claim?: string;
   readonly pending: PendingActivation;
 }
 
@@ -101,6 +112,6 @@ export function pendingOf(entry: ActivationEntry | undefined): PendingActivation
 /** a new entry, in flight until `until`: the request as it is kept (what a read fills in is not
  * stored), as both stores write it */
 export function inflightEntry(pending: PendingActivation, fingerprint: string, until: number): ActivationEntry {
-  const { requestId, msp, cmp, mspToken, correlationId, createdAt } = pending;
-  return { fingerprint, state: 'inflight', until, pending: { requestId, msp, cmp, mspToken, correlationId, createdAt } };
+  const { requestId, msp, cmp, mspToken, correlationId, createdAt, claimId } = pending;
+  return { fingerprint, state: 'inflight', until, claim: claimId, pending: { requestId, msp, cmp, mspToken, correlationId, createdAt } };
 }

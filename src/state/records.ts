@@ -14,8 +14,9 @@ export interface RecordStore {
   get<T>(id: string): Promise<T | undefined>;
   /** the live records indexed under `index` = `key`, in no particular order */
   find<T>(index: string, key: string): Promise<T[]>;
-  /** a lock several hub instances respect; the owner string to release it with, or undefined when held */
-  acquireLock(key: string, ttlMs: number): Promise<string | undefined>;
+  /** a lock several hub instances respect; the owner string to release it with, or undefined when
+   * held. `owner`, the caller's own: taken again by the same owner (its answer was lost), it is its */
+  acquireLock(key: string, ttlMs: number, owner?: string): Promise<string | undefined>;
   /** releases it if `owner` still holds it */
   releaseLock(key: string, owner: string): Promise<void>;
 }

@@ -2,7 +2,10 @@
  * The per-request ledger port: one contract, both stores (in memory, and Redis: a real server).
  */
 import { randomUUID } from 'node:crypto';
+import type { Delivery } from '../../src/state/outbox';
 import { describeEachStore, pendingActivation as pending } from '../support/stores';
+
+const delivery = (id: string): Delivery => ({ id, kind: 'forward', target: 'cmpA', operation: 'submitActivationCode', method: 'POST', path: '/x', headers: {}, body: '{}', createdAt: Date.now(), attempts: 0 });
 
 const answer = (status: number) => ({ status, contentType: status === 200 ? 'application/json' : undefined, body: status === 200 ? '{"a":1}' : '' });
 
@@ -130,6 +133,29 @@ describeEachStore((store) => {
       expect(await ledger().getPending(p.cmp, p.requestId)).toMatchObject({ bridged: false });
       await ledger().consumePending(p);
       expect(await ledger().bridgeActivation(p, true, 60)).toBe(false);
+    });
+
+    test('a claim made again by the call that holds it is its own; another call finds it in flight', async () => {
+      const p = pending({ claimId: randomUUID() });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      expect(await ledger().claimActivation({ ...p, claimId: randomUUID() }, 'fp', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+    });
+
+    test('bridged with its deadline entry, settled with what the CMP is told: each queued in the same step, one settle wins', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      const deadline = delivery(`deadline ${randomUUID()}`);
+      expect(await ledger().bridgeActivation(p, true, 60, { delivery: deadline, at: Date.now() + 60000 })).toBe(true);
+      const told = [delivery(`code ${randomUUID()}`), delivery(`error ${randomUUID()}`)];
+      const settled = await Promise.all(told.map((d) => ledger().settlePending(p, d)));
+      expect(settled.filter(Boolean)).toHaveLength(1);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      const ready = (await store().outbox.receive(`contract-${randomUUID()}`, 100)).map((r) => r.delivery.id);
+      expect(ready.filter((id) => told.some((d) => d.id === id))).toEqual([told[settled.indexOf(true)].id]);
+      await store().outbox.promoteDue(Date.now() + 61000);
+      const due = (await store().outbox.receive(`contract-${randomUUID()}`, 100)).map((r) => r.delivery.id);
+      expect(due.filter((id) => id === deadline.id)).toEqual([deadline.id]);
     });
 
     test('expire after their TTL', async () => {

@@ -57,6 +57,27 @@ describe.each([
     expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0, oldestReadyAgeSeconds: 0 });
   });
 
+  test('queued again under its id (a call made again after its answer was lost), a delivery is queued once', async () => {
+    const d = delivery();
+    await queue.enqueue(d);
+    await queue.enqueue(d);
+    await queue.enqueue(d, Date.now() + 60000);
+    expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 1, waiting: 0 }));
+  });
+
+  test('retryLater and deadLetter made again change nothing more; a dead letter replayed is queued again', async () => {
+    await queue.enqueue(delivery());
+    await queue.enqueue(delivery());
+    const [later, dead] = await queue.receive('a', 2);
+    await queue.retryLater(later, { ...later.delivery, attempts: 1 }, Date.now() + 60000);
+    await queue.retryLater(later, { ...later.delivery, attempts: 1 }, Date.now() + 60000);
+    await queue.deadLetter(dead, 'refused');
+    await queue.deadLetter(dead, 'refused');
+    expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 1, dead: 1 }));
+    expect(await queue.replayDead()).toBe(1);
+    expect((await queue.receive('a', 10)).map((r) => r.delivery.id)).toEqual([dead.delivery.id]);
+  });
+
   test('a delivery held back waits until its time, then becomes ready', async () => {
     await queue.enqueue(delivery(), Date.now() + 200);
     expect(await queue.promoteDue(Date.now())).toBe(0);

@@ -9,7 +9,7 @@ import { startDeviceMgmtSimulator, type DeviceMgmtSimulator, type DeviceMgmtSimu
 import { newEid } from './es2World';
 import { FakePartner, type Received } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';
-import { TestHub, type Answer, type PartnerSpec } from './testHub';
+import { TestHub, type Answer, type PartnerSpec, type TestHubOptions } from './testHub';
 
 export const PLATFORM_KEY = 'hub-key-at-the-device-platform';
 
@@ -22,6 +22,7 @@ export interface FleetWorldOptions {
   readonly routes?: readonly Record<string, unknown>[];
   /** merged into the fleet CMP's `upstream` (the platform): its breaker, say */
   readonly platformUpstream?: Record<string, unknown>;
+  readonly wrapStore?: TestHubOptions['wrapStore'];
 }
 
 export interface Vehicle {
@@ -128,6 +129,7 @@ export class FleetWorld {
       partners: parts.partners(options.settings, options.platformUpstream),
       routes: { settings: FLEET_SETTINGS, routes: options.routes ?? [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
+      wrapStore: options.wrapStore,
     }).catch(async (err: unknown) => {
       if (!shared) await parts.close();
       throw err;

@@ -52,6 +52,8 @@ export interface TestHubOptions {
   readonly watchFiles?: HubOptions['watchFiles'];
   /** export OpenTelemetry traces */
   readonly tracing?: HubOptions['tracing'];
+  /** the store as the hub sees it (faultyStore.ts) */
+  readonly wrapStore?: HubOptions['wrapStore'];
 }
 
 export interface CallOptions {
@@ -119,6 +121,7 @@ export class TestHub {
       clientCa: options.clientCa,
       watchFiles: options.watchFiles,
       tracing: options.tracing,
+      wrapStore: options.wrapStore,
     });
     // keys are cleaned up on the shared Redis only; a test's own Redis goes away with it
     const ownsPrefix = options.redisKeyPrefix === undefined && options.redisUrl === undefined && options.redis === undefined;

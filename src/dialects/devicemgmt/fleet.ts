@@ -5,7 +5,7 @@
  * it tells others through the outbox: Send CSIM Status to the MSPs, events to its back office, and
  * its own tasks (tasks.ts), so that nothing it owes is lost when an instance stops.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Partner } from '../../config/types';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
@@ -117,14 +117,15 @@ export class Fleet {
     return deviceId;
   }
 
-  /** a task, recorded and scheduled: the outbox runs it until it ends (`runTask`) */
+  /** a task, recorded and scheduled: the outbox runs it until it ends (`runTask`). Scheduled under
+   * the task's id, so that a start made again (its answer lost after the record was written) queues
+   * the task if it was not, and nothing twice if it was */
   async startTask(task: Omit<Task, 'createdAt' | 'giveUpAt' | 'done'>): Promise<void> {
     const now = Date.now();
     const existing = await this.task(task.id);
-    if (existing) return;
-    const full: Task = { ...task, createdAt: now, giveUpAt: now + this.settings.giveUpSeconds * 1000, done: false };
-    await this.saveTask(full);
-    await required('schedule task', this.outbox.enqueue(dialectTask(this.id, { task: task.id })));
+    if (existing?.done) return;
+    if (!existing) await this.saveTask({ ...task, createdAt: now, giveUpAt: now + this.settings.giveUpSeconds * 1000, done: false });
+    await required('schedule task', this.outbox.enqueue(dialectTask(this.id, { task: task.id }, onceId(`${this.id} task ${task.id}`))));
     this.hubMetrics.outbox.inc({ target: this.id, event: 'enqueued' });
   }
 
@@ -142,9 +143,15 @@ export class Fleet {
     return tasks.filter((t) => !t.done).length;
   }
 
-  /** runs `work` while no other hub instance works on `key`; undefined when one does */
+  /** runs `work` while no other hub instance works on `key`; undefined when one does. A lock whose
+   * taking failed is given back: taken all the same (its answer lost), it would hold the task off
+   * for its whole TTL */
   async exclusively<T>(key: string, ttlMs: number, work: () => Promise<T>): Promise<T | undefined> {
-    const owner = await required('take lock', this.records.acquireLock(key, ttlMs));
+    const mine = randomUUID();
+    const owner = await required('take lock', this.records.acquireLock(key, ttlMs, mine)).catch(async (err: unknown) => {
+      await this.records.releaseLock(key, mine).catch(() => undefined);
+      throw err;
+    });
     if (owner === undefined) return undefined;
     try {
       return await work();
@@ -174,9 +181,11 @@ export class Fleet {
     return required('list profiles', this.records.find<VehicleProfile>('fleet', 'profiles'));
   }
 
-  /** Send CSIM Status to the profile's MSP (AID.02 7.8), as the CMP, through the outbox */
-  async reportStatus(to: { msp: string; mspToken: string; correlationId?: string }, iccid: string, eid: string, status: CsimStatus): Promise<void> {
-    const requestId = randomUUID();
+  /** Send CSIM Status to the profile's MSP (AID.02 7.8), as the CMP, through the outbox. `once`:
+   * names the step that reports it, which may be made again (a task's run whose store call lost
+   * its answer): its CMP-request-id comes from it, so the status is queued once */
+  async reportStatus(to: { msp: string; mspToken: string; correlationId?: string }, iccid: string, eid: string, status: CsimStatus, once?: string): Promise<void> {
+    const requestId = once === undefined ? randomUUID() : onceId(`${this.id} status ${once}`);
     const delivery = forwardDelivery({
       target: to.msp,
       operation: 'sendCsimStatus',
@@ -190,10 +199,17 @@ export class Fleet {
     this.hubMetrics.outbox.inc({ target: to.msp, event: 'enqueued' });
   }
 
-  /** tells the CMP's back office through the outbox */
-  async tell(event: BackOfficeEvent, body: Readonly<Record<string, unknown>>): Promise<void> {
-    const id = randomUUID();
+  /** tells the CMP's back office through the outbox; `once` as for reportStatus */
+  async tell(event: BackOfficeEvent, body: Readonly<Record<string, unknown>>, once?: string): Promise<void> {
+    const id = once === undefined ? randomUUID() : onceId(`${this.id} event ${once}`);
     await required('queue back-office event', this.outbox.enqueue(dialectEvent(this.id, id, { event, eventId: id, at: new Date().toISOString(), cmp: this.id, ...body })));
     this.hubMetrics.outbox.inc({ target: this.id, event: 'enqueued' });
   }
+}
+
+/** a UUID that `name` alone decides (the layout of a name-based UUID, RFC 4122 4.3): a step made
+ * again names its message the same */
+function onceId(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -48,8 +48,9 @@ async function readAndReport(fleet: Fleet, log: Logger): Promise<void> {
     const seen = reported.get(profile.iccid) ?? (complete ? null : await fleet.client.profile(profile.iccid, log));
     const status = changed(profile, seen);
     if (!status) continue;
-    await fleet.saveProfile({ ...profile, status, task: undefined });
+    // queued before the profile records it: a save that fails leaves it to be told again, never untold
     await fleet.reportStatus(profile, profile.iccid, profile.eid, status);
+    await fleet.saveProfile({ ...profile, status, task: undefined });
     fleet.metrics.reconciled.inc({ cmp: fleet.id, status });
     log.info({ status }, 'a profile changed on a vehicle without the hub; the MSP is told');
   }

@@ -74,7 +74,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const ended = await follow(fleet, task, 'delete', { iccid: swapped }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       if (ended.ok) await profileGone(fleet, task, swapped, 'deleted', task.eid);
-      else await fleet.tell('transactionFailed', { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' });
+      else await fleet.tell('transactionFailed', { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' }, once(task, 'transactionFailed'));
       return { ...task, step: installStep(fleet), tx: undefined };
     }
     case 'download':
@@ -83,29 +83,29 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       if (ended === 'wait' || isTask(ended)) return ended;
       const iccid = ended.iccid ?? task.iccid;
       if (!ended.ok && !ended.partly) {
-        if (iccid) await fleet.reportStatus(task, iccid, task.eid, 'installation_failed');
-        await fleet.tell('transactionFailed', { action: task.step, iccid, msp: task.msp, reason: ended.message });
+        if (iccid) await fleet.reportStatus(task, iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
+        await fleet.tell('transactionFailed', { action: task.step, iccid, msp: task.msp, reason: ended.message }, once(task, 'transactionFailed'));
         return { ...task, iccid, done: true, tx: undefined };
       }
       if (!iccid) {
-        await fleet.tell('transactionFailed', { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' });
+        await fleet.tell('transactionFailed', { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' }, once(task, 'transactionFailed'));
         return { ...task, done: true, tx: undefined };
       }
       if (ended.onVehicle === 'absent') {
         // the operation said successful, yet the vehicle does not report the MSP's profile
-        await fleet.reportStatus(task, iccid, task.eid, 'installation_failed');
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' });
+        await fleet.reportStatus(task, iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
         return { ...task, iccid, done: true, tx: undefined };
       }
       const enabled = task.step === 'activate' && ended.ok && ended.onVehicle !== 'inactive';
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: fleet.settings.enable === 'separate' ? task.id : undefined });
-      await fleet.reportStatus(task, iccid, task.eid, status);
+      await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
       if (ended.onVehicle === 'inactive') {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', needs: 'the profile enabled on the vehicle; check the carrier configured for the MSP' });
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', needs: 'the profile enabled on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
       } else if (task.step === 'activate' && !ended.ok) {
-        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' });
+        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
       }
       return { ...task, iccid, tx: undefined, ...(task.step === 'download' && fleet.settings.enable === 'separate' ? { step: 'enable' as const } : { done: true }) };
     }
@@ -116,10 +116,10 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const profile = await fleet.profile(iccid);
       if (ended.ok) {
         if (profile) await fleet.saveProfile({ ...profile, status: 'enabled', task: undefined });
-        await fleet.reportStatus(task, iccid, task.eid, 'enabled');
+        await fleet.reportStatus(task, iccid, task.eid, 'enabled', once(task, 'enabled'));
       } else {
         if (profile) await fleet.saveProfile({ ...profile, task: undefined });
-        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' });
+        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
       }
       return { ...task, tx: undefined, done: true };
     }
@@ -129,10 +129,16 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const ended = await follow(fleet, task, action, { iccid }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       if (ended.ok) await profileGone(fleet, task, iccid, action === 'delete' ? 'deleted' : 'disabled', task.eid);
-      else await fleet.tell('transactionFailed', { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` });
+      else await fleet.tell('transactionFailed', { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` }, once(task, 'transactionFailed'));
       return { ...task, tx: undefined, done: true };
     }
   }
+}
+
+/** names what a step of the task tells (fleet.reportStatus): a run made again after a store call
+ * lost its answer tells it once */
+function once(task: Task, what: string): string {
+  return `${task.id} ${task.step} ${what}`;
 }
 
 function installStep(fleet: Fleet): TaskStep {
@@ -160,7 +166,7 @@ async function swappedElsewhere(fleet: Fleet, task: Task, iccid: string, holder:
     return;
   }
   if (!holder.device_id || !holder.eid) {
-    await fleet.tell('transactionFailed', { action: 'delete', iccid, msp: task.msp, reason: 'the platform names no device for the swapped profile', needs: 'the swapped profile deleted from its vehicle by hand' });
+    await fleet.tell('transactionFailed', { action: 'delete', iccid, msp: task.msp, reason: 'the platform names no device for the swapped profile', needs: 'the swapped profile deleted from its vehicle by hand' }, once(task, 'transactionFailed without a device'));
     return;
   }
   await fleet.startTask({ id: `swap ${task.id}`, kind: 'remove', msp: task.msp, mspToken: task.mspToken, correlationId: task.correlationId, eid: holder.eid, deviceId: holder.device_id, iccid, removal: 'delete', step: 'remove' });
@@ -233,12 +239,13 @@ function ended(fleet: Fleet, task: Task, action: string, outcome: string): void 
 async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'deleted' | 'disabled', eid: string): Promise<void> {
   const profile = await fleet.profile(iccid);
   if (profile) await fleet.saveProfile({ ...profile, status, task: undefined });
-  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, eid, status);
+  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, eid, status, once(task, `${iccid} ${status}`));
 }
 
 async function giveUp(fleet: Fleet, task: Task): Promise<void> {
   const action = task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
   ended(fleet, task, action, 'gave_up');
+  // told before the task is marked done: a run made again tells it once, and none is left untold
+  await fleet.tell('transactionGaveUp', { action, step: task.step, iccid: task.iccid, msp: task.msp, seconds: fleet.settings.giveUpSeconds, needs: 'a look at the vehicle' }, once(task, 'transactionGaveUp'));
   await fleet.saveTask({ ...task, done: true });
-  await fleet.tell('transactionGaveUp', { action, step: task.step, iccid: task.iccid, msp: task.msp, seconds: fleet.settings.giveUpSeconds, needs: 'a look at the vehicle' });
 }

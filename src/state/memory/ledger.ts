@@ -1,12 +1,18 @@
 /** The per-request ledger in memory: the same entries as on Redis (ledger.ts), in expiring maps. */
 import type { Budget, ExpiringMap } from './expiringMap';
+import type { MemoryOutbox } from './outbox';
+import type { Delivery } from '../outbox';
 import { inflightEntry, pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim } from '../ledger';
 
 export class MemoryLedger implements Ledger {
   private readonly requests: ExpiringMap<string>;
   private readonly activations: ExpiringMap<ActivationEntry>;
 
-  constructor(budget: Budget) {
+  constructor(
+    budget: Budget,
+    /** a settled request's delivery is queued here in the same step */
+    private readonly outbox: MemoryOutbox,
+  ) {
     this.requests = budget.map();
     this.activations = budget.map();
   }
@@ -26,6 +32,7 @@ export class MemoryLedger implements Ledger {
       this.activations.set(id, claim, ttlSeconds);
       return { state: 'claimed' };
     }
+    if (entry.state === 'inflight' && claim.claim !== undefined && entry.claim === claim.claim) return { state: 'claimed' };
     // an entry carried over from an earlier build may not know its request's fingerprint
     if (entry.fingerprint !== '' && entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
     if (entry.state === 'inflight' && (entry.until ?? 0) > now) return { state: 'inflight', fingerprint: entry.fingerprint };
@@ -48,12 +55,13 @@ export class MemoryLedger implements Ledger {
     this.activations.set(id, { ...entry, state, answer, until: undefined }, outcome.ttlSeconds);
   }
 
-  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean> {
+  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
     if (!pendingOf(entry) || !entry) return false;
     const answer = { status: 201, body: '' };
     this.activations.set(id, { ...entry, state: bridged ? 'bridged' : 'pending', answer, until: undefined }, ttlSeconds);
+    if (deadline) this.outbox.add(deadline.delivery, deadline.at);
     return true;
   }
 
@@ -77,7 +85,18 @@ export class MemoryLedger implements Ledger {
     return counts;
   }
 
+  async settlePending(pending: PendingActivation, delivery: Delivery): Promise<boolean> {
+    if (!this.consume(pending)) return false;
+    this.outbox.add(delivery);
+    return true;
+  }
+
   async consumePending(pending: PendingActivation): Promise<boolean> {
+    return this.consume(pending);
+  }
+
+  /** one step, with nothing awaited: no other call runs in between */
+  private consume(pending: PendingActivation): boolean {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
     if (!pendingOf(entry) || !entry) return false;

@@ -4,14 +4,35 @@
  */
 import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 
+/** how long a queued id is remembered (as on Redis: a delivery is queued once per id) */
+const QUEUED_ID_MS = 3600 * 1000;
+
 export class MemoryOutbox implements OutboxQueue {
   private seq = 0;
+  /** ids queued, in the order they were, with when they may be queued again */
+  private readonly queued = new Map<string, number>();
   private readonly ready: Received[] = [];
   private readonly waiting: { notBefore: number; delivery: Delivery }[] = [];
   private readonly taken = new Map<string, { consumer: string; since: number; entry: Received }>();
   private readonly dead: DeadLetter[] = [];
 
   async enqueue(delivery: Delivery, notBefore?: number): Promise<void> {
+    this.add(delivery, notBefore);
+  }
+
+  /** queues it at once, in the caller's step (the ledger's settling of a request); once per id */
+  add(delivery: Delivery, notBefore?: number): void {
+    const now = Date.now();
+    for (const [id, until] of this.queued) {
+      if (until > now) break;
+      this.queued.delete(id);
+    }
+    if (this.queued.has(delivery.id)) return;
+    this.queued.set(delivery.id, now + QUEUED_ID_MS);
+    this.push(delivery, notBefore);
+  }
+
+  private push(delivery: Delivery, notBefore?: number): void {
     if (notBefore !== undefined && notBefore > Date.now()) this.waiting.push({ notBefore, delivery });
     else this.ready.push({ entryId: String(++this.seq), delivery });
   }
@@ -42,13 +63,11 @@ export class MemoryOutbox implements OutboxQueue {
   }
 
   async retryLater(entry: Received, delivery: Delivery, notBefore: number): Promise<void> {
-    this.taken.delete(entry.entryId);
-    this.waiting.push({ notBefore, delivery });
+    if (this.taken.delete(entry.entryId)) this.waiting.push({ notBefore, delivery });
   }
 
   async deadLetter(entry: Received, reason: string): Promise<void> {
-    this.taken.delete(entry.entryId);
-    this.dead.push({ entryId: entry.entryId, delivery: entry.delivery, reason, at: Date.now() });
+    if (this.taken.delete(entry.entryId)) this.dead.push({ entryId: entry.entryId, delivery: entry.delivery, reason, at: Date.now() });
   }
 
   async listDead(max: number): Promise<DeadLetter[]> {
@@ -59,7 +78,8 @@ export class MemoryOutbox implements OutboxQueue {
     const chosen = this.dead.filter((d) => !entryIds || entryIds.includes(d.entryId));
     for (const d of chosen) {
       this.dead.splice(this.dead.indexOf(d), 1);
-      await this.enqueue({ ...d.delivery, attempts: 0, createdAt: Date.now() });
+      // under the id it was queued with before: past the once-per-id
+      this.push({ ...d.delivery, attempts: 0, createdAt: Date.now() });
     }
     return chosen.length;
   }

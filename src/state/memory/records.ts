@@ -52,10 +52,9 @@ export class MemoryRecords implements RecordStore {
     });
   }
 
-  async acquireLock(lock: string, ttlMs: number): Promise<string | undefined> {
+  async acquireLock(lock: string, ttlMs: number, owner: string = randomUUID()): Promise<string | undefined> {
     const held = this.maps.locks.get(this.key(lock));
-    if (held && held.expiresAt > Date.now()) return undefined;
-    const owner = randomUUID();
+    if (held && held.expiresAt > Date.now()) return held.owner === owner ? owner : undefined;
     this.maps.locks.set(this.key(lock), { owner, expiresAt: Date.now() + ttlMs });
     return owner;
   }

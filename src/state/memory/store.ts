@@ -28,7 +28,7 @@ export class MemoryStore implements Store {
   constructor(options: { maxEntries?: number; sweepIntervalMs?: number } = {}) {
     const budget = new Budget(options.maxEntries ?? DEFAULT_MAX_ENTRIES);
     this.bindings = new MemoryTokenBindings(budget);
-    this.ledger = new MemoryLedger(budget);
+    this.ledger = new MemoryLedger(budget, this.outbox);
     this.limits = new MemoryRateLimits(budget);
     this.checks = new MemoryRequestChecks(this.limits, this.bindings, this.ledger);
     this.recordMaps = new MemoryRecordMaps(budget);

@@ -6,11 +6,14 @@
  * (`pacm:`).
  */
 import type { RedisClient, KeyOf } from './keys';
+import { ENQUEUE_DELIVERY, type RedisOutbox } from './outbox';
 import { Script } from './script';
+import type { Delivery } from '../outbox';
 import { inflightEntry, pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
 
 // KEYS: entry. ARGV: fingerprint, the new entry (JSON), now, TTL. A new entry, or what the entry
-// says; one open or in flight past its claim is taken over, keeping when the request began.
+// says; one open or in flight past its claim is taken over, keeping when the request began. A
+// claim made again by the call that holds it (its answer was lost) is that call's.
 export const CLAIM_ACTIVATION = `
 local function claimActivation(key, fingerprint, fresh, now, ttl)
   local raw = redis.call('GET', key)
@@ -19,11 +22,12 @@ local function claimActivation(key, fingerprint, fresh, now, ttl)
     return {'claimed'}
   end
   local entry = cjson.decode(raw)
+  local taken = cjson.decode(fresh)
+  if entry.state == 'inflight' and taken.claim and entry.claim == taken.claim then return {'claimed'} end
   -- an entry carried over from an earlier build may not know its request's fingerprint
   if entry.fingerprint ~= '' and entry.fingerprint ~= fingerprint then return {'inflight', entry.fingerprint} end
   if entry.state == 'inflight' and tonumber(entry['until']) > tonumber(now) then return {'inflight', entry.fingerprint} end
   if entry.answer then return {'done', fingerprint, cjson.encode(entry.answer)} end
-  local taken = cjson.decode(fresh)
   taken.pending.createdAt = entry.pending.createdAt
   redis.call('SET', key, cjson.encode(taken), 'EX', ttl)
   return {'claimed'}
@@ -68,8 +72,9 @@ redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
 return indexPending()`);
 
 // as FINISH, for a request still pending: bridged by the hub (ARGV[1] 'bridged'), or 'pending'
-// again when the MSP went asynchronous after all
-const BRIDGE = new Script(`${INDEX_PENDING}
+// again when the MSP went asynchronous after all. KEYS[5..7], ARGV[8..10]: the deadline entry of a
+// bridged request (ENQUEUE_DELIVERY), queued in the same step; made again, the step queues nothing twice.
+const BRIDGE = new Script(`${INDEX_PENDING}${ENQUEUE_DELIVERY}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
@@ -78,23 +83,37 @@ entry.state = ARGV[1]
 entry['until'] = nil
 entry.answer = { status = 201, body = '' }
 redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
+if KEYS[5] then enqueue(KEYS[5], KEYS[6], KEYS[7], ARGV[8], ARGV[9], ARGV[10]) end
 return indexPending()`);
 
 // KEYS: entry, its pair index, its MSP's count. ARGV: the pending id, the request id. Ends a
 // request a delivery may match, once.
-const CONSUME = new Script(`
-local raw = redis.call('GET', KEYS[1])
-if not raw then return 0 end
-local entry = cjson.decode(raw)
-if entry.settled or entry.state == 'done' then return 0 end
-redis.call('SREM', KEYS[2], ARGV[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-if entry.state == 'open' then
-  redis.call('DEL', KEYS[1])
+const CONSUME_PENDING = `
+local function consumePending()
+  local raw = redis.call('GET', KEYS[1])
+  if not raw then return 0 end
+  local entry = cjson.decode(raw)
+  if entry.settled or entry.state == 'done' then return 0 end
+  redis.call('SREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[1])
+  if entry.state == 'open' then
+    redis.call('DEL', KEYS[1])
+    return 1
+  end
+  if entry.state == 'inflight' then entry.settled = true else entry.state = 'done' end
+  redis.call('SET', KEYS[1], cjson.encode(entry), 'KEEPTTL')
   return 1
 end
-if entry.state == 'inflight' then entry.settled = true else entry.state = 'done' end
-redis.call('SET', KEYS[1], cjson.encode(entry), 'KEEPTTL')
+`;
+
+const CONSUME = new Script(`${CONSUME_PENDING}\nreturn consumePending()`);
+
+// as CONSUME, and the delivery that tells the CMP queued in the same step (KEYS[4..6], ARGV[3..5]:
+// ENQUEUE_DELIVERY). The delivery's marker says the step ran already: made again, it answers 1 again.
+const SETTLE = new Script(`${CONSUME_PENDING}${ENQUEUE_DELIVERY}
+if redis.call('EXISTS', KEYS[6]) == 1 then return 1 end
+if consumePending() == 0 then return 0 end
+enqueue(KEYS[4], KEYS[5], KEYS[6], ARGV[3], ARGV[4], ARGV[5])
 return 1`);
 
 const MARK_ANSWERED = new Script(`
@@ -109,6 +128,8 @@ export class RedisLedger implements Ledger {
   constructor(
     private readonly client: RedisClient,
     private readonly key: KeyOf,
+    /** the outbox a settled request's delivery is queued in, in the same script */
+    private readonly outbox: RedisOutbox,
   ) {}
 
   async rememberRequest(key: string, fingerprint: string, ttlSeconds: number): Promise<string | undefined> {
@@ -130,9 +151,11 @@ export class RedisLedger implements Ledger {
     await FINISH.run(this.client, this.pendingKeys(pending), [outcome.kind, answer, String(ttl), String(Date.now()), pendingId(pending), pending.requestId, pending.msp]);
   }
 
-  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number): Promise<boolean> {
-    const keys = this.pendingKeys(pending);
-    return (await BRIDGE.run(this.client, keys, [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp])) === 1;
+  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
+    const queueing = deadline && this.outbox.queueing(deadline.delivery, deadline.at);
+    const keys = [...this.pendingKeys(pending), ...(queueing?.keys ?? [])];
+    const args = [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, ...(queueing?.args ?? [])];
+    return (await BRIDGE.run(this.client, keys, args)) === 1;
   }
 
   async getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined> {
@@ -164,6 +187,11 @@ export class RedisLedger implements Ledger {
 
   async consumePending(pending: PendingActivation): Promise<boolean> {
     return (await CONSUME.run(this.client, this.pendingKeys(pending).slice(0, 3), [pendingId(pending), pending.requestId])) === 1;
+  }
+
+  async settlePending(pending: PendingActivation, delivery: Delivery): Promise<boolean> {
+    const { keys, args } = this.outbox.queueing(delivery);
+    return (await SETTLE.run(this.client, [...this.pendingKeys(pending).slice(0, 3), ...keys], [pendingId(pending), pending.requestId, ...args])) === 1;
   }
 
   async markPendingAnswered(pending: PendingActivation): Promise<void> {

@@ -1,7 +1,10 @@
 /**
  * The outbox on Redis: a stream read through the consumer group `hub` (ready deliveries), a sorted
  * set scored by the time of the next attempt (waiting deliveries), a stream of dead letters.
- * Production Redis must persist it (appendonly yes): the README says how.
+ * Production Redis must persist it (appendonly yes): the README says how. A delivery is queued
+ * once per id: a marker key per id makes queueing it again a no-op, so that a call whose answer was
+ * lost (a timeout, a failover) can be made again, and the ledger's scripts queue through the same Lua
+ * in the step that settles a request.
  */
 import type { RedisClient } from './keys';
 import { Script } from './script';
@@ -9,6 +12,46 @@ import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '.
 
 
 const GROUP = 'hub';
+
+/** how long a queued id is remembered: longer than any retry of the call that queued it, and than a
+ * dialect's own retry of the step that queued it (a task's next run) */
+const QUEUED_ID_SECONDS = 3600;
+
+// enqueue(stream, waiting, marker, delivery JSON, notBefore or '', now): 1 when queued now, 0 when
+// this id was queued before
+export const ENQUEUE_DELIVERY = `
+local function enqueue(stream, waiting, marker, delivery, notBefore, now)
+  if not redis.call('SET', marker, '1', 'NX', 'EX', ${QUEUED_ID_SECONDS}) then return 0 end
+  if notBefore ~= '' and tonumber(notBefore) > tonumber(now) then
+    redis.call('ZADD', waiting, tonumber(notBefore), delivery)
+  else
+    redis.call('XADD', stream, '*', 'delivery', delivery)
+  end
+  return 1
+end
+`;
+
+const ENQUEUE = new Script(`${ENQUEUE_DELIVERY}\nreturn enqueue(KEYS[1], KEYS[2], KEYS[3], ARGV[1], ARGV[2], ARGV[3])`);
+
+// a dead letter is written once: only by the call whose XACK took the entry
+const DEAD_LETTER = new Script(`
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'delivery', ARGV[3], 'reason', ARGV[4], 'at', ARGV[5])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1`);
+
+// a delivery is queued again once: only by the call whose XACK took the entry
+const RETRY_LATER = new Script(`
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], tonumber(ARGV[4]), ARGV[3])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1`);
+
+/** what the ENQUEUE_DELIVERY Lua needs of a delivery: its keys (stream, waiting, marker) and arguments */
+export interface Queueing {
+  readonly keys: readonly [string, string, string];
+  readonly args: readonly [string, string, string];
+}
 
 // due deliveries move from the waiting set to the stream in one step, so none is lost or doubled
 const PROMOTE = new Script(`
@@ -41,11 +84,16 @@ export class RedisOutbox implements OutboxQueue {
 
   async enqueue(delivery: Delivery, notBefore?: number): Promise<void> {
     await this.ensureGroup();
-    if (notBefore !== undefined && notBefore > Date.now()) {
-      await this.client.zAdd(this.waiting, { score: notBefore, value: JSON.stringify(delivery) });
-    } else {
-      await this.client.xAdd(this.stream, '*', { delivery: JSON.stringify(delivery) });
-    }
+    const { keys, args } = this.queueing(delivery, notBefore);
+    await ENQUEUE.run(this.client, keys, args);
+  }
+
+  /** the keys and arguments that queue `delivery` (ENQUEUE_DELIVERY), for a script of the ledger */
+  queueing(delivery: Delivery, notBefore?: number): Queueing {
+    return {
+      keys: [this.stream, this.waiting, `${this.stream}:queued:${delivery.id}`],
+      args: [JSON.stringify(delivery), notBefore === undefined ? '' : String(notBefore), String(Date.now())],
+    };
   }
 
   async promoteDue(now: number): Promise<number> {
@@ -74,21 +122,11 @@ export class RedisOutbox implements OutboxQueue {
   }
 
   async retryLater(entry: Received, delivery: Delivery, notBefore: number): Promise<void> {
-    await this.client
-      .multi()
-      .zAdd(this.waiting, { score: notBefore, value: JSON.stringify(delivery) })
-      .xAck(this.stream, GROUP, entry.entryId)
-      .xDel(this.stream, entry.entryId)
-      .exec();
+    await RETRY_LATER.run(this.client, [this.stream, this.waiting], [GROUP, entry.entryId, JSON.stringify(delivery), String(notBefore)]);
   }
 
   async deadLetter(entry: Received, reason: string): Promise<void> {
-    await this.client
-      .multi()
-      .xAdd(this.dead, '*', { delivery: JSON.stringify(entry.delivery), reason, at: String(Date.now()) })
-      .xAck(this.stream, GROUP, entry.entryId)
-      .xDel(this.stream, entry.entryId)
-      .exec();
+    await DEAD_LETTER.run(this.client, [this.stream, this.dead], [GROUP, entry.entryId, JSON.stringify(entry.delivery), reason, String(Date.now())]);
   }
 
   async listDead(max: number): Promise<DeadLetter[]> {
@@ -99,9 +137,14 @@ export class RedisOutbox implements OutboxQueue {
   async replayDead(entryIds?: readonly string[]): Promise<number> {
     const all = await this.listDead(10000);
     const chosen = all.filter((d) => !entryIds || entryIds.includes(d.entryId));
+    await this.ensureGroup();
+    // queued again under the id it was queued with before: past the marker, in one step with its removal
     for (const d of chosen) {
-      await this.enqueue({ ...d.delivery, attempts: 0, createdAt: Date.now() });
-      await this.client.xDel(this.dead, d.entryId);
+      await this.client
+        .multi()
+        .xAdd(this.stream, '*', { delivery: JSON.stringify({ ...d.delivery, attempts: 0, createdAt: Date.now() }) })
+        .xDel(this.dead, d.entryId)
+        .exec();
     }
     return chosen.length;
   }

@@ -5,6 +5,12 @@ import type { RedisClient, KeyOf } from './keys';
 import { Script } from './script';
 import type { RecordStore } from '../records';
 
+// takes a lock, or finds it taken by the same owner already (a call made again after its answer was lost)
+const ACQUIRE_LOCK = new Script(`
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
+return 0`);
+
 // releases a lock only for the instance that holds it
 const RELEASE_LOCK = new Script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -58,10 +64,8 @@ export class RedisRecords implements RecordStore {
     return raws.flatMap((raw) => (raw === null ? [] : [JSON.parse(raw) as T]));
   }
 
-  async acquireLock(lock: string, ttlMs: number): Promise<string | undefined> {
-    const owner = randomUUID();
-    const set = await this.client.set(this.key('lock', lock), owner, { condition: 'NX', expiration: { type: 'PX', value: ttlMs } });
-    return set === 'OK' ? owner : undefined;
+  async acquireLock(lock: string, ttlMs: number, owner: string = randomUUID()): Promise<string | undefined> {
+    return (await ACQUIRE_LOCK.run(this.client, [this.key('lock', lock)], [owner, String(ttlMs)])) === 1 ? owner : undefined;
   }
 
   async releaseLock(lock: string, owner: string): Promise<void> {
