@@ -18,8 +18,8 @@ import { DevicePlatformError, isPlatformAway, type Action, type InventoryProfile
 
 export type RunOutcome = 'wait' | 'done';
 
-/** a transaction's or operation's end; `onVehicle`: where a successful multistep operation left the
- * MSP's profile, as the platform's inventory reports it */
+/** a transaction's or operation's end; `onVehicle`: where a multistep operation left the MSP's
+ * profile, as the platform's inventory reports it */
 type Ended = {
   readonly ok: boolean;
   readonly iccid?: string;
@@ -97,7 +97,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       if (ended.separately) {
         // the operation found no code for the MSP's profile (or enabled another) and downloaded nothing: the separate
         // actions take the code itself (seed: download "using an activation code", then enable)
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', reason: ended.message, needs: 'nothing: the hub downloads and enables the profile separately; check the carrier configured for the MSP' });
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub downloads and enables the profile separately)' });
         return { ...task, step: 'download', tx: undefined };
       }
       if (!ended.ok && !ended.partly) {
@@ -115,7 +115,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' });
         return { ...task, iccid, done: true, tx: undefined };
       }
-      const enabled = task.step === 'activate' && ended.ok && ended.onVehicle !== 'inactive';
+      const enabled = task.step === 'activate' && (ended.onVehicle === 'active' || (ended.ok && ended.onVehicle === undefined));
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       // the profile on the vehicle but not active (a download alone, or an operation that enabled
       // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
@@ -124,7 +124,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       await fleet.reportStatus(task, iccid, task.eid, status);
       if (ended.onVehicle === 'inactive' || (task.step === 'activate' && !ended.ok)) {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', reason: ended.message, needs: 'nothing: the hub enables the profile by its ICCID; check the carrier configured for the MSP' });
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub enables the profile by its ICCID)' });
       }
       return { ...task, iccid, tx: undefined, ...(enableNext ? { step: 'enable' as const } : { done: true }) };
     }
