@@ -214,6 +214,21 @@ describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)
   );
 });
 
+// the seed names no authentication: a 401 refuses the hub's credential, not the vehicle's request
+// (RFC 9110 15.5.2), so the task waits as for an outage (one warning) and goes on once it is taken
+test('the platform refusing the hub\'s credential (401) for a while: the task waits, one warning, then installed and enabled', () =>
+  withWorld({ vehicles: 1 }, async (world) => {
+    world.platform.refuseNext('/inventory?size=1000&query=', 401, 3);
+    const token = await world.onboard();
+    const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 20000);
+    expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+    expect(world.events('transactionFailed')).toEqual([]);
+    const warnings = world.hub.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
+    expect(warnings.map((l) => l.msg)).toEqual(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it']);
+  }),
+);
+
 // seed: the inventory lists eSIM profiles ("eSIM profiles are created or deleted in the system only
 // when the device reports successful profile actions"): a vehicle whose eSIM reports none is not in it
 test('a vehicle whose eSIM reports no profile is never found: given up, transactionGaveUp naming the EID, the MSP hears installation_failed', () =>
