@@ -9,8 +9,8 @@
  * what a transaction under way reports, the body of `inventory/{iccid}` and of an operation, when a
  * page carries a cursor, the platform's own page size, the name of an action's transaction id, what
  * the multistep operation's carrier finds, which download bodies it takes. Its multistep operation
- * picks the profile to enable by carrier, as the seed warns, and fails when none reports it. It checks the API key the hub presents. For the quick start
- * it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
+ * picks the profile to enable by carrier, as the seed warns, and fails when none reports it. It
+ * checks the API key the hub presents. For the quick start it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
  * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
  */
 import { randomUUID } from 'node:crypto';
@@ -76,7 +76,8 @@ export interface DeviceMgmtReadings {
   readonly actionAnswer?: 'transaction' | 'id';
   /** the multistep operation's carrier, "Used to find a matching activation code or existing profile
    * on the device": it downloads the code, or enables a profile of that carrier already on the
-   * device without downloading */
+   * device without downloading, or (`codeByCarrier`) downloads a code registered under that carrier,
+   * the supplier's name, ignoring the code in the request */
   readonly operationFinds?: 'code' | 'existingProfile' | 'codeByCarrier';
   /** the download's body (seed: `iccid` "If the activation code is registered with the system, then
    * required for download"; `activation_code` "Only required if the activation code is not already
