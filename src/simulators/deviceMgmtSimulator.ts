@@ -10,8 +10,9 @@
  * page carries a cursor, the platform's own page size, the name of an action's transaction id, what
  * the multistep operation's carrier finds, which download bodies it takes. Its multistep operation
  * picks the profile to enable by carrier, as the seed warns, and fails when none reports it. It
- * checks the API key the hub presents. For the quick start it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
- * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
+ * checks the API key the hub presents. For the quick start it also plays the CMP's back office
+ * (`POST /backoffice/events`, seen at `GET /simulator/backoffice`) and shows its vehicles (`GET
+ * /simulator/vehicles`). Everything is in memory.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
