@@ -94,8 +94,10 @@ export class OutboxWorker {
       const seconds = retryAfterSeconds(answer.retryAfter);
       waitMs = seconds === undefined ? undefined : seconds * 1000;
     } catch (err) {
-      if (!(err instanceof UpstreamError)) throw err;
-      failure = err.message;
+      // an error of the hub's own (a dialect's bug, its store away) is tried again like a failed
+      // delivery: thrown, it would leave the entry claimed by this instance for good
+      failure = err instanceof Error ? err.message : String(err);
+      if (!(err instanceof UpstreamError)) this.log.warn({ delivery: delivery.id, target: delivery.target, err: failure }, 'outbox delivery failed in the hub');
     }
     if (Date.now() - delivery.createdAt >= settings.outboxHorizonSeconds * 1000) {
       await this.dead(entry, `not delivered within ${settings.outboxHorizonSeconds} s; last: ${failure}`);

@@ -8,10 +8,11 @@
  * `Truncated` header. Where the seed allows two readings it has a switch per reading (`readings`):
  * what a transaction under way reports, the body of `inventory/{iccid}` and of an operation, when a
  * page carries a cursor, the platform's own page size, the name of an action's transaction id, what
- * the multistep operation's carrier finds. Its multistep operation picks the profile to
- * enable by carrier, as the seed warns. It checks the API key the hub presents. For the quick start
- * it also plays the CMP's back office (`POST /backoffice/events`, seen at `GET
- * /simulator/backoffice`) and shows its vehicles (`GET /simulator/vehicles`). Everything is in memory.
+ * the multistep operation's carrier finds, which download bodies it takes. Its multistep operation
+ * picks the profile to enable by carrier, as the seed warns, and fails when none reports it. It
+ * checks the API key the hub presents. For the quick start it also plays the CMP's back office
+ * (`POST /backoffice/events`, seen at `GET /simulator/backoffice`) and shows its vehicles (`GET
+ * /simulator/vehicles`). Everything is in memory.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -76,8 +77,15 @@ export interface DeviceMgmtReadings {
   readonly actionAnswer?: 'transaction' | 'id';
   /** the multistep operation's carrier, "Used to find a matching activation code or existing profile
    * on the device": it downloads the code, or enables a profile of that carrier already on the
-   * device without downloading */
-  readonly operationFinds?: 'code' | 'existingProfile';
+   * device without downloading, or (`codeByCarrier`) downloads a code registered under that carrier,
+   * the supplier's name, ignoring the code in the request */
+  readonly operationFinds?: 'code' | 'existingProfile' | 'codeByCarrier';
+  /** the download's body (seed: `iccid` "If the activation code is registered with the system, then
+   * required for download"; `activation_code` "Only required if the activation code is not already
+   * registered … If … already registered, then use the iccid"): any of the code, the ICCID or both;
+   * `exclusive`: an unregistered code never with an ICCID, an ICCID alone only for a registered code;
+   * `iccidWhenRegistered`: a registered code's download must name its ICCID */
+  readonly downloadBody?: 'either' | 'exclusive' | 'iccidWhenRegistered';
 }
 
 export interface DeviceMgmtSimulatorOptions {
@@ -98,8 +106,12 @@ export interface DeviceMgmtSimulator {
   readonly devices: ReadonlyMap<string, SimDevice>;
   /** every request, for the tests: method, path and query, body */
   readonly calls: { readonly method: string; readonly path: string; readonly body: Record<string, unknown> }[];
-  /** the ICCID a car reports after downloading the profile of `activationCode` (else one made up) */
-  registerCode(activationCode: string, iccid: string): void;
+  /** the ICCID a car reports after downloading the profile of `activationCode` (else one made up);
+   * `registered`: the code is registered with the platform (`supplier`: the carrier it is registered
+   * under, the supplier's name, which the profile need not report) */
+  registerCode(activationCode: string, iccid: string, registered?: { readonly supplier?: string } | false): void;
+  /** the next `calls` calls whose path (and query) starts with `path` are answered `status` (a refusal) */
+  refuseNext(path: string, status: number, calls?: number): void;
   /** the answer to the next start of `action` comes `ms` late (the transaction starts at once) */
   delayNext(action: SimAction, ms: number): void;
   /** the next `calls` calls are answered 503 (the platform down for a while) */
@@ -125,12 +137,15 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   const transactions = new Map<string, Transaction>();
   const operations = new Map<string, Operation>();
   const codes = new Map<string, string>();
+  /** registered codes and the supplier each is registered under */
+  const registered = new Map<string, string>();
+  const refusals: { path: string; status: number; calls: number }[] = [];
   const failing = new Map<SimAction, string[]>();
   const held = new Set<SimAction>();
   const calls: DeviceMgmtSimulator['calls'] = [];
   const backOffice: unknown[] = [];
   const transactionMs = options.transactionMs ?? 50;
-  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', operationFinds: 'code', ...options.readings } as const;
+  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', operationFinds: 'code', downloadBody: 'either', ...options.readings } as const;
   let iccidSerial = 0;
 
   const now = () => new Date().toISOString();
@@ -201,14 +216,26 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
         op.enable_tx = start('enable', op.device, existing.iccid, undefined).transaction;
         op.status = 'enable';
       } else if (!download) {
-        op.download_tx = start('download', op.device, op.iccid, op.activationCode, failing.get('activate')?.shift()).transaction;
+        const code = readings.operationFinds === 'codeByCarrier' ? [...registered].find(([c, supplier]) => supplier === op.carrier && !installed(codes.get(c)))?.[0] : op.activationCode;
+        if (!code) {
+          op.status = 'failed';
+          op.message = `No available activation code found for carrier ${op.carrier}`;
+          return op;
+        }
+        op.download_tx = start('download', op.device, readings.operationFinds === 'codeByCarrier' ? codes.get(code) : op.iccid, code, failing.get('activate')?.shift()).transaction;
         op.status = 'download';
       } else if (download.status === 'failed') {
         op.status = 'failed';
         op.message = download.message;
       } else if (download.status === 'complete') {
         op.iccid = download.iccid;
-        op.enable_tx = start('enable', op.device, byCarrier(op, download.iccid), undefined).transaction;
+        const target = byCarrier(op, download.iccid);
+        if (!target) {
+          op.status = 'failed';
+          op.message = `No eSIM profile reporting carrier ${op.carrier} was found on the device`;
+          return op;
+        }
+        op.enable_tx = start('enable', op.device, target, undefined).transaction;
         op.status = 'enable';
       }
     }
@@ -228,7 +255,20 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function byCarrier(op: Operation, downloaded: string | undefined): string | undefined {
     const profile = op.device.profiles.get(downloaded ?? '');
     if (!op.carrier || profile?.carrier === op.carrier) return downloaded;
-    return [...op.device.profiles.values()].find((p) => p.carrier === op.carrier)?.iccid ?? downloaded;
+    return [...op.device.profiles.values()].find((p) => p.carrier === op.carrier)?.iccid;
+  }
+
+  function installed(iccid: string | undefined): boolean {
+    return iccid !== undefined && [...devices.values()].some((d) => d.profiles.has(iccid));
+  }
+
+  /** the download's body in the reading played: a refusal, or nothing */
+  function downloadRefused(code: string | undefined, iccid: string | undefined): string | undefined {
+    const known = code !== undefined ? registered.has(code) : [...registered.keys()].some((c) => codes.get(c) === iccid);
+    if (code === undefined && iccid === undefined) return 'activation_code or iccid required';
+    if (readings.downloadBody === 'exclusive' && !known && iccid !== undefined) return code === undefined ? 'activation_code is required' : 'iccid must not be given with an unregistered activation_code';
+    if (readings.downloadBody === 'iccidWhenRegistered' && known && iccid === undefined) return 'iccid is required for a registered activation code';
+    return undefined;
   }
 
   function txView(tx: Transaction): Record<string, unknown> {
@@ -268,7 +308,8 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
       const device = devices.get(String(body.device_id));
       if (!device || device.eid !== body.eid) return error(400, 'device_id and eid must name one device');
       const iccid = typeof body.iccid === 'string' ? body.iccid : undefined;
-      if (action === 'download' && typeof body.activation_code !== 'string' && !iccid) return error(400, 'activation_code or iccid required');
+      const refused = action === 'download' ? downloadRefused(typeof body.activation_code === 'string' ? body.activation_code : undefined, iccid) : undefined;
+      if (refused) return error(400, refused);
       if (action !== 'download' && (!iccid || !device.profiles.has(iccid))) return error(400, 'no such profile on the device');
       const tx = start(action, device, iccid, typeof body.activation_code === 'string' ? body.activation_code : undefined);
       return { status: 200, body: { [readings.actionAnswer]: tx.transaction, status: tx.status } };
@@ -321,6 +362,11 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
       unavailable -= 1;
       return send(res, error(503, 'service unavailable'));
     }
+    const refusal = refusals.find((r) => r.calls > 0 && (path + url.search).startsWith(r.path));
+    if (refusal) {
+      refusal.calls -= 1;
+      return send(res, error(refusal.status, 'refused'));
+    }
     const answer = route(req.method ?? '', path, url.searchParams, body);
     const action = /^\/(download|enable|disable|delete)$/.exec(path)?.[1] as SimAction | undefined;
     const delay = action && req.method === 'POST' ? delays.get(action) : undefined;
@@ -340,8 +386,12 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     devices,
     calls,
     backOffice,
-    registerCode: (code, iccid) => {
+    registerCode: (code, iccid, asRegistered = {}) => {
       codes.set(code, iccid);
+      if (asRegistered) registered.set(code, asRegistered.supplier ?? options.reportedCarrier ?? 'Mobile');
+    },
+    refuseNext: (path, status, n = 1) => {
+      refusals.push({ path, status, calls: n });
     },
     delayNext: (action, ms) => {
       delays.set(action, ms);

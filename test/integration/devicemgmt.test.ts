@@ -38,9 +38,9 @@ describe('a code reaches the vehicle', () => {
     expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
     expect(world.statuses(token)[0].eid).toBe(car.eid);
     expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
-    // seed: eSIM Action Data; the vehicle found by its EID in the inventory
+    // seed: eSIM Action Data, `activation_code` "The activation code secret"; the vehicle found by its EID in the inventory
     const download = world.platform.calls.find((c) => c.method === 'POST' && c.path === '/download' && c.body.activation_code === answer.body.activationCode);
-    expect(download?.body).toEqual({ device_id: car.deviceId, eid: car.eid, activation_code: answer.body.activationCode, iccid });
+    expect(download?.body).toEqual({ device_id: car.deviceId, eid: car.eid, activation_code: answer.body.activationCode });
     expect(world.platform.calls.some((c) => c.path.startsWith('/inventory?') && decodeURIComponent(c.path).includes(`eid="${car.eid}"`))).toBe(true);
     // the MSP's status deliveries come from the CMP, on the token's path
     const delivered = world.msp.received.find((r) => r.path === paths.sendCsimStatus(token));
@@ -153,17 +153,21 @@ describe('the platform', () => {
     }
   });
 
-  test('a transaction that never completes is given up: a dead letter and an event to the back office', async () => {
-    const stuck = await FleetWorld.start({ settings: { giveUpSeconds: 5 }, vehicles: 1 });
+  // AID.02 7.8: the MSP hears `installation_failed` of a profile that never reached the vehicle;
+  // README: a task not finished after `giveUpSeconds` is given up and the back office told
+  test.each(['memory', 'redis'] as const)('a transaction that never completes is given up (%s store): the MSP hears installation_failed, the back office transactionGaveUp, no dead letter', async (store) => {
+    const stuck = await FleetWorld.start({ settings: { giveUpSeconds: 5 }, vehicles: 1, simulator: { readings: { running: 'unknown' } }, store });
     try {
       stuck.platform.hold('download', true);
       const token = await stuck.onboard();
-      await stuck.requestCode(token, stuck.vehicles[0]);
-      await waitFor(() => stuck.events('transactionGaveUp').length > 0, 20000);
-      expect(stuck.events('transactionGaveUp')[0]).toMatchObject({ action: 'download', msp: 'mspA' });
-      await waitFor(async () => (await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'dead_lettered' })) === 1, 5000);
+      const iccid = (await stuck.requestCode(token, stuck.vehicles[0])).body.iccid as string;
+      await waitFor(() => stuck.events('transactionGaveUp').length > 0 && statusesOf(stuck, token).length > 0, 20000);
+      expect(stuck.events('transactionGaveUp')[0]).toMatchObject({ action: 'download', iccid, msp: 'mspA', eid: stuck.vehicles[0].eid });
+      expect(statusesOf(stuck, token)).toEqual([`${iccid} installation_failed`]);
       expect(await stuck.hub.metric('aid_gateway_devicemgmt_transactions_total', { action: 'download', outcome: 'gave_up' })).toBe(1);
-      expect(statusesOf(stuck, token)).toEqual([]);
+      await waitFor(async () => (await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'delivered' })) >= 3, 5000);
+      expect(await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'dead_lettered' })).toBe(0);
+      expect(stuck.hub.logs.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
     } finally {
       await stuck.close();
     }

@@ -91,35 +91,157 @@ describe('multistep activate', () => {
 
   // seed: "If you try to activate “Fred’s Fast Wireless Service” profile on a device but the system
   // sees only “Mobile” being reported, it may attempt to activate another profile"
-  test('successful, yet another profile activated (the SPN warning): the MSP hears installed, not enabled, and the back office is told', () =>
+  test('successful, yet another profile activated (the SPN warning): the MSP hears installed, the hub enables its profile by ICCID, then enabled', () =>
     withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { reportedCarrier: 'Fred\'s Fast Wireless Service' } }, async (world) => {
       const car = world.vehicles[0];
       // a profile of another supplier already on the car that reports the SPN configured for the MSP
       world.platform.devices.get(car.deviceId)?.profiles.set('8949000000000000017', { iccid: '8949000000000000017', status: 'inactive', carrier: 'Mobile', type: 'operational' });
       const token = await world.onboard();
       const iccid = (await world.requestCode(token, car)).body.iccid as string;
-      await waitFor(() => world.events('activationNotConfirmed').length > 0, 15000);
-      expect(statusesOf(world, token)).toEqual([`${iccid} installed`]);
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
       expect(world.events('activationNotConfirmed')[0]).toMatchObject({ iccid, msp: 'mspA', onVehicle: 'inactive' });
-      expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'inactive' }));
+      expect(world.platform.calls.filter((c) => c.path === '/enable').map((c) => c.body.iccid)).toEqual([iccid]);
+      expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
+      expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid: '8949000000000000017', status: 'inactive' }));
     }),
   );
 
   // seed: the carrier is "Used to find a matching activation code or existing profile on the device":
   // a platform that finds an existing profile of that SPN enables it and downloads nothing
-  test('successful on an existing profile of the SPN, the MSP\'s never downloaded: installation_failed, and the back office is told', () =>
+  test('successful on an existing profile of the SPN, the MSP\'s never downloaded: the hub downloads and enables it separately', () =>
     withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { readings: { operationFinds: 'existingProfile' } } }, async (world) => {
       const car = world.vehicles[0];
       world.platform.devices.get(car.deviceId)?.profiles.set('8949000000000000025', { iccid: '8949000000000000025', status: 'inactive', carrier: 'Mobile', type: 'operational' });
       const token = await world.onboard();
       const iccid = (await world.requestCode(token, car)).body.iccid as string;
-      await waitFor(() => world.events('activationNotConfirmed').length > 0, 15000);
-      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
       expect(world.events('activationNotConfirmed')[0]).toMatchObject({ iccid, msp: 'mspA', onVehicle: 'absent' });
-      expect(world.profilesOn(car).map((p) => p.iccid)).toEqual(['8949000000000000025']);
+      expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
+    }),
+  );
+
+  // seed: the carrier is used "to find a matching activation code", and "the carrier providing an
+  // activation code might be “Fred’s Fast Wireless Service”, but the SPN reported by the eSIM
+  // profile might be “Mobile”": a platform that finds the code by the supplier's name finds none for
+  // the SPN (nor for a code it does not hold): the operation fails having downloaded nothing
+  test.each([
+    ['the SPN configured, the code registered under the supplier\'s name', { supplier: 'Fred\'s Fast Wireless Service' }],
+    ['the code not registered with the platform', false],
+  ] as const)('an operation that finds no code (%s): the hub downloads the MSP\'s code and enables it separately', (_name, registration) =>
+    withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { readings: { operationFinds: 'codeByCarrier' } } }, async (world) => {
+      world.parts.registration = registration;
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const answer = await world.requestCode(token, car);
+      const iccid = answer.body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+      expect(world.platform.calls.filter((c) => c.path === '/download').map((c) => c.body.activation_code)).toEqual([answer.body.activationCode]);
+      expect(world.profilesOn(car)).toEqual([expect.objectContaining({ iccid, status: 'active' })]);
+    }),
+  );
+
+  // the same warning with the supplier's name configured: the operation downloads the code, but its
+  // enable finds no profile reporting that name and the operation fails with the profile on the car
+  test('failed after its download (no profile reports the supplier\'s name): installed, then the hub enables it by ICCID', () =>
+    withWorld({ vehicles: 1, settings: { enable: 'multistep', carriers: { mspA: 'Fred\'s Fast Wireless Service' } }, simulator: { readings: { operationFinds: 'codeByCarrier' } } }, async (world) => {
+      world.parts.registration = { supplier: 'Fred\'s Fast Wireless Service' };
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+      expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
+      expect(world.platform.calls.filter((c) => c.path === '/enable').map((c) => c.body.iccid)).toEqual([iccid]);
     }),
   );
 });
+
+// seed: `iccid` "If the activation code is registered with the system, then required for download";
+// `activation_code` "Only required if the activation code is not already registered with the system.
+// If the activation code is already registered with the system, then use the iccid for download"
+describe.each<[string, DeviceMgmtReadings['downloadBody'], false | object, string[][]]>([
+  ['any body', 'either', {}, [['activation_code']]],
+  ['an unregistered code never with an ICCID', 'exclusive', false, [['activation_code']]],
+  ['a registered code with its ICCID', 'iccidWhenRegistered', {}, [['activation_code'], ['activation_code', 'iccid']]],
+])('the download of the MSP\'s code, a platform that takes %s', (_name, downloadBody, registration, bodies) => {
+  test('is started and followed: installed, then enabled', () =>
+    withWorld({ vehicles: 1, simulator: { readings: { downloadBody } } }, async (world) => {
+      world.parts.registration = registration;
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+      expect(world.platform.calls.filter((c) => c.path === '/download').map((c) => Object.keys(c.body).filter((k) => k === 'activation_code' || k === 'iccid'))).toEqual(bodies);
+      // a form refused on the way is expected: no warning
+      expect(world.hub.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40 && l.msg.includes('refused'))).toEqual([]);
+    }),
+  );
+});
+
+// README: a platform that "refuses an action (4xx) fails that step"; a lookup or a poll it refuses
+// too: the task goes on to its end (AID.02 7.8: a profile that never reached the car is
+// installation_failed), on either store
+describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)', (store) => {
+  test('the transaction\'s progress answered 404: the download fails, installation_failed, the back office told', () =>
+    withWorld({ vehicles: 1, store }, async (world) => {
+      world.platform.refuseNext('/progress/', 404);
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionFailed').length > 0, 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      expect(world.events('transactionFailed')[0]).toMatchObject({ action: 'download', iccid, msp: 'mspA' });
+      // the task ended: its delivery done, nothing left to retry
+      await waitFor(async () => (await world.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'delivered' })) >= 2, 5000);
+      const polls = world.platform.calls.filter((c) => c.path.startsWith('/progress/')).length;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(world.platform.calls.filter((c) => c.path.startsWith('/progress/')).length).toBe(polls);
+    }),
+  );
+
+  test('the device lookup refused 400: installation_failed, the back office told', () =>
+    withWorld({ vehicles: 1, store }, async (world) => {
+      world.platform.refuseNext('/inventory?size=1000&query=', 400);
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionFailed').length > 0, 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      expect(world.events('transactionFailed')[0]).toMatchObject({ action: 'device', iccid, msp: 'mspA' });
+      expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
+    }),
+  );
+});
+
+// the seed names no authentication: a 401 refuses the hub's credential, not the vehicle's request
+// (RFC 9110 15.5.2), so the task waits as for an outage (one warning) and goes on once it is taken
+test('the platform refusing the hub\'s credential (401) for a while: the task waits, one warning, then installed and enabled', () =>
+  withWorld({ vehicles: 1 }, async (world) => {
+    world.platform.refuseNext('/inventory?size=1000&query=', 401, 3);
+    const token = await world.onboard();
+    const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 20000);
+    expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+    expect(world.events('transactionFailed')).toEqual([]);
+    const warnings = world.hub.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
+    expect(warnings.map((l) => l.msg)).toEqual(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it']);
+  }),
+);
+
+// seed: the inventory lists eSIM profiles ("eSIM profiles are created or deleted in the system only
+// when the device reports successful profile actions"): a vehicle whose eSIM reports none is not in it
+test('a vehicle whose eSIM reports no profile is never found: given up, transactionGaveUp naming the EID, the MSP hears installation_failed', () =>
+  withWorld({ vehicles: 1, settings: { giveUpSeconds: 5 } }, async (world) => {
+    const car = world.vehicles[0];
+    world.platform.devices.get(car.deviceId)?.profiles.clear();
+    const token = await world.onboard();
+    const iccid = (await world.requestCode(token, car)).body.iccid as string;
+    await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionGaveUp').length > 0, 20000);
+    expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+    expect(world.events('transactionGaveUp')[0]).toMatchObject({ step: 'device', iccid, eid: car.eid, reason: expect.stringContaining('inventory') });
+  }),
+);
 
 // seed: "If a full page is returned and more activation codes are available a cursor value is
 // returned in the full page": a cursor only when more follow, on every full page, or (a platform

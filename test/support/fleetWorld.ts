@@ -19,6 +19,8 @@ export interface FleetWorldOptions {
   readonly simulator?: Partial<DeviceMgmtSimulatorOptions>;
   readonly vehicles?: number;
   readonly redisKeyPrefix?: string;
+  /** the hub's state store (Redis unless a test says so) */
+  readonly store?: 'redis' | 'memory';
   readonly routes?: readonly Record<string, unknown>[];
   /** merged into the fleet CMP's `upstream` (the platform): its breaker, say */
   readonly platformUpstream?: Record<string, unknown>;
@@ -39,6 +41,8 @@ export class FleetParts {
   readonly asynchronous = new Set<string>();
   /** requests the MSP answers only after this many milliseconds */
   readonly slow = new Map<string, number>();
+  /** how the MSP's codes are registered with the platform (false: not at all) */
+  registration: { readonly supplier?: string } | false = {};
 
   private constructor(
     readonly platform: DeviceMgmtSimulator,
@@ -89,7 +93,7 @@ export class FleetParts {
     serial += 1;
     const iccid = `89490100${String(Date.now() % 1e6).padStart(6, '0')}${String(serial).padStart(5, '0')}`;
     const activationCode = `1$smdp.example.com$AC-${serial}-${Date.now() % 1e6}`;
-    this.platform.registerCode(activationCode, iccid);
+    this.platform.registerCode(activationCode, iccid, this.registration);
     return { iccid, activationCode, profileType: 'personal', swappedIccid: this.swaps.get(requestId) ?? null };
   }
 
@@ -130,6 +134,7 @@ export class FleetWorld {
       routes: { settings: FLEET_SETTINGS, routes: options.routes ?? [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
       wrapStore: options.wrapStore,
+      store: options.store,
     }).catch(async (err: unknown) => {
       if (!shared) await parts.close();
       throw err;

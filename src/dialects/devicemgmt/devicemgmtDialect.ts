@@ -6,8 +6,8 @@
  * As the target of the MSPs' calls it takes the profiles of an invalidated token off the vehicles
  * (Notify MSP Token Invalid, 4.5 Delete OP) and passes what a person at the CMP must know (Send MSP
  * Token, Send Profile Information, Update Subscription Info) to the back office. Its tasks run
- * through the outbox (`dialectTask`): done (200), to be looked at again (429 with Retry-After), given
- * up (422: a dead letter).
+ * through the outbox (`dialectTask`): done (200; a task given up too, once the back office and the
+ * MSP were told), to be looked at again (429 with Retry-After).
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
@@ -85,7 +85,6 @@ async function task(fleet: Fleet, id: unknown, log: Logger): Promise<DialectAnsw
   if (typeof id !== 'string') return empty(200);
   const outcome = await fleet.exclusively(`task ${id}`, TASK_LOCK_MS, () => runTask(fleet, id, log));
   if (outcome === 'done') return empty(200);
-  if (outcome === 'gaveUp') return empty(422);
   // in progress, or another instance runs it right now
   return { ...empty(429), retryAfter: String(fleet.settings.pollIntervalSeconds) };
 }

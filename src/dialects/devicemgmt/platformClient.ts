@@ -78,9 +78,14 @@ export class DevicePlatformError extends Error {
   }
 }
 
-/** the platform away or failing (no answer, 5xx): what is waiting for it waits, nothing is concluded */
+/** answers that say nothing of the request itself: the hub's credential refused (401, 403), a
+ * timeout (408), too many requests (429) */
+const NOT_ABOUT_THE_REQUEST = new Set([401, 403, 408, 429]);
+
+/** the platform away, failing or refusing the hub itself (no answer, 5xx, 401/403/408/429): what is
+ * waiting for it waits, nothing is concluded */
 export function isPlatformAway(err: unknown): boolean {
-  return err instanceof UpstreamError || (err instanceof DevicePlatformError && err.httpStatus >= 500);
+  return err instanceof UpstreamError || (err instanceof DevicePlatformError && (err.httpStatus >= 500 || NOT_ABOUT_THE_REQUEST.has(err.httpStatus)));
 }
 
 export class DevicePlatformClient {
@@ -96,12 +101,38 @@ export class DevicePlatformClient {
     return this.upstream.partner.id;
   }
 
-  /** starts an action on a device: its transaction id */
-  async act(action: Action, body: ActionRequest, log: Logger): Promise<string> {
-    const json = await this.call(action, 'POST', `/${action}`, log, body);
+  /** starts an action on a device: its transaction id; `tried`: a refusal (400) is expected */
+  async act(action: Action, body: ActionRequest, log: Logger, tried = false): Promise<string> {
+    const json = await this.call(action, 'POST', `/${action}`, log, body, { tried });
     const tx = json.transaction ?? json.tx ?? json.id;
     if (typeof tx !== 'string' && typeof tx !== 'number') throw new DevicePlatformError(502, `the ${action} answer names no transaction`);
     return String(tx);
+  }
+
+  /**
+   * Starts the download of the MSP's code. Seed: `activation_code` "Only required if the activation
+   * code is not already registered with the system. If the activation code is already registered
+   * with the system, then use the iccid for download", and `iccid` "If the activation code is
+   * registered with the system, then required for download". Whether the MSP's code is registered
+   * the hub cannot know, and a platform may read "use the iccid" as "the iccid alone": the code
+   * alone first, and on a 400 (a refused body starts nothing) the code with the ICCID, then the
+   * ICCID alone.
+   */
+  async download(device: { device_id: string; eid: string }, activationCode: string | undefined, iccid: string | undefined, log: Logger): Promise<string> {
+    const forms: { activation_code?: string; iccid?: string }[] = [];
+    if (activationCode !== undefined) forms.push({ activation_code: activationCode });
+    if (activationCode !== undefined && iccid !== undefined) forms.push({ activation_code: activationCode, iccid });
+    if (iccid !== undefined) forms.push({ iccid });
+    for (const [i, form] of forms.entries()) {
+      const last = i === forms.length - 1;
+      try {
+        return await this.act('download', { ...device, ...form }, log, !last);
+      } catch (err) {
+        if (last || !(err instanceof DevicePlatformError) || err.httpStatus !== 400) throw err;
+        log.debug({ fields: Object.keys(form) }, 'the platform refused this form of the download; trying the next');
+      }
+    }
+    throw new DevicePlatformError(400, 'a download needs an activation code or an ICCID');
   }
 
   async progress(tx: string, log: Logger): Promise<Transaction> {
@@ -131,7 +162,7 @@ export class DevicePlatformClient {
    * `list`; an answer that names another ICCID is not understood (502), never taken for "gone".
    */
   async profile(iccid: string, log: Logger): Promise<InventoryProfile | null> {
-    const json = await this.call('profile', 'GET', `/inventory/${encodeURIComponent(iccid)}`, log, undefined, true);
+    const json = await this.call('profile', 'GET', `/inventory/${encodeURIComponent(iccid)}`, log, undefined, { absentOn404: true });
     if (json === undefined) return null;
     if (Array.isArray(json.list) && json.list.length === 0) return null;
     const row = Array.isArray(json.list) ? (json.list as unknown[]).find((r) => isObject(r) && r.iccid === iccid) : json;
@@ -175,10 +206,11 @@ export class DevicePlatformClient {
     return { profiles, cursor: next, last: next === undefined && list.length < served };
   }
 
-  /** a call and its JSON object; with `absentOn404`, undefined for a 404 (an answer, not a failure) */
-  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown): Promise<Record<string, unknown>>;
-  private async call(fn: string, method: 'GET', path: string, log: Logger, body: undefined, absentOn404: true): Promise<Record<string, unknown> | undefined>;
-  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, absentOn404 = false): Promise<Record<string, unknown> | undefined> {
+  /** a call and its JSON object; with `absentOn404`, undefined for a 404 (an answer, not a failure);
+   * `tried`: a 400 is one of the forms tried, logged at debug */
+  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, options?: { tried: boolean }): Promise<Record<string, unknown>>;
+  private async call(fn: string, method: 'GET', path: string, log: Logger, body: undefined, options: { absentOn404: true }): Promise<Record<string, unknown> | undefined>;
+  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, options: { absentOn404?: boolean; tried?: boolean } = {}): Promise<Record<string, unknown> | undefined> {
     const labels = { cmp: this.cmp, function: fn };
     let answer;
     try {
@@ -199,14 +231,15 @@ export class DevicePlatformClient {
     }
     this.metrics.callDuration.observe(labels, answer.durationMs / 1000);
     this.metrics.calls.inc({ ...labels, outcome: answer.status >= 200 && answer.status < 300 ? 'ok' : String(answer.status) });
-    if (answer.status >= 500) {
+    if (answer.status >= 500 || NOT_ABOUT_THE_REQUEST.has(answer.status)) {
       this.failing(fn, String(answer.status), log);
       throw new DevicePlatformError(answer.status, `the platform answered ${answer.status} to ${fn}`);
     }
     this.answering(log);
-    if (absentOn404 && answer.status === 404) return undefined;
+    if (options.absentOn404 && answer.status === 404) return undefined;
     if (answer.status < 200 || answer.status >= 300) {
-      log.warn({ function: fn, httpStatus: answer.status }, 'the device-management platform refused');
+      if (options.tried && answer.status === 400) log.debug({ function: fn, httpStatus: answer.status }, 'the device-management platform refused');
+      else log.warn({ function: fn, httpStatus: answer.status }, 'the device-management platform refused');
       throw new DevicePlatformError(answer.status, `the platform answered ${answer.status} to ${fn}`);
     }
     try {

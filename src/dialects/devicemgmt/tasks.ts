@@ -8,18 +8,28 @@
  * when the download fails, `deleted` / `disabled` for a profile taken off (a swapped one, 4.3.1 2c,
  * or after Notify MSP Token Invalid, 4.5). Only an end the platform states counts: a transaction
  * `unknown` or with no status is still under way. A task not finished by `giveUpSeconds` is given
- * up: its delivery goes to the dead letters and the back office is told.
+ * up, and a step the platform refuses (4xx, a lookup or a poll too) fails: the back office is told,
+ * the MSP hears `installation_failed` for a profile that never reached the vehicle.
  */
 import type { Logger } from '../../log';
 import type { CsimStatus } from '../../esim/csimStatus';
 import type { Fleet, Task, TaskStep } from './fleet';
 import { DevicePlatformError, isPlatformAway, type Action, type InventoryProfile } from './platformClient';
 
-export type RunOutcome = 'wait' | 'done' | 'gaveUp';
+export type RunOutcome = 'wait' | 'done';
 
-/** a transaction's or operation's end; `onVehicle`: where a successful multistep operation left the
- * MSP's profile, as the platform's inventory reports it */
-type Ended = { readonly ok: boolean; readonly iccid?: string; readonly message?: string; readonly partly?: boolean; readonly onVehicle?: 'active' | 'inactive' | 'absent' };
+/** a transaction's or operation's end; `onVehicle`: where a multistep operation left the MSP's
+ * profile, as the platform's inventory reports it */
+type Ended = {
+  readonly ok: boolean;
+  readonly iccid?: string;
+  readonly message?: string;
+  /** failed after the profile reached the vehicle */
+  readonly partly?: boolean;
+  /** a multistep operation that downloaded nothing and left the MSP's profile off the vehicle */
+  readonly separately?: boolean;
+  readonly onVehicle?: 'active' | 'inactive' | 'absent';
+};
 
 /** steps of one run at most; a run ends anyway once it has started an action */
 const MAX_STEPS_PER_RUN = 4;
@@ -31,7 +41,7 @@ export async function runTask(fleet: Fleet, id: string, log: Logger): Promise<Ru
   for (let i = 0; i < MAX_STEPS_PER_RUN; i++) {
     if (Date.now() > task.giveUpAt) {
       await giveUp(fleet, task);
-      return 'gaveUp';
+      return 'done';
     }
     let next: Task | 'wait';
     try {
@@ -39,7 +49,9 @@ export async function runTask(fleet: Fleet, id: string, log: Logger): Promise<Ru
     } catch (err) {
       // the platform away or failing: looked at again later, until the task is given up
       if (isPlatformAway(err)) return 'wait';
-      throw err;
+      // README: a platform that "refuses an action (4xx) fails that step": a lookup or a poll too
+      if (!(err instanceof DevicePlatformError)) throw err;
+      next = await stepFailed(fleet, task, 'transactionFailed', err.message);
     }
     if (next === 'wait') return 'wait';
     const justStarted = next.tx !== undefined && next.tx !== task.tx;
@@ -82,6 +94,12 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const ended = task.step === 'activate' ? await followOperation(fleet, task, log) : await follow(fleet, task, 'download', { activation_code: task.activationCode, iccid: task.iccid }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       const iccid = ended.iccid ?? task.iccid;
+      if (ended.separately) {
+        // the operation found no code for the MSP's profile (or enabled another) and downloaded nothing: the separate
+        // actions take the code itself (seed: download "using an activation code", then enable)
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub downloads and enables the profile separately)' }, once(task, 'activationNotConfirmed'));
+        return { ...task, step: 'download', tx: undefined };
+      }
       if (!ended.ok && !ended.partly) {
         if (iccid) await fleet.reportStatus(task, iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
         await fleet.tell('transactionFailed', { action: task.step, iccid, msp: task.msp, reason: ended.message }, once(task, 'transactionFailed'));
@@ -97,17 +115,18 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
         return { ...task, iccid, done: true, tx: undefined };
       }
-      const enabled = task.step === 'activate' && ended.ok && ended.onVehicle !== 'inactive';
+      const enabled = task.step === 'activate' && (ended.onVehicle === 'active' || (ended.ok && ended.onVehicle === undefined));
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
-      await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: fleet.settings.enable === 'separate' ? task.id : undefined });
+      // the profile on the vehicle but not active (a download alone, or an operation that enabled
+      // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
+      const enableNext = !enabled && fleet.settings.enable !== 'never';
+      await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: enableNext ? task.id : undefined });
       await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
-      if (ended.onVehicle === 'inactive') {
+      if (ended.onVehicle === 'inactive' || (task.step === 'activate' && !ended.ok)) {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', needs: 'the profile enabled on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
-      } else if (task.step === 'activate' && !ended.ok) {
-        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
+        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub enables the profile by its ICCID)' }, once(task, 'activationNotConfirmed'));
       }
-      return { ...task, iccid, tx: undefined, ...(task.step === 'download' && fleet.settings.enable === 'separate' ? { step: 'enable' as const } : { done: true }) };
+      return { ...task, iccid, tx: undefined, ...(enableNext ? { step: 'enable' as const } : { done: true }) };
     }
     case 'enable': {
       const iccid = task.iccid as string;
@@ -179,7 +198,9 @@ async function swappedElsewhere(fleet: Fleet, task: Task, iccid: string, holder:
  */
 async function follow(fleet: Fleet, task: Task, action: Action, body: { iccid?: string; activation_code?: string }, log: Logger): Promise<Ended | Task | 'wait'> {
   if (!task.tx) {
-    return begin(fleet, task, action, log, () => fleet.client.act(action, { device_id: task.deviceId as string, eid: task.eid, ...body }, log), body.iccid);
+    const device = { device_id: task.deviceId as string, eid: task.eid };
+    const start = action === 'download' ? () => fleet.client.download(device, body.activation_code, body.iccid, log) : () => fleet.client.act(action, { ...device, ...body }, log);
+    return begin(fleet, task, action, log, start, body.iccid);
   }
   const progress = await fleet.client.progress(task.tx, log);
   if (progress.status !== 'complete' && progress.status !== 'failed') return 'wait';
@@ -198,13 +219,18 @@ async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<E
   const operation = await fleet.client.operation(task.tx, log);
   if (operation.status !== 'successful' && operation.status !== 'failed') return 'wait';
   const iccid = task.iccid ?? operation.iccid;
-  // an operation `successful` may have activated another profile (seed: the SPN warning): the MSP's
-  // profile must be the one active on the vehicle
-  const seen = operation.status === 'successful' && iccid ? await fleet.client.profile(iccid, log) : undefined;
+  // an operation `successful` may have activated another profile (seed: the SPN warning), and one
+  // `failed` may have failed after its download (an enable that found no profile of the SPN): what
+  // the vehicle reports of the MSP's profile decides
+  const seen = iccid ? await fleet.client.profile(iccid, log) : undefined;
   ended(fleet, task, 'activate', operation.status === 'successful' ? 'complete' : 'failed');
   const onVehicle = seen === undefined ? undefined : seen === null || !onVehicleOf(seen, task) ? 'absent' : seen.status === 'active' ? 'active' : 'inactive';
-  // failed after its download transaction made way for an enable one: the profile is on the vehicle
-  return { ok: operation.status === 'successful', partly: operation.status === 'failed' && operation.enable_tx !== undefined, iccid: operation.iccid ?? iccid, message: operation.message, onVehicle };
+  const ok = operation.status === 'successful';
+  // seed: the carrier is "Used to find a matching activation code or existing profile": one that
+  // found no code downloaded nothing (no `download_tx`), and the MSP's code can still be downloaded
+  const separately = onVehicle === 'absent' && operation.download_tx === undefined && task.activationCode !== undefined;
+  const partly = !ok && (onVehicle === 'active' || onVehicle === 'inactive' || (onVehicle === undefined && operation.enable_tx !== undefined));
+  return { ok, partly, separately, iccid: operation.iccid ?? iccid, message: operation.message, onVehicle };
 }
 
 /**
@@ -223,7 +249,7 @@ async function begin(fleet: Fleet, task: Task, action: Action | 'activate', log:
   try {
     tx = await start();
   } catch (err) {
-    if (err instanceof DevicePlatformError && err.httpStatus < 500) return { ok: false, message: err.message };
+    if (err instanceof DevicePlatformError && !isPlatformAway(err)) return { ok: false, message: err.message };
     throw err;
   }
   fleet.metrics.transactions.inc({ cmp: fleet.id, action, outcome: 'started' });
@@ -242,10 +268,36 @@ async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'del
   await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, eid, status, once(task, `${iccid} ${status}`));
 }
 
+/** the platform action a step stands for */
+function actionOf(task: Task): string {
+  return task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
+}
+
+/**
+ * A step that cannot go on: the platform refused a lookup or a poll (4xx), or the task ran out of
+ * time. The back office hears `event`; the MSP hears the truth it can be told (AID.02 7.8 statuses):
+ * a profile that never reached the vehicle is `installation_failed`. A swapped profile's delete that
+ * fails holds up no new profile: the install goes on.
+ */
+async function stepFailed(fleet: Fleet, task: Task, event: 'transactionFailed' | 'transactionGaveUp', reason: string): Promise<Task> {
+  const swap = task.step === 'removeSwapped';
+  const needs = swap ? 'the swapped profile deleted from the vehicle by hand' : task.kind === 'remove' ? `the profile ${actionOf(task)}d on the vehicle by hand` : 'a look at the vehicle';
+  const iccid = swap ? task.swappedIccid : task.iccid;
+  const seconds = event === 'transactionGaveUp' ? { seconds: fleet.settings.giveUpSeconds } : {};
+  await fleet.tell(event, { action: actionOf(task), step: task.step, iccid, msp: task.msp, eid: task.eid, reason, ...seconds, needs }, once(task, event));
+  if (swap && event === 'transactionFailed') return { ...task, step: installStep(fleet), tx: undefined, starting: undefined };
+  const installing = task.kind === 'provision' && (task.step === 'device' || swap || task.step === 'download' || task.step === 'activate');
+  if (installing && task.iccid) await fleet.reportStatus(task, task.iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
+  return { ...task, tx: undefined, starting: undefined, done: true };
+}
+
 async function giveUp(fleet: Fleet, task: Task): Promise<void> {
-  const action = task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
-  ended(fleet, task, action, 'gave_up');
+  ended(fleet, task, actionOf(task), 'gave_up');
+  // seed: the inventory lists profiles, so a vehicle whose eSIM reports none is not in it
+  const reason =
+    task.step === 'device'
+      ? `no vehicle with EID ${task.eid} in the platform's inventory (an eSIM that reports no profile is not listed)`
+      : `the ${actionOf(task)} did not end within ${fleet.settings.giveUpSeconds} s`;
   // told before the task is marked done: a run made again tells it once, and none is left untold
-  await fleet.tell('transactionGaveUp', { action, step: task.step, iccid: task.iccid, msp: task.msp, seconds: fleet.settings.giveUpSeconds, needs: 'a look at the vehicle' }, once(task, 'transactionGaveUp'));
-  await fleet.saveTask({ ...task, done: true });
+  await fleet.saveTask(await stepFailed(fleet, task, 'transactionGaveUp', reason));
 }
