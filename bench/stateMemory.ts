@@ -2,7 +2,7 @@
  * What state a given traffic leaves behind: N users each onboarded (Send MSP Token), provisioned
  * (Request Activation Code, answered 200) and reported (Send CSIM Status), through the hub on
  * Redis and on the in-memory store. Prints Redis bytes per kind of key (MEMORY USAGE) and the
- * in-memory store's heap, per 10,000 users, so the README can say what to plan for.
+ * in-memory store's heap, per 10,000 users, so docs/operating/security.md can say what to plan for.
  * Usage: npm run bench:memory [-- N]   (default 10000)
  */
 import { randomUUID } from 'node:crypto';

@@ -3,7 +3,7 @@
  * `context` (ids, logger, timer, the runtime in service), `respond` (every error becomes the AID.02
  * body; access log; metrics), then the router of the runtime in service (router.ts): a dialect's
  * inbound route, 404 or 405, or an AID.02 operation whose request target is not a plain path.
- * See the README's "What the hub does with a request".
+ * See docs/architecture.md, "What the hub does with a request".
  */
 import Koa from 'koa';
 import { context } from './pipeline/context';

@@ -9,7 +9,7 @@
  * so that a failover shorter than that costs the caller time, not a refusal, and a store away for
  * longer fails each call at once again (a request that can do without it, the rate limits, goes on
  * without it). Only methods that may run twice are made again: every step that must not be lost is
- * one script that, made again after it ran, changes nothing more (README "Redis for production"
+ * one script that, made again after it ran, changes nothing more (docs/operating/redis.md
  * lists them); `retry.once` names the others.
  */
 import { setTimeout as sleep } from 'node:timers/promises';

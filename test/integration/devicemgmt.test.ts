@@ -154,7 +154,7 @@ describe('the platform', () => {
   });
 
   // AID.02 7.8: the MSP hears `installation_failed` of a profile that never reached the vehicle;
-  // README: a task not finished after `giveUpSeconds` is given up and the back office told
+  // docs/dialects/devicemgmt.md: a task not finished after `giveUpSeconds` is given up and the back office told
   test.each(['memory', 'redis'] as const)('a transaction that never completes is given up (%s store): the MSP hears installation_failed, the back office transactionGaveUp, no dead letter', async (store) => {
     const stuck = await FleetWorld.start({ settings: { giveUpSeconds: 5 }, vehicles: 1, simulator: { readings: { running: 'unknown' } }, store });
     try {

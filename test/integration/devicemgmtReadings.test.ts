@@ -1,6 +1,6 @@
 /**
  * The device-management dialect against platforms built to the seed (`/ws/v1/esim_profiles`) in each
- * of its readings: the simulator plays one reading per test (README, "Device-management fleets",
+ * of its readings: the simulator plays one reading per test (docs/dialects/devicemgmt.md,
  * lists them), and the hub must drive it right: a swapped profile deleted on the vehicle that holds
  * it, a multistep `activate` checked against what the vehicle reports, `deleted` only after a read
  * known complete, a transaction `unknown` or without status not taken as ended, and a platform
@@ -181,7 +181,7 @@ describe.each<[string, DeviceMgmtReadings['downloadBody'], false | object, strin
   );
 });
 
-// README: a platform that "refuses an action (4xx) fails that step"; a lookup or a poll it refuses
+// docs/dialects/devicemgmt.md: a platform that "refuses an action (4xx) fails that step"; a lookup or a poll it refuses
 // too: the task goes on to its end (AID.02 7.8: a profile that never reached the car is
 // installation_failed), on either store
 describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)', (store) => {

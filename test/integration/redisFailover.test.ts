@@ -4,7 +4,7 @@
  * at most a burst of 503 + Retry-After (the store's calls are made again on the new primary, so
  * mostly none), and nothing the hub had accepted is lost (with
  * --redis-wait-replicas 1): no pending activation request a CMP was answered 201 for, no outbox
- * delivery whose enqueue returned. The figures go to stdout for the README and the closing note.
+ * delivery whose enqueue returned. The figures go to stdout for docs/operating/redis.md and the closing note.
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisAccess } from '../../src/state/redis/connection';

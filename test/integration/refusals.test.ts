@@ -4,8 +4,8 @@
  * TelcoAPI webhook, the admin listener) is sent malformed, doubled, oversized and unauthenticated
  * requests on the example configuration (which has a partner of every dialect). The touchpoints and
  * the admin listener refuse in the AID.02 body {code, error} (or the broker's page with the code);
- * the callback and the webhook answer in their own protocol's terms (README: ES2+ operators,
- * TelcoAPI operators).
+ * the callback and the webhook answer in their own protocol's terms (docs/dialects/es2plus.md,
+ * docs/dialects/telcoapi.md).
  */
 import { Hub } from '../../src/hub';
 import { configuredDigest } from '../../src/config/credentials';

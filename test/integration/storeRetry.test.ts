@@ -1,7 +1,7 @@
 /**
  * A store call that fails because Redis is away (its connection closed, the client offline) is
  * made again until Redis answers, within the call's retry window, so that a primary replaced in
- * that time costs the caller time, not a refusal (README "Redis for production"); past the window
+ * that time costs the caller time, not a refusal (docs/operating/redis.md); past the window
  * it fails. A call a second run would count twice (a rate limit) is never made again.
  */
 import { randomUUID } from 'node:crypto';

@@ -1,13 +1,21 @@
-/** The error catalogue: every error the hub produces is documented in the README, with its status and code. */
+/** The error catalogue: every error the hub produces is documented in docs/errors.md, with its status
+ * and code, and nothing is documented there that the hub does not produce. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { catalogue, HubError, toHubError, type ErrorKind } from '../../src/errors';
 
-const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+const page = readFileSync(path.join(__dirname, '../../docs/errors.md'), 'utf8');
 
-test.each(Object.entries(catalogue))('%s is in the README error table with its status, code and message', (kind, entry) => {
+test.each(Object.entries(catalogue))('%s is in the error table of docs/errors.md with its status, code and message', (kind, entry) => {
   const status = entry.status === 'clientError' ? '400 or 422' : String(entry.status);
-  expect(readme).toContain(`| \`${kind}\` | ${status} | ${entry.code} | ${entry.message} |`);
+  expect(page).toContain(`| \`${kind}\` | ${status} | ${entry.code} | ${entry.message} |`);
+});
+
+test('every error docs/errors.md documents is one the hub produces', () => {
+  const documented = [...page.matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]);
+  expect(documented.length).toBeGreaterThan(0);
+  expect(documented.filter((kind) => !(kind in catalogue))).toEqual([]);
+  expect(new Set(documented).size).toBe(documented.length);
 });
 
 test('codes are AID.02 table 10 codes or from the proprietary range 200-300', () => {

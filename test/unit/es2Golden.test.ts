@@ -40,9 +40,9 @@ test('a Failed answer with statusCodeData (SGP.22 6.5.1.4): 8.2.5 / 3.7 is "no m
   expect(answerKindOf(answer.execution)).toBe('noActivationCode');
 });
 
-test('Expired is mapped by its statusCodeData like Failed, and is 500 code 90 without one; the README says so', () => {
+test('Expired is mapped by its statusCodeData like Failed, and is 500 code 90 without one; docs/dialects/es2plus.md says so', () => {
   expect(answerKindOf(parseAnswer('{"header":{"functionExecutionStatus":{"status":"Expired"}}}').execution)).toBe('smdpFailed');
   expect(answerKindOf(parseAnswer('{"header":{"functionExecutionStatus":{"status":"Expired","statusCodeData":{"subjectCode":"8.2.5","reasonCode":"3.7","message":"m"}}}}').execution)).toBe('noActivationCode');
-  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8').replace(/\s+/g, ' ');
+  const readme = readFileSync(path.join(__dirname, '../../docs/dialects/es2plus.md'), 'utf8').replace(/\s+/g, ' ');
   expect(readme).toContain('`Expired` is mapped by its `statusCodeData` like `Failed`');
 });

@@ -1,6 +1,6 @@
 /**
  * The TelcoAPI dialect's pure parts: the webhook signature, how platform events move a profile,
- * the ICCID's Luhn digit and the EID's check digits, and the error table in step with the README.
+ * the ICCID's Luhn digit and the EID's check digits, and the error table in step with docs/dialects/telcoapi.md.
  * Fixtures come from the standards' own examples and from HMACs computed here with node:crypto.
  */
 import { createHmac } from 'node:crypto';
@@ -134,10 +134,10 @@ test('a platform message loses anything credential-like before it is logged, the
 });
 
 describe('the error table', () => {
-  test('every code of the seed\'s table once, and the README prints every row', () => {
+  test('every code of the seed\'s table once, and docs/dialects/telcoapi.md prints every row', () => {
     const seedCodes = ['INVALID_ACTIVATION_CODE', 'PROFILE_DOWNLOAD_FAILED', 'DEVICE_NOT_COMPATIBLE', 'PROFILE_NOT_FOUND', 'OPERATION_NOT_PERMITTED', 'NETWORK_ERROR', 'RATE_LIMIT_EXCEEDED', 'INVALID_EID', 'PROFILE_LIMIT_REACHED', 'AUTHENTICATION_FAILED'];
     expect(PLATFORM_ERROR_TABLE.map((r) => r.code).sort()).toEqual([...seedCodes].sort());
-    const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
+    const readme = readFileSync(path.join(__dirname, '../../docs/dialects/telcoapi.md'), 'utf8');
     for (const row of PLATFORM_ERROR_TABLE) {
       const entry = catalogue[row.answer];
       const status = entry.status === 'clientError' ? 422 : entry.status;

@@ -5,7 +5,7 @@
  * transaction or operation to follow; the inventory pages with a cursor. An answer other than 2xx
  * is a DevicePlatformError with its status; no answer is the upstream layer's UpstreamError. Where
  * the seed allows two readings (a body as an object or as a list, a cursor on every full page or
- * only when more follow) the client accepts both (README, "Device-management fleets"). A platform
+ * only when more follow) the client accepts both (docs/dialects/devicemgmt.md). A platform
  * that stops answering is one warning and the `platform_available` gauge, not a line per call.
  */
 import type { Logger } from '../../log';

@@ -49,7 +49,7 @@ export async function runTask(fleet: Fleet, id: string, log: Logger): Promise<Ru
     } catch (err) {
       // the platform away or failing: looked at again later, until the task is given up
       if (isPlatformAway(err)) return 'wait';
-      // README: a platform that "refuses an action (4xx) fails that step": a lookup or a poll too
+      // docs/dialects/devicemgmt.md: a platform that "refuses an action (4xx) fails that step": a lookup or a poll too
       if (!(err instanceof DevicePlatformError)) throw err;
       next = await stepFailed(fleet, task, 'transactionFailed', err.message);
     }

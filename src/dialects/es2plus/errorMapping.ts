@@ -1,6 +1,6 @@
 /**
  * What an ES2+ status code (SGP.22 section 5.3, the seed's "Specific status codes" tables) means
- * for the CMP that asked: one table, also printed in the README (a test keeps the two in step). A
+ * for the CMP that asked: one table, also printed in docs/dialects/es2plus.md (a test keeps the two in step). A
  * status no row names is the MSP's internal error
  * (500, code 90); the SM-DP+'s own words always go to the log.
  */

@@ -1,6 +1,6 @@
 /**
  * What a TelcoAPI platform's error code (the seed's "Error Codes" table) means for the CMP that
- * asked: one table, also printed in the README (a test keeps the two in step). A code no row names
+ * asked: one table, also printed in docs/dialects/telcoapi.md (a test keeps the two in step). A code no row names
  * is the MSP's internal error (500, code 90); the platform's own words always go to the log.
  */
 import { HubError, type ErrorKind } from '../../errors';

@@ -1,6 +1,6 @@
 /**
  * The outbox in this process's memory, for the single-node quick start: nothing survives a restart
- * (the README says so); a Redis outbox is what production uses.
+ * (docs/operating/redis.md says so); a Redis outbox is what production uses.
  */
 import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 

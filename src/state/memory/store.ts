@@ -12,7 +12,7 @@ import { MemoryRecordMaps, MemoryRecords } from './records';
 import { MemoryRequestChecks } from './requestChecks';
 import { MemoryTokenBindings } from './tokenBindings';
 
-/** about 40 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; README "Security") */
+/** about 40 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; docs/operating/security.md) */
 export const DEFAULT_MAX_ENTRIES = 100000;
 
 export class MemoryStore implements Store {

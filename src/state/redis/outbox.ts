@@ -1,7 +1,7 @@
 /**
  * The outbox on Redis: a stream read through the consumer group `hub` (ready deliveries), a sorted
  * set scored by the time of the next attempt (waiting deliveries), a stream of dead letters.
- * Production Redis must persist it (appendonly yes): the README says how. A delivery is queued
+ * Production Redis must persist it (appendonly yes): docs/operating/redis.md says how. A delivery is queued
  * once per id: a marker key per id makes queueing it again a no-op, so that a call whose answer was
  * lost (a timeout, a failover) can be made again, and the ledger's scripts queue through the same Lua
  * in the step that settles a request.
