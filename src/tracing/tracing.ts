@@ -42,6 +42,7 @@ import {
 } from '@opentelemetry/semantic-conventions';
 import type { Logger } from '../log';
 import type { Delivery, OutboxQueue } from '../state/outbox';
+import type { Ledger } from '../state/ledger';
 import type { Store } from '../state/store';
 import type { SamplerName, TracingSettings } from './settings';
 
@@ -160,7 +161,10 @@ export class Tracing {
   linkingDeliveries(store: Store): Store {
     const enqueue: OutboxQueue['enqueue'] = (delivery, notBefore) => store.outbox.enqueue(this.stamped(delivery), notBefore);
     const outbox = new Proxy(store.outbox, { get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : Reflect.get(target, prop, receiver)) });
-    return { ...store, outbox };
+    // a late answer's outcome is queued by the ledger's settle, in the same script as the consume
+    const settlePending: Ledger['settlePending'] = (pending, delivery) => store.ledger.settlePending(pending, this.stamped(delivery));
+    const ledger = new Proxy(store.ledger, { get: (target, prop, receiver) => (prop === 'settlePending' ? settlePending : Reflect.get(target, prop, receiver)) });
+    return { ...store, outbox, ledger };
   }
 
   private stamped(delivery: Delivery): Delivery {

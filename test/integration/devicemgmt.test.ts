@@ -40,7 +40,7 @@ describe('a code reaches the vehicle', () => {
     expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
     // seed: eSIM Action Data, `activation_code` "The activation code secret"; the vehicle found by its EID in the inventory
     const download = world.platform.calls.find((c) => c.method === 'POST' && c.path === '/download' && c.body.activation_code === answer.body.activationCode);
-    expect(download?.body).toEqual({ device_id: car.deviceId, eid: car.eid, activation_code: answer.body.activationCode });
+    expect(download?.body).toEqual({ device_id: car.deviceId, eid: car.eid, activation_code: answer.body.activationCode, iccid });
     expect(world.platform.calls.some((c) => c.path.startsWith('/inventory?') && decodeURIComponent(c.path).includes(`eid="${car.eid}"`))).toBe(true);
     // the MSP's status deliveries come from the CMP, on the token's path
     const delivered = world.msp.received.find((r) => r.path === paths.sendCsimStatus(token));

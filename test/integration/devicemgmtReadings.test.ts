@@ -163,9 +163,9 @@ describe('multistep activate', () => {
 // `activation_code` "Only required if the activation code is not already registered with the system.
 // If the activation code is already registered with the system, then use the iccid for download"
 describe.each<[string, DeviceMgmtReadings['downloadBody'], false | object, string[][]]>([
-  ['any body', 'either', {}, [['activation_code']]],
-  ['an unregistered code never with an ICCID', 'exclusive', false, [['activation_code']]],
-  ['a registered code with its ICCID', 'iccidWhenRegistered', {}, [['activation_code'], ['activation_code', 'iccid']]],
+  ['any body', 'either', {}, [['activation_code', 'iccid']]],
+  ['an unregistered code never with an ICCID', 'exclusive', false, [['activation_code', 'iccid'], ['activation_code']]],
+  ['a registered code with its ICCID', 'iccidWhenRegistered', {}, [['activation_code', 'iccid']]],
 ])('the download of the MSP\'s code, a platform that takes %s', (_name, downloadBody, registration, bodies) => {
   test('is started and followed: installed, then enabled', () =>
     withWorld({ vehicles: 1, simulator: { readings: { downloadBody } } }, async (world) => {

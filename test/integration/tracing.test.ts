@@ -242,7 +242,7 @@ describe('the command line', () => {
   });
 
   test('a wrong setting stops the start with its name (exit 2)', () => {
-    const main = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, 'start', '--listen', '127.0.0.1:0', '--admin-listen', 'off', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
+    const main = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, 'start', '--config', path.join(__dirname, '../..'), '--listen', '127.0.0.1:0', '--admin-listen', 'off', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
     const scheme = main(['--otlp-endpoint', 'grpc://collector:4317']);
     expect(scheme.status).toBe(2);
     expect(scheme.stderr).toContain('--otlp-endpoint takes an http:// or https:// URL');

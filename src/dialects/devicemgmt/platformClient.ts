@@ -115,13 +115,14 @@ export class DevicePlatformClient {
    * with the system, then use the iccid for download", and `iccid` "If the activation code is
    * registered with the system, then required for download". Whether the MSP's code is registered
    * the hub cannot know, and a platform may read "use the iccid" as "the iccid alone": the code
-   * alone first, and on a 400 (a refused body starts nothing) the code with the ICCID, then the
-   * ICCID alone.
+   * with the ICCID first (the platform then knows the profile by the ICCID the MSP gave, which the
+   * hub reports under), and on a 400 (a refused body starts nothing) the code alone, then the ICCID
+   * alone.
    */
   async download(device: { device_id: string; eid: string }, activationCode: string | undefined, iccid: string | undefined, log: Logger): Promise<string> {
     const forms: { activation_code?: string; iccid?: string }[] = [];
-    if (activationCode !== undefined) forms.push({ activation_code: activationCode });
     if (activationCode !== undefined && iccid !== undefined) forms.push({ activation_code: activationCode, iccid });
+    if (activationCode !== undefined) forms.push({ activation_code: activationCode });
     if (iccid !== undefined) forms.push({ iccid });
     for (const [i, form] of forms.entries()) {
       const last = i === forms.length - 1;
