@@ -175,6 +175,16 @@ describe('TLS client certificates', () => {
     expect((await overTls(mspCert, 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' })).status).toBe(401);
   });
 
+  // AID.02 section 6: the credential must belong to the partner named by client-id; a subject bound in
+  // the config is matched attribute by attribute, whole, never as a prefix
+  test('a trusted certificate whose CN only extends the bound one (CN=cmpTX for CN=cmpT) is refused 401', async () => {
+    const answer = await overTls(pki.client('cmpTX'), 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' });
+    expect(answer.status).toBe(401);
+    expect(lastRefusal().reason).toBe('certificate_mismatch');
+    expect(cmp.received).toHaveLength(0);
+    expect(msp.received).toHaveLength(0);
+  });
+
   test('another partner\'s valid certificate does not speak for this client-id', async () => {
     const answer = await overTls(cmpCert, 'mspT', 'cmpKey');
     expect(answer.status).toBe(401);
