@@ -83,6 +83,19 @@ describe('one spelling per id (10.2)', () => {
     expect(second.status).toBe(422);
     expect(second.body.code).toBe('39');
   });
+
+  // AID.02 5.1: a CMP-request-id names one request; the same id with another body, on the very same
+  // path, is another request and is refused with code 39 (only the body tells them apart here)
+  test('a CMP-request-id reused on the same path with only the body changed is refused (code 39)', async () => {
+    const id = randomUUID();
+    const path = paths.sendCsimStatus(randomUUID());
+    const send = (status: string) => world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path, body: sendCsimStatusBody(status), headers: { 'CMP-request-id': id } });
+    expect((await send('installed')).status).toBe(201);
+    const second = await send('deleted');
+    expect(second.status).toBe(422);
+    expect(second.body.code).toBe('39');
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
 });
 
 describe('JSON a partner could read differently is refused with code 91, nothing forwarded (10.3)', () => {
