@@ -39,13 +39,14 @@ describe('a token issued to one pair', () => {
     expect(world.partners.mspA.received).toHaveLength(0);
   });
 
+  // AID.02 7.7 (code 20 "The msp_token was not found"): the token is the pair's, so the CMP it was
+  // issued to cannot use it toward an MSP that did not issue it (both routes here learn tokens)
   test('the same CMP sending it to another MSP gets 404 code 20', async () => {
-    const token = await onboard('mspA', 'cmpA');
-    const answer = await requestCode('cmpA', 'mspB', token);
-    // cmpA -> mspB has tokenBinding off: the check is skipped there
-    expect(answer.status).toBe(200);
-    const strict = await requestCode('cmpB', 'mspB', token);
-    expect(strict.body.code).toBe('20');
+    const token = await onboard('mspB', 'cmpA');
+    const answer = await requestCode('cmpA', 'mspA', token);
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
   });
 
   test('every operation with a foreign token is refused the same way', async () => {
