@@ -55,6 +55,21 @@ describe('a token issued to one pair', () => {
     const status = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
     const info = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
     for (const answer of [csim, status, info]) expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
+    expect(world.partners.cmpA.received.filter((r) => r.path === paths.sendProfileInformation(token))).toHaveLength(0);
+  });
+
+  // AID.02 7.10 on {msp_token}, code 20 "The msp_token was not found": a read is refused like a write,
+  // so no CMP learns another CMP's profiles
+  test('Request Profile Status with another pair\'s token gets 404 code 20 and the MSP is never asked; the pair\'s own passes', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const foreign = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token, '8949000000000000001') });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
+    const own = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
+    expect(own.status).toBe(200);
+    expect(world.partners.mspA.received.map((r) => r.path)).toEqual([paths.requestProfileStatus(token)]);
   });
 
   test('the issuing MSP may send the same token to a second CMP, and both pairs then work', async () => {
