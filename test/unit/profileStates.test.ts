@@ -1,6 +1,6 @@
 /** How an ES2+ operator's profile moves, and what AID.02 status the CMP is told. */
 import { afterProgress } from '../../src/dialects/es2plus/profileStates';
-import { afterCsimStatus, aid02Status, isCancellable, isLive, type ProfileState } from '../../src/hostedMsp/profileStates';
+import { afterCsimStatus, aid02Status, eventOf, isCancellable, isLive, type ProfileState } from '../../src/hostedMsp/profileStates';
 
 test.each<[ProfileState, number, boolean, ProfileState]>([
   ['released', 1, true, 'released'],
@@ -53,4 +53,13 @@ test.each<[ProfileState, string | undefined, boolean, boolean]>([
   expect(aid02Status(state)).toBe(status);
   expect(isLive(state)).toBe(live);
   expect(isCancellable(state)).toBe(cancellable);
+});
+
+// the metric's event names are AID.02's status spelling (installation_failed), the rest the state itself
+test.each<[ProfileState, string]>([
+  ['installationFailed', 'installation_failed'],
+  ['installed', 'installed'],
+  ['released', 'released'],
+])('a profile %s is counted as the event %s', (state, event) => {
+  expect(eventOf(state)).toBe(event);
 });

@@ -1,0 +1,95 @@
+/**
+ * Mutation testing (StrykerJS, jest runner) of the modules where a bug is a security or data-loss
+ * bug; `npm run mutate`, not in CI (docs/mutation-testing.md has the scores and times). Each module
+ * names the test files that exercise it: only those run, and within them only the tests that cover
+ * a mutant (per-test coverage), so one module takes minutes instead of the whole suite per mutant.
+ * `MUTATE=authenticate,tokenBinding npm run mutate` runs some of them; no MUTATE runs them all.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const jestConfig = require('./jest.config.js');
+
+const MODULES = {
+  authenticate: {
+    mutate: ['src/pipeline/authenticate.ts'],
+    tests: ['test/integration/authentication.test.ts', 'test/integration/loginThrottle.test.ts', 'test/integration/behindProxy.test.ts'],
+  },
+  tokenBinding: {
+    mutate: ['src/pipeline/tokenBinding.ts'],
+    tests: ['test/integration/tokens.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/procedures.test.ts'],
+  },
+  idempotency: {
+    mutate: ['src/pipeline/idempotency.ts'],
+    tests: ['test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
+  },
+  canonicalIds: {
+    mutate: ['src/pipeline/canonicalIds.ts'],
+    tests: ['test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts'],
+  },
+  stateChecks: {
+    mutate: ['src/pipeline/stateChecks.ts'],
+    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
+  },
+  strictJson: {
+    mutate: ['src/json/strictJson.ts'],
+    tests: ['test/unit/strictJson.test.ts', 'test/fuzz/parsers.test.ts'],
+  },
+  stateRedis: {
+    mutate: ['src/state/redis/{requestChecks,ledger,tokenBindings,rateLimits,records,outbox,store}.ts', 'src/state/{gcra,ledger,deadline}.ts'],
+    tests: ['test/state/*.test.ts'],
+  },
+  stateMemory: {
+    mutate: ['src/state/memory/*.ts'],
+    tests: ['test/state/*.contract.test.ts', 'test/state/memoryStore.test.ts', 'test/integration/stateBounds.test.ts'],
+  },
+  activation: {
+    mutate: ['src/activation/*.ts'],
+    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts'],
+  },
+  outbox: {
+    mutate: ['src/outbox/*.ts'],
+    tests: ['test/integration/outbox.test.ts'],
+  },
+  profileStates: {
+    mutate: ['src/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
+    tests: ['test/unit/profileStates.test.ts'],
+  },
+  devicemgmtTasks: {
+    mutate: ['src/dialects/devicemgmt/tasks.ts'],
+    tests: ['test/integration/devicemgmt.test.ts'],
+  },
+};
+
+const chosen = (process.env.MUTATE ?? Object.keys(MODULES).join(','))
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name !== '');
+for (const name of chosen) {
+  if (!MODULES[name]) throw new Error(`MUTATE names ${name}; the modules are ${Object.keys(MODULES).join(', ')}`);
+}
+const unique = (lists) => [...new Set(lists.flat())];
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  mutate: unique(chosen.map((name) => MODULES[name].mutate)),
+  coverageAnalysis: 'perTest',
+  jest: {
+    projectType: 'custom',
+    config: { ...jestConfig, testMatch: unique(chosen.map((name) => MODULES[name].tests)).map((file) => `<rootDir>/${file}`) },
+    enableFindRelatedTests: false,
+  },
+  // two cores shared with Redis and the partners' servers the tests start
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
+  timeoutMS: 30000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 85, break: null },
+  ignorePatterns: ['dist', 'reports', 'coverage'],
+  tempDirName: '.stryker-tmp',
+};
