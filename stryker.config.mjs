@@ -69,6 +69,8 @@ for (const name of chosen) {
   if (!MODULES[name]) throw new Error(`MUTATE names ${name}; the modules are ${Object.keys(MODULES).join(', ')}`);
 }
 const unique = (lists) => [...new Set(lists.flat())];
+/** one report per choice of modules, so that runs of different modules keep theirs */
+const reportName = process.env.MUTATE ? chosen.join('+') : 'all';
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -85,10 +87,11 @@ export default {
   },
   // two cores shared with Redis and the partners' servers the tests start
   concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
-  timeoutMS: 30000,
+  // a mutant that makes a test wait (for a delivery, a state) is a timeout after this, not after jest's 30 s
+  timeoutMS: 10000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
-  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
-  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  htmlReporter: { fileName: `reports/mutation/${reportName}.html` },
+  jsonReporter: { fileName: `reports/mutation/${reportName}.json` },
   thresholds: { high: 90, low: 85, break: null },
   ignorePatterns: ['dist', 'reports', 'coverage'],
   tempDirName: '.stryker-tmp',
