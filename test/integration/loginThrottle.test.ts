@@ -55,7 +55,9 @@ test('past the limit per address: 429 code 206 with Retry-After, even for the ri
     const over = await profileStatus(hub, 'cmpA', 'guess', '127.0.0.2');
     expect(over.status).toBe(429);
     expect(over.body).toEqual({ code: '206', error: 'Too many failed authentication attempts' });
+    // RFC 9110 10.2.3: Retry-After in seconds, here within the failure window
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(LIMITS.authFailureWindowSeconds);
     // a right guess now would tell the attacker nothing: it is refused the same way
     expect((await profileStatus(hub, 'cmpA', 'key-cmpA', '127.0.0.2')).status).toBe(429);
     // another address's login resets nothing and is not held back
