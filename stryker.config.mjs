@@ -18,7 +18,7 @@ const MODULES = {
   },
   tokenBinding: {
     mutate: ['src/pipeline/tokenBinding.ts'],
-    tests: ['test/integration/tokens.test.ts', 'test/integration/hostileInput.test.ts'],
+    tests: ['test/integration/tokens.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/procedures.test.ts'],
   },
   idempotency: {
     mutate: ['src/pipeline/idempotency.ts'],
