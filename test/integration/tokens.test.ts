@@ -115,6 +115,17 @@ describe('tokens the hub has never seen', () => {
     expect((await requestCode('cmpB', 'mspB', token)).body.code).toBe('20');
   });
 
+  // the learn policy binds the pair it saw use the token; AID.02 7.5 on {msp_token}: any other MSP
+  // using it gets code 20, even on a route that learns
+  test('learn: the pair that used it first is bound; another MSP on a learning route is then refused (code 20)', async () => {
+    const token = randomUUID();
+    expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
+    const other = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.cmpA.received).toHaveLength(0);
+  });
+
   test('learn never widens a token the hub saw issued: Send MSP Token to cmpA, cmpB is refused (code 20)', async () => {
     const token = await onboard('mspA', 'cmpA');
     expect((await requestCode('cmpB', 'mspA', token)).body.code).toBe('20');
