@@ -113,6 +113,24 @@ describe('api-key', () => {
     ]);
     expect(new Set(answers.map((a) => a.status))).toEqual(new Set([401]));
     expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(answers[0].body.error).toContain('the credential is missing, or does not belong to the client-id');
+    // RFC 9110 15.5.2: "The server generating a 401 response MUST send a WWW-Authenticate header field"
+    for (const answer of answers) expect(answer.headers.get('www-authenticate')).toBe('Basic realm="aid-gateway"');
+  });
+
+  // AID.02 section 6: client-id names the partner whose credential is checked; without it nothing is
+  test('a request without client-id is refused, saying which header is missing', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), omit: ['client-id'] });
+    // Send MSP Token documents no 400: its syntax errors are 422 (the operation's own client error)
+    expect(answer.status).toBe(422);
+    expect(answer.body).toEqual({ code: '91', error: expect.stringContaining('header client-id is required') });
+    expect(cmp.received).toHaveLength(0);
+  });
+
+  test('basic credentials sent to a partner with API keys only are no credential of it', async () => {
+    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization: basicHeader('mspKey', 'key-of-mspKey') } });
+    expect(answer.status).toBe(401);
+    expect(lastRefusal().reason).toBe('missing_credential');
   });
 
   test('an unknown client-id gets the same 401 as a wrong credential (no probing for partner ids)', async () => {
@@ -148,6 +166,8 @@ describe('basic', () => {
   test.each([
     ['a wrong password', basicHeader('mspBasic', 'nope')],
     ['an unknown user', basicHeader('someone', 'pw-of-mspBasic')],
+    // the unknown user is compared against the digest of '' to take the same time: that must not let it in
+    ['an unknown user with an empty password', basicHeader('someone', '')],
     ['a malformed header', 'Basic !!!'],
   ])('%s is refused', async (_what, authorization) => {
     const answer = await hub.call({ as: 'mspBasic', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization } });
@@ -173,6 +193,16 @@ describe('TLS client certificates', () => {
     expect((await overTls(cmpCert, 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' })).status).toBe(200);
     expect((await overTls(cmpCert, 'cmpT', 'mspKey')).status).toBe(401);
     expect((await overTls(mspCert, 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' })).status).toBe(401);
+  });
+
+  // AID.02 section 6: the credential must belong to the partner named by client-id; a subject bound in
+  // the config is matched attribute by attribute, whole, never as a prefix
+  test('a trusted certificate whose CN only extends the bound one (CN=cmpTX for CN=cmpT) is refused 401', async () => {
+    const answer = await overTls(pki.client('cmpTX'), 'cmpT', 'mspKey', { 'api-key': 'key-of-cmpT' });
+    expect(answer.status).toBe(401);
+    expect(lastRefusal().reason).toBe('certificate_mismatch');
+    expect(cmp.received).toHaveLength(0);
+    expect(msp.received).toHaveLength(0);
   });
 
   test('another partner\'s valid certificate does not speak for this client-id', async () => {

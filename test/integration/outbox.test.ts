@@ -27,7 +27,8 @@ const specsFor = (mspUrl: string): PartnerSpec[] => [
 ];
 
 const statusPath = (id: string) => paths.sendCsimStatus(id);
-const deliveredIds = (msp: FakePartner) => new Set(msp.received.filter((r) => r.path.startsWith('/v1/statuses/')).map((r) => String(r.headers['cmp-request-id'])));
+const deliveries = (msp: FakePartner) => msp.received.filter((r) => r.path.startsWith('/v1/statuses/')).map((r) => String(r.headers['cmp-request-id']));
+const deliveredIds = (msp: FakePartner) => new Set(deliveries(msp));
 
 async function sendStatuses(hubUrl: string, count: number): Promise<string[]> {
   const ids: string[] = [];
@@ -59,12 +60,33 @@ test('store and forward: 201 at once while the MSP is down; delivered with the o
       expect(back.received[0].headers['cmp-request-id']).toBe('11111111-2222-4333-8444-555555555555');
       expect(back.received[0].headers['correlation-id']).toBe(correlationId);
       expect(back.received[0].body).toEqual(sendCsimStatusBody());
-      await waitFor(async () => (await hub.hub.store.outbox.depth()).waiting === 0);
+      await waitFor(async () => {
+        const depth = await hub.hub.store.outbox.depth();
+        return depth.waiting === 0 && depth.ready === 0;
+      });
+      // accepted once, stored once, delivered once
+      expect(back.received).toHaveLength(1);
     } finally {
       await back.close();
     }
   } finally {
     await hub.close();
+  }
+});
+
+test('store and forward with the MSP up: each request accepted is stored once and delivered once', async () => {
+  const msp = await FakePartner.start();
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES });
+  try {
+    const ids = await sendStatuses(hub.url, 3);
+    await waitFor(() => deliveredIds(msp).size === 3);
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).ready === 0);
+    expect(deliveries(msp).sort()).toEqual([...ids].sort());
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'enqueued' })).toBe(3);
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'delivered' })).toBe(3);
+  } finally {
+    await hub.close();
+    await msp.close();
   }
 });
 
@@ -131,8 +153,9 @@ test('a hub instance killed with SIGKILL while delivering: another instance clai
     msp.reset();
     survivor = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES, redisKeyPrefix: prefix });
     await waitFor(() => deliveredIds(msp).size === 5);
-    expect([...deliveredIds(msp)].sort()).toEqual([...ids].sort());
     await waitFor(async () => (await survivor!.hub.store.outbox.depth()).ready === 0);
+    // every call the MSP received, not a set of them: each of the five once, none twice
+    expect(deliveries(msp).sort()).toEqual([...ids].sort());
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await survivor?.close();

@@ -39,13 +39,14 @@ describe('a token issued to one pair', () => {
     expect(world.partners.mspA.received).toHaveLength(0);
   });
 
+  // AID.02 7.7 (code 20 "The msp_token was not found"): the token is the pair's, so the CMP it was
+  // issued to cannot use it toward an MSP that did not issue it (both routes here learn tokens)
   test('the same CMP sending it to another MSP gets 404 code 20', async () => {
-    const token = await onboard('mspA', 'cmpA');
-    const answer = await requestCode('cmpA', 'mspB', token);
-    // cmpA -> mspB has tokenBinding off: the check is skipped there
-    expect(answer.status).toBe(200);
-    const strict = await requestCode('cmpB', 'mspB', token);
-    expect(strict.body.code).toBe('20');
+    const token = await onboard('mspB', 'cmpA');
+    const answer = await requestCode('cmpA', 'mspA', token);
+    expect(answer.status).toBe(404);
+    expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
   });
 
   test('every operation with a foreign token is refused the same way', async () => {
@@ -54,6 +55,21 @@ describe('a token issued to one pair', () => {
     const status = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
     const info = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
     for (const answer of [csim, status, info]) expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
+    expect(world.partners.cmpA.received.filter((r) => r.path === paths.sendProfileInformation(token))).toHaveLength(0);
+  });
+
+  // AID.02 7.10 on {msp_token}, code 20 "The msp_token was not found": a read is refused like a write,
+  // so no CMP learns another CMP's profiles
+  test('Request Profile Status with another pair\'s token gets 404 code 20 and the MSP is never asked; the pair\'s own passes', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const foreign = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token, '8949000000000000001') });
+    expect(foreign.status).toBe(404);
+    expect(foreign.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.mspA.received).toHaveLength(0);
+    const own = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
+    expect(own.status).toBe(200);
+    expect(world.partners.mspA.received.map((r) => r.path)).toEqual([paths.requestProfileStatus(token)]);
   });
 
   test('the issuing MSP may send the same token to a second CMP, and both pairs then work', async () => {
@@ -97,6 +113,17 @@ describe('tokens the hub has never seen', () => {
     expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
     expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
     expect((await requestCode('cmpB', 'mspB', token)).body.code).toBe('20');
+  });
+
+  // the learn policy binds the pair it saw use the token; AID.02 7.5 on {msp_token}: any other MSP
+  // using it gets code 20, even on a route that learns
+  test('learn: the pair that used it first is bound; another MSP on a learning route is then refused (code 20)', async () => {
+    const token = randomUUID();
+    expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
+    const other = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    expect(other.status).toBe(404);
+    expect(other.body).toEqual({ code: '20', error: 'The msp_token was not found' });
+    expect(world.partners.cmpA.received).toHaveLength(0);
   });
 
   test('learn never widens a token the hub saw issued: Send MSP Token to cmpA, cmpB is refused (code 20)', async () => {

@@ -1,12 +1,15 @@
 /**
- * What only the Redis store has to show: every key it writes expires, and a Redis that cannot be
- * reached at start is said so at once. The ports' behaviour is in their contract suites.
+ * What only the Redis store has to show: every key it writes expires (the ports' own calls, and the
+ * checks script a request runs through the hub), and a Redis that cannot be reached at start is said
+ * so at once. The ports' behaviour is in their contract suites.
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { RedisStore } from '../../src/state/redis/store';
+import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { pendingActivation as pending } from '../support/stores';
+import { startWorld } from '../support/testHub';
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
@@ -35,6 +38,32 @@ describe('redis store specifics', () => {
     } finally {
       await client.close();
       await deleteKeys(own);
+    }
+  });
+
+  // every key the hub leaves in Redis is there for a bounded time (README, Redis for production): a
+  // request id kept without its TTL would fill Redis one request at a time
+  test('every key a request leaves through the hub\'s checks script has a TTL, its request id among them', async () => {
+    const world = await startWorld({ routes: { routes: [{ from: '*', to: '*', tokenBinding: 'learn' }] } });
+    const own = world.hub.keyPrefix as string;
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      const token = await world.onboard('mspA', 'cmpA');
+      const asked = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+      const status = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() });
+      expect([asked.status, status.status]).toEqual([200, 201]);
+      const keys: string[] = [];
+      for await (const batch of client.scanIterator({ MATCH: `${own}*`, COUNT: 500 })) keys.push(...batch);
+      // one request id per call (Send MSP Token, Request Activation Code, Send CSIM Status)
+      expect(keys.filter((k) => k.startsWith(`${own}rid:`))).toHaveLength(3);
+      // the outbox's stream and sets are queues, made at start: their entries leave when delivered or
+      // dead-lettered, not by a TTL
+      const left = keys.filter((k) => !k.startsWith(`${own}outbox`));
+      for (const key of left) expect({ key, expires: (await client.ttl(key)) > 0 }).toEqual({ key, expires: true });
+    } finally {
+      await client.close();
+      await world.close();
     }
   });
 

@@ -1,6 +1,6 @@
 /** How an ES2+ operator's profile moves, and what AID.02 status the CMP is told. */
-import { afterProgress } from '../../src/dialects/es2plus/profileStates';
-import { afterCsimStatus, aid02Status, isCancellable, isLive, type ProfileState } from '../../src/hostedMsp/profileStates';
+import { afterProgress, NOTIFICATION_POINTS } from '../../src/dialects/es2plus/profileStates';
+import { afterCsimStatus, aid02Status, eventOf, isCancellable, isLive, type ProfileState } from '../../src/hostedMsp/profileStates';
 
 test.each<[ProfileState, number, boolean, ProfileState]>([
   ['released', 1, true, 'released'],
@@ -53,4 +53,19 @@ test.each<[ProfileState, string | undefined, boolean, boolean]>([
   expect(aid02Status(state)).toBe(status);
   expect(isLive(state)).toBe(live);
   expect(isCancellable(state)).toBe(cancellable);
+});
+
+// the metric's event names are AID.02's status spelling (installation_failed), the rest the state itself
+test.each<[ProfileState, string]>([
+  ['installationFailed', 'installation_failed'],
+  ['installed', 'installed'],
+  ['released', 'released'],
+])('a profile %s is counted as the event %s', (state, event) => {
+  expect(eventOf(state)).toBe(event);
+});
+
+// the ES2+ seed's notificationPointId: "Defined check points are (1): '1' -> Eligibility and retry
+// limit check '2' -> Confirmation Failure '3' -> BPP download ... '4' -> BPP installation"; the log names them so
+test('the download progress points are the seed\'s four, by the seed\'s names', () => {
+  expect(NOTIFICATION_POINTS).toEqual({ 1: 'eligibility and retry limit check', 2: 'confirmation failure', 3: 'BPP download', 4: 'BPP installation' });
 });

@@ -9,7 +9,7 @@ const refusal = (text: string | Buffer): string => {
   try {
     read(text);
   } catch (err) {
-    if (err instanceof StrictJsonError) return err.message;
+    if (err instanceof StrictJsonError) return `${err.name}: ${err.message}`;
     throw err;
   }
   throw new Error('accepted');
@@ -25,6 +25,13 @@ describe('accepted as JSON.parse reads it', () => {
     ['unicode text as UTF-8 bytes', '{"name":"Müller 日本"}'],
     ['nesting at the limit', `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`],
     ['brackets inside strings', '{"text":"{{{[[[\\"]]]}}}"}'],
+    // a value is never taken for a member name, whatever it spells
+    ['values that spell their own or a forbidden name', '{"a":"a","b":"__proto__","c":["constructor","c"],"d":{"d":"d"}}'],
+    ['a fraction with an exponent past 308 that a double holds (1e308)', '[0.1e309]'],
+    // a closed container is closed: its names and its depth are gone with it
+    ['a name of a nested object used again in its parent', '{"o":{"a":1},"a":2}'],
+    ['many containers side by side, each shallow', `[${Array.from({ length: 2 * MAX_JSON_DEPTH }, (_, i) => (i % 2 ? '{}' : '[1]')).join(',')}]`],
+    ['a surrogate pair at the top of both ranges (U+10FFFF)', '{"a":"\\udbff\\udfff"}'],
   ])('%s', (_, text) => {
     expect(read(text)).toEqual(JSON.parse(text));
   });
@@ -41,8 +48,15 @@ describe('refused: what two readers could read differently (RFC 8259)', () => {
     ['an escaped lone high surrogate (8.2)', '{"a":"\\ud800"}', 'lone surrogate'],
     ['an escaped lone low surrogate (8.2)', '{"a":"\\udc00x"}', 'lone surrogate'],
     ['a high surrogate followed by text (8.2)', '{"a":"\\ud83dx"}', 'lone surrogate'],
+    ['a high surrogate, text, then a low one (8.2)', '{"a":"\\ud83dx\\ude00"}', 'lone surrogate'],
+    ['a high surrogate, another escape, then a low one (8.2)', '{"a":"\\ud83d\\n\\ude00"}', 'lone surrogate'],
+    ['a member twice, after a value with an escape', '{"a":"\\n","a":1}', 'appears twice'],
     ['a number beyond a double (6)', '{"n":1e309}', 'too large'],
     ['a negative number beyond a double (6)', '[-1e400]', 'too large'],
+    ['a number beyond a double, with a signed exponent (6)', '[1e+400]', 'too large'],
+    ['a number beyond a double, with a capital E (6)', '[1E400]', 'too large'],
+    ['an escaped lone high surrogate, the last of its range (8.2)', '{"a":"\\udbff"}', 'lone surrogate'],
+    ['an escaped lone low surrogate, the last of its range (8.2)', '{"a":"\\udfff"}', 'lone surrogate'],
     ['an integer beyond 2^53 (6)', '{"n":9007199254740993}', 'beyond 2^53'],
   ])('%s', (_, text, reason) => {
     expect(refusal(text)).toContain(reason);
@@ -59,14 +73,27 @@ describe('refused: what no AID.02 message needs and JavaScript readers treat spe
     expect(refusal(`{"${name}":{"polluted":true}}`)).toContain('not allowed');
   });
 
+  test('one level past the limit is refused', () => {
+    expect(refusal(`${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`)).toContain(`deeper than ${MAX_JSON_DEPTH}`);
+  });
+
   test('30,000 levels of nesting are refused before any reader recurses into them', () => {
     expect(refusal(`${'['.repeat(30000)}${']'.repeat(30000)}`)).toContain(`deeper than ${MAX_JSON_DEPTH}`);
     expect(refusal(`${'{"a":'.repeat(30000)}1${'}'.repeat(30000)}`)).toContain(`deeper than ${MAX_JSON_DEPTH}`);
   });
 });
 
+describe('what a refusal says', () => {
+  test('the member it names, where the name is safe to quote', () => {
+    expect(refusal('{"status":1,"status":2}')).toBe('StrictJsonError: the member "status" appears twice in one object');
+    expect(refusal('{"__proto__":{}}')).toBe('StrictJsonError: the member name "__proto__" is not allowed');
+    expect(refusal('{"a b":1,"a b":2}')).toBe('StrictJsonError: the member appears twice in one object');
+    expect(refusal(`{"${'n'.repeat(65)}":1,"${'n'.repeat(65)}":2}`)).toBe('StrictJsonError: the member appears twice in one object');
+  });
+});
+
 describe('not JSON at all stays a syntax error', () => {
-  test.each([['{"a":'], ['{"a":1,}'], ['\ufeff{"a":1}'], ["{'a':1}"], ['NaN'], ['"unterminated']])('%s', (text) => {
+  test.each([['{"a":'], ['{"a":1,}'], ['\ufeff{"a":1}'], ["{'a':1}"], ['NaN'], ['[-Infinity]'], ['"unterminated'], ['{"a":1,"aa']])('%s', (text) => {
     expect(() => read(text)).toThrow(SyntaxError);
   });
 });

@@ -1,0 +1,100 @@
+/**
+ * Mutation testing (StrykerJS, jest runner) of the modules where a bug is a security or data-loss
+ * bug; `npm run mutate`, not in CI (docs/mutation-testing.md has the scores and times). Each module
+ * names the test files that exercise it: only those run, and within them only the tests that cover
+ * a mutant (per-test coverage), so one module takes minutes instead of the whole suite per mutant.
+ * `MUTATE=authenticate,tokenBinding npm run mutate` runs some of them; no MUTATE runs them all.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const jestConfig = require('./jest.config.js');
+
+const MODULES = {
+  authenticate: {
+    mutate: ['src/pipeline/authenticate.ts'],
+    // es2plusSgp22: the ES2+ callback is where a dialect's inbound route takes any one credential
+    tests: ['test/integration/authentication.test.ts', 'test/integration/loginThrottle.test.ts', 'test/integration/behindProxy.test.ts', 'test/integration/es2plusSgp22.test.ts'],
+  },
+  tokenBinding: {
+    mutate: ['src/pipeline/tokenBinding.ts'],
+    tests: ['test/integration/tokens.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/procedures.test.ts'],
+  },
+  idempotency: {
+    mutate: ['src/pipeline/idempotency.ts'],
+    tests: ['test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
+  },
+  canonicalIds: {
+    mutate: ['src/pipeline/canonicalIds.ts'],
+    // procedures: the body forwarded byte for byte unless an id in it was respelt
+    tests: ['test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts', 'test/integration/procedures.test.ts'],
+  },
+  stateChecks: {
+    mutate: ['src/pipeline/stateChecks.ts'],
+    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
+  },
+  strictJson: {
+    mutate: ['src/json/strictJson.ts'],
+    tests: ['test/unit/strictJson.test.ts', 'test/fuzz/parsers.test.ts'],
+  },
+  stateRedis: {
+    mutate: ['src/state/redis/{requestChecks,ledger,tokenBindings,rateLimits,records,outbox,store}.ts', 'src/state/{gcra,ledger,deadline}.ts'],
+    tests: ['test/state/*.test.ts'],
+  },
+  stateMemory: {
+    mutate: ['src/state/memory/*.ts'],
+    tests: ['test/state/*.contract.test.ts', 'test/state/memoryStore.test.ts', 'test/integration/stateBounds.test.ts'],
+  },
+  activation: {
+    mutate: ['src/activation/*.ts'],
+    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts'],
+  },
+  outbox: {
+    mutate: ['src/outbox/*.ts'],
+    tests: ['test/integration/outbox.test.ts'],
+  },
+  profileStates: {
+    mutate: ['src/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
+    tests: ['test/unit/profileStates.test.ts'],
+  },
+  devicemgmtTasks: {
+    mutate: ['src/dialects/devicemgmt/tasks.ts'],
+    tests: ['test/integration/devicemgmt.test.ts'],
+  },
+};
+
+const chosen = (process.env.MUTATE ?? Object.keys(MODULES).join(','))
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name !== '');
+for (const name of chosen) {
+  if (!MODULES[name]) throw new Error(`MUTATE names ${name}; the modules are ${Object.keys(MODULES).join(', ')}`);
+}
+const unique = (lists) => [...new Set(lists.flat())];
+/** one report per choice of modules, so that runs of different modules keep theirs */
+const reportName = process.env.MUTATE ? chosen.join('+') : 'all';
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  packageManager: 'npm',
+  testRunner: 'jest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  mutate: unique(chosen.map((name) => MODULES[name].mutate)),
+  coverageAnalysis: 'perTest',
+  jest: {
+    projectType: 'custom',
+    config: { ...jestConfig, testMatch: unique(chosen.map((name) => MODULES[name].tests)).map((file) => `<rootDir>/${file}`) },
+    enableFindRelatedTests: false,
+  },
+  // two cores shared with Redis and the partners' servers the tests start
+  concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
+  // a mutant that makes a test wait (for a delivery, a state) is a timeout after this, not after jest's 30 s
+  timeoutMS: 10000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: `reports/mutation/${reportName}.html` },
+  jsonReporter: { fileName: `reports/mutation/${reportName}.json` },
+  thresholds: { high: 90, low: 85, break: null },
+  ignorePatterns: ['dist', 'reports', 'coverage'],
+  tempDirName: '.stryker-tmp',
+};
