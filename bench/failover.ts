@@ -20,6 +20,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
+import { freePort, waitForPort } from './ports';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from '../test/support/messages';
 import { SentinelGroup } from '../test/support/redisTopology';
 
@@ -193,7 +194,7 @@ async function startHub(options: FailoverOptions, dir: string, port: number, gro
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, LOG_LEVEL: 'error' },
   });
-  await waitForPort(port);
+  await waitForPort(port, 30000);
   return child;
 }
 
@@ -244,30 +245,7 @@ function json(res: http.ServerResponse, status: number, body?: unknown): void {
   res.end(text);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
-async function waitForPort(port: number): Promise<void> {
-  const until = Date.now() + 30000;
-  for (;;) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > until) throw new Error(`nothing listens on ${port}`);
-    await sleep(100);
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

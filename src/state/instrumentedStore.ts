@@ -5,20 +5,10 @@
  */
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from './store';
+import { mapPorts } from './storePorts';
 
 export function instrumentStore(store: Store, metrics: Metrics): Store {
-  const port = <T extends object>(target: T, name: string) => instrument(target, store.kind, `${name}.`, metrics);
-  return {
-    kind: store.kind,
-    bindings: port(store.bindings, 'bindings'),
-    ledger: port(store.ledger, 'ledger'),
-    limits: port(store.limits, 'limits'),
-    checks: port(store.checks, 'checks'),
-    outbox: port(store.outbox, 'outbox'),
-    records: (namespace) => port(store.records(namespace), 'records'),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
+  return mapPorts(store, (target, name) => instrument(target, store.kind, `${name}.`, metrics));
 }
 
 function instrument<T extends object>(target: T, kind: string, prefix: string, metrics: Metrics): T {

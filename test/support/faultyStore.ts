@@ -8,6 +8,7 @@
  * armed on one, or on a call the test spares, goes to the next call instead).
  */
 import { StoreDeadlineError } from '../../src/state/deadline';
+import { mapPorts } from '../../src/state/storePorts';
 import type { Store } from '../../src/state/store';
 
 export type Fault = 'lost' | 'before';
@@ -78,15 +79,5 @@ export function faultyStore(store: Store, plan: FaultPlan): Store {
         return (...args: unknown[]) => plan.call(`${name}.${prop}`, () => (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args));
       },
     });
-  return {
-    kind: store.kind,
-    bindings: port(store.bindings, 'bindings'),
-    ledger: port(store.ledger, 'ledger'),
-    limits: port(store.limits, 'limits'),
-    checks: port(store.checks, 'checks'),
-    outbox: port(store.outbox, 'outbox'),
-    records: (namespace) => port(store.records(namespace), `records(${namespace})`),
-    ping: () => store.ping(),
-    close: () => store.close(),
-  };
+  return mapPorts(store, port, (namespace) => `records(${namespace})`);
 }
