@@ -78,7 +78,7 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
       const status = (err as { status?: unknown }).status;
       const clientError = typeof status === 'number' && status >= 400 && status < 500;
       ctx.status = clientError ? status : 500;
-      ctx.body = clientError ? { code: '91', error: 'Invalid request syntax' } : refusal('internal', 'the view could not be read');
+      ctx.body = clientError ? refusal('invalidSyntax', catalogue.invalidSyntax.message) : refusal('internal', 'the view could not be read');
       return;
     }
     if (ctx.body !== undefined && ctx.body !== '') return;

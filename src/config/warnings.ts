@@ -10,14 +10,15 @@ import type { Config } from './types';
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   for (const partner of config.partners.values()) {
-    const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(dialectNamed(partner.dialect).endpoints?.(partner.settings) ?? [])];
+    const dialect = dialectNamed(partner.dialect);
+    const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(dialect.endpoints?.(partner.settings) ?? [])];
     for (const { name, url } of targets) {
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
         warnings.push(`${partner.file}: ${name}: plain HTTP to ${url.host} (insecure: true); AID.02 6 requires TLS`);
       }
     }
-    // a CMP of another dialect (devicemgmt) is reached at its own platform, not at an AID.02 API
-    if (partner.role === 'cmp' && partner.dialect === 'aid02' && partner.upstream.auth.kind !== 'apiKey') {
+    // a CMP whose upstream is a dialect's platform is not reached at an AID.02 API
+    if (partner.role === 'cmp' && dialect.upstreamIsAid02 && partner.upstream.auth.kind !== 'apiKey') {
       warnings.push(`${partner.file}: upstream.auth: no API key toward this CMP; AID.02 6: "An API key SHALL be used for each request to CMP CESIM MSP API"`);
     }
   }

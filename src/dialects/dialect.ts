@@ -125,6 +125,9 @@ export interface DialectModule<S = unknown, I extends DialectInstance = DialectI
   /** the value of `dialect:` in a partner file, and the key of its settings there */
   readonly name: string;
   readonly roles: readonly Role[];
+  /** the partner's upstream is its own AID.02 API (section 6's rules for that API apply to it);
+   * absent: the upstream is the dialect's own platform */
+  readonly upstreamIsAid02?: true;
   /** the JSON Schema of the partner file's `<name>:` block; absent: the dialect takes none */
   readonly settingsSchema?: Readonly<Record<string, unknown>>;
   /** the typed settings from the block the schema accepted; problems are pushed, named by field */

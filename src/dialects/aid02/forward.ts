@@ -7,6 +7,7 @@ import type { DialectModule } from '../dialect';
 
 export const aid02: DialectModule = {
   name: 'aid02',
+  upstreamIsAid02: true,
   roles: ['msp', 'cmp'],
   build: (_partner, _settings, services) => ({
     call: (call) =>
