@@ -26,6 +26,8 @@ const DELIVERY_TIMEOUT_MS = 10000;
 export class OutboxWorker {
   readonly consumer = `hub-${randomUUID()}`;
   private loop?: Repeating;
+  /** a call of the last round failed: entries this consumer holds may be unfinished */
+  private unsure = false;
 
   constructor(
     private readonly queue: OutboxQueue,
@@ -49,15 +51,29 @@ export class OutboxWorker {
     await this.loop?.stop();
   }
 
-  /** one round: due deliveries become ready, stale ones are claimed, ready ones delivered */
+  /** one round: due deliveries become ready, stale ones are claimed, ready ones delivered; after a
+   * round that failed, first what this worker itself took and may not have finished */
   async pass(): Promise<void> {
     const { settings } = this.runtime().config;
-    await this.queue.promoteDue(Date.now());
-    const batch = [
-      ...(await this.queue.claimStale(this.consumer, settings.outboxClaimIdleMs, BATCH)),
-      ...(await this.queue.receive(this.consumer, BATCH)),
-    ];
-    await Promise.all(batch.map((entry) => this.handle(entry)));
+    try {
+      await this.queue.promoteDue(Date.now());
+      const own = this.unsure ? await this.queue.unfinished(this.consumer, BATCH) : [];
+      this.unsure = own.length === BATCH;
+      const batch = [
+        ...own,
+        ...(await this.queue.claimStale(this.consumer, settings.outboxClaimIdleMs, BATCH)),
+        ...(await this.queue.receive(this.consumer, BATCH)),
+      ];
+      // every delivery of the round ends before the next round may take its entry back
+      const failed = (await Promise.allSettled(batch.map((entry) => this.handle(entry)))).find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } catch (err) {
+      // a store call that failed may have run, its answer lost: a read's entries are this
+      // consumer's now though it never saw them, and would otherwise wait `outboxClaimIdleMs` for
+      // another instance to claim them
+      this.unsure = true;
+      throw err;
+    }
   }
 
   private async handle(entry: Received): Promise<void> {

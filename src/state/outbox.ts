@@ -56,6 +56,9 @@ export interface OutboxQueue {
   promoteDue(now: number): Promise<number>;
   /** up to `max` ready deliveries for this consumer */
   receive(consumer: string, max: number): Promise<Received[]>;
+  /** deliveries this consumer took and has not finished: after a call of its own whose answer was
+   * lost (a read whose entries never reached it, an acknowledgement that may not have run) */
+  unfinished(consumer: string, max: number): Promise<Received[]>;
   /** deliveries another consumer took more than `minIdleMs` ago and never finished */
   claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]>;
   ack(entry: Received): Promise<void>;

@@ -43,8 +43,9 @@ beforeAll(async () => {
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
     ],
     routes: {
-      // a delivery a lost read left taken is claimed again soon
-      settings: { outboxPollMs: 20, outboxRetryBaseMs: 50, outboxRetryMaxMs: 200, outboxClaimIdleMs: 300 },
+      // no other instance claims what this one took: a read whose answer was lost, this worker
+      // takes back itself on its next round (a failover must not hold deliveries for the claim time)
+      settings: { outboxPollMs: 20, outboxRetryBaseMs: 50, outboxRetryMaxMs: 200, outboxClaimIdleMs: 3600000 },
       routes: [
         { from: 'cmpA', to: 'mspA', timeoutMs: BUDGET_MS, bridgeTimeoutMs: BRIDGE_MS, storeAndForward: true },
         { from: 'mspA', to: 'cmpA' },

@@ -107,6 +107,18 @@ describe.each([
     expect(await queue.claimStale('c', 0, 10)).toEqual([]);
   });
 
+  test('a consumer finds again what it took and has not finished, and only that', async () => {
+    const [first, second] = [delivery(), delivery()];
+    await queue.enqueue(first);
+    await queue.enqueue(second);
+    const taken = await queue.receive('a', 10);
+    await queue.ack(taken[0]);
+    expect((await queue.unfinished('a', 10)).map((e) => e.delivery)).toEqual([second]);
+    expect(await queue.unfinished('b', 10)).toEqual([]);
+    await queue.retryLater(taken[1], { ...second, attempts: 1 }, Date.now() + 60000);
+    expect(await queue.unfinished('a', 10)).toEqual([]);
+  });
+
   test('dead letters are listed with their reason and can be replayed, all or by id', async () => {
     await queue.enqueue(delivery({ attempts: 7 }));
     await queue.enqueue(delivery());

@@ -3,8 +3,8 @@
  * command and then throws the deadline's error, as if the answer had been lost on its way back (a
  * timeout, a failover, a connection reset: `lost`), or throws before the command is sent (`before`).
  * The calls are numbered in the order the hub makes them; the outbox worker's reads (promoteDue,
- * receive, claimStale) are numbered only when they took something, since a read that took nothing
- * changes nothing (a read that fails before it runs is a read that was not made: a `before` fault
+ * receive, unfinished, claimStale) are numbered only when they took something, since a read that
+ * took nothing changes nothing (a read that fails before it runs is a read that was not made: a `before` fault
  * armed on one, or on a call the test spares, goes to the next call instead).
  */
 import { StoreDeadlineError } from '../../src/state/deadline';
@@ -13,7 +13,7 @@ import type { Store } from '../../src/state/store';
 
 export type Fault = 'lost' | 'before';
 
-const READS = new Set(['outbox.promoteDue', 'outbox.receive', 'outbox.claimStale']);
+const READS = new Set(['outbox.promoteDue', 'outbox.receive', 'outbox.unfinished', 'outbox.claimStale']);
 /** reads and gauges that change nothing: never numbered */
 const IDLE = new Set(['ledger.countPending', 'outbox.depth']);
 

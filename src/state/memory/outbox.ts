@@ -52,6 +52,10 @@ export class MemoryOutbox implements OutboxQueue {
     return batch;
   }
 
+  async unfinished(consumer: string, max: number): Promise<Received[]> {
+    return [...this.taken.values()].filter((t) => t.consumer === consumer).slice(0, max).map((t) => t.entry);
+  }
+
   async claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]> {
     const stale = [...this.taken.values()].filter((t) => t.consumer !== consumer && Date.now() - t.since >= minIdleMs).slice(0, max);
     for (const t of stale) this.taken.set(t.entry.entryId, { consumer, since: Date.now(), entry: t.entry });

@@ -110,6 +110,16 @@ export class RedisOutbox implements OutboxQueue {
     });
   }
 
+  async unfinished(consumer: string, max: number): Promise<Received[]> {
+    return this.withGroup(async () => {
+      // from id 0: the consumer's own pending entries, its delivery counts left as they are
+      const reply = (await this.client.xReadGroup(GROUP, consumer, { key: this.stream, id: '0' }, { COUNT: max })) as
+        | { name: string; messages: (StreamMessage | null)[] }[]
+        | null;
+      return (reply?.[0]?.messages ?? []).flatMap((m) => (m ? [toReceived(m)] : []));
+    });
+  }
+
   async claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]> {
     return this.withGroup(async () => {
       const reply = await this.client.xAutoClaim(this.stream, GROUP, consumer, minIdleMs, '0-0', { COUNT: max });
