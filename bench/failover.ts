@@ -10,7 +10,8 @@
  * Retry-After, up to RETRIES times) and the unasked (a delivery for a request the CMP was refused
  * for good). Prints the figures as JSON.
  * Options: RATE (requests per second, default 50), SECONDS (of load, default 20), KILL_AT (seconds
- * into the load, default 5), WORKERS (per hub, default 2).
+ * into the load, default 5), WORKERS (per hub, default 2), DOWN_AFTER_MS (the Sentinels' wait before
+ * a failover, default 1000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -37,6 +38,9 @@ export interface FailoverOptions {
   readonly seconds: number;
   readonly killAt: number;
   readonly workers: number;
+  /** how long the Sentinels wait before they fail the primary over (1 s by default); longer than
+   * the hub's store retry window (6 s), the store is away for the hub: refusals, failed passes */
+  readonly downAfterMs?: number;
   /** the built hub to run (dist/src/main.js of a checkout) */
   readonly main?: string;
 }
@@ -71,7 +75,7 @@ export interface FailoverFigures {
 type Received = Map<string, { readonly id: string; readonly code: boolean }[]>;
 
 export async function runFailover(options: FailoverOptions): Promise<FailoverFigures> {
-  const group = await SentinelGroup.start();
+  const group = await SentinelGroup.start('hubmaster', options.downAfterMs);
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-failover-'));
   const received: Received = new Map();
   const msp = await serve((_req, body, res) => {
@@ -255,6 +259,7 @@ if (require.main === module) {
     seconds: Number(process.env.SECONDS ?? 20),
     killAt: Number(process.env.KILL_AT ?? 5),
     workers: Number(process.env.WORKERS ?? 2),
+    downAfterMs: Number(process.env.DOWN_AFTER_MS ?? 1000),
   };
   runFailover(options).then(
     (figures) => process.stdout.write(`${JSON.stringify({ ...options, ...figures })}\n`),

@@ -54,7 +54,8 @@ export class SentinelGroup {
     readonly sentinelPorts: readonly number[],
   ) {}
 
-  static async start(master = 'hubmaster'): Promise<SentinelGroup> {
+  /** `downAfterMs`: how long the primary must be silent before the Sentinels fail it over */
+  static async start(master = 'hubmaster', downAfterMs = 1000): Promise<SentinelGroup> {
     const processes = new Processes();
     const ports = await freePorts(6);
     const [dataPorts, sentinelPorts] = [ports.slice(0, 3), ports.slice(3)];
@@ -69,7 +70,7 @@ export class SentinelGroup {
       const file = path.join(processes.dir, `sentinel-${port}.conf`);
       writeFileSync(
         file,
-        [`port ${port}`, 'bind 127.0.0.1', `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`, `sentinel down-after-milliseconds ${master} 1000`, `sentinel failover-timeout ${master} 3000`].join('\n') + '\n',
+        [`port ${port}`, 'bind 127.0.0.1', `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`, `sentinel down-after-milliseconds ${master} ${downAfterMs}`, `sentinel failover-timeout ${master} 3000`].join('\n') + '\n',
       );
       processes.start(port, [file, '--sentinel']);
       await answers(port);
