@@ -54,18 +54,29 @@ export async function withinBudget(
     if ('error' in inTime) throw inTime.error;
     return inTime.answer;
   }
-  const bridged = await required('record bridged request', services.activations.bridge(pending, Date.now() + route.bridgeTimeoutMs + DEADLINE_GRACE_MS));
+  const recorded = services.activations.bridge(pending, Date.now() + route.bridgeTimeoutMs + DEADLINE_GRACE_MS);
   const log = logs.log;
-  log.info({ msp: pending.msp, budgetMs: route.timeoutMs }, 'MSP slower than the budget: answered 201, the outcome follows');
+  // the outcome is taken once the record is made, and also when the record's answer did not come
+  // back (the CMP is refused): it may have been made all the same, and then the outcome, or else
+  // the deadline, is what tells the CMP, whose retry is answered 201 from the record
   services.track(
-    outcome.then((result) =>
-      services.activations.answeredLate(bridged, lateOutcome(result)).catch((err: unknown) => {
-        // the deadline entry still stands: the CMP will hear of this request either way
-        log.error({ err: (err as Error).message }, 'bridged outcome could not be queued; the deadline entry will answer the CMP');
-      }),
+    recorded.then(
+      (bridged) => settleLate(services, bridged, outcome, log),
+      () => settleLate(services, { ...pending, bridged: true }, outcome, log),
     ),
   );
+  await required('record bridged request', recorded);
+  log.info({ msp: pending.msp, budgetMs: route.timeoutMs }, 'MSP slower than the budget: answered 201, the outcome follows');
   return undefined;
+}
+
+function settleLate(services: BridgeServices, bridged: PendingActivation, outcome: Promise<Outcome>, log: Logger): Promise<void> {
+  return outcome.then((result) =>
+    services.activations.answeredLate(bridged, lateOutcome(result)).catch((err: unknown) => {
+      // the deadline entry still stands: the CMP will hear of this request either way
+      log.error({ err: (err as Error).message }, 'bridged outcome could not be queued; the deadline entry will answer the CMP');
+    }),
+  );
 }
 
 function lateOutcome(result: Outcome): LateOutcome {

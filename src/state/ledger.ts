@@ -65,10 +65,12 @@ export interface ActivationLedger {
   /** a new entry for this call (in flight for `claimMs`, kept `ttlSeconds`), or what the entry says:
    * in flight, or done with the answer to replay; a request past its claim, or left open, is taken over */
   claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim>;
+  /** how the call that holds the entry (its `claimId`) ended; nothing when the entry is no longer
+   * that call's in flight (taken over, bridged, finished): a finish that ran late changes nothing */
   finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void>;
   /** the hub answered 201 itself (`bridged`, with the outbox entry that answers the CMP at its
-   * `deadline`, queued in the same step), or the MSP went asynchronous after all; false when the
-   * request is no longer pending */
+   * `deadline`, queued in the same step: from in flight), or the MSP went asynchronous after all
+   * (from bridged); false when the entry is not the call's in that state */
   bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean>;
   /** the request, while a delivery may still match it */
   getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined>;
@@ -78,9 +80,9 @@ export interface ActivationLedger {
   countPending(): Promise<Record<string, number>>;
   /** ends it; true for exactly one caller however many race */
   consumePending(pending: PendingActivation): Promise<boolean>;
-  /** ends it and queues `delivery` (what the CMP is told) in one step; true for exactly one caller
-   * however many race. Made again with the same delivery after its answer was lost: true again,
-   * nothing queued twice */
+  /** ends a bridged request and queues `delivery` (what the CMP is told) in one step; true for
+   * exactly one caller however many race, false when the request is not bridged (any more). Made
+   * again with the same delivery after its answer was lost: true again, nothing queued twice */
   settlePending(pending: PendingActivation, delivery: Delivery): Promise<boolean>;
   /** notes that the CMP has been sent the request's 201; read back as `answered` */
   markPendingAnswered(pending: PendingActivation): Promise<void>;

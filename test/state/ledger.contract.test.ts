@@ -158,6 +158,44 @@ describeEachStore((store) => {
       expect(due.filter((id) => id === deadline.id)).toEqual([deadline.id]);
     });
 
+    // a store command may run after the hub gave up on it (a Sentinel or Cluster client resends it
+    // to the new primary): each call changes only the entry it holds, in the state it left it
+    test('a call whose request was bridged meanwhile cannot delete it: the late release of a refused call changes nothing', async () => {
+      const p = pending({ claimId: randomUUID() });
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().bridgeActivation(p, true, 60)).toBe(true);
+      await ledger().finishActivation(p, { kind: 'release' });
+      await ledger().finishActivation(p, { kind: 'open', ttlSeconds: 60 });
+      expect(await ledger().getPending(p.cmp, p.requestId)).toMatchObject({ requestId: p.requestId, bridged: true });
+    });
+
+    test('a call another has taken over from changes nothing of the entry: neither its finish nor its bridge', async () => {
+      const first = pending({ claimId: randomUUID() });
+      await ledger().claimActivation(first, 'fp', 20, 60);
+      await new Promise((r) => setTimeout(r, 40));
+      const second = { ...first, claimId: randomUUID() };
+      expect(await ledger().claimActivation(second, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      await ledger().finishActivation(first, { kind: 'release' });
+      expect(await ledger().bridgeActivation(first, true, 60)).toBe(false);
+      expect(await ledger().claimActivation({ ...first, claimId: randomUUID() }, 'fp', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+      expect(await ledger().bridgeActivation(second, true, 60)).toBe(true);
+    });
+
+    test('a bridge made after its call was released changes nothing, nor does a settle of a request the hub did not bridge', async () => {
+      const p = pending({ claimId: randomUUID() });
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      await ledger().finishActivation(p, { kind: 'release' });
+      expect(await ledger().bridgeActivation(p, true, 60)).toBe(false);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+
+      const answered = pending({ claimId: randomUUID() });
+      await ledger().claimActivation(answered, 'fp', 60000, 60);
+      await ledger().finishActivation(answered, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
+      expect(await ledger().settlePending(answered, delivery(`late ${randomUUID()}`))).toBe(false);
+      expect(await ledger().getPending(answered.cmp, answered.requestId)).toMatchObject({ requestId: answered.requestId, bridged: false });
+      expect(await ledger().bridgeActivation(answered, true, 60)).toBe(false);
+    });
+
     test('expire after their TTL', async () => {
       const p = pending();
       await ledger().claimActivation(p, 'fp', 60000, 60);

@@ -45,7 +45,7 @@ export class MemoryLedger implements Ledger {
   async finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void> {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
-    if (!entry) return;
+    if (!entry || !held(entry, pending, ['inflight'])) return;
     if (outcome.kind === 'release' || (entry.settled && outcome.kind === 'open')) {
       this.activations.delete(id);
       return;
@@ -58,9 +58,10 @@ export class MemoryLedger implements Ledger {
   async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
-    if (!pendingOf(entry) || !entry) return false;
+    const state = bridged ? 'bridged' : 'pending';
+    if (!pendingOf(entry) || !entry || !held(entry, pending, [bridged ? 'inflight' : 'bridged', state])) return false;
     const answer = { status: 201, body: '' };
-    this.activations.set(id, { ...entry, state: bridged ? 'bridged' : 'pending', answer, until: undefined }, ttlSeconds);
+    this.activations.set(id, { ...entry, state, answer, until: undefined }, ttlSeconds);
     if (deadline) this.outbox.add(deadline.delivery, deadline.at);
     return true;
   }
@@ -86,7 +87,7 @@ export class MemoryLedger implements Ledger {
   }
 
   async settlePending(pending: PendingActivation, delivery: Delivery): Promise<boolean> {
-    if (!this.consume(pending)) return false;
+    if (this.activations.get(pendingId(pending))?.state !== 'bridged' || !this.consume(pending)) return false;
     this.outbox.add(delivery);
     return true;
   }
@@ -110,4 +111,11 @@ export class MemoryLedger implements Ledger {
     const entry = this.activations.get(id);
     if (entry) this.activations.replace(id, { ...entry, answered: true });
   }
+}
+
+/** the entry is still the call's (its claim) and in one of `states`: as on Redis, a call changes
+ * only what it left of the entry */
+function held(entry: ActivationEntry, pending: PendingActivation, states: readonly ActivationEntry['state'][]): boolean {
+  if (pending.claimId !== undefined && entry.claim !== undefined && entry.claim !== pending.claimId) return false;
+  return states.includes(entry.state);
 }

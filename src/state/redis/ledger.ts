@@ -37,8 +37,8 @@ end
 const CLAIM = new Script(`${CLAIM_ACTIVATION}\nreturn claimActivation(KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4])`);
 
 // KEYS: entry, its pair index, its MSP's count, the list of MSPs. ARGV: outcome, answer (JSON or
-// ''), TTL, now, the pending id, the request id, the MSP. A request waiting for a delivery is
-// indexed for deliveries whose ID is null, and counted per MSP.
+// ''), TTL, now, the pending id, the request id, the MSP, the call's claim. A request waiting for a
+// delivery is indexed for deliveries whose ID is null, and counted per MSP.
 const INDEX_PENDING = `
 local function indexPending()
   redis.call('SADD', KEYS[2], ARGV[6])
@@ -51,10 +51,25 @@ local function indexPending()
 end
 `;
 
-const FINISH = new Script(`${INDEX_PENDING}
+// A command may run long after the hub gave up on it (a client resends what it had not sent once it
+// has found the new primary): each call changes only an entry it still holds (its claim) in the
+// state it left it, so that a late finish of a call that ended in a refusal deletes nothing another
+// call or the bridge has made of the entry since.
+const HELD = `
+local function held(entry, claim, states)
+  if claim ~= '' and entry.claim and entry.claim ~= claim then return false end
+  for _, state in ipairs(states) do
+    if entry.state == state then return true end
+  end
+  return false
+end
+`;
+
+const FINISH = new Script(`${INDEX_PENDING}${HELD}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
+if not held(entry, ARGV[8], {'inflight'}) then return 0 end
 local kind = ARGV[1]
 if kind == 'release' or (entry.settled and kind == 'open') then
   redis.call('DEL', KEYS[1])
@@ -71,19 +86,21 @@ entry.state = kind
 redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
 return indexPending()`);
 
-// as FINISH, for a request still pending: bridged by the hub (ARGV[1] 'bridged'), or 'pending'
-// again when the MSP went asynchronous after all. KEYS[5..7], ARGV[8..10]: the deadline entry of a
-// bridged request (ENQUEUE_DELIVERY), queued in the same step; made again, the step queues nothing twice.
-const BRIDGE = new Script(`${INDEX_PENDING}${ENQUEUE_DELIVERY}
+// as FINISH, for a request still pending: bridged by the hub (ARGV[1] 'bridged', from in flight),
+// or 'pending' again when the MSP went asynchronous after all (from bridged). KEYS[5..7],
+// ARGV[9..11]: the deadline entry of a bridged request (ENQUEUE_DELIVERY), queued in the same step;
+// made again, the step queues nothing twice.
+const BRIDGE = new Script(`${INDEX_PENDING}${ENQUEUE_DELIVERY}${HELD}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return 0 end
 local entry = cjson.decode(raw)
-if entry.settled or entry.state == 'done' then return 0 end
+local from = ARGV[1] == 'bridged' and 'inflight' or 'bridged'
+if entry.settled or not held(entry, ARGV[8], {from, ARGV[1]}) then return 0 end
 entry.state = ARGV[1]
 entry['until'] = nil
 entry.answer = { status = 201, body = '' }
 redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', ARGV[3])
-if KEYS[5] then enqueue(KEYS[5], KEYS[6], KEYS[7], ARGV[8], ARGV[9], ARGV[10]) end
+if KEYS[5] then enqueue(KEYS[5], KEYS[6], KEYS[7], ARGV[9], ARGV[10], ARGV[11]) end
 return indexPending()`);
 
 // KEYS: entry, its pair index, its MSP's count. ARGV: the pending id, the request id. Ends a
@@ -108,10 +125,13 @@ end
 
 const CONSUME = new Script(`${CONSUME_PENDING}\nreturn consumePending()`);
 
-// as CONSUME, and the delivery that tells the CMP queued in the same step (KEYS[4..6], ARGV[3..5]:
-// ENQUEUE_DELIVERY). The delivery's marker says the step ran already: made again, it answers 1 again.
+// as CONSUME for a bridged request, and the delivery that tells the CMP queued in the same step
+// (KEYS[4..6], ARGV[3..5]: ENQUEUE_DELIVERY). The delivery's marker says the step ran already: made
+// again, it answers 1 again.
 const SETTLE = new Script(`${CONSUME_PENDING}${ENQUEUE_DELIVERY}
 if redis.call('EXISTS', KEYS[6]) == 1 then return 1 end
+local raw = redis.call('GET', KEYS[1])
+if not raw or cjson.decode(raw).state ~= 'bridged' then return 0 end
 if consumePending() == 0 then return 0 end
 enqueue(KEYS[4], KEYS[5], KEYS[6], ARGV[3], ARGV[4], ARGV[5])
 return 1`);
@@ -148,13 +168,13 @@ export class RedisLedger implements Ledger {
   async finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void> {
     const answer = outcome.kind === 'done' || outcome.kind === 'pending' ? JSON.stringify(outcome.answer) : '';
     const ttl = outcome.kind === 'release' ? 0 : outcome.ttlSeconds;
-    await FINISH.run(this.client, this.pendingKeys(pending), [outcome.kind, answer, String(ttl), String(Date.now()), pendingId(pending), pending.requestId, pending.msp]);
+    await FINISH.run(this.client, this.pendingKeys(pending), [outcome.kind, answer, String(ttl), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, pending.claimId ?? '']);
   }
 
   async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
     const queueing = deadline && this.outbox.queueing(deadline.delivery, deadline.at);
     const keys = [...this.pendingKeys(pending), ...(queueing?.keys ?? [])];
-    const args = [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, ...(queueing?.args ?? [])];
+    const args = [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, pending.claimId ?? '', ...(queueing?.args ?? [])];
     return (await BRIDGE.run(this.client, keys, args)) === 1;
   }
 
