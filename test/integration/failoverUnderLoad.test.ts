@@ -19,6 +19,8 @@ test('every 201 ends with exactly one Send Activation Code through a failover lo
   process.stdout.write(`failover under load: ${JSON.stringify(figures)}\n`);
   expect(figures.accepted).toBeGreaterThan(0);
   expect({ lost: figures.lost, duplicated: figures.duplicated, redelivered: figures.redelivered, unasked: figures.unasked }).toEqual({ lost: 0, duplicated: 0, redelivered: 0, unasked: 0 });
-  // nothing but 201 and the 503 + Retry-After of a primary not yet found
-  expect(Object.keys(figures.statuses).filter((s) => s !== '201' && s !== '503')).toEqual([]);
+  // nothing but 201, the 503 + Retry-After of a primary not yet found, and the odd 200 with the
+  // code itself (a hub stalled by the failover reads the MSP's answer before its budget's timer:
+  // AID.02 7.7.1's synchronous answer, counted as unasked above had a delivery followed it)
+  expect(Object.keys(figures.statuses).filter((s) => !['200', '201', '503'].includes(s))).toEqual([]);
 }, 120000);
