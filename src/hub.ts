@@ -14,6 +14,7 @@ import { buildApp } from './app';
 import { edgeHandler } from './edge';
 import { ConfigError, configFiles, loadConfig } from './config/load';
 import { configWarnings } from './config/warnings';
+import { DIALECTS } from './dialects';
 import type { Config } from './config/types';
 import { accessLogOf, createLogger, type Logger } from './log';
 import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
@@ -135,8 +136,8 @@ export class Hub {
     if (off.size > 0) log.warn({ switchedOff: [...off] }, 'features switched off for measuring; never run a hub like this for partners');
     const created = options.metrics ?? createMetrics(undefined, { processMetrics: true });
     const metrics = off.has('metrics') ? silenced(created) : created;
-    const config = loadConfig(options.configDir, options.env, options.partnersDir);
-    for (const warning of configWarnings(config)) log.warn({ warning }, 'configuration against AID.02 section 6');
+    const config = loadConfig(options.configDir, DIALECTS, options.env, options.partnersDir);
+    for (const warning of configWarnings(config, DIALECTS)) log.warn({ warning }, 'configuration against AID.02 section 6');
     const apis = await Apis.load(SPEC_DIR);
     const redis = options.redis ?? (options.redisUrl !== undefined ? { target: { kind: 'single' as const, url: options.redisUrl } } : undefined);
     const connected = redis
@@ -286,7 +287,7 @@ export class Hub {
   reloadConfig(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
+      next = buildRuntime(loadConfig(this.options.configDir, DIALECTS, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

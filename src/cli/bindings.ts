@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { conflicts, importBindings, parseBindings } from '../bindingsImport';
 import { ConfigError, loadConfig } from '../config/load';
+import { DIALECTS } from '../dialects';
 import { RedisStore } from '../state/redis/store';
 import { commandHelp, type Command } from './command';
 import { configDirs, withRedis } from './commonOptions';
@@ -29,7 +30,7 @@ export const bindingsCommand: Command = {
       let config;
       let text;
       try {
-        config = loadConfig(configDir, env, partnersDir);
+        config = loadConfig(configDir, DIALECTS, env, partnersDir);
         text = readFileSync(file, 'utf8');
       } catch (err) {
         return failed(err instanceof ConfigError ? `${configDir}: ${err.message}` : (err as Error).message);
