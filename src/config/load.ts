@@ -17,7 +17,6 @@ import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { touchpointOf, type RawTouchpoint } from './touchpoint';
 import { tlsFileProblems } from './tlsFiles';
-import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
 export class ConfigError extends Error {
@@ -31,6 +30,9 @@ export class ConfigError extends Error {
 const DEFAULT_TIMEOUT_MS: Readonly<Record<string, number>> = { requestActivationCode: 3000 };
 const FALLBACK_TIMEOUT_MS = 10000;
 
+/** about 40 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; docs/operating/security.md) */
+export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 100000;
+
 export const DEFAULT_SETTINGS: HubSettings = {
   bodyLimitBytes: 64 * 1024,
   requestIdTtlSeconds: 24 * 3600,
@@ -42,7 +44,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   outboxRetryMaxMs: 5 * 60 * 1000,
   outboxClaimIdleMs: 30000,
   outboxPollMs: 250,
-  memoryStoreMaxEntries: DEFAULT_MAX_ENTRIES,
+  memoryStoreMaxEntries: DEFAULT_MEMORY_STORE_MAX_ENTRIES,
   authFailuresPerAddressAndClient: 20,
   authFailuresPerAddress: 100,
   authFailuresPerClient: 100,

@@ -10,20 +10,14 @@ import type { HubSettings, Partner, UpstreamConfig } from '../config/types';
 import type { ErrorKind } from '../errors';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import type { OperationId } from '../openapi/operations';
+import type { CallOperation } from '../openapi/operations';
 import type { HubContext, PipelineDeps } from '../pipeline/types';
 import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
-/** an AID.02 operation, an event the hub owes a partner's own back office (a dialect's webhook),
- * or work a dialect scheduled for itself through the outbox (`dialectTask`: durable, taken over by
- * another hub instance when one dies, run again after the Retry-After its answer gives, dead-lettered
- * when it answers a refusal) */
-export type DialectOperation = OperationId | 'dialectEvent' | 'dialectTask';
-
 export interface DialectCall {
-  readonly operation: DialectOperation;
+  readonly operation: CallOperation;
   /** the calling partner's id (the hub's own for a dialect event) */
   readonly caller: string;
   /** the partner this call goes to */
