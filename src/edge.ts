@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import compose from 'koa-compose';
-import { toHubError } from './errors';
+import { toHubError } from './errors/catalogue';
 import { EdgeContext } from './edgeContext';
 import { context } from './pipeline/context';
 import { respond } from './pipeline/respond';

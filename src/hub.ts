@@ -36,14 +36,14 @@ import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from './listener';
-import { HubError, type ErrorKind } from './errors';
+import { HubError, type ErrorKind } from './errors/catalogue';
 import { LoginThrottle } from './loginThrottle';
 import { PROJECT_ROOT, VERSION } from './version';
 import type { TracingSettings } from './tracing/settings';
 import { Tracing } from './tracing/tracing';
 import { certificatesOf, TrustedProxies } from './forwardedClient';
 import { watchContent, type ContentWatch } from './contentWatch';
-import { startupFailure } from './startupFailure';
+import { startupFailure } from './errors/startupError';
 
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
 

@@ -14,7 +14,7 @@
  */
 import Router from '@koa/router';
 import type { InboundRoute } from './dialects/dialect';
-import { HubError } from './errors';
+import { HubError } from './errors/catalogue';
 import type { ApiOperation, Apis } from './openapi/apis';
 import type { OperationId } from './openapi/operations';
 import type { HubContext, HubState, PipelineDeps, Stage } from './pipeline/types';

@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HubSettings } from '../config/types';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../outbox/deliveries';

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
-import { catalogue, type ErrorKind } from '../errors';
+import { catalogue, type ErrorKind } from '../errors/catalogue';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../state/store';
 import type { BreakerView } from '../upstream/breakers';

@@ -8,7 +8,7 @@ import { commandHelp, type Command } from './command';
 import { configDirs, withRedis } from './commonOptions';
 import { failed } from './exit';
 import { CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName } from './options';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const OPTION_NAMES: readonly OptionName[] = [...CONFIG_OPTIONS, ...REDIS_OPTIONS];
 

@@ -5,7 +5,7 @@ import { isLoopbackHost } from '../config/loopback';
 import { ConfigError, loadConfig } from '../config/load';
 import { configWarnings } from '../config/warnings';
 import { DIALECTS } from '../dialects';
-import { startupFailure } from '../startupFailure';
+import { startupFailure } from '../errors/startupError';
 import { commandHelp, type Command } from './command';
 import { configDirs } from './commonOptions';
 import { failed, usage } from './exit';

@@ -9,7 +9,7 @@ import { commandFailed, usage } from './exit';
 import { parseListen } from './listenAddress';
 import type { Values } from './options';
 import { redisAccessFrom } from './redisAccess';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

@@ -4,7 +4,7 @@
  * use for it is a usage error that lists what the command does take.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 interface OptionDoc {
   readonly type: 'string' | 'boolean';

@@ -9,7 +9,7 @@ import { loadConfig } from '../config/load';
 import { DIALECTS } from '../dialects';
 import { simulate } from '../quickstart/quickstart';
 import type { RunningSimulator } from '../simulators/simulatorServer';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 import { commandHelp, type Command } from './command';
 import { configDirs } from './commonOptions';
 import { commandFailed, failed } from './exit';

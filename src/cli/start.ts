@@ -16,7 +16,7 @@ import { ADMIN_OPTIONS, CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type Option
 import { redisAccessFrom } from './redisAccess';
 import { tracingSettings } from '../tracing/settings';
 import { serve, stopIgnoringHangups } from './serve';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const OPTION_NAMES: readonly OptionName[] = [
   ...CONFIG_OPTIONS,

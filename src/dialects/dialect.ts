@@ -7,7 +7,7 @@
  */
 import type { DialectConfig } from '../config/dialects';
 import type { HubSettings, Partner, UpstreamConfig } from '../config/types';
-import type { ErrorKind } from '../errors';
+import type { ErrorKind } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { CallOperation } from '../openapi/operations';

@@ -8,7 +8,7 @@
  */
 import type { Logger } from '../log';
 import { type Upstream } from '../upstream/upstream';
-import { UpstreamError } from '../upstream/upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type DeactivateOutcome, type WithdrawOutcome } from './operations';
 import type { MspOperator } from './operator';

@@ -18,7 +18,7 @@ import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../upstream/partnerCall';
 import type { Tracing } from '../tracing/tracing';
 import { retryAfterSeconds } from '../upstream/upstream';
-import { UpstreamError } from '../upstream/upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 
 const BATCH = 10;
 const DELIVERY_TIMEOUT_MS = 10000;

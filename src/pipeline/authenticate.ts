@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientAddress, presentedCertificate, type PresentedCertificate } from '../forwardedClient';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the one text of every 401 */

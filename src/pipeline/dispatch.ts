@@ -10,13 +10,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { withinBudget } from '../activation/bridge';
 import { backoffMs } from '../backoff';
 import type { DialectAnswer, DialectCall } from '../dialects/dialect';
-import { HubError } from '../errors';
-import { upstreamFailure } from '../failures';
+import { HubError } from '../errors/catalogue';
+import { upstreamFailure } from '../errors/failureMapping';
 import { forwardDelivery } from '../outbox/deliveries';
 import { randomHex } from '../randomHex';
-import { required } from '../state/stateCall';
+import { required } from '../errors/storeCalls';
 import { callPartner } from '../upstream/partnerCall';
-import { UpstreamError } from '../upstream/upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the headers a partner receives besides the AID.02 ids (section 5.1) and trace context;

@@ -5,9 +5,9 @@
  * activation code; while the first is still in flight the retry waits for its answer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError, type ErrorKind } from '../errors';
+import { HubError, type ErrorKind } from '../errors/catalogue';
 import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
-import { bestEffort, required } from '../state/stateCall';
+import { bestEffort, required } from '../errors/storeCalls';
 import { claimMsOf } from './stateChecks';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 

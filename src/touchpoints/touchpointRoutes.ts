@@ -14,7 +14,7 @@
  * A redirect goes out as 302 with the parameters re-encoded; a refused one is a small page, never a
  * redirect. No account id and no redirect URI reaches a log line or a metric label.
  */
-import { HubError, type ErrorKind } from '../errors';
+import { HubError, type ErrorKind } from '../errors/catalogue';
 import type { Partner } from '../config/types';
 import type { InboundRoute } from '../dialects/dialect';
 import { authenticatePartner } from '../pipeline/authenticate';

@@ -7,7 +7,7 @@ import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/di
 import type { Logger } from '../log';
 import { statusClass, type Metrics } from '../metrics/metrics';
 import type { Tracing } from '../tracing/tracing';
-import { UpstreamError } from './upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 
 /** `logs.log` is read only when a call fails: a request's logger is made on first use; with
  * `tracing`, the call is a span (`dialect`: the target's, for it) */

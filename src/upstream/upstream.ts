@@ -14,7 +14,7 @@ import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
 import type { Tracing } from '../tracing/tracing';
 import { PartnerAnswer } from './answer';
-import { UpstreamError } from './upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 import { BreakerOpenError, type Breakers } from './breakers';
 
 export interface UpstreamRequest {

@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import type { CallerWork, DialectAnswer, DialectCall, DialectInstance } from '../dialect';
 import { EID_DIGITS } from '../../esim/eid';
 import type { ActivationAsked, BackOfficeEvent, Fleet } from './fleet';

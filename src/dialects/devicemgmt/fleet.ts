@@ -12,7 +12,7 @@ import type { Metrics } from '../../metrics/metrics';
 import { dialectEvent, dialectTask, forwardDelivery } from '../../outbox/deliveries';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
-import { required } from '../../state/stateCall';
+import { required } from '../../errors/storeCalls';
 import type { CsimStatus } from '../../esim/csimStatus';
 import type { DevicemgmtMetrics } from './metrics';
 import type { DevicePlatformClient } from './platformClient';

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import type { DevicemgmtMetrics } from './metrics';
 
 export const ESIM_PATH = '/ws/v1/esim_profiles';

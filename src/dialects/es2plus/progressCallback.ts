@@ -15,7 +15,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fieldName } from '../../config/schemaParts';
-import { HubError } from '../../errors';
+import { HubError } from '../../errors/catalogue';
 import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
 import { readJsonBody } from '../../pipeline/readBody';
 import type { HubContext, PipelineDeps } from '../../pipeline/types';

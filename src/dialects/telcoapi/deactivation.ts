@@ -16,7 +16,7 @@
  * Both are "deleted" (the 409 once a read confirms DELETED); another refusal is reported as such.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import type { DeactivateOutcome, WithdrawOutcome } from '../../hostedMsp/operations';
 import type { OperatorProfile } from '../../hostedMsp/profile';
 import { isCancellable } from '../../hostedMsp/profileStates';

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { OutboundAuth } from '../../config/types';
 import type { Logger } from '../../log';
 import { retryAfterSeconds, type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import { remaining } from '../../hostedMsp/operations';
 import { PlatformError } from './errorMapping';
 import type { TelcoapiMetrics } from './metrics';

@@ -13,7 +13,7 @@
  */
 import Ajv from 'ajv';
 import { fieldName } from '../../config/schemaParts';
-import { HubError } from '../../errors';
+import { HubError } from '../../errors/catalogue';
 import { parseStrictJson } from '../../json/strictJson';
 import { refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
 import { readRawBody } from '../../pipeline/readBody';
