@@ -14,7 +14,7 @@ import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import { createClient } from 'redis';
 import { Pool } from 'undici';
-import { Hub } from '../src/hub';
+import { Hub } from '../src/server/hub';
 import { createLogger } from '../src/log';
 
 const N = Number(process.argv[2] ?? 10000);

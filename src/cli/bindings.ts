@@ -1,6 +1,6 @@
 /** `aid-gateway bindings import FILE`: see bindingsImport.ts; exit 0 imported, 1 refused (nothing imported). */
 import { readFileSync } from 'node:fs';
-import { conflicts, importBindings, parseBindings } from '../bindingsImport';
+import { conflicts, importBindings, parseBindings } from './bindingsImport';
 import { ConfigError, loadConfig } from '../config/load';
 import { DIALECTS } from '../dialects';
 import { RedisStore } from '../state/redis/store';

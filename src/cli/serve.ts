@@ -1,7 +1,7 @@
 /** Runs what `start` and the quick start serve: reloads on SIGHUP, stops gracefully on SIGTERM / SIGINT. */
 import { ConfigError } from '../config/load';
 import { SecretFileError } from '../config/envSecret';
-import { Hub } from '../hub';
+import { Hub } from '../server/hub';
 import type { Logger } from '../log';
 import { startupFailure } from '../errors/startupError';
 import { describeTarget, type RedisAccess } from '../state/redis/connection';

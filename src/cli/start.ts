@@ -1,13 +1,13 @@
 /** `aid-gateway start`: serves a configuration, in one process or as --workers sharing the ports. */
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
-import { Hub, type Listen, type TlsListen } from '../hub';
-import { DEFAULT_CONNECTION_LIMITS } from '../listener';
+import { Hub, type Listen, type TlsListen } from '../server/hub';
+import { DEFAULT_CONNECTION_LIMITS } from '../edge/listener';
 import { isLoopbackHost } from '../config/loopback';
 import type { Logger } from '../log';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from '../measurementSwitches';
 import type { RedisAccess } from '../state/redis/connection';
-import { isPrimary, runWorkers } from '../workers';
+import { isPrimary, runWorkers } from '../server/cluster';
 import { commandHelp, SECRETS_NOTE, SIGNALS_NOTE, type Command } from './command';
 import { adminOptions, configDirs, loggerFrom } from './commonOptions';
 import { usage } from './exit';

@@ -1,5 +1,5 @@
 /** The typed, frozen shape of a loaded configuration (routes.yaml + partners/*.yaml). */
-import type { AgreedRedirect } from '../touchpoints/redirectPolicy';
+import type { AgreedRedirect } from './redirectPolicy';
 
 import type { Role } from '../openapi/operations';
 

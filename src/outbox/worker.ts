@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { isSuccess, type DialectCall } from '../dialects/dialect';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../server/runtime';
 import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';

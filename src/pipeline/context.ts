@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../log';
 import { randomHex } from '../randomHex';
-import type { Runtime } from '../runtime';
+import type { Runtime } from '../server/runtime';
 import type { RequestOutcome } from '../tracing/tracing';
 import { header, type HubContext, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
 

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { Partner } from '../config/types';
-import { Hub, type HubOptions } from '../hub';
+import { Hub, type HubOptions } from '../server/hub';
 import { loadConfig } from '../config/load';
 import { PROJECT_ROOT } from '../version';
 import type { Logger } from '../log';

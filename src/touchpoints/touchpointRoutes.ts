@@ -21,7 +21,7 @@ import { authenticatePartner } from '../pipeline/authenticate';
 import type { HubContext, PipelineDeps } from '../pipeline/types';
 import { checkAccountId } from './accountId';
 import { refusalPage } from './refusalPage';
-import { checkRedirect } from './redirectPolicy';
+import { checkRedirect } from '../config/redirectPolicy';
 
 type Flow = 'login' | 'return';
 

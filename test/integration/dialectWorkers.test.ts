@@ -14,7 +14,7 @@ import { aid02 } from '../../src/dialects/aid02/forward';
 import type { DialectModule } from '../../src/dialects/dialect';
 import { createLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics/metrics';
-import { buildRuntime } from '../../src/runtime';
+import { buildRuntime } from '../../src/server/runtime';
 import { MemoryStore } from '../../src/state/memory/store';
 import { withLocalFallback } from '../../src/state/rateLimits';
 import { Breakers } from '../../src/upstream/breakers';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import { fetch as undiciFetch } from 'undici';
 import type { AdminAuth } from '../../src/admin/adminApp';
-import { Hub, type HubOptions, type TlsListen } from '../../src/hub';
+import { Hub, type HubOptions, type TlsListen } from '../../src/server/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
 import { FakePartner } from './fakePartner';

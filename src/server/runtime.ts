@@ -4,16 +4,16 @@
  * keeps it to the end, so a reload never changes a request halfway; a retired runtime closes its
  * pools once the last request that entered it has left.
  */
-import { touchpointRoutes } from './touchpoints/touchpointRoutes';
+import { touchpointRoutes } from '../touchpoints/touchpointRoutes';
 import { once, EventEmitter } from 'node:events';
-import type { Config, Partner } from './config/types';
-import { DIALECTS } from './dialects';
-import type { DialectInstance, DialectModule, InboundRoute } from './dialects/dialect';
-import type { Logger } from './log';
-import type { Stage } from './pipeline/types';
-import { repeat } from './repeat';
-import { createKnownSeries } from './metrics/knownSeries';
-import { Upstream, type UpstreamGuards } from './upstream/upstream';
+import type { Config, Partner } from '../config/types';
+import { DIALECTS } from '../dialects';
+import type { DialectInstance, DialectModule, InboundRoute } from '../dialects/dialect';
+import type { Logger } from '../log';
+import type { Stage } from '../pipeline/types';
+import { repeat } from '../repeat';
+import { createKnownSeries } from '../metrics/knownSeries';
+import { Upstream, type UpstreamGuards } from '../upstream/upstream';
 
 export interface Runtime {
   readonly generation: number;

@@ -11,9 +11,9 @@ import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { buildAdminApp, type AdminViews, type PartnerView, type Readiness } from './admin/adminApp';
+import { buildAdminApp, type AdminViews, type PartnerView, type Readiness } from '../admin/adminApp';
 import type { HubOptions } from './hub';
-import type { Logger } from './log';
+import type { Logger } from '../log';
 
 const VIEW = 'aid-gateway:view';
 /** a worker's word that it serves */

@@ -13,11 +13,11 @@
  * dialect's route may be an AID.02 path: the runtime refuses to build otherwise.
  */
 import Router from '@koa/router';
-import type { InboundRoute } from './dialects/dialect';
-import { HubError } from './errors/catalogue';
-import type { ApiOperation, Apis } from './openapi/apis';
-import type { OperationId } from './openapi/operations';
-import type { HubContext, HubState, PipelineDeps, Stage } from './pipeline/types';
+import type { InboundRoute } from '../dialects/dialect';
+import { HubError } from '../errors/catalogue';
+import type { ApiOperation, Apis } from '../openapi/apis';
+import type { OperationId } from '../openapi/operations';
+import type { HubContext, HubState, PipelineDeps, Stage } from '../pipeline/types';
 
 /** one AID.02 path template: its operations by method */
 interface PathEntry {
