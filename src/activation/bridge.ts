@@ -9,7 +9,7 @@ import type { RouteSettings } from '../config/types';
 import type { DialectAnswer } from '../dialects/dialect';
 import { parseStrictJson } from '../json/strictJson';
 import type { Logger } from '../log';
-import type { ActivationCode } from '../outbox/deliveries';
+import type { ActivationCode } from '../state/deliveries';
 import type { PendingActivation } from '../state/ledger';
 import { required } from '../errors/storeCalls';
 import type { LateOutcome, PendingActivations } from './pendingActivations';

@@ -12,10 +12,10 @@ import { backoffMs } from '../backoff';
 import type { DialectAnswer, DialectCall } from '../dialects/dialect';
 import { HubError } from '../errors/catalogue';
 import { upstreamFailure } from '../errors/failureMapping';
-import { forwardDelivery } from '../outbox/deliveries';
+import { forwardDelivery } from '../state/deliveries';
 import { randomHex } from '../randomHex';
 import { required } from '../errors/storeCalls';
-import { callPartner } from '../upstream/partnerCall';
+import { callPartner } from '../dialects/partnerCall';
 import { UpstreamError } from '../errors/upstreamError';
 import { need, setBody, type HubContext, type PipelineDeps, type Stage } from './types';
 

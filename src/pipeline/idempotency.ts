@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError, type ErrorKind } from '../errors/catalogue';
 import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
 import { bestEffort, required } from '../errors/storeCalls';
-import { claimMsOf } from './stateChecks';
+import { claimMsOf } from './rateLimitsAndChecks';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 const POLL_MS = 50;

@@ -34,7 +34,7 @@ import type { PipelineDeps } from '../pipeline/types';
 import { buildRouter, OperationPaths } from '../edge/router';
 import { Breakers } from '../upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from '../upstream/upstream';
-import { OutboxWorker } from '../outbox/worker';
+import { OutboxWorker } from '../outbox/deliveryWorker';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from '../edge/listener';
 import { HubError, type ErrorKind } from '../errors/catalogue';
 import { LoginThrottle } from '../pipeline/loginThrottle';

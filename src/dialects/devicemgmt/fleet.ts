@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Partner } from '../../config/types';
 import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
-import { dialectEvent, dialectTask, forwardDelivery } from '../../outbox/deliveries';
+import { dialectEvent, dialectTask, forwardDelivery } from '../../state/deliveries';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
 import { required } from '../../errors/storeCalls';

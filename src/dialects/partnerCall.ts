@@ -3,7 +3,7 @@
  * the bridge, the outbox worker): counted by outcome (status class or failure kind), timed, and a
  * failure logged, once; and traced, where tracing is on.
  */
-import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
+import type { DialectAnswer, DialectCall, DialectInstance } from './dialect';
 import type { Logger } from '../log';
 import { statusClass, type Metrics } from '../metrics/metrics';
 import type { Tracing } from '../tracing/tracing';

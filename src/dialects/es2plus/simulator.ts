@@ -14,12 +14,12 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { Agent, fetch } from 'undici';
-import { parseActivationCode } from '../esim/activationCode';
-import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
-import { isValidEid } from '../esim/eid';
-import { normalizeIccid } from '../esim/iccid';
-import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
-import { closeServer, listen } from './simulatorServer';
+import { parseActivationCode } from '../../esim/activationCode';
+import { ES2PLUS_PATH } from './es2Messages';
+import { isValidEid } from '../../esim/eid';
+import { normalizeIccid } from '../../esim/iccid';
+import { PROGRESS_CALLBACK_PATH } from './progressCallback';
+import { closeServer, listen } from '../../simulators/simulatorServer';
 
 export type SmdpProfileState = 'available' | 'allocated' | 'linked' | 'confirmed' | 'released' | 'downloaded' | 'installed' | 'unavailable';
 

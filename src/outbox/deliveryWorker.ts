@@ -15,7 +15,7 @@ import type { Runtime } from '../server/runtime';
 import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
-import { callPartner } from '../upstream/partnerCall';
+import { callPartner } from '../dialects/partnerCall';
 import type { Tracing } from '../tracing/tracing';
 import { retryAfterSeconds } from '../upstream/upstream';
 import { UpstreamError } from '../errors/upstreamError';

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { closeServer, listen, readJsonObject } from './simulatorServer';
+import { closeServer, listen, readJsonObject } from '../../simulators/simulatorServer';
 
 export interface SimProfile {
   readonly iccid: string;
