@@ -4,7 +4,7 @@
  * that answers the caller. Partners' own answers never pass through: they are forwarded as they came.
  */
 import { HubError, type ErrorKind } from './catalogue';
-import { StoreFullError } from '../state/store';
+import { StoreFullError } from './storeFullError';
 import type { UpstreamError } from './upstreamError';
 
 /** entries expire over minutes to days: a full store is not emptier a second later */

@@ -14,6 +14,7 @@ import { clientAddress, presentedCertificate, type PresentedCertificate } from '
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
 import { HubError } from '../errors/catalogue';
+import { AUTH_FAILURE_REASONS } from '../metrics/metrics';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the one text of every 401 */
@@ -70,17 +71,6 @@ function addressOf(ctx: HubContext): string {
   return clientAddress(ctx.req);
 }
 
-/** why a credential was refused: the values of aid_gateway_auth_failures_total's `reason` */
-export const AUTH_FAILURE_REASONS = [
-  'unknown_client',
-  'missing_credential',
-  'wrong_credential',
-  'certificate_missing',
-  'certificate_untrusted',
-  'certificate_mismatch',
-  'inbound_route',
-  'throttled',
-] as const;
 type AuthFailureReason = Exclude<(typeof AUTH_FAILURE_REASONS)[number], 'throttled'>;
 
 export interface Refusal {

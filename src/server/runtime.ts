@@ -10,22 +10,10 @@ import type { Config, Partner } from '../config/types';
 import { DIALECTS } from '../dialects';
 import type { DialectInstance, DialectModule, InboundRoute } from '../dialects/dialect';
 import type { Logger } from '../log';
-import type { Stage } from '../pipeline/types';
+import type { Runtime, Stage } from '../pipeline/types';
 import { repeat } from '../repeat';
 import { createKnownSeries } from '../metrics/knownSeries';
 import { Upstream, type UpstreamGuards } from '../upstream/upstream';
-
-export interface Runtime {
-  readonly generation: number;
-  readonly config: Config;
-  dialectFor(partner: Partner): DialectInstance;
-  /** the HTTP edge of this config: its dialects' inbound routes and the AID.02 operations */
-  readonly router: Stage;
-  /** marks a request as using this runtime; call the returned function when it is done */
-  enter(): () => void;
-  /** closes the upstream pools once every request that entered has left */
-  retire(): Promise<void>;
-}
 
 /** the edge for a config's inbound routes (router.ts) */
 export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
