@@ -11,7 +11,7 @@ import type { ErrorKind } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { CallOperation } from '../openapi/operations';
-import type { HubContext, PipelineDeps } from '../pipeline/types';
+import type { InboundRoute } from './inbound';
 import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
@@ -93,18 +93,6 @@ export interface DialectServices {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly settings: HubSettings;
-}
-
-/**
- * An HTTP path the dialect serves for its partners' systems (a callback, a webhook), ahead of the
- * AID.02 operations. The handler gets every method on the path (it answers a wrong one in its
- * protocol's terms) and the pipeline's services (authentication helpers, metrics, throttling).
- */
-export interface InboundRoute {
-  readonly path: string;
-  /** the name the access log line and the metrics carry instead of an operation */
-  readonly name: string;
-  handle(ctx: HubContext, deps: PipelineDeps): Promise<void>;
 }
 
 /** a dialect: what the config loader reads of it (DialectConfig), and what the runtime builds */

@@ -14,7 +14,7 @@ import { clientAddress, presentedCertificate, type PresentedCertificate } from '
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
 import { HubError } from '../errors/catalogue';
-import { AUTH_FAILURE_REASONS } from '../metrics/metrics';
+import { refuse, type Refusal } from '../dialects/inbound';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the one text of every 401 */
@@ -69,18 +69,6 @@ function throttled(deps: PipelineDeps, waitMs: number): HubError {
 
 function addressOf(ctx: HubContext): string {
   return clientAddress(ctx.req);
-}
-
-type AuthFailureReason = Exclude<(typeof AUTH_FAILURE_REASONS)[number], 'throttled'>;
-
-export interface Refusal {
-  readonly reason: AuthFailureReason;
-  /** for the log only: what the partner's operators need to mend it */
-  readonly detail?: string;
-}
-
-export function refuse(reason: AuthFailureReason, detail?: string): Refusal {
-  return { reason, detail };
 }
 
 /** counts, logs and throttles a refused credential; the 401 to throw, or 429 past the limit */

@@ -16,10 +16,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fieldName } from '../../config/schemaParts';
 import { HubError } from '../../errors/catalogue';
-import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
-import { readJsonBody } from '../../pipeline/readBody';
-import type { HubContext, PipelineDeps } from '../../pipeline/types';
-import type { InboundRoute } from '../dialect';
+import { refuse, type InboundContext, type InboundRoute, type InboundServices } from '../inbound';
 import type { ProgressPoint } from './profile';
 import { executed, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
@@ -85,15 +82,15 @@ class CallbackRefusal extends Error {
 
 /** the route of the operators' SM-DP+ callbacks: one path for every ES2+ operator of the config */
 export function progressCallback(operators: readonly Es2Operator[]): InboundRoute {
-  return { path: PROGRESS_CALLBACK_PATH, name: 'handleDownloadProgressInfo', handle: (ctx, deps) => handleProgress(ctx, deps, operators) };
+  return { path: PROGRESS_CALLBACK_PATH, name: 'handleDownloadProgressInfo', handle: (ctx, services) => handleProgress(ctx, services, operators) };
 }
 
-async function handleProgress(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<void> {
+async function handleProgress(ctx: InboundContext, services: InboundServices, operators: readonly Es2Operator[]): Promise<void> {
     let operator: Es2Operator | undefined;
     try {
       if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-      operator = await authenticateSmdp(ctx, deps, operators);
-      const notification = await readNotification(ctx);
+      operator = await authenticateSmdp(ctx, services, operators);
+      const notification = await readNotification(services);
       let execution;
       try {
         execution = parseExecutionStatus(notification.notificationPointStatus);
@@ -109,10 +106,10 @@ async function handleProgress(ctx: HubContext, deps: PipelineDeps, operators: re
     }
 }
 
-async function readNotification(ctx: HubContext): Promise<Notification> {
+async function readNotification(services: InboundServices): Promise<Notification> {
   let body: unknown;
   try {
-    ({ body } = await readJsonBody(ctx, 400));
+    ({ body } = await services.readJson(400));
   } catch (err) {
     if (err instanceof HubError && err.kind !== 'clientAborted') throw new CallbackRefusal(err.status, '1.6', '2.1', err.message);
     throw err;
@@ -128,7 +125,7 @@ async function readNotification(ctx: HubContext): Promise<Notification> {
 }
 
 /** a refusal as an ES2+ answer (SGP.22 6.5: the header's functionExecutionStatus) */
-function answerRefusal(ctx: HubContext, err: unknown): void {
+function answerRefusal(ctx: InboundContext, err: unknown): void {
   let refusal: CallbackRefusal;
   if (err instanceof CallbackRefusal) refusal = err;
   else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new CallbackRefusal(401, '1.1', '1.2', 'Not Allowed (Authorisation): the credential belongs to no SM-DP+ of an ES2+ operator');
@@ -148,15 +145,15 @@ function answerRefusal(ctx: HubContext, err: unknown): void {
 }
 
 /** the operator whose SM-DP+ presented this credential */
-async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<Es2Operator> {
-  refuseIfThrottled(ctx, deps, undefined);
-  const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback, op.settings.callbackRequires) === undefined);
-  if (!operator) throw await refused(ctx, deps, refuse('inbound_route'), undefined);
+async function authenticateSmdp(ctx: InboundContext, services: InboundServices, operators: readonly Es2Operator[]): Promise<Es2Operator> {
+  services.refuseIfThrottled();
+  const operator = operators.find((op) => services.checkCredentials(op.settings.callback, op.settings.callbackRequires) === undefined);
+  if (!operator) throw await services.refused(refuse('inbound_route'));
   ctx.state.caller = operator.partner;
   return operator;
 }
 
-async function record(ctx: HubContext, operator: Es2Operator, notification: Notification, succeeded: boolean, status: string): Promise<void> {
+async function record(ctx: InboundContext, operator: Es2Operator, notification: Notification, succeeded: boolean, status: string): Promise<void> {
   const iccid = normalizeIccid(notification.iccid);
   const pointId = Number(notification.notificationPointId);
   const log = ctx.state.log.child({ functionCallIdentifier: notification.header.functionCallIdentifier, notificationPointId: pointId });
