@@ -11,6 +11,7 @@
  * partner view's mean latency is kept by the hub instead (rollingMean.ts), over the same window.
  */
 import CircuitBreaker from 'opossum';
+import { UpstreamError } from '../errors/upstreamError';
 import type { BreakerSettings } from '../config/types';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
@@ -26,13 +27,6 @@ const BUCKETS = 10;
 export interface Breaker {
   /** runs `call` unless the breaker is open; counts what `isFailure` says is a failure */
   fire<T>(call: () => Promise<T>): Promise<T>;
-}
-
-export class BreakerOpenError extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super('the circuit breaker is open');
-    this.name = 'BreakerOpenError';
-  }
 }
 
 /** what the partner view shows of a breaker: its state and its rolling window */
@@ -136,8 +130,10 @@ export class Breakers {
         try {
           return (await circuit.fire(call)) as T;
         } catch (err) {
-          if ((err as { code?: string }).code === 'EOPENBREAKER') {
-            throw new BreakerOpenError(Math.max(0, openedAt + settings.resetTimeoutMs - Date.now()));
+          // the breaker's own refusal (opossum marks it): the partner was not called
+          if (err instanceof Error && CircuitBreaker.isOurError(err)) {
+            const retryAfterMs = Math.max(0, openedAt + settings.resetTimeoutMs - Date.now());
+            throw new UpstreamError('breakerOpen', 'its circuit breaker is open after repeated failures', { cause: err, retryAfterMs });
           }
           throw err;
         }

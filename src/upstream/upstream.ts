@@ -15,7 +15,7 @@ import type { Store } from '../state/store';
 import type { Tracing } from '../tracing/tracing';
 import { PartnerAnswer } from './answer';
 import { UpstreamError } from '../errors/upstreamError';
-import { BreakerOpenError, type Breakers } from './breakers';
+import type { Breakers } from './breakers';
 
 export interface UpstreamRequest {
   /** the AID.02 operation this call serves: the breaker's scope may be per operation */
@@ -106,9 +106,6 @@ export class Upstream {
       return await breaker.fire(() => this.send(waitedMs === 0 ? req : { ...req, timeoutMs: req.timeoutMs - waitedMs }));
     } catch (err) {
       if (err instanceof PartnerServerError) return err.answer;
-      if (err instanceof BreakerOpenError) {
-        throw new UpstreamError('breakerOpen', 'its circuit breaker is open after repeated failures', { retryAfterMs: err.retryAfterMs });
-      }
       throw err;
     }
   }
