@@ -58,7 +58,10 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
     ctx.body = readiness;
   });
   const guarded = async (ctx: Koa.Context, next: Koa.Next) => {
-    if (!auth || authorized(ctx.get('authorization'), auth)) return next();
+    if (!auth || authorized(ctx.get('authorization'), auth)) {
+      await next();
+      return;
+    }
     ctx.status = 401;
     ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
     ctx.body = refusal('unauthenticated', 'authentication required');

@@ -100,7 +100,7 @@ export function parseOptions(argv: readonly string[], names: readonly OptionName
   );
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-    return { values: values as Values, positionals };
+    return { values, positionals };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw err;

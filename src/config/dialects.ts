@@ -31,8 +31,7 @@ export interface DialectConfig<S = unknown> {
 }
 
 /** the dialects a config may name, as the registry hands them in */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each dialect has its own settings type
-export type DialectConfigs = readonly DialectConfig<any>[];
+export type DialectConfigs = readonly DialectConfig[];
 
 /** the dialect of a name the config schema accepted */
 export function dialectNamed<D extends DialectConfig>(dialects: readonly D[], name: string): D {

@@ -8,6 +8,4 @@ import { devicemgmt } from './devicemgmt/module';
 import { es2plus } from './es2plus/module';
 import { telcoapi } from './telcoapi/module';
 
-// eslint-style `any`: each module has its own settings and instance types; the registry holds them all
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DIALECTS: readonly DialectModule<any, any>[] = [aid02, es2plus, telcoapi, devicemgmt];
+export const DIALECTS: readonly DialectModule[] = [aid02, es2plus, telcoapi, devicemgmt];

@@ -188,12 +188,17 @@ export class Hub {
       draining: () => started.draining,
       breakers: (partner) => guards.breakers.viewOf(partner),
     });
-    if (options.admin) hub.adminServer = await listenOn(http.createServer(buildAdminApp(views, options.admin.auth).callback()), options.admin.listen);
-    // a worker of --workers: the primary's admin listener asks it (workers.ts)
+    if (options.admin) {
+      // Koa answers its own errors: its promise is nobody's to wait for
+      const admin = buildAdminApp(views, options.admin.auth).callback();
+      hub.adminServer = await listenOn(http.createServer((req, res) => void admin(req, res)), options.admin.listen);
+    }
+    // a worker of --workers: the primary's admin listener asks it (cluster.ts)
     if (options.clusterWorker) serveClusterViews(metrics.registry, views);
     const app = buildApp(deps);
     hub.worker.start();
-    const handler = edgeHandler(deps, paths, app.callback());
+    const koa = app.callback();
+    const handler = edgeHandler(deps, paths, (req, res) => void koa(req, res));
     const connections = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     // a request Node's parser refuses never reaches the pipeline: counted here
     const onRefused = (kind: ErrorKind) =>

@@ -87,7 +87,7 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
     async retire(): Promise<void> {
       if (active > 0) await once(idle, 'idle');
       await Promise.all(workers.map((w) => w.stop()));
-      await Promise.all(instances.map((i) => i.close?.()));
+      await Promise.all(instances.map(async (i) => i.close?.()));
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };

@@ -57,7 +57,7 @@ export class Breakers {
   for(partner: string, operation: string, settings: BreakerSettings): Breaker {
     const scope = settings.scope === 'operation' ? operation : '*';
     let found = this.bySettings.get(settings);
-    if (found === undefined) this.bySettings.set(settings, (found = new Map()));
+    if (found === undefined) this.bySettings.set(settings, (found = new Map<string, Breaker>()));
     const near = `${partner} ${scope}`;
     let breaker = found.get(near);
     if (breaker === undefined) found.set(near, (breaker = this.forSettings(near, partner, scope, settings)));

@@ -133,7 +133,7 @@ export class Upstream {
         else if (response.status >= 500) reject(new PartnerServerError(response));
         else resolve(response);
       });
-      this.pool.dispatch({ method: req.method as 'GET', path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
+      this.pool.dispatch({ method: req.method, path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
     });
   }
 

@@ -197,7 +197,7 @@ export class TestHub {
 
 export async function request(url: string, init: RequestInit): Promise<Answer> {
   // a dispatcher of the undici package needs the fetch of the same package
-  const res = (await ('dispatcher' in init ? undiciFetch(url, init as Parameters<typeof undiciFetch>[1]) : fetch(url, init))) as Response;
+  const res = await ('dispatcher' in init ? undiciFetch(url, init as Parameters<typeof undiciFetch>[1]) : fetch(url, init));
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -135,7 +135,7 @@ async function tokenInvalid(fleet: Fleet, call: DialectCall): Promise<DialectAns
 function parseCode(body: Buffer): CodeMessage | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as CodeMessage) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }

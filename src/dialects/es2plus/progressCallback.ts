@@ -121,7 +121,7 @@ async function readNotification(services: InboundServices): Promise<Notification
     // SGP.22 reason codes: 2.2 Mandatory Element Missing, 2.1 Invalid
     throw new CallbackRefusal(400, '1.6', missing ? '2.2' : '2.1', problems.join('; '));
   }
-  return body as Notification;
+  return body;
 }
 
 /** a refusal as an ES2+ answer (SGP.22 6.5: the header's functionExecutionStatus) */

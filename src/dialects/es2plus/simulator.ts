@@ -104,7 +104,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     downloadOrder(body) {
       const { eid, iccid, profileType } = body;
       if (iccid === undefined && profileType === undefined) return MISSING('iccid or profileType');
-      if (eid !== undefined && !isEid(String(eid))) return fail('8.1.1', '2.1', 'Invalid');
+      if (eid !== undefined && !isEid(textOf(eid))) return fail('8.1.1', '2.1', 'Invalid');
       let profile: SmdpProfile | undefined;
       if (iccid !== undefined) {
         profile = find(iccid);
@@ -117,7 +117,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
         if (!profile) return fail('8.2.5', '3.7', 'No more Profile');
       }
       profile.state = eid === undefined ? 'allocated' : 'linked';
-      profile.eid = eid === undefined ? undefined : String(eid);
+      profile.eid = eid === undefined ? undefined : textOf(eid);
       return { data: { iccid: paddedIccid(profile.iccid) } };
     },
     confirmOrder(body) {
@@ -130,7 +130,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
       if (body.eid !== undefined && profile.eid !== undefined && body.eid !== profile.eid) return fail('8.1.1', '3.10', 'Invalid Association');
       const matchingId = typeof body.matchingId === 'string' ? body.matchingId : randomUUID().toUpperCase();
       if ([...profiles.values()].some((p) => p !== profile && p.matchingId === matchingId)) return fail('8.2.6', '3.3', 'Already in Use');
-      profile.eid ??= body.eid === undefined ? undefined : String(body.eid);
+      profile.eid ??= body.eid === undefined ? undefined : textOf(body.eid);
       profile.matchingId = matchingId;
       profile.state = body.releaseFlag ? 'released' : 'confirmed';
       return { data: { eid: profile.eid, matchingId, ...(options.smdpAddress ? { smdpAddress: options.smdpAddress } : {}) } };
@@ -217,7 +217,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && path === '/simulator/download') {
       try {
-        const profile = await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid));
+        const profile = await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, textOf(body.eid));
         return send(res, 200, { iccid: profile.iccid, state: profile.state });
       } catch (err) {
         return send(res, 409, { error: (err as Error).message });
@@ -303,4 +303,11 @@ function matchingIdOf(activationCode: string): string {
   const fields = activationCode.replace(/^LPA:/, '').split('$');
   if (fields[0] !== '1' || !fields[2]) throw new Error('not an activation code of SGP.22 4.1');
   return fields[2];
+}
+
+/** a field of a request as the simulator keeps it: a string as sent, a scalar as String writes it */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  return JSON.stringify(value);
 }

@@ -54,8 +54,7 @@ export function aid02Status(state: ProfileState): Aid02ProfileStatus | undefined
   switch (state) {
     case 'released':
     case 'downloaded':
-    // a failed installation may be tried again with the same activation code (SGP.22 retry limit)
-    case 'installationFailed':
+    case 'installationFailed': // may be tried again with the same activation code (SGP.22 retry limit)
       return 'prepared';
     case 'installed':
     case 'enabled':

@@ -124,7 +124,7 @@ function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
     operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
     throw new WebhookRefusal(400, 'INVALID_REQUEST', (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`).join('; '));
   }
-  return payload as PlatformEvent;
+  return payload;
 }
 
 /**

@@ -26,7 +26,7 @@ export class Budget {
   /** a map counted against this budget */
   map<T>(): ExpiringMap<T> {
     const created = new ExpiringMap<T>(this);
-    this.maps.push(created as ExpiringMap<unknown>);
+    this.maps.push(created);
     return created;
   }
 
