@@ -30,7 +30,7 @@ const MODULES = {
     tests: ['test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts', 'test/integration/procedures.test.ts'],
   },
   stateChecks: {
-    mutate: ['src/pipeline/stateChecks.ts'],
+    mutate: ['src/pipeline/rateLimitsAndChecks.ts'],
     tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
   },
   strictJson: {
@@ -50,11 +50,11 @@ const MODULES = {
     tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts'],
   },
   outbox: {
-    mutate: ['src/outbox/*.ts'],
+    mutate: ['src/outbox/*.ts', 'src/state/deliveries.ts'],
     tests: ['test/integration/outbox.test.ts'],
   },
   profileStates: {
-    mutate: ['src/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
+    mutate: ['src/dialects/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
     tests: ['test/unit/profileStates.test.ts'],
   },
   devicemgmtTasks: {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Pool } from 'undici';
 import { dump as stringify } from 'js-yaml';
-import { Hub } from '../src/hub';
+import { Hub } from '../src/server/hub';
 import { createLogger } from '../src/log';
 import { RedisStore } from '../src/state/redis/store';
 

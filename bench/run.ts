@@ -358,7 +358,7 @@ function usage(pid: number): { cpuSeconds: number; rssMb: number[] } {
 
 function configScale(dir: string, upstreamUrl: string): { loadMs: number; rssMb: number; partners: number; routes: number } {
   hubConfig(dir, upstreamUrl, 998);
-  const script = `const t=performance.now();const c=require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))}).loadConfig(${JSON.stringify(dir)},{});const ms=performance.now()-t;global.gc&&global.gc();console.log(JSON.stringify({loadMs:ms,rssMb:Math.round(process.memoryUsage().rss/1048576),partners:c.partners.size,routes:c.routes.size}))`;
+  const script = `const t=performance.now();const c=require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))}).loadConfig(${JSON.stringify(dir)},require(${JSON.stringify(path.join(ROOT, 'dist/src/dialects/index.js'))}).DIALECTS,{});const ms=performance.now()-t;global.gc&&global.gc();console.log(JSON.stringify({loadMs:ms,rssMb:Math.round(process.memoryUsage().rss/1048576),partners:c.partners.size,routes:c.routes.size}))`;
   return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loadMs: number; rssMb: number; partners: number; routes: number };
 }
 

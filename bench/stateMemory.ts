@@ -14,7 +14,7 @@ import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import { createClient } from 'redis';
 import { Pool } from 'undici';
-import { Hub } from '../src/hub';
+import { Hub } from '../src/server/hub';
 import { createLogger } from '../src/log';
 
 const N = Number(process.argv[2] ?? 10000);
@@ -48,7 +48,7 @@ async function drive(origin: string): Promise<void> {
   const pool = new Pool(origin, { connections: 8 });
   const send = async (as: string, key: string, to: string, method: string, urlPath: string, body: unknown, expected: number) => {
     const res = await pool.request({
-      method: method as 'POST',
+      method,
       path: urlPath,
       headers: { 'api-key': key, 'client-id': as, 'target-id': to, 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
       body: JSON.stringify(body),

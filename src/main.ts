@@ -47,7 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   // no command, or options only: the quick start
   const command = first === undefined || first.startsWith('-') ? quickstartCommand : COMMANDS.find((c) => c.name === first);
-  if (!command) return unknownCommand(first as string);
+  if (!command) return unknownCommand(first);
   const args = command === quickstartCommand && first !== 'quickstart' ? argv : rest;
   if (args.includes('--help') || args.includes('-h')) return print(command.help);
   try {

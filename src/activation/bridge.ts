@@ -9,9 +9,9 @@ import type { RouteSettings } from '../config/types';
 import type { DialectAnswer } from '../dialects/dialect';
 import { parseStrictJson } from '../json/strictJson';
 import type { Logger } from '../log';
-import type { ActivationCode } from '../outbox/deliveries';
+import type { ActivationCode } from '../state/deliveries';
 import type { PendingActivation } from '../state/ledger';
-import { required } from '../state/stateCall';
+import { required } from '../errors/storeCalls';
 import type { LateOutcome, PendingActivations } from './pendingActivations';
 
 type Outcome = { readonly answer: DialectAnswer } | { readonly error: unknown };

@@ -13,10 +13,10 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HubSettings } from '../config/types';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../outbox/deliveries';
+import { bridgeDeadline, bridgeFailure, bridgedActivationCode, type ActivationCode } from '../state/deliveries';
 import type { ActivationLedger, CallOutcome, PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
 
 /** how long a delivery waits for its request's 201 to reach the CMP before it goes all the same

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
-import { catalogue, type ErrorKind } from '../errors';
+import { catalogue, type ErrorKind } from '../errors/catalogue';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../state/store';
 import type { BreakerView } from '../upstream/breakers';
@@ -58,7 +58,10 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
     ctx.body = readiness;
   });
   const guarded = async (ctx: Koa.Context, next: Koa.Next) => {
-    if (!auth || authorized(ctx.get('authorization'), auth)) return next();
+    if (!auth || authorized(ctx.get('authorization'), auth)) {
+      await next();
+      return;
+    }
     ctx.status = 401;
     ctx.set('www-authenticate', 'Basic realm="aid-gateway admin"');
     ctx.body = refusal('unauthenticated', 'authentication required');

@@ -1,13 +1,14 @@
 /** `aid-gateway bindings import FILE`: see bindingsImport.ts; exit 0 imported, 1 refused (nothing imported). */
 import { readFileSync } from 'node:fs';
-import { conflicts, importBindings, parseBindings } from '../bindingsImport';
+import { conflicts, importBindings, parseBindings } from './bindingsImport';
 import { ConfigError, loadConfig } from '../config/load';
+import { DIALECTS } from '../dialects';
 import { RedisStore } from '../state/redis/store';
 import { commandHelp, type Command } from './command';
 import { configDirs, withRedis } from './commonOptions';
 import { failed } from './exit';
 import { CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type OptionName } from './options';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const OPTION_NAMES: readonly OptionName[] = [...CONFIG_OPTIONS, ...REDIS_OPTIONS];
 
@@ -29,7 +30,7 @@ export const bindingsCommand: Command = {
       let config;
       let text;
       try {
-        config = loadConfig(configDir, env, partnersDir);
+        config = loadConfig(configDir, DIALECTS, env, partnersDir);
         text = readFileSync(file, 'utf8');
       } catch (err) {
         return failed(err instanceof ConfigError ? `${configDir}: ${err.message}` : (err as Error).message);

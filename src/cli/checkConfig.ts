@@ -4,7 +4,8 @@ import { createSecureContext } from 'node:tls';
 import { isLoopbackHost } from '../config/loopback';
 import { ConfigError, loadConfig } from '../config/load';
 import { configWarnings } from '../config/warnings';
-import { startupFailure } from '../startupFailure';
+import { DIALECTS } from '../dialects';
+import { startupFailure } from '../errors/startupError';
 import { commandHelp, type Command } from './command';
 import { configDirs } from './commonOptions';
 import { failed, usage } from './exit';
@@ -36,11 +37,11 @@ export const checkConfigCommand: Command = {
       }
     }
     try {
-      const config = loadConfig(configDir, env, partnersDir);
+      const config = loadConfig(configDir, DIALECTS, env, partnersDir);
       const partners = [...config.partners.values()];
       const count = (role: string) => partners.filter((p) => p.role === role).length;
       process.stdout.write(`${configDir}: valid: ${count('msp')} MSPs, ${count('cmp')} CMPs, ${config.routes.size} routes\n`);
-      const warnings = configWarnings(config);
+      const warnings = configWarnings(config, DIALECTS);
       if (insecureHttp !== undefined && !isLoopbackHost(parseListen(insecureHttp, '--insecure-http').host)) {
         warnings.push(`--insecure-http ${insecureHttp}: a plain HTTP listener off loopback; AID.02 6 requires two-way TLS`);
       }

@@ -1,7 +1,7 @@
 /** What several commands read from the same options: the config folders, the logger, Redis. */
 import { configuredDigest } from '../config/credentials';
 import { envSecret } from '../config/envSecret';
-import type { HubOptions } from '../hub';
+import type { HubOptions } from '../server/hub';
 import { createLogger, type Logger } from '../log';
 import { describeTarget, type RedisAccess } from '../state/redis/connection';
 import { PROJECT_ROOT } from '../version';
@@ -9,7 +9,7 @@ import { commandFailed, usage } from './exit';
 import { parseListen } from './listenAddress';
 import type { Values } from './options';
 import { redisAccessFrom } from './redisAccess';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

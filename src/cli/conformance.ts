@@ -14,7 +14,7 @@ import { runChecks, type Credential } from '../conformance/runner';
 import { htmlReport, junitXml, masker, progressLine, summarize, terminalSummary } from '../conformance/report';
 import { PROJECT_ROOT, VERSION } from '../version';
 import { isValidEid } from '../esim/eid';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 import type { Command } from './command';
 import { commandFailed, usage } from './exit';
 import { parseListen } from './listenAddress';

@@ -4,8 +4,8 @@
  * a defect and goes up whole (main.ts prints its stack).
  */
 import { SecretFileError } from '../config/envSecret';
-import { startupFailure } from '../startupFailure';
-import { UsageError } from './usageError';
+import { startupFailure } from '../errors/startupError';
+import { UsageError } from '../errors/usageError';
 
 export function commandFailed(what: string, err: unknown, redis: string | undefined): number {
   if (err instanceof UsageError) return usage(err.message);

@@ -6,7 +6,7 @@
 import { RedisStore } from '../state/redis/store';
 import type { RedisAccess } from '../state/redis/connection';
 import type { Line } from '../state/redis/inspect';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 import { commandHelp, type Command } from './command';
 import { withRedis } from './commonOptions';
 import { parseOptions, REDIS_OPTIONS, type OptionName } from './options';

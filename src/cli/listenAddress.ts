@@ -1,6 +1,6 @@
 /** `HOST:PORT` of a listener on the command line (`[::1]:8080` too; an empty host is every address) */
-import type { Listen } from '../hub';
-import { UsageError } from './usageError';
+import type { Listen } from '../server/hub';
+import { UsageError } from '../errors/usageError';
 
 export function parseListen(value: string, option: string): Listen {
   const match = /^(.*):(\d{1,5})$/.exec(value);

@@ -4,7 +4,7 @@
  * use for it is a usage error that lists what the command does take.
  */
 import { parseArgs } from 'node:util';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 interface OptionDoc {
   readonly type: 'string' | 'boolean';
@@ -100,7 +100,7 @@ export function parseOptions(argv: readonly string[], names: readonly OptionName
   );
   try {
     const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
-    return { values: values as Values, positionals };
+    return { values, positionals };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? '';
     if (!code.startsWith('ERR_PARSE_ARGS')) throw err;

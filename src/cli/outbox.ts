@@ -4,7 +4,7 @@ import { commandHelp, type Command } from './command';
 import { withRedis } from './commonOptions';
 import { nothingListed } from './inspect';
 import { parseOptions, REDIS_OPTIONS, type OptionName } from './options';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const OPTION_NAMES: readonly OptionName[] = ['all', ...REDIS_OPTIONS];
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { envSecret } from '../config/envSecret';
 import type { RedisAccess, RedisTarget } from '../state/redis/connection';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 export interface RedisFlags {
   readonly 'redis-url'?: string;

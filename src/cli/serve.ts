@@ -1,11 +1,11 @@
 /** Runs what `start` and the quick start serve: reloads on SIGHUP, stops gracefully on SIGTERM / SIGINT. */
 import { ConfigError } from '../config/load';
 import { SecretFileError } from '../config/envSecret';
-import { Hub } from '../hub';
+import { Hub } from '../server/hub';
 import type { Logger } from '../log';
-import { startupFailure } from '../startupFailure';
+import { startupFailure } from '../errors/startupError';
 import { describeTarget, type RedisAccess } from '../state/redis/connection';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const SHUTDOWN_BOUND_MS = 15000;
 

@@ -6,9 +6,10 @@
  */
 import { once } from 'node:events';
 import { loadConfig } from '../config/load';
+import { DIALECTS } from '../dialects';
 import { simulate } from '../quickstart/quickstart';
 import type { RunningSimulator } from '../simulators/simulatorServer';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 import { commandHelp, type Command } from './command';
 import { configDirs } from './commonOptions';
 import { commandFailed, failed } from './exit';
@@ -37,7 +38,7 @@ export const simulateCommand: Command = {
 
 async function simulatePartners(ids: readonly string[], configDir: string, partnersDir: string | undefined, hubUrl: string | undefined, bindHost: string | undefined): Promise<number> {
   if (hubUrl === undefined) throw new UsageError('simulate needs --hub-url URL: where the simulated partners call the hub');
-  const config = loadConfig(configDir, process.env, partnersDir);
+  const config = loadConfig(configDir, DIALECTS, process.env, partnersDir);
   const unknown = ids.filter((id) => !config.partners.has(id));
   if (unknown.length > 0) throw new UsageError(`simulate: no partner ${unknown.join(', ')} in ${configDir}`);
   const partners = ids.length > 0 ? ids.map((id) => config.partners.get(id)!) : [...config.partners.values()];

@@ -1,13 +1,13 @@
 /** `aid-gateway start`: serves a configuration, in one process or as --workers sharing the ports. */
 import { availableParallelism } from 'node:os';
 import { isIP } from 'node:net';
-import { Hub, type Listen, type TlsListen } from '../hub';
-import { DEFAULT_CONNECTION_LIMITS } from '../listener';
+import { Hub, type Listen, type TlsListen } from '../server/hub';
+import { DEFAULT_CONNECTION_LIMITS } from '../edge/listener';
 import { isLoopbackHost } from '../config/loopback';
 import type { Logger } from '../log';
 import { SWITCH_OFF_ENV, switchedOff, type Switchable } from '../measurementSwitches';
 import type { RedisAccess } from '../state/redis/connection';
-import { isPrimary, runWorkers } from '../workers';
+import { isPrimary, runWorkers } from '../server/cluster';
 import { commandHelp, SECRETS_NOTE, SIGNALS_NOTE, type Command } from './command';
 import { adminOptions, configDirs, loggerFrom } from './commonOptions';
 import { usage } from './exit';
@@ -16,7 +16,7 @@ import { ADMIN_OPTIONS, CONFIG_OPTIONS, parseOptions, REDIS_OPTIONS, type Option
 import { redisAccessFrom } from './redisAccess';
 import { tracingSettings } from '../tracing/settings';
 import { serve, stopIgnoringHangups } from './serve';
-import { UsageError } from './usageError';
+import { UsageError } from '../errors/usageError';
 
 const OPTION_NAMES: readonly OptionName[] = [
   ...CONFIG_OPTIONS,

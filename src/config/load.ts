@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { load as parse } from 'js-yaml';
 import { callerRoleOf, isOperationId, otherRole } from '../openapi/operations';
-import { dialectNamed, isDialectName } from '../dialects';
+import { dialectNamed, type DialectConfigs } from './dialects';
 import { hasCredential, inboundCredentials, outboundAuth, type RawAuth, type RawInbound } from './credentials';
 import { substituteEnv } from './env';
 import { compileRoutes, RouteDefinition } from './routeTable';
@@ -17,7 +17,6 @@ import { checkPlainHttp } from './loopback';
 import { rateLimitOf, type RawRateLimit } from './rateLimit';
 import { touchpointOf, type RawTouchpoint } from './touchpoint';
 import { tlsFileProblems } from './tlsFiles';
-import { DEFAULT_MAX_ENTRIES } from '../state/memory/store';
 import type { BreakerSettings, Config, HubSettings, Partner, RetrySettings, Role, RouteSettings, UpstreamTls } from './types';
 
 export class ConfigError extends Error {
@@ -31,6 +30,9 @@ export class ConfigError extends Error {
 const DEFAULT_TIMEOUT_MS: Readonly<Record<string, number>> = { requestActivationCode: 3000 };
 const FALLBACK_TIMEOUT_MS = 10000;
 
+/** about 40 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; docs/operating/security.md) */
+export const DEFAULT_MEMORY_STORE_MAX_ENTRIES = 100000;
+
 export const DEFAULT_SETTINGS: HubSettings = {
   bodyLimitBytes: 64 * 1024,
   requestIdTtlSeconds: 24 * 3600,
@@ -42,7 +44,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   outboxRetryMaxMs: 5 * 60 * 1000,
   outboxClaimIdleMs: 30000,
   outboxPollMs: 250,
-  memoryStoreMaxEntries: DEFAULT_MAX_ENTRIES,
+  memoryStoreMaxEntries: DEFAULT_MEMORY_STORE_MAX_ENTRIES,
   authFailuresPerAddressAndClient: 20,
   authFailuresPerAddress: 100,
   authFailuresPerClient: 100,
@@ -98,13 +100,14 @@ export function configFiles(dir: string, partnersDir = path.join(dir, 'partners'
   return [path.join(dir, 'routes.yaml'), ...partners];
 }
 
-/** `partnersDir`: where the partner files are when not in `dir/partners` (a second ConfigMap) */
-export function loadConfig(dir: string, env: NodeJS.ProcessEnv = process.env, partnersDir = path.join(dir, 'partners')): Config {
+/** `dialects`: the registry's; `partnersDir`: where the partner files are when not in `dir/partners`
+ * (a second ConfigMap) */
+export function loadConfig(dir: string, dialects: DialectConfigs, env: NodeJS.ProcessEnv = process.env, partnersDir = path.join(dir, 'partners')): Config {
   const problems: string[] = [];
   const sources = new Map<string, string>();
-  const { partners, declared } = loadPartners(dir, partnersDir, env, problems, sources);
+  const { partners, declared } = loadPartners(dir, partnersDir, dialects, env, problems, sources);
   const routesFile = path.join(dir, 'routes.yaml');
-  const raw = readYaml<RawRoutes>(routesFile, 'routes', env, problems, sources);
+  const raw = readYaml<RawRoutes>(routesFile, 'routes', dialects, env, problems, sources);
   // the routes are checked even when a partner file has problems: every problem is told at once
   if (raw === undefined) throw new ConfigError(located(problems, sources));
 
@@ -159,7 +162,7 @@ function located(problems: readonly string[], sources: ReadonlyMap<string, strin
 
 /** `dir`: the config folder, that relative file names in partner files start from; `declared`: the
  * ids every partner file gives, those with problems too, which routes may name */
-function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, problems: string[], sources: Map<string, string>): { partners: Map<string, Partner>; declared: Set<string> } {
+function loadPartners(dir: string, partnersDir: string, dialects: DialectConfigs, env: NodeJS.ProcessEnv, problems: string[], sources: Map<string, string>): { partners: Map<string, Partner>; declared: Set<string> } {
   const partners = new Map<string, Partner>();
   const declared = new Set<string>();
   let files: string[];
@@ -171,14 +174,14 @@ function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, 
   }
   for (const file of files) {
     const where = `partners/${file}`;
-    const raw = readYaml<RawPartner>(path.join(partnersDir, file), 'partner', env, problems, sources, where, declared);
+    const raw = readYaml<RawPartner>(path.join(partnersDir, file), 'partner', dialects, env, problems, sources, where, declared);
     if (raw === undefined) continue;
     const existing = partners.get(raw.id);
     if (existing) {
       problems.push(`${where}: id ${raw.id} is already used by ${existing.file}`);
       continue;
     }
-    const partner = buildPartner(raw, dir, where, problems);
+    const partner = buildPartner(raw, dir, where, dialects, problems);
     if (partner) partners.set(partner.id, partner);
   }
   return { partners, declared };
@@ -187,6 +190,7 @@ function loadPartners(dir: string, partnersDir: string, env: NodeJS.ProcessEnv, 
 function readYaml<T>(
   file: string,
   kind: 'partner' | 'routes',
+  dialects: DialectConfigs,
   env: NodeJS.ProcessEnv,
   problems: string[],
   sources: Map<string, string>,
@@ -205,7 +209,7 @@ function readYaml<T>(
   const envProblems: string[] = [];
   const data = substituteEnv(parsed, env, envProblems);
   // an unset variable leaves an empty string, which the schema would report a second time
-  const all = envProblems.length > 0 ? envProblems : checkSchema(kind, data);
+  const all = envProblems.length > 0 ? envProblems : checkSchema(kind, data, dialects);
   const id = kind === 'partner' && data && typeof data === 'object' ? (data as { id?: unknown }).id : undefined;
   const label = typeof id === 'string' ? `${where} (partner ${id})` : where;
   if (typeof id === 'string') declared?.add(id);
@@ -213,7 +217,7 @@ function readYaml<T>(
   return all.length === 0 ? (data as T) : undefined;
 }
 
-function buildPartner(raw: RawPartner, dir: string, where: string, problems: string[]): Partner | undefined {
+function buildPartner(raw: RawPartner, dir: string, where: string, dialects: DialectConfigs, problems: string[]): Partner | undefined {
   const tls = raw.upstream.tls ? readTls(raw.upstream.tls, dir, where, problems) : undefined;
   checkPlainHttp(raw.upstream, 'upstream', where, problems);
   if (!hasCredential(raw.inbound)) {
@@ -223,7 +227,7 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
   const breaker: BreakerSettings = Object.freeze({ ...DEFAULT_BREAKER, ...raw.upstream.breaker });
   const dialect = raw.dialect ?? 'aid02';
   const before = problems.length;
-  const settings = dialectSettings(raw, dialect, { where, dir, breaker }, problems);
+  const settings = dialectSettings(raw, dialects, dialect, { where, dir, breaker }, problems);
   const touchpoint = touchpointOf(raw.touchpoint, where, problems);
   if (problems.length > before) return undefined;
   return Object.freeze({
@@ -252,12 +256,12 @@ function buildPartner(raw: RawPartner, dir: string, where: string, problems: str
  * the schema against the dialect's own): the dialect must serve the partner's role, its block
  * belongs to it alone, and the dialect builds what it needs from it.
  */
-function dialectSettings(raw: RawPartner, name: string, context: { where: string; dir: string; breaker: BreakerSettings }, problems: string[]): unknown {
-  const module = dialectNamed(name);
+function dialectSettings(raw: RawPartner, dialects: DialectConfigs, name: string, context: { where: string; dir: string; breaker: BreakerSettings }, problems: string[]): unknown {
+  const module = dialectNamed(dialects, name);
   const { where } = context;
   if (!module.roles.includes(raw.role)) problems.push(`${where}: dialect ${name} is for ${module.roles.map((r) => `${r.toUpperCase()}s`).join(' and ')}`);
   const blocks = raw as unknown as Record<string, unknown>;
-  for (const other of dialectBlocks(blocks)) {
+  for (const other of dialectBlocks(blocks, dialects)) {
     if (other !== name) problems.push(`${where}: ${other}: only allowed with dialect ${other}`);
   }
   if (!module.settings) return undefined;
@@ -269,8 +273,8 @@ function dialectSettings(raw: RawPartner, name: string, context: { where: string
 }
 
 /** the dialect settings blocks present in a partner file */
-function dialectBlocks(raw: Record<string, unknown>): string[] {
-  return Object.keys(raw).filter((key) => raw[key] !== undefined && isDialectName(key));
+function dialectBlocks(raw: Record<string, unknown>, dialects: DialectConfigs): string[] {
+  return Object.keys(raw).filter((key) => raw[key] !== undefined && dialects.some((d) => d.name === key));
 }
 
 

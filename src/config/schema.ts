@@ -3,8 +3,8 @@
  * file against them. Unknown keys are errors, so a misspelt option never silently falls back to
  * its default.
  */
-import Ajv, { ErrorObject } from 'ajv';
-import { DIALECTS } from '../dialects';
+import Ajv, { ErrorObject, type ValidateFunction } from 'ajv';
+import type { DialectConfigs } from './dialects';
 import { OPERATION_IDS } from '../openapi/operations';
 import { fieldName, inboundCredentialsSchema, outboundAuthSchema, rateLimitSchema } from './schemaParts';
 
@@ -31,72 +31,75 @@ const routePolicy = {
   correlation: { enum: ['strict', 'off'] },
 } as const;
 
-export const partnerSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['id', 'role', 'inbound', 'upstream'],
-  properties: {
-    id: { type: 'string', pattern: PARTNER_ID_PATTERN },
-    role: { enum: ['msp', 'cmp'] },
-    name: { type: 'string' },
-    dialect: { enum: DIALECTS.map((d) => d.name) },
-    rateLimit: rateLimitSchema,
-    inbound: inboundCredentialsSchema,
-    touchpoint: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['displayName', 'portal', 'redirects'],
-      properties: {
-        displayName: { type: 'string', minLength: 1, maxLength: 128 },
-        logoUrl: { type: 'string', pattern: '^https://', maxLength: 2048 },
-        portal: {
-          type: 'object',
-          additionalProperties: false,
-          minProperties: 1,
-          properties: { production: { type: 'string', pattern: '^https?://', maxLength: 2048 }, preproduction: { type: 'string', pattern: '^https?://', maxLength: 2048 } },
-        },
-        redirects: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } },
-      },
-    },
-    // each dialect's own settings, under its name
-    ...Object.fromEntries(DIALECTS.flatMap((d) => (d.settingsSchema ? [[d.name, d.settingsSchema]] : []))),
-    upstream: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['url'],
-      properties: {
-        url: { type: 'string', pattern: '^https?://' },
-        // plain http:// to a host that is not loopback (AID.02 6 requires TLS)
-        insecure: { type: 'boolean' },
-        auth: outboundAuthSchema,
-        tls: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            cert: { type: 'string' },
-            key: { type: 'string' },
-            ca: { type: 'string' },
-            rejectUnauthorized: { type: 'boolean' },
+/** the partner file's schema, with the dialects' names and each one's settings block */
+function partnerSchema(dialects: DialectConfigs) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'role', 'inbound', 'upstream'],
+    properties: {
+      id: { type: 'string', pattern: PARTNER_ID_PATTERN },
+      role: { enum: ['msp', 'cmp'] },
+      name: { type: 'string' },
+      dialect: { enum: dialects.map((d) => d.name) },
+      rateLimit: rateLimitSchema,
+      inbound: inboundCredentialsSchema,
+      touchpoint: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['displayName', 'portal', 'redirects'],
+        properties: {
+          displayName: { type: 'string', minLength: 1, maxLength: 128 },
+          logoUrl: { type: 'string', pattern: '^https://', maxLength: 2048 },
+          portal: {
+            type: 'object',
+            additionalProperties: false,
+            minProperties: 1,
+            properties: { production: { type: 'string', pattern: '^https?://', maxLength: 2048 }, preproduction: { type: 'string', pattern: '^https?://', maxLength: 2048 } },
           },
-          dependencies: { cert: ['key'], key: ['cert'] },
-        },
-        connections: { type: 'integer', minimum: 1, maximum: 1024 },
-        rateLimit: rateLimitSchema,
-        breaker: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            scope: { enum: ['partner', 'operation'] },
-            errorThresholdPercentage: { type: 'number', minimum: 1, maximum: 100 },
-            volumeThreshold: { type: 'integer', minimum: 1 },
-            windowMs: { type: 'integer', minimum: 100 },
-            resetTimeoutMs: { type: 'integer', minimum: 10 },
-          },
+          redirects: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } },
         },
       },
+      // each dialect's own settings, under its name
+      ...Object.fromEntries(dialects.flatMap((d) => (d.settingsSchema ? [[d.name, d.settingsSchema]] : []))),
+      upstream: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['url'],
+        properties: {
+          url: { type: 'string', pattern: '^https?://' },
+          // plain http:// to a host that is not loopback (AID.02 6 requires TLS)
+          insecure: { type: 'boolean' },
+          auth: outboundAuthSchema,
+          tls: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              cert: { type: 'string' },
+              key: { type: 'string' },
+              ca: { type: 'string' },
+              rejectUnauthorized: { type: 'boolean' },
+            },
+            dependencies: { cert: ['key'], key: ['cert'] },
+          },
+          connections: { type: 'integer', minimum: 1, maximum: 1024 },
+          rateLimit: rateLimitSchema,
+          breaker: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              scope: { enum: ['partner', 'operation'] },
+              errorThresholdPercentage: { type: 'number', minimum: 1, maximum: 100 },
+              volumeThreshold: { type: 'integer', minimum: 1 },
+              windowMs: { type: 'integer', minimum: 100 },
+              resetTimeoutMs: { type: 'integer', minimum: 10 },
+            },
+          },
+        },
+      },
     },
-  },
-} as const;
+  } as const;
+}
 
 export const routesSchema = {
   type: 'object',
@@ -145,11 +148,22 @@ export const routesSchema = {
 
 // verbose: an error carries its schema, whose known keys a misspelt one is compared with
 const ajv = new Ajv({ allErrors: true, strict: true, verbose: true });
-const validators = { partner: ajv.compile(partnerSchema), routes: ajv.compile(routesSchema) };
+const validateRoutes = ajv.compile(routesSchema);
+/** compiled once per dialect list: a hub has one, the registry's */
+const partnerValidators = new WeakMap<DialectConfigs, ValidateFunction>();
+
+function partnerValidator(dialects: DialectConfigs): ValidateFunction {
+  let validate = partnerValidators.get(dialects);
+  if (validate === undefined) {
+    validate = ajv.compile(partnerSchema(dialects));
+    partnerValidators.set(dialects, validate);
+  }
+  return validate;
+}
 
 /** Checks `data` against the named schema; returns one line per problem, naming the field. */
-export function checkSchema(kind: keyof typeof validators, data: unknown): string[] {
-  const validate = validators[kind];
+export function checkSchema(kind: 'partner' | 'routes', data: unknown, dialects: DialectConfigs): string[] {
+  const validate = kind === 'routes' ? validateRoutes : partnerValidator(dialects);
   if (validate(data)) return [];
   return (validate.errors ?? []).filter(isUseful).map(describe);
 }

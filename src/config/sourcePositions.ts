@@ -46,7 +46,8 @@ function segmentsOf(path: string): (string | number)[] | undefined {
 
 function keyOf(key: unknown): string | undefined {
   const value = (key as { value?: unknown } | null)?.value;
-  return value === undefined ? undefined : String(value);
+  // a mapping's key is a scalar: a string, or a number, boolean or null as YAML writes it
+  return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function rangeOf(node: unknown): number | undefined {

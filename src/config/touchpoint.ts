@@ -3,7 +3,7 @@
  * logo a CMP app shows when the user picks an MSP (AID.02 4.1 [2]), and the redirects agreed with
  * the partner (7.1), each read by touchpoints/redirectPolicy.ts.
  */
-import { agreedRedirect } from '../touchpoints/redirectPolicy';
+import { agreedRedirect } from './redirectPolicy';
 import type { Environment, Touchpoint } from './types';
 
 export interface RawTouchpoint {

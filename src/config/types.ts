@@ -1,7 +1,9 @@
 /** The typed, frozen shape of a loaded configuration (routes.yaml + partners/*.yaml). */
-import type { AgreedRedirect } from '../touchpoints/redirectPolicy';
+import type { AgreedRedirect } from './redirectPolicy';
 
-export type Role = 'msp' | 'cmp';
+import type { Role } from '../openapi/operations';
+
+export type { Role };
 export type TokenBindingPolicy = 'strict' | 'learn' | 'off';
 /** Send Activation Code's correlation-id against its request's (AID.02 5.1, code 92) */
 export type CorrelationPolicy = 'strict' | 'off';

@@ -3,14 +3,14 @@
  * the hub logs it when it starts. Section 6: "two-way TLS" between the parties, and "An API key
  * SHALL be used for each request to CMP CESIM MSP API".
  */
-import { dialectNamed } from '../dialects';
+import { dialectNamed, type DialectConfigs } from './dialects';
 import { isLoopbackHost } from './loopback';
 import type { Config } from './types';
 
-export function configWarnings(config: Config): string[] {
+export function configWarnings(config: Config, dialects: DialectConfigs): string[] {
   const warnings: string[] = [];
   for (const partner of config.partners.values()) {
-    const dialect = dialectNamed(partner.dialect);
+    const dialect = dialectNamed(dialects, partner.dialect);
     const targets = [{ name: 'upstream', url: partner.upstream.url }, ...(dialect.endpoints?.(partner.settings) ?? [])];
     for (const { name, url } of targets) {
       if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {

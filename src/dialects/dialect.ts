@@ -5,24 +5,19 @@
  * its partner's calls and back. It may serve inbound HTTP routes (callbacks, webhooks) and state
  * policies the core applies. The core names no dialect: it reads the registry.
  */
-import type { BreakerSettings, HubSettings, Partner, Role, UpstreamConfig } from '../config/types';
-import type { ErrorKind } from '../errors';
+import type { DialectConfig } from '../config/dialects';
+import type { HubSettings, Partner, UpstreamConfig } from '../config/types';
+import type { ErrorKind } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import type { OperationId } from '../openapi/operations';
-import type { HubContext, PipelineDeps } from '../pipeline/types';
+import type { CallOperation } from '../openapi/operations';
+import type { InboundRoute } from './inbound';
 import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
 
-/** an AID.02 operation, an event the hub owes a partner's own back office (a dialect's webhook),
- * or work a dialect scheduled for itself through the outbox (`dialectTask`: durable, taken over by
- * another hub instance when one dies, run again after the Retry-After its answer gives, dead-lettered
- * when it answers a refusal) */
-export type DialectOperation = OperationId | 'dialectEvent' | 'dialectTask';
-
 export interface DialectCall {
-  readonly operation: DialectOperation;
+  readonly operation: CallOperation;
   /** the calling partner's id (the hub's own for a dialect event) */
   readonly caller: string;
   /** the partner this call goes to */
@@ -100,40 +95,8 @@ export interface DialectServices {
   readonly settings: HubSettings;
 }
 
-/** where the settings of a partner file come from, for problems that name file and field */
-export interface SettingsContext {
-  /** the partner file as problems name it */
-  readonly where: string;
-  /** the config folder, for files the settings name */
-  readonly dir: string;
-  readonly breaker: BreakerSettings;
-}
-
-/**
- * An HTTP path the dialect serves for its partners' systems (a callback, a webhook), ahead of the
- * AID.02 operations. The handler gets every method on the path (it answers a wrong one in its
- * protocol's terms) and the pipeline's services (authentication helpers, metrics, throttling).
- */
-export interface InboundRoute {
-  readonly path: string;
-  /** the name the access log line and the metrics carry instead of an operation */
-  readonly name: string;
-  handle(ctx: HubContext, deps: PipelineDeps): Promise<void>;
-}
-
-export interface DialectModule<S = unknown, I extends DialectInstance = DialectInstance> {
-  /** the value of `dialect:` in a partner file, and the key of its settings there */
-  readonly name: string;
-  readonly roles: readonly Role[];
-  /** the partner's upstream is its own AID.02 API (section 6's rules for that API apply to it);
-   * absent: the upstream is the dialect's own platform */
-  readonly upstreamIsAid02?: true;
-  /** the JSON Schema of the partner file's `<name>:` block; absent: the dialect takes none */
-  readonly settingsSchema?: Readonly<Record<string, unknown>>;
-  /** the typed settings from the block the schema accepted; problems are pushed, named by field */
-  settings?(raw: unknown, context: SettingsContext, problems: string[]): S | undefined;
-  /** the partner's outbound endpoints besides `upstream`, for the checks of AID.02 section 6 */
-  endpoints?(settings: S): readonly { readonly name: string; readonly url: URL }[];
+/** a dialect: what the config loader reads of it (DialectConfig), and what the runtime builds */
+export interface DialectModule<S = unknown, I extends DialectInstance = DialectInstance> extends DialectConfig<S> {
   /** at config load, never per request */
   build(partner: Partner, settings: S, services: DialectServices): I;
   /** the routes it serves for all its partners of one config */

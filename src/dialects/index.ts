@@ -8,17 +8,4 @@ import { devicemgmt } from './devicemgmt/module';
 import { es2plus } from './es2plus/module';
 import { telcoapi } from './telcoapi/module';
 
-// eslint-style `any`: each module has its own settings and instance types; the registry holds them all
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const DIALECTS: readonly DialectModule<any, any>[] = [aid02, es2plus, telcoapi, devicemgmt];
-
-export function isDialectName(name: string): boolean {
-  return DIALECTS.some((d) => d.name === name);
-}
-
-/** the module of a name the config schema accepted */
-export function dialectNamed(name: string): DialectModule {
-  const module = DIALECTS.find((d) => d.name === name);
-  if (!module) throw new Error(`no dialect ${name}`);
-  return module;
-}
+export const DIALECTS: readonly DialectModule[] = [aid02, es2plus, telcoapi, devicemgmt];

@@ -8,9 +8,8 @@
  */
 import type { Config, Partner } from '../config/types';
 import { callerRoleOf, OPERATION_IDS, type OperationId } from '../openapi/operations';
-import { AUTH_FAILURE_REASONS } from '../pipeline/authenticate';
-import type { UpstreamFailure } from '../upstream/upstreamError';
-import type { Metrics } from './metrics';
+import type { UpstreamFailure } from '../errors/upstreamError';
+import { AUTH_FAILURE_REASONS, type Metrics } from './metrics';
 
 const PAIR_SERIES_BOUND = 5000;
 

@@ -7,6 +7,18 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { VERSION } from '../version';
 import { FastCounter, FastHistogram } from './series';
 
+/** why a credential was refused: the values of aid_gateway_auth_failures_total's `reason` */
+export const AUTH_FAILURE_REASONS = [
+  'unknown_client',
+  'missing_credential',
+  'wrong_credential',
+  'certificate_missing',
+  'certificate_untrusted',
+  'certificate_mismatch',
+  'inbound_route',
+  'throttled',
+] as const;
+
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** what some gauges read when Prometheus scrapes: the shared state, not this process's memory */

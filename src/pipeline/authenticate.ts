@@ -13,7 +13,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { clientAddress, presentedCertificate, type PresentedCertificate } from '../forwardedClient';
 import { matchesAny, digest, parseBasicAuthorization } from '../config/credentials';
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
+import { refuse, type Refusal } from '../dialects/inbound';
 import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** the one text of every 401 */
@@ -68,29 +69,6 @@ function throttled(deps: PipelineDeps, waitMs: number): HubError {
 
 function addressOf(ctx: HubContext): string {
   return clientAddress(ctx.req);
-}
-
-/** why a credential was refused: the values of aid_gateway_auth_failures_total's `reason` */
-export const AUTH_FAILURE_REASONS = [
-  'unknown_client',
-  'missing_credential',
-  'wrong_credential',
-  'certificate_missing',
-  'certificate_untrusted',
-  'certificate_mismatch',
-  'inbound_route',
-  'throttled',
-] as const;
-type AuthFailureReason = Exclude<(typeof AUTH_FAILURE_REASONS)[number], 'throttled'>;
-
-export interface Refusal {
-  readonly reason: AuthFailureReason;
-  /** for the log only: what the partner's operators need to mend it */
-  readonly detail?: string;
-}
-
-export function refuse(reason: AuthFailureReason, detail?: string): Refusal {
-  return { reason, detail };
 }
 
 /** counts, logs and throttles a refused credential; the 401 to throw, or 429 past the limit */

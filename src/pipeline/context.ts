@@ -5,9 +5,8 @@
  */
 import type { Logger } from '../log';
 import { randomHex } from '../randomHex';
-import type { Runtime } from '../runtime';
 import type { RequestOutcome } from '../tracing/tracing';
-import { header, type HubContext, type HubState, type PipelineDeps, type RequestIds, type Stage } from './types';
+import { header, type HubContext, type HubState, type PipelineDeps, type RequestIds, type Runtime, type Stage } from './types';
 
 // ids go into every log line as their callers claim them, before anyone is authenticated: an
 // over-long value is cut rather than logged whole, and what is not printable ASCII is logged as `?`

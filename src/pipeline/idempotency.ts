@@ -5,10 +5,10 @@
  * activation code; while the first is still in flight the retry waits for its answer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HubError, type ErrorKind } from '../errors';
+import { HubError, type ErrorKind } from '../errors/catalogue';
 import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
-import { bestEffort, required } from '../state/stateCall';
-import { claimMsOf } from './stateChecks';
+import { bestEffort, required } from '../errors/storeCalls';
+import { claimMsOf } from './rateLimitsAndChecks';
 import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 const POLL_MS = 50;

@@ -8,7 +8,7 @@
 import type { IncomingMessage } from 'node:http';
 import { parse as parseContentType } from 'content-type';
 import { is as isMediaType } from 'type-is';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { parseStrictJson, StrictJsonError } from '../json/strictJson';
 import { need, type HubContext, type Stage } from './types';
 

@@ -3,7 +3,7 @@
  * `{code, error}`, status and headers from the error catalogue), then writes the access log line
  * (log.ts accessLogOf) and the request metrics.
  */
-import { HubError, toHubError } from '../errors';
+import { HubError, toHubError } from '../errors/catalogue';
 import { statusClass } from '../metrics/metrics';
 import type { HubContext, PipelineDeps, Stage } from './types';
 

@@ -4,7 +4,7 @@
  * operation. Sets the route's policies for the steps after it, and so the variant of the chain (chains.ts).
  */
 import { PARTNER_ID_PATTERN } from '../config/schema';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { callerRoleOf, otherRole } from '../openapi/operations';
 import { need, type Stage } from './types';
 

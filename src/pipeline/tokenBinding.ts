@@ -12,9 +12,9 @@
  * each pair that uses it, as long as the hub never saw the MSP issue it (then it knows the pairs).
  */
 import type { Partner } from '../config/types';
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { pairKey, type TokenBinding } from '../state/tokenBindings';
-import { bestEffort } from '../state/stateCall';
+import { bestEffort } from '../errors/storeCalls';
 import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
 
 /** Send MSP Token: a token another MSP issued is refused (23); answered 201, the pair is bound */

@@ -5,19 +5,32 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { contentType as withCharset } from 'mime-types';
-import type { Partner, RouteSettings } from '../config/types';
-import { isSuccess, type DialectAnswer } from '../dialects/dialect';
+import type { Config, Partner, RouteSettings } from '../config/types';
+import { isSuccess, type DialectAnswer, type DialectInstance } from '../dialects/dialect';
 import type { AccessLog, Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
-import type { Runtime } from '../runtime';
 import type { PendingActivations } from '../activation/pendingActivations';
-import type { LoginThrottle } from '../loginThrottle';
+import type { LoginThrottle } from './loginThrottle';
 import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
 import type { Checked } from '../state/requestChecks';
 import type { Store } from '../state/store';
 import type { Tracing } from '../tracing/tracing';
+
+/** one loaded config and what serves it (server/runtime.ts builds one per load): a request keeps
+ * the one it entered to its end, so a reload never changes a request halfway */
+export interface Runtime {
+  readonly generation: number;
+  readonly config: Config;
+  dialectFor(partner: Partner): DialectInstance;
+  /** the HTTP edge of this config: its dialects' inbound routes and the AID.02 operations */
+  readonly router: Stage;
+  /** marks a request as using this runtime; call the returned function when it is done */
+  enter(): () => void;
+  /** closes the upstream pools once every request that entered has left */
+  retire(): Promise<void>;
+}
 
 export interface RequestIds {
   readonly requestId?: string;

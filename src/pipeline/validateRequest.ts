@@ -5,7 +5,7 @@
  * allowed, code 91 for everything else, also for what the prose demands beyond the schemas
  * (openapi/messageRules.ts).
  */
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { ruleProblems } from '../openapi/messageRules';
 import { need, type PipelineDeps, type Stage } from './types';
 

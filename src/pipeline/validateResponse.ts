@@ -6,7 +6,7 @@
  * that documents no body is passed on without one. A JSON answer that breaks the schema is counted
  * and logged; where the route says `responseValidation: refuse` the caller gets 502 instead of it.
  */
-import { HubError } from '../errors';
+import { HubError } from '../errors/catalogue';
 import { need, setBody, type PipelineDeps, type Stage } from './types';
 
 export function validateResponse(deps: PipelineDeps): Stage {

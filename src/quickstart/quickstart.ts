@@ -5,14 +5,15 @@
  */
 import net from 'node:net';
 import type { Partner } from '../config/types';
-import { Hub, type HubOptions } from '../hub';
+import { Hub, type HubOptions } from '../server/hub';
 import { loadConfig } from '../config/load';
 import { PROJECT_ROOT } from '../version';
 import type { Logger } from '../log';
 import type { RedisAccess } from '../state/redis/connection';
 import { startCmpSimulator } from '../simulators/cmpSimulator';
 import { startMspSimulator } from '../simulators/mspSimulator';
-import { dialectNamed } from '../dialects';
+import { dialectNamed } from '../config/dialects';
+import { DIALECTS } from '../dialects';
 import type { RunningSimulator } from '../simulators/simulatorServer';
 import { credentialHeaders, DEMO_CALLBACK_HEADERS, toCurl, walkSteps } from './walk';
 
@@ -41,7 +42,7 @@ export interface QuickStartOptions {
 export async function startQuickStart(options: QuickStartOptions): Promise<QuickStart> {
   // the simulators listen before the hub starts: its background work (a fleet's reconcile) runs at
   // once and must find the platform it asks already there, or a clean boot logs a failure
-  const partners = loadConfig(PROJECT_ROOT, options.env).partners;
+  const partners = loadConfig(PROJECT_ROOT, DIALECTS, options.env).partners;
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const hubUrl = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
   const simulators: RunningSimulator[] = [];
@@ -86,7 +87,7 @@ export function simulate(partner: Partner, hubUrl: string, bindHost?: string): P
   const { url, auth } = partner.upstream;
   const listen = { host: bindHost ?? url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
   // a partner whose own system is not AID.02 is played by its dialect's simulator
-  const dialect = dialectNamed(partner.dialect);
+  const dialect = dialectNamed(DIALECTS, partner.dialect);
   if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {} });
   if (partner.role === 'cmp') return startCmpSimulator(listen);
   return startMspSimulator({

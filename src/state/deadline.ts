@@ -72,7 +72,7 @@ async function attempts(run: () => unknown, ms: number | undefined, operation: s
     if (!(result instanceof Promise)) return result;
     try {
       // a retry gets what is left of the time, the first attempt its own deadline
-      const value = await (ms === undefined ? result : within(result, attempt === 0 ? ms : Math.max(1, Math.min(ms, until - Date.now())), operation));
+      const value: unknown = await (ms === undefined ? result : within(result, attempt === 0 ? ms : Math.max(1, Math.min(ms, until - Date.now())), operation));
       outage.since = undefined;
       return value;
     } catch (err) {

@@ -4,7 +4,7 @@
  * group (every hub instance is a consumer; an instance that dies leaves its entries to be claimed
  * by another), a sorted set for deliveries waiting for their next attempt, and a dead-letter stream.
  */
-import type { DialectOperation } from '../dialects/dialect';
+import type { CallOperation } from '../openapi/operations';
 
 export interface Delivery {
   /** stable across attempts: it is also the CMP-request-id the partner sees, so it can dedupe */
@@ -13,7 +13,7 @@ export interface Delivery {
    * bridged request is still unanswered, the CMP is sent the error */
   readonly kind: 'forward' | 'bridgeDeadline';
   readonly target: string;
-  readonly operation: DialectOperation;
+  readonly operation: CallOperation;
   readonly method: string;
   readonly path: string;
   /** the call's parameters (DialectCall.params); absent for deliveries to an AID.02 partner */

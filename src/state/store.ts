@@ -12,14 +12,6 @@ import type { RecordStore } from './records';
 import type { RequestChecks } from './requestChecks';
 import type { TokenBindings } from './tokenBindings';
 
-/** the in-memory store holds as many entries as it may: the write is refused, nothing is lost */
-export class StoreFullError extends Error {
-  constructor(readonly maxEntries: number) {
-    super(`the in-memory store holds its maximum of ${maxEntries} entries`);
-    this.name = 'StoreFullError';
-  }
-}
-
 export interface Store {
   readonly kind: 'redis' | 'memory';
   readonly bindings: TokenBindings;

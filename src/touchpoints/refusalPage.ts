@@ -3,7 +3,7 @@
  * and the AID.02 code, never a redirect. The page shows only the hub's own fixed sentences (nothing
  * of the request), and forbids scripts, framing and sniffing.
  */
-import type { HubContext } from '../pipeline/types';
+import type { InboundContext } from '../dialects/inbound';
 
 const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -11,7 +11,7 @@ function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-export function refusalPage(ctx: HubContext, status: number, code: string, reason: string, headers: Readonly<Record<string, string>> = {}): void {
+export function refusalPage(ctx: InboundContext, status: number, code: string, reason: string, headers: Readonly<Record<string, string>> = {}): void {
   ctx.status = status;
   ctx.set({
     ...headers,

@@ -14,14 +14,12 @@
  * A redirect goes out as 302 with the parameters re-encoded; a refused one is a small page, never a
  * redirect. No account id and no redirect URI reaches a log line or a metric label.
  */
-import { HubError, type ErrorKind } from '../errors';
-import type { Partner } from '../config/types';
-import type { InboundRoute } from '../dialects/dialect';
-import { authenticatePartner } from '../pipeline/authenticate';
-import type { HubContext, PipelineDeps } from '../pipeline/types';
+import { HubError, type ErrorKind } from '../errors/catalogue';
+import type { Config, Partner } from '../config/types';
+import type { InboundContext, InboundRoute, InboundServices } from '../dialects/inbound';
 import { checkAccountId } from './accountId';
 import { refusalPage } from './refusalPage';
-import { checkRedirect } from './redirectPolicy';
+import { checkRedirect } from '../config/redirectPolicy';
 
 type Flow = 'login' | 'return';
 
@@ -32,26 +30,26 @@ const MAX_ERROR_TEXT = 200;
 export function touchpointRoutes(): InboundRoute[] {
   return [
     { path: '/touchpoints', name: 'touchpointDirectory', handle: directory },
-    { path: '/touchpoints/:partner/login', name: 'touchpointLogin', handle: (ctx, deps) => broker(ctx, deps, 'login') },
-    { path: '/touchpoints/:partner/return', name: 'touchpointReturn', handle: (ctx, deps) => broker(ctx, deps, 'return') },
+    { path: '/touchpoints/:partner/login', name: 'touchpointLogin', handle: (ctx, services) => broker(ctx, services, 'login') },
+    { path: '/touchpoints/:partner/return', name: 'touchpointReturn', handle: (ctx, services) => broker(ctx, services, 'return') },
   ];
 }
 
-async function directory(ctx: HubContext, deps: PipelineDeps): Promise<void> {
+async function directory(ctx: InboundContext, services: InboundServices): Promise<void> {
   if (ctx.method !== 'GET') throw new HubError('methodNotAllowed', { headers: { allow: 'GET' } });
-  const caller = await authenticatePartner(ctx, deps, 400);
-  const { partners } = ctx.state.runtime.config;
+  const caller = await services.authenticateClient(400);
+  const { partners } = services.config;
   const listed = [...partners.values()]
-    .filter((p) => p.role !== caller.role && p.touchpoint && paired(ctx, caller, p))
+    .filter((p) => p.role !== caller.role && p.touchpoint && paired(services.config, caller, p))
     .map((p) => ({ id: p.id, role: p.role, displayName: p.touchpoint?.displayName, logoUrl: p.touchpoint?.logoUrl ?? null, login: `/touchpoints/${p.id}/login` }));
   ctx.status = 200;
   ctx.body = { partners: listed };
 }
 
 /** routed with each other for onboarding: the CMP asks the MSP for codes, the MSP sends it tokens */
-function paired(ctx: HubContext, a: Partner, b: Partner): boolean {
+function paired(config: Config, a: Partner, b: Partner): boolean {
   const [cmp, msp] = a.role === 'cmp' ? [a, b] : [b, a];
-  const { routes } = ctx.state.runtime.config;
+  const { routes } = config;
   return routes.find(cmp.id, msp.id, 'requestActivationCode') !== undefined || routes.find(msp.id, cmp.id, 'sendMspToken') !== undefined;
 }
 
@@ -74,18 +72,18 @@ class Refused extends Error {
   }
 }
 
-async function broker(ctx: HubContext, deps: PipelineDeps, flow: Flow): Promise<void> {
-  const { partners, settings } = ctx.state.runtime.config;
+async function broker(ctx: InboundContext, services: InboundServices, flow: Flow): Promise<void> {
+  const { partners, settings } = services.config;
   const target = partners.get(ctx.state.params.partner ?? '');
   // read inside the try: a client_id given twice is a refusal like any other parameter's
   let from: Partner | undefined;
-  const count = (outcome: string) => deps.metrics.touchpointRedirects.inc({ from: from?.id ?? 'unknown', to: target?.id ?? 'unknown', flow, outcome });
+  const count = (outcome: string) => services.metrics.touchpointRedirects.inc({ from: from?.id ?? 'unknown', to: target?.id ?? 'unknown', flow, outcome });
   try {
     if (ctx.method !== 'GET') throw new Refused('methodNotAllowed', 'method', 'Only GET opens a link.');
     from = partners.get(single(ctx, 'client_id') ?? '');
     if (!target?.touchpoint) throw new Refused('unknownTarget', 'unknown_partner', 'The hub knows no touchpoint of this partner.');
     if (!from?.touchpoint || from.role === target.role) throw new Refused('invalidSyntax', 'unknown_client', 'The link does not name the partner you come from (client_id).');
-    if (!paired(ctx, from, target)) throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
+    if (!paired(services.config, from, target)) throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
     const location = flow === 'login' ? login(ctx, from, target, settings.environment) : back(ctx, target);
     count('redirected');
     ctx.status = 302;
@@ -100,7 +98,7 @@ async function broker(ctx: HubContext, deps: PipelineDeps, flow: Flow): Promise<
 }
 
 /** 7.1: to the partner's portal, with the way back to the partner the user comes from */
-function login(ctx: HubContext, from: Partner, target: Partner, environment: 'production' | 'preproduction'): URL {
+function login(ctx: InboundContext, from: Partner, target: Partner, environment: 'production' | 'preproduction'): URL {
   const redirectUri = required(ctx, 'redirect_uri');
   const back = checkRedirect(redirectUri, from.touchpoint?.redirects ?? []);
   if ('refused' in back) throw new Refused('redirectNotAgreed', 'redirect_refused', `${capital(back.refused)}.`);
@@ -114,7 +112,7 @@ function login(ctx: HubContext, from: Partner, target: Partner, environment: 'pr
 }
 
 /** 7.2 (and the way back of 7.1): to the partner's own touchpoint, with the outcome appended */
-function back(ctx: HubContext, target: Partner): URL {
+function back(ctx: InboundContext, target: Partner): URL {
   const redirectUri = required(ctx, 'redirect_uri');
   const checked = checkRedirect(redirectUri, target.touchpoint?.redirects ?? []);
   if ('refused' in checked) throw new Refused('redirectNotAgreed', 'redirect_refused', `${capital(checked.refused)}.`);
@@ -133,7 +131,7 @@ function back(ctx: HubContext, target: Partner): URL {
   return location;
 }
 
-function accountId(ctx: HubContext, mandatory: boolean): string | undefined {
+function accountId(ctx: InboundContext, mandatory: boolean): string | undefined {
   const id = mandatory ? required(ctx, 'id') : single(ctx, 'id');
   if (id === undefined) return undefined;
   const problem = checkAccountId(id, Math.floor(Date.now() / 1000));
@@ -142,13 +140,13 @@ function accountId(ctx: HubContext, mandatory: boolean): string | undefined {
 }
 
 /** a query parameter given once; twice is refused (which one would a portal read?) */
-function single(ctx: HubContext, name: string): string | undefined {
+function single(ctx: InboundContext, name: string): string | undefined {
   const values = new URLSearchParams(ctx.querystring).getAll(name);
   if (values.length > 1) throw new Refused('invalidSyntax', 'bad_parameter', `The parameter ${name} is given more than once.`);
   return values[0];
 }
 
-function required(ctx: HubContext, name: string): string {
+function required(ctx: InboundContext, name: string): string {
   const value = single(ctx, name);
   if (value === undefined || value === '') throw new Refused('invalidSyntax', 'bad_parameter', `The parameter ${name} is missing.`);
   return value;

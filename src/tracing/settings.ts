@@ -4,7 +4,7 @@
  * standard ones, read here rather than by the SDK so that a wrong value stops the start with its
  * name instead of being replaced by a default.
  */
-import { UsageError } from '../cli/usageError';
+import { UsageError } from '../errors/usageError';
 
 export type SamplerName = 'always_on' | 'always_off' | 'traceidratio' | 'parentbased_always_on' | 'parentbased_always_off' | 'parentbased_traceidratio';
 

@@ -160,10 +160,10 @@ export class Tracing {
    * code, a dialect's event or task) that span's trace context, so that its delivery links to it */
   linkingDeliveries(store: Store): Store {
     const enqueue: OutboxQueue['enqueue'] = (delivery, notBefore) => store.outbox.enqueue(this.stamped(delivery), notBefore);
-    const outbox = new Proxy(store.outbox, { get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : Reflect.get(target, prop, receiver)) });
+    const outbox = new Proxy(store.outbox, { get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : (Reflect.get(target, prop, receiver) as unknown)) });
     // a late answer's outcome is queued by the ledger's settle, in the same script as the consume
     const settlePending: Ledger['settlePending'] = (pending, delivery) => store.ledger.settlePending(pending, this.stamped(delivery));
-    const ledger = new Proxy(store.ledger, { get: (target, prop, receiver) => (prop === 'settlePending' ? settlePending : Reflect.get(target, prop, receiver)) });
+    const ledger = new Proxy(store.ledger, { get: (target, prop, receiver) => (prop === 'settlePending' ? settlePending : (Reflect.get(target, prop, receiver) as unknown)) });
     return { ...store, outbox, ledger };
   }
 

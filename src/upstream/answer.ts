@@ -7,7 +7,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { UpstreamResponse } from './upstream';
-import { UpstreamError } from './upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 
 type Done = (err: unknown, answer?: UpstreamResponse) => void;
 

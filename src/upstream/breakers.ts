@@ -11,6 +11,7 @@
  * partner view's mean latency is kept by the hub instead (rollingMean.ts), over the same window.
  */
 import CircuitBreaker from 'opossum';
+import { UpstreamError } from '../errors/upstreamError';
 import type { BreakerSettings } from '../config/types';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
@@ -26,13 +27,6 @@ const BUCKETS = 10;
 export interface Breaker {
   /** runs `call` unless the breaker is open; counts what `isFailure` says is a failure */
   fire<T>(call: () => Promise<T>): Promise<T>;
-}
-
-export class BreakerOpenError extends Error {
-  constructor(readonly retryAfterMs: number) {
-    super('the circuit breaker is open');
-    this.name = 'BreakerOpenError';
-  }
 }
 
 /** what the partner view shows of a breaker: its state and its rolling window */
@@ -63,7 +57,7 @@ export class Breakers {
   for(partner: string, operation: string, settings: BreakerSettings): Breaker {
     const scope = settings.scope === 'operation' ? operation : '*';
     let found = this.bySettings.get(settings);
-    if (found === undefined) this.bySettings.set(settings, (found = new Map()));
+    if (found === undefined) this.bySettings.set(settings, (found = new Map<string, Breaker>()));
     const near = `${partner} ${scope}`;
     let breaker = found.get(near);
     if (breaker === undefined) found.set(near, (breaker = this.forSettings(near, partner, scope, settings)));
@@ -136,8 +130,10 @@ export class Breakers {
         try {
           return (await circuit.fire(call)) as T;
         } catch (err) {
-          if ((err as { code?: string }).code === 'EOPENBREAKER') {
-            throw new BreakerOpenError(Math.max(0, openedAt + settings.resetTimeoutMs - Date.now()));
+          // the breaker's own refusal (opossum marks it): the partner was not called
+          if (err instanceof Error && CircuitBreaker.isOurError(err)) {
+            const retryAfterMs = Math.max(0, openedAt + settings.resetTimeoutMs - Date.now());
+            throw new UpstreamError('breakerOpen', 'its circuit breaker is open after repeated failures', { cause: err, retryAfterMs });
           }
           throw err;
         }

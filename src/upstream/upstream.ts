@@ -14,8 +14,8 @@ import type { RateLimits } from '../state/rateLimits';
 import type { Store } from '../state/store';
 import type { Tracing } from '../tracing/tracing';
 import { PartnerAnswer } from './answer';
-import { UpstreamError } from './upstreamError';
-import { BreakerOpenError, type Breakers } from './breakers';
+import { UpstreamError } from '../errors/upstreamError';
+import type { Breakers } from './breakers';
 
 export interface UpstreamRequest {
   /** the AID.02 operation this call serves: the breaker's scope may be per operation */
@@ -106,9 +106,6 @@ export class Upstream {
       return await breaker.fire(() => this.send(waitedMs === 0 ? req : { ...req, timeoutMs: req.timeoutMs - waitedMs }));
     } catch (err) {
       if (err instanceof PartnerServerError) return err.answer;
-      if (err instanceof BreakerOpenError) {
-        throw new UpstreamError('breakerOpen', 'its circuit breaker is open after repeated failures', { retryAfterMs: err.retryAfterMs });
-      }
       throw err;
     }
   }
@@ -136,7 +133,7 @@ export class Upstream {
         else if (response.status >= 500) reject(new PartnerServerError(response));
         else resolve(response);
       });
-      this.pool.dispatch({ method: req.method as 'GET', path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
+      this.pool.dispatch({ method: req.method, path: this.basePath + req.path || '/', headers: this.withAuth(req.headers), body: req.body }, answer);
     });
   }
 

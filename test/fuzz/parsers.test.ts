@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config/load';
+import { DIALECTS } from '../../src/dialects';
 import { ActivationCodeError, buildActivationCode, parseActivationCode } from '../../src/esim/activationCode';
 import { Es2ProtocolError, parseAnswer } from '../../src/dialects/es2plus/es2Messages';
 import { parseStrictJson, StrictJsonError } from '../../src/json/strictJson';
@@ -98,7 +99,7 @@ test('config: any partner file is loaded or refused with a ConfigError naming th
       fc.property(partner, (text) => {
         writeFileSync(path.join(dir, 'partners', 'fuzzed.yaml'), text);
         try {
-          loadConfig(dir, {});
+          loadConfig(dir, DIALECTS, {});
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           expect(err.problems.join('\n')).toContain('fuzzed.yaml');

@@ -18,7 +18,7 @@ import { DEFAULT_SETTINGS } from '../../src/config/load';
 import { parseStrictJson } from '../../src/json/strictJson';
 import { Apis } from '../../src/openapi/apis';
 import { callerRoleOf, type OperationId } from '../../src/openapi/operations';
-import { SPEC_DIR } from '../../src/hub';
+import { SPEC_DIR } from '../../src/server/hub';
 import type { Received } from '../support/fakePartner';
 import { startWorld, type World } from '../support/testHub';
 import { mutated } from './fromSpec';

@@ -63,7 +63,7 @@ describe('the demo (docker-compose.yml)', () => {
   });
 
   test('every service restarts unless stopped and has a health check (the hub the image\'s own)', () => {
-    for (const [name, service] of Object.entries(compose.services) as [string, { restart?: string; healthcheck?: unknown; build?: string }][]) {
+    for (const [name, service] of Object.entries<{ restart?: string; healthcheck?: unknown; build?: string }>(compose.services)) {
       expect({ name, restart: service.restart }).toEqual({ name, restart: 'unless-stopped' });
       expect({ name, checked: Boolean(service.healthcheck) || service.build === '.' }).toEqual({ name, checked: true });
     }

@@ -7,7 +7,7 @@
  * outage one warning that leaves the CMP's own traffic alone. Real Redis, real HTTP servers.
  */
 import { randomUUID } from 'node:crypto';
-import type { DeviceMgmtReadings } from '../../src/simulators/deviceMgmtSimulator';
+import type { DeviceMgmtReadings } from '../../src/dialects/devicemgmt/simulator';
 import { FleetWorld } from '../support/fleetWorld';
 import { paths, sendMspTokenBody } from '../support/messages';
 import { waitFor } from '../support/waitFor';

@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load';
+import { DIALECTS } from '../../src/dialects';
 import { aid02 } from '../../src/dialects/aid02/forward';
 import type { DialectModule } from '../../src/dialects/dialect';
 import { createLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics/metrics';
-import { buildRuntime } from '../../src/runtime';
+import { buildRuntime } from '../../src/server/runtime';
 import { MemoryStore } from '../../src/state/memory/store';
 import { withLocalFallback } from '../../src/state/rateLimits';
 import { Breakers } from '../../src/upstream/breakers';
@@ -55,7 +56,7 @@ test('workers run one at a time while the config is in service; retiring stops t
   const store = new MemoryStore();
   const guards = { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits: withLocalFallback(store.limits, () => undefined) };
   try {
-    const runtime = buildRuntime(loadConfig(dir, {}), 1, guards, log, () => async () => undefined, [withWorker]);
+    const runtime = buildRuntime(loadConfig(dir, DIALECTS, {}), 1, guards, log, () => async () => undefined, [withWorker]);
     while (runs < 4) await sleep(10);
     await runtime.retire();
     const atRetire = runs;

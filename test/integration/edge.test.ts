@@ -5,7 +5,7 @@
  * Koa), and the two answers are compared header by header and byte by byte.
  */
 import { randomUUID } from 'node:crypto';
-import { OperationPaths, buildRouter } from '../../src/router';
+import { OperationPaths, buildRouter } from '../../src/edge/router';
 import { ICCID, paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { rawExchange } from '../support/rawHttp';
 import { startWorld, type World } from '../support/testHub';

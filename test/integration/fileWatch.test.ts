@@ -9,7 +9,7 @@ import { mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Hub } from '../../src/hub';
+import { Hub } from '../../src/server/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics } from '../../src/metrics/metrics';
 import { createPki, type TestPki } from '../support/certs';

@@ -108,7 +108,7 @@ test('the NetworkPolicy: partners in on the AID.02 port, Prometheus on the admin
   // the Redis the overlay names, and every example partner's upstream
   const env = find('ConfigMap', 'aid-gateway-env').data;
   expect(outPorts.has(Number(new URL(env.REDIS_URL).port || 6379))).toBe(true);
-  const partners = Object.values(find('ConfigMap', 'aid-gateway-partners').data) as string[];
+  const partners = Object.values<string>(find('ConfigMap', 'aid-gateway-partners').data);
   expect(partners.length).toBeGreaterThan(0);
   for (const file of partners) {
     const url = new URL(/^\s+url: (\S+)/m.exec(file)?.[1] ?? '');
@@ -127,7 +127,7 @@ test('every ConfigMap, Secret, key and port the objects name is there', () => {
   for (const env of hub.env.filter((e: Doc) => e.valueFrom)) expect(find('Secret', env.valueFrom.secretKeyRef.name).data).toHaveProperty(env.valueFrom.secretKeyRef.key);
   const monitor = find('ServiceMonitor');
   expect(find('Service').spec.ports.map((p: Doc) => p.name)).toContain(monitor.spec.endpoints[0].port);
-  for (const ref of Object.values(monitor.spec.endpoints[0].basicAuth) as Doc[]) expect(find('Secret', ref.name).data).toHaveProperty(ref.key);
+  for (const ref of Object.values<Doc>(monitor.spec.endpoints[0].basicAuth)) expect(find('Secret', ref.name).data).toHaveProperty(ref.key);
 });
 
 test('the hub starts as the Deployment starts it, from the rendered ConfigMaps and Secret, and answers its probes', async () => {

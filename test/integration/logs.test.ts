@@ -85,7 +85,7 @@ test('issue 29.7: an unknown caller\'s claimed client-id is logged clipped and p
   const request = [`GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`, 'Host: hub', 'api-key: guess', `client-id: ${claimed}`, 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, 'connection: close', '', ''].join('\r\n');
   const { text } = await rawExchange(world.hub.url, [Buffer.from(request, 'latin1')]);
   expect(statusLines(text)).toEqual([401]);
-  const logged = world.hub.logLines().filter((l) => typeof l.client === 'string' && (l.client as string).startsWith('evil'));
+  const logged = world.hub.logLines().filter((l) => typeof l.client === 'string' && l.client.startsWith('evil'));
   expect(logged.length).toBeGreaterThan(0);
   for (const line of logged) expect(line.client).toBe(`evil???${'x'.repeat(57)}...`);
 });

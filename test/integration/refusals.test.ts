@@ -7,7 +7,7 @@
  * the callback and the webhook answer in their own protocol's terms (docs/dialects/es2plus.md,
  * docs/dialects/telcoapi.md).
  */
-import { Hub } from '../../src/hub';
+import { Hub } from '../../src/server/hub';
 import { configuredDigest } from '../../src/config/credentials';
 import { PROJECT_ROOT } from '../../src/version';
 import { createLogger } from '../../src/log';

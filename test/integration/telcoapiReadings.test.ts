@@ -7,7 +7,7 @@ import { createClient } from 'redis';
 import { randomUUID } from 'node:crypto';
 import { parseActivationCode } from '../../src/esim/activationCode';
 import { withLuhn } from '../../src/dialects/telcoapi/operator';
-import type { Readings } from '../../src/simulators/telcoapiSimulator';
+import type { Readings } from '../../src/dialects/telcoapi/simulator';
 import { newEid } from '../support/es2World';
 import { REDIS_URL } from '../support/redis';
 import { SMDP, TelcoWorld, TOKEN, type TelcoWorldOptions } from '../support/telcoWorld';

@@ -128,7 +128,7 @@ describe('the redirect broker', () => {
     ['no id toward an MSP (4.1 passes the account id)', '/touchpoints/mspA/login', { client_id: 'cmpA', redirect_uri: 'https://www.cmp.example/' }, 400, '91'],
     ['an error code outside 100-103 (AID.02 5.5)', '/touchpoints/mspA/return', { client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/', code: '42', error: 'x' }, 400, '91'],
   ])('%s: refused with a page (%s)', async (_what, path, params, status, code) => {
-    const answer = await get(`${path}?${query(params as Record<string, string>)}`);
+    const answer = await get(`${path}?${query(params)}`);
     expect(answer.status).toBe(status);
     expect(answer.headers.get('location')).toBeNull();
     expect(await answer.text()).toContain(`<span id="code">${code}</span>`);

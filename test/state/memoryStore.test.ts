@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MemoryStore } from '../../src/state/memory/store';
-import { StoreFullError } from '../../src/state/store';
+import { StoreFullError } from '../../src/errors/storeFullError';
 import { pendingActivation } from '../support/stores';
 
 describe('memory store specifics', () => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { eidWithCheckDigits } from '../../src/esim/eid';
-import { startSmdpSimulator, type SmdpSimulator } from '../../src/simulators/smdpSimulator';
+import { startSmdpSimulator, type SmdpSimulator } from '../../src/dialects/es2plus/simulator';
 import { createPki, type TestPki } from './certs';
 import { FakePartner } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';

@@ -5,7 +5,7 @@
  * ICCID and code per request; the simulated cars report that ICCID when they download the code.
  */
 import { randomUUID } from 'node:crypto';
-import { startDeviceMgmtSimulator, type DeviceMgmtSimulator, type DeviceMgmtSimulatorOptions } from '../../src/simulators/deviceMgmtSimulator';
+import { startDeviceMgmtSimulator, type DeviceMgmtSimulator, type DeviceMgmtSimulatorOptions } from '../../src/dialects/devicemgmt/simulator';
 import { newEid } from './es2World';
 import { FakePartner, type Received } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';

@@ -88,7 +88,7 @@ export class SentinelGroup {
     const client = createClient({ socket: { host: '127.0.0.1', port: this.sentinelPorts[0] } });
     await client.connect();
     try {
-      const [, port] = (await client.sendCommand(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.master])) as string[];
+      const [, port] = await client.sendCommand<string[]>(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', this.master]);
       return Number(port);
     } finally {
       await client.close();
@@ -137,7 +137,7 @@ export class RedisClusterProcesses {
       try {
         await client.connect();
         const slot = Number(await client.sendCommand(['CLUSTER', 'KEYSLOT', key]));
-        const shards = (await client.sendCommand(['CLUSTER', 'SLOTS'])) as [number, number, [string, number]][];
+        const shards = await client.sendCommand<[number, number, [string, number]][]>(['CLUSTER', 'SLOTS']);
         const shard = shards.find(([from, to]) => slot >= from && slot <= to);
         if (shard) return Number(shard[2][1]);
       } catch {
@@ -189,7 +189,7 @@ async function clusterOk(port: number): Promise<boolean> {
   const client = createClient({ socket: { host: '127.0.0.1', port } });
   await client.connect();
   try {
-    return /cluster_state:ok/.test(String(await client.sendCommand(['CLUSTER', 'INFO'])));
+    return /cluster_state:ok/.test(await client.sendCommand<string>(['CLUSTER', 'INFO']));
   } finally {
     await client.close();
   }

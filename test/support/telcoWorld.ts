@@ -4,7 +4,7 @@
  * servers, and the hub on real Redis. The platform's webhooks reach the hub signed with SECRET.
  */
 import { randomUUID } from 'node:crypto';
-import { startTelcoapiSimulator, type TelcoapiSimulator, type TelcoapiSimulatorOptions } from '../../src/simulators/telcoapiSimulator';
+import { startTelcoapiSimulator, type TelcoapiSimulator, type TelcoapiSimulatorOptions } from '../../src/dialects/telcoapi/simulator';
 import { newEid } from './es2World';
 import { FakePartner } from './fakePartner';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from './messages';

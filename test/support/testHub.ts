@@ -10,7 +10,7 @@ import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import { fetch as undiciFetch } from 'undici';
 import type { AdminAuth } from '../../src/admin/adminApp';
-import { Hub, type HubOptions, type TlsListen } from '../../src/hub';
+import { Hub, type HubOptions, type TlsListen } from '../../src/server/hub';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
 import { FakePartner } from './fakePartner';
@@ -197,7 +197,7 @@ export class TestHub {
 
 export async function request(url: string, init: RequestInit): Promise<Answer> {
   // a dispatcher of the undici package needs the fetch of the same package
-  const res = (await ('dispatcher' in init ? undiciFetch(url, init as Parameters<typeof undiciFetch>[1]) : fetch(url, init))) as Response;
+  const res = await ('dispatcher' in init ? undiciFetch(url, init as Parameters<typeof undiciFetch>[1]) : fetch(url, init));
   const text = await res.text();
   let body: unknown = text;
   try {

@@ -2,7 +2,7 @@
  * and code, and nothing is documented there that the hub does not produce. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { catalogue, HubError, toHubError, type ErrorKind } from '../../src/errors';
+import { catalogue, HubError, toHubError, type ErrorKind } from '../../src/errors/catalogue';
 
 const page = readFileSync(path.join(__dirname, '../../docs/errors.md'), 'utf8');
 

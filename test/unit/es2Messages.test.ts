@@ -2,10 +2,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ES2_ERROR_TABLE, answerKindOf, mapEs2Failure } from '../../src/dialects/es2plus/errorMapping';
-import { refusal } from '../../src/hostedMsp/operations';
+import { refusal } from '../../src/dialects/hostedMsp/operations';
 import { normalizeIccid } from '../../src/esim/iccid';
 import { Es2ProtocolError, executed, parseAnswer, parseExecutionStatus, requestBody } from '../../src/dialects/es2plus/es2Messages';
-import { catalogue } from '../../src/errors';
+import { catalogue } from '../../src/errors/catalogue';
 
 test('a request carries the header with requester and call identifier, then the input data', () => {
   expect(JSON.parse(requestBody('hub.example', 'call-1', { eid: '1', profileType: 'PT' }))).toEqual({

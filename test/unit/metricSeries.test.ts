@@ -10,7 +10,7 @@ const BUCKETS = [0.1, 0.5, 1];
 /** on a bound, between bounds, above every bound */
 const OBSERVED = [0.05, 0.1, 0.3, 0.5, 0.7, 1, 2.5];
 
-function pair(): { theirs: Registry; ours: Registry; update(): void } {
+function pair(): { theirs: Registry; ours: Registry; update: () => void } {
   const theirs = new Registry();
   const ours = new Registry();
   const counters = [

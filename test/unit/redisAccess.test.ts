@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { redisAccessFrom } from '../../src/cli/redisAccess';
 import { SecretFileError } from '../../src/config/envSecret';
-import { UsageError } from '../../src/cli/usageError';
+import { UsageError } from '../../src/errors/usageError';
 
 test('no Redis named: in-memory state (undefined)', () => {
   expect(redisAccessFrom({}, {})).toBeUndefined();

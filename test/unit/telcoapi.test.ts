@@ -6,7 +6,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { catalogue } from '../../src/errors';
+import { catalogue } from '../../src/errors/catalogue';
 import { eidWithCheckDigits, isValidEid } from '../../src/esim/eid';
 import { answerFor, mapPlatformError, PLATFORM_ERROR_TABLE, PlatformError } from '../../src/dialects/telcoapi/errorMapping';
 import { withLuhn } from '../../src/dialects/telcoapi/operator';

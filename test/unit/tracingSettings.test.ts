@@ -4,7 +4,7 @@
  * base URL to which /v1/traces is added, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT the full URL,
  * OTEL_TRACES_SAMPLER default parentbased_always_on) and a clear refusal of a wrong value.
  */
-import { UsageError } from '../../src/cli/usageError';
+import { UsageError } from '../../src/errors/usageError';
 import { tracingSettings } from '../../src/tracing/settings';
 
 test('off unless an endpoint is given, by the flag or the variables', () => {

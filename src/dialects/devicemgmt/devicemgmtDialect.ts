@@ -11,7 +11,7 @@
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import type { CallerWork, DialectAnswer, DialectCall, DialectInstance } from '../dialect';
 import { EID_DIGITS } from '../../esim/eid';
 import type { ActivationAsked, BackOfficeEvent, Fleet } from './fleet';
@@ -135,7 +135,7 @@ async function tokenInvalid(fleet: Fleet, call: DialectCall): Promise<DialectAns
 function parseCode(body: Buffer): CodeMessage | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as CodeMessage) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
     return undefined;
   }

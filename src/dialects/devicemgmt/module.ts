@@ -7,7 +7,7 @@
  * (reconcile.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { startDeviceMgmtSimulator } from '../../simulators/deviceMgmtSimulator';
+import { startDeviceMgmtSimulator } from './simulator';
 import type { DialectModule } from '../dialect';
 import { createDevicemgmtDialect } from './devicemgmtDialect';
 import { Fleet } from './fleet';

@@ -10,7 +10,7 @@
  */
 import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import type { DevicemgmtMetrics } from './metrics';
 
 export const ESIM_PATH = '/ws/v1/esim_profiles';
@@ -138,7 +138,7 @@ export class DevicePlatformClient {
 
   async progress(tx: string, log: Logger): Promise<Transaction> {
     const json = await this.call('progress', 'GET', `/progress/${encodeURIComponent(tx)}`, log);
-    return { ...json, status: typeof json.status === 'string' ? json.status : 'unknown' } as Transaction;
+    return { ...json, status: typeof json.status === 'string' ? json.status : 'unknown' };
   }
 
   /** starts a multistep operation (download and enable): its id */
@@ -154,7 +154,7 @@ export class DevicePlatformClient {
     const json = await this.call('operation', 'GET', `/operations/inventory/${encodeURIComponent(id)}`, log);
     const row = Array.isArray(json.list) ? (json.list as unknown[]).find((r) => isObject(r) && String(r.id) === id) : json;
     if (!isObject(row)) throw new DevicePlatformError(502, 'the operation answer holds no operation');
-    return { ...row, id, status: typeof row.status === 'string' ? row.status : 'unknown' } as Operation;
+    return { ...row, id, status: typeof row.status === 'string' ? row.status : 'unknown' };
   }
 
   /**
@@ -179,7 +179,7 @@ export class DevicePlatformClient {
   async startedSince(action: Action | 'activate', deviceId: string, since: number, iccid: string | undefined, log: Logger): Promise<string | undefined> {
     const path = action === 'activate' ? '/operations/inventory' : '/transactions/inventory';
     const params = new URLSearchParams({ size: String(PAGE_SIZE), query: `device_id="${deviceId}"`, orderby: 'desc created' });
-    const json = await this.call(action === 'activate' ? 'operations' : 'transactions', 'GET', `${path}?${params}`, log);
+    const json = await this.call(action === 'activate' ? 'operations' : 'transactions', 'GET', `${path}?${params.toString()}`, log);
     const list = Array.isArray(json.list) ? (json.list as Record<string, unknown>[]) : [];
     const found = list.find(
       (t) =>
@@ -198,7 +198,7 @@ export class DevicePlatformClient {
     const params = new URLSearchParams({ size: String(PAGE_SIZE) });
     if (query) params.set('query', query);
     if (cursor) params.set('cursor', cursor);
-    const json = await this.call('inventory', 'GET', `/inventory?${params}`, log);
+    const json = await this.call('inventory', 'GET', `/inventory?${params.toString()}`, log);
     const list = Array.isArray(json.list) ? json.list : [];
     const profiles = list.filter((p): p is InventoryProfile => isObject(p) && typeof p.iccid === 'string');
     const next = typeof json.cursor === 'string' && json.cursor !== '' && json.cursor !== cursor ? json.cursor : undefined;

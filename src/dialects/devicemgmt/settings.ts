@@ -6,7 +6,7 @@
 import { checkPlainHttp } from '../../config/loopback';
 import type { UpstreamConfig } from '../../config/types';
 import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
-import type { SettingsContext } from '../dialect';
+import type { SettingsContext } from '../../config/dialects';
 
 /** `multistep`: one operation that downloads and enables (and waits for the device to report);
  * `separate`: download, then enable; `never`: download only */

@@ -4,7 +4,7 @@
  * status no row names is the MSP's internal error
  * (500, code 90); the SM-DP+'s own words always go to the log.
  */
-import type { ErrorKind } from '../../errors';
+import type { ErrorKind } from '../../errors/catalogue';
 import type { FunctionExecutionStatus } from './es2Messages';
 
 export interface Es2Mapping {

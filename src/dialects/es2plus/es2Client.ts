@@ -9,7 +9,7 @@ import type { Es2plusSettings } from './settings';
 import type { Logger } from '../../log';
 import type { Es2plusMetrics } from './metrics';
 import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../upstream/upstreamError';
+import { UpstreamError } from '../../errors/upstreamError';
 import { ES2PLUS_PATH, Es2ProtocolError, executed, parseAnswer, requestBody, type Es2Answer, type Es2Function } from './es2Messages';
 
 export class Es2Client {

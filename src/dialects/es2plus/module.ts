@@ -8,12 +8,12 @@
 import type { DialectInstance, DialectModule } from '../dialect';
 import { Es2Client } from './es2Client';
 import { es2plusKnownSeries, es2plusMetrics } from './metrics';
-import { createMspDialect } from '../../hostedMsp/mspDialect';
+import { createMspDialect } from '../hostedMsp/mspDialect';
 import { cancel, requestActivationCode } from './activation';
 import { Es2Operator } from './operator';
 import { progressCallback } from './progressCallback';
 import { es2plusSettings, settingsSchema, type Es2plusSettings } from './settings';
-import { startSmdpSimulator } from '../../simulators/smdpSimulator';
+import { startSmdpSimulator } from './simulator';
 
 export interface Es2plusInstance extends DialectInstance {
   readonly operator: Es2Operator;

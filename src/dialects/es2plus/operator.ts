@@ -8,7 +8,7 @@ import type { Logger } from '../../log';
 import type { Metrics } from '../../metrics/metrics';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
-import { MspOperator } from '../../hostedMsp/operator';
+import { MspOperator } from '../hostedMsp/operator';
 import type { Es2Client } from './es2Client';
 import { es2plusMetrics, type Es2plusMetrics } from './metrics';
 import type { EsimProfile } from './profile';

@@ -15,15 +15,12 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { fieldName } from '../../config/schemaParts';
-import { HubError } from '../../errors';
-import { checkCredentials, refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
-import { readJsonBody } from '../../pipeline/readBody';
-import type { HubContext, PipelineDeps } from '../../pipeline/types';
-import type { InboundRoute } from '../dialect';
+import { HubError } from '../../errors/catalogue';
+import { refuse, type InboundContext, type InboundRoute, type InboundServices } from '../inbound';
 import type { ProgressPoint } from './profile';
 import { executed, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
-import { eventOf } from '../../hostedMsp/profileStates';
+import { eventOf } from '../hostedMsp/profileStates';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
 
@@ -85,15 +82,15 @@ class CallbackRefusal extends Error {
 
 /** the route of the operators' SM-DP+ callbacks: one path for every ES2+ operator of the config */
 export function progressCallback(operators: readonly Es2Operator[]): InboundRoute {
-  return { path: PROGRESS_CALLBACK_PATH, name: 'handleDownloadProgressInfo', handle: (ctx, deps) => handleProgress(ctx, deps, operators) };
+  return { path: PROGRESS_CALLBACK_PATH, name: 'handleDownloadProgressInfo', handle: (ctx, services) => handleProgress(ctx, services, operators) };
 }
 
-async function handleProgress(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<void> {
+async function handleProgress(ctx: InboundContext, services: InboundServices, operators: readonly Es2Operator[]): Promise<void> {
     let operator: Es2Operator | undefined;
     try {
       if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-      operator = await authenticateSmdp(ctx, deps, operators);
-      const notification = await readNotification(ctx);
+      operator = await authenticateSmdp(ctx, services, operators);
+      const notification = await readNotification(services);
       let execution;
       try {
         execution = parseExecutionStatus(notification.notificationPointStatus);
@@ -109,10 +106,10 @@ async function handleProgress(ctx: HubContext, deps: PipelineDeps, operators: re
     }
 }
 
-async function readNotification(ctx: HubContext): Promise<Notification> {
+async function readNotification(services: InboundServices): Promise<Notification> {
   let body: unknown;
   try {
-    ({ body } = await readJsonBody(ctx, 400));
+    ({ body } = await services.readJson(400));
   } catch (err) {
     if (err instanceof HubError && err.kind !== 'clientAborted') throw new CallbackRefusal(err.status, '1.6', '2.1', err.message);
     throw err;
@@ -124,11 +121,11 @@ async function readNotification(ctx: HubContext): Promise<Notification> {
     // SGP.22 reason codes: 2.2 Mandatory Element Missing, 2.1 Invalid
     throw new CallbackRefusal(400, '1.6', missing ? '2.2' : '2.1', problems.join('; '));
   }
-  return body as Notification;
+  return body;
 }
 
 /** a refusal as an ES2+ answer (SGP.22 6.5: the header's functionExecutionStatus) */
-function answerRefusal(ctx: HubContext, err: unknown): void {
+function answerRefusal(ctx: InboundContext, err: unknown): void {
   let refusal: CallbackRefusal;
   if (err instanceof CallbackRefusal) refusal = err;
   else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new CallbackRefusal(401, '1.1', '1.2', 'Not Allowed (Authorisation): the credential belongs to no SM-DP+ of an ES2+ operator');
@@ -148,15 +145,15 @@ function answerRefusal(ctx: HubContext, err: unknown): void {
 }
 
 /** the operator whose SM-DP+ presented this credential */
-async function authenticateSmdp(ctx: HubContext, deps: PipelineDeps, operators: readonly Es2Operator[]): Promise<Es2Operator> {
-  refuseIfThrottled(ctx, deps, undefined);
-  const operator = operators.find((op) => checkCredentials(ctx, op.settings.callback, op.settings.callbackRequires) === undefined);
-  if (!operator) throw await refused(ctx, deps, refuse('inbound_route'), undefined);
+async function authenticateSmdp(ctx: InboundContext, services: InboundServices, operators: readonly Es2Operator[]): Promise<Es2Operator> {
+  services.refuseIfThrottled();
+  const operator = operators.find((op) => services.checkCredentials(op.settings.callback, op.settings.callbackRequires) === undefined);
+  if (!operator) throw await services.refused(refuse('inbound_route'));
   ctx.state.caller = operator.partner;
   return operator;
 }
 
-async function record(ctx: HubContext, operator: Es2Operator, notification: Notification, succeeded: boolean, status: string): Promise<void> {
+async function record(ctx: InboundContext, operator: Es2Operator, notification: Notification, succeeded: boolean, status: string): Promise<void> {
   const iccid = normalizeIccid(notification.iccid);
   const pointId = Number(notification.notificationPointId);
   const log = ctx.state.log.child({ functionCallIdentifier: notification.header.functionCallIdentifier, notificationPointId: pointId });

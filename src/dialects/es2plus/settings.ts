@@ -8,7 +8,7 @@ import { checkPlainHttp } from '../../config/loopback';
 import { inboundCredentialsSchema } from '../../config/schemaParts';
 import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { CredentialsRequired, InboundCredentials, UpstreamConfig } from '../../config/types';
-import type { SettingsContext } from '../dialect';
+import type { SettingsContext } from '../../config/dialects';
 
 /** the partner file's `es2plus:` block */
 export const settingsSchema = {

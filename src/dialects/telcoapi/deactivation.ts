@@ -16,10 +16,10 @@
  * Both are "deleted" (the 409 once a read confirms DELETED); another refusal is reported as such.
  */
 import type { Logger } from '../../log';
-import { UpstreamError } from '../../upstream/upstreamError';
-import type { DeactivateOutcome, WithdrawOutcome } from '../../hostedMsp/operations';
-import type { OperatorProfile } from '../../hostedMsp/profile';
-import { isCancellable } from '../../hostedMsp/profileStates';
+import { UpstreamError } from '../../errors/upstreamError';
+import type { DeactivateOutcome, WithdrawOutcome } from '../hostedMsp/operations';
+import type { OperatorProfile } from '../hostedMsp/profile';
+import { isCancellable } from '../hostedMsp/profileStates';
 import { PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
 

@@ -3,7 +3,7 @@
  * asked: one table, also printed in docs/dialects/telcoapi.md (a test keeps the two in step). A code no row names
  * is the MSP's internal error (500, code 90); the platform's own words always go to the log.
  */
-import { HubError, type ErrorKind } from '../../errors';
+import { HubError, type ErrorKind } from '../../errors/catalogue';
 
 export interface PlatformMapping {
   readonly code: string;

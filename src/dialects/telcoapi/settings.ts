@@ -9,7 +9,7 @@ import { checkPlainHttp } from '../../config/loopback';
 import { rateLimitSchema } from '../../config/schemaParts';
 import { webhookSchema, webhookUpstream, type RawWebhook } from '../../config/webhook';
 import type { RateLimit, UpstreamConfig } from '../../config/types';
-import type { SettingsContext } from '../dialect';
+import type { SettingsContext } from '../../config/dialects';
 import type { SignatureForm } from './signature';
 
 /** what the platform calls a profile type (seed: Create Profile) */

@@ -13,12 +13,9 @@
  */
 import Ajv from 'ajv';
 import { fieldName } from '../../config/schemaParts';
-import { HubError } from '../../errors';
+import { HubError } from '../../errors/catalogue';
 import { parseStrictJson } from '../../json/strictJson';
-import { refuse, refused, refuseIfThrottled } from '../../pipeline/authenticate';
-import { readRawBody } from '../../pipeline/readBody';
-import type { HubContext, PipelineDeps } from '../../pipeline/types';
-import type { InboundRoute } from '../dialect';
+import { refuse, type InboundContext, type InboundRoute, type InboundServices } from '../inbound';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
 import type { TelcoOperator } from './operator';
 import { applyPending, EVENT_STATES } from './platformEvents';
@@ -60,14 +57,14 @@ class WebhookRefusal extends Error {
 
 export function platformWebhook(operators: readonly TelcoOperator[]): InboundRoute {
   const byId = new Map(operators.map((op) => [op.id, op]));
-  return { path: WEBHOOK_PATH, name: 'telcoapiWebhook', handle: (ctx, deps) => handleEvent(ctx, deps, byId) };
+  return { path: WEBHOOK_PATH, name: 'telcoapiWebhook', handle: (ctx, services) => handleEvent(ctx, services, byId) };
 }
 
-async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: ReadonlyMap<string, TelcoOperator>): Promise<void> {
+async function handleEvent(ctx: InboundContext, services: InboundServices, operators: ReadonlyMap<string, TelcoOperator>): Promise<void> {
   try {
     if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
     const operator = operators.get(ctx.state.params.partner ?? '');
-    const raw = await readRawBody(ctx);
+    const raw = await services.readRaw();
     const body = parsed(raw);
     const check = operator && authenticate(operator, ctx.get(SIGNATURE_HEADER) || undefined, raw, body);
     if (!operator || !check?.ok) {
@@ -76,8 +73,8 @@ async function handleEvent(ctx: HubContext, deps: PipelineDeps, operators: Reado
       if (operator) operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: reason === 'stale' ? 'stale' : 'bad_signature' });
       // only a sender without a valid signature is throttled: the platform's events pass even while
       // its address (shared with others, a CMP behind the same NAT) is locked out by failed logins
-      refuseIfThrottled(ctx, deps, undefined);
-      throw await refused(ctx, deps, refuse('inbound_route', `webhook signature: ${reason}`), undefined);
+      services.refuseIfThrottled();
+      throw await services.refused(refuse('inbound_route', `webhook signature: ${reason}`));
     }
     ctx.state.caller = operator.partner;
     const event = readEvent(body, operator);
@@ -127,7 +124,7 @@ function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
     operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
     throw new WebhookRefusal(400, 'INVALID_REQUEST', (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`).join('; '));
   }
-  return payload as PlatformEvent;
+  return payload;
 }
 
 /**
@@ -135,7 +132,7 @@ function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
  * waits for the subscription's lock, which a call to the platform may hold while the platform waits
  * for this answer. Once recorded the event is not lost: it is applied later if not now.
  */
-async function take(ctx: HubContext, operator: TelcoOperator, event: PlatformEvent, key: string): Promise<string> {
+async function take(ctx: InboundContext, operator: TelcoOperator, event: PlatformEvent, key: string): Promise<string> {
   const log = ctx.state.log.child({ msp: operator.id, eventType: event.eventType });
   if (event.data.iccid === null) {
     // the hub keeps no record of devices: nothing to move, nothing to remember
@@ -165,7 +162,7 @@ async function take(ctx: HubContext, operator: TelcoOperator, event: PlatformEve
   }
 }
 
-function answerRefusal(ctx: HubContext, err: unknown): void {
+function answerRefusal(ctx: InboundContext, err: unknown): void {
   let refusal: WebhookRefusal;
   if (err instanceof WebhookRefusal) refusal = err;
   else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new WebhookRefusal(401, 'AUTHENTICATION_FAILED', 'the signature is missing, wrong or outside the time window');

@@ -4,7 +4,7 @@
  * would add an entry fails with StoreFullError (the caller answers 503 with Retry-After) instead
  * of growing the heap until the process dies.
  */
-import { StoreFullError } from '../store';
+import { StoreFullError } from '../../errors/storeFullError';
 
 interface Entry<T> {
   value: T;
@@ -26,7 +26,7 @@ export class Budget {
   /** a map counted against this budget */
   map<T>(): ExpiringMap<T> {
     const created = new ExpiringMap<T>(this);
-    this.maps.push(created as ExpiringMap<unknown>);
+    this.maps.push(created);
     return created;
   }
 

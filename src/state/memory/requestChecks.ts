@@ -2,7 +2,7 @@
 import type { Ledger } from '../ledger';
 import type { RateLimits } from '../rateLimits';
 import type { Checked, Checks, RequestChecks } from '../requestChecks';
-import { StoreFullError } from '../store';
+import { StoreFullError } from '../../errors/storeFullError';
 import type { TokenBindings } from '../tokenBindings';
 
 export class MemoryRequestChecks implements RequestChecks {

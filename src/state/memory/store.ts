@@ -7,13 +7,12 @@ import type { RecordStore } from '../records';
 import { Budget } from './expiringMap';
 import { MemoryLedger } from './ledger';
 import { MemoryOutbox } from './outbox';
+import { DEFAULT_MEMORY_STORE_MAX_ENTRIES } from '../../config/load';
 import { MemoryRateLimits } from './rateLimits';
 import { MemoryRecordMaps, MemoryRecords } from './records';
 import { MemoryRequestChecks } from './requestChecks';
 import { MemoryTokenBindings } from './tokenBindings';
 
-/** about 40 MB of heap at the entry sizes of AID.02 traffic (npm run bench:memory; docs/operating/security.md) */
-export const DEFAULT_MAX_ENTRIES = 100000;
 
 export class MemoryStore implements Store {
   readonly kind = 'memory';
@@ -26,7 +25,7 @@ export class MemoryStore implements Store {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(options: { maxEntries?: number; sweepIntervalMs?: number } = {}) {
-    const budget = new Budget(options.maxEntries ?? DEFAULT_MAX_ENTRIES);
+    const budget = new Budget(options.maxEntries ?? DEFAULT_MEMORY_STORE_MAX_ENTRIES);
     this.bindings = new MemoryTokenBindings(budget);
     this.ledger = new MemoryLedger(budget, this.outbox);
     this.limits = new MemoryRateLimits(budget);

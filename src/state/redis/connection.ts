@@ -7,6 +7,7 @@
  */
 import { createClient, createCluster, createSentinel } from 'redis';
 import type { RedisClient } from './keys';
+import { RedisStartupError } from '../../errors/startupError';
 
 export type RedisTarget =
   | { readonly kind: 'single'; readonly url: string }
@@ -50,7 +51,6 @@ interface ConnectOptions {
 }
 
 const CONNECT_TIMEOUT_MS = 5000;
-const START_FAILURE = 'cannot connect to Redis at start: ';
 
 export async function connectRedis(access: RedisAccess, options: ConnectOptions = {}): Promise<RedisConnection> {
   const { target } = access;
@@ -58,9 +58,9 @@ export async function connectRedis(access: RedisAccess, options: ConnectOptions 
   const socket = {
     connectTimeout: CONNECT_TIMEOUT_MS,
     ...tlsSocket(access),
-    // a hub that cannot reach Redis at start says so and stops; once running, it keeps retrying
+    // a hub that cannot reach Redis at start stops (atStart says why); once running, it keeps retrying
     reconnectStrategy: (retries: number, cause: Error) =>
-      connected ? Math.min(100 * 2 ** retries, 2000) : new Error(`${START_FAILURE}${cause.message}`),
+      connected ? Math.min(100 * 2 ** retries, 2000) : cause,
   };
   const credentials = { ...(access.username !== undefined && { username: access.username }), ...(access.password !== undefined && { password: access.password }) };
   const description = describeTarget(target);
@@ -139,8 +139,7 @@ async function atStart(connecting: Promise<unknown>): Promise<void> {
   try {
     await connecting;
   } catch (err) {
-    const message = (err as Error).message;
-    throw message.startsWith(START_FAILURE) ? err : new Error(`${START_FAILURE}${message}`, { cause: err });
+    throw new RedisStartupError((err as Error).message, { cause: err });
   }
 }
 

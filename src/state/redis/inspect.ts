@@ -41,7 +41,7 @@ export class RedisInspector {
   async *pending(): AsyncGenerator<Line> {
     for await (const keys of this.connection.scan(`${this.escapedPrefix()}act:*`)) {
       for (const key of keys) {
-        const raw = (await this.client.get(key)) as string | null;
+        const raw = await this.client.get(key);
         if (raw === null) continue;
         const entry = JSON.parse(raw) as ActivationEntry;
         if (entry.settled || entry.state === 'done' || entry.state === 'inflight') continue;

@@ -11,7 +11,7 @@ export function afterWrites<T extends object>(port: T, writes: readonly (keyof T
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== 'function' || typeof prop !== 'string' || !chosen.has(prop)) return value;
       return async (...args: unknown[]) => {
-        const result = (await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args)) as unknown;
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(obj, args);
         await wait();
         return result;
       };

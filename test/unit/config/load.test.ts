@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../../../src/config/load';
+import { DIALECTS } from '../../../src/dialects';
 import { digest } from '../../../src/config/credentials';
 import { configWarnings } from '../../../src/config/warnings';
 import type { Es2plusSettings } from '../../../src/dialects/es2plus/settings';
@@ -52,7 +53,7 @@ function writePartner(name: string, yaml: string): void {
 describe('a valid config', () => {
   test('is loaded, frozen, with defaults applied', () => {
     writeConfig(dir, [msp, cmp], { routes: [{ from: '*', to: '*' }] });
-    const config = loadConfig(dir, {});
+    const config = loadConfig(dir, DIALECTS, {});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
     expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddressAndClient: 20, authFailuresPerAddress: 100, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production' });
@@ -64,7 +65,7 @@ describe('a valid config', () => {
 
   test('keeps secrets as digests only, and the outbound credential for use', () => {
     writeConfig(dir, [msp, cmp], { routes: [] });
-    const partner = loadConfig(dir, {}).partners.get('mspA');
+    const partner = loadConfig(dir, DIALECTS, {}).partners.get('mspA');
     expect(partner?.inbound.apiKeyDigests).toEqual([digest('k1')]);
     expect(JSON.stringify(partner?.inbound)).not.toContain('k1');
     expect(partner?.upstream.auth).toEqual({ kind: 'apiKey', apiKey: 'hub-key-at-mspA' });
@@ -72,12 +73,12 @@ describe('a valid config', () => {
 
   test('a hashed key (sha256:<hex>) is taken as the digest', () => {
     writeConfig(dir, [{ ...msp, apiKey: `sha256:${digest('clear').toString('hex')}` }], { routes: [] });
-    expect(loadConfig(dir, {}).partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('clear')]);
+    expect(loadConfig(dir, DIALECTS, {}).partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('clear')]);
   });
 
   test('${NAME} and ${NAME:-default} are taken from the environment', () => {
     writeConfig(dir, [{ ...msp, apiKey: '${KEY_A}' }, { ...cmp, apiKey: 'pre-${KEY_B:-fallback}' }], { routes: [] });
-    const config = loadConfig(dir, { KEY_A: 'from-env' });
+    const config = loadConfig(dir, DIALECTS, { KEY_A: 'from-env' });
     expect(config.partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('from-env')]);
     expect(config.partners.get('cmpA')?.inbound.apiKeyDigests).toEqual([digest('pre-fallback')]);
   });
@@ -87,7 +88,7 @@ describe('a valid config', () => {
       defaults: { timeoutMs: 5000, tokenBinding: 'strict' },
       routes: [{ from: 'cmpA', to: 'mspA', responseValidation: 'refuse' }, { from: 'mspA', to: 'cmpA', timeoutMs: 700, tokenBinding: 'off' }],
     });
-    const config = loadConfig(dir, {});
+    const config = loadConfig(dir, DIALECTS, {});
     expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 5000, tokenBinding: 'strict', responseValidation: 'refuse' });
     expect(config.routes.find('mspA', 'cmpA', 'sendMspToken')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 700, tokenBinding: 'off' });
   });
@@ -97,7 +98,7 @@ describe('a valid config', () => {
       defaults: { retries: { attempts: 4 } },
       routes: [{ from: 'mspA', to: 'cmpA', rateLimit: { requests: 5, perSeconds: 60, burst: 2 }, retries: { baseDelayMs: 50 }, storeAndForward: true }],
     });
-    const config = loadConfig(dir, {});
+    const config = loadConfig(dir, DIALECTS, {});
     expect(config.partners.get('mspA')?.rateLimit).toEqual({ requests: 10, perSeconds: 1, burst: 10 });
     const route = config.routes.find('mspA', 'cmpA', 'sendMspToken');
     expect(route?.rateLimit).toEqual({ requests: 5, perSeconds: 60, burst: 2 });
@@ -110,7 +111,7 @@ describe('a valid config', () => {
     writeFileSync(path.join(dir, 'c.pem'), issued.cert);
     writeFileSync(path.join(dir, 'k.pem'), issued.key);
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/aid/', auth: { basic: { username: 'u', password: 'p' } }, tls: { cert: 'c.pem', key: 'k.pem' }, connections: 4 } } }], { routes: [] });
-    const upstream = loadConfig(dir, {}).partners.get('cmpA')?.upstream;
+    const upstream = loadConfig(dir, DIALECTS, {}).partners.get('cmpA')?.upstream;
     expect(upstream?.url.pathname).toBe('/aid/');
     expect(upstream?.auth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
     expect(upstream?.tls?.cert?.toString()).toBe(issued.cert);
@@ -125,7 +126,7 @@ describe('an ES2+ operator', () => {
   test('is loaded with its es2plus settings and their defaults', () => {
     writeConfig(dir, [], { routes: [] });
     writePartner('g.yaml', `id: mspG\nrole: msp\ndialect: es2plus\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example:6443" }\n${ES2}\n`);
-    const partner = loadConfig(dir, {}).partners.get('mspG');
+    const partner = loadConfig(dir, DIALECTS, {}).partners.get('mspG');
     expect(partner?.dialect).toBe('es2plus');
     // the dialect's typed settings, built by its module (dialects/es2plus/settings.ts)
     const settings = partner?.settings as Es2plusSettings;
@@ -146,7 +147,7 @@ describe('an ES2+ operator', () => {
   ])('%s is refused', (_what, head, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('g.yaml', `id: mspG\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example" }\n${block}\n`);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining(expected)]);
   });
 });
 
@@ -156,7 +157,7 @@ describe('a TelcoAPI operator', () => {
   test('is loaded with its telcoapi settings, the seed\'s rate limits and a bearer credential', () => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example", auth: { bearer: tok.en-1 } }\n${TELCO}\n`);
-    const partner = loadConfig(dir, {}).partners.get('mspT');
+    const partner = loadConfig(dir, DIALECTS, {}).partners.get('mspT');
     expect(partner?.upstream.auth).toEqual({ kind: 'bearer', token: 'tok.en-1' });
     const settings = partner?.settings as TelcoapiSettings;
     expect(settings).toMatchObject({ mno: 'M1', profilesPerSubscription: 1, webhookToleranceSeconds: 300, webhook: undefined });
@@ -178,7 +179,7 @@ describe('a TelcoAPI operator', () => {
   ])('%s is refused', (_what, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example" }\n${block}\n`);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining(expected)]);
   });
 });
 
@@ -188,7 +189,7 @@ describe('a device-management CMP', () => {
   test('is loaded with its devicemgmt settings and their defaults', () => {
     writeConfig(dir, [], { routes: [] });
     writePartner('f.yaml', `id: cmpF\nrole: cmp\ndialect: devicemgmt\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${DM}\n`);
-    const settings = loadConfig(dir, {}).partners.get('cmpF')?.settings as DevicemgmtSettings;
+    const settings = loadConfig(dir, DIALECTS, {}).partners.get('cmpF')?.settings as DevicemgmtSettings;
     expect(settings).toMatchObject({ enable: 'separate', onTokenInvalid: 'delete', pollIntervalSeconds: 30, giveUpSeconds: 3600, deviceCacheSeconds: 3600, reconcileIntervalSeconds: 900, inventoryQuery: undefined });
     expect(settings.webhook.url.href).toBe('https://backoffice.fleet.example/events');
   });
@@ -201,7 +202,7 @@ describe('a device-management CMP', () => {
   ])('%s is refused', (_what, head, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('f.yaml', `id: cmpF\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${block}\n`);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining(expected)]);
   });
 });
 
@@ -211,7 +212,7 @@ describe('a partner\'s touchpoint', () => {
   test('is loaded with its agreed redirects read', () => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP('"*.cmp.de", www.cmp.de, "https://app.cmp.de:8443", "cmpapp:"')}\n`);
-    const touchpoint = loadConfig(dir, {}).partners.get('cmpT')?.touchpoint;
+    const touchpoint = loadConfig(dir, DIALECTS, {}).partners.get('cmpT')?.touchpoint;
     expect(touchpoint?.redirects).toEqual([
       { kind: 'wildcard', suffix: '.cmp.de' },
       { kind: 'host', host: 'www.cmp.de' },
@@ -229,7 +230,7 @@ describe('a partner\'s touchpoint', () => {
   ])('an agreed redirect that is %s is refused', (_what, entry) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP(entry)}\n`);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('touchpoint.redirects[0]: not a domain')]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining('touchpoint.redirects[0]: not a domain')]);
   });
 });
 
@@ -250,18 +251,18 @@ describe('problems are named by file, partner and field', () => {
   ])('%s', (_what, yaml, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('x.yaml', yaml);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining(expected)]);
   });
 
   test('a TLS file that cannot be read names the field and the file', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://x', tls: { ca: 'missing-ca.pem' } } } }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml:10:5: upstream.tls.ca: cannot read missing-ca.pem')]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml:10:5: upstream.tls.ca: cannot read missing-ca.pem')]);
   });
 
   test('two files with the same id', () => {
     writeConfig(dir, [msp], { routes: [] });
     writePartner('again.yaml', 'id: mspA\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://x" }\n');
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml: id mspA is already used by partners/again.yaml']);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual(['partners/mspA.yaml: id mspA is already used by partners/again.yaml']);
   });
 
   test('routes naming unknown partners, joining two MSPs, or giving a role operations it does not call', () => {
@@ -273,7 +274,7 @@ describe('problems are named by file, partner and field', () => {
         { from: 'mspA', to: 'cmpA', operations: ['requestActivationCode'] },
       ],
     });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
       'routes.yaml:2:5: routes[0].from: no partner has the id cmpZ',
       'routes.yaml:4:5: routes[1]: mspA and mspB are both msps; a route joins an MSP and a CMP',
       'routes.yaml:8:5: routes[2].operations: sendMspToken is called by msps, not by cmps',
@@ -283,7 +284,7 @@ describe('problems are named by file, partner and field', () => {
 
   test('two routes claiming the same pair and operation', () => {
     writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspA', operations: ['sendCsimStatus'] }] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['routes.yaml:4:5: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual(['routes.yaml:4:5: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
   });
 
   test.each([
@@ -296,21 +297,21 @@ describe('problems are named by file, partner and field', () => {
     [{}, "routes.yaml: (file): must have required property 'routes'"],
   ])('routes.yaml %j', (routes, expected) => {
     writeConfig(dir, [msp, cmp], routes);
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining(expected)]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining(expected)]);
   });
 
   test('all problems are reported at once', () => {
     writeConfig(dir, [], { routes: [{ from: 'a', to: 'b', timeoutMs: -5 }] });
     writePartner('one.yaml', 'id: one\nrole: x\n');
     writePartner('two.yaml', 'id: two\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "nope" }\n');
-    expect(problemsOf(() => loadConfig(dir, {})).length).toBeGreaterThanOrEqual(4);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {})).length).toBeGreaterThanOrEqual(4);
   });
 
   test('route problems are told beside a partner file\'s schema problems, each with its line and column, a misspelt key with the key it meant', () => {
     writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpZ', to: 'mspA' }, { from: 'cmpB', to: 'mspA' }] });
     // cmpB's file has a schema problem: a route naming cmpB is not told "no partner has the id cmpB" besides
     writePartner('cmpB.yaml', 'id: cmpB\nrole: cmp\ninbound:\n  apiKeys: [k]\nupstream:\n  url: "https://cmp.example"\n  tsl: { ca: ca.pem }\n');
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
       'partners/cmpB.yaml:7:3 (partner cmpB): upstream.tsl: unknown key; did you mean tls?',
       'routes.yaml:4:5: routes[1].from: no partner has the id cmpZ',
     ]);
@@ -318,31 +319,31 @@ describe('problems are named by file, partner and field', () => {
 
   test('a missing partners folder', () => {
     writeFileSync(path.join(dir, 'routes.yaml'), 'routes: []\n');
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual([expect.stringContaining('cannot read the partners folder')]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining('cannot read the partners folder')]);
   });
 });
 
 describe('AID.02 section 6: two-way TLS is the default', () => {
   test('an http:// upstream off loopback is refused unless the partner says insecure: true; loopback is fine', () => {
     writeConfig(dir, [{ ...msp, upstreamUrl: 'http://msp.example:8080' }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, {}))).toEqual(['partners/mspA.yaml:8:3: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual(['partners/mspA.yaml:8:3: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
     writeConfig(dir, [{ ...msp, extra: { upstream: { url: 'http://msp.example:8080', insecure: true } } }], { routes: [] });
-    const config = loadConfig(dir, {});
-    expect(configWarnings(config)).toEqual([expect.stringContaining('plain HTTP to msp.example:8080')]);
+    const config = loadConfig(dir, DIALECTS, {});
+    expect(configWarnings(config, DIALECTS)).toEqual([expect.stringContaining('plain HTTP to msp.example:8080')]);
     for (const url of ['http://127.0.0.1:9', 'http://localhost:9', 'http://[::1]:9']) {
       writeConfig(dir, [{ ...msp, upstreamUrl: url }], { routes: [] });
-      expect(configWarnings(loadConfig(dir, {}))).toEqual([]);
+      expect(configWarnings(loadConfig(dir, DIALECTS, {}), DIALECTS)).toEqual([]);
     }
   });
 
   test('a CMP reached with no API key is warned about: "An API key SHALL be used for each request to CMP CESIM MSP API"', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/', auth: { basic: { username: 'u', password: 'p' } } } } }], { routes: [] });
-    expect(configWarnings(loadConfig(dir, {}))).toEqual([expect.stringContaining('no API key toward this CMP')]);
+    expect(configWarnings(loadConfig(dir, DIALECTS, {}), DIALECTS)).toEqual([expect.stringContaining('no API key toward this CMP')]);
   });
 
   test('a fleet CMP (dialect devicemgmt) reached at its platform with basic auth is not warned about: its upstream is no CMP API', () => {
     const platform = { url: 'https://platform.example/', auth: { basic: { username: 'u', password: 'p' } } };
     writeConfig(dir, [{ ...cmp, extra: { dialect: 'devicemgmt', upstream: platform, devicemgmt: { webhook: { url: 'https://backoffice.example/events' } } } }], { routes: [] });
-    expect(configWarnings(loadConfig(dir, {}))).toEqual([]);
+    expect(configWarnings(loadConfig(dir, DIALECTS, {}), DIALECTS)).toEqual([]);
   });
 });

@@ -16,8 +16,8 @@
  * instance keeps what it has learnt from those counts and its own proofs: a good request pays no
  * store round trip. A success resets no count.
  */
-import type { HubSettings } from './config/types';
-import type { Store } from './state/store';
+import type { HubSettings } from '../config/types';
+import type { Store } from '../state/store';
 
 /** entries remembered at once per kind; the oldest is forgotten first (a count stays in the store) */
 const MAX_REMEMBERED = 10000;

@@ -3,11 +3,11 @@
  * the bridge, the outbox worker): counted by outcome (status class or failure kind), timed, and a
  * failure logged, once; and traced, where tracing is on.
  */
-import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
+import type { DialectAnswer, DialectCall, DialectInstance } from './dialect';
 import type { Logger } from '../log';
 import { statusClass, type Metrics } from '../metrics/metrics';
 import type { Tracing } from '../tracing/tracing';
-import { UpstreamError } from './upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
 
 /** `logs.log` is read only when a call fails: a request's logger is made on first use; with
  * `tracing`, the call is a span (`dialect`: the target's, for it) */

@@ -9,40 +9,41 @@ import { createSecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildAdminApp, localViews, type AdminAuth } from './admin/adminApp';
-import { buildApp } from './app';
-import { edgeHandler } from './edge';
-import { ConfigError, configFiles, loadConfig } from './config/load';
-import { configWarnings } from './config/warnings';
-import type { Config } from './config/types';
-import { accessLogOf, createLogger, type Logger } from './log';
-import { createMetrics, silenced, statusClass, type Metrics } from './metrics/metrics';
-import type { Switchable } from './measurementSwitches';
-import { Apis } from './openapi/apis';
-import { buildRuntime, type EdgeBuilder, type Runtime } from './runtime';
-import { serveClusterViews, WORKER_STARTED } from './workers';
-import { MemoryStore } from './state/memory/store';
-import { RedisStore } from './state/redis/store';
-import type { RedisAccess } from './state/redis/connection';
-import type { Store } from './state/store';
-import { instrumentStore } from './state/instrumentedStore';
-import { withLocalFallback } from './state/rateLimits';
-import { PendingActivations } from './activation/pendingActivations';
-import { operationChains } from './pipeline/chains';
-import type { PipelineDeps } from './pipeline/types';
-import { buildRouter, OperationPaths } from './router';
-import { Breakers } from './upstream/breakers';
-import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
-import { OutboxWorker } from './outbox/worker';
-import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from './listener';
-import { HubError, type ErrorKind } from './errors';
-import { LoginThrottle } from './loginThrottle';
-import { PROJECT_ROOT, VERSION } from './version';
-import type { TracingSettings } from './tracing/settings';
-import { Tracing } from './tracing/tracing';
-import { certificatesOf, TrustedProxies } from './forwardedClient';
+import { buildAdminApp, localViews, type AdminAuth } from '../admin/adminApp';
+import { buildApp } from '../edge/app';
+import { edgeHandler } from '../edge/edge';
+import { ConfigError, configFiles, loadConfig } from '../config/load';
+import { configWarnings } from '../config/warnings';
+import { DIALECTS } from '../dialects';
+import type { Config } from '../config/types';
+import { accessLogOf, createLogger, type Logger } from '../log';
+import { createMetrics, silenced, statusClass, type Metrics } from '../metrics/metrics';
+import type { Switchable } from '../measurementSwitches';
+import { Apis } from '../openapi/apis';
+import { buildRuntime, type EdgeBuilder } from './runtime';
+import { serveClusterViews, WORKER_STARTED } from './cluster';
+import { MemoryStore } from '../state/memory/store';
+import { RedisStore } from '../state/redis/store';
+import type { RedisAccess } from '../state/redis/connection';
+import type { Store } from '../state/store';
+import { instrumentStore } from '../state/instrumentedStore';
+import { withLocalFallback } from '../state/rateLimits';
+import { PendingActivations } from '../activation/pendingActivations';
+import { operationChains } from '../pipeline/chains';
+import type { PipelineDeps, Runtime } from '../pipeline/types';
+import { buildRouter, OperationPaths } from '../edge/router';
+import { Breakers } from '../upstream/breakers';
+import { isPartnerFailure, type UpstreamGuards } from '../upstream/upstream';
+import { OutboxWorker } from '../outbox/deliveryWorker';
+import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from '../edge/listener';
+import { HubError, type ErrorKind } from '../errors/catalogue';
+import { LoginThrottle } from '../pipeline/loginThrottle';
+import { PROJECT_ROOT, VERSION } from '../version';
+import type { TracingSettings } from '../tracing/settings';
+import { Tracing } from '../tracing/tracing';
+import { certificatesOf, TrustedProxies } from '../forwardedClient';
 import { watchContent, type ContentWatch } from './contentWatch';
-import { startupFailure } from './startupFailure';
+import { startupFailure } from '../errors/startupError';
 
 export const SPEC_DIR = path.join(PROJECT_ROOT, 'spec');
 
@@ -135,8 +136,8 @@ export class Hub {
     if (off.size > 0) log.warn({ switchedOff: [...off] }, 'features switched off for measuring; never run a hub like this for partners');
     const created = options.metrics ?? createMetrics(undefined, { processMetrics: true });
     const metrics = off.has('metrics') ? silenced(created) : created;
-    const config = loadConfig(options.configDir, options.env, options.partnersDir);
-    for (const warning of configWarnings(config)) log.warn({ warning }, 'configuration against AID.02 section 6');
+    const config = loadConfig(options.configDir, DIALECTS, options.env, options.partnersDir);
+    for (const warning of configWarnings(config, DIALECTS)) log.warn({ warning }, 'configuration against AID.02 section 6');
     const apis = await Apis.load(SPEC_DIR);
     const redis = options.redis ?? (options.redisUrl !== undefined ? { target: { kind: 'single' as const, url: options.redisUrl } } : undefined);
     const connected = redis
@@ -187,12 +188,17 @@ export class Hub {
       draining: () => started.draining,
       breakers: (partner) => guards.breakers.viewOf(partner),
     });
-    if (options.admin) hub.adminServer = await listenOn(http.createServer(buildAdminApp(views, options.admin.auth).callback()), options.admin.listen);
-    // a worker of --workers: the primary's admin listener asks it (workers.ts)
+    if (options.admin) {
+      // Koa answers its own errors: its promise is nobody's to wait for
+      const admin = buildAdminApp(views, options.admin.auth).callback();
+      hub.adminServer = await listenOn(http.createServer((req, res) => void admin(req, res)), options.admin.listen);
+    }
+    // a worker of --workers: the primary's admin listener asks it (cluster.ts)
     if (options.clusterWorker) serveClusterViews(metrics.registry, views);
     const app = buildApp(deps);
     hub.worker.start();
-    const handler = edgeHandler(deps, paths, app.callback());
+    const koa = app.callback();
+    const handler = edgeHandler(deps, paths, (req, res) => void koa(req, res));
     const connections = options.connectionLimits ?? DEFAULT_CONNECTION_LIMITS;
     // a request Node's parser refuses never reaches the pipeline: counted here
     const onRefused = (kind: ErrorKind) =>
@@ -286,7 +292,7 @@ export class Hub {
   reloadConfig(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
+      next = buildRuntime(loadConfig(this.options.configDir, DIALECTS, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

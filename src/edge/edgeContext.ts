@@ -12,7 +12,7 @@
  * written (the client has gone) is only ended.
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { HubContext, HubState } from './pipeline/types';
+import type { HubContext, HubState } from '../pipeline/types';
 
 /** statuses whose answers have no body (RFC 9110 15.3.5, 15.3.6, 15.4.5) */
 const EMPTY = new Set([204, 205, 304]);

@@ -6,14 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Partner } from '../config/types';
-import type { Logger } from '../log';
-import type { Metrics } from '../metrics/metrics';
-import { dialectEvent } from '../outbox/deliveries';
-import { required } from '../state/stateCall';
-import { HubError } from '../errors';
-import type { OutboxQueue } from '../state/outbox';
-import type { RecordStore } from '../state/records';
+import type { Partner } from '../../config/types';
+import type { Logger } from '../../log';
+import type { Metrics } from '../../metrics/metrics';
+import { dialectEvent } from '../../state/deliveries';
+import { required } from '../../errors/storeCalls';
+import { HubError } from '../../errors/catalogue';
+import type { OutboxQueue } from '../../state/outbox';
+import type { RecordStore } from '../../state/records';
 import type { OperatorProfile } from './profile';
 
 const LOCK_POLL_MS = 25;

@@ -6,9 +6,9 @@
  * with the right roles, the token a UUID, brought to its canonical form, not issued by another
  * MSP in the file or in the store); one bad line and nothing is imported.
  */
-import type { Config } from './config/types';
-import { canonicalUuid, isUuid } from './pipeline/canonicalIds';
-import type { Store } from './state/store';
+import type { Config } from '../config/types';
+import { canonicalUuid, isUuid } from '../pipeline/canonicalIds';
+import type { Store } from '../state/store';
 
 export interface BindingRow {
   readonly line: number;

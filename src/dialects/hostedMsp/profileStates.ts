@@ -9,7 +9,7 @@
  * out; then what the system and the CMP report. `deleted`, `swapped` and `cancelled` profiles hold
  * no slot of the subscription.
  */
-import type { CsimStatus } from '../esim/csimStatus';
+import type { CsimStatus } from '../../esim/csimStatus';
 
 export type ProfileState =
   | 'ordered'
@@ -54,8 +54,7 @@ export function aid02Status(state: ProfileState): Aid02ProfileStatus | undefined
   switch (state) {
     case 'released':
     case 'downloaded':
-    // a failed installation may be tried again with the same activation code (SGP.22 retry limit)
-    case 'installationFailed':
+    case 'installationFailed': // may be tried again with the same activation code (SGP.22 retry limit)
       return 'prepared';
     case 'installed':
     case 'enabled':

@@ -4,8 +4,8 @@
  * recognise a repeat.
  */
 import { randomUUID } from 'node:crypto';
-import type { Delivery } from '../state/outbox';
-import type { PendingActivation } from '../state/ledger';
+import type { Delivery } from './outbox';
+import type { PendingActivation } from './ledger';
 
 /** a request to pass on as it came; its CMP-request-id (in `headers`) becomes the delivery id */
 type Forward = Pick<Delivery, 'target' | 'operation' | 'method' | 'path' | 'params' | 'headers' | 'body'>;

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { closeServer, listen, readJsonObject } from './simulatorServer';
+import { closeServer, listen, readJsonObject } from '../../simulators/simulatorServer';
 
 export interface SimProfile {
   readonly iccid: string;
@@ -295,7 +295,7 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     }
     if (method === 'GET' && path === '/bulk') {
       const rows = filtered(query.get('query'));
-      const csv = ['iccid,eid,device_id,status,carrier', ...rows.slice(0, BULK_CAP).map((r) => `${r.iccid},${r.eid},${r.device_id},${r.status},${r.carrier}`)].join('\n');
+      const csv = ['iccid,eid,device_id,status,carrier', ...rows.slice(0, BULK_CAP).map((r) => [r.iccid, r.eid, r.device_id, r.status, r.carrier].map((v) => String(v as string)).join(','))].join('\n');
       return { status: 200, body: csv, headers: rows.length > BULK_CAP ? { truncated: 'true' } : {} };
     }
     if ((m = /^\/inventory\/([0-9]+)$/.exec(path)) && method === 'GET') {

@@ -4,28 +4,17 @@
  * keeps it to the end, so a reload never changes a request halfway; a retired runtime closes its
  * pools once the last request that entered it has left.
  */
-import { touchpointRoutes } from './touchpoints/touchpointRoutes';
+import { touchpointRoutes } from '../touchpoints/touchpointRoutes';
 import { once, EventEmitter } from 'node:events';
-import type { Config, Partner } from './config/types';
-import { DIALECTS } from './dialects';
-import type { DialectInstance, DialectModule, InboundRoute } from './dialects/dialect';
-import type { Logger } from './log';
-import type { Stage } from './pipeline/types';
-import { repeat } from './repeat';
-import { createKnownSeries } from './metrics/knownSeries';
-import { Upstream, type UpstreamGuards } from './upstream/upstream';
-
-export interface Runtime {
-  readonly generation: number;
-  readonly config: Config;
-  dialectFor(partner: Partner): DialectInstance;
-  /** the HTTP edge of this config: its dialects' inbound routes and the AID.02 operations */
-  readonly router: Stage;
-  /** marks a request as using this runtime; call the returned function when it is done */
-  enter(): () => void;
-  /** closes the upstream pools once every request that entered has left */
-  retire(): Promise<void>;
-}
+import type { Config, Partner } from '../config/types';
+import { DIALECTS } from '../dialects';
+import type { DialectInstance, DialectModule } from '../dialects/dialect';
+import type { InboundRoute } from '../dialects/inbound';
+import type { Logger } from '../log';
+import type { Runtime, Stage } from '../pipeline/types';
+import { repeat } from '../repeat';
+import { createKnownSeries } from '../metrics/knownSeries';
+import { Upstream, type UpstreamGuards } from '../upstream/upstream';
 
 /** the edge for a config's inbound routes (router.ts) */
 export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
@@ -98,7 +87,7 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
     async retire(): Promise<void> {
       if (active > 0) await once(idle, 'idle');
       await Promise.all(workers.map((w) => w.stop()));
-      await Promise.all(instances.map((i) => i.close?.()));
+      await Promise.all(instances.map(async (i) => i.close?.()));
       await Promise.all(upstreams.map((u) => u.close()));
     },
   };

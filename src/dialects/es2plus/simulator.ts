@@ -14,12 +14,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { Agent, fetch } from 'undici';
-import { parseActivationCode } from '../esim/activationCode';
-import { ES2PLUS_PATH } from '../dialects/es2plus/es2Messages';
-import { isValidEid } from '../esim/eid';
-import { normalizeIccid } from '../esim/iccid';
-import { PROGRESS_CALLBACK_PATH } from '../dialects/es2plus/progressCallback';
-import { closeServer, listen } from './simulatorServer';
+import { closeServer, listen } from '../../simulators/simulatorServer';
 
 export type SmdpProfileState = 'available' | 'allocated' | 'linked' | 'confirmed' | 'released' | 'downloaded' | 'installed' | 'unavailable';
 
@@ -97,19 +92,19 @@ const UNKNOWN_ICCID = fail('8.2.1', '3.9', 'Unknown');
 export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise<SmdpSimulator> {
   const profiles = new Map<string, SmdpProfile>();
   for (const [profileType, iccids] of Object.entries(options.inventory)) {
-    for (const iccid of iccids) profiles.set(normalizeIccid(iccid), { iccid: normalizeIccid(iccid), profileType, state: 'available' });
+    for (const iccid of iccids) profiles.set(withoutFiller(iccid), { iccid: withoutFiller(iccid), profileType, state: 'available' });
   }
   const calls: EsCall[] = [];
   let operator = options.operator;
   let dispatcher = agentFor(operator);
   const faults = new Map<string, SmdpFault[]>();
-  const find = (iccid: unknown) => (typeof iccid === 'string' ? profiles.get(normalizeIccid(iccid)) : undefined);
+  const find = (iccid: unknown) => (typeof iccid === 'string' ? profiles.get(withoutFiller(iccid)) : undefined);
 
   const functions: Record<string, (body: Record<string, unknown>) => Outcome> = {
     downloadOrder(body) {
       const { eid, iccid, profileType } = body;
       if (iccid === undefined && profileType === undefined) return MISSING('iccid or profileType');
-      if (eid !== undefined && !isValidEid(String(eid))) return fail('8.1.1', '2.1', 'Invalid');
+      if (eid !== undefined && !isEid(textOf(eid))) return fail('8.1.1', '2.1', 'Invalid');
       let profile: SmdpProfile | undefined;
       if (iccid !== undefined) {
         profile = find(iccid);
@@ -122,7 +117,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
         if (!profile) return fail('8.2.5', '3.7', 'No more Profile');
       }
       profile.state = eid === undefined ? 'allocated' : 'linked';
-      profile.eid = eid === undefined ? undefined : String(eid);
+      profile.eid = eid === undefined ? undefined : textOf(eid);
       return { data: { iccid: paddedIccid(profile.iccid) } };
     },
     confirmOrder(body) {
@@ -135,7 +130,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
       if (body.eid !== undefined && profile.eid !== undefined && body.eid !== profile.eid) return fail('8.1.1', '3.10', 'Invalid Association');
       const matchingId = typeof body.matchingId === 'string' ? body.matchingId : randomUUID().toUpperCase();
       if ([...profiles.values()].some((p) => p !== profile && p.matchingId === matchingId)) return fail('8.2.6', '3.3', 'Already in Use');
-      profile.eid ??= body.eid === undefined ? undefined : String(body.eid);
+      profile.eid ??= body.eid === undefined ? undefined : textOf(body.eid);
       profile.matchingId = matchingId;
       profile.state = body.releaseFlag ? 'released' : 'confirmed';
       return { data: { eid: profile.eid, matchingId, ...(options.smdpAddress ? { smdpAddress: options.smdpAddress } : {}) } };
@@ -196,7 +191,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
 
   async function download(activationCode: string | undefined, eid: string, failAt?: 2 | 3 | 4): Promise<SmdpProfile> {
     // without a code, the profile released for the EID (the default SM-DP+ a device may ask)
-    const matchingId = activationCode === undefined ? undefined : parseActivationCode(activationCode).matchingId;
+    const matchingId = activationCode === undefined ? undefined : matchingIdOf(activationCode);
     const profile = [...profiles.values()].find((p) => p.state === 'released' && (matchingId === undefined ? p.eid === eid : p.matchingId === matchingId));
     if (!profile || profile.state !== 'released' || profile.eid !== eid) throw new Error('no released profile for this activation code and EID');
     await notify(profile, 1, true);
@@ -222,7 +217,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
     const path = (req.url ?? '').split('?')[0];
     if (req.method === 'POST' && path === '/simulator/download') {
       try {
-        const profile = await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid));
+        const profile = await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, textOf(body.eid));
         return send(res, 200, { iccid: profile.iccid, state: profile.state });
       } catch (err) {
         return send(res, 409, { error: (err as Error).message });
@@ -269,7 +264,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
       void dispatcher?.close();
       dispatcher = agentFor(given);
     },
-    profile: (iccid) => profiles.get(normalizeIccid(iccid)),
+    profile: (iccid) => profiles.get(withoutFiller(iccid)),
     download,
     close: async () => {
       await dispatcher?.close();
@@ -284,4 +279,35 @@ function agentFor(operator: SmdpSimulatorOptions['operator']): Agent | undefined
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'x-admin-protocol': ADMIN_PROTOCOL }).end(JSON.stringify(body));
+}
+
+// The SM-DP+'s own reading of the formats, written from SGP.22 and not taken from the hub's parsers,
+// so that a misreading the hub makes shows up as a disagreement with the simulator.
+
+/** SGP.22 5.3: ES2+ functions are POSTed to /gsma/rsp2/es2plus/<function>, the operator's too */
+const ES2PLUS_PATH = '/gsma/rsp2/es2plus';
+const PROGRESS_CALLBACK_PATH = `${ES2PLUS_PATH}/handleDownloadProgressInfo`;
+
+/** SGP.22 5.2.1: a 19-digit ICCID is padded to 20 with a filler F; the profile is the same */
+function withoutFiller(iccid: string): string {
+  return iccid.replace(/[fF]$/, '');
+}
+
+/** SGP.29: 32 digits whose whole number is 1 modulo 97 (ISO/IEC 7064 MOD 97-10) */
+function isEid(eid: string): boolean {
+  return /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
+}
+
+/** SGP.22 4.1: `[LPA:]1$<SM-DP+ address>$<MatchingID>[$...]`; the MatchingID is the third field */
+function matchingIdOf(activationCode: string): string {
+  const fields = activationCode.replace(/^LPA:/, '').split('$');
+  if (fields[0] !== '1' || !fields[2]) throw new Error('not an activation code of SGP.22 4.1');
+  return fields[2];
+}
+
+/** a field of a request as the simulator keeps it: a string as sent, a scalar as String writes it */
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null) return String(value);
+  return JSON.stringify(value);
 }

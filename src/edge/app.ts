@@ -6,9 +6,9 @@
  * See docs/architecture.md, "What the hub does with a request".
  */
 import Koa from 'koa';
-import { context } from './pipeline/context';
-import { respond } from './pipeline/respond';
-import type { HubState, PipelineDeps } from './pipeline/types';
+import { context } from '../pipeline/context';
+import { respond } from '../pipeline/respond';
+import type { HubState, PipelineDeps } from '../pipeline/types';
 
 export function buildApp(deps: PipelineDeps): Koa<HubState> {
   const app = new Koa<HubState>();

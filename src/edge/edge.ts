@@ -11,11 +11,11 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import compose from 'koa-compose';
-import { toHubError } from './errors';
+import { toHubError } from '../errors/catalogue';
 import { EdgeContext } from './edgeContext';
-import { context } from './pipeline/context';
-import { respond } from './pipeline/respond';
-import type { HubContext, PipelineDeps } from './pipeline/types';
+import { context } from '../pipeline/context';
+import { respond } from '../pipeline/respond';
+import type { HubContext, PipelineDeps } from '../pipeline/types';
 import type { OperationPaths } from './router';
 
 export function edgeHandler(deps: PipelineDeps, paths: OperationPaths, koa: RequestListener): RequestListener {

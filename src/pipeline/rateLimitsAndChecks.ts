@@ -9,12 +9,12 @@
  */
 import { hash, randomUUID } from 'node:crypto';
 import type { RouteSettings } from '../config/types';
-import { HubError } from '../errors';
-import { storeFailure } from '../failures';
+import { HubError } from '../errors/catalogue';
+import { storeFailure } from '../errors/failureMapping';
 import type { LimitCheck } from '../state/gcra';
 import type { PendingActivation } from '../state/ledger';
 import type { Checked, Checks } from '../state/requestChecks';
-import { bestEffort } from '../state/stateCall';
+import { bestEffort } from '../errors/storeCalls';
 import { tokenPolicyOf, pairOf } from './tokenBinding';
 import { need, type HubContext, type PipelineDeps, type Stage } from './types';
 

@@ -11,9 +11,9 @@ import cluster, { type Worker } from 'node:cluster';
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { AggregatorRegistry, type Registry } from 'prom-client';
-import { buildAdminApp, type AdminViews, type PartnerView, type Readiness } from './admin/adminApp';
+import { buildAdminApp, type AdminViews, type PartnerView, type Readiness } from '../admin/adminApp';
 import type { HubOptions } from './hub';
-import type { Logger } from './log';
+import type { Logger } from '../log';
 
 const VIEW = 'aid-gateway:view';
 /** a worker's word that it serves */
@@ -101,7 +101,8 @@ export function runWorkers(count: number, log: Logger, heapMb: number, admin: Hu
 export const isPrimary = (): boolean => cluster.isPrimary;
 
 function startAdmin(count: number, admin: NonNullable<HubOptions['admin']>, log: Logger): http.Server {
-  const server = http.createServer(buildAdminApp(clusterViews(count), admin.auth).callback());
+  const app = buildAdminApp(clusterViews(count), admin.auth).callback();
+  const server = http.createServer((req, res) => void app(req, res));
   server.on('error', (err) => log.error({ err: err.message }, 'admin listener failed'));
   server.listen(admin.listen.port, admin.listen.host, () => log.info({ admin: `http://${admin.listen.host}:${(server.address() as { port: number }).port}` }, 'admin listener started for all workers'));
   return server;

@@ -3,9 +3,9 @@
  * not answer, and a state store that failed, each by its kind, to the catalogue entry (errors.ts)
  * that answers the caller. Partners' own answers never pass through: they are forwarded as they came.
  */
-import { HubError, type ErrorKind } from './errors';
-import { StoreFullError } from './state/store';
-import type { UpstreamError } from './upstream/upstreamError';
+import { HubError, type ErrorKind } from './catalogue';
+import { StoreFullError } from './storeFullError';
+import type { UpstreamError } from './upstreamError';
 
 /** entries expire over minutes to days: a full store is not emptier a second later */
 const FULL_RETRY_AFTER_SECONDS = 30;

@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { HubError, type ErrorKind } from './errors';
+import { HubError, type ErrorKind } from '../errors/catalogue';
 import { framingProblem } from './framing';
 
 export interface ConnectionLimits {

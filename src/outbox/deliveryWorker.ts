@@ -8,17 +8,23 @@
 import { backoffMs } from '../backoff';
 import { repeat, type Repeating } from '../repeat';
 import { randomUUID } from 'node:crypto';
-import { isSuccess, type DialectCall } from '../dialects/dialect';
+import { isSuccess, type DialectCall, type DialectInstance } from '../dialects/dialect';
 import type { Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
-import type { Runtime } from '../runtime';
+import type { Config, Partner } from '../config/types';
 import type { PendingActivations } from '../activation/pendingActivations';
 import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
-import { callPartner } from '../upstream/partnerCall';
+import { callPartner } from '../dialects/partnerCall';
 import type { Tracing } from '../tracing/tracing';
 import { retryAfterSeconds } from '../upstream/upstream';
-import { UpstreamError } from '../upstream/upstreamError';
+import { UpstreamError } from '../errors/upstreamError';
+
+/** what a delivery reads of the config in service (the server's runtime is one) */
+export interface DeliveryTargets {
+  readonly config: Config;
+  dialectFor(partner: Partner): DialectInstance;
+}
 
 const BATCH = 10;
 const DELIVERY_TIMEOUT_MS = 10000;
@@ -32,7 +38,7 @@ export class OutboxWorker {
   constructor(
     private readonly queue: OutboxQueue,
     private readonly activations: PendingActivations,
-    private readonly runtime: () => Runtime,
+    private readonly runtime: () => DeliveryTargets,
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly tracing?: Tracing,

@@ -17,7 +17,7 @@
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { closeServer, listen, readJsonObject } from './simulatorServer';
+import { closeServer, listen, readJsonObject } from '../../simulators/simulatorServer';
 
 export type PlatformProfileState = 'CREATED' | 'DOWNLOADED' | 'INSTALLED' | 'ENABLED' | 'DISABLED' | 'DELETED';
 

@@ -13,11 +13,12 @@
  * dialect's route may be an AID.02 path: the runtime refuses to build otherwise.
  */
 import Router from '@koa/router';
-import type { InboundRoute } from './dialects/dialect';
-import { HubError } from './errors';
-import type { ApiOperation, Apis } from './openapi/apis';
-import type { OperationId } from './openapi/operations';
-import type { HubContext, HubState, PipelineDeps, Stage } from './pipeline/types';
+import type { InboundRoute } from '../dialects/inbound';
+import { inboundServices } from './inboundServices';
+import { HubError } from '../errors/catalogue';
+import type { ApiOperation, Apis } from '../openapi/apis';
+import type { OperationId } from '../openapi/operations';
+import type { HubState, PipelineDeps, Stage } from '../pipeline/types';
 
 /** one AID.02 path template: its operations by method */
 interface PathEntry {
@@ -97,7 +98,7 @@ function inboundRoutes(inbound: readonly InboundRoute[], deps: PipelineDeps): St
       ctx.state.inboundRoute = route.name;
       // a route's own path parameters (the partner a webhook is for), decoded by the router
       ctx.state.params = ctx.params;
-      return route.handle(ctx as HubContext, deps);
+      return route.handle(ctx, inboundServices(ctx, deps));
     });
   }
   return router.routes() as Stage;

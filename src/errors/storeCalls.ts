@@ -5,7 +5,7 @@
  * where losing the record would lose a delivery (the caller of `required` decides). The failure itself is counted once, per store
  * operation, by instrumentedStore.
  */
-import { storeFailure } from '../failures';
+import { storeFailure } from './failureMapping';
 import type { Logger } from '../log';
 
 export async function required<T>(step: string, call: Promise<T>): Promise<T> {

@@ -4,8 +4,8 @@
  * its token and pair (else 422 code 30), and settles it once the CMP has accepted it, so a delivery
  * the CMP could not take can be sent again.
  */
-import { HubError } from '../errors';
-import { bestEffort, required } from '../state/stateCall';
+import { HubError } from '../errors/catalogue';
+import { bestEffort, required } from '../errors/storeCalls';
 import { need, succeeded, type PipelineDeps, type Stage } from './types';
 
 /** Send Activation Code */
