@@ -22,7 +22,7 @@ const MODULES = {
   },
   idempotency: {
     mutate: ['src/pipeline/idempotency.ts'],
-    tests: ['test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
+    tests: ['test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
   },
   canonicalIds: {
     mutate: ['src/pipeline/canonicalIds.ts'],
