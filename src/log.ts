@@ -10,6 +10,7 @@ export const REDACTED_FIELDS = [
   'phoneNumber',
   'iv',
   'activationCode',
+  'activation_code',
   'matchingId',
   'eid',
   'account_id',
@@ -19,17 +20,61 @@ export const REDACTED_FIELDS = [
   'apiKey',
 ];
 
+const REDACTED = new Set(REDACTED_FIELDS);
+const CENSOR = '[redacted]';
+
 export function createLogger(options: { level?: string; destination?: DestinationStream } = {}): Logger {
-  return pino(
+  const log = pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: 'aid-gateway' },
-      // one level deep: the hub logs flat objects; deeper wildcards cost on every line written
-      redact: { paths: REDACTED_FIELDS.flatMap((f) => [`"${f}"`, `*."${f}"`]), censor: '[redacted]' },
+      // a partner's answer or a task logged whole carries its codes nested: censored at any depth
+      formatters: { log: redacted },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
     options.destination ?? batchedStdout(),
   );
+  // pino gives a child's bindings no formatter (nor its redaction): every child, made from this
+  // logger or a child of it, inherits this one
+  const child = log.child;
+  log.child = function (this: Logger, bindings, childOptions) {
+    return child.call(this, redacted(bindings), childOptions);
+  } as Logger['child'];
+  return log;
+}
+
+/**
+ * The object with every redacted field censored, however deep. Copies only the objects on the way
+ * to a censored field (the hub's lines are flat and clean: they are walked, not copied); an error's
+ * message and stack go with its copy.
+ */
+function redacted<T extends Record<string, unknown>>(object: T): T {
+  return censor(object, new Set()) as T;
+}
+
+function censor(value: unknown, seen: Set<object>): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  // a copy's reference back to an ancestor would be the uncensored original
+  if (seen.has(value)) return '[Circular]';
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  let copy: Record<string, unknown> | undefined;
+  for (const key of Object.keys(record)) {
+    const clean = REDACTED.has(key) ? CENSOR : censor(record[key], seen);
+    if (clean === record[key]) continue;
+    copy ??= copyOf(record);
+    copy[key] = clean;
+  }
+  seen.delete(value);
+  return copy ?? value;
+}
+
+/** an array stays an array (its indices are its keys), an error an error */
+function copyOf(record: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(record)) return [...record] as unknown as Record<string, unknown>;
+  const copy: Record<string, unknown> = Object.assign(Object.create(Object.getPrototypeOf(record) as object | null) as object, record);
+  if (record instanceof Error) Object.assign(copy, { message: record.message, stack: record.stack });
+  return copy;
 }
 
 /** Linux's PIPE_BUF: a write to a pipe up to this size is never interleaved with another

@@ -195,13 +195,15 @@ describe('idempotent Request Activation Code', () => {
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 
-  test('the same activationCodeRequestID with a different request is refused with code 39', async () => {
+  test('the same activationCodeRequestID with a different request is refused with code 39, named (AID.02 5.5: 39 "Other request ID error")', async () => {
     const token = await onboard('mspA', 'cmpA');
     const requestId = randomUUID();
     await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
     const other = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), eid: '89049032000001000000000831934999' } });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('39');
+    // which id was reused: the CMP-request-id of this call is new
+    expect(other.body.error).toContain('activationCodeRequestID');
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { FakePartner, type Received } from '../support/fakePartner';
-import { paths, requestActivationCodeBody, sendMspTokenBody } from '../support/messages';
+import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { restartablePort } from '../support/ports';
 import { TestHub, type PartnerSpec } from '../support/testHub';
 import { waitFor } from '../support/waitFor';
@@ -97,6 +97,7 @@ test('a retry of the bridged request gets the same 201 and asks the MSP nothing 
 
 test('failing MSP: one Send Activation Code with error set and the other fields null', async () => {
   const token = await onboard();
+  const errorsBefore = await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'error' });
   msp.answer(() => ({ status: 422, delayMs: 600, body: { code: '49', error: 'Other activation code error' } }));
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
@@ -104,6 +105,7 @@ test('failing MSP: one Send Activation Code with error set and the other fields 
   expect(deliveriesAt(cmp)[0].body).toEqual({ activationCode: null, profileType: null, activationCodeRequestID: requestId, error: '49: Other activation code error', iccid: null, swappedIccid: null });
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
+  expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'error' })).toBe(errorsBefore + 1);
 });
 
 test('an MSP that never answers: one Send Activation Code with the error, after the bridge timeout', async () => {
@@ -113,9 +115,37 @@ test('an MSP that never answers: one Send Activation Code with the error, after 
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(() => deliveriesAt(cmp).length > 0);
   const [delivery] = deliveriesAt(cmp);
-  expect(delivery.body).toEqual(expect.objectContaining({ activationCodeRequestID: requestId, activationCode: null, error: expect.stringMatching(/^90: /) }));
+  expect(delivery.body).toEqual(expect.objectContaining({ activationCodeRequestID: requestId, activationCode: null, error: expect.stringMatching(/^90: The MSP could not be reached: /) }));
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
+});
+
+// AID.02 7.7.2: "If an error occurs during processing, the MSP uses the CMP's API "Send activation
+// code" to deliver the error description to the CMP": what the hub tells the CMP for an MSP that
+// answered late without a code
+test.each([
+  ['a 200 without an activation code', { status: 200, body: { iccid: '8949000000000000079' } }, '90: The MSP answered without an activation code'],
+  ['a 503 that is no AID.02 error body', { status: 503, raw: '<html>maintenance</html>', contentType: 'text/html' }, '90: The MSP answered 503'],
+])('a slow MSP\'s late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)', async (_what, reply, error) => {
+  const token = await onboard();
+  msp.answer(() => ({ ...reply, delayMs: 600 }));
+  const requestId = randomUUID();
+  expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
+  await waitFor(() => deliveriesAt(cmp).length > 0);
+  expect(deliveriesAt(cmp)[0].body).toEqual({ activationCode: null, profileType: null, activationCodeRequestID: requestId, error, iccid: null, swappedIccid: null });
+});
+
+test('a slow MSP that goes asynchronous itself (a late 201) delivers its own code, once; the hub tells the CMP nothing of its own (AID.02 7.7.2: "When the activation code is available, the MSP uses the CMP\'s API "Send activation code"")', async () => {
+  const token = await onboard();
+  const asyncBefore = await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'msp_async' });
+  msp.answer(() => ({ status: 201, delayMs: 600 }));
+  const requestId = randomUUID();
+  expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
+  await waitFor(async () => (await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'msp_async' })) === asyncBefore + 1);
+  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  expect(delivery.status).toBe(200);
+  await pastTheDeadline();
+  expect(deliveriesAt(cmp).map((d) => (d.body as { activationCode: string | null }).activationCode)).toEqual([submitActivationCodeBody(requestId).activationCode]);
 });
 
 test('an MSP within the budget is answered directly, nothing bridged', async () => {

@@ -130,6 +130,60 @@ test('a partner refusing a delivery for good (4xx) sends it to the dead letters 
   }
 });
 
+// RFC 9110 15.5.9: a client "MAY repeat that request" after 408; RFC 6585 4: 429 asks the client
+// to slow down. Neither refuses the delivery for good
+test.each([408, 429])('a partner answering %i is asked again, not dead-lettered, and the delivery goes through', async (status) => {
+  const msp = await FakePartner.start();
+  let calls = 0;
+  msp.answer(() => (++calls <= 2 ? { status } : undefined));
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES });
+  try {
+    const [id] = await sendStatuses(hub.url, 1);
+    await waitFor(() => calls === 3);
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).ready === 0);
+    expect(deliveries(msp)).toEqual([id, id, id]);
+    expect((await hub.hub.store.outbox.depth()).dead).toBe(0);
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'retried' })).toBe(2);
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'delivered' })).toBe(1);
+  } finally {
+    await hub.close();
+    await msp.close();
+  }
+});
+
+test('a partner\'s Retry-After is waited out before it is asked again, over a shorter backoff (RFC 9110 10.2.3: "how long the user agent ought to wait before making a follow-up request")', async () => {
+  const msp = await FakePartner.start();
+  let calls = 0;
+  msp.answer(() => (++calls === 1 ? { status: 503, headers: { 'retry-after': '3' }, body: { code: '90', error: 'busy' } } : undefined));
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES });
+  try {
+    await sendStatuses(hub.url, 1);
+    await waitFor(() => calls === 1);
+    // the backoff alone (100 to 400 ms) would have asked again several times by now
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(calls).toBe(1);
+    await waitFor(() => calls === 2, 10000);
+  } finally {
+    await hub.close();
+    await msp.close();
+  }
+});
+
+test('a delivery to a partner no longer configured goes to the dead letters, saying so', async () => {
+  const port = await restartablePort();
+  const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES });
+  try {
+    await sendStatuses(hub.url, 1);
+    hub.writeConfig(specsFor(`http://127.0.0.1:${port}`).filter((p) => p.id !== 'mspA'), { settings: SETTINGS, defaults: { tokenBinding: 'off' }, routes: [] });
+    expect(hub.hub.reload()).toEqual(expect.objectContaining({ ok: true }));
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
+    expect((await hub.hub.store.outbox.listDead(10))[0].reason).toBe('partner mspA is no longer configured');
+    expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'dead_lettered' })).toBe(1);
+  } finally {
+    await hub.close();
+  }
+});
+
 test('a hub instance killed with SIGKILL while delivering: another instance claims and delivers everything', async () => {
   const msp = await FakePartner.start();
   msp.answer(() => ({ status: 201, delayMs: 20000 }));

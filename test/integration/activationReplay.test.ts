@@ -1,0 +1,123 @@
+/**
+ * How a Request Activation Code that did not end cleanly is kept (pipeline/idempotency.ts): an MSP
+ * that never answered may still deliver the code, so the request stays open to its delivery; a call
+ * whose end the store never heard is not made twice while its claim holds; a replay is marked as
+ * one. Over the real Redis store, with one store call made to fail where a test arms it
+ * (test/support/faultyStore.ts).
+ */
+import { randomUUID } from 'node:crypto';
+import { FakePartner } from '../support/fakePartner';
+import { FaultPlan, faultyStore } from '../support/faultyStore';
+import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
+import { freePort } from '../support/ports';
+import { TestHub } from '../support/testHub';
+
+const BUDGET_MS = 300;
+const plan = new FaultPlan();
+let hub: TestHub;
+let msp: FakePartner;
+let cmp: FakePartner;
+let token: string;
+/** a token of mspDown's, an MSP no one listens for, whose breaker opens after three failures */
+let downToken: string;
+const DOWN_BREAKER = { volumeThreshold: 3, errorThresholdPercentage: 50, windowMs: 60000, resetTimeoutMs: 60000 };
+
+beforeAll(async () => {
+  [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start()]);
+  const downUrl = `http://127.0.0.1:${await freePort()}`;
+  hub = await TestHub.start({
+    partners: [
+      // an MSP made to time out here is no failing partner: its breaker stays shut
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url, extra: { upstream: { url: msp.url, auth: { apiKey: 'hub-key-at-mspA' }, breaker: { volumeThreshold: 1000000 } } } },
+      { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: downUrl, extra: { upstream: { url: downUrl, auth: { apiKey: 'hub-key-at-mspDown' }, breaker: DOWN_BREAKER } } },
+      { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
+    ],
+    routes: {
+      defaults: { timeoutMs: BUDGET_MS, bridge: false, retries: { attempts: 0 } },
+      routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspDown' }, { from: 'mspA', to: 'cmpA' }, { from: 'mspDown', to: 'cmpA' }],
+    },
+    wrapStore: (store) => faultyStore(store, plan),
+  });
+  token = randomUUID();
+  expect((await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) })).status).toBe(201);
+  downToken = randomUUID();
+  expect((await hub.call({ as: 'mspDown', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(downToken) })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await hub?.close();
+  await Promise.all([msp?.close(), cmp?.close()]);
+});
+
+beforeEach(() => {
+  plan.reset();
+  msp.reset();
+  cmp.reset();
+});
+
+const requestCode = (requestId: string) => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+
+test('an MSP that did not answer in time may still deliver the code: its Send Activation Code reaches the CMP (AID.02 7.7.2: "When the activation code is available, the MSP uses the CMP\'s API "Send activation code"")', async () => {
+  msp.answer(() => ({ status: 201, delayMs: BUDGET_MS * 3 }));
+  const requestId = randomUUID();
+  expect((await requestCode(requestId)).status).toBe(504);
+  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  expect(delivery.status).toBe(200);
+  expect(cmp.received.filter((r) => r.path.startsWith('/cesim/msp/v1/activation-codes/'))).toHaveLength(1);
+});
+
+test('an MSP whose answer is no AID.02 answer may have taken the request too: its delivery still matches (AID.02 7.7.2)', async () => {
+  msp.answer(() => ({ status: 500, raw: '<html>Internal error</html>', contentType: 'text/html' }));
+  const requestId = randomUUID();
+  expect((await requestCode(requestId)).status).toBe(502);
+  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  expect(delivery.status).toBe(200);
+});
+
+test('a retry while the first call\'s end was never kept waits no longer than the budget: 503 code 90 with Retry-After, the MSP not asked twice (AID.02 5.5: 90 "Internal Server Error"; RFC 9110 10.2.3)', async () => {
+  // the call's outcome is lost: its entry stays in flight until its claim runs out
+  plan.arm(0, 'before', (name) => name !== 'ledger.finishActivation');
+  const requestId = randomUUID();
+  expect((await requestCode(requestId)).status).toBe(200);
+  expect(plan.hit).toBe('before ledger.finishActivation');
+  const retry = await requestCode(requestId);
+  expect(retry.status).toBe(503);
+  expect(retry.body.code).toBe('90');
+  expect(retry.headers.get('retry-after')).toBe('1');
+  expect(msp.received).toHaveLength(1);
+});
+
+test('a retry that loses the store while it waits gets 503 code 90 naming the step, and is not left waiting (AID.02 5.5: 90 "Internal Server Error")', async () => {
+  plan.arm(0, 'before', (name) => name !== 'ledger.finishActivation');
+  const requestId = randomUUID();
+  expect((await requestCode(requestId)).status).toBe(200);
+  // the retry's checks read the claim in flight; its next look at the claim fails
+  plan.arm(0, 'before', (name) => name !== 'ledger.claimActivation');
+  const retry = await requestCode(requestId);
+  expect(plan.hit).toBe('before ledger.claimActivation');
+  expect(retry.status).toBe(503);
+  expect(retry.body).toEqual({ code: '90', error: expect.stringContaining('claim activation request') });
+  expect(msp.received).toHaveLength(1);
+});
+
+test('a request the MSP was never sent (its breaker open) is not kept: a delivery for it is refused with code 30 (AID.02 5.5: 30 "The specified request ID was not found")', async () => {
+  for (let i = 0; i < DOWN_BREAKER.volumeThreshold; i++) {
+    expect((await hub.call({ as: 'cmpA', to: 'mspDown', method: 'POST', path: paths.requestActivationCode(downToken), body: requestActivationCodeBody() })).status).toBe(502);
+  }
+  const requestId = randomUUID();
+  const cutOff = await hub.call({ as: 'cmpA', to: 'mspDown', method: 'POST', path: paths.requestActivationCode(downToken), body: requestActivationCodeBody(requestId) });
+  expect(cutOff.status).toBe(503);
+  expect(cutOff.body.error).toContain('circuit breaker is open');
+  const delivery = await hub.call({ as: 'mspDown', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(downToken), body: submitActivationCodeBody(requestId) });
+  expect(delivery.status).toBe(422);
+  expect(delivery.body.code).toBe('30');
+});
+
+test('a replayed answer is marked as one on its access line', async () => {
+  const requestId = randomUUID();
+  const first = await requestCode(requestId);
+  const retry = await requestCode(requestId);
+  expect(retry.text).toBe(first.text);
+  const lines = hub.logLines().filter((l) => l.msg === 'request' && l.operation === 'requestActivationCode' && l.requestId === retry.sent?.headers['cmp-request-id']);
+  expect(lines.map((l) => l.replayed)).toEqual([true]);
+});
