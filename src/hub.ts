@@ -34,6 +34,8 @@ import { buildRouter, OperationPaths } from './router';
 import { Breakers } from './upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from './upstream/upstream';
 import { OutboxWorker } from './outbox/worker';
+import { JourneyRecorder } from './journeys/recorder';
+import { stuckJourneysGauge } from './journeys/metrics';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from './listener';
 import { HubError, type ErrorKind } from './errors';
 import { LoginThrottle } from './loginThrottle';
@@ -117,7 +119,7 @@ export class Hub {
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing);
+    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing, new JourneyRecorder(store.journeys, () => this.runtime.config.settings));
   }
 
   /** keeps work that outlives its request, so that close waits for it */
@@ -175,7 +177,9 @@ export class Hub {
         log.warn({ client }, 'failed logins for a partner past its limit: its requests from addresses that have not proven it are slowed');
       }),
       tracing,
+      journeys: new JourneyRecorder(store.journeys, () => (hub as Hub).runtime.config.settings),
     };
+    stuckJourneysGauge(metrics.registry, deps.journeys);
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
@@ -186,7 +190,7 @@ export class Hub {
       config: () => started.runtime.config,
       draining: () => started.draining,
       breakers: (partner) => guards.breakers.viewOf(partner),
-    });
+    }, deps.journeys);
     if (options.admin) hub.adminServer = await listenOn(http.createServer(buildAdminApp(views, options.admin.auth).callback()), options.admin.listen);
     // a worker of --workers: the primary's admin listener asks it (workers.ts)
     if (options.clusterWorker) serveClusterViews(metrics.registry, views);

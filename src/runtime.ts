@@ -14,6 +14,7 @@ import type { Stage } from './pipeline/types';
 import { repeat } from './repeat';
 import { createKnownSeries } from './metrics/knownSeries';
 import { Upstream, type UpstreamGuards } from './upstream/upstream';
+import { JourneyRecorder } from './journeys/recorder';
 
 export interface Runtime {
   readonly generation: number;
@@ -54,6 +55,7 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
         metrics: guards.metrics,
         log: log.child({ [partner.role]: partner.id }),
         settings: config.settings,
+        journey: new JourneyRecorder(guards.store.journeys, () => config.settings),
       });
       dialects.set(partner.id, instance);
       instances.push(instance);

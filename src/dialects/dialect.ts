@@ -14,6 +14,7 @@ import type { HubContext, PipelineDeps } from '../pipeline/types';
 import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
+import type { JourneySteps } from '../journeys/recorder';
 
 /** an AID.02 operation, an event the hub owes a partner's own back office (a dialect's webhook),
  * or work a dialect scheduled for itself through the outbox (`dialectTask`: durable, taken over by
@@ -98,6 +99,8 @@ export interface DialectServices {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly settings: HubSettings;
+  /** the steps of users' activation journeys the dialect takes (journeys/recorder.ts) */
+  readonly journey?: JourneySteps;
 }
 
 /** where the settings of a partner file come from, for problems that name file and field */

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { Runtime } from '../runtime';
 import type { PendingActivations } from '../activation/pendingActivations';
+import type { JourneyRecorder } from '../journeys/recorder';
 import type { LoginThrottle } from '../loginThrottle';
 import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
@@ -106,6 +107,8 @@ export interface PipelineDeps {
   readonly activations: PendingActivations;
   /** OpenTelemetry traces, when configured */
   readonly tracing?: Tracing;
+  /** each user's activation journey (journeys/) */
+  readonly journeys: JourneyRecorder;
 }
 
 export function need<T>(value: T | undefined, what: string): T {
