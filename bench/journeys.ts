@@ -49,11 +49,12 @@ async function startRedis(port: number): Promise<ChildProcess> {
 }
 
 async function startHub(dir: string, port: number, adminPort: number, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--redis-url', redisUrl, '--redis-prefix', `bench:${randomUUID()}:`], {
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '1', '--redis-url', redisUrl, '--redis-prefix', `bench:${randomUUID()}:`], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { PATH: process.env.PATH, LOG_LEVEL: 'warn' },
   });
-  await waitForPort(port);
+  // a first start compiles the OpenAPI documents: seconds on a busy machine
+  await waitForPort(port, 60000);
   return child;
 }
 

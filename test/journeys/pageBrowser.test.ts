@@ -74,7 +74,8 @@ describeWithBrowser('the journey page in a browser', () => {
     expect(await page.getAttribute('li.stuck', 'data-operation')).toBe('requestActivationCode');
     expect(await page.locator('#events li').count()).toBe(3);
     // the highlight is seen, not only named: the stuck step's background differs from another step's
-    const [stuck, other] = await Promise.all([page.$eval('li.stuck', (el) => getComputedStyle(el).backgroundColor), page.$eval('li:not(.stuck)', (el) => getComputedStyle(el).backgroundColor)]);
+    const background = (el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor;
+    const [stuck, other] = await Promise.all([page.$eval('li.stuck', background), page.$eval('li:not(.stuck)', background)]);
     expect(stuck).not.toBe(other);
     expect(requested).toEqual([`${world.hub.hub.adminUrl}/admin/journeys/${stuckToken}/page`]);
     if (process.env.JOURNEY_SCREENSHOT) await page.screenshot({ path: process.env.JOURNEY_SCREENSHOT, fullPage: true });
