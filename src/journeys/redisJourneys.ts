@@ -141,7 +141,11 @@ export class RedisJourneys implements Journeys {
     const found: WaitingJourney[] = [];
     for (const stage of STAGES) {
       const entries = await this.client.zRangeByScoreWithScores(this.key('jrw', stage), '-inf', now - stuckAfter[stage] * 1000, { LIMIT: { offset: 0, count: 1000 } });
-      for (const { value, score } of entries) found.push({ token: value, stage, since: score });
+      for (const { value, score } of entries) {
+        // a journey that expired leaves its stage here: it goes when it is next listed
+        if ((await this.client.exists(this.key('jrn', value))) === 1) found.push({ token: value, stage, since: score });
+        else await this.client.zRem(this.key('jrw', stage), value);
+      }
     }
     return found.sort((a, b) => a.since - b.since);
   }
