@@ -1,5 +1,9 @@
 /** The pure parts of journeys: masking, the code of an error, what an id names, where a journey waits. */
+import { DEFAULT_SETTINGS } from '../../src/config/load';
+import type { HubSettings } from '../../src/config/types';
 import { masked, type JourneyEvent } from '../../src/journeys/event';
+import { MemoryJourneys } from '../../src/journeys/memoryJourneys';
+import { JourneyRecorder } from '../../src/journeys/recorder';
 import { lookupsOf } from '../../src/journeys/lookup';
 import { codeOf } from '../../src/journeys/requestJourney';
 import { duration, waitingOf } from '../../src/journeys/waiting';
@@ -50,3 +54,23 @@ test.each([
   [3 * 3600_000, '3 h'],
   [50 * 3600_000, '2 d'],
 ])('%d ms is %s', (ms, text) => expect(duration(ms)).toBe(text));
+
+describe('the recorder', () => {
+  const recorded = async (settings: Partial<HubSettings>) => {
+    const journeys = new MemoryJourneys();
+    new JourneyRecorder(journeys, () => ({ ...DEFAULT_SETTINGS, ...settings })).step({ token: 't' }, { operation: 'sendCsimStatus', outcome: 'answered', iccid: '8949000000000000001', eid: '89049032000001000000000831934057', vehicle: 'car-0042-x' });
+    return (await journeys.read('t'))?.events[0];
+  };
+
+  test('masks EID, ICCID and vehicle to their last 4 by default', async () => {
+    expect(await recorded({})).toMatchObject({ iccid: '…0001', eid: '…4057', vehicle: '…42-x' });
+  });
+
+  test('keeps them in full where the operator turned full identifiers on', async () => {
+    expect(await recorded({ journeyFullIdentifiers: true })).toMatchObject({ iccid: '8949000000000000001', eid: '89049032000001000000000831934057', vehicle: 'car-0042-x' });
+  });
+
+  test('records nothing with journeys off', async () => {
+    expect(await recorded({ journeys: false })).toBeUndefined();
+  });
+});
