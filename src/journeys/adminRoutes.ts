@@ -6,7 +6,8 @@
 import type Router from '@koa/router';
 import type Koa from 'koa';
 import type { Journeys, StuckAfter } from './journeys';
-import { journeyPage, PAGE_HEADERS } from './page';
+import { PAGE_HEADERS } from '../touchpoints/refusalPage';
+import { journeyPage } from './page';
 import { findJourney } from './view';
 
 export interface JourneySources {

@@ -4,6 +4,7 @@
  * the CSP of the touchpoint pages forbids anything else.
  */
 import type { JourneyEvent } from './event';
+import { factsOf } from './facts';
 import { duration } from './waiting';
 import type { JourneyView } from './view';
 
@@ -12,15 +13,6 @@ const ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '
 function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
-
-export const PAGE_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/html; charset=utf-8',
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
 const STYLE = `body{font-family:system-ui,sans-serif;max-width:64em;margin:2em auto;padding:0 1em;color:#222}
 h1{font-size:1.3em}code{font-size:.95em}
@@ -59,15 +51,6 @@ function eventHtml(e: JourneyEvent): string {
   const pair = e.from || e.to ? ` ${escape(e.from ?? '?')} → ${escape(e.to ?? '?')}` : '';
   const status = e.status === undefined ? '' : ` ${e.status}`;
   const code = e.code === undefined ? '' : ` code ${escape(e.code)}`;
-  const facts = [
-    e.detail,
-    e.requestId && `request ${e.requestId}`,
-    e.iccid && `ICCID ${e.iccid}`,
-    e.eid && `EID ${e.eid}`,
-    e.vehicle && `vehicle ${e.vehicle}`,
-    e.latencyMs !== undefined && `${e.latencyMs} ms`,
-    e.traceId && `trace ${e.traceId}`,
-    `on ${e.instance}`,
-  ].filter((f): f is string => typeof f === 'string' && f !== '');
+  const facts = factsOf(e);
   return `<span class="when">${when}</span> <span class="op">${escape(e.operation)}</span>${pair}: <span class="outcome">${escape(e.outcome)}${status}${code}</span><br><span class="meta">${facts.map(escape).join(' · ')}</span>`;
 }

@@ -1,5 +1,6 @@
 /** A journey as a timeline for the terminal (`aid-gateway inspect journey`): one line per event. */
 import type { JourneyEvent } from './event';
+import { factsOf } from './facts';
 import type { JourneyView } from './view';
 
 export function timelineText(view: JourneyView): string {
@@ -16,15 +17,6 @@ function lineOf(e: JourneyEvent): string {
   const when = new Date(e.at).toISOString().replace('T', ' ').slice(0, 23);
   const pair = e.from || e.to ? `  ${e.from ?? '?'} -> ${e.to ?? '?'}` : '';
   const result = [e.outcome, e.status, e.code === undefined ? undefined : `code ${e.code}`].filter((x) => x !== undefined).join(' ');
-  const facts = [
-    e.detail,
-    e.requestId && `request ${e.requestId}`,
-    e.iccid && `ICCID ${e.iccid}`,
-    e.eid && `EID ${e.eid}`,
-    e.vehicle && `vehicle ${e.vehicle}`,
-    e.latencyMs !== undefined && `${e.latencyMs} ms`,
-    e.traceId && `trace ${e.traceId}`,
-    `on ${e.instance}`,
-  ].filter((f): f is string => typeof f === 'string' && f !== '');
+  const facts = factsOf(e);
   return `${when}  ${e.operation}${pair}  ${result}\n     ${facts.join(' | ')}`;
 }

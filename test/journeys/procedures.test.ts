@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import { digest } from '../../src/config/credentials';
+import type { JourneyEvent as Event } from '../../src/journeys/event';
 import { ACTIVATION_CODE } from '../support/fakePartner';
 import {
   ACCOUNT_ID,
@@ -30,23 +31,6 @@ jest.setTimeout(30000);
 
 const ADMIN = { username: 'ops', passwordDigest: digest('ops-secret') };
 const asOps = { authorization: basicHeader('ops', 'ops-secret') };
-
-interface Event {
-  readonly operation: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly outcome: string;
-  readonly status?: number;
-  readonly code?: string;
-  readonly requestId?: string;
-  readonly iccid?: string;
-  readonly eid?: string;
-  readonly detail?: string;
-  readonly stage?: string;
-  readonly traceId?: string;
-  readonly latencyMs?: number;
-  readonly instance: string;
-}
 
 /** the fields an event may have: none for an activation code, a phone number, an iv, a credential or an account id */
 const EVENT_FIELDS = new Set(['id', 'at', 'instance', 'operation', 'from', 'to', 'outcome', 'status', 'code', 'latencyMs', 'traceId', 'requestId', 'iccid', 'eid', 'vehicle', 'detail', 'stage']);
