@@ -178,6 +178,20 @@ describe.each(['memory', 'redis'] as const)('%s store', (store) => {
     expect(events.find((e) => e.operation === 'delivery.sendCsimStatus')).toMatchObject({ from: 'cmpB', to: 'mspB', outcome: 'delivered', detail: 'CSIM deleted' });
   });
 
+  test('4.5 a stored CSIM status the MSP cannot take yet: retried, then delivered; one it refuses: dead-lettered', async () => {
+    const token = await onboard('mspB', 'cmpB');
+    let answered = 0;
+    world.partners.mspB.answer(() => (answered++ === 0 ? { status: 503 } : undefined));
+    expect((await world.hub.call({ as: 'cmpB', to: 'mspB', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody('enabled') })).status).toBe(201);
+    await waitFor(async () => (await journey(token)).events.some((e) => e.operation === 'delivery.sendCsimStatus' && e.outcome === 'delivered'));
+    const deliveries = (await journey(token)).events.filter((e) => e.operation === 'delivery.sendCsimStatus');
+    expect(deliveries).toMatchObject([{ outcome: 'retried (attempt 1)' }, { outcome: 'delivered', status: 201 }]);
+    world.partners.mspB.answer(() => ({ status: 400, body: { code: '91', error: 'Invalid syntax' } }));
+    expect((await world.hub.call({ as: 'cmpB', to: 'mspB', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody('disabled') })).status).toBe(201);
+    await waitFor(async () => (await journey(token)).events.some((e) => e.outcome === 'dead-lettered'));
+    expect((await journey(token)).events.at(-1)).toMatchObject({ operation: 'delivery.sendCsimStatus', outcome: 'dead-lettered', status: 400, detail: 'CSIM disabled' });
+  });
+
   test('4.6 profile status synchronisation: Request Profile Status, the states without the ICCIDs', async () => {
     const token = await onboard('mspA', 'cmpA');
     expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) })).status).toBe(200);
