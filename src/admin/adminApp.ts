@@ -9,6 +9,7 @@ import Koa from 'koa';
 import { matchesAny, parseBasicAuthorization } from '../config/credentials';
 import type { Config } from '../config/types';
 import { catalogue, type ErrorKind } from '../errors/catalogue';
+import { mountJourneyRoutes, type JourneySources } from '../journeys/adminRoutes';
 import type { Metrics } from '../metrics/metrics';
 import type { Store } from '../state/store';
 import type { BreakerView } from '../upstream/breakers';
@@ -40,6 +41,8 @@ export interface AdminViews {
   alive(): { readonly alive: boolean; readonly detail?: string };
   readiness(): Promise<Readiness>;
   partners(): Promise<{ readonly partners: readonly PartnerView[] }>;
+  /** users' activation journeys, where this process can read them (not the primary of --workers) */
+  readonly journeys?: JourneySources;
 }
 
 export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
@@ -72,6 +75,7 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
     ctx.body = text;
   });
   router.get('/admin/partners', guarded, async (ctx) => void (ctx.body = await views.partners()));
+  if (views.journeys) mountJourneyRoutes(router, guarded, views.journeys, refusal);
   // what the router answered without a body says so in the AID.02 error body, as the partner
   // listeners do; so does a view that failed (500 code 90) or a request Koa refused (400 code 91)
   app.use(async (ctx, next) => {
@@ -98,8 +102,9 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
 }
 
 /** one hub process's own views */
-export function localViews(sources: AdminSources): AdminViews {
+export function localViews(sources: AdminSources, journeys?: JourneySources): AdminViews {
   return {
+    journeys,
     metrics: async () => ({ contentType: sources.metrics.registry.contentType, text: await sources.metrics.registry.metrics() }),
     alive: () => ({ alive: true }),
     readiness: () => readiness(sources),

@@ -50,6 +50,11 @@ export const DEFAULT_SETTINGS: HubSettings = {
   authFailuresPerClient: 100,
   authFailureWindowSeconds: 300,
   environment: 'production',
+  journeys: true,
+  journeyMaxEvents: 100,
+  journeyFullIdentifiers: false,
+  journeyStuckAwaitingCodeSeconds: 15 * 60,
+  journeyStuckAwaitingCsimStatusSeconds: 6 * 3600,
 };
 
 const DEFAULT_BREAKER: BreakerSettings = {

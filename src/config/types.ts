@@ -147,6 +147,13 @@ export interface HubSettings {
   readonly authFailureWindowSeconds: number;
   /** which of the partners' portal URLs the touchpoint redirects use */
   readonly environment: Environment;
+  /** activation journeys (journeys/): recorded or not, events kept per journey, EIDs and ICCIDs
+   * in full or masked, and how long a journey waits at a stage before it counts as stuck */
+  readonly journeys: boolean;
+  readonly journeyMaxEvents: number;
+  readonly journeyFullIdentifiers: boolean;
+  readonly journeyStuckAwaitingCodeSeconds: number;
+  readonly journeyStuckAwaitingCsimStatusSeconds: number;
 }
 
 export interface Config {

@@ -15,6 +15,7 @@ import type { InboundRoute } from './inbound';
 import type { OutboxQueue } from '../state/outbox';
 import type { RecordStore } from '../state/records';
 import type { Upstream, UpstreamResponse } from '../upstream/upstream';
+import type { JourneySteps } from '../journeys/recorder';
 
 export interface DialectCall {
   readonly operation: CallOperation;
@@ -93,6 +94,8 @@ export interface DialectServices {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly settings: HubSettings;
+  /** the steps of users' activation journeys the dialect takes (journeys/recorder.ts) */
+  readonly journey?: JourneySteps;
 }
 
 /** a dialect: what the config loader reads of it (DialectConfig), and what the runtime builds */

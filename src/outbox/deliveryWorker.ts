@@ -17,6 +17,8 @@ import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../dialects/partnerCall';
 import type { Tracing } from '../tracing/tracing';
+import { tellDelivery } from '../journeys/deliveryJourney';
+import type { JourneyRecorder } from '../journeys/recorder';
 import { retryAfterSeconds } from '../upstream/upstream';
 import { UpstreamError } from '../errors/upstreamError';
 
@@ -42,6 +44,7 @@ export class OutboxWorker {
     private readonly log: Logger,
     private readonly metrics: Metrics,
     private readonly tracing?: Tracing,
+    private readonly journeys?: JourneyRecorder,
   ) {}
 
   start(): void {
@@ -104,12 +107,13 @@ export class OutboxWorker {
       const answer = await (this.tracing === undefined ? deliver() : this.tracing.delivery(delivery, deliver));
       if (isSuccess(answer.status)) {
         await this.queue.ack(entry);
+        tellDelivery(this.journeys, delivery, 'delivered', answer.status);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });
         this.log.info({ delivery: delivery.id, target: delivery.target, operation: delivery.operation, attempts: delivery.attempts + 1 }, 'outbox delivery done');
         return;
       }
       if (answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
-        await this.dead(entry, `the partner refused it with ${answer.status}`);
+        await this.dead(entry, `the partner refused it with ${answer.status}`, answer.status);
         return;
       }
       failure = `the partner answered ${answer.status}`;
@@ -127,6 +131,7 @@ export class OutboxWorker {
     }
     const notBefore = Date.now() + (waitMs === undefined ? backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts) : Math.max(waitMs, settings.outboxRetryBaseMs));
     await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
+    tellDelivery(this.journeys, delivery, 'retried');
     this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
     // a dialect's task that asked to be looked at again later (a vehicle's action under way) is no failure
     if (delivery.operation === 'dialectTask' && waitMs !== undefined) {
@@ -136,8 +141,9 @@ export class OutboxWorker {
     this.log.warn({ delivery: delivery.id, target: delivery.target, attempts: delivery.attempts + 1, failure }, 'outbox delivery failed; will retry');
   }
 
-  private async dead(entry: Received, reason: string): Promise<void> {
+  private async dead(entry: Received, reason: string, status?: number): Promise<void> {
     await this.queue.deadLetter(entry, reason);
+    tellDelivery(this.journeys, entry.delivery, 'deadLettered', status);
     this.metrics.outbox.inc({ target: entry.delivery.target, event: 'dead_lettered' });
     this.log.error({ delivery: entry.delivery.id, target: entry.delivery.target, operation: entry.delivery.operation, reason }, 'outbox delivery dead-lettered');
   }

@@ -9,6 +9,7 @@
 import compose from 'koa-compose';
 import type { RouteSettings } from '../config/types';
 import type { Switchable } from '../measurementSwitches';
+import { recordJourney } from '../journeys/requestJourney';
 import type { ApiOperation } from '../openapi/apis';
 import type { OperationId } from '../openapi/operations';
 import { authenticate } from './authenticate';
@@ -45,6 +46,7 @@ function chainOf(op: ApiOperation, deps: PipelineDeps, switchedOff: ReadonlySet<
     readBody(), //                                application/json, size limit, parse (60, 91)
     ...(switchedOff.has('requestValidation') ? [] : [validateRequest(deps)]), // OpenAPI (60, 91)
     canonicalIds(), //                            one spelling of every UUID; the path forwarded
+    recordJourney(deps), //                       the user's journey hears how the request ended
     // rate limits (429), the token's binding, the request id, the activation claim: one round trip
     stateChecks(deps, { tokenInBody: op.id === 'sendMspToken', activation: op.id === 'requestActivationCode', delivery: op.id === 'submitActivationCode' }),
     (ctx, next) => rest(ctx.state.route as RouteSettings)(ctx, next),

@@ -11,6 +11,7 @@ import type { AccessLog, Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { PendingActivations } from '../activation/pendingActivations';
+import type { JourneyRecorder } from '../journeys/recorder';
 import type { LoginThrottle } from './loginThrottle';
 import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
@@ -119,6 +120,8 @@ export interface PipelineDeps {
   readonly activations: PendingActivations;
   /** OpenTelemetry traces, when configured */
   readonly tracing?: Tracing;
+  /** each user's activation journey (journeys/) */
+  readonly journeys: JourneyRecorder;
 }
 
 export function need<T>(value: T | undefined, what: string): T {

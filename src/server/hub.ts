@@ -35,6 +35,8 @@ import { buildRouter, OperationPaths } from '../edge/router';
 import { Breakers } from '../upstream/breakers';
 import { isPartnerFailure, type UpstreamGuards } from '../upstream/upstream';
 import { OutboxWorker } from '../outbox/deliveryWorker';
+import { JourneyRecorder } from '../journeys/recorder';
+import { stuckJourneysGauge } from '../journeys/metrics';
 import { createListener, DEFAULT_CONNECTION_LIMITS, listenOn, type ConnectionLimits, type TlsMaterial } from '../edge/listener';
 import { HubError, type ErrorKind } from '../errors/catalogue';
 import { LoginThrottle } from '../pipeline/loginThrottle';
@@ -118,7 +120,7 @@ export class Hub {
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing);
+    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing, new JourneyRecorder(store.journeys, () => this.runtime.config.settings));
   }
 
   /** keeps work that outlives its request, so that close waits for it */
@@ -176,7 +178,9 @@ export class Hub {
         log.warn({ client }, 'failed logins for a partner past its limit: its requests from addresses that have not proven it are slowed');
       }),
       tracing,
+      journeys: new JourneyRecorder(store.journeys, () => (hub as Hub).runtime.config.settings),
     };
+    stuckJourneysGauge(metrics.registry, deps.journeys);
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
@@ -187,7 +191,7 @@ export class Hub {
       config: () => started.runtime.config,
       draining: () => started.draining,
       breakers: (partner) => guards.breakers.viewOf(partner),
-    });
+    }, deps.journeys);
     if (options.admin) {
       // Koa answers its own errors: its promise is nobody's to wait for
       const admin = buildAdminApp(views, options.admin.auth).callback();

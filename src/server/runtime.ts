@@ -15,6 +15,7 @@ import type { Runtime, Stage } from '../pipeline/types';
 import { repeat } from '../repeat';
 import { createKnownSeries } from '../metrics/knownSeries';
 import { Upstream, type UpstreamGuards } from '../upstream/upstream';
+import { JourneyRecorder } from '../journeys/recorder';
 
 /** the edge for a config's inbound routes (router.ts) */
 export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
@@ -43,6 +44,7 @@ export function buildRuntime(config: Config, generation: number, guards: Upstrea
         metrics: guards.metrics,
         log: log.child({ [partner.role]: partner.id }),
         settings: config.settings,
+        journey: new JourneyRecorder(guards.store.journeys, () => config.settings),
       });
       dialects.set(partner.id, instance);
       instances.push(instance);

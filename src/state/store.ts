@@ -5,6 +5,7 @@
  * redis/) and in-memory (one node, the quick start; memory/), held to one contract suite per port.
  * Every entry has a TTL; nothing here knows of HTTP.
  */
+import type { Journeys } from '../journeys/journeys';
 import type { Ledger } from './ledger';
 import type { OutboxQueue } from './outbox';
 import type { RateLimits } from './rateLimits';
@@ -22,6 +23,8 @@ export interface Store {
   readonly checks: RequestChecks;
   /** the records of one dialect partner (records.ts) */
   records(namespace: string): RecordStore;
+  /** each msp_token's activation journey (journeys/): written with the store's own round trips */
+  readonly journeys: Journeys;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -10,6 +10,8 @@ export function mapPorts(store: Store, wrap: <T extends object>(port: T, name: s
     checks: wrap(store.checks, 'checks'),
     outbox: wrap(store.outbox, 'outbox'),
     records: (namespace) => wrap(store.records(namespace), recordsName(namespace)),
+    // unwrapped: recording an event is no call into the store (it rides on the next one)
+    journeys: store.journeys,
     ping: () => store.ping(),
     close: () => store.close(),
   };

@@ -11,17 +11,19 @@ function escape(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
+/** the hub's own pages (this one, a journey's): no script, no framing, no sniffing, no cache */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/html; charset=utf-8',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
 export function refusalPage(ctx: InboundContext, status: number, code: string, reason: string, headers: Readonly<Record<string, string>> = {}): void {
   ctx.status = status;
-  ctx.set({
-    ...headers,
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'",
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-  });
+  ctx.set({ ...headers, ...PAGE_HEADERS });
   ctx.body = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>This link cannot be followed</title>
 <style>body{font-family:sans-serif;max-width:36em;margin:4em auto;padding:0 1em}</style></head>

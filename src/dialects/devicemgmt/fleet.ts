@@ -17,6 +17,8 @@ import type { CsimStatus } from '../../esim/csimStatus';
 import type { DevicemgmtMetrics } from './metrics';
 import type { DevicePlatformClient } from './platformClient';
 import type { DevicemgmtSettings } from './settings';
+import { lookupsFor, type JourneySteps } from '../../journeys/recorder';
+import { taskStep } from './journey';
 
 /** a Request Activation Code the CMP made through the hub: what the code is for */
 export interface ActivationAsked {
@@ -92,6 +94,7 @@ export class Fleet {
     readonly metrics: DevicemgmtMetrics,
     readonly log: Logger,
     private readonly ttlSeconds: number,
+    private readonly journey?: JourneySteps,
   ) {}
 
   get id(): string {
@@ -134,6 +137,7 @@ export class Fleet {
   }
 
   saveTask(task: Task): Promise<void> {
+    this.journey?.step({ token: task.mspToken }, taskStep(this.id, task), lookupsFor(undefined, task.iccid));
     return required('save task', this.records.save(`task ${task.id}`, task, this.settings.giveUpSeconds + TASK_KEEP_SECONDS, { tasks: 'all' }));
   }
 

@@ -15,6 +15,8 @@ import { HubError } from '../../errors/catalogue';
 import type { OutboxQueue } from '../../state/outbox';
 import type { RecordStore } from '../../state/records';
 import type { OperatorProfile } from './profile';
+import type { ProfileState } from './profileStates';
+import { lookupsFor, type JourneySteps } from '../../journeys/recorder';
 
 const LOCK_POLL_MS = 25;
 /** a lock outlives its holder's deadline by this much, so a crashed holder frees it soon after */
@@ -47,7 +49,13 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
     readonly log: Logger,
     /** how long profile records live: as long as the token bindings they belong to */
     private readonly ttlSeconds: number,
+    private readonly journey?: JourneySteps,
   ) {}
+
+  /** the partner system's step that brought a profile to `state`, as a journey names it */
+  protected journeyStepOf(state: ProfileState): string {
+    return `${this.partner.dialect} profile ${state}`;
+  }
 
   /** counts a profile event (ordered, swapped, cancelled, a state reached) on the dialect's metric */
   abstract countProfileEvent(event: string): void;
@@ -104,6 +112,8 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
 
   /** a profile by ICCID, found again by its subscription (msp_token) and its activation request */
   save(profile: P): Promise<void> {
+    const { mspToken, iccid, eid, activationCodeRequestId, state } = profile;
+    this.journey?.step({ token: mspToken }, { operation: this.journeyStepOf(state), from: this.id, outcome: state, iccid, eid, requestId: activationCodeRequestId }, lookupsFor(activationCodeRequestId, iccid));
     return this.state('save profile', this.records.save(profile.iccid, profile, this.ttlSeconds, { subscription: profile.mspToken, request: profile.activationCodeRequestId }));
   }
 

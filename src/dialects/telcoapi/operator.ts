@@ -15,6 +15,7 @@ import { telcoapiMetrics, type TelcoapiMetrics } from './metrics';
 import { applyPending, type PlatformEventRecord } from './platformEvents';
 import type { PlatformClient } from './platformClient';
 import type { TelcoapiSettings } from './settings';
+import type { JourneySteps } from '../../journeys/recorder';
 
 type CompatibilityForm = TelcoapiSettings['compatibility'];
 
@@ -36,8 +37,8 @@ export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings
   readonly telcoMetrics: TelcoapiMetrics;
   private compatibilityFirst: CompatibilityForm;
 
-  constructor(partner: Partner, settings: TelcoapiSettings, readonly client: PlatformClient, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number) {
-    super(partner, settings, records, outbox, metrics, log, ttlSeconds);
+  constructor(partner: Partner, settings: TelcoapiSettings, readonly client: PlatformClient, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number, journey?: JourneySteps) {
+    super(partner, settings, records, outbox, metrics, log, ttlSeconds, journey);
     this.telcoMetrics = telcoapiMetrics(metrics.registry);
     this.compatibilityFirst = settings.compatibility;
   }

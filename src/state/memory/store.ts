@@ -2,6 +2,7 @@
  * The in-memory Store for a single hub node and the quick start: the ports of store.ts on maps
  * that expire their entries like Redis keys, all counted against one cap (expiringMap.ts).
  */
+import { MemoryJourneys } from '../../journeys/memoryJourneys';
 import type { Store } from '../store';
 import type { RecordStore } from '../records';
 import { Budget } from './expiringMap';
@@ -21,6 +22,7 @@ export class MemoryStore implements Store {
   readonly ledger: MemoryLedger;
   readonly limits: MemoryRateLimits;
   readonly checks: MemoryRequestChecks;
+  readonly journeys = new MemoryJourneys();
   private readonly recordMaps: MemoryRecordMaps;
   private readonly sweeper: NodeJS.Timeout;
 

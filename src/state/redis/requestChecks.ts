@@ -2,6 +2,7 @@
  * The request's checks on Redis: one script, one round trip, built from the same Lua the ports run
  * on their own (GCRA admission, the activation claim).
  */
+import { APPEND_JOURNEYS, type RedisJourneys } from '../../journeys/redisJourneys';
 import type { RedisClient, KeyOf } from './keys';
 import { claimOf, CLAIM_ACTIVATION, freshEntry } from './ledger';
 import { admitted, GCRA_ADMIT, limitArguments } from './rateLimits';
@@ -14,9 +15,11 @@ import type { BindingState } from '../tokenBindings';
 // delivery answers, each the key `none` where not asked, then `none`: a key of the hub's own that
 // is never written (an empty name would hash to another Cluster slot than the hub's keys).
 // ARGV: the number of limits, their interval and burst each, the token's renewal TTL, the request
-// id's fingerprint and TTL, the activation's fingerprint, fresh entry, now and TTL.
-const CHECK = new Script(`${GCRA_ADMIT}${CLAIM_ACTIVATION}
+// id's fingerprint and TTL, the activation's fingerprint, fresh entry, now and TTL. After them, the
+// journey events waiting in this instance (APPEND_JOURNEYS): they ride on this round trip.
+const CHECK = new Script(`${GCRA_ADMIT}${CLAIM_ACTIVATION}${APPEND_JOURNEYS}
 local n = tonumber(ARGV[1])
+appendJourneys(n + 6, 2 * n + 9, KEYS[n + 5])
 local limitKeys, limits = {}, {}
 for i = 1, n do
   limitKeys[i] = KEYS[i]
@@ -49,6 +52,7 @@ export class RedisRequestChecks implements RequestChecks {
   constructor(
     private readonly client: RedisClient,
     private readonly key: KeyOf,
+    private readonly journeys?: RedisJourneys,
   ) {
     this.none = key('none', '');
   }
@@ -76,7 +80,15 @@ export class RedisRequestChecks implements RequestChecks {
       String(now),
       activation ? String(activation.ttlSeconds) : '',
     ];
-    const [limits, pairs, before, claim, delivered] = (await CHECK.run(this.client, keys, args)) as [number[], string[]?, (string | null)?, string[]?, (string | null)?];
+    const journal = this.journeys?.take();
+    let reply: unknown;
+    try {
+      reply = await CHECK.run(this.client, journal ? [...keys, ...journal.keys] : keys, journal ? [...args, ...journal.args] : args);
+    } catch (err) {
+      if (journal) this.journeys?.giveBack(journal);
+      throw err;
+    }
+    const [limits, pairs, before, claim, delivered] = reply as [number[], string[]?, (string | null)?, string[]?, (string | null)?];
     if (limits[0] !== 0) return { limits: admitted(limits) };
     return {
       limits: admitted(limits),

@@ -6,6 +6,7 @@
  * longer fails calls fast (no offline queue, a deadline on every call), so that a request gets a
  * clear 503 instead of hanging.
  */
+import { RedisJourneys } from '../../journeys/redisJourneys';
 import type { Store } from '../store';
 import { withDeadline, type Outage, type StoreRetry } from '../deadline';
 import type { RecordStore } from '../records';
@@ -55,6 +56,7 @@ export class RedisStore implements Store {
   readonly ledger;
   readonly limits;
   readonly checks;
+  readonly journeys: RedisJourneys;
   /** the outbox has no deadline of its own (only its retries): the worker calls it, and requests
    * that store a delivery wait for it as long as Redis takes */
   readonly outbox: RedisOutbox;
@@ -90,7 +92,8 @@ export class RedisStore implements Store {
     this.limits = withDeadline(new RedisRateLimits(client, this.key), deadlineMs, retry);
     // a check made again counts the request against its rate limits once more: the price of not
     // refusing it while the primary changes
-    this.checks = withDeadline(this.replicated(new RedisRequestChecks(client, this.key), ['check']), deadlineMs, retry);
+    this.journeys = new RedisJourneys(client, this.key, this.key('none', ''));
+    this.checks = withDeadline(this.replicated(new RedisRequestChecks(client, this.key, this.journeys), ['check']), deadlineMs, retry);
     this.outbox = withDeadline(this.replicated(outbox, ['enqueue', 'retryLater', 'deadLetter', 'replayDead']), undefined, retry);
   }
 
@@ -124,6 +127,7 @@ export class RedisStore implements Store {
 
   async close(): Promise<void> {
     const client = this.connection.client;
+    await this.journeys.close();
     if (client.isOpen) await client.close();
   }
 }

@@ -56,7 +56,7 @@ describe('a valid config', () => {
     const config = loadConfig(dir, DIALECTS, {});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
-    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddressAndClient: 20, authFailuresPerAddress: 100, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production' });
+    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddressAndClient: 20, authFailuresPerAddress: 100, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production', journeys: true, journeyMaxEvents: 100, journeyFullIdentifiers: false, journeyStuckAwaitingCodeSeconds: 900, journeyStuckAwaitingCsimStatusSeconds: 21600 });
     expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 3000 });
     expect(config.partners.get('mspA')?.upstream.breaker).toEqual({ scope: 'partner', errorThresholdPercentage: 50, volumeThreshold: 5, windowMs: 10000, resetTimeoutMs: 10000 });
     expect(config.partners.get('mspA')?.rateLimit).toBeUndefined();

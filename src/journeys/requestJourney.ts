@@ -1,0 +1,132 @@
+/**
+ * The pipeline's step that tells each AID.02 request's journey what happened (AID.02 chapter 4):
+ * which operation, from which partner to which, how it ended (the status, the AID.02 code of a
+ * refusal), how long it took, its trace, and where the journey waits now. It sits after the ids
+ * are canonical: a request refused before has no token the hub may file it under. The event rides
+ * on the store's next round trip (journeys/redisJourneys.ts), so the request waits for nothing.
+ */
+import { toHubError } from '../errors/catalogue';
+import type { OperationId } from '../openapi/operations';
+import type { HubContext, PipelineDeps, Stage } from '../pipeline/types';
+import type { JourneyStage } from './event';
+import { lookupsFor, type JourneyRecorder, type Told } from './recorder';
+
+type Body = Readonly<Record<string, unknown>> | undefined;
+
+export function recordJourney(deps: PipelineDeps): Stage {
+  const recorder = deps.journeys;
+  return async (ctx, next) => {
+    if (!recorder.enabled) return next();
+    let failure: unknown;
+    try {
+      await next();
+    } catch (err) {
+      failure = err;
+      throw err;
+    } finally {
+      tell(recorder, ctx, failure);
+    }
+  };
+}
+
+function tell(recorder: JourneyRecorder, ctx: HubContext, failure: unknown): void {
+  const { state } = ctx;
+  const op = state.operation?.id as OperationId;
+  const body = (state.body ?? undefined) as Body;
+  const token = op === 'sendMspToken' ? body?.msp_token : state.params.msp_token;
+  if (typeof token !== 'string') return;
+  const error = failure === undefined ? undefined : toHubError(failure);
+  const status = error ? error.status : ctx.status;
+  const answer = (state.answerJson ?? undefined) as Body;
+  const requestId = text(body?.activationCodeRequestID);
+  const iccid = text(answer?.iccid) ?? text(body?.iccid);
+  const told: Told = {
+    operation: op,
+    from: state.caller?.id,
+    to: state.target?.id,
+    outcome: outcomeOf(ctx, status, error !== undefined),
+    status,
+    code: error ? error.code : status >= 400 ? text(answer?.code) : codeOf(body?.error),
+    latencyMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
+    traceId: state.ids.trace.traceId,
+    requestId,
+    iccid,
+    eid: text(body?.eid),
+    detail: detailOf(op, status, body, answer),
+    stage: state.replayed ? undefined : stageOf(op, status, body),
+  };
+  recorder.step({ token }, told, lookupsFor(requestId, iccid));
+}
+
+function outcomeOf(ctx: HubContext, status: number, refusedByHub: boolean): string {
+  if (ctx.state.replayed) return 'replayed';
+  if (ctx.state.bridged) return 'bridged';
+  if (ctx.state.stored) return 'stored';
+  if (status >= 500) return 'failed';
+  if (status >= 400) return refusedByHub ? 'refused by the hub' : 'refused';
+  return 'answered';
+}
+
+/** where the journey waits after this answer; undefined where it does not change */
+function stageOf(op: OperationId, status: number, body: Body): JourneyStage | 'settled' | undefined {
+  const ok = status >= 200 && status < 300;
+  switch (op) {
+    case 'requestActivationCode':
+      if (status === 201) return 'awaitingCode';
+      if (ok) return 'awaitingCsimStatus';
+      // no answer: the MSP may have taken the request and still deliver its code
+      return status === 502 || status === 504 ? 'awaitingCode' : 'settled';
+    case 'submitActivationCode':
+      if (!ok) return undefined;
+      return body?.activationCode === null ? 'settled' : 'awaitingCsimStatus';
+    case 'sendCsimStatus':
+    case 'notifyMspTokenInvalid':
+    case 'requestInvalidateFederatedID':
+      return ok ? 'settled' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** a word of the hub's own on what the message said; never a value a partner could fill with free text */
+function detailOf(op: OperationId, status: number, body: Body, answer: Body): string | undefined {
+  const ok = status >= 200 && status < 300;
+  switch (op) {
+    case 'requestActivationCode':
+      return !ok ? undefined : status === 201 ? 'code to follow (Send Activation Code)' : 'activation code sent';
+    case 'submitActivationCode':
+      return body?.activationCode === null ? 'no code: error delivered' : 'activation code delivered';
+    case 'sendCsimStatus':
+      return `CSIM ${text(body?.status) ?? 'status'}`;
+    case 'requestProfileStatus': {
+      const profiles = Array.isArray(answer?.profiles) ? (answer.profiles as Body[]) : [];
+      return ok ? `profiles: ${profiles.map((p) => profileState(p?.status)).join(', ') || 'none'}` : undefined;
+    }
+    case 'notifyMspTokenInvalid':
+      return 'token invalidated by the MSP';
+    case 'requestInvalidateFederatedID':
+      return 'token invalidated by the CMP';
+    case 'sendMspToken':
+      return 'user paired';
+    default:
+      return undefined;
+  }
+}
+
+/** the states of AID.02 7.10; an answer the hub let through with another shows as `?` */
+const PROFILE_STATES: ReadonlySet<unknown> = new Set(['enabled', 'disabled', 'installed', 'prepared']);
+
+function profileState(value: unknown): string {
+  return PROFILE_STATES.has(value) ? (value as string) : '?';
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** the code of a `code: text` error a message carries (AID.02 5.5), without its text */
+export function codeOf(error: unknown): string | undefined {
+  if (typeof error !== 'string') return undefined;
+  const match = /^\s*(\d{1,4})\s*:/.exec(error);
+  return match?.[1];
+}
