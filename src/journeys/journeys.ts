@@ -41,3 +41,9 @@ export function ordered(events: readonly JourneyEvent[]): JourneyEvent[] {
   const seen = new Set<string>();
   return events.filter((e) => !seen.has(e.id) && seen.add(e.id)).sort((a, b) => a.at - b.at);
 }
+
+/** what the admin views and the stuck gauge read */
+export interface JourneySources {
+  readonly journeys: Journeys;
+  stuckAfter(): StuckAfter;
+}

@@ -5,7 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import { STAGES } from './event';
-import type { JourneySources } from './adminRoutes';
+import type { JourneySources } from './journeys';
 
 export const STUCK_JOURNEYS = 'aid_gateway_stuck_journeys';
 

@@ -17,7 +17,7 @@ import { parseStrictJson } from '../json/strictJson';
 import type { Delivery, OutboxQueue, Received } from '../state/outbox';
 import { callPartner } from '../dialects/partnerCall';
 import type { Tracing } from '../tracing/tracing';
-import { tellDelivery } from '../journeys/deliveryJourney';
+import { tellDelivery } from './journey';
 import type { JourneyRecorder } from '../journeys/recorder';
 import { retryAfterSeconds } from '../upstream/upstream';
 import { UpstreamError } from '../errors/upstreamError';

@@ -9,7 +9,7 @@
 import compose from 'koa-compose';
 import type { RouteSettings } from '../config/types';
 import type { Switchable } from '../measurementSwitches';
-import { recordJourney } from '../journeys/requestJourney';
+import { recordJourney } from './journey';
 import type { ApiOperation } from '../openapi/apis';
 import type { OperationId } from '../openapi/operations';
 import { authenticate } from './authenticate';

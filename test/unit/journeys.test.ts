@@ -2,10 +2,10 @@
 import { DEFAULT_SETTINGS } from '../../src/config/load';
 import type { HubSettings } from '../../src/config/types';
 import { masked, type JourneyEvent } from '../../src/journeys/event';
-import { MemoryJourneys } from '../../src/journeys/memoryJourneys';
+import { MemoryJourneys } from '../../src/state/memory/journeys';
 import { JourneyRecorder } from '../../src/journeys/recorder';
 import { lookupsOf } from '../../src/journeys/lookup';
-import { codeOf } from '../../src/journeys/requestJourney';
+import { codeOf } from '../../src/journeys/errorCode';
 import { duration, waitingOf } from '../../src/journeys/waiting';
 
 const at = Date.UTC(2026, 11, 6, 14, 2, 11);

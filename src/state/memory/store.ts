@@ -2,7 +2,7 @@
  * The in-memory Store for a single hub node and the quick start: the ports of store.ts on maps
  * that expire their entries like Redis keys, all counted against one cap (expiringMap.ts).
  */
-import { MemoryJourneys } from '../../journeys/memoryJourneys';
+import { MemoryJourneys } from './journeys';
 import type { Store } from '../store';
 import type { RecordStore } from '../records';
 import { Budget } from './expiringMap';

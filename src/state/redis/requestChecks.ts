@@ -2,7 +2,7 @@
  * The request's checks on Redis: one script, one round trip, built from the same Lua the ports run
  * on their own (GCRA admission, the activation claim).
  */
-import { APPEND_JOURNEYS, type RedisJourneys } from '../../journeys/redisJourneys';
+import { APPEND_JOURNEYS, type RedisJourneys } from './journeys';
 import type { RedisClient, KeyOf } from './keys';
 import { claimOf, CLAIM_ACTIVATION, freshEntry } from './ledger';
 import { admitted, GCRA_ADMIT, limitArguments } from './rateLimits';

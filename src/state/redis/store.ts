@@ -6,7 +6,7 @@
  * longer fails calls fast (no offline queue, a deadline on every call), so that a request gets a
  * clear 503 instead of hanging.
  */
-import { RedisJourneys } from '../../journeys/redisJourneys';
+import { RedisJourneys } from './journeys';
 import type { Store } from '../store';
 import { withDeadline, type Outage, type StoreRetry } from '../deadline';
 import type { RecordStore } from '../records';

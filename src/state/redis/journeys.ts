@@ -10,11 +10,11 @@
  * instance holds when it dies unannounced is lost, a journey being a view, not a record the
  * hub's transitions depend on.
  */
-import type { KeyOf, RedisClient } from '../state/redis/keys';
-import { Script } from '../state/redis/script';
-import { STAGES, type JourneyEvent, type JourneyLookup, type JourneyStage, type JourneyWrite } from './event';
-import { ordered, type Journey, type Journeys, type StuckAfter, type WaitingJourney } from './journeys';
-import { lookupId } from './lookup';
+import type { KeyOf, RedisClient } from './keys';
+import { Script } from './script';
+import { STAGES, type JourneyEvent, type JourneyLookup, type JourneyStage, type JourneyWrite } from '../../journeys/event';
+import { ordered, type Journey, type Journeys, type StuckAfter, type WaitingJourney } from '../../journeys/journeys';
+import { lookupId } from '../../journeys/lookup';
 
 // KEYS from k: the stages' sets, then per write the key of the id it is found by (or `none`) and
 // the keys of the ids it may be found by from now on. ARGV from a: the number of writes, the

@@ -7,9 +7,10 @@
  */
 import { toHubError } from '../errors/catalogue';
 import type { OperationId } from '../openapi/operations';
-import type { HubContext, PipelineDeps, Stage } from '../pipeline/types';
-import type { JourneyStage } from './event';
-import { lookupsFor, type JourneyRecorder, type Told } from './recorder';
+import type { HubContext, PipelineDeps, Stage } from './types';
+import type { JourneyStage } from '../journeys/event';
+import { lookupsFor, type JourneyRecorder, type Told } from '../journeys/recorder';
+import { codeOf } from '../journeys/errorCode';
 
 type Body = Readonly<Record<string, unknown>> | undefined;
 
@@ -124,9 +125,3 @@ function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** the code of a `code: text` error a message carries (AID.02 5.5), without its text */
-export function codeOf(error: unknown): string | undefined {
-  if (typeof error !== 'string') return undefined;
-  const match = /^\s*(\d{1,4})\s*:/.exec(error);
-  return match?.[1];
-}

@@ -3,9 +3,9 @@
  * (events per journey, a lifetime renewed by each event) and a cap on journeys, the oldest written
  * going first.
  */
-import { STAGES, type JourneyEvent, type JourneyLookup, type JourneyStage, type JourneyWrite } from './event';
-import { ordered, type Journey, type Journeys, type StuckAfter, type WaitingJourney } from './journeys';
-import { lookupId } from './lookup';
+import { STAGES, type JourneyEvent, type JourneyLookup, type JourneyStage, type JourneyWrite } from '../../journeys/event';
+import { ordered, type Journey, type Journeys, type StuckAfter, type WaitingJourney } from '../../journeys/journeys';
+import { lookupId } from '../../journeys/lookup';
 
 /** a journey is a few KB at most: 10 000 of them stay far below the store's own entries */
 export const MAX_MEMORY_JOURNEYS = 10000;

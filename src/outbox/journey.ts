@@ -4,9 +4,9 @@
  * the partner's status. A dialect's own deliveries (its events and tasks) tell their own steps.
  */
 import type { Delivery } from '../state/outbox';
-import type { JourneyStage } from './event';
-import { lookupsFor, type JourneyRecorder } from './recorder';
-import { codeOf } from './requestJourney';
+import type { JourneyStage } from '../journeys/event';
+import { lookupsFor, type JourneyRecorder } from '../journeys/recorder';
+import { codeOf } from '../journeys/errorCode';
 
 export type DeliveryOutcome = 'delivered' | 'retried' | 'deadLettered';
 

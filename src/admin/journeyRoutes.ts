@@ -5,15 +5,10 @@
  */
 import type Router from '@koa/router';
 import type Koa from 'koa';
-import type { Journeys, StuckAfter } from './journeys';
+import type { JourneySources } from '../journeys/journeys';
 import { PAGE_HEADERS } from '../touchpoints/refusalPage';
-import { journeyPage } from './page';
-import { findJourney } from './view';
-
-export interface JourneySources {
-  readonly journeys: Journeys;
-  stuckAfter(): StuckAfter;
-}
+import { journeyPage } from '../journeys/page';
+import { findJourney } from '../journeys/view';
 
 type Guard = (ctx: Koa.Context, next: Koa.Next) => Promise<unknown>;
 
