@@ -60,7 +60,11 @@ describe('redis store specifics', () => {
       // the outbox's stream and sets are queues, made at start: their entries leave when delivered or
       // dead-lettered, not by a TTL
       const left = keys.filter((k) => !k.startsWith(`${own}outbox`));
-      for (const key of left) expect({ key, expires: (await client.ttl(key)) > 0 }).toEqual({ key, expires: true });
+      // a key gone since the scan (-2: a journey's stage set emptied by a later write) leaves nothing
+      for (const key of left) {
+        const ttl = await client.ttl(key);
+        expect({ key, expires: ttl > 0 || ttl === -2 }).toEqual({ key, expires: true });
+      }
     } finally {
       await client.close();
       await world.close();

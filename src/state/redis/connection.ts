@@ -60,7 +60,9 @@ export async function connectRedis(access: RedisAccess, options: ConnectOptions 
     ...tlsSocket(access),
     // a hub that cannot reach Redis at start stops (atStart says why); once running, it keeps retrying
     reconnectStrategy: (retries: number, cause: Error) =>
-      connected ? Math.min(100 * 2 ** retries, 2000) : cause,
+      // a new Error, not `cause`: node-redis stops only on an `instanceof Error`, which an error
+      // made by Node's own net module is not inside a test runner's sandbox (it retried for ever)
+      connected ? Math.min(100 * 2 ** retries, 2000) : new Error(cause.message, { cause }),
   };
   const credentials = { ...(access.username !== undefined && { username: access.username }), ...(access.password !== undefined && { password: access.password }) };
   const description = describeTarget(target);

@@ -73,6 +73,8 @@ export interface JourneyAppends {
 const NOTHING: JourneyAppends = { writes: [], keys: [], args: [] };
 
 export class RedisJourneys implements Journeys {
+  /** script calls of its own (an idle instance writing what waits): the round trips journeys add */
+  ownCalls = 0;
   private waiting: JourneyWrite[] = [];
   private oldestAt = 0;
   private readonly timer: NodeJS.Timeout;
@@ -119,6 +121,7 @@ export class RedisJourneys implements Journeys {
     while (this.waiting.length > 0) {
       const appends = this.take();
       try {
+        this.ownCalls += 1;
         await APPEND.run(this.client, [this.none, ...appends.keys], appends.args);
       } catch (err) {
         this.giveBack(appends);
