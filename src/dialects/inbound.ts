@@ -10,8 +10,9 @@ import type { HubError } from '../errors/catalogue';
 import type { Logger } from '../log';
 import type { AUTH_FAILURE_REASONS, Metrics } from '../metrics/metrics';
 
-/** what a route reads and writes of its request; Koa's context has it. The setters keep Koa's
- * rules: a body sets the status to 200 unless one was set. */
+/** what a route reads and writes of its request; Koa's context has it, and the pipeline's
+ * (pipeline/types.ts HubContext) extends it. The setters keep Koa's rules: a body sets the status
+ * to 200 unless one was set. */
 export interface InboundContext {
   readonly state: InboundState;
   readonly req: IncomingMessage;

@@ -3,10 +3,11 @@
  * fills in what it learns; later stages read it through `need`, which fails loudly if the pipeline
  * was assembled in the wrong order.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { contentType as withCharset } from 'mime-types';
 import type { Config, Partner, RouteSettings } from '../config/types';
 import { isSuccess, type DialectAnswer, type DialectInstance } from '../dialects/dialect';
+import type { InboundContext } from '../dialects/inbound';
 import type { AccessLog, Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
 import type { ApiOperation, Apis } from '../openapi/apis';
@@ -83,20 +84,9 @@ export interface HubState {
  * Koa's rules: a body sets the status to 200 unless one was set, a Buffer or an object its
  * Content-Type when none is.
  */
-export interface HubContext {
+export interface HubContext extends InboundContext {
   state: HubState;
-  readonly req: IncomingMessage;
   readonly res: ServerResponse;
-  readonly method: string;
-  readonly path: string;
-  readonly querystring: string;
-  status: number;
-  body: unknown;
-  /** a request header, '' when absent */
-  get(field: string): string;
-  set(field: string, value: string): void;
-  set(fields: Readonly<Record<string, string>>): void;
-  remove(field: string): void;
 }
 export type Next = () => Promise<void>;
 export type Stage = (ctx: HubContext, next: Next) => Promise<void>;

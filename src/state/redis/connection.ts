@@ -58,10 +58,9 @@ export async function connectRedis(access: RedisAccess, options: ConnectOptions 
   const socket = {
     connectTimeout: CONNECT_TIMEOUT_MS,
     ...tlsSocket(access),
-    // a hub that cannot reach Redis at start stops (atStart says why); once running, it keeps retrying
+    // a hub that cannot reach Redis at start stops (atStart says why); once running, it keeps retrying.
+    // node-redis tells giving up from a delay by `instanceof Error`: an error of this module's realm
     reconnectStrategy: (retries: number, cause: Error) =>
-      // a new Error, not `cause`: node-redis stops only on an `instanceof Error`, which an error
-      // made by Node's own net module is not inside a test runner's sandbox (it retried for ever)
       connected ? Math.min(100 * 2 ** retries, 2000) : new Error(cause.message, { cause }),
   };
   const credentials = { ...(access.username !== undefined && { username: access.username }), ...(access.password !== undefined && { password: access.password }) };
