@@ -90,9 +90,16 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
     return;
   }
   const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
-  await keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
-  // once the 201 has left (or the CMP has gone), a held delivery may follow it
-  if (answer.status === 201) ctx.res.once('close', () => deps.track(keep('mark 201 sent', deps.activations.kept(pending))));
+  // The answer does not depend on the outcome, so the CMP is answered while it is written: the
+  // command is on the store's connection before the answer leaves. Until it lands the entry is in
+  // flight, the state every reader already handles while the MSP is being called (a retry waits
+  // for it, a delivery settles it), and it lands before any later command of this process (one
+  // connection, run in order); the hub's shutdown waits for it (track). A write that fails leaves
+  // the same state as before this change did when the write after the answer failed.
+  const kept = keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
+  deps.track(kept);
+  // once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it
+  if (answer.status === 201) ctx.res.once('close', () => deps.track(kept.then(() => keep('mark 201 sent', deps.activations.kept(pending)))));
 }
 
 function replay(ctx: HubContext, answer: StoredAnswer): void {
