@@ -36,6 +36,10 @@ const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
 const EID = '89049032000001000000000831934057';
 const AC = '{"iccid":"8949000000000000001","activationCode":"1$smdp.example.com$04386-AGYFT-A74Y8","profileType":"personal","swappedIccid":null}';
 
+/** a process under valgrind runs tens of times slower: the partner call's budget is long enough
+ * that no request of the bench goes asynchronous (201) for it */
+const CALL_BUDGET_MS = 120_000;
+
 type Target = 'hub (Redis)' | 'hub (memory)' | 'bare Node proxy' | 'Koa proxy' | 'fast-gateway';
 const TARGETS: readonly Target[] = ['hub (Redis)', 'hub (memory)', 'bare Node proxy', 'Koa proxy', 'fast-gateway'];
 
@@ -57,7 +61,7 @@ function hubConfig(dir: string, upstreamUrl: string): void {
   const unlimited = { requests: 1000000000, perSeconds: 60 };
   writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
   writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }] }));
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }] }));
 }
 
 /** the command line of a target's process, Node's own flags first */
