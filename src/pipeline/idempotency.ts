@@ -82,7 +82,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
   // the bridge has kept the request itself
   if (ctx.state.bridged) return;
   const answer = ctx.state.answer;
-  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson) : undefined;
+  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson, answer.body) : undefined;
   if (!answer || body === undefined) {
     if (answer && succeeded(ctx)) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
     // a refusal is not replayed: the CMP may retry and the MSP decide again
