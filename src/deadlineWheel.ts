@@ -1,11 +1,12 @@
 /**
  * One coarse deadline wheel per process for the deadlines of a request's calls (its store calls,
  * its partner call): a timer per call cost a Timeout object, a place in Node's timer lists and a
- * libuv timer update on every set and every clear, about a twentieth of a request's instructions.
- * Here a deadline is an entry in the bucket of the tick it falls in, cancelling it is one flag, and
- * one interval turns the wheel while any deadline is live. A deadline fires up to one tick late:
- * the calls it bounds wait hundreds of milliseconds or more, and only a deadline that fails a call
- * would notice.
+ * libuv timer update on every set and every clear. Here a deadline is an entry in the bucket of
+ * the tick it falls in; a bucket whose deadlines all ended first is dropped at once, and one timer
+ * waits for the earliest bucket left. Calls end long before their deadlines, so that timer fires
+ * about once per deadline's length whatever the rate of requests, and finds little to do. A
+ * deadline fires up to one tick late: the calls it bounds wait seconds, and only a deadline that
+ * fails a call would notice.
  */
 
 /** the wheel's resolution */
@@ -16,59 +17,76 @@ export interface Deadline {
   cancel(): void;
 }
 
-class Entry implements Deadline {
-  cancelled = false;
+class Bucket {
+  readonly entries: Entry[] = [];
+  live = 0;
 
-  constructor(private readonly fire: () => void) {}
+  constructor(readonly tick: number) {}
+}
+
+class Entry implements Deadline {
+  private done = false;
+
+  constructor(
+    private readonly fire: () => void,
+    private readonly bucket: Bucket,
+  ) {}
 
   cancel(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    live -= 1;
+    if (this.done) return;
+    this.done = true;
+    this.bucket.live -= 1;
+    if (this.bucket.live === 0 && buckets.get(this.bucket.tick) === this.bucket) buckets.delete(this.bucket.tick);
   }
 
   run(): void {
-    if (this.cancelled) return;
-    this.cancelled = true;
-    live -= 1;
+    if (this.done) return;
+    this.done = true;
     this.fire();
   }
 }
 
-/** the deadlines of each tick still to come, by the tick's number */
-const buckets = new Map<number, Entry[]>();
-let live = 0;
-let turned = 0;
+/** the buckets with a live deadline, by their tick's number */
+const buckets = new Map<number, Bucket>();
 let timer: NodeJS.Timeout | undefined;
+/** the tick the timer waits for */
+let armedTick = 0;
 
 /** `fire` once `ms` have passed, unless cancelled before */
 export function deadlineIn(ms: number, fire: () => void): Deadline {
-  const entry = new Entry(fire);
   const tick = Math.ceil((Date.now() + ms) / TICK_MS);
-  const bucket = buckets.get(tick);
-  if (bucket === undefined) buckets.set(tick, [entry]);
-  else bucket.push(entry);
-  live += 1;
-  if (timer === undefined) {
-    turned = Math.floor(Date.now() / TICK_MS);
-    timer = setInterval(turn, TICK_MS);
+  let bucket = buckets.get(tick);
+  if (bucket === undefined) {
+    bucket = new Bucket(tick);
+    buckets.set(tick, bucket);
   }
+  const entry = new Entry(fire, bucket);
+  bucket.entries.push(entry);
+  bucket.live += 1;
+  if (timer === undefined || tick < armedTick) arm(tick);
   return entry;
 }
 
+/** the timer holds no process open: a deadline matters only while its call is under way, and the
+ * call's own connection holds the process */
+function arm(tick: number): void {
+  if (timer !== undefined) clearTimeout(timer);
+  armedTick = tick;
+  timer = setTimeout(turn, Math.max(0, tick * TICK_MS - Date.now()));
+  timer.unref();
+}
+
 function turn(): void {
-  const now = Math.floor(Date.now() / TICK_MS);
-  for (; turned < now; ) {
-    turned += 1;
-    const due = buckets.get(turned);
-    if (due === undefined) continue;
-    buckets.delete(turned);
-    for (const entry of due) entry.run();
+  timer = undefined;
+  const now = Date.now();
+  let next: number | undefined;
+  for (const [tick, bucket] of buckets) {
+    if (tick * TICK_MS <= now) {
+      buckets.delete(tick);
+      for (const entry of bucket.entries) entry.run();
+    } else if (next === undefined || tick < next) {
+      next = tick;
+    }
   }
-  // stopped once nothing is due any more; the buckets left hold only cancelled entries
-  if (live === 0) {
-    clearInterval(timer);
-    timer = undefined;
-    buckets.clear();
-  }
+  if (next !== undefined && (timer === undefined || next < armedTick)) arm(next);
 }
