@@ -95,7 +95,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
   // flight, the state every reader already handles while the MSP is being called (a retry waits
   // for it, a delivery settles it), and it lands before any later command of this process (one
   // connection, run in order); the hub's shutdown waits for it (track). A write that fails leaves
-  // the same state as before this change did when the write after the answer failed.
+  // the entry in flight until its claim runs out, and a retry then takes it over.
   const kept = keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
   deps.track(kept);
   // once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it

@@ -1,8 +1,9 @@
 /**
  * Bounds every call into a store and its outbox: a Redis that is connected but does not answer
  * fails the call after `ms` instead of holding the request. One deadline per call at the store's
- * boundary (on the process's deadline wheel), not per Redis command: node-redis's own command timeout builds an AbortSignal (with its
- * event target and DOMException) for every command, a tenth of the hub's CPU under load.
+ * boundary (on the process's deadline wheel), not per Redis command: node-redis's own command
+ * timeout builds an AbortSignal (with its event target and DOMException) for every command, a
+ * tenth of the hub's CPU under load.
  *
  * A call that failed for a connection reason (`retry.failedToConnect`: its connection closed, no
  * primary, no answer in time) is made again until `retry.withinMs` after the store began to fail,
