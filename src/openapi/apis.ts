@@ -154,18 +154,21 @@ export class Apis {
 
   /**
    * What a replay of a partner's answer needs, to be stored for days: no body where the status
-   * documents none, else the members its schema documents of the JSON checkResponse read,
-   * re-serialised. Undefined when that is still more than MAX_REPLAY_BYTES: an answer that size is
-   * no activation code.
+   * documents none, else the members its schema documents of the JSON checkResponse read: the
+   * answer's own bytes (already read strictly) where it has no other member, re-serialised only
+   * where one is dropped. Undefined when that is still more than MAX_REPLAY_BYTES: an answer that
+   * size is no activation code.
    */
-  replayBody(op: ApiOperation, status: number, parsed: unknown): string | undefined {
+  replayBody(op: ApiOperation, status: number, parsed: unknown, bytes: Buffer): string | undefined {
     const names = op.replayMembers.get(status);
     if (names === undefined || parsed === undefined) return '';
     let kept = parsed;
-    if (names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    if (names.length > 0 && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && !onlyMembers(parsed, names)) {
       const members: Record<string, unknown> = {};
       for (const name of names) if (Object.hasOwn(parsed, name)) members[name] = (parsed as Record<string, unknown>)[name];
       kept = members;
+    } else if (bytes.length <= MAX_REPLAY_BYTES) {
+      return bytes.toString('utf8');
     }
     const text = JSON.stringify(kept);
     return Buffer.byteLength(text) <= MAX_REPLAY_BYTES ? text : undefined;
@@ -258,4 +261,10 @@ function valueAt(root: unknown, pointer: string): unknown {
     node = (node as Record<string, unknown>)[part.replace(/~1/g, '/').replace(/~0/g, '~')];
   }
   return node;
+}
+
+/** whether every member of the object is one of `names` */
+function onlyMembers(object: object, names: readonly string[]): boolean {
+  for (const name in object) if (!names.includes(name)) return false;
+  return true;
 }

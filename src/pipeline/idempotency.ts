@@ -82,7 +82,7 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
   // the bridge has kept the request itself
   if (ctx.state.bridged) return;
   const answer = ctx.state.answer;
-  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson) : undefined;
+  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson, answer.body) : undefined;
   if (!answer || body === undefined) {
     if (answer && succeeded(ctx)) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
     // a refusal is not replayed: the CMP may retry and the MSP decide again
@@ -90,9 +90,16 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
     return;
   }
   const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
-  await keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
-  // once the 201 has left (or the CMP has gone), a held delivery may follow it
-  if (answer.status === 201) ctx.res.once('close', () => deps.track(keep('mark 201 sent', deps.activations.kept(pending))));
+  // The answer does not depend on the outcome, so the CMP is answered while it is written: the
+  // command is on the store's connection before the answer leaves. Until it lands the entry is in
+  // flight, the state every reader already handles while the MSP is being called (a retry waits
+  // for it, a delivery settles it), and it lands before any later command of this process (one
+  // connection, run in order); the hub's shutdown waits for it (track). A write that fails leaves
+  // the entry in flight until its claim runs out, and a retry then takes it over.
+  const kept = keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
+  deps.track(kept);
+  // once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it
+  if (answer.status === 201) ctx.res.once('close', () => deps.track(kept.then(() => keep('mark 201 sent', deps.activations.kept(pending)))));
 }
 
 function replay(ctx: HubContext, answer: StoredAnswer): void {

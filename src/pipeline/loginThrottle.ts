@@ -23,6 +23,8 @@ import type { Store } from '../state/store';
 const MAX_REMEMBERED = 10000;
 /** the wait of a request for a client-id under guessing, from an address that has not proven it */
 export const SLOW_MS = 1000;
+/** a proof's window is renewed by a good request at most this often */
+const PROOF_RENEWAL_MS = 1000;
 
 /** a client-id whose failures went past its limit, reported once per window per instance */
 export type OnGuessed = (clientId: string) => void;
@@ -58,9 +60,15 @@ export class LoginThrottle {
     return this.remaining(this.proven, pairKey(address, clientId), now) > 0 ? 0 : SLOW_MS;
   }
 
-  /** the address presented the client-id's right credential */
+  /** the address presented the client-id's right credential. A proof is renewed at most once per
+   * PROOF_RENEWAL_MS: every good request would otherwise write the map twice (its entry taken out
+   * and put back last, for the order in which the oldest is forgotten) */
   succeeded(address: string, clientId: string, settings: HubSettings): void {
-    remember(this.proven, pairKey(address, clientId), Date.now() + settings.authFailureWindowSeconds * 1000);
+    const key = pairKey(address, clientId);
+    const until = Date.now() + settings.authFailureWindowSeconds * 1000;
+    const known = this.proven.get(key);
+    if (known !== undefined && until - known < PROOF_RENEWAL_MS) return;
+    remember(this.proven, key, until);
   }
 
   /** counts a failure; ms until the caller may try again when it went over a limit, else 0 */

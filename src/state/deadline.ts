@@ -1,8 +1,9 @@
 /**
  * Bounds every call into a store and its outbox: a Redis that is connected but does not answer
- * fails the call after `ms` instead of holding the request. One timer per call at the store's
- * boundary, not per Redis command: node-redis's own command timeout builds an AbortSignal (with its
- * event target and DOMException) for every command, a tenth of the hub's CPU under load.
+ * fails the call after `ms` instead of holding the request. One deadline per call at the store's
+ * boundary (on the process's deadline wheel), not per Redis command: node-redis's own command
+ * timeout builds an AbortSignal (with its event target and DOMException) for every command, a
+ * tenth of the hub's CPU under load.
  *
  * A call that failed for a connection reason (`retry.failedToConnect`: its connection closed, no
  * primary, no answer in time) is made again until `retry.withinMs` after the store began to fail,
@@ -13,6 +14,7 @@
  * lists them); `retry.once` names the others.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { deadlineIn } from '../deadlineWheel';
 
 export class StoreDeadlineError extends Error {
   constructor(operation: string, ms: number) {
@@ -85,18 +87,18 @@ async function attempts(run: () => unknown, ms: number | undefined, operation: s
   }
 }
 
-/** the work's outcome, or StoreDeadlineError after `ms`: one timer and one promise (a race of two
- * promises and a `finally` cost three) */
+/** the work's outcome, or StoreDeadlineError after `ms`: one deadline of the process's wheel and
+ * one promise (a race of two promises and a `finally` cost three) */
 function within<T>(work: Promise<T>, ms: number, operation: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreDeadlineError(operation, ms)), ms);
+    const deadline = deadlineIn(ms, () => reject(new StoreDeadlineError(operation, ms)));
     work.then(
       (value) => {
-        clearTimeout(timer);
+        deadline.cancel();
         resolve(value);
       },
       (err: unknown) => {
-        clearTimeout(timer);
+        deadline.cancel();
         reject(err);
       },
     );

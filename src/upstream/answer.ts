@@ -6,6 +6,7 @@
  * come.
  */
 import type { Dispatcher } from 'undici';
+import { deadlineIn, type Deadline } from '../deadlineWheel';
 import type { UpstreamResponse } from './upstream';
 import { UpstreamError } from '../errors/upstreamError';
 
@@ -13,7 +14,7 @@ type Done = (err: unknown, answer?: UpstreamResponse) => void;
 
 export class PartnerAnswer implements Dispatcher.DispatchHandler {
   private readonly started = performance.now();
-  private readonly timer: NodeJS.Timeout;
+  private readonly deadline: Deadline;
   private controller: Dispatcher.DispatchController | undefined = undefined;
   /** why the call ended early (its deadline, an answer too large); the call is answered once */
   private ended: UpstreamError | undefined = undefined;
@@ -29,7 +30,7 @@ export class PartnerAnswer implements Dispatcher.DispatchHandler {
     private readonly done: Done,
   ) {
     // from the pool's queue to the answer's last byte; a call still queued is answered at once
-    this.timer = setTimeout(() => this.end(new UpstreamError('timeout', `no answer within ${timeoutMs} ms`)), timeoutMs);
+    this.deadline = deadlineIn(timeoutMs, () => this.end(new UpstreamError('timeout', `no answer within ${timeoutMs} ms`)));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -74,7 +75,7 @@ export class PartnerAnswer implements Dispatcher.DispatchHandler {
 
   private settle(err: unknown, answer?: UpstreamResponse): void {
     this.settled = true;
-    clearTimeout(this.timer);
+    this.deadline.cancel();
     this.done(err, answer);
   }
 

@@ -162,6 +162,29 @@ describe('idempotent Request Activation Code', () => {
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 
+  test('a retry gets the MSP\'s answer byte for byte, as the first call did', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const raw = '{ "iccid": "8949000000000000051",  "activationCode": "1$smdp.example$BYTES", "profileType": "personal", "swappedIccid": null }';
+    world.partners.mspA.answer(() => ({ status: 200, raw }));
+    const body = requestActivationCodeBody();
+    const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect(first.text).toBe(raw);
+    expect(retry.text).toBe(raw);
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
+
+  test('a member the answer\'s schema does not document is not kept for a replay', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: '8949000000000000052', activationCode: '1$smdp.example$KEPT', profileType: 'personal', swappedIccid: null, vendorNote: 'not AID.02' } }));
+    const body = requestActivationCodeBody();
+    const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect(first.body.vendorNote).toBe('not AID.02');
+    expect(retry.body).toEqual({ iccid: '8949000000000000052', activationCode: '1$smdp.example$KEPT', profileType: 'personal', swappedIccid: null });
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
+
   test('concurrent retries of a slow request reach the MSP once and all get its answer', async () => {
     const token = await onboard('mspB', 'cmpA');
     world.partners.mspB.answer(() => ({ status: 200, delayMs: 300, body: { iccid: '8949000000000000042', activationCode: '1$smdp.example$ONCE', profileType: 'personal', swappedIccid: null } }));

@@ -12,13 +12,13 @@ export class Script {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
-  async run(client: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const options = { keys: [...keys], arguments: [...args] };
-    try {
-      return await client.evalSha(this.sha, options);
-    } catch (err) {
+  /** one promise: node-redis's own, with the NOSCRIPT fallback chained to it (node-redis reads the
+   * keys and arguments without changing them, so they are passed as they are) */
+  run(client: RedisClient, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    const options = { keys: keys as string[], arguments: args as string[] };
+    return client.evalSha(this.sha, options).catch((err: unknown) => {
       if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
       return client.eval(this.source, options);
-    }
+    });
   }
 }

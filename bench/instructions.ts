@@ -1,0 +1,236 @@
+/**
+ * `npm run bench:instructions`: what one request costs the hub and its peers, counted rather than
+ * timed, so that a change of a few percent shows whatever else the machine does.
+ *
+ * Each target is one process (the hub on Redis and in memory with every policy on, and the peers of
+ * bench/peers.ts: the bare Node proxy, the Koa proxy, fast-gateway) run as `node --predictable`
+ * under callgrind with instrumentation off from the start. The bench's own Node upstream serves
+ * canned AID.02 answers; one client here sends Request Activation Codes with fresh request ids over
+ * one keep-alive connection, one at a time: WARMUP of them, then instrumentation on
+ * (`callgrind_control -i on`) for COUNT, then off. Instructions per request are callgrind's total
+ * over COUNT. System calls per request come from a second run of the same process without
+ * valgrind: strace counts (-c -f) only while the COUNT measured requests run. Each target twice;
+ * prints the table and the ratios to fast-gateway and writes bench/results/instructions.json.
+ * Needs valgrind and strace (Debian packages); installs nothing.
+ * Options: WARMUP (default 300), COUNT (default 500), ROUNDS (default 2), ONLY (targets, comma-separated).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { dump as stringify } from 'js-yaml';
+import { createClient } from 'redis';
+import { freePort, waitForPort } from './ports';
+
+const ROOT = path.join(__dirname, '../..');
+const MAIN = path.join(ROOT, 'dist/src/main.js');
+const PEERS = path.join(__dirname, 'peers.js');
+const WARMUP = Number(process.env.WARMUP ?? 300);
+const COUNT = Number(process.env.COUNT ?? 500);
+const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const RUN_PREFIX = `aidgw-bench:${randomUUID()}:`;
+const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
+const EID = '89049032000001000000000831934057';
+const AC = '{"iccid":"8949000000000000001","activationCode":"1$smdp.example.com$04386-AGYFT-A74Y8","profileType":"personal","swappedIccid":null}';
+
+/** a process under valgrind runs tens of times slower: the partner call's budget is long enough
+ * that no request of the bench goes asynchronous (201) for it */
+const CALL_BUDGET_MS = 120_000;
+
+type Target = 'hub (Redis)' | 'hub (memory)' | 'bare Node proxy' | 'Koa proxy' | 'fast-gateway';
+const TARGETS: readonly Target[] = ['hub (Redis)', 'hub (memory)', 'bare Node proxy', 'Koa proxy', 'fast-gateway'];
+
+/** the upstream: Request Activation Code's canned answer */
+function upstream(): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(AC) });
+      res.end(AC);
+    });
+  });
+  server.keepAliveTimeout = 600_000;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+}
+
+function hubConfig(dir: string, upstreamUrl: string): void {
+  mkdirSync(path.join(dir, 'partners'), { recursive: true });
+  const unlimited = { requests: 1000000000, perSeconds: 60 };
+  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
+  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
+  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }] }));
+}
+
+/** the command line of a target's process, Node's own flags first */
+function command(target: Target, port: number, config: string, upstreamUrl: string): { args: string[]; env: NodeJS.ProcessEnv } {
+  const env = { PATH: process.env.PATH, LOG_LEVEL: 'info' };
+  const hub = (state: string[]) => ({ args: [MAIN, 'start', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', '1', ...state], env });
+  if (target === 'hub (Redis)') return hub(['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`]);
+  if (target === 'hub (memory)') return hub([]);
+  const kind = target === 'bare Node proxy' ? 'node' : target === 'Koa proxy' ? 'koa' : 'fast-gateway';
+  return { args: [PEERS, kind, String(port), upstreamUrl, '1'], env };
+}
+
+/** `count` Request Activation Codes, one at a time over one keep-alive connection */
+async function drive(agent: http.Agent, port: number, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const id = randomUUID();
+    const body = `{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"${id}","replaceIccid":null}`;
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/v1/activation-code-requests/${TOKEN}`,
+          headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': id, 'correlation-id': id, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    if (status !== 200) throw new Error(`answer ${status} at request ${i}`);
+  }
+}
+
+function run(cmd: string, args: string[]): void {
+  const result = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${result.stderr}`);
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** instructions per measured request under callgrind */
+async function instructions(target: Target, config: string, upstreamUrl: string, work: string): Promise<number> {
+  const port = await freePort();
+  const { args, env } = command(target, port, config, upstreamUrl);
+  const outDir = mkdtempSync(path.join(work, 'cg-'));
+  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/out.%p`, process.execPath, '--predictable', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    await waitForPort(port, 300_000);
+    await drive(agent, port, WARMUP);
+    const pid = String(child.pid);
+    run('callgrind_control', ['-i', 'on', pid]);
+    await drive(agent, port, COUNT);
+    run('callgrind_control', ['-i', 'off', pid]);
+    // a process killed by a signal writes nothing: the counts are dumped while it runs
+    run('callgrind_control', ['-d', pid]);
+  } catch (err) {
+    console.error(stderr.slice(-2000));
+    throw err;
+  } finally {
+    agent.destroy();
+    await stop(child);
+  }
+  let total = 0;
+  for (const file of readdirSync(outDir)) {
+    const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(outDir, file), 'utf8'));
+    total += Number(totals?.[1] ?? 0);
+  }
+  if (total === 0) throw new Error(`${target}: callgrind wrote no totals`);
+  return total / COUNT;
+}
+
+/** system calls per measured request, strace attached only for them */
+async function systemCalls(target: Target, config: string, upstreamUrl: string): Promise<number> {
+  const port = await freePort();
+  const { args, env } = command(target, port, config, upstreamUrl);
+  const child = spawn(process.execPath, ['--predictable', ...args], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    await waitForPort(port, 120_000);
+    await drive(agent, port, WARMUP);
+    const strace = spawn('strace', ['-c', '-f', '-p', String(child.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let report = '';
+    strace.stderr?.on('data', (d: Buffer) => (report += d.toString()));
+    // strace says when it is attached to every thread; wait for its first line
+    await new Promise((r) => strace.stderr?.once('data', r));
+    await drive(agent, port, COUNT);
+    const done = new Promise((r) => strace.once('exit', r));
+    strace.kill('SIGINT');
+    await done;
+    const total = /^\s*100\.00\s+\S+\s+\S+\s+(\d+)/m.exec(report);
+    if (!total) throw new Error(`strace: no total in ${report}`);
+    return Number(total[1]) / COUNT;
+  } finally {
+    agent.destroy();
+    await stop(child);
+  }
+}
+
+async function deleteRunKeys(): Promise<void> {
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    for await (const keys of client.scanIterator({ MATCH: `${RUN_PREFIX}*`, COUNT: 5000 })) if (keys.length > 0) await client.unlink(keys);
+  } finally {
+    await client.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const absent = ['valgrind', 'callgrind_control', 'strace'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
+  if (absent.length > 0) {
+    console.error(`missing: ${absent.join(', ')} (Debian packages: valgrind strace); nothing was installed`);
+    process.exit(1);
+  }
+  const only = process.env.ONLY?.split(',').map((s) => s.trim());
+  const targets = TARGETS.filter((t) => !only || only.includes(t));
+  const work = mkdtempSync(path.join(tmpdir(), 'aidgw-instructions-'));
+  const { server, url } = await upstream();
+  const config = path.join(work, 'config');
+  hubConfig(config, url);
+  const figures = new Map<Target, { instructions: number[]; syscalls: number[] }>(targets.map((t) => [t, { instructions: [], syscalls: [] }]));
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of targets) {
+        const figure = figures.get(target)!;
+        figure.instructions.push(await instructions(target, config, url, work));
+        figure.syscalls.push(await systemCalls(target, config, url));
+        console.error(`round ${round + 1}: ${target} ${Math.round(figure.instructions.at(-1)!)} instructions, ${figure.syscalls.at(-1)!.toFixed(2)} system calls per request`);
+      }
+    }
+  } finally {
+    server.close();
+    server.closeAllConnections();
+    rmSync(work, { recursive: true, force: true });
+    await deleteRunKeys();
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const hub = figures.get('hub (Redis)');
+  const gateway = figures.get('fast-gateway');
+  console.log(`\ninstructions per request (callgrind, node --predictable ${process.version}), Request Activation Code, ${WARMUP} warm-up, ${COUNT} measured, ${ROUNDS} rounds\n`);
+  console.log('| target | instructions per request (k), each round | system calls per request | hub (Redis) / target | target / fast-gateway |');
+  console.log('|---|---|---|---|---|');
+  const rows = targets.map((target) => {
+    const f = figures.get(target)!;
+    const k = mean(f.instructions) / 1000;
+    const overHub = hub ? (mean(hub.instructions) / mean(f.instructions)).toFixed(2) : '';
+    const overGateway = gateway ? (mean(f.instructions) / mean(gateway.instructions)).toFixed(2) : '';
+    console.log(`| ${target} | ${f.instructions.map((i) => (i / 1000).toFixed(1)).join(', ')} | ${f.syscalls.map((s) => s.toFixed(2)).join(', ')} | ${overHub} | ${overGateway} |`);
+    return { target, instructionsK: Number(k.toFixed(1)), rounds: f.instructions.map(Math.round), syscalls: f.syscalls.map((s) => Number(s.toFixed(2))) };
+  });
+  mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(path.join(ROOT, 'bench/results/instructions.json'), `${JSON.stringify({ node: process.version, warmup: WARMUP, count: COUNT, rows }, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
