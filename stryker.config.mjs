@@ -31,7 +31,8 @@ const MODULES = {
   },
   stateChecks: {
     mutate: ['src/pipeline/stateChecks.ts'],
-    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
+    // activationReplay: a claim released when the request is refused before the MSP is asked, and only then
+    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
   },
   strictJson: {
     mutate: ['src/json/strictJson.ts'],
