@@ -23,12 +23,13 @@ beforeAll(async () => {
   [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start(await restartablePort())]);
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
+    // a breaker that soon lets a probe through again: the CMP comes back in one test
+    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url, extra: { upstream: { url: cmp.url, auth: { apiKey: 'hub-key-at-cmpA' }, breaker: { resetTimeoutMs: 100 } } } },
   ];
   hub = await TestHub.start({
     partners: specs,
     routes: {
-      settings: { outboxPollMs: 50, outboxRetryBaseMs: 100 },
+      settings: { outboxPollMs: 50, outboxRetryBaseMs: 100, outboxRetryMaxMs: 400 },
       routes: [
         { from: 'cmpA', to: 'mspA', timeoutMs: BUDGET_MS, bridgeTimeoutMs: BRIDGE_MS },
         { from: 'mspA', to: 'cmpA' },
