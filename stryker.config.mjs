@@ -14,7 +14,8 @@ const MODULES = {
   authenticate: {
     mutate: ['src/pipeline/authenticate.ts'],
     // es2plusSgp22: the ES2+ callback is where a dialect's inbound route takes any one credential
-    tests: ['test/integration/authentication.test.ts', 'test/integration/loginThrottle.test.ts', 'test/integration/behindProxy.test.ts', 'test/integration/es2plusSgp22.test.ts'],
+    // stateOutage: a failed login the store could not count
+    tests: ['test/integration/authentication.test.ts', 'test/integration/loginThrottle.test.ts', 'test/integration/behindProxy.test.ts', 'test/integration/es2plusSgp22.test.ts', 'test/integration/stateOutage.test.ts'],
   },
   tokenBinding: {
     mutate: ['src/pipeline/tokenBinding.ts'],
@@ -31,7 +32,8 @@ const MODULES = {
   },
   stateChecks: {
     mutate: ['src/pipeline/rateLimitsAndChecks.ts'],
-    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
+    // activationReplay: a claim released when the request is refused before the MSP is asked, and only then
+    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
   },
   strictJson: {
     mutate: ['src/json/strictJson.ts'],
@@ -47,7 +49,8 @@ const MODULES = {
   },
   activation: {
     mutate: ['src/activation/*.ts'],
-    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts'],
+    // lostAnswers: the bridge's deadline, which answers the CMP only when a store call was lost
+    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts', 'test/integration/lostAnswers.test.ts'],
   },
   outbox: {
     mutate: ['src/outbox/*.ts', 'src/state/deliveries.ts'],

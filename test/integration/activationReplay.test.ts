@@ -33,7 +33,8 @@ beforeAll(async () => {
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
     ],
     routes: {
-      defaults: { timeoutMs: BUDGET_MS, bridge: false, retries: { attempts: 0 } },
+      // strict: a token the MSP has not sent through the hub is refused (the claim test below)
+      defaults: { timeoutMs: BUDGET_MS, bridge: false, retries: { attempts: 0 }, tokenBinding: 'strict' },
       routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspDown' }, { from: 'mspA', to: 'cmpA' }, { from: 'mspDown', to: 'cmpA' }],
     },
     wrapStore: (store) => faultyStore(store, plan),
@@ -111,6 +112,29 @@ test('a request the MSP was never sent (its breaker open) is not kept: a deliver
   const delivery = await hub.call({ as: 'mspDown', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(downToken), body: submitActivationCodeBody(requestId) });
   expect(delivery.status).toBe(422);
   expect(delivery.body.code).toBe('30');
+});
+
+test('a request refused before the MSP was asked leaves no claim behind: once its token is known, the same request goes through (AID.02 5.5: 20 "The msp_token was not found")', async () => {
+  const early = randomUUID();
+  const requestId = randomUUID();
+  const ask = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(early), body: requestActivationCodeBody(requestId) });
+  const refused = await ask();
+  expect(refused.status).toBe(404);
+  expect(refused.body.code).toBe('20');
+  expect((await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(early) })).status).toBe(201);
+  expect((await ask()).status).toBe(200);
+  expect(msp.received.filter((r) => r.path.startsWith('/v1/activation-code-requests/'))).toHaveLength(1);
+});
+
+test('another request reusing a pending activationCodeRequestID is refused with code 39 and takes nothing from the first: its code is still delivered (AID.02 5.5: 39 "Other request ID error"; 7.7.2)', async () => {
+  msp.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
+  const requestId = randomUUID();
+  expect((await requestCode(requestId)).status).toBe(201);
+  const other = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), deviceType: 'smartphone' } });
+  expect(other.status).toBe(422);
+  expect(other.body.code).toBe('39');
+  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  expect(delivery.status).toBe(200);
 });
 
 test('a replayed answer is marked as one on its access line', async () => {

@@ -23,12 +23,13 @@ beforeAll(async () => {
   [msp, cmp] = await Promise.all([FakePartner.start(), FakePartner.start(await restartablePort())]);
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
+    // a breaker that soon lets a probe through again: the CMP comes back in one test
+    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url, extra: { upstream: { url: cmp.url, auth: { apiKey: 'hub-key-at-cmpA' }, breaker: { resetTimeoutMs: 100 } } } },
   ];
   hub = await TestHub.start({
     partners: specs,
     routes: {
-      settings: { outboxPollMs: 50, outboxRetryBaseMs: 100 },
+      settings: { outboxPollMs: 50, outboxRetryBaseMs: 100, outboxRetryMaxMs: 400 },
       routes: [
         { from: 'cmpA', to: 'mspA', timeoutMs: BUDGET_MS, bridgeTimeoutMs: BRIDGE_MS },
         { from: 'mspA', to: 'cmpA' },
@@ -125,7 +126,11 @@ test('an MSP that never answers: one Send Activation Code with the error, after 
 // answered late without a code
 test.each([
   ['a 200 without an activation code', { status: 200, body: { iccid: '8949000000000000079' } }, '90: The MSP answered without an activation code'],
+  ['a 200 with an activation code but no profile type', { status: 200, body: { activationCode: '1$smdp.example$HALF' } }, '90: The MSP answered without an activation code'],
+  ['a 200 with a profile type but no activation code', { status: 200, body: { profileType: 'personal' } }, '90: The MSP answered without an activation code'],
   ['a 503 that is no AID.02 error body', { status: 503, raw: '<html>maintenance</html>', contentType: 'text/html' }, '90: The MSP answered 503'],
+  ['a 422 with a code but no error text', { status: 422, body: { code: '49' } }, '90: The MSP answered 422'],
+  ['a 422 with an error text but no code', { status: 422, body: { error: 'Other activation code error' } }, '90: The MSP answered 422'],
 ])('a slow MSP\'s late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)', async (_what, reply, error) => {
   const token = await onboard();
   msp.answer(() => ({ ...reply, delayMs: 600 }));

@@ -18,6 +18,7 @@ const ROUTES = {
     { from: 'cmpA', to: 'mspA', rateLimit: { requests: 4, perSeconds: 60 } },
     { from: 'cmpA', to: 'mspSlow', bridge: false },
     { from: 'cmpB', to: '*' },
+    { from: 'cmpC', to: 'mspA', rateLimit: { requests: 4, perSeconds: 60 } },
   ],
 };
 
@@ -26,6 +27,7 @@ beforeAll(async () => {
   specs = [
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
     { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: 'http://127.0.0.1:1', extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
+    { id: 'cmpC', role: 'cmp', apiKey: 'key-cmpC', upstreamUrl: 'http://127.0.0.1:1', extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     { id: 'mspSlow', role: 'msp', apiKey: 'key-mspSlow', upstreamUrl: slowLane.url, extra: { upstream: { url: slowLane.url, rateLimit: { requests: 5, perSeconds: 1, burst: 1 } } } },
   ];
@@ -45,7 +47,10 @@ test('a route limit shared by two hub instances: 429 with the AID.02 body and Re
     const over = await requestCode(b, 'cmpA');
     expect(over.status).toBe(429);
     expect(over.body).toEqual({ code: '206', error: expect.stringContaining('route limit allows 4 per 60 s') });
+    // RFC 6585 4: Retry-After says "how long to wait before making a new request": in seconds,
+    // within the limit's period
     expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(10);
+    expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(60);
     expect((await requestCode(a, 'cmpA')).status).toBe(429);
     expect(await a.metric('aid_gateway_rate_limited_total', { client: 'cmpA', limit: 'route' })).toBe(1);
   } finally {
@@ -70,6 +75,20 @@ test('a partner limit counts all its requests, to every target and operation', a
   }
 });
 
+test('each partner\'s and each route\'s limit is its own: one spent refuses no one else', async () => {
+  const hub = await TestHub.start({ partners: specs, routes: ROUTES });
+  try {
+    for (let i = 0; i < 4; i++) expect((await requestCode(hub, 'cmpA')).status).toBe(200);
+    expect((await requestCode(hub, 'cmpA')).status).toBe(429);
+    for (let i = 0; i < 3; i++) expect((await requestCode(hub, 'cmpB')).status).toBe(200);
+    expect((await requestCode(hub, 'cmpB')).status).toBe(429);
+    // cmpC has a partner limit like cmpB's and a route to mspA limited like cmpA's
+    expect((await requestCode(hub, 'cmpC')).status).toBe(200);
+  } finally {
+    await hub.close();
+  }
+});
+
 test('Redis stopped mid-test: limits go local, no 5xx', async () => {
   const redis = await OwnRedis.start();
   const hub = await TestHub.start({ partners: specs, routes: ROUTES, redisUrl: redis.url });
@@ -82,6 +101,8 @@ test('Redis stopped mid-test: limits go local, no 5xx', async () => {
     for (let i = 0; i < 5; i++) during.push((await csim()).status);
     expect(during).toEqual([201, 201, 201, 201, 429]);
     expect(await hub.metric('aid_gateway_rate_limit_local_fallbacks_total')).toBeGreaterThan(0);
+    // the operator is told what went unchecked, and why
+    expect(hub.logLines().some((l) => l.msg === 'request id not checked: state store unavailable' && typeof l.err === 'string' && l.err !== '')).toBe(true);
   } finally {
     await hub.close();
   }

@@ -43,6 +43,15 @@ test('Redis killed: 503 code 90 with Retry-After, the partner not called; Redis 
   expect(during.headers.get('retry-after')).toBe('1');
   expect(msp.received.length).toBe(calls);
   expect(await hub.metric('aid_gateway_store_errors_total')).toBeGreaterThan(0);
+  // a request whose token's binding cannot be read is refused alike, naming the step
+  const bound = await hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
+  expect(bound.status).toBe(503);
+  expect(bound.body).toEqual({ code: '90', error: expect.stringContaining('request checks') });
+  expect(msp.received.length).toBe(calls);
+  // a wrong credential is still refused; the operator is told its failure went uncounted
+  const wrongKey = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': 'not-the-key' } });
+  expect(wrongKey.status).toBe(401);
+  expect(hub.logLines().some((l) => l.msg === 'failed login not counted: state store unavailable' && typeof l.err === 'string' && l.err !== '')).toBe(true);
 
   await redis.startAgain();
   const deadline = Date.now() + 10000;
