@@ -35,8 +35,9 @@ export function createLogger(options: { level?: string; destination?: Destinatio
     options.destination ?? batchedStdout(),
   );
   // pino gives a child's bindings no formatter (nor its redaction): every child, made from this
-  // logger or a child of it, inherits this one
-  const child = log.child;
+  // logger or a child of it, inherits this one. Pino's own method is called on the logger it was
+  // called on (a grandchild keeps its parent's bindings), so it is taken unbound, typed as such
+  const child = Reflect.get(log, 'child') as (this: Logger, ...args: Parameters<Logger['child']>) => ReturnType<Logger['child']>;
   log.child = function (this: Logger, bindings, childOptions) {
     return child.call(this, redacted(bindings), childOptions);
   } as Logger['child'];
