@@ -80,7 +80,16 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
   const received: Received = new Map();
   const msp = await serve((_req, body, res) => {
     const request = JSON.parse(body) as { activationCodeRequestID: string };
-    setTimeout(() => json(res, 200, { iccid: '8949000000000000001', activationCode: `1$smdp.example.com$${request.activationCodeRequestID}`, profileType: 'personal', swappedIccid: null }), MSP_ANSWERS_AFTER_MS);
+    setTimeout(
+      () =>
+        json(res, 200, {
+          iccid: '8949000000000000001',
+          activationCode: `1$smdp.example.com$${request.activationCodeRequestID}`,
+          profileType: 'personal',
+          swappedIccid: null,
+        }),
+      MSP_ANSWERS_AFTER_MS,
+    );
   });
   const cmp = await serve((req, body, res) => {
     if (req.url?.startsWith('/cesim/msp/v1/activation-codes/')) {
@@ -124,7 +133,10 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
           const requestId = randomUUID();
           // a 503 is tried again after its Retry-After, as a CMP does, a few times
           for (let attempt = 1; ; attempt++) {
-            const answer = await call(url, 'cmpA', 'mspA', paths.requestActivationCode(token), requestActivationCodeBody(requestId)).catch(() => ({ status: 0, text: '' }));
+            const answer = await call(url, 'cmpA', 'mspA', paths.requestActivationCode(token), requestActivationCodeBody(requestId)).catch(() => ({
+              status: 0,
+              text: '',
+            }));
             statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
             if (answer.status === 503) {
               const error = String((JSON.parse(answer.text) as { error?: unknown }).error);
@@ -177,8 +189,14 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
 function writeConfig(dir: string, mspUrl: string, cmpUrl: string): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', rateLimit: unlimited, inbound: { apiKeys: ['key-mspA'] }, upstream: { url: mspUrl, auth: { apiKey: 'hub-key' } } }));
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['key-cmpA'] }, upstream: { url: cmpUrl, auth: { apiKey: 'hub-key' } } }));
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', rateLimit: unlimited, inbound: { apiKeys: ['key-mspA'] }, upstream: { url: mspUrl, auth: { apiKey: 'hub-key' } } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['key-cmpA'] }, upstream: { url: cmpUrl, auth: { apiKey: 'hub-key' } } }),
+  );
   writeFileSync(
     path.join(dir, 'routes.yaml'),
     stringify({
@@ -193,11 +211,24 @@ function writeConfig(dir: string, mspUrl: string, cmpUrl: string): void {
 }
 
 async function startHub(options: FailoverOptions, dir: string, port: number, group: SentinelGroup, prefix: string): Promise<ChildProcess> {
-  const redis = ['--redis-sentinel', group.sentinels.join(','), '--redis-sentinel-master', group.master, '--redis-wait-replicas', '1', '--redis-prefix', prefix];
-  const child = spawn(process.execPath, [options.main ?? MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(options.workers), ...redis], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'error' },
-  });
+  const redis = [
+    '--redis-sentinel',
+    group.sentinels.join(','),
+    '--redis-sentinel-master',
+    group.master,
+    '--redis-wait-replicas',
+    '1',
+    '--redis-prefix',
+    prefix,
+  ];
+  const child = spawn(
+    process.execPath,
+    [options.main ?? MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', String(options.workers), ...redis],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'error' },
+    },
+  );
   await waitForPort(port, 30000);
   return child;
 }
@@ -217,7 +248,14 @@ interface Answer {
 async function call(url: string, from: string, to: string, pathname: string, body: unknown): Promise<Answer> {
   const res = await fetch(`${url}${pathname}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'api-key': `key-${from}`, 'client-id': from, 'target-id': to, 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID() },
+    headers: {
+      'content-type': 'application/json',
+      'api-key': `key-${from}`,
+      'client-id': from,
+      'target-id': to,
+      'cmp-request-id': randomUUID(),
+      'correlation-id': randomUUID(),
+    },
     body: JSON.stringify(body),
   });
   return { status: res.status, text: await res.text() };
@@ -248,8 +286,6 @@ function json(res: http.ServerResponse, status: number, body?: unknown): void {
   res.writeHead(status, text === '' ? {} : { 'content-type': 'application/json' });
   res.end(text);
 }
-
-
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -53,21 +53,38 @@ function upstream(): Promise<{ server: http.Server; url: string }> {
     });
   });
   server.keepAliveTimeout = 600_000;
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
+  );
 }
 
 function hubConfig(dir: string, upstreamUrl: string): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }] }));
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
+  );
+  writeFileSync(
+    path.join(dir, 'routes.yaml'),
+    stringify({
+      defaults: { tokenBinding: 'learn' },
+      routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }],
+    }),
+  );
 }
 
 /** the command line of a target's process, Node's own flags first */
 function command(target: Target, port: number, config: string, upstreamUrl: string): { args: string[]; env: NodeJS.ProcessEnv } {
   const env = { PATH: process.env.PATH, LOG_LEVEL: 'info' };
-  const hub = (state: string[]) => ({ args: [MAIN, 'start', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', '1', ...state], env });
+  const hub = (state: string[]) => ({
+    args: [MAIN, 'start', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', '1', ...state],
+    env,
+  });
   if (target === 'hub (Redis)') return hub(['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`]);
   if (target === 'hub (memory)') return hub([]);
   const kind = target === 'bare Node proxy' ? 'node' : target === 'Koa proxy' ? 'koa' : 'fast-gateway';
@@ -87,7 +104,15 @@ async function drive(agent: http.Agent, port: number, count: number): Promise<vo
           port,
           method: 'POST',
           path: `/v1/activation-code-requests/${TOKEN}`,
-          headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': id, 'correlation-id': id, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            'api-key': 'bench-key',
+            'client-id': 'cmpA',
+            'target-id': 'mspA',
+            'CMP-request-id': id,
+            'correlation-id': id,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
         },
         (res) => {
           res.resume();
@@ -118,7 +143,11 @@ async function instructions(target: Target, config: string, upstreamUrl: string,
   const port = await freePort();
   const { args, env } = command(target, port, config, upstreamUrl);
   const outDir = mkdtempSync(path.join(work, 'cg-'));
-  const child = spawn('valgrind', ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/out.%p`, process.execPath, '--predictable', ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(
+    'valgrind',
+    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/out.%p`, process.execPath, '--predictable', ...args],
+    { env, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -203,7 +232,9 @@ async function main(): Promise<void> {
         const figure = figures.get(target)!;
         figure.instructions.push(await instructions(target, config, url, work));
         figure.syscalls.push(await systemCalls(target, config, url));
-        console.error(`round ${round + 1}: ${target} ${Math.round(figure.instructions.at(-1)!)} instructions, ${figure.syscalls.at(-1)!.toFixed(2)} system calls per request`);
+        console.error(
+          `round ${round + 1}: ${target} ${Math.round(figure.instructions.at(-1)!)} instructions, ${figure.syscalls.at(-1)!.toFixed(2)} system calls per request`,
+        );
       }
     }
   } finally {
@@ -215,7 +246,9 @@ async function main(): Promise<void> {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const hub = figures.get('hub (Redis)');
   const gateway = figures.get('fast-gateway');
-  console.log(`\ninstructions per request (callgrind, node --predictable ${process.version}), Request Activation Code, ${WARMUP} warm-up, ${COUNT} measured, ${ROUNDS} rounds\n`);
+  console.log(
+    `\ninstructions per request (callgrind, node --predictable ${process.version}), Request Activation Code, ${WARMUP} warm-up, ${COUNT} measured, ${ROUNDS} rounds\n`,
+  );
   console.log('| target | instructions per request (k), each round | system calls per request | hub (Redis) / target | target / fast-gateway |');
   console.log('|---|---|---|---|---|');
   const rows = targets.map((target) => {
@@ -223,11 +256,16 @@ async function main(): Promise<void> {
     const k = mean(f.instructions) / 1000;
     const overHub = hub ? (mean(hub.instructions) / mean(f.instructions)).toFixed(2) : '';
     const overGateway = gateway ? (mean(f.instructions) / mean(gateway.instructions)).toFixed(2) : '';
-    console.log(`| ${target} | ${f.instructions.map((i) => (i / 1000).toFixed(1)).join(', ')} | ${f.syscalls.map((s) => s.toFixed(2)).join(', ')} | ${overHub} | ${overGateway} |`);
+    console.log(
+      `| ${target} | ${f.instructions.map((i) => (i / 1000).toFixed(1)).join(', ')} | ${f.syscalls.map((s) => s.toFixed(2)).join(', ')} | ${overHub} | ${overGateway} |`,
+    );
     return { target, instructionsK: Number(k.toFixed(1)), rounds: f.instructions.map(Math.round), syscalls: f.syscalls.map((s) => Number(s.toFixed(2))) };
   });
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(path.join(ROOT, 'bench/results/instructions.json'), `${JSON.stringify({ node: process.version, warmup: WARMUP, count: COUNT, rows }, null, 2)}\n`);
+  writeFileSync(
+    path.join(ROOT, 'bench/results/instructions.json'),
+    `${JSON.stringify({ node: process.version, warmup: WARMUP, count: COUNT, rows }, null, 2)}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -23,7 +23,12 @@ const REQUESTS = Number(process.env.REQUESTS ?? 4000);
 const CONCURRENCY = 16;
 const USERS = Array.from({ length: 500 }, () => randomUUID());
 const EID = '89049032000001000000000831934057';
-const CODE = JSON.stringify({ iccid: '8949000000000000001', activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8', profileType: 'personal', swappedIccid: null });
+const CODE = JSON.stringify({
+  iccid: '8949000000000000001',
+  activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8',
+  profileType: 'personal',
+  swappedIccid: null,
+});
 
 interface Run {
   readonly journeys: boolean;
@@ -37,9 +42,18 @@ interface Run {
 function config(dir: string, upstreamUrl: string, journeys: boolean): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ settings: { journeys }, defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited }] }));
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
+  );
+  writeFileSync(
+    path.join(dir, 'routes.yaml'),
+    stringify({ settings: { journeys }, defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited }] }),
+  );
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -49,10 +63,29 @@ async function startRedis(port: number): Promise<ChildProcess> {
 }
 
 async function startHub(dir: string, port: number, adminPort: number, redisUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '1', '--redis-url', redisUrl, '--redis-prefix', `bench:${randomUUID()}:`], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'warn' },
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'start',
+      '--config',
+      dir,
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--admin-listen',
+      `127.0.0.1:${adminPort}`,
+      '--workers',
+      '1',
+      '--redis-url',
+      redisUrl,
+      '--redis-prefix',
+      `bench:${randomUUID()}:`,
+    ],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn' },
+    },
+  );
   // a first start compiles the OpenAPI documents: seconds on a busy machine
   await waitForPort(port, 60000);
   return child;
@@ -68,7 +101,14 @@ async function drive(url: string, count: number): Promise<number> {
       const id = randomUUID();
       const res = await fetch(`${url}/v1/activation-code-requests/${USERS[i % USERS.length]}`, {
         method: 'POST',
-        headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': id, 'correlation-id': id, 'content-type': 'application/json' },
+        headers: {
+          'api-key': 'bench-key',
+          'client-id': 'cmpA',
+          'target-id': 'mspA',
+          'cmp-request-id': id,
+          'correlation-id': id,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ profileType: 'personal', deviceType: 'tcu', eid: EID, activationCodeRequestID: id, replaceIccid: null }),
       });
       await res.arrayBuffer();
@@ -111,7 +151,14 @@ async function measure(work: string, upstreamUrl: string, redisUrl: string, redi
     // the outbox worker's polls (three store calls: a script, XAUTOCLAIM, XREADGROUP) are no request's
     const polls = delta('xreadgroup');
     const per = (n: number) => Number((n / REQUESTS).toFixed(3));
-    return { journeys, rps: Math.round(rps), cpuMicros: Math.round((cpu / REQUESTS) * 1e6), storeCalls: per(calls - 3 * polls), scriptCalls: per(delta('evalsha') + delta('eval') - polls), redisCommands: per(total - 3 * polls) };
+    return {
+      journeys,
+      rps: Math.round(rps),
+      cpuMicros: Math.round((cpu / REQUESTS) * 1e6),
+      storeCalls: per(calls - 3 * polls),
+      scriptCalls: per(delta('evalsha') + delta('eval') - polls),
+      redisCommands: per(total - 3 * polls),
+    };
   } finally {
     hub.kill('SIGTERM');
     await new Promise((r) => hub.once('exit', r));
@@ -131,8 +178,12 @@ async function main(): Promise<void> {
   try {
     const runs: Run[] = [];
     for (let round = 0; round < 2; round++) for (const journeys of [true, false]) runs.push(await measure(work, upstreamUrl, redisUrl, redis, journeys));
-    console.log(`\naid-gateway journeys bench: ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, one hub process, Request Activation Code, ${REQUESTS} requests per run, ${CONCURRENCY} at a time\n`);
-    console.log('| journeys | req/s | hub CPU µs per request | store calls (round trips) per request | script calls per request (a journey\'s own flush included) | Redis commands per request (inside scripts too) |');
+    console.log(
+      `\naid-gateway journeys bench: ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, one hub process, Request Activation Code, ${REQUESTS} requests per run, ${CONCURRENCY} at a time\n`,
+    );
+    console.log(
+      "| journeys | req/s | hub CPU µs per request | store calls (round trips) per request | script calls per request (a journey's own flush included) | Redis commands per request (inside scripts too) |",
+    );
     console.log('|---|---|---|---|---|---|');
     for (const r of runs) console.log(`| ${r.journeys ? 'on' : 'off'} | ${r.rps} | ${r.cpuMicros} | ${r.storeCalls} | ${r.scriptCalls} | ${r.redisCommands} |`);
   } finally {

@@ -36,8 +36,14 @@ async function startUpstream(): Promise<http.Server> {
 function writeConfig(dir: string, upstreamUrl: string): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   writeFileSync(path.join(dir, 'routes.yaml'), stringify({ routes: [{ from: '*', to: '*', responseValidation: 'refuse' }] }));
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'x' } } }));
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'x' } } }),
+  );
 }
 
 async function measure(origin: string): Promise<number[]> {
@@ -48,8 +54,21 @@ async function measure(origin: string): Promise<number[]> {
     const res = await pool.request({
       method: 'POST',
       path: `/v1/activation-code-requests/${TOKEN}`,
-      headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
-      body: JSON.stringify({ profileType: 'personal', deviceType: 'tcu', eid: '89049032000001000000000831934057', activationCodeRequestID: randomUUID(), replaceIccid: null }),
+      headers: {
+        'api-key': 'bench-key',
+        'client-id': 'cmpA',
+        'target-id': 'mspA',
+        'cmp-request-id': randomUUID(),
+        'correlation-id': randomUUID(),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        profileType: 'personal',
+        deviceType: 'tcu',
+        eid: '89049032000001000000000831934057',
+        activationCodeRequestID: randomUUID(),
+        replaceIccid: null,
+      }),
     });
     await res.body.text();
     if (res.statusCode !== 200) throw new Error(`unexpected status ${res.statusCode}`);

@@ -33,7 +33,13 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function forward(pool: Pool, method: string, path: string, headers: http.IncomingHttpHeaders, body: Buffer): Promise<{ status: number; type?: string; body: Buffer }> {
+async function forward(
+  pool: Pool,
+  method: string,
+  path: string,
+  headers: http.IncomingHttpHeaders,
+  body: Buffer,
+): Promise<{ status: number; type?: string; body: Buffer }> {
   const answer = await pool.request({ method, path, headers: forwardable(headers), body: body.length > 0 ? body : undefined });
   const type = answer.headers['content-type'];
   return { status: answer.statusCode, type: typeof type === 'string' ? type : undefined, body: Buffer.from(await answer.body.arrayBuffer()) };

@@ -52,8 +52,6 @@ function missing(): string[] {
   return ['nginx', 'wrk'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 }
 
-
-
 function nginxConfig(dir: string, upstreamPort: number, proxyPort: number): string {
   return `worker_processes ${availableParallelism()};
 pid ${dir}/nginx.pid;
@@ -96,7 +94,9 @@ function wrkScript(op: Operation): string {
     `  local headers = { ["api-key"] = "bench-key", ["client-id"] = "cmpA", ["target-id"] = "${target}", ["CMP-request-id"] = id, ["correlation-id"] = id, ["content-type"] = "application/json" }`,
   ];
   if (op === 'requestActivationCode') {
-    lines.push(`  return wrk.format("POST", "/v1/activation-code-requests/${TOKEN}", headers, '{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"' .. id .. '","replaceIccid":null}')`);
+    lines.push(
+      `  return wrk.format("POST", "/v1/activation-code-requests/${TOKEN}", headers, '{"profileType":"personal","deviceType":"tcu","eid":"${EID}","activationCodeRequestID":"' .. id .. '","replaceIccid":null}')`,
+    );
   } else if (op === 'sendCsimStatus') {
     lines.push(`  return wrk.format("POST", "/v1/statuses/${TOKEN}", headers, '{"iccid":"8949000000000000001","eid":"${EID}","status":"enabled"}')`);
   } else {
@@ -175,12 +175,21 @@ function wrkAtRate(url: string, op: Operation, rps: number, dir: string, pacing:
 function hubConfig(dir: string, upstreamUrl: string, extraPartners = 0, responseValidation = 'refuse'): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
+  );
   const routes: Record<string, unknown>[] = [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation }];
   for (let i = 0; i < extraPartners; i++) {
     const role = i % 2 === 0 ? 'msp' : 'cmp';
-    writeFileSync(path.join(dir, 'partners', `p${i}.yaml`), stringify({ id: `p${i}`, role, inbound: { apiKeys: [`key-${i}`] }, upstream: { url: `http://127.0.0.1:${10000 + (i % 1000)}` } }));
+    writeFileSync(
+      path.join(dir, 'partners', `p${i}.yaml`),
+      stringify({ id: `p${i}`, role, inbound: { apiKeys: [`key-${i}`] }, upstream: { url: `http://127.0.0.1:${10000 + (i % 1000)}` } }),
+    );
   }
   // 20 routes per generated pair of partners: 1,000 partners give 10,000 routes
   const cmpOps = ['requestActivationCode', 'sendCsimStatus', 'requestProfileStatus', 'requestInvalidateFederatedID'];
@@ -201,20 +210,31 @@ const PEERS: readonly Peer[] = ['node', 'node-redis', 'koa', 'fast-gateway'];
 
 /** a peer proxy of bench/peers.ts; undefined when it cannot start (fast-gateway not installed) */
 async function startPeer(kind: Peer, port: number, upstreamUrl: string, workers: number): Promise<ChildProcess | undefined> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'peers.js'), kind, String(port), upstreamUrl, String(workers), REDIS_URL, `${RUN_PREFIX}peer:`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const child = spawn(process.execPath, [path.join(__dirname, 'peers.js'), kind, String(port), upstreamUrl, String(workers), REDIS_URL, `${RUN_PREFIX}peer:`], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   const exited = new Promise<undefined>((resolve) => child.once('exit', () => resolve(undefined)));
   const started = await Promise.race([waitForPort(port).then(() => child), exited]);
   if (!started) console.error(`peer ${kind} did not start; left out`);
   return started;
 }
 
-async function startHub(dir: string, port: number, workers: number, options: { redis?: boolean; switchOff?: string; adminPort?: number } = {}): Promise<ChildProcess> {
+async function startHub(
+  dir: string,
+  port: number,
+  workers: number,
+  options: { redis?: boolean; switchOff?: string; adminPort?: number } = {},
+): Promise<ChildProcess> {
   const state = options.redis === false ? [] : ['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`];
   const admin = options.adminPort === undefined ? 'off' : `127.0.0.1:${options.adminPort}`;
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', admin, '--workers', String(workers), ...state], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...(options.switchOff ? { AID_GATEWAY_SWITCH_OFF: options.switchOff } : {}) },
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'start', '--config', dir, '--listen', `127.0.0.1:${port}`, '--admin-listen', admin, '--workers', String(workers), ...state],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { PATH: process.env.PATH, LOG_LEVEL: 'info', ...(options.switchOff ? { AID_GATEWAY_SWITCH_OFF: options.switchOff } : {}) },
+    },
+  );
   await waitForPort(port);
   await new Promise((r) => setTimeout(r, 1000));
   return child;
@@ -293,7 +313,10 @@ async function costPerRequest(config: string, upstreamUrl: string, script: strin
         const cpu = usage(child.pid as number).cpuSeconds - cpuBefore;
         const requests = run.rps * DURATION;
         const perRequest = (n: number) => Number((n / requests).toFixed(2));
-        const counts = kind === 'hub' ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) } : {};
+        const counts =
+          kind === 'hub'
+            ? { storeCalls: perRequest((await storeCalls(adminPort)) - storeBefore), redisCommands: perRequest((await redisCommands(redis)) - commandsBefore) }
+            : {};
         const own = cores ? onOwnCore(child.pid as number, `http://127.0.0.1:${port}`, script, cores) : {};
         results.push({ process: kind, rps: Math.round(run.rps), cpuMicros: Math.round((cpu / requests) * 1e6), ...counts, ...own });
       } finally {
@@ -339,7 +362,13 @@ interface FeatureRun {
 
 /** CPU seconds and RSS of a process and its children, from /proc */
 function usage(pid: number): { cpuSeconds: number; rssMb: number[] } {
-  const pids = [pid, ...String(spawnSync('pgrep', ['-P', String(pid)]).stdout).split('\n').filter(Boolean).map(Number)];
+  const pids = [
+    pid,
+    ...String(spawnSync('pgrep', ['-P', String(pid)]).stdout)
+      .split('\n')
+      .filter(Boolean)
+      .map(Number),
+  ];
   const tick = 100;
   let cpu = 0;
   const rss: number[] = [];
@@ -359,7 +388,12 @@ function usage(pid: number): { cpuSeconds: number; rssMb: number[] } {
 function configScale(dir: string, upstreamUrl: string): { loadMs: number; rssMb: number; partners: number; routes: number } {
   hubConfig(dir, upstreamUrl, 998);
   const script = `const t=performance.now();const c=require(${JSON.stringify(path.join(ROOT, 'dist/src/config/load.js'))}).loadConfig(${JSON.stringify(dir)},require(${JSON.stringify(path.join(ROOT, 'dist/src/dialects/index.js'))}).DIALECTS,{});const ms=performance.now()-t;global.gc&&global.gc();console.log(JSON.stringify({loadMs:ms,rssMb:Math.round(process.memoryUsage().rss/1048576),partners:c.partners.size,routes:c.routes.size}))`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loadMs: number; rssMb: number; partners: number; routes: number };
+  return JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as {
+    loadMs: number;
+    rssMb: number;
+    partners: number;
+    routes: number;
+  };
 }
 
 /** a run leaves millions of request ids and replay records behind, with TTLs of up to a week */
@@ -402,11 +436,13 @@ async function main(): Promise<void> {
       children.push(peer);
       peers[kind] = `http://127.0.0.1:${port}`;
     }
-    const scripts = Object.fromEntries(OPERATIONS.map((op) => {
-      const file = path.join(work, `${op}.lua`);
-      writeFileSync(file, wrkScript(op));
-      return [op, file];
-    })) as Record<Operation, string>;
+    const scripts = Object.fromEntries(
+      OPERATIONS.map((op) => {
+        const file = path.join(work, `${op}.lua`);
+        writeFileSync(file, wrkScript(op));
+        return [op, file];
+      }),
+    ) as Record<Operation, string>;
     const targets: Record<string, string> = { hub: `http://127.0.0.1:${hubPort}`, ...peers, nginx: `http://127.0.0.1:${proxyPort}`, direct: upstreamUrl };
     // warm-up: JIT, pools, the token binding learnt
     for (const url of Object.values(targets)) runWrk(url, scripts.requestActivationCode, 2);
@@ -455,31 +491,59 @@ async function main(): Promise<void> {
     const result = {
       machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, duration: DURATION, connections: CONNECTIONS, workers },
       throughput,
-      p99At1000: atRate.map(({ pacing, byName }) => ({ pacing, ...Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, { rps: Math.round(r.rps), p50ms: r.p50ms, p99ms: r.p99ms }])) })),
-      addedLatencyAtHalfLoad: { rps: halfLoad, hub: viaHub, direct, addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)), addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)) },
+      p99At1000: atRate.map(({ pacing, byName }) => ({
+        pacing,
+        ...Object.fromEntries(Object.entries(byName).map(([name, r]) => [name, { rps: Math.round(r.rps), p50ms: r.p50ms, p99ms: r.p99ms }])),
+      })),
+      addedLatencyAtHalfLoad: {
+        rps: halfLoad,
+        hub: viaHub,
+        direct,
+        addedP50ms: Number((viaHub.p50ms - direct.p50ms).toFixed(3)),
+        addedP99ms: Number((viaHub.p99ms - direct.p99ms).toFixed(3)),
+      },
       hubResources: { cpuSecondsPer10k: Number(cpuPer10k.toFixed(3)), rssMbPerWorker: after.rssMb },
       perRequest,
       featureCosts: features,
       configScale: scale,
     };
-    console.log(`\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub and Node peers --workers ${workers}, Redis\n`);
+    console.log(
+      `\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub and Node peers --workers ${workers}, Redis\n`,
+    );
     const others = names.filter((n) => n !== 'hub');
     console.log(`| operation | ${names.map((n) => `${n} req/s`).join(' | ')} | ${others.map((n) => `hub / ${n}`).join(' | ')} |`);
     console.log(`|---|${names.map(() => '---').join('|')}|${others.map(() => '---').join('|')}|`);
     for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
     const refused = throughput.flatMap((t) => names.filter((n) => t.non2xx[n] > 0).map((n) => `${n} ${t.operation}: ${t.non2xx[n]}`));
-    console.log(refused.length === 0 ? 'every answer of every run was 2xx' : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`);
+    console.log(
+      refused.length === 0
+        ? 'every answer of every run was 2xx'
+        : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`,
+    );
     console.log('\nRequest Activation Code at 1,000 req/s offered, 32 connections:');
     for (const { pacing, byName } of atRate) {
-      console.log(`- ${pacing}: ${Object.entries(byName).map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`).join('; ')}`);
+      console.log(
+        `- ${pacing}: ${Object.entries(byName)
+          .map(([n, r]) => `${n} p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms (${r.rps} req/s achieved)`)
+          .join('; ')}`,
+      );
     }
     const a = result.addedLatencyAtHalfLoad;
-    console.log(`at ${a.rps} req/s offered at random (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`);
-    console.log(`hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`);
+    console.log(
+      `at ${a.rps} req/s offered at random (half the hub's max; achieved: hub ${Math.round(a.hub.rps)}, direct ${Math.round(a.direct.rps)}): hub p50 ${a.hub.p50ms.toFixed(3)} ms, p99 ${a.hub.p99ms.toFixed(3)} ms; direct p50 ${a.direct.p50ms.toFixed(3)} ms, p99 ${a.direct.p99ms.toFixed(3)} ms`,
+    );
+    console.log(
+      `hub: ${result.hubResources.cpuSecondsPer10k} CPU seconds per 10k requests; RSS per worker ${result.hubResources.rssMbPerWorker.join(', ')} MB`,
+    );
     console.log('\none process each, Request Activation Code, CPU per request (process CPU / requests answered):\n');
-    console.log('| process | req/s, cores shared | CPU µs per request, cores shared | req/s, own core | CPU µs per request, own core | store calls (round trips) per request | Redis commands per request (inside scripts too) |');
+    console.log(
+      '| process | req/s, cores shared | CPU µs per request, cores shared | req/s, own core | CPU µs per request, own core | store calls (round trips) per request | Redis commands per request (inside scripts too) |',
+    );
     console.log('|---|---|---|---|---|---|---|');
-    for (const r of perRequest) console.log(`| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.ownCoreRps ?? ''} | ${r.ownCoreCpuMicros ?? ''} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`);
+    for (const r of perRequest)
+      console.log(
+        `| ${r.process} | ${r.rps} | ${r.cpuMicros} | ${r.ownCoreRps ?? ''} | ${r.ownCoreCpuMicros ?? ''} | ${r.storeCalls ?? ''} | ${r.redisCommands ?? ''} |`,
+      );
     console.log('\none hub process, Request Activation Code, one feature off at a time:\n');
     console.log('| run | req/s | p50 ms | p99 ms | / everything on |');
     console.log('|---|---|---|---|---|');

@@ -19,7 +19,12 @@ import { createLogger } from '../src/log';
 
 const N = Number(process.argv[2] ?? 10000);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const CODE = JSON.stringify({ iccid: '8949000000000000001', activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8-3F815', profileType: 'personal', swappedIccid: null });
+const CODE = JSON.stringify({
+  iccid: '8949000000000000001',
+  activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8-3F815',
+  profileType: 'personal',
+  swappedIccid: null,
+});
 
 /** a partner answering every request with 201, and activation code requests with the code */
 async function partner(): Promise<http.Server> {
@@ -50,7 +55,14 @@ async function drive(origin: string): Promise<void> {
     const res = await pool.request({
       method,
       path: urlPath,
-      headers: { 'api-key': key, 'client-id': as, 'target-id': to, 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      headers: {
+        'api-key': key,
+        'client-id': as,
+        'target-id': to,
+        'cmp-request-id': randomUUID(),
+        'correlation-id': randomUUID(),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(body),
     });
     await res.body.text();
@@ -58,9 +70,33 @@ async function drive(origin: string): Promise<void> {
   };
   const user = async () => {
     const token = randomUUID();
-    await send('mspA', 'msp-key', 'cmpA', 'POST', '/cesim/msp/v1/users/user4711', { msp_token: token, phoneNumber: 'cGhvbmU=', subscriptionType: 'private', error: null, iv: 'aXY=' }, 201);
-    await send('cmpA', 'cmp-key', 'mspA', 'POST', `/v1/activation-code-requests/${token}`, { profileType: 'personal', deviceType: 'tcu', eid: '89049032000001000000000831934057', activationCodeRequestID: randomUUID(), replaceIccid: null }, 200);
-    await send('cmpA', 'cmp-key', 'mspA', 'POST', `/v1/statuses/${token}`, { iccid: '8949000000000000001', eid: '89049032000001000000000831934057', status: 'installed' }, 201);
+    await send(
+      'mspA',
+      'msp-key',
+      'cmpA',
+      'POST',
+      '/cesim/msp/v1/users/user4711',
+      { msp_token: token, phoneNumber: 'cGhvbmU=', subscriptionType: 'private', error: null, iv: 'aXY=' },
+      201,
+    );
+    await send(
+      'cmpA',
+      'cmp-key',
+      'mspA',
+      'POST',
+      `/v1/activation-code-requests/${token}`,
+      { profileType: 'personal', deviceType: 'tcu', eid: '89049032000001000000000831934057', activationCodeRequestID: randomUUID(), replaceIccid: null },
+      200,
+    );
+    await send(
+      'cmpA',
+      'cmp-key',
+      'mspA',
+      'POST',
+      `/v1/statuses/${token}`,
+      { iccid: '8949000000000000001', eid: '89049032000001000000000831934057', status: 'installed' },
+      201,
+    );
   };
   for (let i = 0; i < N; i += 8) await Promise.all(Array.from({ length: Math.min(8, N - i) }, user));
   await pool.close();
@@ -99,14 +135,22 @@ async function run(store: 'redis' | 'memory', msp: string, cmp: string): Promise
   writeConfig(dir, msp, cmp);
   const prefix = `aidgw-bench-memory:${randomUUID()}:`;
   const log = createLogger({ level: 'error' });
-  const hub = await Hub.start({ configDir: dir, listen: { host: '127.0.0.1', port: 0 }, redisUrl: store === 'redis' ? REDIS_URL : undefined, redisKeyPrefix: prefix, log });
+  const hub = await Hub.start({
+    configDir: dir,
+    listen: { host: '127.0.0.1', port: 0 },
+    redisUrl: store === 'redis' ? REDIS_URL : undefined,
+    redisKeyPrefix: prefix,
+    log,
+  });
   const before = heapUsed();
   try {
     await drive(hub.url);
     const per10k = (n: number) => Math.round((n / N) * 10000);
     if (store === 'memory') {
       const bytes = heapUsed() - before;
-      console.log(`memory store: ${N} users -> heap +${(bytes / 1e6).toFixed(1)} MB: ${(per10k(bytes) / 1e6).toFixed(1)} MB per 10,000 users, ${Math.round(bytes / N)} bytes a user`);
+      console.log(
+        `memory store: ${N} users -> heap +${(bytes / 1e6).toFixed(1)} MB: ${(per10k(bytes) / 1e6).toFixed(1)} MB per 10,000 users, ${Math.round(bytes / N)} bytes a user`,
+      );
       return;
     }
     const kinds = await redisBytes(prefix);

@@ -30,7 +30,12 @@ const CALLGRIND = process.env.CALLGRIND === '1';
 const N = Number(process.env.N ?? 400);
 const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
 const EID = '89049032000001000000000831934057';
-const ANSWER = JSON.stringify({ iccid: '8949000000000000001', activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8', profileType: 'personal', swappedIccid: null });
+const ANSWER = JSON.stringify({
+  iccid: '8949000000000000001',
+  activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8',
+  profileType: 'personal',
+  swappedIccid: null,
+});
 
 interface Variant {
   readonly name: string;
@@ -78,9 +83,18 @@ async function waitForPort(port: number, tries = 600): Promise<void> {
 function hubConfig(dir: string, upstreamUrl: string): void {
   mkdirSync(path.join(dir, 'partners'), { recursive: true });
   const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(path.join(dir, 'partners', 'cmpA.yaml'), stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }));
-  writeFileSync(path.join(dir, 'partners', 'mspA.yaml'), stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }));
-  writeFileSync(path.join(dir, 'routes.yaml'), stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }] }));
+  writeFileSync(
+    path.join(dir, 'partners', 'cmpA.yaml'),
+    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
+  );
+  writeFileSync(
+    path.join(dir, 'partners', 'mspA.yaml'),
+    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
+  );
+  writeFileSync(
+    path.join(dir, 'routes.yaml'),
+    stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }] }),
+  );
 }
 
 /** the CPU seconds a process has used (user and system, all its threads) */
@@ -106,7 +120,14 @@ async function send(pool: Pool): Promise<boolean> {
   const res = await pool.request({
     method: 'POST',
     path: `/v1/activation-code-requests/${TOKEN}`,
-    headers: { 'api-key': 'bench-key', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': id, 'correlation-id': id, 'content-type': 'application/json' },
+    headers: {
+      'api-key': 'bench-key',
+      'client-id': 'cmpA',
+      'target-id': 'mspA',
+      'cmp-request-id': id,
+      'correlation-id': id,
+      'content-type': 'application/json',
+    },
     body: JSON.stringify({ profileType: 'personal', deviceType: 'tcu', eid: EID, activationCodeRequestID: id, replaceIccid: null }),
   });
   await res.body.dump();
@@ -193,7 +214,8 @@ async function instructions(dir: string, variant: Variant, work: string): Promis
 
 async function main(): Promise<void> {
   if (!existsSync(MAIN)) throw new Error('build first: npm run build');
-  if (CALLGRIND && spawnSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control']).status !== 0) throw new Error('CALLGRIND=1 needs valgrind (with callgrind_control)');
+  if (CALLGRIND && spawnSync('sh', ['-c', 'command -v valgrind && command -v callgrind_control']).status !== 0)
+    throw new Error('CALLGRIND=1 needs valgrind (with callgrind_control)');
   const upstream = await listen((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -218,7 +240,11 @@ async function main(): Promise<void> {
   const variants: Variant[] = [
     { name: 'tracing off', args: [], env: {} },
     { name: 'tracing on, every request exported', args: ['--otlp-endpoint', urlOf(sink)], env: { OTEL_BSP_SCHEDULE_DELAY: '200' } },
-    { name: 'tracing on, every request sampled out', args: ['--otlp-endpoint', urlOf(sink)], env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' } },
+    {
+      name: 'tracing on, every request sampled out',
+      args: ['--otlp-endpoint', urlOf(sink)],
+      env: { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' },
+    },
   ];
   try {
     if (CALLGRIND) {
@@ -241,7 +267,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < 2; round++) {
       for (const variant of variants) runs.set(variant.name, [...(runs.get(variant.name) ?? []), await measure(dir, variant, collector, placement)]);
     }
-    console.log(`\naid-gateway tracing bench: ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s per run, two rounds interleaved${placement ? `, the hub alone on core ${placement.hub}` : ''}\n`);
+    console.log(
+      `\naid-gateway tracing bench: ${cpus().length} x ${cpus()[0]?.model}, Node ${process.version}, ${CONNECTIONS} connections, ${DURATION} s per run, two rounds interleaved${placement ? `, the hub alone on core ${placement.hub}` : ''}\n`,
+    );
     console.log('| run | req/s (round 1, 2) | CPU µs per request (round 1, 2) | spans received |');
     console.log('|---|---|---|---|');
     for (const variant of variants) {

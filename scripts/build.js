@@ -29,7 +29,12 @@ child.on('close', (code) => {
   if (code !== 0) {
     // the compiler's own report (file:line: error TS…) without the progress lines --verbose adds
     const progress = / - (Projects in this build|Project '|Building project|Updating )|^\s+\* |^\s*$/;
-    process.stderr.write(`${output.split('\n').filter((line) => !progress.test(line)).join('\n')}\n`);
+    process.stderr.write(
+      `${output
+        .split('\n')
+        .filter((line) => !progress.test(line))
+        .join('\n')}\n`,
+    );
     process.exit(code ?? 1);
   }
   if (building) process.stderr.write(`aid-gateway: built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);

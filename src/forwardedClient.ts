@@ -83,7 +83,10 @@ export class TrustedProxies {
 
   /** the last address of the chain that is no proxy of ours: anything before it the partner wrote */
   private partnerAddress(chain: string | undefined): string | undefined {
-    const hops = (chain ?? '').split(',').map((h) => h.trim()).filter((h) => h !== '');
+    const hops = (chain ?? '')
+      .split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== '');
     for (let i = hops.length - 1; i >= 0; i--) if (!this.isTrusted(hops[i])) return hops[i];
     return undefined;
   }
@@ -119,7 +122,8 @@ export class TrustedProxies {
     }
     const presented = { fingerprint256: cert.fingerprint256, subject: subjectOf(cert.subject) };
     const now = Date.now();
-    if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo)) return { ...presented, authorized: false, authorizationError: 'CERT_NOT_VALID_NOW (forwarded)' };
+    if (now < Date.parse(cert.validFrom) || now > Date.parse(cert.validTo))
+      return { ...presented, authorized: false, authorizationError: 'CERT_NOT_VALID_NOW (forwarded)' };
     if (this.cas.length > 0 && !this.cas.some((ca) => cert.checkIssued(ca) && cert.verify(ca.publicKey))) {
       return { ...presented, authorized: false, authorizationError: 'not issued by the client CA (forwarded)' };
     }

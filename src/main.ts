@@ -18,7 +18,16 @@ import { simulateCommand } from './cli/simulate';
 import { startCommand } from './cli/start';
 import { VERSION } from './version';
 
-const COMMANDS: readonly Command[] = [quickstartCommand, startCommand, checkConfigCommand, outboxCommand, inspectCommand, bindingsCommand, simulateCommand, conformanceCommand];
+const COMMANDS: readonly Command[] = [
+  quickstartCommand,
+  startCommand,
+  checkConfigCommand,
+  outboxCommand,
+  inspectCommand,
+  bindingsCommand,
+  simulateCommand,
+  conformanceCommand,
+];
 
 const HELP = `Usage: aid-gateway [COMMAND] [options]
 

@@ -11,7 +11,10 @@ export const SWITCH_OFF_ENV = 'AID_GATEWAY_SWITCH_OFF';
 
 /** the features named in the variable; an unknown name is an error, never silently ignored */
 export function switchedOff(value: string | undefined): ReadonlySet<Switchable> {
-  const names = (value ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+  const names = (value ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(SWITCHABLE as readonly string[]).includes(n));
   if (unknown.length > 0) throw new Error(`${SWITCH_OFF_ENV}: unknown feature ${unknown.join(', ')} (known: ${SWITCHABLE.join(', ')})`);
   return new Set(names as Switchable[]);

@@ -89,9 +89,7 @@ function activationCodeOf(answer: DialectAnswer): ActivationCode | undefined {
   if (answer.status !== 200) return undefined;
   try {
     const body = parseStrictJson(answer.body) as { activationCode?: unknown; profileType?: unknown };
-    return typeof body.activationCode === 'string' && typeof body.profileType === 'string'
-      ? (body as ActivationCode)
-      : undefined;
+    return typeof body.activationCode === 'string' && typeof body.profileType === 'string' ? (body as ActivationCode) : undefined;
   } catch {
     return undefined;
   }

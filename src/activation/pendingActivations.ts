@@ -106,7 +106,11 @@ export class PendingActivations {
   /** the bridge's deadline came: a request still open gets the CMP an error */
   async deadlinePassed(cmp: string, requestId: string): Promise<void> {
     const pending = await this.ledger.getPending(cmp, requestId);
-    if (!pending?.bridged || !(await this.ledger.settlePending(pending, bridgeFailure(pending, '90: The MSP did not answer the activation code request in time')))) return;
+    if (
+      !pending?.bridged ||
+      !(await this.ledger.settlePending(pending, bridgeFailure(pending, '90: The MSP did not answer the activation code request in time')))
+    )
+      return;
     this.metrics.bridges.inc({ msp: pending.msp, outcome: 'expired' });
   }
 

@@ -94,8 +94,7 @@ export function buildAdminApp(views: AdminViews, auth?: AdminAuth): Koa {
       // set again: Koa would take a body on an unset status for a 200
       ctx.status = 404;
       ctx.body = refusal('unknownPath', 'not found');
-    }
-    else if (ctx.status === 405) ctx.body = refusal('methodNotAllowed', `method not allowed; allowed: ${String(ctx.response.get('allow'))}`);
+    } else if (ctx.status === 405) ctx.body = refusal('methodNotAllowed', `method not allowed; allowed: ${String(ctx.response.get('allow'))}`);
   });
   app.use(router.routes());
   app.use(router.allowedMethods());
@@ -132,7 +131,10 @@ async function readiness(sources: AdminSources): Promise<Readiness> {
   }
   if (sources.store.kind === 'redis') {
     const reached = await Promise.race([
-      sources.store.ping().then(() => true, () => false),
+      sources.store.ping().then(
+        () => true,
+        () => false,
+      ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), READY_TIMEOUT_MS).unref()),
     ]);
     checks.redis = reached ? 'reachable' : 'unreachable';

@@ -12,7 +12,12 @@ import { findJourney } from '../journeys/view';
 
 type Guard = (ctx: Koa.Context, next: Koa.Next) => Promise<unknown>;
 
-export function mountJourneyRoutes(router: Router, guard: Guard, sources: JourneySources, refusal: (kind: 'invalidSyntax' | 'unknownPath', error: string) => object): void {
+export function mountJourneyRoutes(
+  router: Router,
+  guard: Guard,
+  sources: JourneySources,
+  refusal: (kind: 'invalidSyntax' | 'unknownPath', error: string) => object,
+): void {
   router.get('/admin/journeys', guard, async (ctx) => {
     if (ctx.query.stuck !== '1') {
       ctx.status = 400;
@@ -22,7 +27,15 @@ export function mountJourneyRoutes(router: Router, guard: Guard, sources: Journe
     const now = Date.now();
     const stuckAfter = sources.stuckAfter();
     const stuck = await sources.journeys.stuck(stuckAfter, now);
-    ctx.body = { stuckAfterSeconds: stuckAfter, journeys: stuck.map((j) => ({ mspToken: j.token, stage: j.stage, since: new Date(j.since).toISOString(), waitingSeconds: Math.floor((now - j.since) / 1000) })) };
+    ctx.body = {
+      stuckAfterSeconds: stuckAfter,
+      journeys: stuck.map((j) => ({
+        mspToken: j.token,
+        stage: j.stage,
+        since: new Date(j.since).toISOString(),
+        waitingSeconds: Math.floor((now - j.since) / 1000),
+      })),
+    };
   });
   router.get('/admin/journeys/:id', guard, async (ctx) => {
     const view = await findJourney(sources.journeys, ctx.params.id, sources.stuckAfter());
@@ -38,6 +51,8 @@ export function mountJourneyRoutes(router: Router, guard: Guard, sources: Journe
     const view = await findJourney(sources.journeys, ctx.params.id, sources.stuckAfter(), now);
     ctx.set(PAGE_HEADERS);
     ctx.status = view ? 200 : 404;
-    ctx.body = view ? journeyPage(view, now) : '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No journey</title></head><body><p id="none">No journey for that id.</p></body></html>\n';
+    ctx.body = view
+      ? journeyPage(view, now)
+      : '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>No journey</title></head><body><p id="none">No journey for that id.</p></body></html>\n';
   });
 }

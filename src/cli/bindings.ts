@@ -17,7 +17,8 @@ export const bindingsCommand: Command = {
   summary: 'import the token bindings of users federated before the hub (`bindings import FILE`); needs Redis',
   help: commandHelp({
     usage: 'bindings import FILE [options]',
-    description: 'Imports token bindings of users federated before the hub, as CSV lines\nmsp,cmp,msp_token,state (active | invalidated). Every line is checked against --config first, and\nagainst the bindings already in Redis: one bad line and nothing is imported.',
+    description:
+      'Imports token bindings of users federated before the hub, as CSV lines\nmsp,cmp,msp_token,state (active | invalidated). Every line is checked against --config first, and\nagainst the bindings already in Redis: one bad line and nothing is imported.',
     options: OPTION_NAMES,
     example: 'aid-gateway bindings import federated.csv --config /etc/aid-gateway --redis-url redis://redis:6379',
   }),

@@ -19,7 +19,8 @@ export const checkConfigCommand: Command = {
   summary: 'validate a configuration (and --tls-cert, --tls-key, --tls-client-ca when given) and exit (0 valid, 1 invalid)',
   help: commandHelp({
     usage: 'check-config [options]',
-    description: 'Loads the configuration as `start` would and reports every problem with its file and field\n(exit 1), or what it holds (exit 0), with warnings against AID.02 section 6 on stderr. With the TLS\nfiles, also checks that they load and that the certificate and key belong together; with\n--insecure-http, warns about a plain listener off loopback.',
+    description:
+      'Loads the configuration as `start` would and reports every problem with its file and field\n(exit 1), or what it holds (exit 0), with warnings against AID.02 section 6 on stderr. With the TLS\nfiles, also checks that they load and that the certificate and key belong together; with\n--insecure-http, warns about a plain listener off loopback.',
     options: OPTION_NAMES,
     example: 'aid-gateway check-config --config /etc/aid-gateway --tls-cert hub.pem --tls-key hub-key.pem --tls-client-ca ca.pem',
   }),

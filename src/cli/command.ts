@@ -16,7 +16,13 @@ export interface Command {
 
 /** a command's help in the one layout every command uses */
 export function commandHelp(parts: { usage: string; description: string; options: readonly OptionName[]; example: string; notes?: string }): string {
-  return [`Usage: aid-gateway ${parts.usage}`, parts.description, `Options:\n${optionLines(parts.options)}`, `Example:\n  ${parts.example}`, ...(parts.notes ? [parts.notes] : [])].join('\n\n');
+  return [
+    `Usage: aid-gateway ${parts.usage}`,
+    parts.description,
+    `Options:\n${optionLines(parts.options)}`,
+    `Example:\n  ${parts.example}`,
+    ...(parts.notes ? [parts.notes] : []),
+  ].join('\n\n');
 }
 
 export const SIGNALS_NOTE = `Signals: SIGHUP reloads the configuration and the listener's TLS files (a bad one is refused and

@@ -19,7 +19,10 @@ export function configDirs(values: Values, env: NodeJS.ProcessEnv): { configDir:
 
 export function loggerFrom(values: Values, env: NodeJS.ProcessEnv): Logger {
   const level = values['log-level'] ?? env.LOG_LEVEL ?? 'info';
-  if (!LOG_LEVELS.includes(level)) throw new UsageError(`${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`);
+  if (!LOG_LEVELS.includes(level))
+    throw new UsageError(
+      `${values['log-level'] === undefined ? '$LOG_LEVEL' : '--log-level'} ${JSON.stringify(level)} is no log level; one of ${LOG_LEVELS.join(', ')}`,
+    );
   return createLogger({ level });
 }
 

@@ -73,11 +73,12 @@ const OPTIONS = {
 const EXAMPLE_EID = '89049032000001000000000831934057';
 
 /** AID.02 5.2's example account id */
-const EXAMPLE_ACCOUNT_ID = 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE1ODA3MjQwMDAsInZlciI6Ijc4OSIsInNpZCI6ImE2MjUyMTFhLTJjYmEtNDEzNi1hYThiLTM0YzM5MGI4YTdkNyIsImlhdCI6MTU4MDcyMDQwMH0.ZbD3EEYryEp4yub_8Ca_PYi22TatV2N3TBuf2nNy5Bs';
+const EXAMPLE_ACCOUNT_ID =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJleHAiOjE1ODA3MjQwMDAsInZlciI6Ijc4OSIsInNpZCI6ImE2MjUyMTFhLTJjYmEtNDEzNi1hYThiLTM0YzM5MGI4YTdkNyIsImlhdCI6MTU4MDcyMDQwMH0.ZbD3EEYryEp4yub_8Ca_PYi22TatV2N3TBuf2nNy5Bs';
 
 export const conformanceCommand: Command = {
   name: 'conformance',
-  summary: 'check a partner\'s AID.02 implementation before it goes live (`conformance --role msp|cmp --url URL ...`)',
+  summary: "check a partner's AID.02 implementation before it goes live (`conformance --role msp|cmp --url URL ...`)",
   help: CONFORMANCE_HELP,
   run(argv, env) {
     return runKit(argv, env).catch((err: unknown) => {
@@ -92,8 +93,8 @@ async function runKit(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<
   const { values } = parseArgs({ args: [...argv], options: OPTIONS, strict: true });
   const role = values.role;
   if (role !== 'msp' && role !== 'cmp') throw new UsageError('--role takes msp or cmp');
-  if (!values.url || !/^https?:\/\//.test(values.url)) throw new UsageError('--url takes the partner\'s http(s):// base URL');
-  if (!values['target-id']) throw new UsageError('--target-id takes the partner\'s id');
+  if (!values.url || !/^https?:\/\//.test(values.url)) throw new UsageError("--url takes the partner's http(s):// base URL");
+  if (!values['target-id']) throw new UsageError("--target-id takes the partner's id");
   if (role === 'msp' && !values['msp-token']) throw new UsageError('an MSP is checked with its test user: --msp-token TOKEN');
   if ((values['tls-cert'] === undefined) !== (values['tls-key'] === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
   const eid = values.eid ?? EXAMPLE_EID;

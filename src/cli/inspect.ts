@@ -21,10 +21,13 @@ const OPTION_NAMES: readonly OptionName[] = REDIS_OPTIONS;
 
 export const inspectCommand: Command = {
   name: 'inspect',
-  summary: 'read the hub\'s state (`inspect token MSP_TOKEN | bindings | pending | outbox`, JSON lines; `inspect journey ID`, a timeline; nothing is written); needs Redis',
+  summary:
+    "read the hub's state (`inspect token MSP_TOKEN | bindings | pending | outbox`, JSON lines; `inspect journey ID`, a timeline; nothing is written); needs Redis",
   help: commandHelp({
-    usage: 'inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox | inspect journey MSP_TOKEN|ACTIVATION_CODE_REQUEST_ID|ICCID [options]',
-    description: 'Reads the hub\'s state in Redis, one JSON line each, and writes nothing: the binding of one\nmsp_token, every binding, the activation requests waiting for Send Activation Code, the deliveries\nthe outbox still owes; or one user\'s activation journey as a timeline, found by its msp_token,\nan activationCodeRequestID or an ICCID (stuck after the default limits). When there is nothing to list, stderr says whether the prefix holds any hub\ndata at all.',
+    usage:
+      'inspect token MSP_TOKEN | inspect bindings | inspect pending | inspect outbox | inspect journey MSP_TOKEN|ACTIVATION_CODE_REQUEST_ID|ICCID [options]',
+    description:
+      "Reads the hub's state in Redis, one JSON line each, and writes nothing: the binding of one\nmsp_token, every binding, the activation requests waiting for Send Activation Code, the deliveries\nthe outbox still owes; or one user's activation journey as a timeline, found by its msp_token,\nan activationCodeRequestID or an ICCID (stuck after the default limits). When there is nothing to list, stderr says whether the prefix holds any hub\ndata at all.",
     options: OPTION_NAMES,
     example: 'aid-gateway inspect pending --redis-url redis://redis:6379 --redis-prefix aidgw:',
   }),
@@ -37,7 +40,12 @@ export const inspectCommand: Command = {
 async function inspect(args: readonly string[], access: RedisAccess, keyPrefix: string | undefined): Promise<number> {
   const [what, ...rest] = args;
   if (!WHAT.includes(what as (typeof WHAT)[number])) throw new UsageError(`inspect takes one of: ${WHAT.join(', ')}`);
-  if (what === 'token' || what === 'journey' ? rest.length !== 1 : rest.length !== 0) throw new UsageError(what === 'token' || what === 'journey' ? `inspect ${what} takes the ${what === 'token' ? 'msp_token' : 'msp_token, activationCodeRequestID or ICCID'}` : `inspect ${what} takes nothing more`);
+  if (what === 'token' || what === 'journey' ? rest.length !== 1 : rest.length !== 0)
+    throw new UsageError(
+      what === 'token' || what === 'journey'
+        ? `inspect ${what} takes the ${what === 'token' ? 'msp_token' : 'msp_token, activationCodeRequestID or ICCID'}`
+        : `inspect ${what} takes nothing more`,
+    );
   const store = await RedisStore.connect({ access, keyPrefix });
   try {
     if (what === 'journey') return await inspectJourney(store, rest[0]);
@@ -74,7 +82,10 @@ export async function nothingListed(store: RedisStore, nothing: string): Promise
 }
 
 async function inspectJourney(store: RedisStore, id: string): Promise<number> {
-  const stuckAfter = { awaitingCode: DEFAULT_SETTINGS.journeyStuckAwaitingCodeSeconds, awaitingCsimStatus: DEFAULT_SETTINGS.journeyStuckAwaitingCsimStatusSeconds };
+  const stuckAfter = {
+    awaitingCode: DEFAULT_SETTINGS.journeyStuckAwaitingCodeSeconds,
+    awaitingCsimStatus: DEFAULT_SETTINGS.journeyStuckAwaitingCsimStatusSeconds,
+  };
   const view = await findJourney(store.journeys, id, stuckAfter);
   if (!view) {
     process.stderr.write(`${await nothingListed(store, 'no journey for that msp_token, activationCodeRequestID or ICCID')}\n`);

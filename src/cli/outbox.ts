@@ -13,7 +13,8 @@ export const outboxCommand: Command = {
   summary: 'list the dead letters of the outbox (`outbox dead`, JSON lines), or put them back for delivery (`outbox replay --all | ENTRY_ID...`); needs Redis',
   help: commandHelp({
     usage: 'outbox dead | outbox replay --all | outbox replay ENTRY_ID... [options]',
-    description: 'The outbox keeps what a partner could not take yet (store-and-forward) and, past its retries,\nits dead letters. `outbox dead` lists them, one JSON line each (entry id, reason, time, target,\noperation, attempts; never a body). `outbox replay` puts dead letters back for delivery: --all, or\nthose named by entry id.',
+    description:
+      'The outbox keeps what a partner could not take yet (store-and-forward) and, past its retries,\nits dead letters. `outbox dead` lists them, one JSON line each (entry id, reason, time, target,\noperation, attempts; never a body). `outbox replay` puts dead letters back for delivery: --all, or\nthose named by entry id.',
     options: OPTION_NAMES,
     example: 'aid-gateway outbox replay --all --redis-url redis://redis:6379',
   }),
@@ -29,7 +30,15 @@ export const outboxCommand: Command = {
           const dead = await store.outbox.listDead(10000);
           for (const letter of dead) {
             const { delivery } = letter;
-            const line = { entryId: letter.entryId, reason: letter.reason, at: new Date(letter.at).toISOString(), target: delivery.target, operation: delivery.operation, id: delivery.id, attempts: delivery.attempts };
+            const line = {
+              entryId: letter.entryId,
+              reason: letter.reason,
+              at: new Date(letter.at).toISOString(),
+              target: delivery.target,
+              operation: delivery.operation,
+              id: delivery.id,
+              attempts: delivery.attempts,
+            };
             process.stdout.write(`${JSON.stringify(line)}\n`);
           }
           // stderr, so that a script reading the lines reads none

@@ -27,7 +27,9 @@ export interface RedisFlags {
 export function redisAccessFrom(flags: RedisFlags, env: NodeJS.ProcessEnv): RedisAccess | undefined {
   const target = targetOf(flags, env);
   if (!target) {
-    const orphan = (['redis-user', 'redis-ca', 'redis-cert', 'redis-key', 'redis-wait-replicas', 'redis-sentinel-master'] as const).find((f) => flags[f] !== undefined);
+    const orphan = (['redis-user', 'redis-ca', 'redis-cert', 'redis-key', 'redis-wait-replicas', 'redis-sentinel-master'] as const).find(
+      (f) => flags[f] !== undefined,
+    );
     if (orphan) throw new UsageError(`--${orphan} needs a Redis: --redis-url, --redis-cluster or --redis-sentinel`);
     return undefined;
   }
@@ -49,7 +51,8 @@ export function redisAccessFrom(flags: RedisFlags, env: NodeJS.ProcessEnv): Redi
 function targetOf(flags: RedisFlags, env: NodeJS.ProcessEnv): RedisTarget | undefined {
   const given = (['redis-url', 'redis-cluster', 'redis-sentinel'] as const).filter((f) => flags[f] !== undefined);
   if (given.length > 1) throw new UsageError(`give one of --redis-url, --redis-cluster, --redis-sentinel (got ${given.map((g) => `--${g}`).join(', ')})`);
-  if (flags['redis-cluster'] !== undefined) return { kind: 'cluster', urls: list(flags['redis-cluster'], '--redis-cluster').map((u) => url(u, '--redis-cluster')) };
+  if (flags['redis-cluster'] !== undefined)
+    return { kind: 'cluster', urls: list(flags['redis-cluster'], '--redis-cluster').map((u) => url(u, '--redis-cluster')) };
   const sentinels = flags['redis-sentinel'] ?? env.REDIS_SENTINEL;
   if (sentinels !== undefined && sentinels !== '') {
     const master = flags['redis-sentinel-master'] ?? env.REDIS_SENTINEL_MASTER;
@@ -64,7 +67,10 @@ function targetOf(flags: RedisFlags, env: NodeJS.ProcessEnv): RedisTarget | unde
 }
 
 function list(value: string, flag: string): string[] {
-  const items = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new UsageError(`${flag} takes a comma-separated list`);
   return items;
 }
@@ -76,7 +82,8 @@ function url(value: string, flag: string): string {
   } catch {
     throw new UsageError(`${flag}: ${value.includes('@') ? 'a URL with credentials' : value} is no URL; redis://HOST:PORT or rediss://HOST:PORT`);
   }
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new UsageError(`${flag}: ${parsed.protocol} is no Redis scheme; redis:// or rediss://`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new UsageError(`${flag}: ${parsed.protocol} is no Redis scheme; redis:// or rediss://`);
   return value;
 }
 

@@ -20,10 +20,11 @@ const OPTION_NAMES: readonly OptionName[] = [...CONFIG_OPTIONS, 'hub-url', 'bind
 
 export const simulateCommand: Command = {
   name: 'simulate',
-  summary: 'the example partners\' simulators alone (all, or those named), calling the hub at --hub-url (the docker-compose demo)',
+  summary: "the example partners' simulators alone (all, or those named), calling the hub at --hub-url (the docker-compose demo)",
   help: commandHelp({
     usage: 'simulate [PARTNER...] --hub-url URL [options]',
-    description: 'Plays the partners of --config (all, or those named) by their simulators, each on its upstream\nURL\'s port (on --bind HOST instead of the URL\'s host where given), calling the hub at --hub-url.\nRuns until SIGTERM or SIGINT. For a demo where the hub runs elsewhere, never for partners.',
+    description:
+      "Plays the partners of --config (all, or those named) by their simulators, each on its upstream\nURL's port (on --bind HOST instead of the URL's host where given), calling the hub at --hub-url.\nRuns until SIGTERM or SIGINT. For a demo where the hub runs elsewhere, never for partners.",
     options: OPTION_NAMES,
     example: 'aid-gateway simulate mspAlpha cmpOne --hub-url http://hub:8080 --bind 0.0.0.0',
   }),
@@ -36,7 +37,13 @@ export const simulateCommand: Command = {
   },
 };
 
-async function simulatePartners(ids: readonly string[], configDir: string, partnersDir: string | undefined, hubUrl: string | undefined, bindHost: string | undefined): Promise<number> {
+async function simulatePartners(
+  ids: readonly string[],
+  configDir: string,
+  partnersDir: string | undefined,
+  hubUrl: string | undefined,
+  bindHost: string | undefined,
+): Promise<number> {
   if (hubUrl === undefined) throw new UsageError('simulate needs --hub-url URL: where the simulated partners call the hub');
   const config = loadConfig(configDir, DIALECTS, process.env, partnersDir);
   const unknown = ids.filter((id) => !config.partners.has(id));

@@ -44,9 +44,11 @@ export const startCommand: Command = {
   summary: 'serve a configuration',
   help: commandHelp({
     usage: 'start [options]',
-    description: 'Serves the configuration of --config (routes.yaml and partners/) to the partners: on a plain HTTP\nlistener on loopback (--listen), behind a TLS terminator (--insecure-http) or with two-way TLS\n(--tls-listen), with its state in memory or in Redis.',
+    description:
+      'Serves the configuration of --config (routes.yaml and partners/) to the partners: on a plain HTTP\nlistener on loopback (--listen), behind a TLS terminator (--insecure-http) or with two-way TLS\n(--tls-listen), with its state in memory or in Redis.',
     options: OPTION_NAMES,
-    example: 'aid-gateway start --config /etc/aid-gateway --tls-listen 0.0.0.0:8443 --tls-cert hub.pem \\\n    --tls-key hub-key.pem --tls-client-ca partners-ca.pem --redis-url redis://redis:6379',
+    example:
+      'aid-gateway start --config /etc/aid-gateway --tls-listen 0.0.0.0:8443 --tls-cert hub.pem \\\n    --tls-key hub-key.pem --tls-client-ca partners-ca.pem --redis-url redis://redis:6379',
     notes: `${SECRETS_NOTE}\n\nMeasuring only: $AID_GATEWAY_SWITCH_OFF=requestValidation,metrics switches those features off (npm\nrun bench shows what each costs); never for a hub that serves partners.\n\n${SIGNALS_NOTE}`,
   }),
   async run(argv, env) {
@@ -59,7 +61,8 @@ export const startCommand: Command = {
     const redis = redisAccessFrom(values, env);
     const workers = values.workers === undefined ? (redis ? availableParallelism() : 1) : Number(values.workers);
     if (!Number.isInteger(workers) || workers < 1) return usage('--workers takes a whole number from 1');
-    if (workers > 1 && !redis) return usage('--workers above 1 needs Redis (--redis-url, --redis-cluster or --redis-sentinel): workers share their state through it');
+    if (workers > 1 && !redis)
+      return usage('--workers above 1 needs Redis (--redis-url, --redis-cluster or --redis-sentinel): workers share their state through it');
     const heapMb = Number(values['worker-heap-mb'] ?? 192);
     if (!Number.isInteger(heapMb) || heapMb < 64) return usage('--worker-heap-mb takes a whole number from 64');
     // with workers, the primary serves the one admin listener for all of them (workers.ts)
@@ -69,10 +72,14 @@ export const startCommand: Command = {
       stopIgnoringHangups();
       return runWorkers(workers, log, heapMb, admin);
     }
-    return serve(() => {
-      const options = hubOptions(values, env, configDir, partnersDir, log, redis);
-      return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
-    }, log, redis);
+    return serve(
+      () => {
+        const options = hubOptions(values, env, configDir, partnersDir, log, redis);
+        return Hub.start(workers > 1 ? { ...options, admin: undefined, clusterWorker: true } : options);
+      },
+      log,
+      redis,
+    );
   },
 };
 
@@ -95,7 +102,8 @@ function hubOptions(values: Values, env: NodeJS.ProcessEnv, configDir: string, p
   const clientCa = values['tls-client-ca'] ?? (env.AID_GATEWAY_TLS_CLIENT_CA || undefined);
   if (clientCa !== undefined && !tls && !trustedProxies) throw new UsageError('--tls-client-ca is for --tls-listen or --trusted-proxies');
   const listen: Listen | undefined = values['no-http'] ? undefined : plainListener(values);
-  if (listen && !isLoopbackHost(listen.host)) log.warn({ listen: `${listen.host}:${listen.port}` }, 'plain HTTP listener on a non-loopback address (--insecure-http); AID.02 6 requires two-way TLS');
+  if (listen && !isLoopbackHost(listen.host))
+    log.warn({ listen: `${listen.host}:${listen.port}` }, 'plain HTTP listener on a non-loopback address (--insecure-http); AID.02 6 requires two-way TLS');
   return {
     configDir,
     partnersDir,
@@ -104,7 +112,11 @@ function hubOptions(values: Values, env: NodeJS.ProcessEnv, configDir: string, p
     admin: adminOptions(values, env),
     connectionLimits: {
       maxConnections: wholeNumber(values['max-connections'], '--max-connections', DEFAULT_CONNECTION_LIMITS.maxConnections),
-      maxConnectionsPerAddress: wholeNumber(values['max-connections-per-address'], '--max-connections-per-address', DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress),
+      maxConnectionsPerAddress: wholeNumber(
+        values['max-connections-per-address'],
+        '--max-connections-per-address',
+        DEFAULT_CONNECTION_LIMITS.maxConnectionsPerAddress,
+      ),
     },
     trustedProxies,
     clientCa,
@@ -159,7 +171,9 @@ function plainListener(values: Values): Listen {
   if (insecure !== undefined) return parseListen(insecure, '--insecure-http');
   const listen = parseListen(values.listen ?? '127.0.0.1:8080', '--listen');
   if (!isLoopbackHost(listen.host)) {
-    throw new UsageError(`--listen ${values.listen} is not loopback: plain HTTP leaves the machine only with --insecure-http HOST:PORT (AID.02 6 requires two-way TLS; use --tls-listen)`);
+    throw new UsageError(
+      `--listen ${values.listen} is not loopback: plain HTTP leaves the machine only with --insecure-http HOST:PORT (AID.02 6 requires two-way TLS; use --tls-listen)`,
+    );
   }
   return listen;
 }

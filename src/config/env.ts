@@ -8,12 +8,7 @@ import { envSecret } from './envSecret';
 
 const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-export function substituteEnv(
-  value: unknown,
-  env: NodeJS.ProcessEnv,
-  problems: string[],
-  path = '',
-): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: string[], path = ''): unknown {
   if (typeof value === 'string') {
     return value.replace(REFERENCE, (_match, name: string, fallback: string | undefined) => {
       let found;
@@ -33,9 +28,7 @@ export function substituteEnv(
     return value.map((item, i) => substituteEnv(item, env, problems, `${path}[${i}]`));
   }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, path ? `${path}.${k}` : k)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, path ? `${path}.${k}` : k)]));
   }
   return value;
 }

@@ -22,6 +22,8 @@ export function envSecret(env: NodeJS.ProcessEnv, name: string): string | undefi
     const code = (err as NodeJS.ErrnoException).code;
     // a folder of secrets need not hold every name: a missing one is an unset variable
     if (!named && code === 'ENOENT') return undefined;
-    throw new SecretFileError(`${named ? `${name}_FILE names` : '$AID_GATEWAY_SECRETS_DIR holds'} ${file}, which cannot be read (${code ?? (err as Error).message})`);
+    throw new SecretFileError(
+      `${named ? `${name}_FILE names` : '$AID_GATEWAY_SECRETS_DIR holds'} ${file}, which cannot be read (${code ?? (err as Error).message})`,
+    );
   }
 }

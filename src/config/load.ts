@@ -67,7 +67,6 @@ const DEFAULT_BREAKER: BreakerSettings = {
 
 const DEFAULT_RETRIES: RetrySettings = { attempts: 2, baseDelayMs: 100, maxDelayMs: 2000 };
 
-
 interface RawPartner {
   id: string;
   role: Role;
@@ -98,7 +97,9 @@ interface RawRoutes {
 export function configFiles(dir: string, partnersDir = path.join(dir, 'partners')): string[] {
   let partners: string[] = [];
   try {
-    partners = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).map((f) => path.join(partnersDir, f));
+    partners = readdirSync(partnersDir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .map((f) => path.join(partnersDir, f));
   } catch {
     // no partners folder: loadConfig says so when it runs
   }
@@ -167,12 +168,21 @@ function located(problems: readonly string[], sources: ReadonlyMap<string, strin
 
 /** `dir`: the config folder, that relative file names in partner files start from; `declared`: the
  * ids every partner file gives, those with problems too, which routes may name */
-function loadPartners(dir: string, partnersDir: string, dialects: DialectConfigs, env: NodeJS.ProcessEnv, problems: string[], sources: Map<string, string>): { partners: Map<string, Partner>; declared: Set<string> } {
+function loadPartners(
+  dir: string,
+  partnersDir: string,
+  dialects: DialectConfigs,
+  env: NodeJS.ProcessEnv,
+  problems: string[],
+  sources: Map<string, string>,
+): { partners: Map<string, Partner>; declared: Set<string> } {
   const partners = new Map<string, Partner>();
   const declared = new Set<string>();
   let files: string[];
   try {
-    files = readdirSync(partnersDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    files = readdirSync(partnersDir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch (err) {
     problems.push(`${partnersDir}: cannot read the partners folder (${(err as Error).message})`);
     return { partners, declared };
@@ -261,7 +271,13 @@ function buildPartner(raw: RawPartner, dir: string, where: string, dialects: Dia
  * the schema against the dialect's own): the dialect must serve the partner's role, its block
  * belongs to it alone, and the dialect builds what it needs from it.
  */
-function dialectSettings(raw: RawPartner, dialects: DialectConfigs, name: string, context: { where: string; dir: string; breaker: BreakerSettings }, problems: string[]): unknown {
+function dialectSettings(
+  raw: RawPartner,
+  dialects: DialectConfigs,
+  name: string,
+  context: { where: string; dir: string; breaker: BreakerSettings },
+  problems: string[],
+): unknown {
   const module = dialectNamed(dialects, name);
   const { where } = context;
   if (!module.roles.includes(raw.role)) problems.push(`${where}: dialect ${name} is for ${module.roles.map((r) => `${r.toUpperCase()}s`).join(' and ')}`);
@@ -282,13 +298,7 @@ function dialectBlocks(raw: Record<string, unknown>, dialects: DialectConfigs): 
   return Object.keys(raw).filter((key) => raw[key] !== undefined && dialects.some((d) => d.name === key));
 }
 
-
-function readTls(
-  tls: NonNullable<RawPartner['upstream']['tls']>,
-  dir: string,
-  where: string,
-  problems: string[],
-): UpstreamTls {
+function readTls(tls: NonNullable<RawPartner['upstream']['tls']>, dir: string, where: string, problems: string[]): UpstreamTls {
   const read = (field: 'cert' | 'key' | 'ca'): { file: string; pem: Buffer } | undefined => {
     const file = tls[field];
     if (file === undefined) return undefined;

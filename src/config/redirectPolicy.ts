@@ -34,7 +34,15 @@ export function agreedRedirect(entry: string): AgreedRedirect | undefined {
   if (scheme && !['http', 'https'].includes(scheme[1])) return NEVER.has(`${scheme[1]}:`) ? undefined : { kind: 'scheme', scheme: `${scheme[1]}:` };
   try {
     const url = new URL(text);
-    if ((url.protocol === 'https:' || url.protocol === 'http:') && url.pathname === '/' && !url.search && !url.hash && !url.username && HOSTNAME.test(url.hostname)) return { kind: 'origin', origin: url.origin };
+    if (
+      (url.protocol === 'https:' || url.protocol === 'http:') &&
+      url.pathname === '/' &&
+      !url.search &&
+      !url.hash &&
+      !url.username &&
+      HOSTNAME.test(url.hostname)
+    )
+      return { kind: 'origin', origin: url.origin };
   } catch {
     // not a URL: below
   }
@@ -45,7 +53,8 @@ export function agreedRedirect(entry: string): AgreedRedirect | undefined {
 export function checkRedirect(redirectUri: string, agreed: readonly AgreedRedirect[]): { readonly url: URL } | { readonly refused: string } {
   if (redirectUri.length === 0 || redirectUri.length > MAX_URI_LENGTH) return { refused: `the redirect_uri must be 1 to ${MAX_URI_LENGTH} characters` };
   // plain ASCII, no whitespace or controls, no backslash (browsers read it as a slash)
-  if (!/^[\x21-\x7e]+$/.test(redirectUri) || redirectUri.includes('\\')) return { refused: 'the redirect_uri holds characters a URL may not (spaces, backslashes, non-ASCII)' };
+  if (!/^[\x21-\x7e]+$/.test(redirectUri) || redirectUri.includes('\\'))
+    return { refused: 'the redirect_uri holds characters a URL may not (spaces, backslashes, non-ASCII)' };
   if (redirectUri.startsWith('//') || !/^[a-z][a-z0-9+.-]*:/i.test(redirectUri)) return { refused: 'the redirect_uri must be an absolute URL with its scheme' };
   let url: URL;
   try {
@@ -59,7 +68,7 @@ export function checkRedirect(redirectUri: string, agreed: readonly AgreedRedire
   if (url.protocol === 'http:' || url.protocol === 'https:') {
     const authority = /^[a-z]+:\/\/([^/?#]*)/i.exec(redirectUri)?.[1] ?? '';
     if (authority.includes('%') || !HOSTNAME.test(url.hostname) || url.hostname.split('.').some((label) => label.startsWith('xn--'))) {
-      return { refused: 'the redirect_uri\'s host must be a plain host name (no escapes, no international look-alikes)' };
+      return { refused: "the redirect_uri's host must be a plain host name (no escapes, no international look-alikes)" };
     }
   }
   return agreed.some((a) => allows(a, url)) ? { url } : { refused: 'the redirect_uri is not on a domain agreed with the partner' };

@@ -55,7 +55,10 @@ function partnerSchema(dialects: DialectConfigs) {
             type: 'object',
             additionalProperties: false,
             minProperties: 1,
-            properties: { production: { type: 'string', pattern: '^https?://', maxLength: 2048 }, preproduction: { type: 'string', pattern: '^https?://', maxLength: 2048 } },
+            properties: {
+              production: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+              preproduction: { type: 'string', pattern: '^https?://', maxLength: 2048 },
+            },
           },
           redirects: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 256 } },
         },

@@ -18,7 +18,10 @@ export function touchpointOf(raw: RawTouchpoint | undefined, where: string, prob
   const before = problems.length;
   const redirects = raw.redirects.flatMap((entry, i) => {
     const agreed = agreedRedirect(entry);
-    if (!agreed) problems.push(`${where}: touchpoint.redirects[${i}]: not a domain (*.example.com, www.example.com), an origin (https://host[:port]) or an app's URL scheme (app:)`);
+    if (!agreed)
+      problems.push(
+        `${where}: touchpoint.redirects[${i}]: not a domain (*.example.com, www.example.com), an origin (https://host[:port]) or an app's URL scheme (app:)`,
+      );
     return agreed ? [agreed] : [];
   });
   const portal = new Map<Environment, URL>();

@@ -109,7 +109,9 @@ interface RawFile {
 export function loadChecks(dir: string): Check[] {
   const validate = new Ajv({ allErrors: true }).compile(FILE_SCHEMA);
   const checks: Check[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()) {
     const raw = load(readFileSync(path.join(dir, file), 'utf8')) as RawFile;
     if (!validate(raw)) throw new Error(`${file}: ${(validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ')}`);
     for (const check of raw.checks) {
@@ -124,7 +126,8 @@ export function loadChecks(dir: string): Check[] {
   for (const check of checks) {
     if (ids.has(check.id)) throw new Error(`${check.file}: check id ${check.id} is used twice`);
     ids.add(check.id);
-    if (check.after !== undefined && !checks.some((c) => c.id === check.after)) throw new Error(`${check.file}: ${check.id}: after names no check (${check.after})`);
+    if (check.after !== undefined && !checks.some((c) => c.id === check.after))
+      throw new Error(`${check.file}: ${check.id}: after names no check (${check.after})`);
   }
   return checks;
 }

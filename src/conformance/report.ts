@@ -95,7 +95,10 @@ export function htmlReport(results: readonly Result[], run: RunInfo, mask: (text
   const summary = summarize(results);
   const rows = results
     .map((r) => {
-      const details = r.outcome === 'failed' ? `<details><summary>${html(mask(r.reasons.join('; ')))}</summary><pre>${html(mask(exchangesText(r.exchanges, mask)))}</pre></details>` : html(r.reasons.join('; '));
+      const details =
+        r.outcome === 'failed'
+          ? `<details><summary>${html(mask(r.reasons.join('; ')))}</summary><pre>${html(mask(exchangesText(r.exchanges, mask)))}</pre></details>`
+          : html(r.reasons.join('; '));
       return `<tr class="${r.outcome}"><td>${r.outcome}</td><td>${html(r.check.procedure)}</td><td><b>${html(r.check.id)}</b> ${html(r.check.title)}</td><td>${html(r.check.section)}</td><td>${details}</td></tr>`;
     })
     .join('\n');
@@ -117,8 +120,10 @@ function exchangesText(exchanges: readonly Exchange[], mask: (text: string) => s
   return exchanges
     .map((e) => {
       const parts: string[] = [];
-      if (e.request) parts.push(`> ${e.request.method} ${e.request.url}\n${headerLines(e.request.headers, mask, '> ')}${e.request.body ? `>\n> ${e.request.body}` : ''}`);
-      if (e.answer) parts.push(`< ${e.answer.status} (${e.answer.ms} ms)\n${headerLines(e.answer.headers, mask, '< ')}${e.answer.body ? `<\n< ${e.answer.body}` : ''}`);
+      if (e.request)
+        parts.push(`> ${e.request.method} ${e.request.url}\n${headerLines(e.request.headers, mask, '> ')}${e.request.body ? `>\n> ${e.request.body}` : ''}`);
+      if (e.answer)
+        parts.push(`< ${e.answer.status} (${e.answer.ms} ms)\n${headerLines(e.answer.headers, mask, '< ')}${e.answer.body ? `<\n< ${e.answer.body}` : ''}`);
       if (e.delivery) parts.push(`Send Activation Code received: POST ${e.delivery.path}\n${headerLines(e.delivery.headers, mask, '  ')}  ${e.delivery.body}`);
       return parts.join('\n');
     })

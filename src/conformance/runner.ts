@@ -62,7 +62,12 @@ interface Context {
   readonly eid: string;
 }
 
-export async function runChecks(checks: readonly Check[], apis: Apis, options: KitOptions, progress: (done: number, result: Result) => void): Promise<Result[]> {
+export async function runChecks(
+  checks: readonly Check[],
+  apis: Apis,
+  options: KitOptions,
+  progress: (done: number, result: Result) => void,
+): Promise<Result[]> {
   // the partner's server certificate is always verified: against --tls-ca, else the system's CAs
   const agent = new Agent({ connect: { ...options.tls }, headersTimeout: options.requestTimeoutMs, bodyTimeout: options.requestTimeoutMs });
   const context: Context = { kept: {}, passed: new Set(), issuedToken: randomUUID(), eid: options.eid };
@@ -119,7 +124,9 @@ async function exchange(check: Check, run: Run): Promise<string[]> {
   const content = send.body === undefined ? undefined : (filled(send.body, token, context) as { activationCodeRequestID?: string });
   const body = content === undefined ? undefined : JSON.stringify(content);
   const path = op.pathTemplate.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(name === 'account_id' ? (options.accountId as string) : token));
-  const query = send.query ? `?${new URLSearchParams(Object.entries(send.query).map(([k, v]): [string, string] => [k, filled(v, token, context) as string])).toString()}` : '';
+  const query = send.query
+    ? `?${new URLSearchParams(Object.entries(send.query).map(([k, v]): [string, string] => [k, filled(v, token, context) as string])).toString()}`
+    : '';
   const url = `${options.url.replace(/\/$/, '')}${path}${query}`;
   const correlationId = randomUUID();
   const reasons: string[] = [];
@@ -139,7 +146,10 @@ async function exchange(check: Check, run: Run): Promise<string[]> {
     const text = await answer.body.text();
     const ms = Date.now() - started;
     const answerHeaders = Object.fromEntries(Object.entries(answer.headers).map(([k, v]) => [k, String(v)]));
-    run.exchanges.push({ request: { method: op.operation.method?.toUpperCase() ?? 'GET', url, headers, body }, answer: { status: answer.statusCode, headers: answerHeaders, body: text, ms } });
+    run.exchanges.push({
+      request: { method: op.operation.method?.toUpperCase() ?? 'GET', url, headers, body },
+      answer: { status: answer.statusCode, headers: answerHeaders, body: text, ms },
+    });
     const judged = judgeAnswer(run.apis, operation, expect, { status: answer.statusCode, contentType: answerHeaders['content-type'], text, ms });
     reasons.push(...judged.reasons.map((r) => (send.repeat ? `answer ${i + 1}: ${r}` : r)));
     answers.push({ status: answer.statusCode, json: judged.json });
@@ -153,7 +163,12 @@ async function exchange(check: Check, run: Run): Promise<string[]> {
 }
 
 /** what AID.02 allows of one answer */
-function judgeAnswer(apis: Apis, operation: OperationId, expect: Expect, answer: { status: number; contentType?: string; text: string; ms: number }): { reasons: string[]; json?: unknown } {
+function judgeAnswer(
+  apis: Apis,
+  operation: OperationId,
+  expect: Expect,
+  answer: { status: number; contentType?: string; text: string; ms: number },
+): { reasons: string[]; json?: unknown } {
   const reasons: string[] = [];
   if (!expect.status.includes(answer.status)) reasons.push(`status ${answer.status}; this check allows ${expect.status.join(', ')}`);
   const documented = apis.checkResponse(apis.get(operation), { status: answer.status, contentType: answer.contentType, body: Buffer.from(answer.text) }, true);
@@ -169,7 +184,8 @@ function judgeAnswer(apis: Apis, operation: OperationId, expect: Expect, answer:
   }
   if (answer.status >= 300) {
     const code = field(json, 'code');
-    if (typeof code !== 'string' || typeof field(json, 'error') !== 'string') reasons.push('AID.02 5.5: a refusal must carry a body with the fields code and error (strings)');
+    if (typeof code !== 'string' || typeof field(json, 'error') !== 'string')
+      reasons.push('AID.02 5.5: a refusal must carry a body with the fields code and error (strings)');
     else if (expect.codes && !expect.codes.includes(code)) reasons.push(`error code ${code}; AID.02 5.5 has ${expect.codes.join(', ')} for this`);
   }
   if (expect.withinMs !== undefined && answer.ms > expect.withinMs) reasons.push(`answered in ${answer.ms} ms; AID.02 7.7.1 allows ${expect.withinMs} ms`);
@@ -181,7 +197,10 @@ function sameAnswers(answers: readonly { status: number; json: unknown }[]): str
   const reasons: string[] = [];
   for (const [i, other] of rest.entries()) {
     if (other.status !== first.status) reasons.push(`the same request answered ${first.status}, then ${other.status}`);
-    else if (first.status === 200 && (field(other.json, 'activationCode') !== field(first.json, 'activationCode') || field(other.json, 'iccid') !== field(first.json, 'iccid'))) {
+    else if (
+      first.status === 200 &&
+      (field(other.json, 'activationCode') !== field(first.json, 'activationCode') || field(other.json, 'iccid') !== field(first.json, 'iccid'))
+    ) {
       reasons.push(`the same activationCodeRequestID got a second code (answer ${i + 2})`);
     }
   }
@@ -200,10 +219,16 @@ async function judgeDelivery(run: Run, sent: { activationCodeRequestID?: string 
   const reasons: string[] = [];
   const header = (name: string) => delivery.headers[name] as string | undefined;
   if (delivery.token !== token) reasons.push('Send Activation Code names another msp_token than the request');
-  if (header('correlation-id') !== correlationId) reasons.push('Send Activation Code does not carry the request\'s correlation-id (AID.02 5.1: a transaction\'s id)');
+  if (header('correlation-id') !== correlationId)
+    reasons.push("Send Activation Code does not carry the request's correlation-id (AID.02 5.1: a transaction's id)");
   if (header('client-id') !== targetId) reasons.push(`Send Activation Code's client-id is ${header('client-id')}, not the MSP's ${targetId} (AID.02 5.1)`);
   if (header('target-id') !== clientId) reasons.push(`Send Activation Code's target-id is ${header('target-id')}, not the CMP's ${clientId} (AID.02 5.1)`);
-  const problems = run.apis.validateRequest(run.apis.get('submitActivationCode'), { params: { msp_token: delivery.token }, query: '', headers: delivery.headers, body: delivery.json });
+  const problems = run.apis.validateRequest(run.apis.get('submitActivationCode'), {
+    params: { msp_token: delivery.token },
+    query: '',
+    headers: delivery.headers,
+    body: delivery.json,
+  });
   for (const problem of problems) reasons.push(`Annex B: Send Activation Code's ${problem.text}`);
   if (keep) run.context.kept.iccid = field(delivery.json, 'iccid');
   return reasons;
@@ -244,15 +269,20 @@ async function judgeTls(kind: TlsCheck, run: Run): Promise<Verdict> {
   if (kind === 'clientCertificateRequired') {
     const outcome = await tryRequest({ ...base }, url, headers);
     // the kit refusing the partner is no proof that the partner refuses the kit
-    if (outcome.error && SERVER_UNVERIFIED.has(outcome.error)) return { outcome: 'failed', reasons: [`the partner's server certificate cannot be verified (${outcome.error}); give its CA with --tls-ca`] };
+    if (outcome.error && SERVER_UNVERIFIED.has(outcome.error))
+      return { outcome: 'failed', reasons: [`the partner's server certificate cannot be verified (${outcome.error}); give its CA with --tls-ca`] };
     if (outcome.error) return { outcome: 'passed', reasons: [] };
     // a partner may finish the handshake and refuse the request itself, as an AID.02 answer: with
     // the credential sent along, a 401 can only be for the missing certificate
     if (outcome.status === 401) return { outcome: 'passed', reasons: [] };
     return { outcome: 'failed', reasons: [`without a client certificate (the credential sent) the partner answered ${outcome.status}`] };
   }
-  const outcome = await tryRequest({ ...base, cert: tlsOptions.cert, key: tlsOptions.key, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, url, headers);
-  if (outcome.error === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE') return skipped('this machine\'s TLS library cannot offer TLS 1.1');
+  const outcome = await tryRequest(
+    { ...base, cert: tlsOptions.cert, key: tlsOptions.key, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' },
+    url,
+    headers,
+  );
+  if (outcome.error === 'ERR_SSL_NO_PROTOCOLS_AVAILABLE') return skipped("this machine's TLS library cannot offer TLS 1.1");
   if (outcome.error) return { outcome: 'passed', reasons: [] };
   return { outcome: 'failed', reasons: ['the partner accepted a TLS 1.1 connection'] };
 }
@@ -261,7 +291,9 @@ async function judgeTls(kind: TlsCheck, run: Run): Promise<Verdict> {
 function tryRequest(options: tls.ConnectionOptions, url: URL, headers: Readonly<Record<string, string>>): Promise<{ error?: string; status?: number }> {
   return new Promise((resolve) => {
     const socket = tls.connect(options, () => {
-      const lines = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      const lines = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
       socket.write(`GET ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${lines}Connection: close\r\n\r\n`);
     });
     let data = '';

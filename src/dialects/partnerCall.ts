@@ -11,7 +11,14 @@ import { UpstreamError } from '../errors/upstreamError';
 
 /** `logs.log` is read only when a call fails: a request's logger is made on first use; with
  * `tracing`, the call is a span (`dialect`: the target's, for it) */
-export function callPartner(instance: DialectInstance, call: DialectCall, metrics: Metrics, logs: { readonly log: Logger }, tracing?: Tracing, dialect = ''): Promise<DialectAnswer> {
+export function callPartner(
+  instance: DialectInstance,
+  call: DialectCall,
+  metrics: Metrics,
+  logs: { readonly log: Logger },
+  tracing?: Tracing,
+  dialect = '',
+): Promise<DialectAnswer> {
   if (tracing === undefined) return counted(instance, call, metrics, logs);
   return tracing.partnerCall(call, dialect, (traced) => counted(instance, traced, metrics, logs));
 }

@@ -57,7 +57,12 @@ interface SocketState {
   closing?: boolean;
 }
 
-export function createListener(handler: Handler, limits: ConnectionLimits, onRefused: (kind: ErrorKind) => void, tls?: TlsMaterial): http.Server | https.Server {
+export function createListener(
+  handler: Handler,
+  limits: ConnectionLimits,
+  onRefused: (kind: ErrorKind) => void,
+  tls?: TlsMaterial,
+): http.Server | https.Server {
   const sockets = new WeakMap<Duplex, SocketState>();
   const stateOf = (socket: Duplex): SocketState => {
     let state = sockets.get(socket);

@@ -47,11 +47,15 @@ export const catalogue = {
   invalidEid: { status: 423, code: '207', message: 'Invalid eid' },
   profileNotFound: { status: 422, code: '61', message: 'The profile with this ICCID could not be found' },
   profileNotLinked: { status: 422, code: '62', message: 'The profile with this ICCID is not linked to this msp_token' },
-  profileStatusNotFound: { status: 404, code: '65', message: 'The msp_token identified by the federated_id or the profile(s) identified by the ICCID could not be found' },
-  smdpUnavailable: { status: 503, code: '90', message: 'The MSP\'s SM-DP+ cannot be reached' },
-  smdpFailed: { status: 500, code: '90', message: 'The MSP\'s SM-DP+ could not carry out the request' },
-  platformUnavailable: { status: 503, code: '90', message: 'The MSP\'s eSIM platform or its SM-DP+ cannot be reached' },
-  platformFailed: { status: 500, code: '90', message: 'The MSP\'s eSIM platform could not carry out the request' },
+  profileStatusNotFound: {
+    status: 404,
+    code: '65',
+    message: 'The msp_token identified by the federated_id or the profile(s) identified by the ICCID could not be found',
+  },
+  smdpUnavailable: { status: 503, code: '90', message: "The MSP's SM-DP+ cannot be reached" },
+  smdpFailed: { status: 500, code: '90', message: "The MSP's SM-DP+ could not carry out the request" },
+  platformUnavailable: { status: 503, code: '90', message: "The MSP's eSIM platform or its SM-DP+ cannot be reached" },
+  platformFailed: { status: 500, code: '90', message: "The MSP's eSIM platform could not carry out the request" },
   requestInProgress: { status: 503, code: '90', message: 'The same activation code request is still being processed' },
   subscriptionBusy: { status: 503, code: '90', message: 'Another request for the same subscription is still being processed' },
   breakerOpen: { status: 503, code: '90', message: 'The target partner is failing; the hub does not call it for now' },
@@ -87,7 +91,7 @@ export class HubError extends Error {
     this.name = 'HubError';
     this.kind = kind;
     this.code = entry.code;
-    this.status = entry.status === 'clientError' ? options.clientErrorStatus ?? 422 : entry.status;
+    this.status = entry.status === 'clientError' ? (options.clientErrorStatus ?? 422) : entry.status;
     this.headers = options.headers ?? {};
   }
 

@@ -32,6 +32,7 @@ export function upstreamFailure(err: UpstreamError, target: string, unreachable?
 /** the answer to a request whose state `step` could not be read or written: nothing happened yet */
 export function storeFailure(err: unknown, step: string): HubError {
   if (err instanceof HubError) return err;
-  if (err instanceof StoreFullError) return new HubError('stateFull', { detail: step, headers: { 'retry-after': String(FULL_RETRY_AFTER_SECONDS) }, cause: err });
+  if (err instanceof StoreFullError)
+    return new HubError('stateFull', { detail: step, headers: { 'retry-after': String(FULL_RETRY_AFTER_SECONDS) }, cause: err });
   return new HubError('stateUnavailable', { detail: step, headers: { 'retry-after': '1' }, cause: err });
 }

@@ -37,12 +37,16 @@ export function startupFailure(err: unknown, redis: string | undefined): string 
   const e = err as SystemError;
   if (!(err instanceof Error)) return undefined;
   // a worker of --workers binds through the primary: 'bind'
-  if ((e.syscall === 'listen' || e.syscall === 'bind') && e.code && LISTEN_CODES[e.code]) return `cannot listen on ${e.address}:${e.port}: ${LISTEN_CODES[e.code]}`;
-  if (e.syscall === 'open' && e.path) return `cannot read ${e.path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code}`;
+  if ((e.syscall === 'listen' || e.syscall === 'bind') && e.code && LISTEN_CODES[e.code])
+    return `cannot listen on ${e.address}:${e.port}: ${LISTEN_CODES[e.code]}`;
+  if (e.syscall === 'open' && e.path)
+    return `cannot read ${e.path}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code}`;
   // Redis's own refusals first: a TLS alert from Redis is about Redis, not the hub's listener files
   const redisCause = err instanceof RedisStartupError ? err.reason.split('\n')[0] : undefined;
   if (redis && (redisCause !== undefined || UNREACHABLE.has(e.code ?? ''))) return `Redis at ${redis} cannot be reached: ${redisCause ?? e.code}`;
-  if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(`${e.code ?? ''} ${e.message}`)) return 'the TLS certificate and key do not belong together (--tls-cert, --tls-key)';
-  if (/^ERR_OSSL|PEM|certificate|x509/i.test(`${e.code ?? ''} ${e.message}`) && !UNREACHABLE.has(e.code ?? '')) return `a TLS file cannot be used: ${e.message.split('\n')[0]}`;
+  if (/key values mismatch|KEY_VALUES_MISMATCH/i.test(`${e.code ?? ''} ${e.message}`))
+    return 'the TLS certificate and key do not belong together (--tls-cert, --tls-key)';
+  if (/^ERR_OSSL|PEM|certificate|x509/i.test(`${e.code ?? ''} ${e.message}`) && !UNREACHABLE.has(e.code ?? ''))
+    return `a TLS file cannot be used: ${e.message.split('\n')[0]}`;
   return undefined;
 }

@@ -23,7 +23,10 @@ export function waitingOf(events: readonly JourneyEvent[], stuckAfter: StuckAfte
   const waited = now - last.at;
   const cmp = last.operation === 'requestActivationCode' ? last.from : last.to;
   const msp = last.operation === 'requestActivationCode' ? last.to : last.from;
-  const done = stage === 'awaitingCode' ? `${last.status === 201 ? '201' : last.status === undefined ? 'activation code requested' : `${last.status} answered`} ${clock(last.at)}` : `activation code ${last.operation === 'requestActivationCode' ? 'sent' : 'delivered'} ${clock(last.at)}`;
+  const done =
+    stage === 'awaitingCode'
+      ? `${last.status === 201 ? '201' : last.status === undefined ? 'activation code requested' : `${last.status} answered`} ${clock(last.at)}`
+      : `activation code ${last.operation === 'requestActivationCode' ? 'sent' : 'delivered'} ${clock(last.at)}`;
   const missing = stage === 'awaitingCode' ? `no Send Activation Code from ${msp ?? 'the MSP'}` : `no Send CSIM Status from ${cmp ?? 'the CMP'}`;
   return { stage, since: last.at, after: last.id, stuck: waited > stuckAfter[stage] * 1000, sentence: `${done}, ${missing} for ${duration(waited)}` };
 }

@@ -24,7 +24,8 @@ export function createKnownSeries(metrics: Metrics, config: Config): void {
   for (const result of ['success', 'failure']) metrics.configReloads.inc({ result }, 0);
   for (const reason of AUTH_FAILURE_REASONS) metrics.authFailures.inc({ reason }, 0);
   for (const operation of OPERATION_IDS) {
-    for (const [direction, reasons] of Object.entries(VALIDATION_REASONS)) for (const reason of reasons) metrics.validationFailures.inc({ operation, direction, reason }, 0);
+    for (const [direction, reasons] of Object.entries(VALIDATION_REASONS))
+      for (const reason of reasons) metrics.validationFailures.inc({ operation, direction, reason }, 0);
   }
   const partners = [...config.partners.values()];
   const pairs = routedPairs(config, partners);
@@ -62,7 +63,8 @@ function routedPairs(config: Config, partners: readonly Partner[]): { operation:
     for (const target of partners) {
       if (target.role === client.role) continue;
       for (const operation of OPERATION_IDS) {
-        if (callerRoleOf(operation) === client.role && config.routes.find(client.id, target.id, operation)) pairs.push({ operation, client: client.id, target: target.id });
+        if (callerRoleOf(operation) === client.role && config.routes.find(client.id, target.id, operation))
+          pairs.push({ operation, client: client.id, target: target.id });
       }
     }
   }

@@ -34,7 +34,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
   let sources: ScrapeSources | undefined;
   new Gauge({
     name: 'aid_gateway_build_info',
-    help: 'The hub\'s version and the Node.js it runs on (value 1)',
+    help: "The hub's version and the Node.js it runs on (value 1)",
     labelNames: ['version', 'node'] as const,
     // with --workers: every worker runs the same build
     aggregator: 'first',
@@ -48,7 +48,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     },
     pendingActivations: new Gauge({
       name: 'aid_gateway_pending_activation_requests',
-      help: 'Activation code requests waiting for the MSP\'s answer or Send Activation Code, per MSP',
+      help: "Activation code requests waiting for the MSP's answer or Send Activation Code, per MSP",
       labelNames: ['msp'] as const,
       // with --workers: read from the shared store: every worker reports the same figure
       aggregator: 'first',
@@ -61,7 +61,7 @@ export function createMetrics(registry: Registry = new Registry(), options: { pr
     }),
     touchpointRedirects: new Counter({
       name: 'aid_gateway_touchpoint_redirects_total',
-      help: 'Browser redirects through the hub between partners\' touchpoints (AID.02 7.1, 7.2) by flow (login, return) and outcome: redirected, or why not',
+      help: "Browser redirects through the hub between partners' touchpoints (AID.02 7.1, 7.2) by flow (login, return) and outcome: redirected, or why not",
       labelNames: ['from', 'to', 'flow', 'outcome'] as const,
       registers,
     }),

@@ -82,7 +82,9 @@ export class Apis {
         if (id === undefined || !isOperationId(id)) throw new Error(`spec: unexpected operation ${String(id)}`);
         const statuses = new Set(Object.keys(operation.responses ?? {}).map(Number));
         const parameters = (operation.parameters ?? []) as { name: string; in: string; schema?: { format?: string } }[];
-        const bodySchema = (operation.requestBody as { content?: Record<string, { schema?: { properties?: Record<string, { format?: string }> } }> } | undefined)?.content?.['application/json']?.schema;
+        const bodySchema = (
+          operation.requestBody as { content?: Record<string, { schema?: { properties?: Record<string, { format?: string }> } }> } | undefined
+        )?.content?.['application/json']?.schema;
         this.operations.set(id, {
           id,
           api,
@@ -185,7 +187,8 @@ export class Apis {
     if (!op.documentedStatuses.has(status)) return { unusable: `status ${status} is not documented for ${op.id}`, nonconforming: [], content: false };
     const documented = op.operation.responses?.[String(status)] as { content?: Record<string, unknown> } | undefined;
     if (!documented?.content) return { nonconforming: [], content: false };
-    if (!JSON_MEDIA.test(contentType ?? '')) return { unusable: `status ${status} must carry application/json in UTF-8, got ${clipped(contentType ?? 'none')}`, nonconforming: [], content: true };
+    if (!JSON_MEDIA.test(contentType ?? ''))
+      return { unusable: `status ${status} must carry application/json in UTF-8, got ${clipped(contentType ?? 'none')}`, nonconforming: [], content: true };
     let parsed: unknown;
     try {
       parsed = parseStrictJson(body);
@@ -196,7 +199,6 @@ export class Apis {
     const result = op.api.validateResponse(parsed, op.operation, status);
     return { nonconforming: (result.errors ?? []).map((e) => describe(e, parsed).text), content: true, json: parsed };
   }
-
 }
 
 /** a partner's header value, short enough for an error message and a log line */

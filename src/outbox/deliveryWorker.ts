@@ -109,7 +109,10 @@ export class OutboxWorker {
         await this.queue.ack(entry);
         tellDelivery(this.journeys, delivery, 'delivered', answer.status);
         this.metrics.outbox.inc({ target: delivery.target, event: 'delivered' });
-        this.log.info({ delivery: delivery.id, target: delivery.target, operation: delivery.operation, attempts: delivery.attempts + 1 }, 'outbox delivery done');
+        this.log.info(
+          { delivery: delivery.id, target: delivery.target, operation: delivery.operation, attempts: delivery.attempts + 1 },
+          'outbox delivery done',
+        );
         return;
       }
       if (answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
@@ -129,7 +132,11 @@ export class OutboxWorker {
       await this.dead(entry, `not delivered within ${settings.outboxHorizonSeconds} s; last: ${failure}`);
       return;
     }
-    const notBefore = Date.now() + (waitMs === undefined ? backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts) : Math.max(waitMs, settings.outboxRetryBaseMs));
+    const notBefore =
+      Date.now() +
+      (waitMs === undefined
+        ? backoffMs(settings.outboxRetryBaseMs, settings.outboxRetryMaxMs, delivery.attempts)
+        : Math.max(waitMs, settings.outboxRetryBaseMs));
     await this.queue.retryLater(entry, { ...delivery, attempts: delivery.attempts + 1 }, notBefore);
     tellDelivery(this.journeys, delivery, 'retried');
     this.metrics.outbox.inc({ target: delivery.target, event: 'retried' });
@@ -145,10 +152,12 @@ export class OutboxWorker {
     await this.queue.deadLetter(entry, reason);
     tellDelivery(this.journeys, entry.delivery, 'deadLettered', status);
     this.metrics.outbox.inc({ target: entry.delivery.target, event: 'dead_lettered' });
-    this.log.error({ delivery: entry.delivery.id, target: entry.delivery.target, operation: entry.delivery.operation, reason }, 'outbox delivery dead-lettered');
+    this.log.error(
+      { delivery: entry.delivery.id, target: entry.delivery.target, operation: entry.delivery.operation, reason },
+      'outbox delivery dead-lettered',
+    );
   }
 }
-
 
 /** a delivery as the call its dialect makes: the body as it was accepted (it passed validation then) */
 function callOf(delivery: Delivery): DialectCall {

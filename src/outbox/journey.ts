@@ -29,7 +29,12 @@ export function tellDelivery(recorder: JourneyRecorder | undefined, delivery: De
       code: codeOf(body.error),
       requestId,
       iccid,
-      detail: delivery.operation === 'sendCsimStatus' ? `CSIM ${typeof body.status === 'string' ? body.status : 'status'}` : code ? 'activation code delivered' : 'no code: error delivered',
+      detail:
+        delivery.operation === 'sendCsimStatus'
+          ? `CSIM ${typeof body.status === 'string' ? body.status : 'status'}`
+          : code
+            ? 'activation code delivered'
+            : 'no code: error delivered',
       stage: outcome === 'delivered' ? stageAfter(delivery, code) : undefined,
     },
     lookupsFor(requestId, iccid),

@@ -43,7 +43,10 @@ function reused(fingerprint: string, before: string | undefined): boolean {
 }
 
 function refuseReuse(ctx: HubContext): HubError {
-  return new HubError('requestIdReused', { detail: `CMP-request-id ${ctx.state.ids.requestId} was used for a different request`, clientErrorStatus: need(ctx.state.operation, 'operation').clientErrorStatus });
+  return new HubError('requestIdReused', {
+    detail: `CMP-request-id ${ctx.state.ids.requestId} was used for a different request`,
+    clientErrorStatus: need(ctx.state.operation, 'operation').clientErrorStatus,
+  });
 }
 
 /** while the first call is in flight, a retry asks again */
@@ -54,7 +57,14 @@ function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint:
 /** failures after which the MSP may still deliver a code for the request: it stays open */
 const MAY_HAVE_TAKEN: ReadonlySet<ErrorKind> = new Set(['upstreamTimeout', 'upstreamUnreachable', 'upstreamInvalidResponse', 'stateUnavailable']);
 
-async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation, fingerprint: string, first: ReplayClaim, next: () => Promise<void>): Promise<void> {
+async function replayOrRun(
+  ctx: HubContext,
+  deps: PipelineDeps,
+  pending: PendingActivation,
+  fingerprint: string,
+  first: ReplayClaim,
+  next: () => Promise<void>,
+): Promise<void> {
   const route = need(ctx.state.route, 'route');
   const giveUpAt = Date.now() + route.timeoutMs + 1000;
   for (let claim = first; ; claim = await claimAgain(deps, pending, fingerprint, ctx)) {
@@ -82,9 +92,11 @@ async function replayOrRun(ctx: HubContext, deps: PipelineDeps, pending: Pending
   // the bridge has kept the request itself
   if (ctx.state.bridged) return;
   const answer = ctx.state.answer;
-  const body = answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson, answer.body) : undefined;
+  const body =
+    answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson, answer.body) : undefined;
   if (!answer || body === undefined) {
-    if (answer && succeeded(ctx)) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
+    if (answer && succeeded(ctx))
+      ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
     // a refusal is not replayed: the CMP may retry and the MSP decide again
     await keep('release activation request', deps.activations.finish(pending, 'release'));
     return;

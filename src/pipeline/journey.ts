@@ -124,4 +124,3 @@ function profileState(value: unknown): string {
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
-

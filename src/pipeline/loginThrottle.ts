@@ -74,7 +74,10 @@ export class LoginThrottle {
   /** counts a failure; ms until the caller may try again when it went over a limit, else 0 */
   async failed(address: string, clientId: string | undefined, settings: HubSettings): Promise<number> {
     const counted = countsOf(address, clientId, settings);
-    const counts = await this.store.limits.countFailures(counted.map((c) => c.key), settings.authFailureWindowSeconds);
+    const counts = await this.store.limits.countFailures(
+      counted.map((c) => c.key),
+      settings.authFailureWindowSeconds,
+    );
     const now = Date.now();
     counts.forEach(({ count, resetAt }, i) => {
       const { key, limit } = counted[i];

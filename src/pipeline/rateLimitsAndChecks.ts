@@ -37,7 +37,12 @@ export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
     if (caller.rateLimit) limits.push({ name: 'partner', check: { key: `in:${caller.id}`, limit: caller.rateLimit } });
     if (route.rateLimit) limits.push({ name: 'route', check: { key: `route:${caller.id}>${target.id}`, limit: route.rateLimit } });
     const fingerprint = fingerprintOf(ctx);
-    const token = tokenPolicyOf(ctx, pairOf(ctx).msp) === 'off' ? null : of.tokenInBody ? (ctx.state.body as { msp_token: string | null }).msp_token : need(ctx.state.params.msp_token, 'msp_token');
+    const token =
+      tokenPolicyOf(ctx, pairOf(ctx).msp) === 'off'
+        ? null
+        : of.tokenInBody
+          ? (ctx.state.body as { msp_token: string | null }).msp_token
+          : need(ctx.state.params.msp_token, 'msp_token');
     const pending = of.activation ? activationOf(ctx) : undefined;
     const answered = of.delivery ? (ctx.state.body as { activationCodeRequestID: string | null }).activationCodeRequestID : null;
     const checks: Checks = {
@@ -60,9 +65,20 @@ export function stateChecks(deps: PipelineDeps, of: ChecksOf): Stage {
       const { name, check } = limits[checked.limits.refusedBy];
       deps.metrics.rateLimited.inc({ client: caller.id, limit: name });
       const seconds = Math.max(1, Math.ceil(checked.limits.waitMs / 1000));
-      throw new HubError('rateLimited', { detail: `the ${name} limit allows ${check.limit.requests} per ${check.limit.perSeconds} s`, headers: { 'retry-after': String(seconds) } });
+      throw new HubError('rateLimited', {
+        detail: `the ${name} limit allows ${check.limit.requests} per ${check.limit.perSeconds} s`,
+        headers: { 'retry-after': String(seconds) },
+      });
     }
-    ctx.state.checked = { limits: checked.limits, binding: checked.binding, previousFingerprint: checked.previousFingerprint, claim: checked.claim, delivery: checked.delivery, fingerprint, activation: pending };
+    ctx.state.checked = {
+      limits: checked.limits,
+      binding: checked.binding,
+      previousFingerprint: checked.previousFingerprint,
+      claim: checked.claim,
+      delivery: checked.delivery,
+      fingerprint,
+      activation: pending,
+    };
     try {
       await next();
     } catch (err) {

@@ -21,7 +21,8 @@ export function respond(deps: PipelineDeps): Stage {
       ctx.body = failure.toBody();
       if (failure.kind === 'internal') ctx.state.log.error({ err: failure.cause }, 'internal error');
       // what the hub itself refused of an authenticated caller: its policies, by kind
-      else if (ctx.state.caller && failure.status < 500) deps.metrics.policyRejections.inc({ operation: ctx.state.operation?.id ?? ctx.state.inboundRoute ?? 'unknown', kind: failure.kind });
+      else if (ctx.state.caller && failure.status < 500)
+        deps.metrics.policyRejections.inc({ operation: ctx.state.operation?.id ?? ctx.state.inboundRoute ?? 'unknown', kind: failure.kind });
     }
     // a client must not send its next request on a connection the stopping hub is about to close
     if (deps.draining()) ctx.set('connection', 'close');

@@ -49,13 +49,26 @@ export async function startQuickStart(options: QuickStartOptions): Promise<Quick
   let hub: Hub;
   try {
     for (const partner of partners.values()) simulators.push(await simulate(partner, hubUrl));
-    hub = await Hub.start({ configDir: PROJECT_ROOT, listen: { host: options.host, port }, log: options.log, redis: options.redis, admin: options.admin, env: options.env, tracing: options.tracing });
+    hub = await Hub.start({
+      configDir: PROJECT_ROOT,
+      listen: { host: options.host, port },
+      log: options.log,
+      redis: options.redis,
+      admin: options.admin,
+      env: options.env,
+      tracing: options.tracing,
+    });
   } catch (err) {
     await Promise.all(simulators.map((s) => s.close()));
     throw err;
   }
   const origin = (id: string, fallback: string) => hub.config.partners.get(id)?.upstream.url.origin ?? fallback;
-  const walk = walkSteps(origin('cmpOne', 'http://127.0.0.1:9201'), origin('mspGamma', 'http://127.0.0.1:9301'), origin('mspDelta', 'http://127.0.0.1:9302'), origin('cmpFleet', 'http://127.0.0.1:9203'))
+  const walk = walkSteps(
+    origin('cmpOne', 'http://127.0.0.1:9201'),
+    origin('mspGamma', 'http://127.0.0.1:9301'),
+    origin('mspDelta', 'http://127.0.0.1:9302'),
+    origin('cmpFleet', 'http://127.0.0.1:9203'),
+  )
     .map((step) => toCurl(step, hub.url))
     .join('\n\n');
   return {
@@ -88,7 +101,13 @@ export function simulate(partner: Partner, hubUrl: string, bindHost?: string): P
   const listen = { host: bindHost ?? url.hostname, port: Number(url.port), apiKey: auth.kind === 'apiKey' ? auth.apiKey : '' };
   // a partner whose own system is not AID.02 is played by its dialect's simulator
   const dialect = dialectNamed(DIALECTS, partner.dialect);
-  if (dialect.simulate) return dialect.simulate(partner, partner.settings, { host: listen.host, port: listen.port, hubUrl, callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {} });
+  if (dialect.simulate)
+    return dialect.simulate(partner, partner.settings, {
+      host: listen.host,
+      port: listen.port,
+      hubUrl,
+      callbackHeaders: DEMO_CALLBACK_HEADERS[partner.id] ?? {},
+    });
   if (partner.role === 'cmp') return startCmpSimulator(listen);
   return startMspSimulator({
     ...listen,

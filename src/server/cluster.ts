@@ -104,7 +104,9 @@ function startAdmin(count: number, admin: NonNullable<HubOptions['admin']>, log:
   const app = buildAdminApp(clusterViews(count), admin.auth).callback();
   const server = http.createServer((req, res) => void app(req, res));
   server.on('error', (err) => log.error({ err: err.message }, 'admin listener failed'));
-  server.listen(admin.listen.port, admin.listen.host, () => log.info({ admin: `http://${admin.listen.host}:${(server.address() as { port: number }).port}` }, 'admin listener started for all workers'));
+  server.listen(admin.listen.port, admin.listen.host, () =>
+    log.info({ admin: `http://${admin.listen.host}:${(server.address() as { port: number }).port}` }, 'admin listener started for all workers'),
+  );
   return server;
 }
 
@@ -146,7 +148,13 @@ function clusterViews(count: number): AdminViews {
     readiness: async () => {
       const answers = (await ask('readiness')) as (Readiness | undefined)[];
       const ready = answers.length === count && answers.every((a) => a?.ready === true);
-      return { ready, checks: { workers: `${answers.filter((a) => a?.ready).length} of ${count} ready`, each: answers.map((a) => a ?? { ready: false, checks: { answer: 'none in time' } }) } };
+      return {
+        ready,
+        checks: {
+          workers: `${answers.filter((a) => a?.ready).length} of ${count} ready`,
+          each: answers.map((a) => a ?? { ready: false, checks: { answer: 'none in time' } }),
+        },
+      };
     },
     partners: async () => ({ partners: mergePartners((await ask('partners')) as ({ partners: PartnerView[] } | undefined)[]) }),
   };

@@ -120,12 +120,22 @@ export class Hub {
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing, new JourneyRecorder(store.journeys, () => this.runtime.config.settings));
+    this.worker = new OutboxWorker(
+      store.outbox,
+      activations,
+      () => this.runtime,
+      log,
+      metrics,
+      guards.tracing,
+      new JourneyRecorder(store.journeys, () => this.runtime.config.settings),
+    );
   }
 
   /** keeps work that outlives its request, so that close waits for it */
   track(work: Promise<unknown>): void {
-    const settled = work.catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'background work failed')).finally(() => this.background.delete(settled));
+    const settled = work
+      .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'background work failed'))
+      .finally(() => this.background.delete(settled));
     this.background.add(settled);
   }
 
@@ -185,17 +195,23 @@ export class Hub {
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
     const started = hub;
-    const views = localViews({
-      metrics,
-      store,
-      config: () => started.runtime.config,
-      draining: () => started.draining,
-      breakers: (partner) => guards.breakers.viewOf(partner),
-    }, deps.journeys);
+    const views = localViews(
+      {
+        metrics,
+        store,
+        config: () => started.runtime.config,
+        draining: () => started.draining,
+        breakers: (partner) => guards.breakers.viewOf(partner),
+      },
+      deps.journeys,
+    );
     if (options.admin) {
       // Koa answers its own errors: its promise is nobody's to wait for
       const admin = buildAdminApp(views, options.admin.auth).callback();
-      hub.adminServer = await listenOn(http.createServer((req, res) => void admin(req, res)), options.admin.listen);
+      hub.adminServer = await listenOn(
+        http.createServer((req, res) => void admin(req, res)),
+        options.admin.listen,
+      );
     }
     // a worker of --workers: the primary's admin listener asks it (cluster.ts)
     if (options.clusterWorker) serveClusterViews(metrics.registry, views);
@@ -223,7 +239,8 @@ export class Hub {
     }
     if (options.watchFiles) hub.watchFiles();
     log.info({ store: store.kind, partners: config.partners.size, routes: config.routes.size, urls: hub.urls, admin: hub.adminUrl }, 'hub started');
-    if (options.tracing) log.info({ sampler: options.tracing.sampler, ratio: options.tracing.ratio, service: options.tracing.serviceName }, 'exporting traces over OTLP/HTTP');
+    if (options.tracing)
+      log.info({ sampler: options.tracing.sampler, ratio: options.tracing.ratio, service: options.tracing.serviceName }, 'exporting traces over OTLP/HTTP');
     // the primary of --workers learns that this worker is up (a worker that dies before stops them all)
     if (options.clusterWorker) process.send?.({ type: WORKER_STARTED });
     return hub;
@@ -286,17 +303,34 @@ export class Hub {
   }
 
   private watchFiles(): void {
-    this.watches.push(watchContent(() => configFiles(this.options.configDir, this.options.partnersDir), () => void this.reloadConfig()));
+    this.watches.push(
+      watchContent(
+        () => configFiles(this.options.configDir, this.options.partnersDir),
+        () => void this.reloadConfig(),
+      ),
+    );
     const tls = this.options.tls;
     const tlsFiles = [tls?.cert, tls?.key, tls?.clientCa, this.options.clientCa].filter((f): f is string => f !== undefined);
-    if (tlsFiles.length > 0) this.watches.push(watchContent(() => tlsFiles, () => this.reloadTls()));
+    if (tlsFiles.length > 0)
+      this.watches.push(
+        watchContent(
+          () => tlsFiles,
+          () => this.reloadTls(),
+        ),
+      );
   }
 
   /** loads the config again; a bad config is refused and the one in service stays */
   reloadConfig(): ReloadResult {
     let next: Runtime;
     try {
-      next = buildRuntime(loadConfig(this.options.configDir, DIALECTS, this.options.env, this.options.partnersDir), this.runtime.generation + 1, this.guards, this.log, this.edge);
+      next = buildRuntime(
+        loadConfig(this.options.configDir, DIALECTS, this.options.env, this.options.partnersDir),
+        this.runtime.generation + 1,
+        this.guards,
+        this.log,
+        this.edge,
+      );
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
       this.metrics.configReloads.inc({ result: 'failure' });

@@ -21,7 +21,14 @@ import { JourneyRecorder } from '../journeys/recorder';
 export type EdgeBuilder = (inbound: readonly InboundRoute[]) => Stage;
 
 /** each partner's dialect instance, built once per config through the registry, and the edge */
-export function buildRuntime(config: Config, generation: number, guards: UpstreamGuards, log: Logger, edge: EdgeBuilder, modules: readonly DialectModule[] = DIALECTS): Runtime {
+export function buildRuntime(
+  config: Config,
+  generation: number,
+  guards: UpstreamGuards,
+  log: Logger,
+  edge: EdgeBuilder,
+  modules: readonly DialectModule[] = DIALECTS,
+): Runtime {
   const upstreams: Upstream[] = [];
   const dialects = new Map<string, DialectInstance>();
   // the touchpoints (AID.02 4.1, 4.2) are the hub's own; each dialect adds its partners' routes

@@ -25,10 +25,12 @@ interface Received {
 
 export function startCmpSimulator(options: CmpSimulatorOptions): Promise<RunningSimulator> {
   const inbox: Received[] = [];
-  const accept = (operation: string, status: number) => (req: SimRequest): SimAnswer => {
-    inbox.push({ operation, from: String(req.headers['client-id']), params: req.params, body: req.body });
-    return { status };
-  };
+  const accept =
+    (operation: string, status: number) =>
+    (req: SimRequest): SimAnswer => {
+      inbox.push({ operation, from: String(req.headers['client-id']), params: req.params, body: req.body });
+      return { status };
+    };
   return startSimulator(
     [
       { method: 'POST', path: '/cesim/msp/v1/users/{account_id}', handle: accept('sendMspToken', options.defects?.has('mspTokenStatus200') ? 200 : 201) },

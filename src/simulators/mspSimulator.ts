@@ -10,7 +10,8 @@ import { startSimulator, type RunningSimulator, type SimAnswer, type SimRequest,
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** misbehaviours for the conformance kit's tests, one switch each */
-export type MspDefect = 'noErrorBody' | 'ignoresHeaders' | 'slow' | 'newCodeOnRetry' | 'codesAfterInvalidation' | 'noDelivery' | 'csimStatus200' | 'noClientCertificate';
+export type MspDefect =
+  'noErrorBody' | 'ignoresHeaders' | 'slow' | 'newCodeOnRetry' | 'codesAfterInvalidation' | 'noDelivery' | 'csimStatus200' | 'noClientCertificate';
 
 export interface MspSimulatorOptions {
   readonly id: string;
@@ -69,20 +70,30 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
   const answerActivationCode = (req: SimRequest): SimAnswer => {
     const sub = subscription(req.params.msp_token);
     const body = (req.body ?? {}) as { profileType: string; eid: string; activationCodeRequestID?: string; replaceIccid: string | null };
-    if (typeof body.activationCodeRequestID !== 'string' || !UUID.test(body.activationCodeRequestID)) return { status: 422, body: { code: '91', error: 'Invalid request syntax: activationCodeRequestID must be a UUID' } };
+    if (typeof body.activationCodeRequestID !== 'string' || !UUID.test(body.activationCodeRequestID))
+      return { status: 422, body: { code: '91', error: 'Invalid request syntax: activationCodeRequestID must be a UUID' } };
     const earlier = defects.has('newCodeOnRetry') ? undefined : sub.answers.get(body.activationCodeRequestID);
     if (earlier) return earlier;
-    if (sub.invalidated && !defects.has('codesAfterInvalidation')) return { status: 404, body: { code: '21', error: 'The msp_token was found but is no longer valid' } };
+    if (sub.invalidated && !defects.has('codesAfterInvalidation'))
+      return { status: 404, body: { code: '21', error: 'The msp_token was found but is no longer valid' } };
     if (!/^\d{32}$/.test(body.eid)) return { status: 423, body: { code: '91', error: 'Invalid eid' } };
     if (body.profileType !== 'personal') return { status: 422, body: { code: '50', error: 'Profile type unknown' } };
     const swappedIccid = swapIfFull(sub, body.replaceIccid, maxProfiles);
     const iccid = newIccid();
     sub.profiles.set(iccid, { status: 'prepared', createdAt: Date.now() });
-    const code = { iccid, activationCode: `1$smdp.${options.id.toLowerCase()}.example$${randomBytes(16).toString('hex').toUpperCase()}`, profileType: 'personal', swappedIccid };
+    const code = {
+      iccid,
+      activationCode: `1$smdp.${options.id.toLowerCase()}.example$${randomBytes(16).toString('hex').toUpperCase()}`,
+      profileType: 'personal',
+      swappedIccid,
+    };
     const answer: SimAnswer = options.mode === 'sync' ? { status: 200, body: code } : { status: 201 };
     sub.answers.set(body.activationCodeRequestID, answer);
     if (options.mode === 'async' && !defects.has('noDelivery')) {
-      setTimeout(() => void deliver(options, req, { ...code, activationCodeRequestID: body.activationCodeRequestID, error: null }), options.asyncDelayMs ?? 500).unref();
+      setTimeout(
+        () => void deliver(options, req, { ...code, activationCodeRequestID: body.activationCodeRequestID, error: null }),
+        options.asyncDelayMs ?? 500,
+      ).unref();
     }
     return answer;
   };
@@ -96,7 +107,8 @@ export function startMspSimulator(options: MspSimulatorOptions): Promise<Running
         handle: (req) => {
           const body = req.body as { iccid: string; status: string };
           const profile = subscription(req.params.msp_token).profiles.get(body.iccid);
-          if (!profile) return { status: options.unknownProfileStatus ?? 404, body: { code: '61', error: `The profile with the ICCID ${body.iccid} could not be found` } };
+          if (!profile)
+            return { status: options.unknownProfileStatus ?? 404, body: { code: '61', error: `The profile with the ICCID ${body.iccid} could not be found` } };
           profile.status = CSIM_TO_PROFILE[body.status];
           return { status: defects.has('csimStatus200') ? 200 : 201 };
         },

@@ -88,7 +88,12 @@ export async function startSimulator(routes: readonly SimRoute[], options: Simul
   const tls = options.tls;
   const callback = app.callback();
   const listener: http.RequestListener = (req, res) => void callback(req, res);
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert ?? true, rejectUnauthorized: tls.requestCert ?? true }, listener) : http.createServer(listener);
+  const server = tls
+    ? https.createServer(
+        { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.requestCert ?? true, rejectUnauthorized: tls.requestCert ?? true },
+        listener,
+      )
+    : http.createServer(listener);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 0);
   return { url: `${tls ? 'https' : 'http'}://${host}:${port}`, close: () => closeServer(server) };

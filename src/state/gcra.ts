@@ -14,7 +14,8 @@ export interface LimitCheck {
 
 /** several limits checked at once: admitted by all (each counts the request; `waitMs` until the slot
  * reserved, 0 for a check), or refused by the first that has no room, none counting it */
-export type AdmitResult = { readonly allowed: true; readonly waitMs: number } | { readonly allowed: false; readonly refusedBy: number; readonly waitMs: number };
+export type AdmitResult =
+  { readonly allowed: true; readonly waitMs: number } | { readonly allowed: false; readonly refusedBy: number; readonly waitMs: number };
 
 export function intervalMs(limit: RateLimit): number {
   return (limit.perSeconds * 1000) / limit.requests;
@@ -22,7 +23,12 @@ export function intervalMs(limit: RateLimit): number {
 
 /** one GCRA step: the decision, the wait (refused: until there is room; admitted: until the slot)
  * and the TAT to store when admitted */
-export function gcraStep(tat: number | undefined, now: number, limit: RateLimit, maxWaitMs: number): { readonly allowed: boolean; readonly waitMs: number; readonly tat: number } {
+export function gcraStep(
+  tat: number | undefined,
+  now: number,
+  limit: RateLimit,
+  maxWaitMs: number,
+): { readonly allowed: boolean; readonly waitMs: number; readonly tat: number } {
   const interval = intervalMs(limit);
   const next = Math.max(tat ?? now, now) + interval;
   const waitMs = Math.max(0, next - now - limit.burst * interval);

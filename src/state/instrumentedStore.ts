@@ -40,4 +40,3 @@ function instrument<T extends object>(target: T, kind: string, prefix: string, m
     },
   });
 }
-

@@ -71,7 +71,12 @@ export interface ActivationLedger {
   /** the hub answered 201 itself (`bridged`, with the outbox entry that answers the CMP at its
    * `deadline`, queued in the same step: from in flight), or the MSP went asynchronous after all
    * (from bridged); false when the entry is not the call's in that state */
-  bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean>;
+  bridgeActivation(
+    pending: PendingActivation,
+    bridged: boolean,
+    ttlSeconds: number,
+    deadline?: { readonly delivery: Delivery; readonly at: number },
+  ): Promise<boolean>;
   /** the request, while a delivery may still match it */
   getPending(cmp: string, requestId: string): Promise<PendingActivation | undefined>;
   /** the pending requests of one token between one pair (for deliveries whose ID is null) */

@@ -1,7 +1,11 @@
 /** A store with each of its ports passed through one wrapper: what measures or breaks every call of a store does it here once. */
 import type { Store } from './store';
 
-export function mapPorts(store: Store, wrap: <T extends object>(port: T, name: string) => T, recordsName: (namespace: string) => string = () => 'records'): Store {
+export function mapPorts(
+  store: Store,
+  wrap: <T extends object>(port: T, name: string) => T,
+  recordsName: (namespace: string) => string = () => 'records',
+): Store {
   return {
     kind: store.kind,
     bindings: wrap(store.bindings, 'bindings'),

@@ -21,7 +21,8 @@ export function checkAccountId(id: string, nowSeconds: number): string | undefin
   } catch {
     return 'the id looks like a JWT, but its header or payload is no JSON';
   }
-  if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null) return 'the id\'s JWT header and payload must be JSON objects';
+  if (typeof header !== 'object' || header === null || typeof payload !== 'object' || payload === null)
+    return "the id's JWT header and payload must be JSON objects";
   const exp = (payload as { exp?: unknown }).exp;
   // AID.02 5.2's example writes exp as a string of digits; both are read
   const expires = typeof exp === 'number' ? exp : typeof exp === 'string' && /^[0-9]{1,12}$/.test(exp) ? Number(exp) : undefined;

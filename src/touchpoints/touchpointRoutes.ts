@@ -41,7 +41,13 @@ async function directory(ctx: InboundContext, services: InboundServices): Promis
   const { partners } = services.config;
   const listed = [...partners.values()]
     .filter((p) => p.role !== caller.role && p.touchpoint && paired(services.config, caller, p))
-    .map((p) => ({ id: p.id, role: p.role, displayName: p.touchpoint?.displayName, logoUrl: p.touchpoint?.logoUrl ?? null, login: `/touchpoints/${p.id}/login` }));
+    .map((p) => ({
+      id: p.id,
+      role: p.role,
+      displayName: p.touchpoint?.displayName,
+      logoUrl: p.touchpoint?.logoUrl ?? null,
+      login: `/touchpoints/${p.id}/login`,
+    }));
   ctx.status = 200;
   ctx.body = { partners: listed };
 }
@@ -82,8 +88,10 @@ async function broker(ctx: InboundContext, services: InboundServices, flow: Flow
     if (ctx.method !== 'GET') throw new Refused('methodNotAllowed', 'method', 'Only GET opens a link.');
     from = partners.get(single(ctx, 'client_id') ?? '');
     if (!target?.touchpoint) throw new Refused('unknownTarget', 'unknown_partner', 'The hub knows no touchpoint of this partner.');
-    if (!from?.touchpoint || from.role === target.role) throw new Refused('invalidSyntax', 'unknown_client', 'The link does not name the partner you come from (client_id).');
-    if (!paired(services.config, from, target)) throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
+    if (!from?.touchpoint || from.role === target.role)
+      throw new Refused('invalidSyntax', 'unknown_client', 'The link does not name the partner you come from (client_id).');
+    if (!paired(services.config, from, target))
+      throw new Refused('routeForbidden', 'not_routed', 'These two partners do not onboard users with each other through the hub.');
     const location = flow === 'login' ? login(ctx, from, target, settings.environment) : back(ctx, target);
     count('redirected');
     ctx.status = 302;
@@ -124,7 +132,8 @@ function back(ctx: InboundContext, target: Partner): URL {
   if (code !== undefined) {
     const error = single(ctx, 'error') ?? '';
     if (!RETURN_CODES.has(code)) throw new Refused('invalidSyntax', 'bad_outcome', 'The error code must be one of 100 to 103 (AID.02 5.5).');
-    if (error.length > MAX_ERROR_TEXT || !/^[\x20-\x7e]*$/.test(error)) throw new Refused('invalidSyntax', 'bad_outcome', `The error text must be up to ${MAX_ERROR_TEXT} plain characters.`);
+    if (error.length > MAX_ERROR_TEXT || !/^[\x20-\x7e]*$/.test(error))
+      throw new Refused('invalidSyntax', 'bad_outcome', `The error text must be up to ${MAX_ERROR_TEXT} plain characters.`);
     location.searchParams.append('code', code);
     location.searchParams.append('error', error);
   }

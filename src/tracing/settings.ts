@@ -22,7 +22,14 @@ export interface TracingSettings {
   readonly exportTimeoutMs: number;
 }
 
-const SAMPLERS: readonly SamplerName[] = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'];
+const SAMPLERS: readonly SamplerName[] = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
 
 /**
  * `flag`: `--otlp-endpoint`, the collector's base URL (`/v1/traces` is added, as to
@@ -38,7 +45,9 @@ export function tracingSettings(flag: string | undefined, env: NodeJS.ProcessEnv
   const ratio = arg === undefined || arg === '' ? 1 : Number(arg);
   if (!(ratio >= 0 && ratio <= 1)) throw new UsageError(`$OTEL_TRACES_SAMPLER_ARG ${JSON.stringify(arg)} is no ratio from 0 to 1`);
   const exportDelayMs = milliseconds(env, 'OTEL_BSP_SCHEDULE_DELAY', 5000);
-  const exportTimeoutMs = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim() ? milliseconds(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 10000) : milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10000);
+  const exportTimeoutMs = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT?.trim()
+    ? milliseconds(env, 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT', 10000)
+    : milliseconds(env, 'OTEL_EXPORTER_OTLP_TIMEOUT', 10000);
   return { url, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'aid-gateway', sampler, ratio, exportDelayMs, exportTimeoutMs };
 }
 

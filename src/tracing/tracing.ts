@@ -96,11 +96,17 @@ export class Tracing {
   private readonly propagator = new W3CTraceContextPropagator();
 
   constructor(settings: TracingSettings, version: string, log: Logger) {
-    const resource = detectResources({ detectors: [envDetector] }).merge(resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: version }));
+    const resource = detectResources({ detectors: [envDetector] }).merge(
+      resourceFromAttributes({ [ATTR_SERVICE_NAME]: settings.serviceName, [ATTR_SERVICE_VERSION]: version }),
+    );
     this.provider = new BasicTracerProvider({
       resource,
       sampler: samplerOf(settings.sampler, settings.ratio),
-      spanProcessors: [new BatchSpanProcessor(new LoggedExporter(new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.exportTimeoutMs }), log), { scheduledDelayMillis: settings.exportDelayMs })],
+      spanProcessors: [
+        new BatchSpanProcessor(new LoggedExporter(new OTLPTraceExporter({ url: settings.url, timeoutMillis: settings.exportTimeoutMs }), log), {
+          scheduledDelayMillis: settings.exportDelayMs,
+        }),
+      ],
     });
     this.tracer = this.provider.getTracer('aid-gateway', version);
   }
@@ -118,17 +124,34 @@ export class Tracing {
     const parent = this.active.getStore()?.context ?? ROOT_CONTEXT;
     const span = this.tracer.startSpan(
       `call ${call.operation}`,
-      { kind: SpanKind.CLIENT, attributes: { [ATTR.operation]: call.operation, [ATTR.caller]: call.caller, [ATTR.target]: call.target, [ATTR.dialect]: dialect, [ATTR_HTTP_REQUEST_METHOD]: call.method } },
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          [ATTR.operation]: call.operation,
+          [ATTR.caller]: call.caller,
+          [ATTR.target]: call.target,
+          [ATTR.dialect]: dialect,
+          [ATTR_HTTP_REQUEST_METHOD]: call.method,
+        },
+      },
       parent,
     );
     const traced = call.headers.traceparent === undefined ? call : { ...call, headers: { ...call.headers, traceparent: traceparentOf(span) } };
-    return ended(span, this.active.run({ context: trace.setSpan(parent, span), call: traced }, () => send(traced)));
+    return ended(
+      span,
+      this.active.run({ context: trace.setSpan(parent, span), call: traced }, () => send(traced)),
+    );
   }
 
   /** a request a dialect makes of its partner's platform, within a partner call (a call the
    * dialect passes on as it came is that partner call's own span); none outside of one (a
    * dialect worker's polling would fill the traces with roots) */
-  platformCall<A extends { readonly status: number }>(name: string, url: URL, req: { readonly operation: string; readonly method: string; readonly path: string }, send: () => Promise<A>): Promise<A> {
+  platformCall<A extends { readonly status: number }>(
+    name: string,
+    url: URL,
+    req: { readonly operation: string; readonly method: string; readonly path: string },
+    send: () => Promise<A>,
+  ): Promise<A> {
     const active = this.active.getStore();
     if (active === undefined || (active.call !== undefined && active.call.operation === req.operation && active.call.path === req.path)) return send();
     const attributes: Attributes = {
@@ -150,7 +173,12 @@ export class Tracing {
     const links: Link[] = stored === null ? [] : [{ context: stored }];
     const span = this.tracer.startSpan(
       `deliver ${delivery.operation}`,
-      { kind: SpanKind.CONSUMER, links, root: true, attributes: { [ATTR.operation]: delivery.operation, [ATTR.target]: delivery.target, [ATTR.attempt]: delivery.attempts + 1 } },
+      {
+        kind: SpanKind.CONSUMER,
+        links,
+        root: true,
+        attributes: { [ATTR.operation]: delivery.operation, [ATTR.target]: delivery.target, [ATTR.attempt]: delivery.attempts + 1 },
+      },
       ROOT_CONTEXT,
     );
     return ended(span, this.active.run({ context: trace.setSpan(ROOT_CONTEXT, span) }, send));
@@ -160,10 +188,14 @@ export class Tracing {
    * code, a dialect's event or task) that span's trace context, so that its delivery links to it */
   linkingDeliveries(store: Store): Store {
     const enqueue: OutboxQueue['enqueue'] = (delivery, notBefore) => store.outbox.enqueue(this.stamped(delivery), notBefore);
-    const outbox = new Proxy(store.outbox, { get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : (Reflect.get(target, prop, receiver) as unknown)) });
+    const outbox = new Proxy(store.outbox, {
+      get: (target, prop, receiver) => (prop === 'enqueue' ? enqueue : (Reflect.get(target, prop, receiver) as unknown)),
+    });
     // a late answer's outcome is queued by the ledger's settle, in the same script as the consume
     const settlePending: Ledger['settlePending'] = (pending, delivery) => store.ledger.settlePending(pending, this.stamped(delivery));
-    const ledger = new Proxy(store.ledger, { get: (target, prop, receiver) => (prop === 'settlePending' ? settlePending : (Reflect.get(target, prop, receiver) as unknown)) });
+    const ledger = new Proxy(store.ledger, {
+      get: (target, prop, receiver) => (prop === 'settlePending' ? settlePending : (Reflect.get(target, prop, receiver) as unknown)),
+    });
     return { ...store, outbox, ledger };
   }
 

@@ -90,7 +90,8 @@ function single(value: string | string[] | undefined): string | undefined {
 
 /** RFC 9110 10.2.3: delay-seconds (here at most a day) or an IMF-fixdate; anything else is not
  * passed on, so a partner cannot put arbitrary text into the caller's headers */
-const RETRY_AFTER = /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
+const RETRY_AFTER =
+  /^(?:[0-9]{1,5}|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT)$/;
 const MAX_RETRY_AFTER_SECONDS = 86400;
 
 function saneRetryAfter(value: string | undefined): string | undefined {

@@ -114,7 +114,10 @@ export class Upstream {
    * most half the call's time */
   private async waitForTurn(req: UpstreamRequest): Promise<number> {
     const limit = this.target.rateLimit;
-    const checks = [...(limit ? [{ key: `out:${this.name}`, limit }] : []), ...(req.limit ? [{ key: `out:${this.name}:${req.limit.key}`, limit: req.limit.limit }] : [])];
+    const checks = [
+      ...(limit ? [{ key: `out:${this.name}`, limit }] : []),
+      ...(req.limit ? [{ key: `out:${this.name}:${req.limit.key}`, limit: req.limit.limit }] : []),
+    ];
     const maxWaitMs = Math.floor(req.timeoutMs / 2);
     const slot = await this.guards.limits.admit(checks, maxWaitMs);
     if (!slot.allowed) {

@@ -92,25 +92,59 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>((w) => ({ ...w, path: `${w.path}/` })),
   fc.constant<Mutation>((w) => ({ ...w, path: w.path.replace(UUIDS, (m) => m.toUpperCase()) })),
   fc.constant<Mutation>((w) => ({ ...w, path: w.path.replace(UUIDS, (m) => `urn:uuid:${m}`) })),
-  fc.constant<Mutation>((w) => withBody(w, text(w).replace(UUIDS, (m) => m.toUpperCase()))),
-  fc.tuple(fc.constantFrom('CMP-request-id', 'correlation-id'), fc.uuid()).map<Mutation>(([name, id]) => (w) => ({ ...w, headers: { ...w.headers, [name]: id.toUpperCase() } })),
-  fc.constantFrom('%2e%2e%2f', '%00', '%0d%0a', '..', '%2F', '%ZZ', '%C0%AE', '\u00e9', '//', ';x=1', '?x=1', '#frag').map<Mutation>((s) => (w) => ({ ...w, path: w.path.replace(/\/([^/]*)$/, `/$1${s}`) })),
+  fc.constant<Mutation>((w) =>
+    withBody(
+      w,
+      text(w).replace(UUIDS, (m) => m.toUpperCase()),
+    ),
+  ),
+  fc
+    .tuple(fc.constantFrom('CMP-request-id', 'correlation-id'), fc.uuid())
+    .map<Mutation>(([name, id]) => (w) => ({ ...w, headers: { ...w.headers, [name]: id.toUpperCase() } })),
+  fc
+    .constantFrom('%2e%2e%2f', '%00', '%0d%0a', '..', '%2F', '%ZZ', '%C0%AE', '\u00e9', '//', ';x=1', '?x=1', '#frag')
+    .map<Mutation>((s) => (w) => ({ ...w, path: w.path.replace(/\/([^/]*)$/, `/$1${s}`) })),
   fc.string({ maxLength: 30 }).map<Mutation>((s) => (w) => ({ ...w, path: w.path.replace(/\/[^/]*$/, `/${encodeURIComponent(s)}`) })),
   fc.string({ maxLength: 60 }).map<Mutation>((s) => (w) => withBody(w, s)),
   fc.jsonValue({ maxDepth: 3 }).map<Mutation>((v) => (w) => withBody(w, JSON.stringify(v) ?? 'null')),
-  fc.constantFrom('"status":"deleted"', '"__proto__":{"a":1}', '"constructor":{}', '"n":1e309', '"n":123456789012345678901', '"x":"\\ud800"', '"a":1,"a":2').map<Mutation>((m) => (w) => firstMember(w, m)),
+  fc
+    .constantFrom('"status":"deleted"', '"__proto__":{"a":1}', '"constructor":{}', '"n":1e309', '"n":123456789012345678901', '"x":"\\ud800"', '"a":1,"a":2')
+    .map<Mutation>((m) => (w) => firstMember(w, m)),
   fc.integer({ min: 33, max: 3000 }).map<Mutation>((depth) => (w) => firstMember(w, `"x":${'['.repeat(depth)}${']'.repeat(depth)}`)),
-  fc.uint8Array({ minLength: 1, maxLength: 4 }).map<Mutation>((bytes) => (w) => withBody(w, Buffer.concat([Buffer.from(text(w).slice(0, -1)), Buffer.from(bytes), Buffer.from('}')]))),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 4 })
+    .map<Mutation>((bytes) => (w) => withBody(w, Buffer.concat([Buffer.from(text(w).slice(0, -1)), Buffer.from(bytes), Buffer.from('}')]))),
   fc.string({ maxLength: 20 }).map<Mutation>((name) => (w) => {
     const body = text(w);
     const key = JSON.stringify(name);
     return body.startsWith('{') ? withBody(w, body.replace(/^\{"([^"]+)":/, `{${key}:0,"$1":`)) : w;
   }),
-  fc.constantFrom('text/plain', 'application/json; charset=iso-8859-1', 'application/json; charset=utf-16', 'application/x-www-form-urlencoded', 'application/json, text/html', '').map<Mutation>((type) => (w) => ({ ...w, headers: { ...w.headers, 'content-type': type } })),
-  fc.constantFrom('CMP-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type').map<Mutation>((name) => (w) => ({ ...w, omit: [...w.omit, name] })),
-  fc.tuple(fc.constantFrom('CMP-request-id', 'correlation-id', 'target-id', 'traceparent'), fc.string({ maxLength: 80 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'))).map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
+  fc
+    .constantFrom(
+      'text/plain',
+      'application/json; charset=iso-8859-1',
+      'application/json; charset=utf-16',
+      'application/x-www-form-urlencoded',
+      'application/json, text/html',
+      '',
+    )
+    .map<Mutation>((type) => (w) => ({ ...w, headers: { ...w.headers, 'content-type': type } })),
+  fc
+    .constantFrom('CMP-request-id', 'correlation-id', 'client-id', 'target-id', 'content-type')
+    .map<Mutation>((name) => (w) => ({ ...w, omit: [...w.omit, name] })),
+  fc
+    .tuple(
+      fc.constantFrom('CMP-request-id', 'correlation-id', 'target-id', 'traceparent'),
+      fc.string({ maxLength: 80 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')),
+    )
+    .map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
   // a wrong credential for the caller, or a client-id no partner has: failed logins, throttled
-  fc.tuple(fc.constantFrom('api-key', 'client-id'), fc.string({ minLength: 1, maxLength: 40 }).map((s) => `guess-${s.replace(/[^\x21-\x7e]/g, 'x')}`)).map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
+  fc
+    .tuple(
+      fc.constantFrom('api-key', 'client-id'),
+      fc.string({ minLength: 1, maxLength: 40 }).map((s) => `guess-${s.replace(/[^\x21-\x7e]/g, 'x')}`),
+    )
+    .map<Mutation>(([name, value]) => (w) => ({ ...w, headers: { ...w.headers, [name]: value } })),
 );
 
 /** a valid request with up to three mutations; named by its operation id, so that a

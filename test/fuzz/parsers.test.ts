@@ -47,9 +47,15 @@ test('the strict reader reads what JSON.parse reads, the same way, but for what 
 
 test('the strict reader answers any bytes with a value, a StrictJsonError or a SyntaxError', () => {
   fc.assert(
-    fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.string({ maxLength: 200 }).map((s) => Buffer.from(s, 'utf8'))), (bytes) => {
-      onlyThrows(() => parseStrictJson(bytes), StrictJsonError, SyntaxError);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.string({ maxLength: 200 }).map((s) => Buffer.from(s, 'utf8')),
+      ),
+      (bytes) => {
+        onlyThrows(() => parseStrictJson(bytes), StrictJsonError, SyntaxError);
+      },
+    ),
     options,
   );
 });
@@ -76,11 +82,23 @@ test('activation codes: any text parses or is an ActivationCodeError; what is bu
 });
 
 test('ES2+ answers: any body is an answer or an Es2ProtocolError', () => {
-  const header = fc.record({ functionExecutionStatus: fc.oneof(fc.jsonValue(), fc.record({ status: fc.constantFrom('Executed-Success', 'Failed', 'x'), statusCodeData: fc.jsonValue() })) });
+  const header = fc.record({
+    functionExecutionStatus: fc.oneof(
+      fc.jsonValue(),
+      fc.record({ status: fc.constantFrom('Executed-Success', 'Failed', 'x'), statusCodeData: fc.jsonValue() }),
+    ),
+  });
   fc.assert(
-    fc.property(fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue().map((v) => JSON.stringify(v) ?? ''), fc.record({ header, iccid: fc.jsonValue() }).map((v) => JSON.stringify(v))), (body) => {
-      onlyThrows(() => parseAnswer(body), Es2ProtocolError);
-    }),
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.jsonValue().map((v) => JSON.stringify(v) ?? ''),
+        fc.record({ header, iccid: fc.jsonValue() }).map((v) => JSON.stringify(v)),
+      ),
+      (body) => {
+        onlyThrows(() => parseAnswer(body), Es2ProtocolError);
+      },
+    ),
     options,
   );
 });
@@ -92,7 +110,14 @@ test('config: any partner file is loaded or refused with a ConfigError naming th
   const partner = fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v) ?? ''),
-    fc.record({ id: fc.string({ maxLength: 10 }), role: fc.constantFrom('msp', 'cmp', 'x'), inbound: fc.jsonValue(), upstream: fc.oneof(fc.jsonValue(), fc.record({ url: fc.webUrl() })) }).map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        id: fc.string({ maxLength: 10 }),
+        role: fc.constantFrom('msp', 'cmp', 'x'),
+        inbound: fc.jsonValue(),
+        upstream: fc.oneof(fc.jsonValue(), fc.record({ url: fc.webUrl() })),
+      })
+      .map((v) => JSON.stringify(v)),
   );
   try {
     fc.assert(

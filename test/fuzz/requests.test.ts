@@ -51,7 +51,9 @@ afterAll(async () => {
   await world.close();
   await Promise.all(sources.map((s) => s.close()));
   if (process.env.FUZZ_RUNS) {
-    console.log(`fuzzed ${tally.cases} requests (seed ${SEED}): ${tally.forwarded} forwarded, ${tally.refused} refused, ${tally.throttled} throttled, ${tally.serverErrors} answered 5xx, ${tally.internalErrors} internal errors logged`);
+    console.log(
+      `fuzzed ${tally.cases} requests (seed ${SEED}): ${tally.forwarded} forwarded, ${tally.refused} refused, ${tally.throttled} throttled, ${tally.serverErrors} answered 5xx, ${tally.internalErrors} internal errors logged`,
+    );
   }
 });
 

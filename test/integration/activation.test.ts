@@ -84,20 +84,31 @@ describe('Send Activation Code matching', () => {
       delivery = deliver(world.hub, 'mspB', 'cmpA', token, requestId);
       return { status: 201, delayMs: 300 };
     });
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspB',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(requestId),
+    });
     order.push('201 reached the CMP');
     expect(answer.status).toBe(201);
     expect((await delivery)?.status).toBe(200);
     expect(order).toEqual(['201 reached the CMP', 'delivery reached the CMP']);
   });
 
-  test('correlation: strict refuses a delivery whose correlation-id is not its request\'s, with 422 code 92 (AID.02 5.1, 5.5 code 92)', async () => {
+  test("correlation: strict refuses a delivery whose correlation-id is not its request's, with 422 code 92 (AID.02 5.1, 5.5 code 92)", async () => {
     const strict = await TestHub.start({
       partners: [
         { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: world.partners.mspA.url },
         { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: world.partners.cmpA.url },
       ],
-      routes: { routes: [{ from: '*', to: '*' }, { from: 'mspA', to: 'cmpA', correlation: 'strict' }] },
+      routes: {
+        routes: [
+          { from: '*', to: '*' },
+          { from: 'mspA', to: 'cmpA', correlation: 'strict' },
+        ],
+      },
     });
     try {
       world.partners.mspA.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
@@ -105,12 +116,32 @@ describe('Send Activation Code matching', () => {
       await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
       const requestId = randomUUID();
       const correlationId = randomUUID();
-      const asked = await strict.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId), headers: { 'correlation-id': correlationId } });
+      const asked = await strict.call({
+        as: 'cmpA',
+        to: 'mspA',
+        method: 'POST',
+        path: paths.requestActivationCode(token),
+        body: requestActivationCodeBody(requestId),
+        headers: { 'correlation-id': correlationId },
+      });
       expect(asked.status).toBe(201);
-      const stranger = await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+      const stranger = await strict.call({
+        as: 'mspA',
+        to: 'cmpA',
+        method: 'POST',
+        path: paths.submitActivationCode(token),
+        body: submitActivationCodeBody(requestId),
+      });
       expect(stranger.status).toBe(422);
       expect(stranger.body.code).toBe('92');
-      const matching = await strict.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId), headers: { 'correlation-id': correlationId.toUpperCase() } });
+      const matching = await strict.call({
+        as: 'mspA',
+        to: 'cmpA',
+        method: 'POST',
+        path: paths.submitActivationCode(token),
+        body: submitActivationCodeBody(requestId),
+        headers: { 'correlation-id': correlationId.toUpperCase() },
+      });
       expect(matching.status).toBe(200);
     } finally {
       await strict.close();
@@ -120,7 +151,10 @@ describe('Send Activation Code matching', () => {
   test('a synchronous 200 leaves nothing pending: a delivery for it is refused', async () => {
     const token = await onboard('mspA', 'cmpA');
     const requestId = randomUUID();
-    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(200);
+    expect(
+      (await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) }))
+        .status,
+    ).toBe(200);
     expect((await deliver(world.hub, 'mspA', 'cmpA', token, requestId)).body.code).toBe('30');
   });
 
@@ -128,7 +162,13 @@ describe('Send Activation Code matching', () => {
     const token = await onboard('mspA', 'cmpB');
     world.partners.mspA.answer(() => ({ status: 201, delayMs: 3500 }));
     const requestId = randomUUID();
-    const bridged = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    const bridged = await world.hub.call({
+      as: 'cmpB',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(requestId),
+    });
     expect(bridged.status).toBe(201);
     expect((await deliver(world.hub, 'mspA', 'cmpB', token, requestId)).status).toBe(200);
     // the MSP's own late 201 arrives after its delivery: it must not open the request again
@@ -153,7 +193,10 @@ describe('idempotent Request Activation Code', () => {
   test('a retry with the same activationCodeRequestID gets the first answer and the MSP sees one request', async () => {
     const token = await onboard('mspA', 'cmpA');
     let n = 0;
-    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: `894900000000000000${++n}`, activationCode: `1$smdp.example$CODE${n}`, profileType: 'personal', swappedIccid: null } }));
+    world.partners.mspA.answer(() => ({
+      status: 200,
+      body: { iccid: `894900000000000000${++n}`, activationCode: `1$smdp.example$CODE${n}`, profileType: 'personal', swappedIccid: null },
+    }));
     const body = requestActivationCodeBody();
     const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
     const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
@@ -162,7 +205,7 @@ describe('idempotent Request Activation Code', () => {
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 
-  test('a retry gets the MSP\'s answer byte for byte, as the first call did', async () => {
+  test("a retry gets the MSP's answer byte for byte, as the first call did", async () => {
     const token = await onboard('mspA', 'cmpA');
     const raw = '{ "iccid": "8949000000000000051",  "activationCode": "1$smdp.example$BYTES", "profileType": "personal", "swappedIccid": null }';
     world.partners.mspA.answer(() => ({ status: 200, raw }));
@@ -174,9 +217,12 @@ describe('idempotent Request Activation Code', () => {
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 
-  test('a member the answer\'s schema does not document is not kept for a replay', async () => {
+  test("a member the answer's schema does not document is not kept for a replay", async () => {
     const token = await onboard('mspA', 'cmpA');
-    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: '8949000000000000052', activationCode: '1$smdp.example$KEPT', profileType: 'personal', swappedIccid: null, vendorNote: 'not AID.02' } }));
+    world.partners.mspA.answer(() => ({
+      status: 200,
+      body: { iccid: '8949000000000000052', activationCode: '1$smdp.example$KEPT', profileType: 'personal', swappedIccid: null, vendorNote: 'not AID.02' },
+    }));
     const body = requestActivationCodeBody();
     const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
     const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
@@ -187,7 +233,11 @@ describe('idempotent Request Activation Code', () => {
 
   test('concurrent retries of a slow request reach the MSP once and all get its answer', async () => {
     const token = await onboard('mspB', 'cmpA');
-    world.partners.mspB.answer(() => ({ status: 200, delayMs: 300, body: { iccid: '8949000000000000042', activationCode: '1$smdp.example$ONCE', profileType: 'personal', swappedIccid: null } }));
+    world.partners.mspB.answer(() => ({
+      status: 200,
+      delayMs: 300,
+      body: { iccid: '8949000000000000042', activationCode: '1$smdp.example$ONCE', profileType: 'personal', swappedIccid: null },
+    }));
     const body = requestActivationCodeBody();
     const answers = await Promise.all(
       Array.from({ length: 5 }, () => world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body })),
@@ -222,7 +272,13 @@ describe('idempotent Request Activation Code', () => {
     const token = await onboard('mspA', 'cmpA');
     const requestId = randomUUID();
     await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
-    const other = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), eid: '89049032000001000000000831934999' } });
+    const other = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: { ...requestActivationCodeBody(requestId), eid: '89049032000001000000000831934999' },
+    });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('39');
     // which id was reused: the CMP-request-id of this call is new
@@ -267,7 +323,13 @@ describe('two hub instances on one Redis', () => {
       const againOnA = await deliver(world.hub, 'mspA', 'cmpA', token, requestId);
       expect(againOnA.body.code).toBe('30');
       // the binding recorded by A's Send MSP Token refuses a foreign pair on B as well
-      const foreign = await second.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+      const foreign = await second.call({
+        as: 'cmpB',
+        to: 'mspA',
+        method: 'POST',
+        path: paths.requestActivationCode(token),
+        body: requestActivationCodeBody(),
+      });
       expect(foreign.body.code).toBe('20');
     } finally {
       await second.close();

@@ -28,14 +28,31 @@ beforeAll(async () => {
   hub = await TestHub.start({
     partners: [
       // an MSP made to time out here is no failing partner: its breaker stays shut
-      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url, extra: { upstream: { url: msp.url, auth: { apiKey: 'hub-key-at-mspA' }, breaker: { volumeThreshold: 1000000 } } } },
-      { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: downUrl, extra: { upstream: { url: downUrl, auth: { apiKey: 'hub-key-at-mspDown' }, breaker: DOWN_BREAKER } } },
+      {
+        id: 'mspA',
+        role: 'msp',
+        apiKey: 'key-mspA',
+        upstreamUrl: msp.url,
+        extra: { upstream: { url: msp.url, auth: { apiKey: 'hub-key-at-mspA' }, breaker: { volumeThreshold: 1000000 } } },
+      },
+      {
+        id: 'mspDown',
+        role: 'msp',
+        apiKey: 'key-mspDown',
+        upstreamUrl: downUrl,
+        extra: { upstream: { url: downUrl, auth: { apiKey: 'hub-key-at-mspDown' }, breaker: DOWN_BREAKER } },
+      },
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
     ],
     routes: {
       // strict: a token the MSP has not sent through the hub is refused (the claim test below)
       defaults: { timeoutMs: BUDGET_MS, bridge: false, retries: { attempts: 0 }, tokenBinding: 'strict' },
-      routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspDown' }, { from: 'mspA', to: 'cmpA' }, { from: 'mspDown', to: 'cmpA' }],
+      routes: [
+        { from: 'cmpA', to: 'mspA' },
+        { from: 'cmpA', to: 'mspDown' },
+        { from: 'mspA', to: 'cmpA' },
+        { from: 'mspDown', to: 'cmpA' },
+      ],
     },
     wrapStore: (store) => faultyStore(store, plan),
   });
@@ -56,13 +73,20 @@ beforeEach(() => {
   cmp.reset();
 });
 
-const requestCode = (requestId: string) => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+const requestCode = (requestId: string) =>
+  hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
 
 test('an MSP that did not answer in time may still deliver the code: its Send Activation Code reaches the CMP (AID.02 7.7.2: "When the activation code is available, the MSP uses the CMP\'s API "Send activation code"")', async () => {
   msp.answer(() => ({ status: 201, delayMs: BUDGET_MS * 3 }));
   const requestId = randomUUID();
   expect((await requestCode(requestId)).status).toBe(504);
-  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  const delivery = await hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.submitActivationCode(token),
+    body: submitActivationCodeBody(requestId),
+  });
   expect(delivery.status).toBe(200);
   expect(cmp.received.filter((r) => r.path.startsWith('/cesim/msp/v1/activation-codes/'))).toHaveLength(1);
 });
@@ -71,7 +95,13 @@ test('an MSP whose answer is no AID.02 answer may have taken the request too: it
   msp.answer(() => ({ status: 500, raw: '<html>Internal error</html>', contentType: 'text/html' }));
   const requestId = randomUUID();
   expect((await requestCode(requestId)).status).toBe(502);
-  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  const delivery = await hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.submitActivationCode(token),
+    body: submitActivationCodeBody(requestId),
+  });
   expect(delivery.status).toBe(200);
 });
 
@@ -103,13 +133,27 @@ test('a retry that loses the store while it waits gets 503 code 90 naming the st
 
 test('a request the MSP was never sent (its breaker open) is not kept: a delivery for it is refused with code 30 (AID.02 5.5: 30 "The specified request ID was not found")', async () => {
   for (let i = 0; i < DOWN_BREAKER.volumeThreshold; i++) {
-    expect((await hub.call({ as: 'cmpA', to: 'mspDown', method: 'POST', path: paths.requestActivationCode(downToken), body: requestActivationCodeBody() })).status).toBe(502);
+    expect(
+      (await hub.call({ as: 'cmpA', to: 'mspDown', method: 'POST', path: paths.requestActivationCode(downToken), body: requestActivationCodeBody() })).status,
+    ).toBe(502);
   }
   const requestId = randomUUID();
-  const cutOff = await hub.call({ as: 'cmpA', to: 'mspDown', method: 'POST', path: paths.requestActivationCode(downToken), body: requestActivationCodeBody(requestId) });
+  const cutOff = await hub.call({
+    as: 'cmpA',
+    to: 'mspDown',
+    method: 'POST',
+    path: paths.requestActivationCode(downToken),
+    body: requestActivationCodeBody(requestId),
+  });
   expect(cutOff.status).toBe(503);
   expect(cutOff.body.error).toContain('circuit breaker is open');
-  const delivery = await hub.call({ as: 'mspDown', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(downToken), body: submitActivationCodeBody(requestId) });
+  const delivery = await hub.call({
+    as: 'mspDown',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.submitActivationCode(downToken),
+    body: submitActivationCodeBody(requestId),
+  });
   expect(delivery.status).toBe(422);
   expect(delivery.body.code).toBe('30');
 });
@@ -130,10 +174,22 @@ test('another request reusing a pending activationCodeRequestID is refused with 
   msp.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
   const requestId = randomUUID();
   expect((await requestCode(requestId)).status).toBe(201);
-  const other = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), deviceType: 'smartphone' } });
+  const other = await hub.call({
+    as: 'cmpA',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(token),
+    body: { ...requestActivationCodeBody(requestId), deviceType: 'smartphone' },
+  });
   expect(other.status).toBe(422);
   expect(other.body.code).toBe('39');
-  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  const delivery = await hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.submitActivationCode(token),
+    body: submitActivationCodeBody(requestId),
+  });
   expect(delivery.status).toBe(200);
 });
 
@@ -142,6 +198,8 @@ test('a replayed answer is marked as one on its access line', async () => {
   const first = await requestCode(requestId);
   const retry = await requestCode(requestId);
   expect(retry.text).toBe(first.text);
-  const lines = hub.logLines().filter((l) => l.msg === 'request' && l.operation === 'requestActivationCode' && l.requestId === retry.sent?.headers['cmp-request-id']);
+  const lines = hub
+    .logLines()
+    .filter((l) => l.msg === 'request' && l.operation === 'requestActivationCode' && l.requestId === retry.sent?.headers['cmp-request-id']);
   expect(lines.map((l) => l.replayed)).toEqual([true]);
 });

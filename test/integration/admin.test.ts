@@ -23,7 +23,13 @@ beforeAll(async () => {
   slow.answer((req) => ({ ...standardReply(req), delayMs: 60 }));
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
-    { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } } },
+    {
+      id: 'mspDown',
+      role: 'msp',
+      apiKey: 'key-mspDown',
+      upstreamUrl: 'http://127.0.0.1:1',
+      extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } },
+    },
     { id: 'mspSlow', role: 'msp', apiKey: 'key-mspSlow', upstreamUrl: slow.url },
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
   ];
@@ -59,7 +65,7 @@ test('another method on an admin path is 405 with Allow; a trailing slash is ano
   expect((await admin('/healthz/', {})).status).toBe(404);
 });
 
-test('the admin listener is not the partners\' listener', async () => {
+test("the admin listener is not the partners' listener", async () => {
   expect(hub.hub.adminUrl).not.toBe(hub.url);
   expect((await request(`${hub.url}/metrics`, {})).status).toBe(404);
 });
@@ -67,7 +73,14 @@ test('the admin listener is not the partners\' listener', async () => {
 test('metrics carry partner ids and operations, never a token, EID or request id', async () => {
   const token = randomUUID();
   const requestId = randomUUID();
-  await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token), headers: { 'CMP-request-id': requestId } });
+  await hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.sendMspToken(),
+    body: sendMspTokenBody(token),
+    headers: { 'CMP-request-id': requestId },
+  });
   await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
   const text = (await admin('/metrics')).text;
   expect(text).toMatch(/aid_gateway_requests_total\{operation="requestActivationCode",client="cmpA",target="mspA",status_class="2xx"\} \d/);
@@ -80,7 +93,9 @@ test('async activation codes: pending per MSP while open, turnaround once delive
   await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
   msp.answer(() => ({ status: 201 }));
   const requestId = randomUUID();
-  expect((await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(201);
+  expect(
+    (await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status,
+  ).toBe(201);
   msp.reset();
   expect((await admin('/metrics')).text).toMatch(/aid_gateway_pending_activation_requests\{msp="mspA"\} 1/);
   const view = (await admin('/admin/partners')).body.partners.find((p: { id: string }) => p.id === 'mspA');

@@ -29,7 +29,13 @@ beforeAll(async () => {
   tlsMsp = await FakePartner.start(0, { cert: tlsServer.cert, key: tlsServer.key, ca: pki.ca.cert });
   const specs: PartnerSpec[] = [
     { id: 'mspKey', role: 'msp', apiKey: 'key-of-mspKey', upstreamUrl: msp.url },
-    { id: 'mspBasic', role: 'msp', basic: { username: 'mspBasic', password: 'pw-of-mspBasic' }, upstreamUrl: msp.url, extra: { upstream: { url: msp.url, auth: { basic: { username: 'hub', password: 'hub-pw-at-mspBasic' } } } } },
+    {
+      id: 'mspBasic',
+      role: 'msp',
+      basic: { username: 'mspBasic', password: 'pw-of-mspBasic' },
+      upstreamUrl: msp.url,
+      extra: { upstream: { url: msp.url, auth: { basic: { username: 'hub', password: 'hub-pw-at-mspBasic' } } } },
+    },
     // stored hashed: the clear key is only in this test
     { id: 'cmpHashed', role: 'cmp', apiKey: `sha256:${createHash('sha256').update('key-of-cmpHashed').digest('hex')}`, upstreamUrl: cmp.url },
     { id: 'mspT', role: 'msp', certificates: [{ fingerprint256: mspCert.fingerprint256 }], upstreamUrl: msp.url },
@@ -61,7 +67,14 @@ beforeEach(() => [msp, cmp, tlsMsp].forEach((p) => p.reset()));
 const tlsUrl = () => hub.hub.urls[1];
 
 function aidHeaders(client: string, target: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { 'client-id': client, 'target-id': target, 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json', ...extra };
+  return {
+    'client-id': client,
+    'target-id': target,
+    'CMP-request-id': randomUUID(),
+    'correlation-id': randomUUID(),
+    'content-type': 'application/json',
+    ...extra,
+  };
 }
 
 async function overTls(cert: Issued | undefined, client: string, target: string, extra: Record<string, string> = {}) {
@@ -82,20 +95,41 @@ describe('api-key', () => {
     expect(answer.status).toBe(201);
   });
 
-  test('a spoofed client-id (another partner\'s name with my key) is refused 401 and not forwarded', async () => {
-    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'client-id': 'mspBasic' } });
+  test("a spoofed client-id (another partner's name with my key) is refused 401 and not forwarded", async () => {
+    const answer = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { 'client-id': 'mspBasic' },
+    });
     expect(answer.status).toBe(401);
     expect(answer.body.code).toBe('201');
     expect(cmp.received).toHaveLength(0);
   });
 
   test('a wrong key is refused', async () => {
-    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'guess' } });
+    const answer = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { 'api-key': 'guess' },
+    });
     expect(answer.status).toBe(401);
   });
 
   test('no credential at all is refused; the log, not the answer, says why', async () => {
-    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), omit: ['api-key'] });
+    const answer = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      omit: ['api-key'],
+    });
     expect(answer.status).toBe(401);
     expect(lastRefusal().reason).toBe('missing_credential');
   });
@@ -120,7 +154,14 @@ describe('api-key', () => {
 
   // AID.02 section 6: client-id names the partner whose credential is checked; without it nothing is
   test('a request without client-id is refused, saying which header is missing', async () => {
-    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), omit: ['client-id'] });
+    const answer = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      omit: ['client-id'],
+    });
     // Send MSP Token documents no 400: its syntax errors are 422 (the operation's own client error)
     expect(answer.status).toBe(422);
     expect(answer.body).toEqual({ code: '91', error: expect.stringContaining('header client-id is required') });
@@ -128,29 +169,71 @@ describe('api-key', () => {
   });
 
   test('basic credentials sent to a partner with API keys only are no credential of it', async () => {
-    const answer = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization: basicHeader('mspKey', 'key-of-mspKey') } });
+    const answer = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { authorization: basicHeader('mspKey', 'key-of-mspKey') },
+    });
     expect(answer.status).toBe(401);
     expect(lastRefusal().reason).toBe('missing_credential');
   });
 
   test('an unknown client-id gets the same 401 as a wrong credential (no probing for partner ids)', async () => {
-    const unknown = await hub.call({ as: 'nobody', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'x' } });
-    const wrong = await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'x' } });
+    const unknown = await hub.call({
+      as: 'nobody',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { 'api-key': 'x' },
+    });
+    const wrong = await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { 'api-key': 'x' },
+    });
     expect(unknown.status).toBe(401);
     expect(unknown.body).toEqual(wrong.body);
   });
 
   test('a key stored hashed (sha256:...) is accepted in clear and nothing else is', async () => {
-    const right = await hub.call({ as: 'cmpHashed', to: 'mspKey', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': 'key-of-cmpHashed' } });
+    const right = await hub.call({
+      as: 'cmpHashed',
+      to: 'mspKey',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: requestActivationCodeBody(),
+      headers: { 'api-key': 'key-of-cmpHashed' },
+    });
     expect(right.status).toBe(200);
     const hashItself = createHash('sha256').update('key-of-cmpHashed').digest('hex');
-    const wrong = await hub.call({ as: 'cmpHashed', to: 'mspKey', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': `sha256:${hashItself}` } });
+    const wrong = await hub.call({
+      as: 'cmpHashed',
+      to: 'mspKey',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: requestActivationCodeBody(),
+      headers: { 'api-key': `sha256:${hashItself}` },
+    });
     expect(wrong.status).toBe(401);
   });
 
   test('auth failures are counted by bounded reason, never by the claimed client-id', async () => {
     const before = await hub.metric('aid_gateway_auth_failures_total', { reason: 'wrong_credential' });
-    await hub.call({ as: 'mspKey', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { 'api-key': 'guess' } });
+    await hub.call({
+      as: 'mspKey',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { 'api-key': 'guess' },
+    });
     expect(await hub.metric('aid_gateway_auth_failures_total', { reason: 'wrong_credential' })).toBe(before + 1);
     const exported = await hub.metrics.registry.metrics();
     expect(exported).not.toMatch(/aid_gateway_requests_total\{[^}]*client="nobody"/);
@@ -159,7 +242,14 @@ describe('api-key', () => {
 
 describe('basic', () => {
   test('the right user and password pass', async () => {
-    const answer = await hub.call({ as: 'mspBasic', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization: basicHeader('mspBasic', 'pw-of-mspBasic') } });
+    const answer = await hub.call({
+      as: 'mspBasic',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { authorization: basicHeader('mspBasic', 'pw-of-mspBasic') },
+    });
     expect(answer.status).toBe(201);
   });
 
@@ -170,13 +260,26 @@ describe('basic', () => {
     ['an unknown user with an empty password', basicHeader('someone', '')],
     ['a malformed header', 'Basic !!!'],
   ])('%s is refused', async (_what, authorization) => {
-    const answer = await hub.call({ as: 'mspBasic', to: 'cmpKey', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { authorization } });
+    const answer = await hub.call({
+      as: 'mspBasic',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { authorization },
+    });
     expect(answer.status).toBe(401);
     expect(cmp.received).toHaveLength(0);
   });
 
   test('outbound, the hub presents the basic credential the partner issued to it', async () => {
-    const answer = await hub.call({ as: 'cmpKey', to: 'mspBasic', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    const answer = await hub.call({
+      as: 'cmpKey',
+      to: 'mspBasic',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: requestActivationCodeBody(),
+    });
     expect(answer.status).toBe(200);
     expect(msp.received[0].headers.authorization).toBe(basicHeader('hub', 'hub-pw-at-mspBasic'));
     expect(msp.received[0].headers['api-key']).toBeUndefined();
@@ -205,7 +308,7 @@ describe('TLS client certificates', () => {
     expect(msp.received).toHaveLength(0);
   });
 
-  test('another partner\'s valid certificate does not speak for this client-id', async () => {
+  test("another partner's valid certificate does not speak for this client-id", async () => {
     const answer = await overTls(cmpCert, 'mspT', 'cmpKey');
     expect(answer.status).toBe(401);
     expect(lastRefusal().reason).toBe('certificate_mismatch');
@@ -231,7 +334,13 @@ describe('TLS client certificates', () => {
   });
 
   test('outbound, the hub presents its client certificate to a partner that demands one', async () => {
-    const answer = await hub.call({ as: 'cmpKey', to: 'mspTls', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    const answer = await hub.call({
+      as: 'cmpKey',
+      to: 'mspTls',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: requestActivationCodeBody(),
+    });
     expect(answer.status).toBe(200);
     expect(tlsMsp.received).toHaveLength(1);
     expect(tlsMsp.received[0].headers['api-key']).toBe('hub-key-at-mspTls');
@@ -240,6 +349,9 @@ describe('TLS client certificates', () => {
 
 /** why the last refused credential was refused, as the log has it */
 function lastRefusal(): { reason?: string; detail?: string } {
-  const line = hub.logLines().filter((l) => l.msg === 'authentication failed').pop();
+  const line = hub
+    .logLines()
+    .filter((l) => l.msg === 'authentication failed')
+    .pop();
   return { reason: line?.reason as string | undefined, detail: line?.detail as string | undefined };
 }

@@ -47,16 +47,19 @@ function sha256Hex(pem: string): string {
 }
 
 function lastRefusal(hub: TestHub): { reason?: string; detail?: string } {
-  const line = hub.logLines().filter((l) => l.msg === 'authentication failed').pop();
+  const line = hub
+    .logLines()
+    .filter((l) => l.msg === 'authentication failed')
+    .pop();
   return { reason: line?.reason as string | undefined, detail: line?.detail as string | undefined };
 }
 
-test('Envoy\'s x-forwarded-client-cert with the certificate binds the partner by fingerprint', async () => {
+test("Envoy's x-forwarded-client-cert with the certificate binds the partner by fingerprint", async () => {
   expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(mspCert.cert) })).status).toBe(201);
   expect(cmp.received.at(-1)?.headers['x-forwarded-client-cert']).toBeUndefined();
 });
 
-test('nginx\'s ssl-client-cert (URL-encoded PEM) binds the partner by subject', async () => {
+test("nginx's ssl-client-cert (URL-encoded PEM) binds the partner by subject", async () => {
   const cert = pki.client('mspS');
   expect((await sendToken(behindProxy, 'mspS', { 'ssl-client-cert': encodeURIComponent(cert.cert) })).status).toBe(201);
 });
@@ -76,7 +79,10 @@ test('AID.02 6 "Two way TLS ... SHALL be used": a forwarded certificate of anoth
 });
 
 test('AID.02 6 "Two way TLS ... SHALL be used": from an address that is no trusted proxy, the forwarded certificate is removed and the partner refused', async () => {
-  const answer = await sendToken(notBehindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(mspCert.cert), 'ssl-client-cert': encodeURIComponent(mspCert.cert) });
+  const answer = await sendToken(notBehindProxy, 'mspT', {
+    'x-forwarded-client-cert': xfcc(mspCert.cert),
+    'ssl-client-cert': encodeURIComponent(mspCert.cert),
+  });
   expect(answer.status).toBe(401);
   expect(lastRefusal(notBehindProxy)).toMatchObject({ reason: 'certificate_missing' });
 });
@@ -86,7 +92,7 @@ test('AID.02 6: a header that is no certificate is no certificate', async () => 
   expect(lastRefusal(behindProxy).reason).toBe('certificate_missing');
 });
 
-test('failed logins are counted against the partner\'s forwarded address, not the load balancer\'s', async () => {
+test("failed logins are counted against the partner's forwarded address, not the load balancer's", async () => {
   const hub = await TestHub.start({
     partners: [
       { id: 'mspT', role: 'msp', certificates: [{ fingerprint256: mspCert.fingerprint256 }], upstreamUrl: 'http://127.0.0.1:1' },

@@ -48,7 +48,11 @@ afterAll(async () => {
 function importFile(content: string, prefix: string) {
   const file = path.join(dir, `bindings-${randomUUID()}.csv`);
   writeFileSync(file, content);
-  return spawnSync(process.execPath, [MAIN, 'bindings', 'import', file, '--config', dir, '--redis-url', REDIS_URL, '--redis-prefix', prefix], { cwd: ROOT, encoding: 'utf8', timeout: 20000 });
+  return spawnSync(process.execPath, [MAIN, 'bindings', 'import', file, '--config', dir, '--redis-url', REDIS_URL, '--redis-prefix', prefix], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 20000,
+  });
 }
 
 const requestCode = (hub: TestHub, cmp: string, to: string, token: string) =>
@@ -57,7 +61,10 @@ const requestCode = (hub: TestHub, cmp: string, to: string, token: string) =>
 test('imported bindings are known to a strict route: active pairs pass, invalidated ones get no code, others are refused', async () => {
   const keys = prefix();
   const [one, two] = [randomUUID(), randomUUID()];
-  const result = importFile(`msp,cmp,msp_token,state\n# federated before the hub\nmspA,cmpA,${one.toUpperCase()},active\nmspA,cmpB,${one},active\nmspB,cmpA,${two},invalidated\n`, keys);
+  const result = importFile(
+    `msp,cmp,msp_token,state\n# federated before the hub\nmspA,cmpA,${one.toUpperCase()},active\nmspA,cmpB,${one},active\nmspB,cmpA,${two},invalidated\n`,
+    keys,
+  );
   expect(result.stderr).toBe('');
   expect(result.stdout).toContain('imported 3 token bindings');
   expect(result.status).toBe(0);
@@ -76,9 +83,19 @@ test('one bad line and nothing is imported: every problem named with its line, e
   const keys = prefix();
   const good = randomUUID();
   const taken = randomUUID();
-  const result = importFile(`mspA,cmpA,${good},active\nmspA,cmpX,${randomUUID()},active\ncmpA,mspA,${randomUUID()},active\nmspA,cmpA,not-a-uuid,active\nmspA,cmpA,${randomUUID()},gone\nmspA,cmpA,${taken},active\nmspB,cmpB,${taken},active\nmspA,cmpA\n`, keys);
+  const result = importFile(
+    `mspA,cmpA,${good},active\nmspA,cmpX,${randomUUID()},active\ncmpA,mspA,${randomUUID()},active\nmspA,cmpA,not-a-uuid,active\nmspA,cmpA,${randomUUID()},gone\nmspA,cmpA,${taken},active\nmspB,cmpB,${taken},active\nmspA,cmpA\n`,
+    keys,
+  );
   expect(result.status).toBe(1);
-  for (const problem of ['line 2: "cmpX" is no CMP', 'line 3: "cmpA" is no MSP', 'line 4: the msp_token is no UUID', 'line 5: state is active or invalidated', 'line 7: the token is issued by mspA', 'line 8: 4 fields expected']) {
+  for (const problem of [
+    'line 2: "cmpX" is no CMP',
+    'line 3: "cmpA" is no MSP',
+    'line 4: the msp_token is no UUID',
+    'line 5: state is active or invalidated',
+    'line 7: the token is issued by mspA',
+    'line 8: 4 fields expected',
+  ]) {
     expect(result.stderr).toContain(problem);
   }
   const hub = await TestHub.start({ partners: specs, routes: ROUTES, redisKeyPrefix: keys });

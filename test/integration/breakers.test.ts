@@ -53,7 +53,10 @@ beforeAll(async () => {
     routes: {
       defaults: { tokenBinding: 'off', timeoutMs: 300, retries: { attempts: 0 }, bridge: false },
       // a long timeout for the slow partner: calls to the healthy one must clearly finish first
-      routes: [{ from: '*', to: '*' }, { from: 'cmpA', to: 'mspFlaky', timeoutMs: 1500 }],
+      routes: [
+        { from: '*', to: '*' },
+        { from: 'cmpA', to: 'mspFlaky', timeoutMs: 1500 },
+      ],
     },
   });
 });
@@ -114,7 +117,9 @@ test('5xx answers open the breaker; the 5xx answers themselves reach the caller 
 test('404 and 422 answers never open the breaker', async () => {
   healthy.reset();
   let n = 0;
-  healthy.answer(() => (n++ % 2 === 0 ? { status: 404, body: { code: '20', error: 'The msp_token was not found' } } : { status: 422, body: { code: '49', error: 'no code' } }));
+  healthy.answer(() =>
+    n++ % 2 === 0 ? { status: 404, body: { code: '20', error: 'The msp_token was not found' } } : { status: 422, body: { code: '49', error: 'no code' } },
+  );
   for (let i = 0; i < 12; i++) expect([404, 422]).toContain((await requestCode('mspHealthy')).status);
   expect(healthy.received.length).toBe(12);
   expect(await hub.metric('aid_gateway_breaker_state', { target: 'mspHealthy' })).toBe(0);
@@ -133,7 +138,7 @@ test('half-open lets one probe through; the others are refused until it has answ
   expect(probed.received).toHaveLength(1);
 });
 
-test('scope operation: a failing operation does not cut off the partner\'s other operations', async () => {
+test("scope operation: a failing operation does not cut off the partner's other operations", async () => {
   scoped.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 500, body: { code: '90', error: 'x' } } : undefined));
   for (let i = 0; i < BREAKER.volumeThreshold; i++) await requestCode('mspScoped');
   expect((await requestCode('mspScoped')).status).toBe(503);

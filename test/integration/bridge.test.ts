@@ -24,7 +24,13 @@ beforeAll(async () => {
   specs = [
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     // a breaker that soon lets a probe through again: the CMP comes back in one test
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url, extra: { upstream: { url: cmp.url, auth: { apiKey: 'hub-key-at-cmpA' }, breaker: { resetTimeoutMs: 100 } } } },
+    {
+      id: 'cmpA',
+      role: 'cmp',
+      apiKey: 'key-cmpA',
+      upstreamUrl: cmp.url,
+      extra: { upstream: { url: cmp.url, auth: { apiKey: 'hub-key-at-cmpA' }, breaker: { resetTimeoutMs: 100 } } },
+    },
   ];
   hub = await TestHub.start({
     partners: specs,
@@ -58,7 +64,14 @@ const deliveriesAt = (partner: FakePartner): Received[] => partner.received.filt
 const pastTheDeadline = () => new Promise((r) => setTimeout(r, BRIDGE_MS + 1500));
 
 async function requestSlowly(token: string, requestId: string, correlationId: string) {
-  return hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId), headers: { 'correlation-id': correlationId } });
+  return hub.call({
+    as: 'cmpA',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(token),
+    body: requestActivationCodeBody(requestId),
+    headers: { 'correlation-id': correlationId },
+  });
 }
 
 test('slow MSP: 201 within the budget, then exactly one Send Activation Code with the code', async () => {
@@ -74,7 +87,14 @@ test('slow MSP: 201 within the budget, then exactly one Send Activation Code wit
   await waitFor(() => deliveriesAt(cmp).length > 0);
   const [delivery] = deliveriesAt(cmp);
   expect(delivery.path).toBe(paths.submitActivationCode(token));
-  expect(delivery.body).toEqual({ activationCode: code.activationCode, profileType: 'personal', activationCodeRequestID: requestId, error: null, iccid: code.iccid, swappedIccid: null });
+  expect(delivery.body).toEqual({
+    activationCode: code.activationCode,
+    profileType: 'personal',
+    activationCodeRequestID: requestId,
+    error: null,
+    iccid: code.iccid,
+    swappedIccid: null,
+  });
   expect(delivery.headers['client-id']).toBe('mspA');
   expect(delivery.headers['target-id']).toBe('cmpA');
   expect(delivery.headers['correlation-id']).toBe(correlationId);
@@ -103,7 +123,14 @@ test('failing MSP: one Send Activation Code with error set and the other fields 
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(() => deliveriesAt(cmp).length > 0);
-  expect(deliveriesAt(cmp)[0].body).toEqual({ activationCode: null, profileType: null, activationCodeRequestID: requestId, error: '49: Other activation code error', iccid: null, swappedIccid: null });
+  expect(deliveriesAt(cmp)[0].body).toEqual({
+    activationCode: null,
+    profileType: null,
+    activationCodeRequestID: requestId,
+    error: '49: Other activation code error',
+    iccid: null,
+    swappedIccid: null,
+  });
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
   expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'error' })).toBe(errorsBefore + 1);
@@ -116,7 +143,9 @@ test('an MSP that never answers: one Send Activation Code with the error, after 
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(() => deliveriesAt(cmp).length > 0);
   const [delivery] = deliveriesAt(cmp);
-  expect(delivery.body).toEqual(expect.objectContaining({ activationCodeRequestID: requestId, activationCode: null, error: expect.stringMatching(/^90: The MSP could not be reached: /) }));
+  expect(delivery.body).toEqual(
+    expect.objectContaining({ activationCodeRequestID: requestId, activationCode: null, error: expect.stringMatching(/^90: The MSP could not be reached: /) }),
+  );
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
 });
@@ -126,18 +155,29 @@ test('an MSP that never answers: one Send Activation Code with the error, after 
 // answered late without a code
 test.each([
   ['a 200 without an activation code', { status: 200, body: { iccid: '8949000000000000079' } }, '90: The MSP answered without an activation code'],
-  ['a 200 with an activation code but no profile type', { status: 200, body: { activationCode: '1$smdp.example$HALF' } }, '90: The MSP answered without an activation code'],
+  [
+    'a 200 with an activation code but no profile type',
+    { status: 200, body: { activationCode: '1$smdp.example$HALF' } },
+    '90: The MSP answered without an activation code',
+  ],
   ['a 200 with a profile type but no activation code', { status: 200, body: { profileType: 'personal' } }, '90: The MSP answered without an activation code'],
   ['a 503 that is no AID.02 error body', { status: 503, raw: '<html>maintenance</html>', contentType: 'text/html' }, '90: The MSP answered 503'],
   ['a 422 with a code but no error text', { status: 422, body: { code: '49' } }, '90: The MSP answered 422'],
   ['a 422 with an error text but no code', { status: 422, body: { error: 'Other activation code error' } }, '90: The MSP answered 422'],
-])('a slow MSP\'s late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)', async (_what, reply, error) => {
+])("a slow MSP's late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)", async (_what, reply, error) => {
   const token = await onboard();
   msp.answer(() => ({ ...reply, delayMs: 600 }));
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(() => deliveriesAt(cmp).length > 0);
-  expect(deliveriesAt(cmp)[0].body).toEqual({ activationCode: null, profileType: null, activationCodeRequestID: requestId, error, iccid: null, swappedIccid: null });
+  expect(deliveriesAt(cmp)[0].body).toEqual({
+    activationCode: null,
+    profileType: null,
+    activationCodeRequestID: requestId,
+    error,
+    iccid: null,
+    swappedIccid: null,
+  });
 });
 
 test('a slow MSP that goes asynchronous itself (a late 201) delivers its own code, once; the hub tells the CMP nothing of its own (AID.02 7.7.2: "When the activation code is available, the MSP uses the CMP\'s API "Send activation code"")', async () => {
@@ -147,10 +187,18 @@ test('a slow MSP that goes asynchronous itself (a late 201) delivers its own cod
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(async () => (await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'msp_async' })) === asyncBefore + 1);
-  const delivery = await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  const delivery = await hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.submitActivationCode(token),
+    body: submitActivationCodeBody(requestId),
+  });
   expect(delivery.status).toBe(200);
   await pastTheDeadline();
-  expect(deliveriesAt(cmp).map((d) => (d.body as { activationCode: string | null }).activationCode)).toEqual([submitActivationCodeBody(requestId).activationCode]);
+  expect(deliveriesAt(cmp).map((d) => (d.body as { activationCode: string | null }).activationCode)).toEqual([
+    submitActivationCodeBody(requestId).activationCode,
+  ]);
 });
 
 test('an MSP within the budget is answered directly, nothing bridged', async () => {
@@ -165,7 +213,11 @@ test('the CMP is down when the delivery is due: delivered after it comes back, w
   const token = await onboard();
   const port = cmp.port;
   await cmp.close();
-  msp.answer(() => ({ status: 200, delayMs: 500, body: { iccid: '8949000000000000078', activationCode: '1$a$DOWN', profileType: 'personal', swappedIccid: null } }));
+  msp.answer(() => ({
+    status: 200,
+    delayMs: 500,
+    body: { iccid: '8949000000000000078', activationCode: '1$a$DOWN', profileType: 'personal', swappedIccid: null },
+  }));
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
   await waitFor(() => false, 1200).catch(() => undefined);

@@ -31,7 +31,7 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}) {
 
 const COMMANDS = ['quickstart', 'start', 'check-config', 'outbox', 'inspect', 'bindings', 'simulate', 'conformance'];
 
-test('--help (and help, and -h) lists every command with a line each, and how to get a command\'s help', () => {
+test("--help (and help, and -h) lists every command with a line each, and how to get a command's help", () => {
   const result = run(['--help']);
   expect(result.status).toBe(0);
   for (const command of COMMANDS) expect(result.stdout).toMatch(new RegExp(`^  ${command} +\\S`, 'm'));
@@ -99,7 +99,19 @@ test('check-config reports every problem at once with file:line:column, partner 
 test('issue 29.6: check-config refuses an upstream TLS file that is not PEM, naming the file and the field', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
   try {
-    writeConfig(dir, [{ id: 'mspA', role: 'msp', apiKey: 'k', upstreamUrl: 'https://127.0.0.1:1', extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls: { ca: 'ca.der' } } } }], { routes: [] });
+    writeConfig(
+      dir,
+      [
+        {
+          id: 'mspA',
+          role: 'msp',
+          apiKey: 'k',
+          upstreamUrl: 'https://127.0.0.1:1',
+          extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls: { ca: 'ca.der' } } },
+        },
+      ],
+      { routes: [] },
+    );
     writeFileSync(path.join(dir, 'ca.der'), Buffer.from([0x30, 0x82, 0x01, 0x0a]));
     const result = run(['check-config', '--config', dir]);
     expect(result.status).toBe(1);
@@ -112,8 +124,10 @@ test('issue 29.6: check-config refuses an upstream TLS file that is not PEM, nam
 describe('no demo by default (issue 29.5)', () => {
   const NO_CONFIG = /^start needs a configuration: give --config DIR \(or \$AID_GATEWAY_CONFIG\);/;
 
-  test('the container image\'s CMD without a config: one line, exit 2, nothing served', () => {
-    const cmd = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8').split('\n').find((l) => l.startsWith('CMD ')) as string;
+  test("the container image's CMD without a config: one line, exit 2, nothing served", () => {
+    const cmd = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('CMD ')) as string;
     const result = run([...(JSON.parse(cmd.slice(4)) as string[]), '--admin-listen', 'off']);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(NO_CONFIG);
@@ -150,7 +164,9 @@ describe('start', () => {
       { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
     ];
     writeConfig(dir, specs, ALL_ROUTES);
-    child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH, CMP_A_KEY: 'secret-from-env' } });
+    child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+      env: { PATH: process.env.PATH, CMP_A_KEY: 'secret-from-env' },
+    });
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     await waitFor(() => output.includes('hub started'));
@@ -166,7 +182,14 @@ describe('start', () => {
   const requestCode = (key = 'secret-from-env') =>
     request(`${hubUrl()}${paths.requestActivationCode(randomUUID())}`, {
       method: 'POST',
-      headers: { 'api-key': key, 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      headers: {
+        'api-key': key,
+        'client-id': 'cmpA',
+        'target-id': 'mspA',
+        'CMP-request-id': randomUUID(),
+        'correlation-id': randomUUID(),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(requestActivationCodeBody()),
     });
 
@@ -206,8 +229,34 @@ describe('--workers', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     const prefix = `aidgw-test:${randomUUID()}:`;
     const adminPort = await freePort();
-    writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
-    const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+    writeConfig(
+      dir,
+      [
+        { id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' },
+        { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url },
+      ],
+      ALL_ROUTES,
+    );
+    const child = spawn(
+      process.execPath,
+      [
+        MAIN,
+        'start',
+        '--config',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--admin-listen',
+        `127.0.0.1:${adminPort}`,
+        '--workers',
+        '2',
+        '--redis-url',
+        process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        '--redis-prefix',
+        prefix,
+      ],
+      { env: { PATH: process.env.PATH } },
+    );
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -215,7 +264,10 @@ describe('--workers', () => {
     try {
       // two processes each compile the spec: generous on a loaded machine
       await waitFor(() => output.split('hub started').length === 3, 30000);
-      const started = output.split('\n').filter((l) => l.includes('hub started')).map((l) => JSON.parse(l) as { urls: string[]; admin?: string });
+      const started = output
+        .split('\n')
+        .filter((l) => l.includes('hub started'))
+        .map((l) => JSON.parse(l) as { urls: string[]; admin?: string });
       expect(started[0].urls).toEqual(started[1].urls);
       // the workers have no admin listener of their own: the primary's serves them all
       expect(started.map((s) => s.admin)).toEqual([undefined, undefined]);
@@ -226,13 +278,23 @@ describe('--workers', () => {
       const answers = await Promise.all(
         Array.from({ length: 20 }, () =>
           request(`${started[0].urls[0]}${paths.requestProfileStatus(randomUUID())}`, {
-            headers: { connection: 'close', 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
+            headers: {
+              connection: 'close',
+              'api-key': 'k',
+              'client-id': 'cmpA',
+              'target-id': 'mspA',
+              'CMP-request-id': randomUUID(),
+              'correlation-id': randomUUID(),
+            },
           }),
         ),
       );
       expect(answers.every((a) => a.status === 200)).toBe(true);
       const metrics = (await request(`${admin}/metrics`, {})).text;
-      const total = [...metrics.matchAll(/^aid_gateway_requests_total\{[^}]*operation="requestProfileStatus"[^}]*\} (\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+      const total = [...metrics.matchAll(/^aid_gateway_requests_total\{[^}]*operation="requestProfileStatus"[^}]*\} (\d+)/gm)].reduce(
+        (n, m) => n + Number(m[1]),
+        0,
+      );
       expect(total).toBe(20);
       expect(metrics).toMatch(/^aid_gateway_build_info\{version="\d+\.\d+\.\d+",node="v\d+\.\d+\.\d+"\} 1$/m);
       const partners = (await request(`${admin}/admin/partners`, {})).body.partners as { id: string; recent: { calls: number } }[];
@@ -252,7 +314,6 @@ describe('--workers', () => {
     }
   }, 90000);
 });
-
 
 describe('a hub that cannot start says why in one line, never a stack trace', () => {
   const oneLine = (stderr: string) => {
@@ -278,13 +339,29 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     }
   });
 
-  test('the listener\'s TLS files are checked before any port is taken (a test or a second hub beside a running one is told what is wrong)', async () => {
+  test("the listener's TLS files are checked before any port is taken (a test or a second hub beside a running one is told what is wrong)", async () => {
     const taken = await FakePartner.start();
     const pki = createPki();
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     try {
       writeFileSync(path.join(dir, 'other-key.pem'), pki.client('someone-else').key);
-      const mismatch = run(['start', '--config', ROOT, '--listen', `127.0.0.1:${taken.port}`, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      const mismatch = run([
+        'start',
+        '--config',
+        ROOT,
+        '--listen',
+        `127.0.0.1:${taken.port}`,
+        '--tls-listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        pki.serverCertFile,
+        '--tls-key',
+        path.join(dir, 'other-key.pem'),
+        '--tls-client-ca',
+        pki.caFile,
+        '--admin-listen',
+        'off',
+      ]);
       expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -295,7 +372,19 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   test('with workers: a worker that cannot start stops the whole process, non-zero', async () => {
     const taken = await FakePartner.start();
     try {
-      const result = run(['start', '--config', ROOT, '--listen', `127.0.0.1:${taken.port}`, '--admin-listen', 'off', '--workers', '2', '--redis-url', process.env.REDIS_URL ?? 'redis://127.0.0.1:6379']);
+      const result = run([
+        'start',
+        '--config',
+        ROOT,
+        '--listen',
+        `127.0.0.1:${taken.port}`,
+        '--admin-listen',
+        'off',
+        '--workers',
+        '2',
+        '--redis-url',
+        process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ]);
       expect(result.status).toBe(1);
       expect(result.stderr).toContain(`cannot start: cannot listen on 127.0.0.1:${taken.port}: the address is in use`);
       expect(result.stdout).toContain('a worker could not start; stopping every worker');
@@ -305,7 +394,21 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
   }, 30000);
 
   test('a TLS file missing, and a certificate with another key', () => {
-    const missing = run(['start', '--config', ROOT, '--tls-listen', '127.0.0.1:0', '--tls-cert', '/nonexistent/hub.pem', '--tls-key', '/nonexistent/hub-key.pem', '--tls-client-ca', '/nonexistent/ca.pem', '--admin-listen', 'off']);
+    const missing = run([
+      'start',
+      '--config',
+      ROOT,
+      '--tls-listen',
+      '127.0.0.1:0',
+      '--tls-cert',
+      '/nonexistent/hub.pem',
+      '--tls-key',
+      '/nonexistent/hub-key.pem',
+      '--tls-client-ca',
+      '/nonexistent/ca.pem',
+      '--admin-listen',
+      'off',
+    ]);
     expect(missing.status).toBe(1);
     expect(oneLine(missing.stderr)).toMatch(/^cannot start: cannot read \/nonexistent\/[a-z-]+\.pem: no such file$/);
     const pki = createPki();
@@ -313,7 +416,21 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-cli-'));
     try {
       writeFileSync(path.join(dir, 'other-key.pem'), other.key);
-      const mismatch = run(['start', '--config', ROOT, '--tls-listen', '127.0.0.1:0', '--tls-cert', pki.serverCertFile, '--tls-key', path.join(dir, 'other-key.pem'), '--tls-client-ca', pki.caFile, '--admin-listen', 'off']);
+      const mismatch = run([
+        'start',
+        '--config',
+        ROOT,
+        '--tls-listen',
+        '127.0.0.1:0',
+        '--tls-cert',
+        pki.serverCertFile,
+        '--tls-key',
+        path.join(dir, 'other-key.pem'),
+        '--tls-client-ca',
+        pki.caFile,
+        '--admin-listen',
+        'off',
+      ]);
       expect(mismatch.status).toBe(1);
       expect(oneLine(mismatch.stderr)).toBe('cannot start: the TLS certificate and key do not belong together (--tls-cert, --tls-key)');
     } finally {
@@ -321,7 +438,7 @@ describe('a hub that cannot start says why in one line, never a stack trace', ()
     }
   });
 
-  test('check-config checks the command line\'s TLS files too', () => {
+  test("check-config checks the command line's TLS files too", () => {
     const pki = createPki();
     const good = run(['check-config', '--tls-cert', pki.serverCertFile, '--tls-key', pki.serverKeyFile, '--tls-client-ca', pki.caFile]);
     expect(good.status).toBe(0);

@@ -43,7 +43,11 @@ interface KitRun {
 
 function kit(args: string[], extra: string[] = []): Promise<KitRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'conformance', ...args, '--credential', 'api-key', '--tls-cert', clientCert, '--tls-key', clientKey, '--tls-ca', pki.caFile, ...extra], { env: { PATH: process.env.PATH, CONFORMANCE_SECRET: SECRET } });
+    const child = spawn(
+      process.execPath,
+      [MAIN, 'conformance', ...args, '--credential', 'api-key', '--tls-cert', clientCert, '--tls-key', clientKey, '--tls-ca', pki.caFile, ...extra],
+      { env: { PATH: process.env.PATH, CONFORMANCE_SECRET: SECRET } },
+    );
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -54,9 +58,23 @@ function kit(args: string[], extra: string[] = []): Promise<KitRun> {
   });
 }
 
-async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (sim: RunningSimulator, inboxPort: number) => Promise<T>, reading: Partial<MspSimulatorOptions> = {}): Promise<T> {
+async function withMsp<T>(
+  mode: 'sync' | 'async',
+  defects: MspDefect[],
+  run: (sim: RunningSimulator, inboxPort: number) => Promise<T>,
+  reading: Partial<MspSimulatorOptions> = {},
+): Promise<T> {
   const inboxPort = await freePort();
-  const sim = await startMspSimulator({ id: 'mspX', apiKey: SECRET, mode, asyncDelayMs: 100, tls: serverTls(), defects: new Set(defects), hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } }, ...reading });
+  const sim = await startMspSimulator({
+    id: 'mspX',
+    apiKey: SECRET,
+    mode,
+    asyncDelayMs: 100,
+    tls: serverTls(),
+    defects: new Set(defects),
+    hub: { url: `http://127.0.0.1:${inboxPort}`, credentials: { 'api-key': 'the-msp-key-at-the-kit' } },
+    ...reading,
+  });
   try {
     return await run(sim, inboxPort);
   } finally {
@@ -64,7 +82,23 @@ async function withMsp<T>(mode: 'sync' | 'async', defects: MspDefect[], run: (si
   }
 }
 
-const mspArgs = (sim: RunningSimulator, inboxPort: number) => ['--role', 'msp', '--url', sim.url, '--target-id', 'mspX', '--client-id', 'cmpKit', '--msp-token', TOKEN, '--callback-listen', `127.0.0.1:${inboxPort}`, '--delivery-timeout-seconds', '2', '--allow-destructive'];
+const mspArgs = (sim: RunningSimulator, inboxPort: number) => [
+  '--role',
+  'msp',
+  '--url',
+  sim.url,
+  '--target-id',
+  'mspX',
+  '--client-id',
+  'cmpKit',
+  '--msp-token',
+  TOKEN,
+  '--callback-listen',
+  `127.0.0.1:${inboxPort}`,
+  '--delivery-timeout-seconds',
+  '2',
+  '--allow-destructive',
+];
 
 async function withCmp<T>(defects: CmpDefect[], run: (sim: RunningSimulator) => Promise<T>): Promise<T> {
   const sim = await startCmpSimulator({ apiKey: SECRET, tls: serverTls(), defects: new Set(defects) });
@@ -77,27 +111,41 @@ async function withCmp<T>(defects: CmpDefect[], run: (sim: RunningSimulator) => 
 
 const cmpArgs = (sim: RunningSimulator) => ['--role', 'cmp', '--url', sim.url, '--target-id', 'cmpX', '--client-id', 'mspKit', '--allow-destructive'];
 
-describe('the hub\'s own simulators pass', () => {
-  test.each(['sync', 'async'] as const)('the MSP simulator (%s): every check, the reports written, the credential in neither', async (mode) => {
-    const junit = path.join(pki.dir, `msp-${mode}.xml`);
-    const html = path.join(pki.dir, `msp-${mode}.html`);
-    const run = await withMsp(mode, [], (sim, port) => kit(mspArgs(sim, port), ['--junit', junit, '--html', html]));
-    expect(run.failed).toEqual([]);
-    expect(run.skipped).toEqual([]);
-    expect(run.passed).toHaveLength(15);
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain('15 passed, 0 failed, 0 skipped');
-    const xml = readFileSync(junit, 'utf8');
-    expect(xml).toMatch(/<testsuite name="[^"]+" tests="15" failures="0" skipped="0"/);
-    expect(xml).toContain('classname="Request Activation Code" name="rac-code: ');
-    expect(readFileSync(html, 'utf8')).toContain('15 passed, 0 failed, 0 skipped');
-    for (const report of [xml, readFileSync(html, 'utf8'), run.stdout]) expect(report).not.toContain(SECRET);
-  }, 60000);
+describe("the hub's own simulators pass", () => {
+  test.each(['sync', 'async'] as const)(
+    'the MSP simulator (%s): every check, the reports written, the credential in neither',
+    async (mode) => {
+      const junit = path.join(pki.dir, `msp-${mode}.xml`);
+      const html = path.join(pki.dir, `msp-${mode}.html`);
+      const run = await withMsp(mode, [], (sim, port) => kit(mspArgs(sim, port), ['--junit', junit, '--html', html]));
+      expect(run.failed).toEqual([]);
+      expect(run.skipped).toEqual([]);
+      expect(run.passed).toHaveLength(15);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('15 passed, 0 failed, 0 skipped');
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml).toMatch(/<testsuite name="[^"]+" tests="15" failures="0" skipped="0"/);
+      expect(xml).toContain('classname="Request Activation Code" name="rac-code: ');
+      expect(readFileSync(html, 'utf8')).toContain('15 passed, 0 failed, 0 skipped');
+      for (const report of [xml, readFileSync(html, 'utf8'), run.stdout]) expect(report).not.toContain(SECRET);
+    },
+    60000,
+  );
 
   test('the CMP simulator: every check', async () => {
     const run = await withCmp([], (sim) => kit(cmpArgs(sim)));
     expect(run.failed).toEqual([]);
-    expect(run.passed).toEqual(['smt-token', 'smt-no-credential', 'smt-missing-header', 'spi-profiles', 'sac-unmatched', 'tls-client-certificate', 'tls-version', 'usi-update', 'nmti-invalidate']);
+    expect(run.passed).toEqual([
+      'smt-token',
+      'smt-no-credential',
+      'smt-missing-header',
+      'spi-profiles',
+      'sac-unmatched',
+      'tls-client-certificate',
+      'tls-version',
+      'usi-update',
+      'nmti-invalidate',
+    ]);
     expect(run.code).toBe(0);
   }, 60000);
 
@@ -120,7 +168,16 @@ describe('the hub\'s own simulators pass', () => {
 });
 
 describe('a simulator with one defect fails exactly the checks that defect breaks', () => {
-  const REFUSALS = ['rac-profile-type', 'rac-eid', 'rac-missing-field', 'rac-no-credential', 'rac-missing-header', 'rps-unknown-iccid', 'csim-unknown-iccid', 'invalidated-token'];
+  const REFUSALS = [
+    'rac-profile-type',
+    'rac-eid',
+    'rac-missing-field',
+    'rac-no-credential',
+    'rac-missing-header',
+    'rps-unknown-iccid',
+    'csim-unknown-iccid',
+    'invalidated-token',
+  ];
   const MSP_DEFECTS: [MspDefect, 'sync' | 'async', string[], string[]][] = [
     ['noErrorBody', 'sync', REFUSALS, []],
     ['ignoresHeaders', 'sync', ['rac-missing-header'], []],
@@ -133,12 +190,16 @@ describe('a simulator with one defect fails exactly the checks that defect break
     ['slow', 'sync', ['rac-code'], []],
   ];
 
-  test.concurrent.each(MSP_DEFECTS)('MSP %s (%s)', async (defect, mode, failed, skipped) => {
-    const run = await withMsp(mode, [defect], (sim, port) => kit(mspArgs(sim, port)));
-    expect(run.failed.sort()).toEqual([...failed].sort());
-    expect(run.skipped).toEqual(skipped);
-    expect(run.code).toBe(1);
-  }, 90000);
+  test.concurrent.each(MSP_DEFECTS)(
+    'MSP %s (%s)',
+    async (defect, mode, failed, skipped) => {
+      const run = await withMsp(mode, [defect], (sim, port) => kit(mspArgs(sim, port)));
+      expect(run.failed.sort()).toEqual([...failed].sort());
+      expect(run.skipped).toEqual(skipped);
+      expect(run.code).toBe(1);
+    },
+    90000,
+  );
 
   const CMP_DEFECTS: [CmpDefect, string[], string[]][] = [
     ['noErrorBody', ['smt-no-credential', 'smt-missing-header'], []],
@@ -147,12 +208,16 @@ describe('a simulator with one defect fails exactly the checks that defect break
     ['mspTokenStatus200', ['smt-token'], ['spi-profiles', 'sac-unmatched', 'usi-update', 'nmti-invalidate']],
   ];
 
-  test.concurrent.each(CMP_DEFECTS)('CMP %s', async (defect, failed, skipped) => {
-    const run = await withCmp([defect], (sim) => kit(cmpArgs(sim)));
-    expect(run.failed.sort()).toEqual([...failed].sort());
-    expect(run.skipped).toEqual(skipped);
-    expect(run.code).toBe(1);
-  }, 60000);
+  test.concurrent.each(CMP_DEFECTS)(
+    'CMP %s',
+    async (defect, failed, skipped) => {
+      const run = await withCmp([defect], (sim) => kit(cmpArgs(sim)));
+      expect(run.failed.sort()).toEqual([...failed].sort());
+      expect(run.skipped).toEqual(skipped);
+      expect(run.code).toBe(1);
+    },
+    60000,
+  );
 });
 
 test('a failure in the reports carries the request and the answer, the credential masked', async () => {
@@ -176,7 +241,9 @@ test('a failure in the reports carries the request and the answer, the credentia
     expect(by).toBe(version);
     expect(new Date(at).getTime()).toBeGreaterThanOrEqual(before.getTime() - 1000);
   }
-  expect(readFileSync(junit, 'utf8')).toMatch(new RegExp(`timestamp="\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"[^]*<property name="aid-gateway.version" value="${version}"/>`));
+  expect(readFileSync(junit, 'utf8')).toMatch(
+    new RegExp(`timestamp="\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d"[^]*<property name="aid-gateway.version" value="${version}"/>`),
+  );
   expect(page).toContain('status 200; this check allows 201');
   expect(page).toContain('&gt; POST https://127.0.0.1:');
   expect(page).toContain('api-key: [masked]');

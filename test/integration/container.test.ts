@@ -42,7 +42,7 @@ describe('the image (Dockerfile)', () => {
 });
 
 describe('the demo (docker-compose.yml)', () => {
-    const compose = load(read('docker-compose.yml')) as any;
+  const compose = load(read('docker-compose.yml')) as any;
   const partnerFiles = readdirSync(path.join(ROOT, 'partners')).filter((f) => f.endsWith('.yaml'));
 
   test('every example partner is a simulator service of its own, where its partner file points the hub', () => {
@@ -62,7 +62,7 @@ describe('the demo (docker-compose.yml)', () => {
     expect(compose.services.hub.environment).toEqual(expect.objectContaining(urls));
   });
 
-  test('every service restarts unless stopped and has a health check (the hub the image\'s own)', () => {
+  test("every service restarts unless stopped and has a health check (the hub the image's own)", () => {
     for (const [name, service] of Object.entries<{ restart?: string; healthcheck?: unknown; build?: string }>(compose.services)) {
       expect({ name, restart: service.restart }).toEqual({ name, restart: 'unless-stopped' });
       expect({ name, checked: Boolean(service.healthcheck) || service.build === '.' }).toEqual({ name, checked: true });
@@ -75,16 +75,18 @@ describe('the demo (docker-compose.yml)', () => {
     expect(hub.environment.AID_GATEWAY_ADMIN_USER).toBe('prometheus');
     expect(hub.environment.AID_GATEWAY_ADMIN_PASSWORD_FILE).toBe('/run/secrets/admin_password');
     expect(hub.ports).toEqual(['8080:8080']);
-        const scrape = (load(read('grafana/prometheus.yml')) as any).scrape_configs[0];
+    const scrape = (load(read('grafana/prometheus.yml')) as any).scrape_configs[0];
     expect(scrape.basic_auth).toEqual({ username: 'prometheus', password_file: '/run/secrets/admin_password' });
     expect(compose.services.prometheus.secrets).toEqual(['admin_password']);
   });
 });
 
-describe('simulate: the command the demo\'s partner services run', () => {
-  test('serves the named partner on its URL\'s port, and stops on SIGTERM', async () => {
+describe("simulate: the command the demo's partner services run", () => {
+  test("serves the named partner on its URL's port, and stops on SIGTERM", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [MAIN, 'simulate', 'cmpOne', '--hub-url', 'http://127.0.0.1:1', '--bind', '127.0.0.1'], { env: { PATH: process.env.PATH, CMP_ONE_URL: `http://cmpone.invalid:${port}` } });
+    const child = spawn(process.execPath, [MAIN, 'simulate', 'cmpOne', '--hub-url', 'http://127.0.0.1:1', '--bind', '127.0.0.1'], {
+      env: { PATH: process.env.PATH, CMP_ONE_URL: `http://cmpone.invalid:${port}` },
+    });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

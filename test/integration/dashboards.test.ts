@@ -33,7 +33,10 @@ interface PanelQuery {
 
 function panelQueries(): PanelQuery[] {
   return readdirSync(DASHBOARDS).flatMap((file) => {
-    const dashboard = JSON.parse(readFileSync(path.join(DASHBOARDS, file), 'utf8')) as { title: string; panels: { title: string; targets: { expr: string }[] }[] };
+    const dashboard = JSON.parse(readFileSync(path.join(DASHBOARDS, file), 'utf8')) as {
+      title: string;
+      panels: { title: string; targets: { expr: string }[] }[];
+    };
     return dashboard.panels.flatMap((panel) => panel.targets.map((t) => ({ dashboard: dashboard.title, panel: panel.title, expr: t.expr })));
   });
 }
@@ -41,7 +44,10 @@ function panelQueries(): PanelQuery[] {
 /** Grafana's variables, as Grafana would fill them in for "all partners, the last 5 minutes" (a rate
  * over 3 minutes: the whole scripted traffic, however slow the machine) */
 function asGrafanaSends(expr: string): string {
-  return expr.replace(/\$__rate_interval/g, '3m').replace(/\$__range/g, '5m').replace(/\$partner/g, '.*');
+  return expr
+    .replace(/\$__rate_interval/g, '3m')
+    .replace(/\$__range/g, '5m')
+    .replace(/\$partner/g, '.*');
 }
 
 /** a panel shows data: a rate, an increase or a quantile above 0 somewhere, a gauge a number */
@@ -53,12 +59,16 @@ function showsData(expr: string, values: string[]): boolean {
 test('every panel reads the data source the user picks (a variable, not a fixed uid), and memory shows in bytes', () => {
   for (const file of readdirSync(DASHBOARDS)) {
     const text = readFileSync(path.join(DASHBOARDS, file), 'utf8');
-    const dashboard = JSON.parse(text) as { templating: { list: { name: string; type: string; query: string }[] }; panels: { title: string; targets: { expr: string }[]; fieldConfig: { defaults: { unit: string } } }[] };
+    const dashboard = JSON.parse(text) as {
+      templating: { list: { name: string; type: string; query: string }[] };
+      panels: { title: string; targets: { expr: string }[]; fieldConfig: { defaults: { unit: string } } }[];
+    };
     expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
     const uids = [...text.matchAll(/"uid": "([^"]*)"/g)].map((m) => m[1]).filter((uid) => !uid.startsWith('aid-gw-'));
     expect(uids.length).toBeGreaterThan(0);
     expect(new Set(uids)).toEqual(new Set(['${datasource}']));
-    for (const panel of dashboard.panels.filter((p) => p.targets.some((t) => t.expr.includes('_bytes')))) expect({ panel: panel.title, unit: panel.fieldConfig.defaults.unit }).toEqual({ panel: panel.title, unit: 'bytes' });
+    for (const panel of dashboard.panels.filter((p) => p.targets.some((t) => t.expr.includes('_bytes'))))
+      expect({ panel: panel.title, unit: panel.fieldConfig.defaults.unit }).toEqual({ panel: panel.title, unit: 'bytes' });
   }
 });
 
@@ -81,8 +91,17 @@ async function startPrometheus(target: string): Promise<string> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'aidgw-prometheus-'));
   workDirs.push(workDir);
   const port = await freePort();
-  writeFileSync(path.join(workDir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: aid-gateway\n    static_configs:\n      - targets: ['${target}']\n`);
-  prometheuses.push(spawn('prometheus', [`--config.file=${path.join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' }));
+  writeFileSync(
+    path.join(workDir, 'prometheus.yml'),
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: aid-gateway\n    static_configs:\n      - targets: ['${target}']\n`,
+  );
+  prometheuses.push(
+    spawn(
+      'prometheus',
+      [`--config.file=${path.join(workDir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(workDir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+      { stdio: 'ignore' },
+    ),
+  );
   return `http://127.0.0.1:${port}`;
 }
 
@@ -117,20 +136,57 @@ test('every query of every dashboard panel is valid and shows the traffic that f
   const platform = await startTelcoapiSimulator({ token: 'platform-token', smdpAddress: 'smdp.example.com' });
   partners.push(platform);
   // a fleet whose car a device-management platform runs: the hub puts the code on it
-  const fleetPlatform = await startDeviceMgmtSimulator({ apiKey: 'fleet-key', transactionMs: 50, devices: [{ deviceId: 'car-1', eid: requestActivationCodeBody().eid, profiles: [{ iccid: '8949000000000009991', status: 'active', carrier: 'Bootstrap', type: 'bootstrap' }] }] });
+  const fleetPlatform = await startDeviceMgmtSimulator({
+    apiKey: 'fleet-key',
+    transactionMs: 50,
+    devices: [
+      {
+        deviceId: 'car-1',
+        eid: requestActivationCodeBody().eid,
+        profiles: [{ iccid: '8949000000000009991', status: 'active', carrier: 'Bootstrap', type: 'bootstrap' }],
+      },
+    ],
+  });
   partners.push(fleetPlatform);
   const specs: PartnerSpec[] = [
-    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: mspA.url, extra: { touchpoint: { displayName: 'A Mobile', portal: { production: 'https://portal.msp.example/login' }, redirects: ['*.msp.example'] } } },
+    {
+      id: 'mspA',
+      role: 'msp',
+      apiKey: 'key-mspA',
+      upstreamUrl: mspA.url,
+      extra: { touchpoint: { displayName: 'A Mobile', portal: { production: 'https://portal.msp.example/login' }, redirects: ['*.msp.example'] } },
+    },
     { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: mspB.url },
-    { id: 'mspDown', role: 'msp', apiKey: 'key-mspDown', upstreamUrl: 'http://127.0.0.1:1', extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } } },
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmpA.url, extra: { touchpoint: { displayName: 'A Motors', portal: { production: 'https://portal.cmp.example/login' }, redirects: ['*.cmp.example'] } } },
+    {
+      id: 'mspDown',
+      role: 'msp',
+      apiKey: 'key-mspDown',
+      upstreamUrl: 'http://127.0.0.1:1',
+      extra: { upstream: { url: 'http://127.0.0.1:1', breaker: { volumeThreshold: 2 } } },
+    },
+    {
+      id: 'cmpA',
+      role: 'cmp',
+      apiKey: 'key-cmpA',
+      upstreamUrl: cmpA.url,
+      extra: { touchpoint: { displayName: 'A Motors', portal: { production: 'https://portal.cmp.example/login' }, redirects: ['*.cmp.example'] } },
+    },
     { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: cmpB.url, extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
     {
       id: 'mspEs',
       role: 'msp',
       apiKey: 'key-mspEs',
       upstreamUrl: smdp.url,
-      extra: { dialect: 'es2plus', upstream: { url: smdp.url }, es2plus: { functionRequesterIdentifier: 'hub', smdpAddress: 'smdp.example.com', profileTypes: { personal: 'PT1' }, callback: { apiKeys: ['smdp-key'] } } },
+      extra: {
+        dialect: 'es2plus',
+        upstream: { url: smdp.url },
+        es2plus: {
+          functionRequesterIdentifier: 'hub',
+          smdpAddress: 'smdp.example.com',
+          profileTypes: { personal: 'PT1' },
+          callback: { apiKeys: ['smdp-key'] },
+        },
+      },
     },
     {
       id: 'mspTa',
@@ -140,7 +196,11 @@ test('every query of every dashboard panel is valid and shows the traffic that f
       extra: {
         dialect: 'telcoapi',
         upstream: { url: platform.url, auth: { bearer: 'platform-token' } },
-        telcoapi: { mno: 'M1', profileTypes: { personal: { platformType: 'OPERATIONAL', iccids: { from: '894901000000000000', to: '894901000000000999' } } }, webhookSecrets: ['webhook-secret-0123456789'] },
+        telcoapi: {
+          mno: 'M1',
+          profileTypes: { personal: { platformType: 'OPERATIONAL', iccids: { from: '894901000000000000', to: '894901000000000999' } } },
+          webhookSecrets: ['webhook-secret-0123456789'],
+        },
       },
     },
     {
@@ -148,7 +208,11 @@ test('every query of every dashboard panel is valid and shows the traffic that f
       role: 'cmp',
       apiKey: 'key-cmpF',
       upstreamUrl: fleetPlatform.url,
-      extra: { dialect: 'devicemgmt', upstream: { url: fleetPlatform.url, auth: { apiKey: 'fleet-key' } }, devicemgmt: { pollIntervalSeconds: 1, webhook: { url: `${cmpB.url}/fleet-events` } } },
+      extra: {
+        dialect: 'devicemgmt',
+        upstream: { url: fleetPlatform.url, auth: { apiKey: 'fleet-key' } },
+        devicemgmt: { pollIntervalSeconds: 1, webhook: { url: `${cmpB.url}/fleet-events` } },
+      },
     },
   ];
   hub = await TestHub.start({
@@ -187,14 +251,19 @@ test('every query of every dashboard panel is valid and shows the traffic that f
   await call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
   mspA.reset();
   // bridged: mspB is slower than the 200 ms budget; stored CSIM statuses it refuses or fails
-  mspB.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 200, delayMs: 500, body: { iccid: '1', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null } } : { status: 503, body: { code: '90', error: 'busy' } }));
+  mspB.answer((req) =>
+    req.path.startsWith('/v1/activation-code-requests/')
+      ? { status: 200, delayMs: 500, body: { iccid: '1', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null } }
+      : { status: 503, body: { code: '90', error: 'busy' } },
+  );
   const tokenB = randomUUID();
   await call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(tokenB), body: requestActivationCodeBody() });
   for (let i = 0; i < 3; i++) await call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.sendCsimStatus(tokenB), body: sendCsimStatusBody() });
   // an ES2+ operator: a code ordered on its SM-DP+, and a second request that swaps the first
   const tokenEs = randomUUID();
   await call({ as: 'mspEs', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenEs) });
-  for (let i = 0; i < 2; i++) await call({ as: 'cmpA', to: 'mspEs', method: 'POST', path: paths.requestActivationCode(tokenEs), body: requestActivationCodeBody() });
+  for (let i = 0; i < 2; i++)
+    await call({ as: 'cmpA', to: 'mspEs', method: 'POST', path: paths.requestActivationCode(tokenEs), body: requestActivationCodeBody() });
   // a TelcoAPI operator: a profile created, a second request swapping it, the car's download
   // reported by signed webhooks, one of them sent again, one badly signed
   platform.webhookTo(`${hub.url}/telcoapi/mspTa/events`, 'webhook-secret-0123456789');
@@ -211,12 +280,20 @@ test('every query of every dashboard panel is valid and shows the traffic that f
   await call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(tokenF) });
   await call({ as: 'cmpF', to: 'mspA', method: 'POST', path: paths.requestActivationCode(tokenF), body: requestActivationCodeBody() });
   // a user sent from cmpA's app to mspA's portal through the broker, and a redirect refused
-  const touchpoint = (redirectUri: string) => fetch(`${hub.url}/touchpoints/mspA/login?client_id=cmpA&id=abc123&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
+  const touchpoint = (redirectUri: string) =>
+    fetch(`${hub.url}/touchpoints/mspA/login?client_id=cmpA&id=abc123&redirect_uri=${encodeURIComponent(redirectUri)}`, { redirect: 'manual' });
   await touchpoint('https://app.cmp.example/back');
   await touchpoint('https://evil.example/');
   // refusals: validation, authentication, rate limit, an open breaker
   await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { eid: 1 } });
-  await call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { 'api-key': 'wrong' } });
+  await call({
+    as: 'cmpA',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(token),
+    body: requestActivationCodeBody(),
+    headers: { 'api-key': 'wrong' },
+  });
   for (let i = 0; i < 5; i++) await call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
   for (let i = 0; i < 4; i++) await call({ as: 'cmpA', to: 'mspDown', method: 'GET', path: paths.requestProfileStatus(randomUUID()) });
   // the bridged outcome and the dead letters are in before Redis goes away
@@ -241,7 +318,8 @@ test('every query of every dashboard panel is valid and shows the traffic that f
   const failures: string[] = [];
   for (const q of queries) {
     const answer = await query(promUrl, asGrafanaSends(q.expr));
-    if (answer.status !== 200 || answer.body.status !== 'success') failures.push(`${q.dashboard} / ${q.panel}: invalid (${answer.body.error ?? answer.status}): ${q.expr}`);
+    if (answer.status !== 200 || answer.body.status !== 'success')
+      failures.push(`${q.dashboard} / ${q.panel}: invalid (${answer.body.error ?? answer.status}): ${q.expr}`);
     else if (answer.body.data.result.length === 0) failures.push(`${q.dashboard} / ${q.panel}: no series: ${q.expr}`);
     else {
       const values = (answer.body.data.result as { value: [number, string] }[]).map((r) => r.value[1]);
@@ -258,8 +336,34 @@ test('with two workers, the one scrape of the primary counts every worker: the p
   workDirs.push(dir);
   const prefix = uniquePrefix();
   const adminPort = await freePort();
-  writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url }], ALL_ROUTES);
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', `127.0.0.1:${adminPort}`, '--workers', '2', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  writeConfig(
+    dir,
+    [
+      { id: 'cmpA', role: 'cmp', apiKey: 'k', upstreamUrl: 'http://127.0.0.1:1' },
+      { id: 'mspA', role: 'msp', apiKey: 'k2', upstreamUrl: msp.url },
+    ],
+    ALL_ROUTES,
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'start',
+      '--config',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--admin-listen',
+      `127.0.0.1:${adminPort}`,
+      '--workers',
+      '2',
+      '--redis-url',
+      REDIS_URL,
+      '--redis-prefix',
+      prefix,
+    ],
+    { env: { PATH: process.env.PATH } },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   try {
@@ -271,7 +375,14 @@ test('with two workers, the one scrape of the primary counts every worker: the p
     const answers = await Promise.all(
       Array.from({ length: 20 }, () =>
         request(`${url}${paths.requestProfileStatus(randomUUID())}`, {
-          headers: { connection: 'close', 'api-key': 'k', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID() },
+          headers: {
+            connection: 'close',
+            'api-key': 'k',
+            'client-id': 'cmpA',
+            'target-id': 'mspA',
+            'CMP-request-id': randomUUID(),
+            'correlation-id': randomUUID(),
+          },
         }),
       ),
     );
@@ -286,7 +397,8 @@ test('with two workers, the one scrape of the primary counts every worker: the p
     expect(series.filter((s) => Number(s.value[1]) > 0).map((s) => s.metric)).toEqual([{ client: 'cmpA', target: 'mspA' }]);
     // one SIGHUP reloads both workers: the hub counts one reload, not one per worker
     child.kill('SIGHUP');
-    const reloads = async () => /^aid_gateway_config_reloads_total\{result="success"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text())?.[1];
+    const reloads = async () =>
+      /^aid_gateway_config_reloads_total\{result="success"\} (\d+)/m.exec(await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text())?.[1];
     await waitFor(() => output.split('config reloaded').length === 3, 15000);
     expect(await reloads()).toBe('1');
     const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -55,7 +55,13 @@ describe('a code reaches the vehicle', () => {
     world.asynchronous.add(requestId);
     expect((await world.requestCode(token, car, requestId)).status).toBe(201);
     const code = world.code(requestId);
-    const sent = await world.hub.call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.submitActivationCode(token), body: { ...submitActivationCodeBody(requestId, code.iccid), activationCode: code.activationCode } });
+    const sent = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpF',
+      method: 'POST',
+      path: paths.submitActivationCode(token),
+      body: { ...submitActivationCodeBody(requestId, code.iccid), activationCode: code.activationCode },
+    });
     expect(sent.status).toBe(200);
     await waitFor(() => statusesOf(world, token).includes(`${code.iccid} enabled`), 15000);
     expect(world.profilesOn(car).map((p) => p.iccid)).toContain(code.iccid);
@@ -100,18 +106,24 @@ describe('a code reaches the vehicle', () => {
   });
 });
 
-describe('the MSP\'s calls to the fleet', () => {
+describe("the MSP's calls to the fleet", () => {
   test('Send MSP Token reaches the back office: 201', async () => {
     const token = await world.onboard();
     await waitFor(() => world.events('sendMspToken').some((e) => (e.message as { msp_token?: string }).msp_token === token));
   });
 
-  test('Notify MSP Token Invalid deletes the token\'s profiles from the vehicles (4.5 Delete OP), each reported deleted', async () => {
+  test("Notify MSP Token Invalid deletes the token's profiles from the vehicles (4.5 Delete OP), each reported deleted", async () => {
     const token = await world.onboard();
     const car = world.vehicles[4];
     const code = await world.requestCode(token, car);
     await waitFor(() => statusesOf(world, token).includes(`${code.body.iccid} enabled`), 15000);
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.notifyMspTokenInvalid(token), body: notifyMspTokenInvalidBody() });
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpF',
+      method: 'POST',
+      path: paths.notifyMspTokenInvalid(token),
+      body: notifyMspTokenInvalidBody(),
+    });
     expect(answer.status).toBe(204);
     await waitFor(() => statusesOf(world, token).includes(`${code.body.iccid} deleted`), 15000);
     expect(world.profilesOn(car).map((p) => p.iccid)).not.toContain(code.body.iccid);
@@ -156,31 +168,38 @@ describe('the platform', () => {
 
   // AID.02 7.8: the MSP hears `installation_failed` of a profile that never reached the vehicle;
   // docs/dialects/devicemgmt.md: a task not finished after `giveUpSeconds` is given up and the back office told
-  test.each(['memory', 'redis'] as const)('a transaction that never completes is given up (%s store): the MSP hears installation_failed, the back office transactionGaveUp, no dead letter', async (store) => {
-    const stuck = await FleetWorld.start({ settings: { giveUpSeconds: 5 }, vehicles: 1, simulator: { readings: { running: 'unknown' } }, store });
-    try {
-      stuck.platform.hold('download', true);
-      const token = await stuck.onboard();
-      const iccid = (await stuck.requestCode(token, stuck.vehicles[0])).body.iccid as string;
-      await waitFor(() => stuck.events('transactionGaveUp').length > 0 && statusesOf(stuck, token).length > 0, 20000);
-      expect(stuck.events('transactionGaveUp')[0]).toMatchObject({ action: 'download', iccid, msp: 'mspA', eid: stuck.vehicles[0].eid });
-      expect(statusesOf(stuck, token)).toEqual([`${iccid} installation_failed`]);
-      expect(await stuck.hub.metric('aid_gateway_devicemgmt_transactions_total', { action: 'download', outcome: 'gave_up' })).toBe(1);
-      await waitFor(async () => (await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'delivered' })) >= 3, 5000);
-      expect(await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'dead_lettered' })).toBe(0);
-      expect(stuck.hub.logs.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
-    } finally {
-      await stuck.close();
-    }
-  });
+  test.each(['memory', 'redis'] as const)(
+    'a transaction that never completes is given up (%s store): the MSP hears installation_failed, the back office transactionGaveUp, no dead letter',
+    async (store) => {
+      const stuck = await FleetWorld.start({ settings: { giveUpSeconds: 5 }, vehicles: 1, simulator: { readings: { running: 'unknown' } }, store });
+      try {
+        stuck.platform.hold('download', true);
+        const token = await stuck.onboard();
+        const iccid = (await stuck.requestCode(token, stuck.vehicles[0])).body.iccid as string;
+        await waitFor(() => stuck.events('transactionGaveUp').length > 0 && statusesOf(stuck, token).length > 0, 20000);
+        expect(stuck.events('transactionGaveUp')[0]).toMatchObject({ action: 'download', iccid, msp: 'mspA', eid: stuck.vehicles[0].eid });
+        expect(statusesOf(stuck, token)).toEqual([`${iccid} installation_failed`]);
+        expect(await stuck.hub.metric('aid_gateway_devicemgmt_transactions_total', { action: 'download', outcome: 'gave_up' })).toBe(1);
+        await waitFor(async () => (await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'delivered' })) >= 3, 5000);
+        expect(await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'dead_lettered' })).toBe(0);
+        expect(stuck.hub.logs.map((l) => JSON.parse(l) as { level: number }).filter((l) => l.level >= 50)).toEqual([]);
+      } finally {
+        await stuck.close();
+      }
+    },
+  );
 });
 
-test('a hub instance killed (SIGKILL) while it starts a vehicle\'s download: another on the same Redis finds that transaction and finishes the task', async () => {
+test("a hub instance killed (SIGKILL) while it starts a vehicle's download: another on the same Redis finds that transaction and finishes the task", async () => {
   const parts = await FleetParts.start({ vehicles: 1 });
   const prefix = uniquePrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-fleet-'));
   writeConfig(dir, parts.partners(), { settings: FLEET_SETTINGS, routes: [{ from: '*', to: '*', timeoutMs: 20000 }] });
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--workers', '1', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  const child = spawn(
+    process.execPath,
+    [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--workers', '1', '--redis-url', REDIS_URL, '--redis-prefix', prefix],
+    { env: { PATH: process.env.PATH } },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   let survivor: FleetWorld | undefined;
@@ -191,7 +210,14 @@ test('a hub instance killed (SIGKILL) while it starts a vehicle\'s download: ano
     const call = (as: string, to: string, route: string, body: unknown) =>
       request(`${url}${route}`, {
         method: 'POST',
-        headers: { 'api-key': `key-${as}`, 'client-id': as, 'target-id': to, 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+        headers: {
+          'api-key': `key-${as}`,
+          'client-id': as,
+          'target-id': to,
+          'cmp-request-id': randomUUID(),
+          'correlation-id': randomUUID(),
+          'content-type': 'application/json',
+        },
         body: JSON.stringify(body),
       });
     const token = randomUUID();
@@ -221,13 +247,20 @@ test('a hub instance killed (SIGKILL) while it starts a vehicle\'s download: ano
 }, 60000);
 
 test('the reconcile pages through the inventory (more than one page) and reports what changed without the hub', async () => {
-  const others = Array.from({ length: 1100 }, (_, i) => ({ deviceId: `other-${i}`, eid: `8904903200000100000000${String(i).padStart(10, '0')}`, profiles: [{ iccid: `89490900000000${String(i).padStart(5, '0')}`, status: 'active' as const, carrier: 'Other', type: 'bootstrap' }] }));
+  const others = Array.from({ length: 1100 }, (_, i) => ({
+    deviceId: `other-${i}`,
+    eid: `8904903200000100000000${String(i).padStart(10, '0')}`,
+    profiles: [{ iccid: `89490900000000${String(i).padStart(5, '0')}`, status: 'active' as const, carrier: 'Other', type: 'bootstrap' }],
+  }));
   const big = await FleetWorld.start({ settings: { reconcileIntervalSeconds: 1 }, vehicles: 1, simulator: { devices: [...others] } });
   try {
     // the fleet's car comes after the others: on the second page
     const car = { deviceId: 'our-car', eid: big.vehicles[0].eid };
     const bootstrap = { iccid: '8949000000999999991', status: 'active', carrier: 'Bootstrap', type: 'bootstrap' };
-    (big.platform.devices as Map<string, { deviceId: string; eid: string; profiles: Map<string, unknown> }>).set(car.deviceId, { ...car, profiles: new Map([[bootstrap.iccid, bootstrap]]) });
+    (big.platform.devices as Map<string, { deviceId: string; eid: string; profiles: Map<string, unknown> }>).set(car.deviceId, {
+      ...car,
+      profiles: new Map([[bootstrap.iccid, bootstrap]]),
+    });
     const token = await big.onboard();
     const answer = await big.requestCode(token, car);
     await waitFor(() => statusesOf(big, token).includes(`${answer.body.iccid} enabled`), 15000);
@@ -235,7 +268,12 @@ test('the reconcile pages through the inventory (more than one page) and reports
     await waitFor(() => statusesOf(big, token).includes(`${answer.body.iccid} disabled`), 15000);
     big.platform.change(answer.body.iccid, 'deleted');
     await waitFor(() => statusesOf(big, token).includes(`${answer.body.iccid} deleted`), 15000);
-    expect(statusesOf(big, token)).toEqual([`${answer.body.iccid} installed`, `${answer.body.iccid} enabled`, `${answer.body.iccid} disabled`, `${answer.body.iccid} deleted`]);
+    expect(statusesOf(big, token)).toEqual([
+      `${answer.body.iccid} installed`,
+      `${answer.body.iccid} enabled`,
+      `${answer.body.iccid} disabled`,
+      `${answer.body.iccid} deleted`,
+    ]);
     const pages = big.platform.calls.filter((c) => c.path.startsWith('/inventory?') && !c.path.includes('query='));
     expect(pages.some((c) => c.path.includes('cursor=1000'))).toBe(true);
     expect(await big.hub.metric('aid_gateway_devicemgmt_reconciled_total', { status: 'deleted' })).toBe(1);

@@ -28,23 +28,25 @@ async function withWorld(options: Parameters<typeof FleetWorld.start>[0], run: (
 // AID.02 4.3.1 2c: "the CMP will delete the Operational Profile which was specified by the MSP from
 // the vehicle on which it was downloaded"; seed: `GET inventory/{iccid}` "Retrieve an eSIM profile by
 // ICCID", answered with the profile or (reading `list`) with a list of it
-test.each(['object', 'list'] as const)('a swap deletes the swapped profile on the vehicle that holds it, reported deleted with that vehicle\'s EID (inventory/{iccid} as %s)', (single) =>
-  withWorld({ vehicles: 2, simulator: { readings: { single } } }, async (world) => {
-    const [first, second] = world.vehicles;
-    const token = await world.onboard();
-    const old = (await world.requestCode(token, first)).body.iccid as string;
-    await waitFor(() => statusesOf(world, token).includes(`${old} enabled`), 15000);
-    const requestId = randomUUID();
-    world.swaps.set(requestId, old);
-    const fresh = (await world.requestCode(token, second, requestId)).body.iccid as string;
-    await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`) && statusesOf(world, token).includes(`${old} deleted`), 15000);
-    expect(world.statuses(token).find((s) => s.iccid === old && s.status === 'deleted')?.eid).toBe(first.eid);
-    const deletes = world.platform.calls.filter((c) => c.method === 'POST' && c.path === '/delete');
-    expect(deletes.map((c) => c.body)).toEqual([{ device_id: first.deviceId, eid: first.eid, iccid: old }]);
-    expect(world.profilesOn(first)).toEqual([]);
-    expect(world.profilesOn(second)).toEqual([expect.objectContaining({ iccid: fresh, status: 'active' })]);
-    expect(world.events('transactionFailed')).toEqual([]);
-  }),
+test.each(['object', 'list'] as const)(
+  "a swap deletes the swapped profile on the vehicle that holds it, reported deleted with that vehicle's EID (inventory/{iccid} as %s)",
+  (single) =>
+    withWorld({ vehicles: 2, simulator: { readings: { single } } }, async (world) => {
+      const [first, second] = world.vehicles;
+      const token = await world.onboard();
+      const old = (await world.requestCode(token, first)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${old} enabled`), 15000);
+      const requestId = randomUUID();
+      world.swaps.set(requestId, old);
+      const fresh = (await world.requestCode(token, second, requestId)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`) && statusesOf(world, token).includes(`${old} deleted`), 15000);
+      expect(world.statuses(token).find((s) => s.iccid === old && s.status === 'deleted')?.eid).toBe(first.eid);
+      const deletes = world.platform.calls.filter((c) => c.method === 'POST' && c.path === '/delete');
+      expect(deletes.map((c) => c.body)).toEqual([{ device_id: first.deviceId, eid: first.eid, iccid: old }]);
+      expect(world.profilesOn(first)).toEqual([]);
+      expect(world.profilesOn(second)).toEqual([expect.objectContaining({ iccid: fresh, status: 'active' })]);
+      expect(world.events('transactionFailed')).toEqual([]);
+    }),
 );
 
 // AID.02 4.3.1 2c, and the seed: "eSIM profiles are created or deleted in the system only when the
@@ -60,10 +62,14 @@ test('a swap of a profile no vehicle reports any more: no delete is sent, the MS
     world.swaps.set(requestId, old);
     const fresh = (await world.requestCode(token, second, requestId)).body.iccid as string;
     await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`), 15000);
-    expect(world.statuses(token).filter((s) => s.iccid === old).map((s) => `${s.status} ${s.eid}`)).toEqual([`installed ${first.eid}`, `enabled ${first.eid}`, `deleted ${first.eid}`]);
+    expect(
+      world
+        .statuses(token)
+        .filter((s) => s.iccid === old)
+        .map((s) => `${s.status} ${s.eid}`),
+    ).toEqual([`installed ${first.eid}`, `enabled ${first.eid}`, `deleted ${first.eid}`]);
     expect(world.platform.calls.filter((c) => c.path === '/delete')).toEqual([]);
-  }),
-);
+  }));
 
 // seed: "The APIs for delete, disable, download and enable return a transaction ID": named
 // `transaction` (as in the transaction data) or `id`
@@ -92,10 +98,12 @@ describe('multistep activate', () => {
   // seed: "If you try to activate “Fred’s Fast Wireless Service” profile on a device but the system
   // sees only “Mobile” being reported, it may attempt to activate another profile"
   test('successful, yet another profile activated (the SPN warning): the MSP hears installed, the hub enables its profile by ICCID, then enabled', () =>
-    withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { reportedCarrier: 'Fred\'s Fast Wireless Service' } }, async (world) => {
+    withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { reportedCarrier: "Fred's Fast Wireless Service" } }, async (world) => {
       const car = world.vehicles[0];
       // a profile of another supplier already on the car that reports the SPN configured for the MSP
-      world.platform.devices.get(car.deviceId)?.profiles.set('8949000000000000017', { iccid: '8949000000000000017', status: 'inactive', carrier: 'Mobile', type: 'operational' });
+      world.platform.devices
+        .get(car.deviceId)
+        ?.profiles.set('8949000000000000017', { iccid: '8949000000000000017', status: 'inactive', carrier: 'Mobile', type: 'operational' });
       const token = await world.onboard();
       const iccid = (await world.requestCode(token, car)).body.iccid as string;
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
@@ -104,32 +112,32 @@ describe('multistep activate', () => {
       expect(world.platform.calls.filter((c) => c.path === '/enable').map((c) => c.body.iccid)).toEqual([iccid]);
       expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
       expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid: '8949000000000000017', status: 'inactive' }));
-    }),
-  );
+    }));
 
   // seed: the carrier is "Used to find a matching activation code or existing profile on the device":
   // a platform that finds an existing profile of that SPN enables it and downloads nothing
-  test('successful on an existing profile of the SPN, the MSP\'s never downloaded: the hub downloads and enables it separately', () =>
+  test("successful on an existing profile of the SPN, the MSP's never downloaded: the hub downloads and enables it separately", () =>
     withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { readings: { operationFinds: 'existingProfile' } } }, async (world) => {
       const car = world.vehicles[0];
-      world.platform.devices.get(car.deviceId)?.profiles.set('8949000000000000025', { iccid: '8949000000000000025', status: 'inactive', carrier: 'Mobile', type: 'operational' });
+      world.platform.devices
+        .get(car.deviceId)
+        ?.profiles.set('8949000000000000025', { iccid: '8949000000000000025', status: 'inactive', carrier: 'Mobile', type: 'operational' });
       const token = await world.onboard();
       const iccid = (await world.requestCode(token, car)).body.iccid as string;
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
       expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
       expect(world.events('activationNotConfirmed')[0]).toMatchObject({ iccid, msp: 'mspA', onVehicle: 'absent' });
       expect(world.profilesOn(car)).toContainEqual(expect.objectContaining({ iccid, status: 'active' }));
-    }),
-  );
+    }));
 
   // seed: the carrier is used "to find a matching activation code", and "the carrier providing an
   // activation code might be “Fred’s Fast Wireless Service”, but the SPN reported by the eSIM
   // profile might be “Mobile”": a platform that finds the code by the supplier's name finds none for
   // the SPN (nor for a code it does not hold): the operation fails having downloaded nothing
   test.each([
-    ['the SPN configured, the code registered under the supplier\'s name', { supplier: 'Fred\'s Fast Wireless Service' }],
+    ["the SPN configured, the code registered under the supplier's name", { supplier: "Fred's Fast Wireless Service" }],
     ['the code not registered with the platform', false],
-  ] as const)('an operation that finds no code (%s): the hub downloads the MSP\'s code and enables it separately', (_name, registration) =>
+  ] as const)("an operation that finds no code (%s): the hub downloads the MSP's code and enables it separately", (_name, registration) =>
     withWorld({ vehicles: 1, settings: { enable: 'multistep' }, simulator: { readings: { operationFinds: 'codeByCarrier' } } }, async (world) => {
       world.parts.registration = registration;
       const car = world.vehicles[0];
@@ -145,18 +153,24 @@ describe('multistep activate', () => {
 
   // the same warning with the supplier's name configured: the operation downloads the code, but its
   // enable finds no profile reporting that name and the operation fails with the profile on the car
-  test('failed after its download (no profile reports the supplier\'s name): installed, then the hub enables it by ICCID', () =>
-    withWorld({ vehicles: 1, settings: { enable: 'multistep', carriers: { mspA: 'Fred\'s Fast Wireless Service' } }, simulator: { readings: { operationFinds: 'codeByCarrier' } } }, async (world) => {
-      world.parts.registration = { supplier: 'Fred\'s Fast Wireless Service' };
-      const car = world.vehicles[0];
-      const token = await world.onboard();
-      const iccid = (await world.requestCode(token, car)).body.iccid as string;
-      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
-      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
-      expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
-      expect(world.platform.calls.filter((c) => c.path === '/enable').map((c) => c.body.iccid)).toEqual([iccid]);
-    }),
-  );
+  test("failed after its download (no profile reports the supplier's name): installed, then the hub enables it by ICCID", () =>
+    withWorld(
+      {
+        vehicles: 1,
+        settings: { enable: 'multistep', carriers: { mspA: "Fred's Fast Wireless Service" } },
+        simulator: { readings: { operationFinds: 'codeByCarrier' } },
+      },
+      async (world) => {
+        world.parts.registration = { supplier: "Fred's Fast Wireless Service" };
+        const car = world.vehicles[0];
+        const token = await world.onboard();
+        const iccid = (await world.requestCode(token, car)).body.iccid as string;
+        await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+        expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+        expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
+        expect(world.platform.calls.filter((c) => c.path === '/enable').map((c) => c.body.iccid)).toEqual([iccid]);
+      },
+    ));
 });
 
 // seed: `iccid` "If the activation code is registered with the system, then required for download";
@@ -166,7 +180,7 @@ describe.each<[string, DeviceMgmtReadings['downloadBody'], false | object, strin
   ['any body', 'either', {}, [['activation_code', 'iccid']]],
   ['an unregistered code never with an ICCID', 'exclusive', false, [['activation_code', 'iccid'], ['activation_code']]],
   ['a registered code with its ICCID', 'iccidWhenRegistered', {}, [['activation_code', 'iccid']]],
-])('the download of the MSP\'s code, a platform that takes %s', (_name, downloadBody, registration, bodies) => {
+])("the download of the MSP's code, a platform that takes %s", (_name, downloadBody, registration, bodies) => {
   test('is started and followed: installed, then enabled', () =>
     withWorld({ vehicles: 1, simulator: { readings: { downloadBody } } }, async (world) => {
       world.parts.registration = registration;
@@ -174,18 +188,19 @@ describe.each<[string, DeviceMgmtReadings['downloadBody'], false | object, strin
       const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
       expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
-      expect(world.platform.calls.filter((c) => c.path === '/download').map((c) => Object.keys(c.body).filter((k) => k === 'activation_code' || k === 'iccid'))).toEqual(bodies);
+      expect(
+        world.platform.calls.filter((c) => c.path === '/download').map((c) => Object.keys(c.body).filter((k) => k === 'activation_code' || k === 'iccid')),
+      ).toEqual(bodies);
       // a form refused on the way is expected: no warning
       expect(world.hub.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40 && l.msg.includes('refused'))).toEqual([]);
-    }),
-  );
+    }));
 });
 
 // docs/dialects/devicemgmt.md: a platform that "refuses an action (4xx) fails that step"; a lookup or a poll it refuses
 // too: the task goes on to its end (AID.02 7.8: a profile that never reached the car is
 // installation_failed), on either store
 describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)', (store) => {
-  test('the transaction\'s progress answered 404: the download fails, installation_failed, the back office told', () =>
+  test("the transaction's progress answered 404: the download fails, installation_failed, the back office told", () =>
     withWorld({ vehicles: 1, store }, async (world) => {
       world.platform.refuseNext('/progress/', 404);
       const token = await world.onboard();
@@ -198,8 +213,7 @@ describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)
       const polls = world.platform.calls.filter((c) => c.path.startsWith('/progress/')).length;
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(world.platform.calls.filter((c) => c.path.startsWith('/progress/')).length).toBe(polls);
-    }),
-  );
+    }));
 
   test('the device lookup refused 400: installation_failed, the back office told', () =>
     withWorld({ vehicles: 1, store }, async (world) => {
@@ -210,13 +224,12 @@ describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)
       expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
       expect(world.events('transactionFailed')[0]).toMatchObject({ action: 'device', iccid, msp: 'mspA' });
       expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
-    }),
-  );
+    }));
 });
 
 // the seed names no authentication: a 401 refuses the hub's credential, not the vehicle's request
 // (RFC 9110 15.5.2), so the task waits as for an outage (one warning) and goes on once it is taken
-test('the platform refusing the hub\'s credential (401) for a while: the task waits, one warning, then installed and enabled', () =>
+test("the platform refusing the hub's credential (401) for a while: the task waits, one warning, then installed and enabled", () =>
   withWorld({ vehicles: 1 }, async (world) => {
     world.platform.refuseNext('/inventory?size=1000&query=', 401, 3);
     const token = await world.onboard();
@@ -226,8 +239,7 @@ test('the platform refusing the hub\'s credential (401) for a while: the task wa
     expect(world.events('transactionFailed')).toEqual([]);
     const warnings = world.hub.logs.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level >= 40);
     expect(warnings.map((l) => l.msg)).toEqual(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it']);
-  }),
-);
+  }));
 
 // seed: the inventory lists eSIM profiles ("eSIM profiles are created or deleted in the system only
 // when the device reports successful profile actions"): a vehicle whose eSIM reports none is not in it
@@ -240,8 +252,7 @@ test('a vehicle whose eSIM reports no profile is never found: given up, transact
     await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionGaveUp').length > 0, 20000);
     expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
     expect(world.events('transactionGaveUp')[0]).toMatchObject({ step: 'device', iccid, eid: car.eid, reason: expect.stringContaining('inventory') });
-  }),
-);
+  }));
 
 // seed: "If a full page is returned and more activation codes are available a cursor value is
 // returned in the full page": a cursor only when more follow, on every full page, or (a platform
@@ -253,7 +264,11 @@ describe.each<[string, DeviceMgmtReadings]>([
 ])('the reconcile, pages of 100 with %s', (_name, readings) => {
   test('reports disabled, then deleted, only when the vehicle did so', () => {
     // 298 other profiles first, the fleet car's two last: exactly three full pages
-    const others = Array.from({ length: 298 }, (_, i) => ({ deviceId: `other-${i}`, eid: `8904903200000100000000${String(i).padStart(10, '0')}`, profiles: [{ iccid: `89490900000000${String(i).padStart(5, '0')}`, status: 'active' as const, carrier: 'Other', type: 'bootstrap' }] }));
+    const others = Array.from({ length: 298 }, (_, i) => ({
+      deviceId: `other-${i}`,
+      eid: `8904903200000100000000${String(i).padStart(10, '0')}`,
+      profiles: [{ iccid: `89490900000000${String(i).padStart(5, '0')}`, status: 'active' as const, carrier: 'Other', type: 'bootstrap' }],
+    }));
     return withWorld({ vehicles: 1, settings: { reconcileIntervalSeconds: 1 }, simulator: { readings } }, async (world) => {
       const car = world.vehicles[0];
       const devices = world.platform.devices as Map<string, unknown>;
@@ -290,8 +305,7 @@ describe.each(['unknown', 'none'] as const)('a transaction under way reported as
       await waitFor(() => statusesOf(world, token).length > 0, 20000);
       expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
       expect(world.platform.calls.filter((c) => c.path.startsWith('/progress/')).length).toBeGreaterThan(1);
-    }),
-  );
+    }));
 
   test('one that completes: installed, then enabled', () =>
     withWorld({ vehicles: 1, simulator: { transactionMs: 1500, readings: { running } } }, async (world) => {
@@ -299,8 +313,7 @@ describe.each(['unknown', 'none'] as const)('a transaction under way reported as
       const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 20000);
       expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
-    }),
-  );
+    }));
 });
 
 describe('log levels', () => {
@@ -313,10 +326,9 @@ describe('log levels', () => {
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 20000);
       expect(lines(world).filter((l) => l.msg === 'dialect task waits; looked at again later').length).toBeGreaterThan(1);
       expect(lines(world).filter((l) => l.level >= 40 && l.target === 'cmpF')).toEqual([]);
-    }),
-  );
+    }));
 
-  test('a platform outage is one warning and a gauge; the CMP\'s own traffic goes on while the platform\'s breaker opens and opens again', () =>
+  test("a platform outage is one warning and a gauge; the CMP's own traffic goes on while the platform's breaker opens and opens again", () =>
     withWorld({ vehicles: 1, settings: { reconcileIntervalSeconds: 1 }, platformUpstream: { breaker: { resetTimeoutMs: 500 } } }, async (world) => {
       const token = await world.onboard();
       world.platform.unavailableFor(1000000);
@@ -330,12 +342,17 @@ describe('log levels', () => {
       const other = randomUUID();
       expect((await world.hub.call({ as: 'mspA', to: 'cmpF', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(other) })).status).toBe(201);
       expect(lines(world).filter((l) => l.level >= 50)).toEqual([]);
-      expect(lines(world).filter((l) => l.level === 40).map((l) => l.msg)).toEqual(expect.arrayContaining(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it', 'circuit breaker open']));
+      expect(
+        lines(world)
+          .filter((l) => l.level === 40)
+          .map((l) => l.msg),
+      ).toEqual(
+        expect.arrayContaining(['the device-management platform is not answering; its vehicle tasks and the reconcile wait for it', 'circuit breaker open']),
+      );
       expect(lines(world).filter((l) => l.level === 40 && (/device-management/.test(l.msg) || l.msg.startsWith('circuit breaker')))).toHaveLength(2);
       world.platform.unavailableFor(0);
       await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 30000);
       expect(await world.hub.metric('aid_gateway_devicemgmt_platform_available', { cmp: 'cmpF' })).toBe(1);
       expect(lines(world).filter((l) => l.msg === 'the device-management platform answers again').length).toBe(1);
-    }),
-  );
+    }));
 });

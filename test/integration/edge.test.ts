@@ -71,13 +71,19 @@ test('a partner answer without a body (201): no Content-Type, Content-Length 0',
 });
 
 test('a partner answer typed by the partner: the type passed on, with the charset the MIME database gives it', async () => {
-  world.partners.mspA.answer(() => ({ status: 200, raw: JSON.stringify({ profiles: [{ iccid: ICCID, status: 'enabled' }] }), contentType: 'application/json' }));
+  world.partners.mspA.answer(() => ({
+    status: 200,
+    raw: JSON.stringify({ profiles: [{ iccid: ICCID, status: 'enabled' }] }),
+    contentType: 'application/json',
+  }));
   const answer = await bothWays('GET', paths.requestProfileStatus(token, ICCID), asCmpA);
   expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
 });
 
 test("the hub's own refusal (a wrong credential, 401 with the AID.02 error body): alike", async () => {
-  const answer = await bothWays('POST', paths.requestActivationCode(token), { ...asCmpA, 'api-key': 'not-the-key' }, () => JSON.stringify(requestActivationCodeBody()));
+  const answer = await bothWays('POST', paths.requestActivationCode(token), { ...asCmpA, 'api-key': 'not-the-key' }, () =>
+    JSON.stringify(requestActivationCodeBody()),
+  );
   expect(answer.status).toBe('HTTP/1.1 401 Unauthorized');
   expect(answer.headers['content-type']).toBe('application/json; charset=utf-8');
   expect(JSON.parse(answer.body)).toHaveProperty('code');

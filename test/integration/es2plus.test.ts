@@ -36,21 +36,31 @@ describe('Request Activation Code', () => {
     expect(answer.body).toEqual({ iccid: expect.stringMatching(/^\d{19}$/), activationCode: expect.any(String), profileType: 'personal', swappedIccid: null });
     const calls = world.smdp.calls.slice(before);
     expect(calls.map((c) => c.function)).toEqual(['downloadOrder', 'confirmOrder']);
-    expect(calls[0].body).toEqual({ header: { functionRequesterIdentifier: 'aid-gateway.test', functionCallIdentifier: expect.any(String) }, eid, profileType: 'PT_PERSONAL' });
+    expect(calls[0].body).toEqual({
+      header: { functionRequesterIdentifier: 'aid-gateway.test', functionCallIdentifier: expect.any(String) },
+      eid,
+      profileType: 'PT_PERSONAL',
+    });
     // SGP.22 5.2.1: the SM-DP+ wrote the 19-digit ICCID F-padded; ConfirmOrder sends that string,
     // the CMP gets the ICCID itself (AID.02 5.4)
     expect(calls[1].body).toMatchObject({ iccid: `${answer.body.iccid}F`, eid, releaseFlag: true });
     expect(calls[0].headers['x-admin-protocol']).toBe('gsma/rsp/v2.5.0');
-    expect((calls[0].body.header as { functionCallIdentifier: string }).functionCallIdentifier).not.toBe((calls[1].body.header as { functionCallIdentifier: string }).functionCallIdentifier);
+    expect((calls[0].body.header as { functionCallIdentifier: string }).functionCallIdentifier).not.toBe(
+      (calls[1].body.header as { functionCallIdentifier: string }).functionCallIdentifier,
+    );
     const code = parseActivationCode(answer.body.activationCode);
     expect(answer.body.activationCode).toBe(`1$${SMDP_ADDRESS}$${code.matchingId}`);
     expect(world.smdp.profile(answer.body.iccid)).toMatchObject({ state: 'released', eid, matchingId: code.matchingId });
     await waitFor(() => events('profileOrdered').some((e) => e.iccid === answer.body.iccid));
-    expect(events('profileOrdered').find((e) => e.iccid === answer.body.iccid)).toMatchObject({ activationCode: answer.body.activationCode, qrCode: `LPA:${answer.body.activationCode}`, swappedIccid: null });
+    expect(events('profileOrdered').find((e) => e.iccid === answer.body.iccid)).toMatchObject({
+      activationCode: answer.body.activationCode,
+      qrCode: `LPA:${answer.body.activationCode}`,
+      swappedIccid: null,
+    });
     expect(world.webhook.received[0].headers['api-key']).toBe('hub-key-at-opx-backoffice');
   });
 
-  test('n vehicles get n profiles without a swap; vehicle n+1 swaps the CMP\'s candidate', async () => {
+  test("n vehicles get n profiles without a swap; vehicle n+1 swaps the CMP's candidate", async () => {
     const token = await world.onboard();
     const first = await world.requestCode(token);
     const second = await world.requestCode(token, { replaceIccid: first.body.iccid });
@@ -182,7 +192,7 @@ describe('Request Activation Code', () => {
     expect((await world.profileStatus(token)).body.profiles).toHaveLength(1);
   });
 
-  test('an SM-DP+ slower than the CMP\'s budget: 201, then the code arrives as Send Activation Code', async () => {
+  test("an SM-DP+ slower than the CMP's budget: 201, then the code arrives as Send Activation Code", async () => {
     const slow = await Es2World.start({ pki, routes: { routes: [{ from: '*', to: '*', timeoutMs: 300, bridgeTimeoutMs: 5000 }] } });
     try {
       const token = await slow.onboard();
@@ -215,7 +225,12 @@ describe('a trailing slash is another path (issue 10.1)', () => {
   // 5.3): `<token>/` is no operation's path, and its empty last segment once put every CMP's
   // orders into one shared subscription
   test.each([
-    ['POST', '/v1/activation-code-requests/<token>/', (t: string) => `${paths.requestActivationCode(t)}/`, { profileType: 'personal', deviceType: 'tcu', eid: newEid(), activationCodeRequestID: randomUUID(), replaceIccid: null }],
+    [
+      'POST',
+      '/v1/activation-code-requests/<token>/',
+      (t: string) => `${paths.requestActivationCode(t)}/`,
+      { profileType: 'personal', deviceType: 'tcu', eid: newEid(), activationCodeRequestID: randomUUID(), replaceIccid: null },
+    ],
     ['POST', '/v1/statuses/<token>/', (t: string) => `${paths.sendCsimStatus(t)}/`, { iccid: '8949000000000000001', eid: newEid(), status: 'disabled' }],
     ['GET', '/v1/profiles/status/<token>/', (t: string) => `${paths.requestProfileStatus(t)}/`, undefined],
     ['DELETE', '/v1/users/<token>/', (t: string) => `${paths.requestInvalidateFederatedID(t)}/`, undefined],
@@ -230,7 +245,12 @@ describe('a trailing slash is another path (issue 10.1)', () => {
 });
 
 describe('HandleDownloadProgressInfo', () => {
-  const progress = (iccid: string, notificationPointId: number | string, status = 'Executed-Success', headers: Record<string, string> = { 'api-key': CALLBACK_KEY }) =>
+  const progress = (
+    iccid: string,
+    notificationPointId: number | string,
+    status = 'Executed-Success',
+    headers: Record<string, string> = { 'api-key': CALLBACK_KEY },
+  ) =>
     request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
@@ -240,7 +260,8 @@ describe('HandleDownloadProgressInfo', () => {
         profileType: 'PT_PERSONAL',
         timeStamp: '2026-11-25T09:30:47Z',
         notificationPointId,
-        notificationPointStatus: status === 'Executed-Success' ? { status } : { status, statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'x' } },
+        notificationPointStatus:
+          status === 'Executed-Success' ? { status } : { status, statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'x' } },
       }),
     });
 
@@ -279,14 +300,18 @@ describe('HandleDownloadProgressInfo', () => {
       await certified.smdp.download(code.body.activationCode, certified.smdp.profile(code.body.iccid)!.eid!);
       expect((await certified.profileStatus(token, code.body.iccid)).body.profiles[0].status).toBe('installed');
       // the same notification without the certificate, on the plain listener: refused
-      const plain = await request(`${certified.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const plain = await request(`${certified.hub.url}${PROGRESS_CALLBACK_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(plain.status).toBe(401);
     } finally {
       await certified.close();
     }
   });
 
-  test('without the SM-DP+\'s credential: 401, nothing recorded', async () => {
+  test("without the SM-DP+'s credential: 401, nothing recorded", async () => {
     const token = await world.onboard();
     const code = await world.requestCode(token);
     for (const headers of [{}, { 'api-key': 'wrong' }, { 'api-key': 'key-opx' }] as Record<string, string>[]) {
@@ -314,10 +339,25 @@ describe('HandleDownloadProgressInfo', () => {
     ['a timestamp that is no date-time', { timeStamp: 'yesterday' }],
     ['resultData that is not base64 (SGP.22: Binary)', { resultData: 'not base64!' }],
   ])('%s: 400, an ES2+ Failed answer saying why, X-Admin-Protocol', async (_what, change) => {
-    const body = { header: { functionRequesterIdentifier: 'smdp', functionCallIdentifier: 'c1' }, iccid: '8949000000000000001', profileType: 'PT', timeStamp: '2026-11-25T09:30:47Z', notificationPointId: 3, notificationPointStatus: { status: 'Executed-Success' }, ...change };
-    const answer = await request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'api-key': CALLBACK_KEY }, body: JSON.stringify(body) });
+    const body = {
+      header: { functionRequesterIdentifier: 'smdp', functionCallIdentifier: 'c1' },
+      iccid: '8949000000000000001',
+      profileType: 'PT',
+      timeStamp: '2026-11-25T09:30:47Z',
+      notificationPointId: 3,
+      notificationPointStatus: { status: 'Executed-Success' },
+      ...change,
+    };
+    const answer = await request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'api-key': CALLBACK_KEY },
+      body: JSON.stringify(body),
+    });
     expect(answer.status).toBe(400);
-    expect(answer.body.header.functionExecutionStatus).toMatchObject({ status: 'Failed', statusCodeData: { subjectCode: '1.6', reasonCode: expect.stringMatching(/^2\.[12]$/), message: expect.any(String) } });
+    expect(answer.body.header.functionExecutionStatus).toMatchObject({
+      status: 'Failed',
+      statusCodeData: { subjectCode: '1.6', reasonCode: expect.stringMatching(/^2\.[12]$/), message: expect.any(String) },
+    });
     expect(answer.headers.get('x-admin-protocol')).toBe('gsma/rsp/v2.5.0');
   });
 
@@ -347,7 +387,12 @@ describe('Send CSIM Status and Request Profile Status', () => {
     await world.csimStatus(token, a.body.iccid, 'enabled');
     await world.csimStatus(token, b.body.iccid, 'disabled');
     const all = (await world.profileStatus(token)).body.profiles.sort((x: { iccid: string }, y: { iccid: string }) => x.iccid.localeCompare(y.iccid));
-    expect(all).toEqual([{ iccid: a.body.iccid, status: 'enabled' }, { iccid: b.body.iccid, status: 'disabled' }].sort((x, y) => x.iccid.localeCompare(y.iccid)));
+    expect(all).toEqual(
+      [
+        { iccid: a.body.iccid, status: 'enabled' },
+        { iccid: b.body.iccid, status: 'disabled' },
+      ].sort((x, y) => x.iccid.localeCompare(y.iccid)),
+    );
     expect((await world.profileStatus(token, b.body.iccid)).body).toEqual({ profiles: [{ iccid: b.body.iccid, status: 'disabled' }] });
   });
 
@@ -379,7 +424,9 @@ describe('withdraw onboarding', () => {
     expect(answer.status).toBe(204);
     expect(world.smdp.profile(waiting.body.iccid)?.state).toBe('unavailable');
     expect(world.smdp.profile(installed.body.iccid)?.state).toBe('installed');
-    await waitFor(() => events('tokenInvalidated').some((e) => e.mspToken === token && JSON.stringify(e.deactivate) === JSON.stringify([installed.body.iccid])));
+    await waitFor(() =>
+      events('tokenInvalidated').some((e) => e.mspToken === token && JSON.stringify(e.deactivate) === JSON.stringify([installed.body.iccid])),
+    );
     const refused = await world.requestCode(token);
     expect(refused.status).toBe(404);
     expect(refused.body.code).toBe('21');
@@ -400,7 +447,11 @@ describe('withdraw onboarding', () => {
 
 describe('the SM-DP+ unreachable or refusing the hub', () => {
   test('SM-DP+ down: 503 code 90 with Retry-After; then the breaker opens and the SM-DP+ is not tried', async () => {
-    const down = await Es2World.start({ pki, smdpUrl: `https://127.0.0.1:${await freePort()}`, breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 } });
+    const down = await Es2World.start({
+      pki,
+      smdpUrl: `https://127.0.0.1:${await freePort()}`,
+      breaker: { volumeThreshold: 2, errorThresholdPercentage: 50, resetTimeoutMs: 60000 },
+    });
     try {
       const token = await down.onboard();
       const answers = [];
@@ -422,7 +473,7 @@ describe('the SM-DP+ unreachable or refusing the hub', () => {
     }
   });
 
-  test('without the hub\'s client certificate the SM-DP+ refuses the TLS handshake: 503 code 90', async () => {
+  test("without the hub's client certificate the SM-DP+ refuses the TLS handshake: 503 code 90", async () => {
     const noCert = await Es2World.start({ pki, withoutClientCertificate: true });
     try {
       const answer = await noCert.requestCode(await noCert.onboard());

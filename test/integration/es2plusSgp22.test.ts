@@ -23,7 +23,11 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 const notify = (body: string, headers: Record<string, string> = { 'api-key': CALLBACK_KEY }) =>
-  request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...headers }, body });
+  request(`${world.hub.url}${PROGRESS_CALLBACK_PATH}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-admin-protocol': 'gsma/rsp/v2.5.0', ...headers },
+    body,
+  });
 
 describe('HandleDownloadProgressInfo as SGP.22 writes it', () => {
   test('the SGP.22 message (timestamp, F-padded ICCID, resultData) is taken: 204, X-Admin-Protocol, the profile installed', async () => {
@@ -59,7 +63,7 @@ describe('HandleDownloadProgressInfo as SGP.22 writes it', () => {
     expect((await world.profileStatus(token, second.body.iccid)).body.profiles[0].status).toBe('prepared');
   });
 
-  test('the simulated SM-DP+ in SGP.22 spelling and in the seed vendor\'s: both downloads reach installed', async () => {
+  test("the simulated SM-DP+ in SGP.22 spelling and in the seed vendor's: both downloads reach installed", async () => {
     const vendor = await Es2World.start({ pki, spelling: 'seedVendor' });
     try {
       for (const w of [world, vendor]) {
@@ -92,7 +96,7 @@ describe('ICCIDs travel exactly as the SM-DP+ wrote them', () => {
     }
   });
 
-  test('a swap cancels the F-padded ICCID the SM-DP+ gave, not the hub\'s spelling of it', async () => {
+  test("a swap cancels the F-padded ICCID the SM-DP+ gave, not the hub's spelling of it", async () => {
     const w = await Es2World.start({ pki, profilesPerSubscription: 1 });
     try {
       const token = await w.onboard();
@@ -132,18 +136,31 @@ describe('the callback credential: a certificate or a key, as the operator choos
   const smdpCert = pki.client('smdp.example.com');
   const credentials = { apiKeys: ['either-key'], certificates: [{ subject: { CN: 'smdp.example.com' } }] };
   const body = () =>
-    JSON.stringify({ header: { functionRequesterIdentifier: 'S', functionCallIdentifier: randomUUID() }, iccid: '8949000000000000001', profileType: 'PT', timestamp: '2026-11-26T09:30:47Z', notificationPointId: 1, notificationPointStatus: { status: 'Executed-Success' } });
+    JSON.stringify({
+      header: { functionRequesterIdentifier: 'S', functionCallIdentifier: randomUUID() },
+      iccid: '8949000000000000001',
+      profileType: 'PT',
+      timestamp: '2026-11-26T09:30:47Z',
+      notificationPointId: 1,
+      notificationPointStatus: { status: 'Executed-Success' },
+    });
   const overTls = async (w: Es2World, headers: Record<string, string>) => {
     const agent = new Agent({ connect: { cert: smdpCert.cert, key: smdpCert.key, ca: pki.ca.cert } });
     try {
-      const res = await undiciFetch(`${w.hub.hub.urls[1]}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', dispatcher: agent, headers: { 'content-type': 'application/json', ...headers }, body: body() });
+      const res = await undiciFetch(`${w.hub.hub.urls[1]}${PROGRESS_CALLBACK_PATH}`, {
+        method: 'POST',
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body(),
+      });
       return res.status;
     } finally {
       await agent.close();
     }
   };
   const plain = async (w: Es2World, headers: Record<string, string>) =>
-    (await request(`${w.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body() })).status;
+    (await request(`${w.hub.url}${PROGRESS_CALLBACK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: body() }))
+      .status;
 
   test('default (any): the key alone, or the certificate alone, is enough', async () => {
     const w = await Es2World.start({ pki, callback: { credentials } });
@@ -168,8 +185,8 @@ describe('the callback credential: a certificate or a key, as the operator choos
   });
 });
 
-describe('an ES2+ operator\'s CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)', () => {
-  test('a swap picks only a profile on the requesting CMP\'s vehicles; none there is 422 code 49', async () => {
+describe("an ES2+ operator's CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)", () => {
+  test("a swap picks only a profile on the requesting CMP's vehicles; none there is 422 code 49", async () => {
     const w = await Es2World.start({ pki, profilesPerSubscription: 1 });
     try {
       const token = await w.onboard();
@@ -188,12 +205,14 @@ describe('an ES2+ operator\'s CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)', () 
     }
   });
 
-  test('one CMP\'s Request Invalidate MSP Token cancels only its own profiles; its status shows only its own', async () => {
+  test("one CMP's Request Invalidate MSP Token cancels only its own profiles; its status shows only its own", async () => {
     const token = await world.onboard();
     await world.onboard(token, 'cmpB');
     const onA = await world.requestCode(token);
     const onB = await world.requestCode(token, {}, world.hub, 'cmpB');
-    expect((await world.hub.call({ as: 'cmpB', to: 'opx', method: 'GET', path: `/v1/profiles/status/${token}` })).body).toEqual({ profiles: [{ iccid: onB.body.iccid, status: 'prepared' }] });
+    expect((await world.hub.call({ as: 'cmpB', to: 'opx', method: 'GET', path: `/v1/profiles/status/${token}` })).body).toEqual({
+      profiles: [{ iccid: onB.body.iccid, status: 'prepared' }],
+    });
     const invalidate = await world.hub.call({ as: 'cmpB', to: 'opx', method: 'DELETE', path: `/v1/users/${token}` });
     expect(invalidate.status).toBe(204);
     expect(world.smdp.profile(onB.body.iccid)?.state).toBe('unavailable');
@@ -213,7 +232,7 @@ describe('an ES2+ operator\'s CMPs stay apart (AID.02 4.3.1 2c, 7.9, 7.10)', () 
   });
 });
 
-test('the hub\'s own refusals as an ES2+ operator\'s MSP are the hub\'s errors: no pending request left, not counted as a partner answer (issue 11)', async () => {
+test("the hub's own refusals as an ES2+ operator's MSP are the hub's errors: no pending request left, not counted as a partner answer (issue 11)", async () => {
   const token = await world.onboard();
   const pending = async () => (await world.hub.hub.store.ledger.countPending()).opx ?? 0;
   // this request's own operation only: earlier tests' SM-DP+ calls (es2plus.*) may still be settling

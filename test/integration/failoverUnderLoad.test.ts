@@ -18,7 +18,12 @@ test('every 201 ends with exactly one Send Activation Code through a failover lo
   const figures = await runFailover({ rate: 30, seconds: 10, killAt: 3, workers: 1, downAfterMs: 7000, main: path.join(__dirname, '../../dist/src/main.js') });
   process.stdout.write(`failover under load: ${JSON.stringify(figures)}\n`);
   expect(figures.accepted).toBeGreaterThan(0);
-  expect({ lost: figures.lost, duplicated: figures.duplicated, redelivered: figures.redelivered, unasked: figures.unasked }).toEqual({ lost: 0, duplicated: 0, redelivered: 0, unasked: 0 });
+  expect({ lost: figures.lost, duplicated: figures.duplicated, redelivered: figures.redelivered, unasked: figures.unasked }).toEqual({
+    lost: 0,
+    duplicated: 0,
+    redelivered: 0,
+    unasked: 0,
+  });
   // nothing but 201, the 503 + Retry-After of a primary not yet found, and the odd 200 with the
   // code itself (a hub stalled by the failover reads the MSP's answer before its budget's timer:
   // AID.02 7.7.1's synchronous answer, counted as unasked above had a delivery followed it)

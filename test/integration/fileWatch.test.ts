@@ -67,7 +67,14 @@ describe('the configuration folder, as a ConfigMap mounts it', () => {
   const requestCode = (to: string) =>
     request(`${hub.url}${paths.requestActivationCode(randomUUID())}`, {
       method: 'POST',
-      headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': to, 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      headers: {
+        'api-key': 'key-cmpA',
+        'client-id': 'cmpA',
+        'target-id': to,
+        'cmp-request-id': randomUUID(),
+        'correlation-id': randomUUID(),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(requestActivationCodeBody()),
     });
 
@@ -79,7 +86,8 @@ describe('the configuration folder, as a ConfigMap mounts it', () => {
   });
 
   test('a swapped ConfigMap that is invalid is refused; the config in service stays', async () => {
-    const failures = async () => (await metrics.registry.getSingleMetric('aid_gateway_config_reloads_total')?.get())?.values.find((v) => v.labels.result === 'failure')?.value ?? 0;
+    const failures = async () =>
+      (await metrics.registry.getSingleMetric('aid_gateway_config_reloads_total')?.get())?.values.find((v) => v.labels.result === 'failure')?.value ?? 0;
     publish('..v3', [...specs, { id: 'mspNew', role: 'msp', apiKey: 'k', upstreamUrl: 'ftp://nowhere' }]);
     await waitFor(async () => (await failures()) === 1, 15000, 50);
     expect(hub.generation).toBe(2);
@@ -96,7 +104,7 @@ describe('the configuration folder, as a ConfigMap mounts it', () => {
   });
 });
 
-describe('the TLS listener\'s files', () => {
+describe("the TLS listener's files", () => {
   let pki: TestPki;
   let hub: Hub;
   let dir: string;
@@ -132,7 +140,7 @@ describe('the TLS listener\'s files', () => {
     expect(renewed.fingerprint256).not.toBe(before);
   });
 
-  test('a key that is not the certificate\'s is refused, and the certificate in service stays', async () => {
+  test("a key that is not the certificate's is refused, and the certificate in service stays", async () => {
     const current = await served();
     writeFileSync(pki.serverKeyFile, pki.server().key);
     await waitFor(() => lines.some((l) => l.includes('TLS files refused')), 15000, 50);
@@ -140,11 +148,17 @@ describe('the TLS listener\'s files', () => {
   });
 });
 
-test('without the watch, SIGHUP\'s reload takes a renewed certificate too', async () => {
+test("without the watch, SIGHUP's reload takes a renewed certificate too", async () => {
   const pki = createPki();
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tlssighup-'));
   writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' }], ALL_ROUTES);
-  const hub = await Hub.start({ configDir: dir, tls: { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile }, log: silent, metrics: createMetrics(), env: {} });
+  const hub = await Hub.start({
+    configDir: dir,
+    tls: { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile },
+    log: silent,
+    metrics: createMetrics(),
+    env: {},
+  });
   try {
     const served = () => servedBy(hub.url, pki.ca.cert);
     const renewed = pki.server();

@@ -17,7 +17,18 @@ afterAll(() => world.close());
 
 /** the head of an AID.02 request from cmpA to mspA, with `extra` header lines */
 function head(requestLine: string, extra: readonly string[], host: readonly string[] = ['Host: hub']): string {
-  return [requestLine, ...host, 'api-key: key-cmpA', 'client-id: cmpA', 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, ...extra, '', ''].join('\r\n');
+  return [
+    requestLine,
+    ...host,
+    'api-key: key-cmpA',
+    'client-id: cmpA',
+    'target-id: mspA',
+    `CMP-request-id: ${randomUUID()}`,
+    `correlation-id: ${randomUUID()}`,
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 }
 
 const profileStatus = () => `GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`;
@@ -36,7 +47,10 @@ describe('RFC 9112 6.1/6.3: a request whose Transfer-Encoding is not exactly `ch
   test.each([
     ['GET, transfer-encoding: xchunked, no Content-Length', () => head(profileStatus(), ['transfer-encoding: xchunked'])],
     ['GET, transfer-encoding: gzip, no Content-Length', () => head(profileStatus(), ['transfer-encoding: gzip'])],
-    ['POST, transfer-encoding: xchunked, a body', () => `${head(csimStatus(), ['content-type: application/json', 'transfer-encoding: xchunked'])}{"iccid":"89049032123451234512"}`],
+    [
+      'POST, transfer-encoding: xchunked, a body',
+      () => `${head(csimStatus(), ['content-type: application/json', 'transfer-encoding: xchunked'])}{"iccid":"89049032123451234512"}`,
+    ],
     ['POST, transfer-encoding: gzip, a body', () => `${head(csimStatus(), ['content-type: application/json', 'transfer-encoding: gzip'])}{}`],
   ])('%s', async (_what, bytes) => {
     const { text, closed } = await rawExchange(world.hub.url, [bytes()], AT_ONCE_MS);

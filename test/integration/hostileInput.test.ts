@@ -4,7 +4,15 @@
  * is no AID.02 answer never reaches the caller, pending requests are the CMP's own.
  */
 import { randomUUID } from 'node:crypto';
-import { ACCOUNT_ID, paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, submitActivationCodeBody, updateSubscriptionInfoBody } from '../support/messages';
+import {
+  ACCOUNT_ID,
+  paths,
+  requestActivationCodeBody,
+  sendCsimStatusBody,
+  sendMspTokenBody,
+  submitActivationCodeBody,
+  updateSubscriptionInfoBody,
+} from '../support/messages';
 import { startWorld, type World } from '../support/testHub';
 import { waitFor } from '../support/waitFor';
 
@@ -44,7 +52,13 @@ describe('one spelling per id (10.2)', () => {
     expect(answer.status).toBe(422);
     expect(answer.body.code).toBe('23');
     expect(world.partners.cmpA.received).toHaveLength(0);
-    const update = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'PATCH', path: paths.updateSubscriptionInfo(token.toUpperCase()), body: updateSubscriptionInfoBody() });
+    const update = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'PATCH',
+      path: paths.updateSubscriptionInfo(token.toUpperCase()),
+      body: updateSubscriptionInfoBody(),
+    });
     expect(update.status).toBe(404);
     expect(update.body.code).toBe('20');
     expect(world.partners.cmpA.received).toHaveLength(0);
@@ -54,7 +68,14 @@ describe('one spelling per id (10.2)', () => {
     const token = randomUUID();
     const requestId = randomUUID();
     const cmpRequestId = randomUUID();
-    await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(`urn:uuid:${token.toUpperCase()}`), headers: { 'CMP-request-id': cmpRequestId.toUpperCase() } });
+    await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(`urn:uuid:${token.toUpperCase()}`),
+      headers: { 'CMP-request-id': cmpRequestId.toUpperCase() },
+    });
     expect(world.partners.cmpA.received[0].body).toMatchObject({ msp_token: token });
     expect(world.partners.cmpA.received[0].headers['cmp-request-id']).toBe(cmpRequestId);
     const answer = await requestCode('cmpA', 'mspA', token.toUpperCase(), requestActivationCodeBody(requestId.toUpperCase()));
@@ -68,7 +89,10 @@ describe('one spelling per id (10.2)', () => {
     const token = await onboard('mspA', 'cmpA');
     const body = requestActivationCodeBody();
     const first = await requestCode('cmpA', 'mspA', token, body);
-    const retry = await requestCode('cmpA', 'mspA', token.toUpperCase(), { ...body, activationCodeRequestID: String(body.activationCodeRequestID).toUpperCase() });
+    const retry = await requestCode('cmpA', 'mspA', token.toUpperCase(), {
+      ...body,
+      activationCodeRequestID: String(body.activationCodeRequestID).toUpperCase(),
+    });
     expect(first.status).toBe(200);
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual(first.body);
@@ -77,8 +101,22 @@ describe('one spelling per id (10.2)', () => {
 
   test('a CMP-request-id reused in another case for another request is refused (code 39)', async () => {
     const id = randomUUID();
-    const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(randomUUID()), body: sendCsimStatusBody(), headers: { 'CMP-request-id': id } });
-    const second = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(randomUUID()), body: sendCsimStatusBody('installed'), headers: { 'CMP-request-id': id.toUpperCase() } });
+    const first = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.sendCsimStatus(randomUUID()),
+      body: sendCsimStatusBody(),
+      headers: { 'CMP-request-id': id },
+    });
+    const second = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.sendCsimStatus(randomUUID()),
+      body: sendCsimStatusBody('installed'),
+      headers: { 'CMP-request-id': id.toUpperCase() },
+    });
     expect(first.status).toBe(201);
     expect(second.status).toBe(422);
     expect(second.body.code).toBe('39');
@@ -89,7 +127,8 @@ describe('one spelling per id (10.2)', () => {
   test('a CMP-request-id reused on the same path with only the body changed is refused (code 39)', async () => {
     const id = randomUUID();
     const path = paths.sendCsimStatus(randomUUID());
-    const send = (status: string) => world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path, body: sendCsimStatusBody(status), headers: { 'CMP-request-id': id } });
+    const send = (status: string) =>
+      world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path, body: sendCsimStatusBody(status), headers: { 'CMP-request-id': id } });
     expect((await send('installed')).status).toBe(201);
     const second = await send('deleted');
     expect(second.status).toBe(422);
@@ -108,7 +147,10 @@ describe('JSON a partner could read differently is refused with code 91, nothing
   test.each([
     ['a duplicate member (RFC 8259 4)', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"deleted","status":"installed"}'],
     ['a number beyond a double (RFC 8259 6)', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","n":1e309}'],
-    ['30,000 levels of nesting', `{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","x":${'['.repeat(30000)}${']'.repeat(30000)}}`],
+    [
+      '30,000 levels of nesting',
+      `{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","x":${'['.repeat(30000)}${']'.repeat(30000)}}`,
+    ],
     ['a __proto__ member', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","__proto__":{"status":"deleted"}}'],
     ['a constructor member', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","constructor":{"prototype":{}}}'],
     ['an escaped lone surrogate (RFC 8259 8.2)', '{"iccid":"8949000000000000001","eid":"89049032000001000000000831934057","status":"installed","x":"\\ud800"}'],
@@ -140,16 +182,31 @@ describe('JSON a partner could read differently is refused with code 91, nothing
 describe('account_id is URL-safe (10.4)', () => {
   // AID.02 5.2: account_id is "String, ([A-Za-z0-9])", or a JWT in base64url: "it shall be ensured
   // that only characters are contained in the account id which are URL safe"
-  test.each([['..%2F..%2Fadmin%3Fx%3D'], ['%2e%2e%2Fadmin'], ['x%2e%2e'], ['abc%00def'], ['abc%0d%0aX-Injected:%201'], ['a%20b'], ['a+b'], ['a.'], ['.a']])('%s is refused with code 91 and never reaches the CMP', async (accountId) => {
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(accountId), body: sendMspTokenBody(randomUUID()) });
-    expect(answer.status).toBe(422);
-    expect(answer.body.code).toBe('91');
-    expect(world.partners.cmpA.received).toHaveLength(0);
-  });
+  test.each([['..%2F..%2Fadmin%3Fx%3D'], ['%2e%2e%2Fadmin'], ['x%2e%2e'], ['abc%00def'], ['abc%0d%0aX-Injected:%201'], ['a%20b'], ['a+b'], ['a.'], ['.a']])(
+    '%s is refused with code 91 and never reaches the CMP',
+    async (accountId) => {
+      const answer = await world.hub.call({
+        as: 'mspA',
+        to: 'cmpA',
+        method: 'POST',
+        path: paths.sendMspToken(accountId),
+        body: sendMspTokenBody(randomUUID()),
+      });
+      expect(answer.status).toBe(422);
+      expect(answer.body.code).toBe('91');
+      expect(world.partners.cmpA.received).toHaveLength(0);
+    },
+  );
 
   test('a JWT account id and a plain one are forwarded in the path the hub built', async () => {
     for (const accountId of [ACCOUNT_ID, 'user4711']) {
-      const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(accountId), body: sendMspTokenBody(randomUUID()) });
+      const answer = await world.hub.call({
+        as: 'mspA',
+        to: 'cmpA',
+        method: 'POST',
+        path: paths.sendMspToken(accountId),
+        body: sendMspTokenBody(randomUUID()),
+      });
       expect(answer.status).toBe(201);
     }
     expect(world.partners.cmpA.received.map((r) => r.path)).toEqual([paths.sendMspToken(ACCOUNT_ID), paths.sendMspToken('user4711')]);
@@ -159,7 +216,12 @@ describe('account_id is URL-safe (10.4)', () => {
   // hub refuses any other (422 code 91) and builds the partner's query from the documented one alone
   test('a query parameter the operation does not document is not passed on', async () => {
     const token = randomUUID();
-    const refused = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: `${paths.requestProfileStatus(token)}?iccid=8949000000000000001&debug=1` });
+    const refused = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'GET',
+      path: `${paths.requestProfileStatus(token)}?iccid=8949000000000000001&debug=1`,
+    });
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe('91');
     expect(world.partners.mspA.received).toHaveLength(0);
@@ -169,17 +231,26 @@ describe('account_id is URL-safe (10.4)', () => {
   });
 });
 
-describe('a partner answer that is no AID.02 answer becomes the hub\'s 502 code 90 (10.6)', () => {
+describe("a partner answer that is no AID.02 answer becomes the hub's 502 code 90 (10.6)", () => {
   const ask = () => requestCode('cmpA', 'mspA', randomUUID());
 
   test.each([
     ['status 999', { status: 999, body: { code: '90', error: 'x' } }],
     ['302 without Location', { status: 302, raw: '' }],
-    ['HTML 500 with a stack trace', { status: 500, raw: '<html><pre>Error: boom\n    at Object.handler (/srv/app/secret.js:12:3)</pre></html>', contentType: 'text/html' }],
+    [
+      'HTML 500 with a stack trace',
+      { status: 500, raw: '<html><pre>Error: boom\n    at Object.handler (/srv/app/secret.js:12:3)</pre></html>', contentType: 'text/html' },
+    ],
     ['500 in JSON but latin-1', { status: 500, raw: '{"code":"90","error":"x"}', contentType: 'application/json; charset=iso-8859-1' }],
     ['200 with 20,000 levels of JSON', { status: 200, raw: `${'['.repeat(20000)}${']'.repeat(20000)}` }],
-    ['200 with a duplicate member', { status: 200, raw: '{"iccid":"8949000000000000001","activationCode":"1$a.example$X","activationCode":"1$evil.example$Y","profileType":"personal","swappedIccid":null}' }],
-  ])('%s, whatever the route\'s responseValidation', async (_, reply) => {
+    [
+      '200 with a duplicate member',
+      {
+        status: 200,
+        raw: '{"iccid":"8949000000000000001","activationCode":"1$a.example$X","activationCode":"1$evil.example$Y","profileType":"personal","swappedIccid":null}',
+      },
+    ],
+  ])("%s, whatever the route's responseValidation", async (_, reply) => {
     world.partners.mspA.answer(() => reply);
     const answer = await ask();
     expect(answer.status).toBe(502);
@@ -198,7 +269,11 @@ describe('a partner answer that is no AID.02 answer becomes the hub\'s 502 code 
   });
 
   test('hop-by-hop and other headers of the partner are not passed on', async () => {
-    world.partners.mspA.answer(() => ({ status: 500, body: { code: '90', error: 'x' }, headers: { 'set-cookie': 'session=stolen', 'x-powered-by': 'secret-stack', 'keep-alive': 'timeout=999' } }));
+    world.partners.mspA.answer(() => ({
+      status: 500,
+      body: { code: '90', error: 'x' },
+      headers: { 'set-cookie': 'session=stolen', 'x-powered-by': 'secret-stack', 'keep-alive': 'timeout=999' },
+    }));
     const answer = await ask();
     expect(answer.headers.get('set-cookie')).toBeNull();
     expect(answer.headers.get('x-powered-by')).toBeNull();
@@ -216,7 +291,10 @@ describe('stored answers keep only what a replay needs (10.7)', () => {
   test('an MSP that pads its 200 with a megabyte gets the CMP its answer, and the replay only the documented fields', async () => {
     const token = await onboard('mspA', 'cmpA');
     const padding = 'x'.repeat(900 * 1024);
-    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: '8949000000000000001', activationCode: '1$smdp.example.com$AAA', profileType: 'personal', swappedIccid: null, padding } }));
+    world.partners.mspA.answer(() => ({
+      status: 200,
+      body: { iccid: '8949000000000000001', activationCode: '1$smdp.example.com$AAA', profileType: 'personal', swappedIccid: null, padding },
+    }));
     const body = requestActivationCodeBody();
     const first = await requestCode('cmpA', 'mspA', token, body);
     expect(first.status).toBe(200);
@@ -227,7 +305,7 @@ describe('stored answers keep only what a replay needs (10.7)', () => {
   });
 });
 
-describe('pending activation requests are each CMP\'s own (10.12)', () => {
+describe("pending activation requests are each CMP's own (10.12)", () => {
   test('another CMP reusing a pending activationCodeRequestID toward another MSP does not wipe the first', async () => {
     const [tokenA, tokenB] = [await onboard('mspB', 'cmpA'), await onboard('mspA', 'cmpB')];
     const requestId = randomUUID();
@@ -235,7 +313,13 @@ describe('pending activation requests are each CMP\'s own (10.12)', () => {
     expect((await requestCode('cmpA', 'mspB', tokenA, requestActivationCodeBody(requestId))).status).toBe(201);
     // cmpB uses the same id toward mspA, which answers 200: its record is consumed, not cmpA's
     expect((await requestCode('cmpB', 'mspA', tokenB, requestActivationCodeBody(requestId))).status).toBe(200);
-    const delivery = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(tokenA), body: submitActivationCodeBody(requestId) });
+    const delivery = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.submitActivationCode(tokenA),
+      body: submitActivationCodeBody(requestId),
+    });
     expect(delivery.status).toBe(200);
     await waitFor(() => world.partners.cmpA.received.some((r) => r.path === paths.submitActivationCode(tokenA)));
   });

@@ -49,20 +49,18 @@ beforeAll(() => {
 });
 
 test('every object is valid against its schema', () => {
-  expect(docs.map((d) => `${d.apiVersion} ${d.kind}`).sort()).toEqual(
-    [
-      'apps/v1 Deployment',
-      'autoscaling/v2 HorizontalPodAutoscaler',
-      'monitoring.coreos.com/v1 ServiceMonitor',
-      'networking.k8s.io/v1 NetworkPolicy',
-      'policy/v1 PodDisruptionBudget',
-      'v1 ConfigMap',
-      'v1 ConfigMap',
-      'v1 ConfigMap',
-      'v1 Secret',
-      'v1 Service',
-    ],
-  );
+  expect(docs.map((d) => `${d.apiVersion} ${d.kind}`).sort()).toEqual([
+    'apps/v1 Deployment',
+    'autoscaling/v2 HorizontalPodAutoscaler',
+    'monitoring.coreos.com/v1 ServiceMonitor',
+    'networking.k8s.io/v1 NetworkPolicy',
+    'policy/v1 PodDisruptionBudget',
+    'v1 ConfigMap',
+    'v1 ConfigMap',
+    'v1 ConfigMap',
+    'v1 Secret',
+    'v1 Service',
+  ]);
   for (const doc of docs) {
     const Model = MODELS[`${doc.apiVersion} ${doc.kind}`];
     expect(() => new Model(doc).validate()).not.toThrow();
@@ -124,7 +122,8 @@ test('every ConfigMap, Secret, key and port the objects name is there', () => {
   }
   const hub = pod.containers[0];
   for (const from of hub.envFrom) expect(find('ConfigMap', from.configMapRef.name)).toBeDefined();
-  for (const env of hub.env.filter((e: Doc) => e.valueFrom)) expect(find('Secret', env.valueFrom.secretKeyRef.name).data).toHaveProperty(env.valueFrom.secretKeyRef.key);
+  for (const env of hub.env.filter((e: Doc) => e.valueFrom))
+    expect(find('Secret', env.valueFrom.secretKeyRef.name).data).toHaveProperty(env.valueFrom.secretKeyRef.key);
   const monitor = find('ServiceMonitor');
   expect(find('Service').spec.ports.map((p: Doc) => p.name)).toContain(monitor.spec.endpoints[0].port);
   for (const ref of Object.values<Doc>(monitor.spec.endpoints[0].basicAuth)) expect(find('Secret', ref.name).data).toHaveProperty(ref.key);
@@ -148,7 +147,8 @@ test('the hub starts as the Deployment starts it, from the rendered ConfigMaps a
     const inPod = (value: string) => Object.entries(mounts).reduce((v, [from, to]) => v.replace(from, to), value);
     const env: NodeJS.ProcessEnv = { PATH: process.env.PATH };
     for (const from of hub.envFrom) Object.assign(env, find('ConfigMap', from.configMapRef.name).data);
-    for (const e of hub.env) env[e.name] = e.value !== undefined ? inPod(e.value) : decoded(find('Secret', e.valueFrom.secretKeyRef.name).data)[e.valueFrom.secretKeyRef.key];
+    for (const e of hub.env)
+      env[e.name] = e.value !== undefined ? inPod(e.value) : decoded(find('Secret', e.valueFrom.secretKeyRef.name).data)[e.valueFrom.secretKeyRef.key];
     env.REDIS_URL = REDIS_URL;
     const [http, admin] = [await freePort(), await freePort()];
     const args = (hub.args as string[]).map(inPod).map((a) => a.replace('0.0.0.0:8080', `127.0.0.1:${http}`).replace('0.0.0.0:9464', `127.0.0.1:${admin}`));

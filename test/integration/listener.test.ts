@@ -19,7 +19,18 @@ afterAll(() => world.close());
 
 /** the head of an AID.02 request from cmpA to mspA as bytes, with `extra` header lines */
 function head(requestLine: string, extra: readonly string[] = []): string {
-  return [requestLine, 'Host: hub', 'api-key: key-cmpA', 'client-id: cmpA', 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, ...extra, '', ''].join('\r\n');
+  return [
+    requestLine,
+    'Host: hub',
+    'api-key: key-cmpA',
+    'client-id: cmpA',
+    'target-id: mspA',
+    `CMP-request-id: ${randomUUID()}`,
+    `correlation-id: ${randomUUID()}`,
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 }
 
 /** a complete, valid AID.02 request as bytes */
@@ -27,9 +38,13 @@ function profileStatusRequest(): string {
   return head(`GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`);
 }
 
-describe('requests Node\'s parser refuses get the AID.02 error body (10.5)', () => {
+describe("requests Node's parser refuses get the AID.02 error body (10.5)", () => {
   test('a malformed request line or header: 400 code 91', async () => {
-    for (const bytes of ['GARBAGE\r\n\r\n', 'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n']) {
+    for (const bytes of [
+      'GARBAGE\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    ]) {
       const { text, closed } = await rawExchange(world.hub.url, [bytes]);
       expect(statusLines(text)).toEqual([400]);
       expect(errorBodies(text)).toEqual([{ code: '91', error: 'Invalid request syntax: the HTTP request is malformed' }]);
@@ -73,9 +88,13 @@ test('a client that leaves in the middle of its body is a client abort, not a hu
 test('connections are capped per source address; another address still gets in (10.11)', async () => {
   const port = Number(new URL(world.hub.url).port);
   const held = await Promise.all(
-    Array.from({ length: 4 }, () => new Promise<net.Socket>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
-    })),
+    Array.from(
+      { length: 4 },
+      () =>
+        new Promise<net.Socket>((resolve) => {
+          const s = net.connect({ host: '127.0.0.1', port }, () => resolve(s));
+        }),
+    ),
   );
   try {
     const { text: refusedText, closed } = await rawExchange(world.hub.url, [profileStatusRequest()], 5000, '127.0.0.1');

@@ -68,7 +68,7 @@ async function guesses(hub: TestHub, as: string, count: number, addresses: reado
 const range = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix}${i + 1}`);
 
 describe('the lockout that must not happen', () => {
-  test('issue 29.4: 100+ wrong keys for cmpA from many addresses do not refuse cmpA\'s right key, from its own address or a new one; a metric and a log line say it is guessed', async () => {
+  test("issue 29.4: 100+ wrong keys for cmpA from many addresses do not refuse cmpA's right key, from its own address or a new one; a metric and a log line say it is guessed", async () => {
     const hub = await startHub();
     try {
       expect((await profileStatus(hub, 'cmpA', 'key-cmpA', '127.0.5.1')).status).toBe(200);

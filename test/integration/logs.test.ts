@@ -36,18 +36,62 @@ test('no log line carries a protected value, whatever the hub did with the reque
   const calls = [
     hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(MARK.accountId), body: onboarding }),
     hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: acRequest }),
-    hub.call({ as: 'mspA', to: 'cmpA', method: 'PATCH', path: paths.updateSubscriptionInfo(token), body: { phoneNumber: MARK.phoneNumber, subscriptionType: 'private', iv: MARK.iv } }),
-    hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: { iccid: '8949000000000000001', eid: MARK.eid, status: 'installed' } }),
+    hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'PATCH',
+      path: paths.updateSubscriptionInfo(token),
+      body: { phoneNumber: MARK.phoneNumber, subscriptionType: 'private', iv: MARK.iv },
+    }),
+    hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.sendCsimStatus(token),
+      body: { iccid: '8949000000000000001', eid: MARK.eid, status: 'installed' },
+    }),
     hub.call({ as: 'cmpA', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) }),
-    hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: { profiles: [{ iccid: '8949000000000000001', status: 'valid', reason: null }] } }),
-    hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: { activationCode: MARK.activationCode, profileType: 'personal', activationCodeRequestID: randomUUID(), error: null, iccid: '8949000000000000001', swappedIccid: null } }),
+    hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendProfileInformation(token),
+      body: { profiles: [{ iccid: '8949000000000000001', status: 'valid', reason: null }] },
+    }),
+    hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.submitActivationCode(token),
+      body: {
+        activationCode: MARK.activationCode,
+        profileType: 'personal',
+        activationCodeRequestID: randomUUID(),
+        error: null,
+        iccid: '8949000000000000001',
+        swappedIccid: null,
+      },
+    }),
     hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.notifyMspTokenInvalid(token), body: {} }),
     hub.call({ as: 'cmpA', to: 'mspA', method: 'DELETE', path: paths.requestInvalidateFederatedID(token) }),
     // refused ones: wrong key, bad JSON quoting the values, a mistyped path with the account id, a bad body type
     hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(MARK.accountId), body: onboarding, headers: { 'api-key': MARK.otherKey } }),
-    hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendMspToken(MARK.accountId), body: onboarding, headers: { authorization: basicHeader('mspB', MARK.otherKey) } }),
+    hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(MARK.accountId),
+      body: onboarding,
+      headers: { authorization: basicHeader('mspB', MARK.otherKey) },
+    }),
     hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendMspToken(MARK.accountId), body: onboarding }),
-    hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(MARK.accountId), raw: `{"phoneNumber": "${MARK.phoneNumber}", "iv": "${MARK.iv}"` }),
+    hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(MARK.accountId),
+      raw: `{"phoneNumber": "${MARK.phoneNumber}", "iv": "${MARK.iv}"`,
+    }),
     hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: `${paths.sendMspToken(MARK.accountId)}/typo`, body: onboarding }),
     hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: { ...acRequest, eid: 42 } }),
   ];
@@ -64,15 +108,35 @@ test('no log line carries a protected value, whatever the hub did with the reque
   const accessLines = world.hub.logLines().filter((l) => l.msg === 'request');
   expect(accessLines.length).toBe(calls.length);
   for (const line of accessLines) {
-    expect(line).toEqual(expect.objectContaining({ requestId: expect.any(String), client: expect.any(String), status: expect.any(Number), traceId: expect.stringMatching(/^[0-9a-f]{32}$/) }));
+    expect(line).toEqual(
+      expect.objectContaining({
+        requestId: expect.any(String),
+        client: expect.any(String),
+        status: expect.any(Number),
+        traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      }),
+    );
   }
 });
 
-test('the partner call joins the caller\'s trace as a span of its own; a trace is started when none came', async () => {
+test("the partner call joins the caller's trace as a span of its own; a trace is started when none came", async () => {
   world.partners.cmpA.reset();
   const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
-  await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' }, headers: { traceparent } });
-  await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' } });
+  await world.hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.sendMspToken(),
+    body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' },
+    headers: { traceparent },
+  });
+  await world.hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.sendMspToken(),
+    body: { msp_token: randomUUID(), phoneNumber: 'p', subscriptionType: 'private', error: null, iv: 'i' },
+  });
   const [first, second] = world.partners.cmpA.received;
   expect(first.headers.traceparent).toMatch(/^00-4bf92f3577b34da6a3ce929d0e0e4736-[0-9a-f]{16}-01$/);
   expect(first.headers.traceparent).not.toBe(traceparent);
@@ -80,9 +144,20 @@ test('the partner call joins the caller\'s trace as a span of its own; a trace i
   expect(world.hub.logLines().some((l) => l.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(true);
 });
 
-test('issue 29.7: an unknown caller\'s claimed client-id is logged clipped and printable only', async () => {
+test("issue 29.7: an unknown caller's claimed client-id is logged clipped and printable only", async () => {
   const claimed = `evil\u00e9\u00ff\t${'x'.repeat(200)}`;
-  const request = [`GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`, 'Host: hub', 'api-key: guess', `client-id: ${claimed}`, 'target-id: mspA', `CMP-request-id: ${randomUUID()}`, `correlation-id: ${randomUUID()}`, 'connection: close', '', ''].join('\r\n');
+  const request = [
+    `GET ${paths.requestProfileStatus(randomUUID())} HTTP/1.1`,
+    'Host: hub',
+    'api-key: guess',
+    `client-id: ${claimed}`,
+    'target-id: mspA',
+    `CMP-request-id: ${randomUUID()}`,
+    `correlation-id: ${randomUUID()}`,
+    'connection: close',
+    '',
+    '',
+  ].join('\r\n');
   const { text } = await rawExchange(world.hub.url, [Buffer.from(request, 'latin1')]);
   expect(statusLines(text)).toEqual([401]);
   const logged = world.hub.logLines().filter((l) => typeof l.client === 'string' && l.client.startsWith('evil'));

@@ -39,7 +39,13 @@ beforeAll(async () => {
   hub = await TestHub.start({
     partners: [
       // an MSP past the bridge's deadline in walk after walk is no failing partner here: its breaker stays shut
-      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url, extra: { upstream: { url: msp.url, auth: { apiKey: 'hub-key-at-mspA' }, breaker: { volumeThreshold: 1000000 } } } },
+      {
+        id: 'mspA',
+        role: 'msp',
+        apiKey: 'key-mspA',
+        upstreamUrl: msp.url,
+        extra: { upstream: { url: msp.url, auth: { apiKey: 'hub-key-at-mspA' }, breaker: { volumeThreshold: 1000000 } } },
+      },
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
     ],
     routes: {
@@ -75,7 +81,8 @@ async function patiently(options: CallOptions): Promise<Answer> {
   }
 }
 
-const requestCode = (requestId: string) => patiently({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+const requestCode = (requestId: string) =>
+  patiently({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
 
 /** one path through the state machine; what the CMP (or the MSP) heard of it is counted after */
 interface Walk {
@@ -87,7 +94,9 @@ interface Walk {
 }
 
 const codesAtCmp = (requestId: string) =>
-  cmp.received.filter((r) => r.path === paths.submitActivationCode(token) && (r.body as { activationCodeRequestID?: string }).activationCodeRequestID === requestId);
+  cmp.received.filter(
+    (r) => r.path === paths.submitActivationCode(token) && (r.body as { activationCodeRequestID?: string }).activationCodeRequestID === requestId,
+  );
 
 const activation = (name: string, reply: Reply, then?: (requestId: string) => Promise<void>): Walk => ({
   name,
@@ -103,17 +112,25 @@ const activation = (name: string, reply: Reply, then?: (requestId: string) => Pr
 
 const WALKS: readonly Walk[] = [
   activation('sync 200', { status: 200, body: CODE }),
-  activation('201, then the MSP\'s Send Activation Code', { status: 201 }, async (requestId) => {
-    const sent = await patiently({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+  activation("201, then the MSP's Send Activation Code", { status: 201 }, async (requestId) => {
+    const sent = await patiently({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.submitActivationCode(token),
+      body: submitActivationCodeBody(requestId),
+    });
     expect(sent.status).toBe(200);
   }),
-  activation('bridged, the MSP\'s late answer', { status: 200, body: CODE, delayMs: BUDGET_MS + 100 }),
-  activation('bridged, the MSP past the bridge\'s deadline', { status: 200, body: CODE, delayMs: BRIDGE_MS + 1500 }),
+  activation("bridged, the MSP's late answer", { status: 200, body: CODE, delayMs: BUDGET_MS + 100 }),
+  activation("bridged, the MSP past the bridge's deadline", { status: 200, body: CODE, delayMs: BRIDGE_MS + 1500 }),
   {
     name: 'outbox delivery (Send CSIM Status, 201 stored and will be processed)',
     delivered: (requestId) => msp.received.filter((r) => r.path === paths.sendCsimStatus(token) && (r.body as { iccid?: string }).iccid === requestId),
     async run(requestId) {
-      expect((await patiently({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody('enabled', requestId) })).status).toBe(201);
+      expect(
+        (await patiently({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody('enabled', requestId) })).status,
+      ).toBe(201);
       return 0;
     },
   },
@@ -122,11 +139,15 @@ const WALKS: readonly Walk[] = [
 /** the outbox empty (the bridge's deadline entry come due and handled) and nothing taken */
 async function quiet(): Promise<void> {
   const prefix = hub.keyPrefix as string;
-  await waitFor(async () => {
-    // both read in one step: a delivery moved from waiting to ready between two reads would be missed
-    const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
-    return Number(ready) === 0 && Number(waiting) === 0;
-  }, 15000, 50);
+  await waitFor(
+    async () => {
+      // both read in one step: a delivery moved from waiting to ready between two reads would be missed
+      const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
+      return Number(ready) === 0 && Number(waiting) === 0;
+    },
+    15000,
+    50,
+  );
 }
 
 interface Outcome {

@@ -35,7 +35,10 @@ beforeAll(async () => {
     parts.vehicles.map(async (vehicle) => {
       const plan = new FaultPlan();
       // a claim whose answer was lost holds the request for its budget and 5 s more: a short budget
-      const world = await FleetWorld.start({ wrapStore: (store) => faultyStore(store, plan), settings: { enable: 'separate' }, routes: [{ from: '*', to: '*', timeoutMs: 1000 }] }, parts);
+      const world = await FleetWorld.start(
+        { wrapStore: (store) => faultyStore(store, plan), settings: { enable: 'separate' }, routes: [{ from: '*', to: '*', timeoutMs: 1000 }] },
+        parts,
+      );
       return { plan, world, vehicle, token: await world.onboard() };
     }),
   );
@@ -47,11 +50,15 @@ beforeAll(async () => {
 
 /** the outbox empty: every delivery made and acknowledged */
 const quiet = (prefix: string) =>
-  waitFor(async () => {
-    // both read in one step: a delivery moved from waiting to ready between two reads would be missed
-    const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
-    return Number(ready) === 0 && Number(waiting) === 0;
-  }, 20000, 50);
+  waitFor(
+    async () => {
+      // both read in one step: a delivery moved from waiting to ready between two reads would be missed
+      const [ready, waiting] = await redis.multi().xLen(`${prefix}outbox`).zCard(`${prefix}outbox:waiting`).exec();
+      return Number(ready) === 0 && Number(waiting) === 0;
+    },
+    20000,
+    50,
+  );
 
 afterAll(async () => {
   await redis?.close();
@@ -74,7 +81,14 @@ async function walk({ plan, world, vehicle, token }: Lane): Promise<Outcome> {
   const requestId = randomUUID();
   const cmpRequestId = randomUUID();
   for (let attempt = 0; ; attempt++) {
-    const answer = await world.hub.call({ as: 'cmpF', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { profileType: 'personal', deviceType: 'tcu', eid: vehicle.eid, activationCodeRequestID: requestId, replaceIccid: null }, headers: { 'cmp-request-id': cmpRequestId } });
+    const answer = await world.hub.call({
+      as: 'cmpF',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: { profileType: 'personal', deviceType: 'tcu', eid: vehicle.eid, activationCodeRequestID: requestId, replaceIccid: null },
+      headers: { 'cmp-request-id': cmpRequestId },
+    });
     if (answer.status === 200) break;
     expect({ attempt, status: answer.status }).toEqual({ attempt, status: 503 });
     if (attempt === 60) throw new Error('still refused');

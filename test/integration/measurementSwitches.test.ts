@@ -21,7 +21,13 @@ describe.each([
   afterAll(() => world.close());
 
   test('a request with a non-UUID activationCodeRequestID reaches the MSP only without validation', async () => {
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: { ...requestActivationCodeBody(), activationCodeRequestID: 'not-a-uuid' } });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: { ...requestActivationCodeBody(), activationCodeRequestID: 'not-a-uuid' },
+    });
     expect(answer.status).toBe(off.length > 0 ? 200 : 422);
     expect(world.partners.mspA.received).toHaveLength(off.length > 0 ? 1 : 0);
   });

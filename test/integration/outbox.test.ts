@@ -36,7 +36,14 @@ async function sendStatuses(hubUrl: string, count: number): Promise<string[]> {
     const id = randomUUID();
     const answer = await request(`${hubUrl}${statusPath(randomUUID())}`, {
       method: 'POST',
-      headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': id, 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+      headers: {
+        'api-key': 'key-cmpA',
+        'client-id': 'cmpA',
+        'target-id': 'mspA',
+        'CMP-request-id': id,
+        'correlation-id': randomUUID(),
+        'content-type': 'application/json',
+      },
       body: JSON.stringify(sendCsimStatusBody('deleted')),
     });
     expect(answer.status).toBe(201);
@@ -50,7 +57,14 @@ test('store and forward: 201 at once while the MSP is down; delivered with the o
   const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES });
   try {
     const correlationId = randomUUID();
-    const answer = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: statusPath(randomUUID()), body: sendCsimStatusBody(), headers: { 'correlation-id': correlationId, 'CMP-request-id': '11111111-2222-4333-8444-555555555555' } });
+    const answer = await hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: statusPath(randomUUID()),
+      body: sendCsimStatusBody(),
+      headers: { 'correlation-id': correlationId, 'CMP-request-id': '11111111-2222-4333-8444-555555555555' },
+    });
     expect(answer.status).toBe(201);
     expect(answer.text).toBe('');
     await new Promise((r) => setTimeout(r, 500));
@@ -97,11 +111,17 @@ test('past the horizon a delivery goes to the dead letters; the command line lis
   try {
     const [id] = await sendStatuses(hub.url, 1);
     await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
-    const cli = (args: string[]) => spawnSync(process.execPath, [MAIN, 'outbox', ...args, '--redis-url', REDIS_URL, '--redis-prefix', hub.keyPrefix as string], { encoding: 'utf8' });
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [MAIN, 'outbox', ...args, '--redis-url', REDIS_URL, '--redis-prefix', hub.keyPrefix as string], { encoding: 'utf8' });
     const listed = cli(['dead']);
     expect(listed.status).toBe(0);
-    const lines = listed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines).toEqual([expect.objectContaining({ id, target: 'mspA', operation: 'sendCsimStatus', reason: expect.stringContaining('not delivered within 1 s') })]);
+    const lines = listed.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toEqual([
+      expect.objectContaining({ id, target: 'mspA', operation: 'sendCsimStatus', reason: expect.stringContaining('not delivered within 1 s') }),
+    ]);
     expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'dead_lettered' })).toBe(1);
 
     msp.reset();
@@ -174,7 +194,10 @@ test('a delivery to a partner no longer configured goes to the dead letters, say
   const hub = await TestHub.start({ partners: specsFor(`http://127.0.0.1:${port}`), routes: ROUTES });
   try {
     await sendStatuses(hub.url, 1);
-    hub.writeConfig(specsFor(`http://127.0.0.1:${port}`).filter((p) => p.id !== 'mspA'), { settings: SETTINGS, defaults: { tokenBinding: 'off' }, routes: [] });
+    hub.writeConfig(
+      specsFor(`http://127.0.0.1:${port}`).filter((p) => p.id !== 'mspA'),
+      { settings: SETTINGS, defaults: { tokenBinding: 'off' }, routes: [] },
+    );
     expect(hub.hub.reload()).toEqual(expect.objectContaining({ ok: true }));
     await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
     expect((await hub.hub.store.outbox.listDead(10))[0].reason).toBe('partner mspA is no longer configured');
@@ -190,7 +213,26 @@ test('a hub instance killed with SIGKILL while delivering: another instance clai
   const prefix = uniquePrefix();
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-outbox-'));
   writeConfig(dir, specsFor(msp.url), ROUTES);
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0', '--workers', '1', '--redis-url', REDIS_URL, '--redis-prefix', prefix], { env: { PATH: process.env.PATH } });
+  const child = spawn(
+    process.execPath,
+    [
+      MAIN,
+      'start',
+      '--config',
+      dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--admin-listen',
+      '127.0.0.1:0',
+      '--workers',
+      '1',
+      '--redis-url',
+      REDIS_URL,
+      '--redis-prefix',
+      prefix,
+    ],
+    { env: { PATH: process.env.PATH } },
+  );
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   let survivor: TestHub | undefined;

@@ -49,7 +49,10 @@ afterAll(() => world.close());
 test('the CMP has its answer before the outcome is written; a retry meanwhile waits for it and gets the same answer, the MSP one request', async () => {
   const token = await world.onboard('mspA', 'cmpA');
   world.partners.mspA.reset();
-  world.partners.mspA.answer(() => ({ status: 200, body: { iccid: '8949000000000000077', activationCode: '1$smdp.example$HELD', profileType: 'personal', swappedIccid: null } }));
+  world.partners.mspA.answer(() => ({
+    status: 200,
+    body: { iccid: '8949000000000000077', activationCode: '1$smdp.example$HELD', profileType: 'personal', swappedIccid: null },
+  }));
   let release: () => void = () => undefined;
   held = new Promise((resolve) => (release = resolve));
   const body = requestActivationCodeBody();

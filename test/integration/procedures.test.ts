@@ -38,7 +38,14 @@ describe('4.1 / 4.2 onboarding (Send MSP Token)', () => {
   test('the CMP receives the token, the account id and the body byte for byte, with the AID.02 headers', async () => {
     const token = randomUUID();
     const raw = JSON.stringify(sendMspTokenBody(token), null, 2);
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), raw, headers: { 'CMP-request-id': 'd534080b-9794-4351-88e7-8af9e079ca1e', 'correlation-id': '77096b5d-0f42-4c35-9102-3b3a8d7d57e7' } });
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      raw,
+      headers: { 'CMP-request-id': 'd534080b-9794-4351-88e7-8af9e079ca1e', 'correlation-id': '77096b5d-0f42-4c35-9102-3b3a8d7d57e7' },
+    });
     expect(answer.status).toBe(201);
     expect(answer.text).toBe('');
     const [got] = world.partners.cmpA.received;
@@ -51,7 +58,7 @@ describe('4.1 / 4.2 onboarding (Send MSP Token)', () => {
     expect(got.headers['correlation-id']).toBe('77096b5d-0f42-4c35-9102-3b3a8d7d57e7');
   });
 
-  test('the hub presents its own credential at the CMP, never the MSP\'s', async () => {
+  test("the hub presents its own credential at the CMP, never the MSP's", async () => {
     await onboard('mspA', 'cmpA');
     const [got] = world.partners.cmpA.received;
     expect(got.headers['api-key']).toBe('hub-key-at-cmpA');
@@ -76,21 +83,39 @@ describe('4.1 / 4.2 onboarding (Send MSP Token)', () => {
 describe('4.3 car provisioning', () => {
   test('synchronous: 200 with the activation code, straight from the MSP', async () => {
     const token = await onboard('mspA', 'cmpA');
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+    });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ iccid: '8949000000000000001', activationCode: ACTIVATION_CODE, profileType: 'personal', swappedIccid: null });
     expect(world.partners.mspA.received[0].headers['api-key']).toBe('hub-key-at-mspA');
   });
 
-  test('asynchronous: 201, then the MSP\'s Send Activation Code reaches the CMP', async () => {
+  test("asynchronous: 201, then the MSP's Send Activation Code reaches the CMP", async () => {
     const token = await onboard('mspB', 'cmpB');
     world.partners.mspB.answer(() => ({ status: 201 }));
     const requestId = randomUUID();
-    const first = await world.hub.call({ as: 'cmpB', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+    const first = await world.hub.call({
+      as: 'cmpB',
+      to: 'mspB',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(requestId),
+    });
     expect(first.status).toBe(201);
     expect(first.text).toBe('');
 
-    const delivery = await world.hub.call({ as: 'mspB', to: 'cmpB', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+    const delivery = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpB',
+      method: 'POST',
+      path: paths.submitActivationCode(token),
+      body: submitActivationCodeBody(requestId),
+    });
     expect(delivery.status).toBe(200);
     const got = world.partners.cmpB.received.find((r) => r.path === paths.submitActivationCode(token));
     expect(got?.body).toEqual(submitActivationCodeBody(requestId));
@@ -101,7 +126,14 @@ describe('4.3 car provisioning', () => {
     world.partners.mspA.answer(() => ({ status: 201 }));
     const requestId = randomUUID();
     await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
-    const failure = { activationCode: null, profileType: null, activationCodeRequestID: requestId, error: '1000: Customer not eligible', iccid: null, swappedIccid: null };
+    const failure = {
+      activationCode: null,
+      profileType: null,
+      activationCodeRequestID: requestId,
+      error: '1000: Customer not eligible',
+      iccid: null,
+      swappedIccid: null,
+    };
     const delivery = await world.hub.call({ as: 'mspA', to: 'cmpB', method: 'POST', path: paths.submitActivationCode(token), body: failure });
     expect(delivery.status).toBe(200);
     expect(world.partners.cmpB.received.at(-1)?.body).toEqual(failure);
@@ -110,11 +142,23 @@ describe('4.3 car provisioning', () => {
   test('an MSP that cannot create a code (422) or finds the EID invalid (423) is passed through', async () => {
     const token = await onboard('mspA', 'cmpA');
     world.partners.mspA.answer(() => ({ status: 423, body: { code: '91', error: 'Invalid eid' } }));
-    const invalidEid = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+    const invalidEid = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+    });
     expect(invalidEid.status).toBe(423);
     expect(invalidEid.body).toEqual({ code: '91', error: 'Invalid eid' });
     world.partners.mspA.answer(() => ({ status: 422, body: { code: '49', error: 'Other activation code error' } }));
-    const noCode = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+    const noCode = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+    });
     expect(noCode.status).toBe(422);
     expect(noCode.body.code).toBe('49');
   });
@@ -132,8 +176,17 @@ describe('4.3.1 profile swap', () => {
 
   test('swappedIccid set by the MSP reaches the CMP', async () => {
     const token = await onboard('mspA', 'cmpA');
-    world.partners.mspA.answer(() => ({ status: 200, body: { iccid: '8949000000000000010', activationCode: ACTIVATION_CODE, profileType: 'personal', swappedIccid: '8949000000000000009' } }));
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(randomUUID(), '8949000000000000009') });
+    world.partners.mspA.answer(() => ({
+      status: 200,
+      body: { iccid: '8949000000000000010', activationCode: ACTIVATION_CODE, profileType: 'personal', swappedIccid: '8949000000000000009' },
+    }));
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(randomUUID(), '8949000000000000009'),
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.swappedIccid).toBe('8949000000000000009');
   });
@@ -150,7 +203,13 @@ describe('4.4 withdraw onboarding', () => {
     expect(deleted.status).toBe(201);
 
     const calls = world.partners.mspA.received.length;
-    const refused = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+    const refused = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+    });
     expect(refused.status).toBe(404);
     expect(refused.body).toEqual({ code: '21', error: 'The msp_token was found but is no longer valid' });
     expect(world.partners.mspA.received.length).toBe(calls);
@@ -158,13 +217,25 @@ describe('4.4 withdraw onboarding', () => {
 
   test('via the MSP touchpoint: Notify MSP Token Invalid, then CSIM deletions still pass, new codes do not', async () => {
     const token = await onboard('mspB', 'cmpA');
-    const notify = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.notifyMspTokenInvalid(token), body: notifyMspTokenInvalidBody() });
+    const notify = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.notifyMspTokenInvalid(token),
+      body: notifyMspTokenInvalidBody(),
+    });
     expect(notify.status).toBe(204);
     expect(world.partners.cmpA.received.at(-1)?.body).toEqual(notifyMspTokenInvalidBody());
 
     const deleted = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody('deleted') });
     expect(deleted.status).toBe(201);
-    const refused = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+    const refused = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspB',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+    });
     expect(refused.body.code).toBe('21');
   });
 
@@ -207,14 +278,26 @@ describe('4.6 profile status synchronisation', () => {
 describe('4.7 / 4.8 information from the MSP', () => {
   test('Send Profile Information reaches the CMP (200)', async () => {
     const token = await onboard('mspA', 'cmpB');
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpB', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpB',
+      method: 'POST',
+      path: paths.sendProfileInformation(token),
+      body: sendProfileInformationBody(),
+    });
     expect(answer.status).toBe(200);
     expect(world.partners.cmpB.received.at(-1)?.body).toEqual(sendProfileInformationBody());
   });
 
   test('Update Subscription Info reaches the CMP with PATCH (201)', async () => {
     const token = await onboard('mspB', 'cmpB');
-    const answer = await world.hub.call({ as: 'mspB', to: 'cmpB', method: 'PATCH', path: paths.updateSubscriptionInfo(token), body: updateSubscriptionInfoBody() });
+    const answer = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpB',
+      method: 'PATCH',
+      path: paths.updateSubscriptionInfo(token),
+      body: updateSubscriptionInfoBody(),
+    });
     expect(answer.status).toBe(201);
     const got = world.partners.cmpB.received.at(-1);
     expect(got?.method).toBe('PATCH');

@@ -65,7 +65,12 @@ test('every step of the walk answers as the README says, the async code arriving
       expect(inbox.map((m) => m.operation)).toContain('submitActivationCode');
       continue;
     }
-    const send = () => request(stepUrl(step, quick.hub.url), { method: step.method, headers: stepHeaders(step), body: step.body === undefined ? undefined : JSON.stringify(step.body) });
+    const send = () =>
+      request(stepUrl(step, quick.hub.url), {
+        method: step.method,
+        headers: stepHeaders(step),
+        body: step.body === undefined ? undefined : JSON.stringify(step.body),
+      });
     let answer = await send();
     // the fleet's car takes a few seconds: its profile is enabled, and the MSP told, in the end
     const deadline = Date.now() + 20000;
@@ -80,5 +85,6 @@ test('every step of the walk answers as the README says, the async code arriving
 
 test('the README shows the walk exactly as the quick start prints it', () => {
   const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301', 'http://127.0.0.1:9302', 'http://127.0.0.1:9203')) expect(readme).toContain(toCurl(step, 'http://127.0.0.1:8080'));
+  for (const step of walkSteps('http://127.0.0.1:9201', 'http://127.0.0.1:9301', 'http://127.0.0.1:9302', 'http://127.0.0.1:9203'))
+    expect(readme).toContain(toCurl(step, 'http://127.0.0.1:8080'));
 });

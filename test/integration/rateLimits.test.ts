@@ -29,7 +29,13 @@ beforeAll(async () => {
     { id: 'cmpB', role: 'cmp', apiKey: 'key-cmpB', upstreamUrl: 'http://127.0.0.1:1', extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
     { id: 'cmpC', role: 'cmp', apiKey: 'key-cmpC', upstreamUrl: 'http://127.0.0.1:1', extra: { rateLimit: { requests: 3, perSeconds: 60 } } },
     { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
-    { id: 'mspSlow', role: 'msp', apiKey: 'key-mspSlow', upstreamUrl: slowLane.url, extra: { upstream: { url: slowLane.url, rateLimit: { requests: 5, perSeconds: 1, burst: 1 } } } },
+    {
+      id: 'mspSlow',
+      role: 'msp',
+      apiKey: 'key-mspSlow',
+      upstreamUrl: slowLane.url,
+      extra: { upstream: { url: slowLane.url, rateLimit: { requests: 5, perSeconds: 1, burst: 1 } } },
+    },
   ];
 });
 afterAll(() => Promise.all([msp.close(), slowLane.close()]));
@@ -75,7 +81,7 @@ test('a partner limit counts all its requests, to every target and operation', a
   }
 });
 
-test('each partner\'s and each route\'s limit is its own: one spent refuses no one else', async () => {
+test("each partner's and each route's limit is its own: one spent refuses no one else", async () => {
   const hub = await TestHub.start({ partners: specs, routes: ROUTES });
   try {
     for (let i = 0; i < 4; i++) expect((await requestCode(hub, 'cmpA')).status).toBe(200);
@@ -132,7 +138,10 @@ test('an outbound limit delays calls to the partner instead of failing them, up 
 test('idempotent operations are retried after a failure; Request Activation Code never is', async () => {
   // a breaker that does not open within this test: the failures here are the retries' own
   const patient = specs.map((p) => (p.id === 'mspA' ? { ...p, extra: { upstream: { url: msp.url, breaker: { volumeThreshold: 100 } } } } : p));
-  const hub = await TestHub.start({ partners: patient, routes: { defaults: { tokenBinding: 'off', retries: { attempts: 2, baseDelayMs: 10 } }, routes: [{ from: '*', to: '*' }] } });
+  const hub = await TestHub.start({
+    partners: patient,
+    routes: { defaults: { tokenBinding: 'off', retries: { attempts: 2, baseDelayMs: 10 } }, routes: [{ from: '*', to: '*' }] },
+  });
   try {
     msp.reset();
     let calls = 0;

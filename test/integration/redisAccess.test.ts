@@ -59,7 +59,13 @@ describe('TLS and an ACL user', () => {
     });
     try {
       const token = await world.onboard('mspA', 'cmpA');
-      const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+      const answer = await world.hub.call({
+        as: 'cmpA',
+        to: 'mspA',
+        method: 'POST',
+        path: paths.requestActivationCode(token),
+        body: requestActivationCodeBody(),
+      });
       expect(answer.status).toBe(200);
       const inspected = run(['inspect', 'token', token, ...tlsFlags(), '--redis-prefix', 'secure:'], { REDIS_PASSWORD_FILE: passwordFile });
       expect(inspected.stderr).toBe('');
@@ -76,7 +82,9 @@ describe('TLS and an ACL user', () => {
     expect(wrong.stderr).toMatch(/^cannot inspect: Redis at rediss:\/\/127\.0\.0\.1:\d+ cannot be reached: WRONGPASS/);
     expect(wrong.stderr.trim().split('\n')).toHaveLength(1);
     expect(wrong.stderr).not.toContain('not-the-password');
-    const noCertificate = run(['inspect', 'bindings', '--redis-url', redis.url, '--redis-user', 'hub', '--redis-ca', pki.caFile], { REDIS_PASSWORD: 'redis-secret' });
+    const noCertificate = run(['inspect', 'bindings', '--redis-url', redis.url, '--redis-user', 'hub', '--redis-ca', pki.caFile], {
+      REDIS_PASSWORD: 'redis-secret',
+    });
     expect(noCertificate.status).toBe(1);
     expect(noCertificate.stderr.trim().split('\n')).toHaveLength(1);
     expect(noCertificate.stderr).toMatch(/^cannot inspect: Redis at rediss:/);
@@ -103,12 +111,23 @@ describe('inspect: the state a hub wrote, read-only', () => {
     const token = await world.onboard('mspA', 'cmpA');
     world.partners.mspA.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
     const requestId = randomUUID();
-    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(201);
+    expect(
+      (await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) }))
+        .status,
+    ).toBe(201);
     const flags = ['--redis-url', REDIS_URL, '--redis-prefix', prefix];
 
-    const bindings = run(['inspect', 'bindings', ...flags]).stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(bindings).toEqual([expect.objectContaining({ mspToken: `${token.slice(0, 4)}…${token.slice(-2)}`, pairs: [{ msp: 'mspA', cmp: 'cmpA', state: 'active' }] })]);
-    const pending = run(['inspect', 'pending', ...flags]).stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const bindings = run(['inspect', 'bindings', ...flags])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(bindings).toEqual([
+      expect.objectContaining({ mspToken: `${token.slice(0, 4)}…${token.slice(-2)}`, pairs: [{ msp: 'mspA', cmp: 'cmpA', state: 'active' }] }),
+    ]);
+    const pending = run(['inspect', 'pending', ...flags])
+      .stdout.trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(pending).toEqual([expect.objectContaining({ cmp: 'cmpA', msp: 'mspA', activationCodeRequestID: requestId, state: 'pending' })]);
     expect(JSON.stringify(pending)).not.toContain(token);
 
@@ -123,11 +142,14 @@ describe('inspect: the state a hub wrote, read-only', () => {
 
   test('a prefix that holds no hub data says so, for `inspect` and `outbox dead` alike', () => {
     const flags = ['--redis-url', REDIS_URL, '--redis-prefix', `nothing-here-${randomUUID()}:`];
-    for (const args of [['inspect', 'pending'], ['outbox', 'dead']]) {
+    for (const args of [
+      ['inspect', 'pending'],
+      ['outbox', 'dead'],
+    ]) {
       const result = run([...args, ...flags]);
       expect(result.status).toBe(0);
       expect(result.stderr).toContain('no hub data under the prefix nothing-here-');
-      expect(result.stderr).toContain('is --redis-prefix the hub\'s?');
+      expect(result.stderr).toContain("is --redis-prefix the hub's?");
     }
   });
 

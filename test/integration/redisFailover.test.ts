@@ -26,16 +26,35 @@ interface Topology {
 
 async function sentinelTopology(): Promise<Topology> {
   const group = await SentinelGroup.start();
-  return { access: { target: { kind: 'sentinel', sentinels: group.sentinels, master: group.master }, waitReplicas: 1 }, killPrimary: () => group.killPrimary(), remove: () => group.remove() };
+  return {
+    access: { target: { kind: 'sentinel', sentinels: group.sentinels, master: group.master }, waitReplicas: 1 },
+    killPrimary: () => group.killPrimary(),
+    remove: () => group.remove(),
+  };
 }
 
 async function clusterTopology(): Promise<Topology> {
   const cluster = await RedisClusterProcesses.start();
   // every key of the hub carries the tag {failover:}: its slot's primary holds them all
-  return { access: { target: { kind: 'cluster', urls: cluster.urls }, waitReplicas: 1 }, killPrimary: () => cluster.killPrimaryOf(`{${PREFIX}}x`), remove: () => cluster.remove() };
+  return {
+    access: { target: { kind: 'cluster', urls: cluster.urls }, waitReplicas: 1 },
+    killPrimary: () => cluster.killPrimaryOf(`{${PREFIX}}x`),
+    remove: () => cluster.remove(),
+  };
 }
 
-const delivery = (id: string): Delivery => ({ id, kind: 'forward', target: 'cmpA', operation: 'submitActivationCode', method: 'POST', path: '/probe', headers: {}, body: '{}', createdAt: Date.now(), attempts: 0 });
+const delivery = (id: string): Delivery => ({
+  id,
+  kind: 'forward',
+  target: 'cmpA',
+  operation: 'submitActivationCode',
+  method: 'POST',
+  path: '/probe',
+  headers: {},
+  body: '{}',
+  createdAt: Date.now(),
+  attempts: 0,
+});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -64,13 +83,25 @@ describe.each([
     const token = await world.onboard('mspA', 'cmpA');
     world.partners.mspA.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
     const requestId = randomUUID();
-    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(201);
-    expect((await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) })).status).toBe(200);
-    const again = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+    expect(
+      (await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) }))
+        .status,
+    ).toBe(200);
+    const again = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.submitActivationCode(token),
+      body: submitActivationCodeBody(requestId),
+    });
     expect(again.body.code).toBe('30');
   });
 
-  test('every port works there, transactions and scripts on the hub\'s one slot: outbox, bindings, ledger, limits, records', async () => {
+  test("every port works there, transactions and scripts on the hub's one slot: outbox, bindings, ledger, limits, records", async () => {
     const store = await RedisStore.connect({ access: topology.access, keyPrefix: `ports-${randomUUID()}:` });
     try {
       for (const id of ['a', 'b', 'c']) await store.outbox.enqueue(delivery(id));
@@ -124,7 +155,13 @@ describe.each([
     const requester = async () => {
       while (!stop) {
         const requestId = randomUUID();
-        const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+        const answer = await world.hub.call({
+          as: 'cmpA',
+          to: 'mspA',
+          method: 'POST',
+          path: paths.requestActivationCode(token),
+          body: requestActivationCodeBody(requestId),
+        });
         statuses.set(String(answer.status), (statuses.get(String(answer.status)) ?? 0) + 1);
         if (answer.status === 201) accepted.push(requestId);
         else {
@@ -162,10 +199,22 @@ describe.each([
     // client settles on the new primary is tried again, as the MSP would
     const lost: string[] = [];
     for (const requestId of accepted) {
-      let answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+      let answer = await world.hub.call({
+        as: 'mspA',
+        to: 'cmpA',
+        method: 'POST',
+        path: paths.submitActivationCode(token),
+        body: submitActivationCodeBody(requestId),
+      });
       for (let attempt = 0; answer.status === 503 && attempt < 10; attempt++) {
         await sleep(500);
-        answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+        answer = await world.hub.call({
+          as: 'mspA',
+          to: 'cmpA',
+          method: 'POST',
+          path: paths.submitActivationCode(token),
+          body: submitActivationCodeBody(requestId),
+        });
       }
       if (answer.status !== 200) lost.push(`${answer.status} ${answer.body?.code ?? ''}`);
     }

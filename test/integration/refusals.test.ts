@@ -19,7 +19,8 @@ const logs: string[] = [];
 
 beforeAll(async () => {
   const env: NodeJS.ProcessEnv = {};
-  for (const name of ['MSP_ALPHA_URL', 'MSP_BETA_URL', 'MSP_GAMMA_URL', 'MSP_DELTA_URL', 'CMP_ONE_URL', 'CMP_TWO_URL', 'CMP_FLEET_URL']) env[name] = `http://127.0.0.1:${await freePort()}`;
+  for (const name of ['MSP_ALPHA_URL', 'MSP_BETA_URL', 'MSP_GAMMA_URL', 'MSP_DELTA_URL', 'CMP_ONE_URL', 'CMP_TWO_URL', 'CMP_FLEET_URL'])
+    env[name] = `http://127.0.0.1:${await freePort()}`;
   hub = await Hub.start({
     configDir: PROJECT_ROOT,
     listen: { host: '127.0.0.1', port: 0 },
@@ -35,8 +36,8 @@ const BACK = encodeURIComponent('https://cmpone.example/back');
 
 /** [what, method, path, headers, body] */
 const PARTNER_ROUTES: [string, string, string, Record<string, string>, string?][] = [
-  ['the issue\'s request: login, client_id twice', 'GET', `/touchpoints/mspAlpha/login?client_id=cmpOne&client_id=cmpTwo&redirect_uri=${BACK}&id=${ID}`, {}],
-  ['the issue\'s request: return, client_id twice', 'GET', `/touchpoints/mspAlpha/return?client_id=cmpOne&client_id=cmpTwo&redirect_uri=${BACK}&id=${ID}`, {}],
+  ["the issue's request: login, client_id twice", 'GET', `/touchpoints/mspAlpha/login?client_id=cmpOne&client_id=cmpTwo&redirect_uri=${BACK}&id=${ID}`, {}],
+  ["the issue's request: return, client_id twice", 'GET', `/touchpoints/mspAlpha/return?client_id=cmpOne&client_id=cmpTwo&redirect_uri=${BACK}&id=${ID}`, {}],
   ['login, a partner id that is not percent-encoding', 'GET', '/touchpoints/%ZZ/login?client_id=cmpOne', {}],
   ['return, a partner id of an encoded slash and NUL', 'GET', '/touchpoints/%2F%00/return?client_id=cmpOne', {}],
   ['login, a query that is not percent-encoding', 'GET', '/touchpoints/mspAlpha/login?client_id=%ZZ&redirect_uri=%E0%A4%A&id=%', {}],
@@ -47,24 +48,39 @@ const PARTNER_ROUTES: [string, string, string, Record<string, string>, string?][
   ['the directory, a POST', 'POST', '/touchpoints', { 'content-type': 'application/json' }, '{}'],
   ['the ES2+ callback, no credential', 'POST', '/gsma/rsp2/es2plus/handleDownloadProgressInfo', { 'content-type': 'application/json' }, '{}'],
   ['the ES2+ callback, a GET', 'GET', '/gsma/rsp2/es2plus/handleDownloadProgressInfo', {}],
-  ['the ES2+ callback, a body that is no JSON', 'POST', '/gsma/rsp2/es2plus/handleDownloadProgressInfo', { 'content-type': 'application/json', authorization: basicHeader('x', 'y') }, '{"header":'],
+  [
+    'the ES2+ callback, a body that is no JSON',
+    'POST',
+    '/gsma/rsp2/es2plus/handleDownloadProgressInfo',
+    { 'content-type': 'application/json', authorization: basicHeader('x', 'y') },
+    '{"header":',
+  ],
   ['the TelcoAPI webhook, no signature', 'POST', '/telcoapi/mspDelta/events', { 'content-type': 'application/json' }, '{}'],
   ['the TelcoAPI webhook, a partner id that is not percent-encoding', 'POST', '/telcoapi/%ZZ/events', { 'content-type': 'application/json' }, '{}'],
-  ['the TelcoAPI webhook, a signature header twice', 'POST', '/telcoapi/mspDelta/events', { 'content-type': 'application/json', 'x-signature': 't=1,v1=aa, t=2,v1=bb' }, '{}'],
+  [
+    'the TelcoAPI webhook, a signature header twice',
+    'POST',
+    '/telcoapi/mspDelta/events',
+    { 'content-type': 'application/json', 'x-signature': 't=1,v1=aa, t=2,v1=bb' },
+    '{}',
+  ],
   ['the TelcoAPI webhook, a GET', 'GET', '/telcoapi/mspDelta/events', {}],
   ['an unknown path that is not percent-encoding', 'GET', '/%ZZ/%', {}],
 ];
 
 // one argument per row, so that jest does not take a row's missing body for a `done` callback
-test.each(PARTNER_ROUTES.map((row) => [row[0], row] as const))('%s: refused, never a 5xx, the AID.02 code given', async (_what, [, method, path, headers, body]) => {
-  const answer = await request(`${hub.url}${path}`, { method, headers, body, redirect: 'manual' });
-  expect(answer.status).toBeGreaterThanOrEqual(400);
-  expect(answer.status).toBeLessThan(500);
-  if (path.startsWith('/touchpoints/')) expect(answer.text).toMatch(/<span id="code">[0-9]+<\/span>/);
-  else if (path.startsWith('/telcoapi/')) expect(answer.body).toEqual(expect.objectContaining({ error: expect.any(String), message: expect.any(String) }));
-  else if (path.startsWith('/gsma/')) expect(answer.body.header.functionExecutionStatus.status).toBe('Failed');
-  else expect(answer.body).toEqual({ code: expect.stringMatching(/^[0-9]+$/), error: expect.any(String) });
-});
+test.each(PARTNER_ROUTES.map((row) => [row[0], row] as const))(
+  '%s: refused, never a 5xx, the AID.02 code given',
+  async (_what, [, method, path, headers, body]) => {
+    const answer = await request(`${hub.url}${path}`, { method, headers, body, redirect: 'manual' });
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.status).toBeLessThan(500);
+    if (path.startsWith('/touchpoints/')) expect(answer.text).toMatch(/<span id="code">[0-9]+<\/span>/);
+    else if (path.startsWith('/telcoapi/')) expect(answer.body).toEqual(expect.objectContaining({ error: expect.any(String), message: expect.any(String) }));
+    else if (path.startsWith('/gsma/')) expect(answer.body.header.functionExecutionStatus.status).toBe('Failed');
+    else expect(answer.body).toEqual({ code: expect.stringMatching(/^[0-9]+$/), error: expect.any(String) });
+  },
+);
 
 test.each([
   ['no credential', 'GET', '/metrics', {}, 401, '201'],

@@ -64,7 +64,11 @@ test('a config naming an unset environment variable is refused', async () => {
 });
 
 test('a request in flight finishes on the config it started with', async () => {
-  msp.answer(() => ({ status: 200, delayMs: 400, body: { iccid: '8949000000000000001', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null } }));
+  msp.answer(() => ({
+    status: 200,
+    delayMs: 400,
+    body: { iccid: '8949000000000000001', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null },
+  }));
   const inFlight = requestCode();
   await new Promise((r) => setTimeout(r, 100));
   // the new config sends mspA's traffic elsewhere and allows no route at all
@@ -82,33 +86,74 @@ describe('issue 29.6: upstream TLS files are parsed when the config is loaded', 
   const pki = createPki();
   const other = pki.client('another');
   const withTls = (files: Record<string, string>, tls: Record<string, string>) => {
-    hub.writeConfig([...specs, { id: 'mspTls', role: 'msp', apiKey: 'k', upstreamUrl: 'https://127.0.0.1:1', extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls } } }], ALL_ROUTES);
+    hub.writeConfig(
+      [
+        ...specs,
+        {
+          id: 'mspTls',
+          role: 'msp',
+          apiKey: 'k',
+          upstreamUrl: 'https://127.0.0.1:1',
+          extra: { upstream: { url: 'https://127.0.0.1:1', auth: { apiKey: 'x' }, tls } },
+        },
+      ],
+      ALL_ROUTES,
+    );
     for (const [name, content] of Object.entries(files)) writeFileSync(path.join(hub.dir, name), content);
     return hub.hub.reload();
   };
   const client = pki.client('hub at mspTls');
 
   test.each([
-    ['a certificate that is not PEM', { 'c.pem': 'not a certificate', 'k.pem': client.key }, { cert: 'c.pem', key: 'k.pem' }, 'upstream.tls.cert: c.pem is not a PEM certificate'],
-    ['a key that is not PEM', { 'c.pem': client.cert, 'k.pem': 'MIIEvQIBADANBg' }, { cert: 'c.pem', key: 'k.pem' }, 'upstream.tls.key: k.pem is not a PEM private key'],
-    ['a key that is not the certificate\'s', { 'c.pem': client.cert, 'k.pem': other.key }, { cert: 'c.pem', key: 'k.pem' }, 'upstream.tls.key: k.pem is not the key of the certificate in c.pem'],
+    [
+      'a certificate that is not PEM',
+      { 'c.pem': 'not a certificate', 'k.pem': client.key },
+      { cert: 'c.pem', key: 'k.pem' },
+      'upstream.tls.cert: c.pem is not a PEM certificate',
+    ],
+    [
+      'a key that is not PEM',
+      { 'c.pem': client.cert, 'k.pem': 'MIIEvQIBADANBg' },
+      { cert: 'c.pem', key: 'k.pem' },
+      'upstream.tls.key: k.pem is not a PEM private key',
+    ],
+    [
+      "a key that is not the certificate's",
+      { 'c.pem': client.cert, 'k.pem': other.key },
+      { cert: 'c.pem', key: 'k.pem' },
+      'upstream.tls.key: k.pem is not the key of the certificate in c.pem',
+    ],
     ['a CA file that is not PEM', { 'ca.pem': 'garbage' }, { ca: 'ca.pem' }, 'upstream.tls.ca: ca.pem is not a PEM certificate'],
-    ['a CA bundle with one broken certificate', { 'ca.pem': `${pki.ca.cert}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n` }, { ca: 'ca.pem' }, 'upstream.tls.ca: ca.pem is not a PEM certificate'],
+    [
+      'a CA bundle with one broken certificate',
+      { 'ca.pem': `${pki.ca.cert}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n` },
+      { ca: 'ca.pem' },
+      'upstream.tls.ca: ca.pem is not a PEM certificate',
+    ],
   ])('%s: the reload is refused, naming the file and the field; the old config keeps serving', async (_what, files, tls, problem) => {
     const result = withTls(files, tls);
-    expect(result).toEqual({ ok: false, problems: [expect.stringMatching(new RegExp(`^partners/mspTls\\.yaml:\\d+:\\d+: ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))] });
+    expect(result).toEqual({
+      ok: false,
+      problems: [expect.stringMatching(new RegExp(`^partners/mspTls\\.yaml:\\d+:\\d+: ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`))],
+    });
     expect(hub.hub.generation).toBe(1);
     expect((await requestCode()).status).toBe(200);
   });
 
-  test('good files are taken; a TLS failure at the partner answers 502 without the library\'s error text', async () => {
-    expect(withTls({ 'c.pem': client.cert, 'k.pem': client.key, 'ca.pem': pki.ca.cert }, { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' })).toEqual({ ok: true, generation: 2 });
+  test("good files are taken; a TLS failure at the partner answers 502 without the library's error text", async () => {
+    expect(withTls({ 'c.pem': client.cert, 'k.pem': client.key, 'ca.pem': pki.ca.cert }, { cert: 'c.pem', key: 'k.pem', ca: 'ca.pem' })).toEqual({
+      ok: true,
+      generation: 2,
+    });
     // a plain HTTP partner behind an https URL: the handshake fails
     hub.writeConfig([...specs, { id: 'mspTls', role: 'msp', apiKey: 'k', upstreamUrl: msp.url.replace('http:', 'https:') }], ALL_ROUTES);
     expect(hub.hub.reload().ok).toBe(true);
     const answer = await requestCode('mspTls');
     expect(answer.status).toBe(502);
-    expect(answer.body).toEqual({ code: '90', error: expect.stringMatching(/^The target partner could not be reached: mspTls: (TLS handshake failed|network error)$/) });
+    expect(answer.body).toEqual({
+      code: '90',
+      error: expect.stringMatching(/^The target partner could not be reached: mspTls: (TLS handshake failed|network error)$/),
+    });
     expect(hub.logLines().some((l) => l.msg === 'upstream call failed' && typeof l.code === 'string')).toBe(true);
   });
 });

@@ -27,33 +27,63 @@ beforeEach(() => Object.values(world.partners).forEach((p) => p.reset()));
 const nothingForwarded = () => Object.values(world.partners).every((p) => p.received.length === 0);
 
 test('an unknown target-id is 404 with AID.02 code 93, naming it', async () => {
-  const answer = await world.hub.call({ as: 'cmpA', to: 'mspZ', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const answer = await world.hub.call({
+    as: 'cmpA',
+    to: 'mspZ',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(answer.status).toBe(404);
   expect(answer.body).toEqual({ code: '93', error: expect.stringContaining('mspZ') });
   expect(nothingForwarded()).toBe(true);
 });
 
 test('an unknown target-id that is not a valid id is not echoed back', async () => {
-  const answer = await world.hub.call({ as: 'cmpA', to: '<script>', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const answer = await world.hub.call({
+    as: 'cmpA',
+    to: '<script>',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(answer.body.code).toBe('93');
   expect(answer.body.error).not.toContain('<script>');
 });
 
 test('a target of the wrong role (a CMP calling a CMP) is 403', async () => {
-  const answer = await world.hub.call({ as: 'cmpA', to: 'cmpB', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const answer = await world.hub.call({
+    as: 'cmpA',
+    to: 'cmpB',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(answer.status).toBe(403);
   expect(answer.body).toEqual({ code: '203', error: expect.stringContaining('cmpB is a CMP') });
   expect(nothingForwarded()).toBe(true);
 });
 
 test('an operation of the other API (an MSP calling the MSP API) is 403', async () => {
-  const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const answer = await world.hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(answer.status).toBe(403);
   expect(answer.body.code).toBe('203');
 });
 
 test('a pair with no route is 403', async () => {
-  const answer = await world.hub.call({ as: 'cmpB', to: 'mspB', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const answer = await world.hub.call({
+    as: 'cmpB',
+    to: 'mspB',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(answer.status).toBe(403);
   expect(answer.body).toEqual({ code: '202', error: expect.stringContaining('cmpB -> mspB') });
   expect(nothingForwarded()).toBe(true);
@@ -62,7 +92,13 @@ test('a pair with no route is 403', async () => {
 test('a route limited to some operations allows those and refuses the others', async () => {
   const allowed = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(randomUUID()), body: sendCsimStatusBody() });
   expect(allowed.status).toBe(201);
-  const refused = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+  const refused = await world.hub.call({
+    as: 'cmpB',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+  });
   expect(refused.status).toBe(403);
   const onboarding = await world.hub.call({ as: 'mspA', to: 'cmpB', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) });
   expect(onboarding.status).toBe(201);

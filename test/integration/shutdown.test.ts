@@ -16,7 +16,11 @@ const MAIN = path.join(__dirname, '../../dist/src/main.js');
 
 test('SIGTERM during load: every request in flight is answered, then the process exits 0', async () => {
   const msp = await FakePartner.start();
-  msp.answer(() => ({ status: 200, delayMs: 600, body: { iccid: '8949000000000000001', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null } }));
+  msp.answer(() => ({
+    status: 200,
+    delayMs: 600,
+    body: { iccid: '8949000000000000001', activationCode: '1$a$b', profileType: 'personal', swappedIccid: null },
+  }));
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-shutdown-'));
   writeConfig(
     dir,
@@ -26,7 +30,9 @@ test('SIGTERM during load: every request in flight is answered, then the process
     ],
     { defaults: { tokenBinding: 'off' }, routes: [{ from: '*', to: '*' }] },
   );
-  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { env: { PATH: process.env.PATH } });
+  const child = spawn(process.execPath, [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], {
+    env: { PATH: process.env.PATH },
+  });
   let output = '';
   child.stdout.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -39,20 +45,33 @@ test('SIGTERM during load: every request in flight is answered, then the process
         .request({
           method: 'POST',
           path: paths.requestActivationCode(randomUUID()),
-          headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': 'mspA', 'cmp-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json' },
+          headers: {
+            'api-key': 'key-cmpA',
+            'client-id': 'cmpA',
+            'target-id': 'mspA',
+            'cmp-request-id': randomUUID(),
+            'correlation-id': randomUUID(),
+            'content-type': 'application/json',
+          },
           body: JSON.stringify(requestActivationCodeBody()),
         })
-        .then(async (res) => {
-          await res.body.text();
-          return res.statusCode;
-        }, (err: Error & { code?: string }) => err.code ?? err.message),
+        .then(
+          async (res) => {
+            await res.body.text();
+            return res.statusCode;
+          },
+          (err: Error & { code?: string }) => err.code ?? err.message,
+        ),
     );
     while (msp.received.length < 20) await new Promise((r) => setTimeout(r, 10));
     child.kill('SIGTERM');
     expect(await Promise.all(inFlight)).toEqual(Array(20).fill(200));
     expect(await exited).toBe(0);
     await pool.close();
-    const after = await fetch(`${url}/v1/profiles/status/${randomUUID()}`).then(() => 'answered', (err: Error & { cause?: { code?: string } }) => err.cause?.code);
+    const after = await fetch(`${url}/v1/profiles/status/${randomUUID()}`).then(
+      () => 'answered',
+      (err: Error & { cause?: { code?: string } }) => err.cause?.code,
+    );
     expect(after).toBe('ECONNREFUSED');
     expect(output).toContain('stopping: finishing requests in flight');
   } finally {

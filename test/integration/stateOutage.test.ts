@@ -30,7 +30,8 @@ afterAll(async () => {
   await redis.kill();
 });
 
-const requestCode = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+const requestCode = () =>
+  hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
 
 test('Redis killed: 503 code 90 with Retry-After, the partner not called; Redis back: served again', async () => {
   expect((await requestCode()).status).toBe(200);
@@ -49,7 +50,14 @@ test('Redis killed: 503 code 90 with Retry-After, the partner not called; Redis 
   expect(bound.body).toEqual({ code: '90', error: expect.stringContaining('request checks') });
   expect(msp.received.length).toBe(calls);
   // a wrong credential is still refused; the operator is told its failure went uncounted
-  const wrongKey = await hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody(), headers: { 'api-key': 'not-the-key' } });
+  const wrongKey = await hub.call({
+    as: 'cmpA',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(randomUUID()),
+    body: requestActivationCodeBody(),
+    headers: { 'api-key': 'not-the-key' },
+  });
   expect(wrongKey.status).toBe(401);
   expect(hub.logLines().some((l) => l.msg === 'failed login not counted: state store unavailable' && typeof l.err === 'string' && l.err !== '')).toBe(true);
 

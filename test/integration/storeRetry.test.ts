@@ -9,8 +9,27 @@ import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { OwnRedis } from '../support/redisServer';
 
-const delivery = (id: string): Delivery => ({ id, kind: 'forward', target: 'mspA', operation: 'sendCsimStatus', method: 'POST', path: '/v1/statuses/x', headers: {}, body: '{}', createdAt: Date.now(), attempts: 0 });
-const pending = () => ({ requestId: randomUUID(), msp: 'mspA', cmp: 'cmpA', mspToken: randomUUID(), correlationId: randomUUID(), createdAt: Date.now(), claimId: randomUUID() });
+const delivery = (id: string): Delivery => ({
+  id,
+  kind: 'forward',
+  target: 'mspA',
+  operation: 'sendCsimStatus',
+  method: 'POST',
+  path: '/v1/statuses/x',
+  headers: {},
+  body: '{}',
+  createdAt: Date.now(),
+  attempts: 0,
+});
+const pending = () => ({
+  requestId: randomUUID(),
+  msp: 'mspA',
+  cmp: 'cmpA',
+  mspToken: randomUUID(),
+  correlationId: randomUUID(),
+  createdAt: Date.now(),
+  claimId: randomUUID(),
+});
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let redis: OwnRedis;

@@ -30,13 +30,18 @@ function luhnValid(iccid: string): boolean {
 }
 
 describe('Request Activation Code', () => {
-  test('first vehicle: the device is registered and checked, a profile created from the operator\'s block, its code handed out', async () => {
+  test("first vehicle: the device is registered and checked, a profile created from the operator's block, its code handed out", async () => {
     const token = await world.onboard();
     const eid = newEid();
     const before = world.platform.calls.length;
     const answer = await world.requestCode(token, { eid });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ iccid: expect.stringMatching(/^894901\d{13}$/), activationCode: expect.any(String), profileType: 'personal', swappedIccid: null });
+    expect(answer.body).toEqual({
+      iccid: expect.stringMatching(/^894901\d{13}$/),
+      activationCode: expect.any(String),
+      profileType: 'personal',
+      swappedIccid: null,
+    });
     expect(luhnValid(answer.body.iccid)).toBe(true);
     const calls = world.platform.calls.slice(before);
     expect(calls.map((c) => `${c.method} ${c.path.replace(eid, '{eid}')}`)).toEqual([
@@ -72,7 +77,13 @@ describe('Request Activation Code', () => {
     const made = await fetch(`${world.platform.url}/api/v1/esim/profiles`, {
       method: 'POST',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ iccid, eid, profileType: 'OPERATIONAL', mno: 'MNO-TEST', metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] } }),
+      body: JSON.stringify({
+        iccid,
+        eid,
+        profileType: 'OPERATIONAL',
+        mno: 'MNO-TEST',
+        metadata: { name: 'batch', description: 'made by the operator', policies: [], features: [] },
+      }),
     });
     expect(made.status).toBe(200);
     const creates = world.platformCalls('POST', /^\/profiles$/).length;
@@ -105,7 +116,9 @@ describe('Request Activation Code', () => {
     expect(fourth.body.swappedIccid).toBe(first.body.iccid);
     // AID.02 4.3.1 2c: the CMP deletes it from its vehicle; 7.7.1 swappedIccid: "the profile which the MSP deactivated"
     expect(world.platform.profiles.get(first.body.iccid)?.profileState).toBe('DISABLED');
-    await waitFor(() => world.events('profileSwapped').some((e) => e.iccid === first.body.iccid && e.deletedOnPlatform === false && e.onPlatform === 'disabled'));
+    await waitFor(() =>
+      world.events('profileSwapped').some((e) => e.iccid === first.body.iccid && e.deletedOnPlatform === false && e.onPlatform === 'disabled'),
+    );
     const listed = (await world.profileStatus(token)).body.profiles.map((p: { iccid: string }) => p.iccid).sort();
     expect(listed).toEqual([third.body.iccid, fourth.body.iccid].sort());
   });
@@ -160,7 +173,7 @@ describe('Request Activation Code', () => {
     expect(world.platformCalls('POST', /^\/profiles$/).filter((b) => b.eid === eid)).toHaveLength(1);
   });
 
-  test('the platform\'s answer to Create Profile lost in flight: the retry finds the profile made and gets its code; no second profile', async () => {
+  test("the platform's answer to Create Profile lost in flight: the retry finds the profile made and gets its code; no second profile", async () => {
     const token = await world.onboard();
     const id = randomUUID();
     const eid = newEid();
@@ -196,7 +209,7 @@ describe('the platform unreachable, slow or limiting', () => {
     }
   });
 
-  test('its SM-DP+ away (NETWORK_ERROR): 503 code 90 with Retry-After (the platform\'s, else 1); a code the table does not name: 500 code 90', async () => {
+  test("its SM-DP+ away (NETWORK_ERROR): 503 code 90 with Retry-After (the platform's, else 1); a code the table does not name: 500 code 90", async () => {
     const token = await world.onboard();
     world.platform.failNext(/^POST \/profiles$/, { kind: 'error', status: 502, error: 'NETWORK_ERROR' });
     const away = await world.requestCode(token);
@@ -209,7 +222,7 @@ describe('the platform unreachable, slow or limiting', () => {
     expect([unknown.status, unknown.body.code]).toEqual([500, '90']);
   });
 
-  test('slower than the route\'s budget: 201 at once, then Send Activation Code with the platform\'s code, as for any MSP (AID.02 7.7.2)', async () => {
+  test("slower than the route's budget: 201 at once, then Send Activation Code with the platform's code, as for any MSP (AID.02 7.7.2)", async () => {
     const slow = await TelcoWorld.start({ routes: { routes: [{ from: '*', to: '*', timeoutMs: 1500 }] } });
     try {
       const token = await slow.onboard();
@@ -222,7 +235,12 @@ describe('the platform unreachable, slow or limiting', () => {
       await waitFor(() => sent() !== undefined);
       const made = [...slow.platform.profiles.values()].filter((p) => p.eid === eid);
       expect(made).toHaveLength(1);
-      expect(sent()?.body).toMatchObject({ activationCodeRequestID: id, activationCode: made[0].activationCode, iccid: made[0].iccid, profileType: 'personal' });
+      expect(sent()?.body).toMatchObject({
+        activationCodeRequestID: id,
+        activationCode: made[0].activationCode,
+        iccid: made[0].iccid,
+        profileType: 'personal',
+      });
     } finally {
       await slow.close();
     }
@@ -237,7 +255,8 @@ describe('the platform unreachable, slow or limiting', () => {
       const waited = await limited.requestCode(token);
       expect(waited.status).toBe(200);
       // longer than the CMP's time allows: 503 with the platform's Retry-After
-      for (let i = 0; i < 3; i++) limited.platform.failNext(/^GET \/devices\/[0-9]+$/, { kind: 'error', status: 429, error: 'RATE_LIMIT_EXCEEDED', retryAfter: 120 });
+      for (let i = 0; i < 3; i++)
+        limited.platform.failNext(/^GET \/devices\/[0-9]+$/, { kind: 'error', status: 429, error: 'RATE_LIMIT_EXCEEDED', retryAfter: 120 });
       const refused = [];
       for (let i = 0; i < 3; i++) refused.push(await limited.requestCode(await limited.onboard()));
       for (const answer of refused) {
@@ -250,9 +269,12 @@ describe('the platform unreachable, slow or limiting', () => {
     }
   });
 
-  test('the platform\'s per-endpoint limit is kept by the hub itself: no slot in time is 503 with Retry-After, the platform not asked', async () => {
+  test("the platform's per-endpoint limit is kept by the hub itself: no slot in time is 503 with Retry-After, the platform not asked", async () => {
     // the CMP's time (3 s, 6 s in the bridge) is far less than the next slot (30 s)
-    const kept = await TelcoWorld.start({ settings: { rateLimits: { profileCreation: { requests: 2, perSeconds: 60, burst: 2 } } }, routes: { routes: [{ from: '*', to: '*', timeoutMs: 3000, bridgeTimeoutMs: 6000 }] } });
+    const kept = await TelcoWorld.start({
+      settings: { rateLimits: { profileCreation: { requests: 2, perSeconds: 60, burst: 2 } } },
+      routes: { routes: [{ from: '*', to: '*', timeoutMs: 3000, bridgeTimeoutMs: 6000 }] },
+    });
     try {
       const answers = [];
       for (let i = 0; i < 3; i++) answers.push(await kept.requestCode(await kept.onboard()));
@@ -266,7 +288,7 @@ describe('the platform unreachable, slow or limiting', () => {
   });
 });
 
-describe('the platform\'s webhooks', () => {
+describe("the platform's webhooks", () => {
   async function released(): Promise<{ token: string; iccid: string; code: string; eid: string }> {
     const token = await world.onboard();
     const eid = newEid();
@@ -385,7 +407,9 @@ describe('withdraw onboarding', () => {
     expect((await world.invalidate(token)).status).toBe(204);
     expect(world.platform.profiles.get(waiting.body.iccid)?.profileState).toBe('DELETED');
     expect(world.platform.profiles.get(installed.body.iccid)?.profileState).toBe('DISABLED');
-    await waitFor(() => world.events('tokenInvalidated').some((e) => e.mspToken === token && JSON.stringify(e.deactivate) === JSON.stringify([installed.body.iccid])));
+    await waitFor(() =>
+      world.events('tokenInvalidated').some((e) => e.mspToken === token && JSON.stringify(e.deactivate) === JSON.stringify([installed.body.iccid])),
+    );
     expect(world.events('tokenInvalidated').find((e) => e.mspToken === token)?.deactivated).toEqual({ [installed.body.iccid]: 'disabled' });
     const refused = await world.requestCode(token);
     expect([refused.status, refused.body.code]).toEqual([404, '21']);

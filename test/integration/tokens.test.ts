@@ -53,7 +53,13 @@ describe('a token issued to one pair', () => {
     const token = await onboard('mspA', 'cmpA');
     const csim = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() });
     const status = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token) });
-    const info = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    const info = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendProfileInformation(token),
+      body: sendProfileInformationBody(),
+    });
     for (const answer of [csim, status, info]) expect(answer.body).toEqual({ code: '20', error: 'The msp_token was not found' });
     expect(world.partners.mspA.received).toHaveLength(0);
     expect(world.partners.cmpA.received.filter((r) => r.path === paths.sendProfileInformation(token))).toHaveLength(0);
@@ -61,7 +67,7 @@ describe('a token issued to one pair', () => {
 
   // AID.02 7.10 on {msp_token}, code 20 "The msp_token was not found": a read is refused like a write,
   // so no CMP learns another CMP's profiles
-  test('Request Profile Status with another pair\'s token gets 404 code 20 and the MSP is never asked; the pair\'s own passes', async () => {
+  test("Request Profile Status with another pair's token gets 404 code 20 and the MSP is never asked; the pair's own passes", async () => {
     const token = await onboard('mspA', 'cmpA');
     const foreign = await world.hub.call({ as: 'cmpB', to: 'mspA', method: 'GET', path: paths.requestProfileStatus(token, '8949000000000000001') });
     expect(foreign.status).toBe(404);
@@ -120,7 +126,13 @@ describe('tokens the hub has never seen', () => {
   test('learn: the pair that used it first is bound; another MSP on a learning route is then refused (code 20)', async () => {
     const token = randomUUID();
     expect((await requestCode('cmpA', 'mspA', token)).status).toBe(200);
-    const other = await world.hub.call({ as: 'mspB', to: 'cmpA', method: 'POST', path: paths.sendProfileInformation(token), body: sendProfileInformationBody() });
+    const other = await world.hub.call({
+      as: 'mspB',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendProfileInformation(token),
+      body: sendProfileInformationBody(),
+    });
     expect(other.status).toBe(404);
     expect(other.body).toEqual({ code: '20', error: 'The msp_token was not found' });
     expect(world.partners.cmpA.received).toHaveLength(0);
@@ -137,7 +149,9 @@ describe('tokens the hub has never seen', () => {
       const token = await short.onboard('mspA', 'cmpA');
       for (let i = 0; i < 3; i++) {
         await new Promise((r) => setTimeout(r, 1100));
-        expect((await short.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() })).status).toBe(201);
+        expect((await short.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() })).status).toBe(
+          201,
+        );
       }
     } finally {
       await short.close();

@@ -16,12 +16,52 @@ beforeAll(async () => {
   partners = await Promise.all([FakePartner.start(), FakePartner.start(), FakePartner.start()]);
   const [cmp, msp, other] = partners;
   const specs: PartnerSpec[] = [
-    { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url, extra: { touchpoint: { displayName: 'A Motors', logoUrl: 'https://cmp.example/logo.svg', portal: { production: CMP_PORTAL }, redirects: ['*.cmp.example', 'cmpapp:'] } } },
-    { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url, extra: { touchpoint: { displayName: 'A Mobile', portal: { production: MSP_PORTAL, preproduction: 'https://test.msp.example/login' }, redirects: ['*.msp.example'] } } },
-    { id: 'mspB', role: 'msp', apiKey: 'key-mspB', upstreamUrl: other.url, extra: { touchpoint: { displayName: 'B Mobile', portal: { production: 'https://b.example/login' }, redirects: ['www.b.example'] } } },
+    {
+      id: 'cmpA',
+      role: 'cmp',
+      apiKey: 'key-cmpA',
+      upstreamUrl: cmp.url,
+      extra: {
+        touchpoint: {
+          displayName: 'A Motors',
+          logoUrl: 'https://cmp.example/logo.svg',
+          portal: { production: CMP_PORTAL },
+          redirects: ['*.cmp.example', 'cmpapp:'],
+        },
+      },
+    },
+    {
+      id: 'mspA',
+      role: 'msp',
+      apiKey: 'key-mspA',
+      upstreamUrl: msp.url,
+      extra: {
+        touchpoint: {
+          displayName: 'A Mobile',
+          portal: { production: MSP_PORTAL, preproduction: 'https://test.msp.example/login' },
+          redirects: ['*.msp.example'],
+        },
+      },
+    },
+    {
+      id: 'mspB',
+      role: 'msp',
+      apiKey: 'key-mspB',
+      upstreamUrl: other.url,
+      extra: { touchpoint: { displayName: 'B Mobile', portal: { production: 'https://b.example/login' }, redirects: ['www.b.example'] } },
+    },
     { id: 'mspC', role: 'msp', apiKey: 'key-mspC', upstreamUrl: other.url },
   ];
-  hub = await TestHub.start({ partners: specs, routes: { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'mspA', to: 'cmpA' }, { from: 'cmpA', to: 'mspC' }] } });
+  hub = await TestHub.start({
+    partners: specs,
+    routes: {
+      routes: [
+        { from: 'cmpA', to: 'mspA' },
+        { from: 'mspA', to: 'cmpA' },
+        { from: 'cmpA', to: 'mspC' },
+      ],
+    },
+  });
 });
 afterAll(async () => {
   await hub.close();
@@ -32,15 +72,17 @@ const get = (path: string) => fetch(`${hub.url}${path}`, { redirect: 'manual' })
 const query = (params: Record<string, string>) => new URLSearchParams(params).toString();
 
 describe('the partner directory', () => {
-  test('a CMP sees the MSPs it is routed to that have a touchpoint (4.1 [2]), with the broker\'s login path', async () => {
+  test("a CMP sees the MSPs it is routed to that have a touchpoint (4.1 [2]), with the broker's login path", async () => {
     const answer = await hub.call({ as: 'cmpA', method: 'GET', path: '/touchpoints' });
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({ partners: [{ id: 'mspA', role: 'msp', displayName: 'A Mobile', logoUrl: null, login: '/touchpoints/mspA/login' }] });
     const msp = await hub.call({ as: 'mspA', method: 'GET', path: '/touchpoints' });
-    expect(msp.body.partners).toEqual([{ id: 'cmpA', role: 'cmp', displayName: 'A Motors', logoUrl: 'https://cmp.example/logo.svg', login: '/touchpoints/cmpA/login' }]);
+    expect(msp.body.partners).toEqual([
+      { id: 'cmpA', role: 'cmp', displayName: 'A Motors', logoUrl: 'https://cmp.example/logo.svg', login: '/touchpoints/cmpA/login' },
+    ]);
   });
 
-  test('without the partner\'s credential: 401 with the AID.02 body', async () => {
+  test("without the partner's credential: 401 with the AID.02 body", async () => {
     const answer = await hub.call({ as: 'cmpA', method: 'GET', path: '/touchpoints', headers: { 'api-key': 'wrong' } });
     expect(answer.status).toBe(401);
     expect(answer.body.code).toBe('201');
@@ -48,7 +90,7 @@ describe('the partner directory', () => {
 });
 
 describe('the redirect broker', () => {
-  test('4.1 / 7.1: the CMP\'s app sends the user to the MSP\'s portal with the account id and the way back, re-encoded', async () => {
+  test("4.1 / 7.1: the CMP's app sends the user to the MSP's portal with the account id and the way back, re-encoded", async () => {
     const answer = await get(`/touchpoints/mspA/login?${query({ client_id: 'cmpA', id: ID, redirect_uri: 'https://www.cmp.example/esim?step=2' })}`);
     expect(answer.status).toBe(302);
     const location = new URL(answer.headers.get('location') as string);
@@ -58,13 +100,13 @@ describe('the redirect broker', () => {
     expect(answer.headers.get('referrer-policy')).toBe('no-referrer');
   });
 
-  test('the way back of 7.1: the MSP sends the user back to the CMP\'s app (custom URL scheme agreed)', async () => {
+  test("the way back of 7.1: the MSP sends the user back to the CMP's app (custom URL scheme agreed)", async () => {
     const answer = await get(`/touchpoints/cmpA/return?${query({ client_id: 'mspA', redirect_uri: 'cmpapp://onboarding/done' })}`);
     expect(answer.status).toBe(302);
     expect(answer.headers.get('location')).toBe('cmpapp://onboarding/done');
   });
 
-  test('4.2 / 7.1: the MSP\'s portal sends the user to the CMP\'s portal, with its own way back', async () => {
+  test("4.2 / 7.1: the MSP's portal sends the user to the CMP's portal, with its own way back", async () => {
     const answer = await get(`/touchpoints/cmpA/login?${query({ client_id: 'mspA', redirect_uri: 'https://shop.msp.example/return?foo=bar' })}`);
     expect(answer.status).toBe(302);
     const location = new URL(answer.headers.get('location') as string);
@@ -75,7 +117,9 @@ describe('the redirect broker', () => {
     const ok = await get(`/touchpoints/mspA/return?${query({ client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/return?foo=bar', id: ID })}`);
     expect(ok.status).toBe(302);
     expect(ok.headers.get('location')).toBe(`https://shop.msp.example/return?foo=bar&id=${ID}`);
-    const failed = await get(`/touchpoints/mspA/return?${query({ client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/return?foo=bar', code: '100', error: 'Unspecified CMP content error' })}`);
+    const failed = await get(
+      `/touchpoints/mspA/return?${query({ client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/return?foo=bar', code: '100', error: 'Unspecified CMP content error' })}`,
+    );
     expect(failed.headers.get('location')).toBe('https://shop.msp.example/return?foo=bar&code=100&error=Unspecified+CMP+content+error');
   });
 
@@ -126,7 +170,13 @@ describe('the redirect broker', () => {
     ['no client_id', '/touchpoints/mspA/login', { id: ID, redirect_uri: 'https://www.cmp.example/' }, 400, '91'],
     ['a pair not routed with each other', '/touchpoints/mspB/login', { client_id: 'cmpA', id: ID, redirect_uri: 'https://www.cmp.example/' }, 403, '202'],
     ['no id toward an MSP (4.1 passes the account id)', '/touchpoints/mspA/login', { client_id: 'cmpA', redirect_uri: 'https://www.cmp.example/' }, 400, '91'],
-    ['an error code outside 100-103 (AID.02 5.5)', '/touchpoints/mspA/return', { client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/', code: '42', error: 'x' }, 400, '91'],
+    [
+      'an error code outside 100-103 (AID.02 5.5)',
+      '/touchpoints/mspA/return',
+      { client_id: 'cmpA', redirect_uri: 'https://shop.msp.example/', code: '42', error: 'x' },
+      400,
+      '91',
+    ],
   ])('%s: refused with a page (%s)', async (_what, path, params, status, code) => {
     const answer = await get(`${path}?${query(params)}`);
     expect(answer.status).toBe(status);
@@ -135,7 +185,9 @@ describe('the redirect broker', () => {
   });
 
   test('a parameter given twice is refused; so is a method other than GET', async () => {
-    const twice = await get(`/touchpoints/mspA/login?client_id=cmpA&id=${ID}&redirect_uri=${encodeURIComponent('https://www.cmp.example/')}&redirect_uri=${encodeURIComponent('https://evil.example/')}`);
+    const twice = await get(
+      `/touchpoints/mspA/login?client_id=cmpA&id=${ID}&redirect_uri=${encodeURIComponent('https://www.cmp.example/')}&redirect_uri=${encodeURIComponent('https://evil.example/')}`,
+    );
     expect(twice.status).toBe(400);
     const post = await fetch(`${hub.url}/touchpoints/mspA/login`, { method: 'POST', redirect: 'manual' });
     expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET']);
@@ -155,6 +207,7 @@ describe('the redirect broker', () => {
     expect(await hub.metric('aid_gateway_touchpoint_redirects_total', { from: 'cmpA', to: 'mspA', flow: 'login', outcome: 'redirected' })).toBeGreaterThan(0);
     expect(await hub.metric('aid_gateway_touchpoint_redirects_total', { outcome: 'redirect_refused' })).toBeGreaterThan(10);
     const logs = hub.logs.join('\n');
-    for (const secret of [ID, 'www.cmp.example', 'shop.msp.example', 'evil']) expect({ secret, logged: logs.includes(secret) }).toEqual({ secret, logged: false });
+    for (const secret of [ID, 'www.cmp.example', 'shop.msp.example', 'evil'])
+      expect({ secret, logged: logs.includes(secret) }).toEqual({ secret, logged: false });
   });
 });

@@ -24,7 +24,9 @@ async function site(pages: Record<string, (q: URLSearchParams) => string>): Prom
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://site');
     const page = Object.hasOwn(pages, url.pathname) ? pages[url.pathname] : undefined;
-    res.writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' }).end(page ? `<!doctype html><html><body>${page(url.searchParams)}</body></html>` : 'not here');
+    res
+      .writeHead(page ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' })
+      .end(page ? `<!doctype html><html><body>${page(url.searchParams)}</body></html>` : 'not here');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return { port: (server.address() as AddressInfo).port, close: () => new Promise((resolve) => server.close(() => resolve())) };
@@ -48,7 +50,12 @@ describeWithBrowser('onboarding in a browser through the hub', () => {
     let hubBase = '';
     cmp = await site({
       // 4.1 [2]: the CMP app lets the user pick the MSP and sends them there with the account id
-      '/start': () => link('go', `${hubBase}/touchpoints/mspA/login?client_id=cmpA&id=${id}&redirect_uri=${encodeURIComponent(`${cmpOrigin}/back`)}`, 'Activate with A Mobile'),
+      '/start': () =>
+        link(
+          'go',
+          `${hubBase}/touchpoints/mspA/login?client_id=cmpA&id=${id}&redirect_uri=${encodeURIComponent(`${cmpOrigin}/back`)}`,
+          'Activate with A Mobile',
+        ),
       '/back': (q) => `<p id="done">Back at A Motors${q.toString() ? ` with ${escape(q.toString())}` : ''}</p>`,
       // 4.2: the CMP portal, reached from the MSP's; the user logs in (or gives up) and goes back
       '/login': (q) => {
@@ -57,26 +64,54 @@ describeWithBrowser('onboarding in a browser through the hub', () => {
       },
     });
     msp = await site({
-      '/login': (q) => `<p id="msp-login">A Mobile portal, account id ${q.get('id') === id ? 'received' : 'missing'}</p>${link('finish', `${hubBase}/touchpoints/cmpA/return?client_id=mspA&redirect_uri=${encodeURIComponent(q.get('redirect_uri') ?? '')}`, 'Finish')}`,
+      '/login': (q) =>
+        `<p id="msp-login">A Mobile portal, account id ${q.get('id') === id ? 'received' : 'missing'}</p>${link('finish', `${hubBase}/touchpoints/cmpA/return?client_id=mspA&redirect_uri=${encodeURIComponent(q.get('redirect_uri') ?? '')}`, 'Finish')}`,
       // 4.2: the MSP portal sends the user to the CMP's
-      '/start': () => link('go', `${hubBase}/touchpoints/cmpA/login?client_id=mspA&redirect_uri=${encodeURIComponent(`${mspOrigin}/return?foo=bar`)}`, 'Connect my car'),
+      '/start': () =>
+        link('go', `${hubBase}/touchpoints/cmpA/login?client_id=mspA&redirect_uri=${encodeURIComponent(`${mspOrigin}/return?foo=bar`)}`, 'Connect my car'),
       '/return': (q) => `<p id="returned">${escape(JSON.stringify(Object.fromEntries(q)))}</p>`,
     });
     cmpOrigin = `http://app.cmp.test:${cmp.port}`;
     mspOrigin = `http://shop.msp.test:${msp.port}`;
     hub = await TestHub.start({
       partners: [
-        { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1', extra: { touchpoint: { displayName: 'A Motors', portal: { production: `http://portal.cmp.test:${cmp.port}/login` }, redirects: [cmpOrigin] } } },
-        { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: 'http://127.0.0.1:1', extra: { touchpoint: { displayName: 'A Mobile', portal: { production: `http://portal.msp.test:${msp.port}/login` }, redirects: [mspOrigin] } } },
+        {
+          id: 'cmpA',
+          role: 'cmp',
+          apiKey: 'key-cmpA',
+          upstreamUrl: 'http://127.0.0.1:1',
+          extra: { touchpoint: { displayName: 'A Motors', portal: { production: `http://portal.cmp.test:${cmp.port}/login` }, redirects: [cmpOrigin] } },
+        },
+        {
+          id: 'mspA',
+          role: 'msp',
+          apiKey: 'key-mspA',
+          upstreamUrl: 'http://127.0.0.1:1',
+          extra: { touchpoint: { displayName: 'A Mobile', portal: { production: `http://portal.msp.test:${msp.port}/login` }, redirects: [mspOrigin] } },
+        },
       ],
-      routes: { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'mspA', to: 'cmpA' }] },
+      routes: {
+        routes: [
+          { from: 'cmpA', to: 'mspA' },
+          { from: 'mspA', to: 'cmpA' },
+        ],
+      },
       store: 'memory',
     });
     hubOrigin = `http://hub.test:${new URL(hub.url).port}`;
     hubBase = hubOrigin;
     browser = await chromium.launch({
       executablePath: BROWSER,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP *.test 127.0.0.1'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--host-resolver-rules=MAP *.test 127.0.0.1',
+      ],
     });
   });
 

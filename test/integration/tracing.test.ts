@@ -24,7 +24,11 @@ import type { TracingSettings } from '../../src/tracing/settings';
 const ROUTES = {
   settings: { outboxPollMs: 50 },
   defaults: { tokenBinding: 'off' },
-  routes: [{ from: 'cmpA', to: 'mspA', storeAndForward: true }, { from: 'cmpA', to: 'mspB', timeoutMs: 300, bridgeTimeoutMs: 5000 }, { from: '*', to: '*' }],
+  routes: [
+    { from: 'cmpA', to: 'mspA', storeAndForward: true },
+    { from: 'cmpA', to: 'mspB', timeoutMs: 300, bridgeTimeoutMs: 5000 },
+    { from: '*', to: '*' },
+  ],
 };
 
 let receiver: OtlpReceiver;
@@ -44,7 +48,11 @@ const settings = (service: string, more: Partial<TracingSettings> = {}): Tracing
 });
 
 const traceparentOf = (traceId: string, spanId: string, flags = '01') => `00-${traceId}-${spanId}-${flags}`;
-const hex = (bytes: number) => randomUUID().replace(/-/g, '').padEnd(bytes * 2, 'a').slice(0, bytes * 2);
+const hex = (bytes: number) =>
+  randomUUID()
+    .replace(/-/g, '')
+    .padEnd(bytes * 2, 'a')
+    .slice(0, bytes * 2);
 
 /** the spans of `service` in `traceId`, once `count` have arrived */
 async function spansOf(service: string, traceId: string, count: number): Promise<ReceivedSpan[]> {
@@ -72,11 +80,18 @@ describe('AID.02 partners', () => {
   });
   afterAll(() => world.close());
 
-  test('a request is a SERVER span in the caller\'s trace; the partner call a CLIENT span under it, whose id the partner receives', async () => {
+  test("a request is a SERVER span in the caller's trace; the partner call a CLIENT span under it, whose id the partner receives", async () => {
     const traceId = hex(16);
     const callerSpan = hex(8);
     const token = randomUUID();
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token), headers: { traceparent: traceparentOf(traceId, callerSpan) } });
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(token),
+      headers: { traceparent: traceparentOf(traceId, callerSpan) },
+    });
     expect(answer.status).toBe(201);
 
     const spans = await spansOf('hub-aid02', traceId, 2);
@@ -95,7 +110,13 @@ describe('AID.02 partners', () => {
       'http.route': '/cesim/msp/v1/users/{account_id}',
       'http.response.status_code': 201,
     });
-    expect(client.attributes).toMatchObject({ 'aid.operation': 'sendMspToken', 'aid.caller': 'mspA', 'aid.target': 'cmpA', 'aid.dialect': 'aid02', 'http.response.status_code': 201 });
+    expect(client.attributes).toMatchObject({
+      'aid.operation': 'sendMspToken',
+      'aid.caller': 'mspA',
+      'aid.target': 'cmpA',
+      'aid.dialect': 'aid02',
+      'http.response.status_code': 201,
+    });
     const received = world.partners.cmpA.received.find((r) => r.headers['cmp-request-id'] === answer.sent?.headers['cmp-request-id']);
     expect(received?.headers.traceparent).toBe(traceparentOf(traceId, client.spanId));
     // the log lines of the request carry the trace the spans are in
@@ -104,7 +125,14 @@ describe('AID.02 partners', () => {
 
   test('a request the hub refuses is a SERVER span with its status and no partner call', async () => {
     const traceId = hex(16);
-    const answer = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { traceparent: traceparentOf(traceId, hex(8)), 'api-key': 'not-the-key' } });
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { traceparent: traceparentOf(traceId, hex(8)), 'api-key': 'not-the-key' },
+    });
     expect(answer.status).toBe(401);
     const [server] = await spansOf('hub-aid02', traceId, 1);
     expect(server.kind).toBe(SPAN_KIND.server);
@@ -118,7 +146,14 @@ describe('AID.02 partners', () => {
   test('an outbox delivery is a trace of its own, linked to the request that stored it (AID.02 7.8: "stored and will be processed")', async () => {
     const traceId = hex(16);
     const requestId = randomUUID();
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(randomUUID()), body: sendCsimStatusBody('installed'), headers: { traceparent: traceparentOf(traceId, hex(8)), 'cmp-request-id': requestId } });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.sendCsimStatus(randomUUID()),
+      body: sendCsimStatusBody('installed'),
+      headers: { traceparent: traceparentOf(traceId, hex(8)), 'cmp-request-id': requestId },
+    });
     expect(answer.status).toBe(201);
     const [server] = await spansOf('hub-aid02', traceId, 1);
     expect(server.attributes).toMatchObject({ 'aid.operation': 'sendCsimStatus', 'aid.outcome': 'stored', 'http.response.status_code': 201 });
@@ -128,7 +163,12 @@ describe('AID.02 partners', () => {
     expect(delivery.traceId).not.toBe(traceId);
     expect(delivery.parentSpanId).toBeUndefined();
     expect(delivery.links).toEqual([{ traceId, spanId: server.spanId }]);
-    expect(delivery.attributes).toMatchObject({ 'aid.operation': 'sendCsimStatus', 'aid.target': 'mspA', 'aid.delivery.attempt': 1, 'http.response.status_code': 201 });
+    expect(delivery.attributes).toMatchObject({
+      'aid.operation': 'sendCsimStatus',
+      'aid.target': 'mspA',
+      'aid.delivery.attempt': 1,
+      'http.response.status_code': 201,
+    });
     const client = only(await spansOf('hub-aid02', delivery.traceId, 2), SPAN_KIND.client);
     expect(client.parentSpanId).toBe(delivery.spanId);
     const received = world.partners.mspA.received.find((r) => r.headers['cmp-request-id'] === requestId);
@@ -140,7 +180,14 @@ describe('AID.02 partners', () => {
     world.partners.mspB.answer(() => ({ status: 200, delayMs: 800, body: code }));
     const traceId = hex(16);
     const token = randomUUID();
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspB', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(), headers: { traceparent: traceparentOf(traceId, hex(8)) } });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspB',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(),
+      headers: { traceparent: traceparentOf(traceId, hex(8)) },
+    });
     expect(answer.status).toBe(201);
     await waitFor(() => world.partners.cmpA.received.some((r) => r.path === paths.submitActivationCode(token)));
     const linked = () => receiver.of('hub-aid02').find((s) => s.kind === SPAN_KIND.consumer && s.links.some((l) => l.traceId === traceId));
@@ -174,9 +221,16 @@ describe('sampling', () => {
   });
   afterAll(() => world.close());
 
-  test('parent-based: a caller\'s sampled trace is exported; a trace the hub starts falls to the ratio (0: none), and the partner hears it is not sampled', async () => {
+  test("parent-based: a caller's sampled trace is exported; a trace the hub starts falls to the ratio (0: none), and the partner hears it is not sampled", async () => {
     const traceId = hex(16);
-    await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()), headers: { traceparent: traceparentOf(traceId, hex(8)) } });
+    await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { traceparent: traceparentOf(traceId, hex(8)) },
+    });
     await spansOf('hub-sampled', traceId, 2);
 
     const unsampled = await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) });
@@ -211,7 +265,14 @@ describe('the command line', () => {
   test('start --otlp-endpoint exports under $OTEL_SERVICE_NAME; SIGTERM sends what is held', async () => {
     const msp = await FakePartner.start();
     const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tracing-'));
-    writeConfig(dir, [{ id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' }, { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url }], ALL_ROUTES);
+    writeConfig(
+      dir,
+      [
+        { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
+        { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: msp.url },
+      ],
+      ALL_ROUTES,
+    );
     const args = [MAIN, 'start', '--config', dir, '--listen', '127.0.0.1:0', '--admin-listen', 'off', '--otlp-endpoint', receiver.url];
     // a batch delay longer than the test: the spans arrive because the hub sends them when it stops
     const child = spawn(process.execPath, args, { env: { PATH: process.env.PATH, OTEL_SERVICE_NAME: 'hub-cli', OTEL_BSP_SCHEDULE_DELAY: '600000' } });
@@ -225,7 +286,15 @@ describe('the command line', () => {
       const traceId = hex(16);
       const answer = await request(`${url}${paths.requestActivationCode(randomUUID())}`, {
         method: 'POST',
-        headers: { 'api-key': 'key-cmpA', 'client-id': 'cmpA', 'target-id': 'mspA', 'CMP-request-id': randomUUID(), 'correlation-id': randomUUID(), 'content-type': 'application/json', traceparent: traceparentOf(traceId, hex(8)) },
+        headers: {
+          'api-key': 'key-cmpA',
+          'client-id': 'cmpA',
+          'target-id': 'mspA',
+          'CMP-request-id': randomUUID(),
+          'correlation-id': randomUUID(),
+          'content-type': 'application/json',
+          traceparent: traceparentOf(traceId, hex(8)),
+        },
         body: JSON.stringify(requestActivationCodeBody()),
       });
       expect(answer.status).toBe(200);
@@ -233,7 +302,13 @@ describe('the command line', () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
-      expect(receiver.of('hub-cli').filter((s) => s.traceId === traceId).map((s) => s.kind).sort()).toEqual([SPAN_KIND.server, SPAN_KIND.client]);
+      expect(
+        receiver
+          .of('hub-cli')
+          .filter((s) => s.traceId === traceId)
+          .map((s) => s.kind)
+          .sort(),
+      ).toEqual([SPAN_KIND.server, SPAN_KIND.client]);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
       await msp.close();
@@ -242,7 +317,12 @@ describe('the command line', () => {
   });
 
   test('a wrong setting stops the start with its name (exit 2)', () => {
-    const main = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [MAIN, 'start', '--config', path.join(__dirname, '../..'), '--listen', '127.0.0.1:0', '--admin-listen', 'off', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env }, timeout: 20000 });
+    const main = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync(process.execPath, [MAIN, 'start', '--config', path.join(__dirname, '../..'), '--listen', '127.0.0.1:0', '--admin-listen', 'off', ...args], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, ...env },
+        timeout: 20000,
+      });
     const scheme = main(['--otlp-endpoint', 'grpc://collector:4317']);
     expect(scheme.status).toBe(2);
     expect(scheme.stderr).toContain('--otlp-endpoint takes an http:// or https:// URL');
@@ -259,7 +339,7 @@ describe('a dialect', () => {
   });
   afterAll(() => world.close());
 
-  test('the platform calls of a dialect are CLIENT spans under its partner call; none carries an EID, ICCID, activation code or the platform\'s token', async () => {
+  test("the platform calls of a dialect are CLIENT spans under its partner call; none carries an EID, ICCID, activation code or the platform's token", async () => {
     const token = await world.onboard();
     const traceId = hex(16);
     const eid = '89049032000001000000000831934057';
@@ -279,12 +359,23 @@ describe('a dialect', () => {
     const server = only(spans, SPAN_KIND.server);
     const call = only(spans, SPAN_KIND.client, /^call /);
     expect(call.parentSpanId).toBe(server.spanId);
-    expect(call.attributes).toMatchObject({ 'aid.operation': 'requestActivationCode', 'aid.caller': 'cmpA', 'aid.target': 'opt', 'aid.dialect': 'telcoapi', 'http.response.status_code': 200 });
+    expect(call.attributes).toMatchObject({
+      'aid.operation': 'requestActivationCode',
+      'aid.caller': 'cmpA',
+      'aid.target': 'opt',
+      'aid.dialect': 'telcoapi',
+      'http.response.status_code': 200,
+    });
     expect(server.attributes).toMatchObject({ 'aid.dialect': 'telcoapi', 'http.route': '/v1/activation-code-requests/{msp_token}' });
     const platform = spans.filter((s) => s.kind === SPAN_KIND.client && s.parentSpanId === call.spanId);
     expect(platform.length).toBeGreaterThan(0);
     for (const span of platform) {
-      expect(span.attributes).toMatchObject({ 'aid.target': 'opt', 'aid.platform.operation': expect.any(String), 'server.address': '127.0.0.1', 'http.request.method': expect.any(String) });
+      expect(span.attributes).toMatchObject({
+        'aid.target': 'opt',
+        'aid.platform.operation': expect.any(String),
+        'server.address': '127.0.0.1',
+        'http.request.method': expect.any(String),
+      });
       expect(span.attributes['http.response.status_code']).toEqual(expect.any(Number));
     }
 

@@ -91,7 +91,13 @@ test('a partner that answers at once but sends its body slower than the route ti
     routes: { defaults: { tokenBinding: 'off', bridge: false }, routes: [{ from: 'cmpA', to: 'mspDrip', timeoutMs: 300 }] },
   });
   try {
-    const answer = await dripHub.call({ as: 'cmpA', to: 'mspDrip', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    const answer = await dripHub.call({
+      as: 'cmpA',
+      to: 'mspDrip',
+      method: 'POST',
+      path: paths.requestActivationCode(randomUUID()),
+      body: requestActivationCodeBody(),
+    });
     expect(answer.status).toBe(504);
     expect(answer.body).toEqual({ code: '90', error: expect.stringContaining('300 ms') });
   } finally {

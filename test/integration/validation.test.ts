@@ -18,7 +18,13 @@ const token = randomUUID();
 beforeAll(async () => {
   world = await startWorld();
   // the token is issued to (mspA, cmpA), so every case below passes the token checks
-  await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: { msp_token: token, phoneNumber: 'x', subscriptionType: 'private', error: null, iv: 'y' } });
+  await world.hub.call({
+    as: 'mspA',
+    to: 'cmpA',
+    method: 'POST',
+    path: paths.sendMspToken(),
+    body: { msp_token: token, phoneNumber: 'x', subscriptionType: 'private', error: null, iv: 'y' },
+  });
 });
 afterAll(() => world.close());
 beforeEach(() => Object.values(world.partners).forEach((p) => p.reset()));
@@ -87,7 +93,11 @@ function bodySchemas(): Map<string, SchemaInfo> {
         const ref: string | undefined = op.requestBody?.content['application/json'].schema.$ref;
         if (!ref) continue;
         const schema = doc.components.schemas[ref.split('/').pop() as string];
-        const nullable = new Set(Object.entries<any>(schema.properties).filter(([, p]) => p.nullable).map(([k]) => k));
+        const nullable = new Set(
+          Object.entries<any>(schema.properties)
+            .filter(([, p]) => p.nullable)
+            .map(([k]) => k),
+        );
         found.set(op.operationId, { required: schema.required ?? [], nullable });
       }
     }
@@ -96,7 +106,17 @@ function bodySchemas(): Map<string, SchemaInfo> {
 }
 
 const schemas = bodySchemas();
-const bodyCases = [...OPERATION_CASES, { id: 'submitActivationCode', role: 'msp', method: 'POST', path: paths.submitActivationCode, body: () => submitActivationCodeBody(randomUUID()), success: 200 } as OperationCase].filter((c) => c.body);
+const bodyCases = [
+  ...OPERATION_CASES,
+  {
+    id: 'submitActivationCode',
+    role: 'msp',
+    method: 'POST',
+    path: paths.submitActivationCode,
+    body: () => submitActivationCodeBody(randomUUID()),
+    success: 200,
+  } as OperationCase,
+].filter((c) => c.body);
 const fieldCases = bodyCases.flatMap((c) => (schemas.get(c.id)?.required ?? []).map((field) => [c.id, field, c] as const));
 
 describe('bodies (Annex B schemas)', () => {
@@ -151,13 +171,16 @@ describe('bodies (Annex B schemas)', () => {
     ['neither msp_token nor error set', { msp_token: null }],
     ['an error longer than 512 characters', { msp_token: null, error: `19: ${'x'.repeat(510)}` }],
     ['an error not in the "code: text" form', { msp_token: null, error: 'Customer not eligible' }],
-  ])('Send MSP Token with %s is refused with code 91: 7.3 "Set the value to null if the error parameter is not null", "Maximum length is 512 characters"; 5.5 "code: text"', async (_what, change) => {
-    const c = bodyCases.find((b) => b.id === 'sendMspToken') as OperationCase;
-    const answer = await send(c, { body: { ...(c.body?.() as Record<string, unknown>), ...change } });
-    expect(answer.status).toBe(422);
-    expect(answer.body.code).toBe('91');
-    expect(nothingForwarded()).toBe(true);
-  });
+  ])(
+    'Send MSP Token with %s is refused with code 91: 7.3 "Set the value to null if the error parameter is not null", "Maximum length is 512 characters"; 5.5 "code: text"',
+    async (_what, change) => {
+      const c = bodyCases.find((b) => b.id === 'sendMspToken') as OperationCase;
+      const answer = await send(c, { body: { ...(c.body?.() as Record<string, unknown>), ...change } });
+      expect(answer.status).toBe(422);
+      expect(answer.body.code).toBe('91');
+      expect(nothingForwarded()).toBe(true);
+    },
+  );
 
   test('Notify MSP Token Invalid without a body is forwarded: 7.4 lists its only member, reason, as "Optional"', async () => {
     const c = bodyCases.find((b) => b.id === 'notifyMspTokenInvalid') as OperationCase;
@@ -172,14 +195,17 @@ describe('bodies (Annex B schemas)', () => {
     ['a number', 12345],
     ['an object', { any: 'thing' }],
     ['an ICCID', '89310410106543780000'],
-  ])('Request Activation Code with replaceIccid %s is forwarded: 4.3.1 2c "the content or the existence of the parameter SHALL NOT lead to any API errors"', async (_what, replaceIccid) => {
-    const c = bodyCases.find((b) => b.id === 'requestActivationCode') as OperationCase;
-    const body = { ...(c.body?.() as Record<string, unknown>), replaceIccid };
-    if (replaceIccid === undefined) delete body.replaceIccid;
-    const answer = await send(c, { body });
-    expect(answer.status).toBe(200);
-    expect(world.partners.mspA.received.at(-1)?.body).toEqual(body);
-  });
+  ])(
+    'Request Activation Code with replaceIccid %s is forwarded: 4.3.1 2c "the content or the existence of the parameter SHALL NOT lead to any API errors"',
+    async (_what, replaceIccid) => {
+      const c = bodyCases.find((b) => b.id === 'requestActivationCode') as OperationCase;
+      const body = { ...(c.body?.() as Record<string, unknown>), replaceIccid };
+      if (replaceIccid === undefined) delete body.replaceIccid;
+      const answer = await send(c, { body });
+      expect(answer.status).toBe(200);
+      expect(world.partners.mspA.received.at(-1)?.body).toEqual(body);
+    },
+  );
 
   test('a profile entry without reason in Send Profile Information is refused (nested required field)', async () => {
     const c = bodyCases.find((b) => b.id === 'sendProfileInformation') as OperationCase;
@@ -196,12 +222,15 @@ describe('bodies (Annex B schemas)', () => {
 
   // AID.02 5.5 code 60: "The request body is empty or contains null values"; not where the body
   // itself is optional (7.4, below)
-  test.each(bodyCases.filter((c) => c.id !== 'notifyMspTokenInvalid').map((c) => [c.id, c] as const))('%s with an empty body is refused with code 60', async (_id, c) => {
-    const answer = await send(c, { body: undefined, raw: '' });
-    expect(answer.status).toBe(clientErrorStatus(c));
-    expect(answer.body.code).toBe('60');
-    expect(nothingForwarded()).toBe(true);
-  });
+  test.each(bodyCases.filter((c) => c.id !== 'notifyMspTokenInvalid').map((c) => [c.id, c] as const))(
+    '%s with an empty body is refused with code 60',
+    async (_id, c) => {
+      const answer = await send(c, { body: undefined, raw: '' });
+      expect(answer.status).toBe(clientErrorStatus(c));
+      expect(answer.body.code).toBe('60');
+      expect(nothingForwarded()).toBe(true);
+    },
+  );
 
   test.each(bodyCases.map((c) => [c.id, c] as const))('%s with the JSON body null is refused with code 60', async (_id, c) => {
     const answer = await send(c, { raw: 'null' });

@@ -51,7 +51,7 @@ test('ES2+: DownloadOrder and ConfirmOrder within Request Activation Code, then 
   }
 });
 
-test('TelcoAPI: the platform\'s profile events join the journey of the profile\'s token', async () => {
+test("TelcoAPI: the platform's profile events join the journey of the profile's token", async () => {
   const world = await TelcoWorld.start();
   try {
     const token = await world.onboard();
@@ -60,7 +60,9 @@ test('TelcoAPI: the platform\'s profile events join the journey of the profile\'
     expect(answer.status).toBe(200);
     expect((await world.platform.sendEvent('PROFILE_ENABLED', answer.body.iccid)).status).toBe(200);
     const events = await eventsOnceThere(world.hub, token, 'telcoapi profile enabled');
-    expect(events.map((e) => e.operation)).toEqual(expect.arrayContaining(['sendMspToken', 'requestActivationCode', 'telcoapi profile released', 'telcoapi profile enabled']));
+    expect(events.map((e) => e.operation)).toEqual(
+      expect.arrayContaining(['sendMspToken', 'requestActivationCode', 'telcoapi profile released', 'telcoapi profile enabled']),
+    );
     expect(events.find((e) => e.operation === 'telcoapi profile enabled')).toMatchObject({ iccid: `…${answer.body.iccid.slice(-4)}` });
   } finally {
     await world.close();

@@ -22,15 +22,26 @@ beforeAll(async () => {
 afterAll(() => world.close());
 
 function inspect(id: string) {
-  return spawnSync(process.execPath, [MAIN, 'inspect', 'journey', id, '--redis-url', REDIS_URL, '--redis-prefix', world.hub.keyPrefix as string], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH }, timeout: 20000 });
+  return spawnSync(process.execPath, [MAIN, 'inspect', 'journey', id, '--redis-url', REDIS_URL, '--redis-prefix', world.hub.keyPrefix as string], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+    timeout: 20000,
+  });
 }
 
 test('the timeline by msp_token, by activationCodeRequestID and by ICCID', async () => {
   const token = await world.onboard('mspA', 'cmpA');
   const requestId = randomUUID();
   const iccid = '8949000000000000123';
-  world.partners.mspA.answer(() => ({ status: 200, body: { iccid, activationCode: '1$smdp.example.com$SECRET-CODE', profileType: 'personal', swappedIccid: null } }));
-  expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) })).status).toBe(200);
+  world.partners.mspA.answer(() => ({
+    status: 200,
+    body: { iccid, activationCode: '1$smdp.example.com$SECRET-CODE', profileType: 'personal', swappedIccid: null },
+  }));
+  expect(
+    (await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) }))
+      .status,
+  ).toBe(200);
   // the hub's instance writes its last events itself once idle
   await world.hub.hub.store.journeys.flush();
   const byToken = inspect(token);

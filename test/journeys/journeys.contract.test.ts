@@ -3,8 +3,22 @@ import { randomUUID } from 'node:crypto';
 import type { JourneyEvent, JourneyWrite } from '../../src/journeys/event';
 import { describeEachStore } from '../support/stores';
 
-const event = (overrides: Partial<JourneyEvent> = {}): JourneyEvent => ({ id: randomUUID(), at: Date.now(), instance: 'test', operation: 'requestActivationCode', outcome: 'answered', ...overrides });
-const write = (token: string | undefined, e: JourneyEvent, more: Partial<JourneyWrite> = {}): JourneyWrite => ({ token, indexes: [], event: e, ttlSeconds: 60, maxEvents: 3, ...more });
+const event = (overrides: Partial<JourneyEvent> = {}): JourneyEvent => ({
+  id: randomUUID(),
+  at: Date.now(),
+  instance: 'test',
+  operation: 'requestActivationCode',
+  outcome: 'answered',
+  ...overrides,
+});
+const write = (token: string | undefined, e: JourneyEvent, more: Partial<JourneyWrite> = {}): JourneyWrite => ({
+  token,
+  indexes: [],
+  event: e,
+  ttlSeconds: 60,
+  maxEvents: 3,
+  ...more,
+});
 
 describeEachStore((store) => {
   test('a journey keeps its last maxEvents events, oldest first', async () => {

@@ -38,13 +38,22 @@ describeWithBrowser('the journey page in a browser', () => {
     settledToken = await world.onboard('mspA', 'cmpA');
     const requestId = randomUUID();
     world.partners.mspA.answer(() => ({ status: 201 }));
-    await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(settledToken), body: requestActivationCodeBody(requestId) });
+    await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(settledToken),
+      body: requestActivationCodeBody(requestId),
+    });
     world.partners.mspA.reset();
     await world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(settledToken), body: submitActivationCodeBody(requestId) });
     await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(settledToken), body: sendCsimStatusBody('installed') });
     const asOps = { authorization: basicHeader('ops', 'ops-secret') };
     await waitFor(async () => (await request(`${world.hub.hub.adminUrl}/admin/journeys/${stuckToken}`, { headers: asOps })).body.waiting?.stuck === true);
-    browser = await chromium.launch({ executablePath: BROWSER, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await chromium.launch({
+      executablePath: BROWSER,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
   });
 
   afterAll(async () => {
@@ -74,7 +83,8 @@ describeWithBrowser('the journey page in a browser', () => {
     expect(await page.getAttribute('li.stuck', 'data-operation')).toBe('requestActivationCode');
     expect(await page.locator('#events li').count()).toBe(3);
     // the highlight is seen, not only named: the stuck step's background differs from another step's
-    const background = (el: unknown) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor;
+    const background = (el: unknown) =>
+      (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(el).backgroundColor;
     const [stuck, other] = await Promise.all([page.$eval('li.stuck', background), page.$eval('li:not(.stuck)', background)]);
     expect(stuck).not.toBe(other);
     expect(requested).toEqual([`${world.hub.hub.adminUrl}/admin/journeys/${stuckToken}/page`]);

@@ -33,12 +33,24 @@ async function measure(journeys: boolean, n: number): Promise<{ scripts: number;
   const tokens: string[] = [];
   for (let i = 0; i < n; i++) tokens.push(await world.onboard('mspA', 'cmpA'));
   // a first request loads the scripts into this Redis (a NOSCRIPT answer, then EVAL): not counted
-  await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(await world.onboard('mspA', 'cmpA')), body: requestActivationCodeBody(randomUUID()) });
+  await world.hub.call({
+    as: 'cmpA',
+    to: 'mspA',
+    method: 'POST',
+    path: paths.requestActivationCode(await world.onboard('mspA', 'cmpA')),
+    body: requestActivationCodeBody(randomUUID()),
+  });
   const before = await commands();
   const journeysOf = world.hub.hub.store.journeys as { ownCalls?: number };
   const ownBefore = journeysOf.ownCalls ?? 0;
   for (const token of tokens) {
-    const answer = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(randomUUID()) });
+    const answer = await world.hub.call({
+      as: 'cmpA',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: requestActivationCodeBody(randomUUID()),
+    });
     expect(answer.status).toBe(200);
   }
   const after = await commands();

@@ -15,7 +15,15 @@ test('profiles under es2p:/es2s:/es2r: are found by id, subscription and request
   const prefix = uniquePrefix();
   const client = createClient({ url: REDIS_URL });
   await client.connect();
-  const profile = { msp: 'mspG', iccid: '8949000000000000017', mspToken: '0e7f5a3c-61d2-4b8e-9a47-2c5d8e1f9b30', cmp: 'cmpA', activationCodeRequestId: 'ac000000-0011-4000-8000-000000000011', state: 'released', createdAt: 1 };
+  const profile = {
+    msp: 'mspG',
+    iccid: '8949000000000000017',
+    mspToken: '0e7f5a3c-61d2-4b8e-9a47-2c5d8e1f9b30',
+    cmp: 'cmpA',
+    activationCodeRequestId: 'ac000000-0011-4000-8000-000000000011',
+    state: 'released',
+    createdAt: 1,
+  };
   try {
     // as the builds before wrote them: the profile, its subscription's set, its request's ICCID
     await client.set(`${prefix}es2p:mspG ${profile.iccid}`, JSON.stringify(profile), { expiration: { type: 'EX', value: 5000 } });

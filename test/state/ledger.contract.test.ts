@@ -5,7 +5,18 @@ import { randomUUID } from 'node:crypto';
 import type { Delivery } from '../../src/state/outbox';
 import { describeEachStore, pendingActivation as pending } from '../support/stores';
 
-const delivery = (id: string): Delivery => ({ id, kind: 'forward', target: 'cmpA', operation: 'submitActivationCode', method: 'POST', path: '/x', headers: {}, body: '{}', createdAt: Date.now(), attempts: 0 });
+const delivery = (id: string): Delivery => ({
+  id,
+  kind: 'forward',
+  target: 'cmpA',
+  operation: 'submitActivationCode',
+  method: 'POST',
+  path: '/x',
+  headers: {},
+  body: '{}',
+  createdAt: Date.now(),
+  attempts: 0,
+});
 
 const answer = (status: number) => ({ status, contentType: status === 200 ? 'application/json' : undefined, body: status === 200 ? '{"a":1}' : '' });
 

@@ -16,7 +16,15 @@ test('pending requests, answered marks and stored answers survive the upgrade, o
   const prefix = uniquePrefix();
   const client = createClient({ url: REDIS_URL });
   await client.connect();
-  const request = (requestId: string, extra = {}) => ({ requestId, msp: 'mspA', cmp: 'cmpA', mspToken: TOKEN, correlationId: 'c0ffee00-0001-4000-8000-000000000001', createdAt: 1795680000000, ...extra });
+  const request = (requestId: string, extra = {}) => ({
+    requestId,
+    msp: 'mspA',
+    cmp: 'cmpA',
+    mspToken: TOKEN,
+    correlationId: 'c0ffee00-0001-4000-8000-000000000001',
+    createdAt: 1795680000000,
+    ...extra,
+  });
   const ex = { expiration: { type: 'EX' as const, value: 3000 } };
   try {
     // as the builds before wrote them: a 201 sent to the CMP, a bridged request, one whose MSP did
@@ -27,7 +35,11 @@ test('pending requests, answered marks and stored answers survive the upgrade, o
     await client.set(`${prefix}pac:cmpA ac-bridged`, JSON.stringify(request('ac-bridged', { bridged: true })), ex);
     await client.set(`${prefix}rpl:cmpA:ac-bridged`, JSON.stringify({ fingerprint: 'fpb', answer: { status: 201, body: '' } }), ex);
     await client.set(`${prefix}pac:cmpA ac-open`, JSON.stringify(request('ac-open')), ex);
-    await client.set(`${prefix}rpl:cmpA:ac-200`, JSON.stringify({ fingerprint: 'fp200', answer: { status: 200, contentType: 'application/json', body: '{"iccid":"8949000000000000001"}' } }), ex);
+    await client.set(
+      `${prefix}rpl:cmpA:ac-200`,
+      JSON.stringify({ fingerprint: 'fp200', answer: { status: 200, contentType: 'application/json', body: '{"iccid":"8949000000000000001"}' } }),
+      ex,
+    );
     await client.sAdd(`${prefix}pacs:mspA cmpA ${TOKEN}`, ['ac-201', 'ac-bridged', 'ac-open']);
     expect(await client.eval(SCRIPT, { keys: [], arguments: [prefix] })).toEqual([3, 1]);
     expect(await client.eval(SCRIPT, { keys: [], arguments: [prefix] })).toEqual([0, 0]);
@@ -39,7 +51,11 @@ test('pending requests, answered marks and stored answers survive the upgrade, o
       expect(await store.ledger.getPending('cmpA', 'ac-open')).toEqual({ ...request('ac-open'), bridged: false, answered: false });
       expect((await store.ledger.listPending('mspA', 'cmpA', TOKEN)).map((p) => p.requestId).sort()).toEqual(['ac-201', 'ac-bridged', 'ac-open']);
       // retries: the stored answers are replayed; the request whose MSP did not answer is asked again
-      expect(await store.ledger.claimActivation(request('ac-201'), 'fp201', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp201', answer: { status: 201, body: '' } });
+      expect(await store.ledger.claimActivation(request('ac-201'), 'fp201', 60000, 60)).toEqual({
+        state: 'done',
+        fingerprint: 'fp201',
+        answer: { status: 201, body: '' },
+      });
       expect(await store.ledger.claimActivation(request('ac-200'), 'fp200', 60000, 60)).toMatchObject({ state: 'done', answer: { status: 200 } });
       expect(await store.ledger.claimActivation(request('ac-open'), 'any', 60000, 60)).toEqual({ state: 'claimed' });
       expect(await store.ledger.consumePending(request('ac-201'))).toBe(true);

@@ -22,7 +22,10 @@ describeEachStore((store) => {
 
     test('several limits at once: all count the request, or none does', async () => {
       const [wide, narrow] = [randomUUID(), randomUUID()];
-      const checks = [{ key: wide, limit: perMinute(5) }, { key: narrow, limit: perMinute(2) }];
+      const checks = [
+        { key: wide, limit: perMinute(5) },
+        { key: narrow, limit: perMinute(2) },
+      ];
       expect(await store().limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
       expect(await store().limits.admit(checks)).toEqual({ allowed: true, waitMs: 0 });
       const refused = await store().limits.admit(checks);
@@ -65,7 +68,6 @@ describeEachStore((store) => {
       expect((await store().limits.countFailures([key], 1))[0].count).toBe(1);
     });
   });
-
 });
 
 describe('the local fallback', () => {

@@ -6,7 +6,7 @@ import type { RecordStore } from '../../src/state/records';
 import { describeEachStore } from '../support/stores';
 
 describeEachStore((store) => {
-  describe('record stores (a dialect partner\'s namespace)', () => {
+  describe("record stores (a dialect partner's namespace)", () => {
     let records: RecordStore;
     beforeAll(() => {
       records = store().records(`ns${randomUUID().slice(0, 8)}`);
@@ -69,5 +69,4 @@ describeEachStore((store) => {
       expect(await records.acquireLock(key, 50)).toBeDefined();
     });
   });
-
 });

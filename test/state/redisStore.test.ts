@@ -43,14 +43,20 @@ describe('redis store specifics', () => {
 
   // every key the hub leaves in Redis is there for a bounded time (README, Redis for production): a
   // request id kept without its TTL would fill Redis one request at a time
-  test('every key a request leaves through the hub\'s checks script has a TTL, its request id among them', async () => {
+  test("every key a request leaves through the hub's checks script has a TTL, its request id among them", async () => {
     const world = await startWorld({ routes: { routes: [{ from: '*', to: '*', tokenBinding: 'learn' }] } });
     const own = world.hub.keyPrefix as string;
     const client = createClient({ url: REDIS_URL });
     await client.connect();
     try {
       const token = await world.onboard('mspA', 'cmpA');
-      const asked = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() });
+      const asked = await world.hub.call({
+        as: 'cmpA',
+        to: 'mspA',
+        method: 'POST',
+        path: paths.requestActivationCode(token),
+        body: requestActivationCodeBody(),
+      });
       const status = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.sendCsimStatus(token), body: sendCsimStatusBody() });
       expect([asked.status, status.status]).toEqual([200, 201]);
       const keys: string[] = [];

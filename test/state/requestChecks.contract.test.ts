@@ -18,7 +18,13 @@ describeEachStore((store) => {
       requestId: { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 },
       activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 },
     });
-    expect(checked).toEqual({ limits: { allowed: true, waitMs: 0 }, binding: { pairs: { 'mspA cmpA': 'active' } }, previousFingerprint: undefined, claim: { state: 'claimed' }, delivery: undefined });
+    expect(checked).toEqual({
+      limits: { allowed: true, waitMs: 0 },
+      binding: { pairs: { 'mspA cmpA': 'active' } },
+      previousFingerprint: undefined,
+      claim: { state: 'claimed' },
+      delivery: undefined,
+    });
     expect(await store().ledger.getPending(request.cmp, request.requestId)).toMatchObject({ requestId: request.requestId });
     // renewed: still there after the 5 s it was bound for
     await new Promise((r) => setTimeout(r, 5200));
@@ -39,7 +45,9 @@ describeEachStore((store) => {
     const read = await store().checks.check({ limits: [], delivery: { cmp: answered.cmp, requestId: answered.requestId } });
     expect(read.delivery).toEqual({ pending: { ...answered, bridged: false, answered: false } });
     await store().ledger.consumePending(answered);
-    expect((await store().checks.check({ limits: [], delivery: { cmp: answered.cmp, requestId: answered.requestId } })).delivery).toEqual({ pending: undefined });
+    expect((await store().checks.check({ limits: [], delivery: { cmp: answered.cmp, requestId: answered.requestId } })).delivery).toEqual({
+      pending: undefined,
+    });
     expect((await store().checks.check({ limits: [], delivery: { cmp: 'cmpA', requestId: randomUUID() } })).delivery).toEqual({ pending: undefined });
   });
 
@@ -48,7 +56,11 @@ describeEachStore((store) => {
     await store().checks.check({ limits: [limit] });
     const request = pending();
     const requestId = { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 };
-    const refused = await store().checks.check({ limits: [limit], requestId, activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 } });
+    const refused = await store().checks.check({
+      limits: [limit],
+      requestId,
+      activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 },
+    });
     expect(refused).toEqual({ limits: { allowed: false, refusedBy: 0, waitMs: expect.any(Number) } });
     expect(await store().ledger.getPending(request.cmp, request.requestId)).toBeUndefined();
     expect(await store().ledger.rememberRequest(requestId.key, 'other', 60)).toBeUndefined();

@@ -41,5 +41,4 @@ describeEachStore((store) => {
       expect(await store().bindings.get(token)).toBeUndefined();
     });
   });
-
 });

@@ -25,7 +25,11 @@ const DAY = 24 * 3600 * 1000;
 function makeCert(commonName: string, options: { issuer?: Authority; ca?: boolean; notBefore?: Date; notAfter?: Date; serverName?: string }): Authority {
   // the key is Node's own (native, and encoded as OpenSSL reads it: a key node-forge encodes is now
   // and then refused with "illegal padding"); node-forge only signs the certificate
-  const { privateKey: keyPem } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs1', format: 'pem' } });
+  const { privateKey: keyPem } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+  });
   const privateKey = forge.pki.privateKeyFromPem(keyPem);
   const keys = { privateKey, publicKey: forge.pki.setRsaPublicKey(privateKey.n, privateKey.e) };
   const cert = forge.pki.createCertificate();
@@ -35,7 +39,10 @@ function makeCert(commonName: string, options: { issuer?: Authority; ca?: boolea
   cert.serialNumber = `01${forge.util.bytesToHex(forge.random.getBytesSync(8))}`;
   cert.validity.notBefore = options.notBefore ?? new Date(Date.now() - DAY);
   cert.validity.notAfter = options.notAfter ?? new Date(Date.now() + 365 * DAY);
-  const subject = [{ name: 'commonName', value: commonName }, { name: 'organizationName', value: 'aid-gateway tests' }];
+  const subject = [
+    { name: 'commonName', value: commonName },
+    { name: 'organizationName', value: 'aid-gateway tests' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(options.issuer ? options.issuer.forgeCert.subject.attributes : subject);
   const extensions: object[] = [{ name: 'basicConstraints', cA: Boolean(options.ca) }];

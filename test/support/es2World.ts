@@ -92,7 +92,9 @@ export class Es2World {
             profileTypes: { personal: 'PT_PERSONAL', business: 'PT_BUSINESS', legacy: 'PT_UNKNOWN_AT_SMDP' },
             profilesPerSubscription: options.profilesPerSubscription ?? 2,
             webhook: { url: `${webhook.url}/events`, auth: { apiKey: 'hub-key-at-opx-backoffice' } },
-            callback: options.callback?.credentials ?? (options.callbackCertificateCn ? { certificates: [{ subject: { CN: options.callbackCertificateCn } }] } : { apiKeys: [CALLBACK_KEY] }),
+            callback:
+              options.callback?.credentials ??
+              (options.callbackCertificateCn ? { certificates: [{ subject: { CN: options.callbackCertificateCn } }] } : { apiKeys: [CALLBACK_KEY] }),
             ...(options.callback?.requires ? { callbackRequires: options.callback.requires } : {}),
           },
         },
@@ -100,7 +102,10 @@ export class Es2World {
     ];
     const hub = await TestHub.start({
       partners: specs,
-      tls: options.callbackCertificateCn || options.callback ? { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile } : undefined,
+      tls:
+        options.callbackCertificateCn || options.callback
+          ? { host: '127.0.0.1', port: 0, cert: pki.serverCertFile, key: pki.serverKeyFile, clientCa: pki.caFile }
+          : undefined,
       // a budget no loaded CI machine exceeds: a test of the 3-second budget (7.7.1) sets its own
       routes: options.routes ?? { routes: [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
@@ -126,7 +131,13 @@ export class Es2World {
   }
 
   requestCode(token: string, body: Partial<ReturnType<typeof requestActivationCodeBody>> = {}, hub: TestHub = this.hub, cmp = 'cmpA'): Promise<Answer> {
-    return hub.call({ as: cmp, to: 'opx', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(), eid: newEid(), ...body } });
+    return hub.call({
+      as: cmp,
+      to: 'opx',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: { ...requestActivationCodeBody(), eid: newEid(), ...body },
+    });
   }
 
   csimStatus(token: string, iccid: string, status: string): Promise<Answer> {

@@ -37,7 +37,8 @@ export function standardReply(req: Received): Reply {
   }
   if (method === 'POST' && /^\/v1\/statuses\//.test(path)) return { status: 201 };
   if (method === 'DELETE' && /^\/v1\/users\//.test(path)) return { status: 204 };
-  if (method === 'GET' && /^\/v1\/profiles\/status\//.test(path)) return { status: 200, body: { profiles: [{ iccid: '8949000000000000001', status: 'enabled' }] } };
+  if (method === 'GET' && /^\/v1\/profiles\/status\//.test(path))
+    return { status: 200, body: { profiles: [{ iccid: '8949000000000000001', status: 'enabled' }] } };
   if (method === 'POST' && /\/invalidate$/.test(path)) return { status: 204 };
   if (method === 'POST' && /\/profiles$/.test(path)) return { status: 200 };
   if (method === 'PATCH') return { status: 201 };

@@ -52,9 +52,22 @@ export class FleetParts {
   ) {}
 
   static async start(options: FleetWorldOptions = {}): Promise<FleetParts> {
-    const vehicles = Array.from({ length: options.vehicles ?? 6 }, (_, i) => ({ deviceId: `00000000-00000000-0004F3FF-FF${String(i).padStart(6, '0')}`, eid: newEid() }));
+    const vehicles = Array.from({ length: options.vehicles ?? 6 }, (_, i) => ({
+      deviceId: `00000000-00000000-0004F3FF-FF${String(i).padStart(6, '0')}`,
+      eid: newEid(),
+    }));
     // each car's eUICC reports its bootstrap profile: the inventory knows the car by it
-    const fleet = vehicles.map((v, i) => ({ ...v, profiles: [{ iccid: `8949000000${String(Date.now() % 1e5).padStart(5, '0')}${String(i).padStart(4, '0')}`, status: 'active' as const, carrier: 'Bootstrap', type: 'bootstrap' }] }));
+    const fleet = vehicles.map((v, i) => ({
+      ...v,
+      profiles: [
+        {
+          iccid: `8949000000${String(Date.now() % 1e5).padStart(5, '0')}${String(i).padStart(4, '0')}`,
+          status: 'active' as const,
+          carrier: 'Bootstrap',
+          type: 'bootstrap',
+        },
+      ],
+    }));
     const platform = await startDeviceMgmtSimulator({ apiKey: PLATFORM_KEY, devices: fleet, transactionMs: 50, ...options.simulator });
     const parts = new FleetParts(platform, await FakePartner.start(), await FakePartner.start(), vehicles);
     parts.msp.answer((req) => parts.mspAnswer(req));
@@ -99,7 +112,9 @@ export class FleetParts {
 
   /** the Send CSIM Status bodies the MSP received for the token */
   statuses(token: string): { iccid: string; eid: string; status: string }[] {
-    return this.msp.received.filter((r) => r.method === 'POST' && r.path === paths.sendCsimStatus(token)).map((r) => r.body as { iccid: string; eid: string; status: string });
+    return this.msp.received
+      .filter((r) => r.method === 'POST' && r.path === paths.sendCsimStatus(token))
+      .map((r) => r.body as { iccid: string; eid: string; status: string });
   }
 
   /** the operational profiles on the car (its bootstrap profile left out) */
@@ -190,7 +205,13 @@ export class FleetWorld {
   }
 
   requestCode(token: string, vehicle: Vehicle, requestId: string = randomUUID()): Promise<Answer> {
-    return this.hub.call({ as: 'cmpF', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(requestId), eid: vehicle.eid } });
+    return this.hub.call({
+      as: 'cmpF',
+      to: 'mspA',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: { ...requestActivationCodeBody(requestId), eid: vehicle.eid },
+    });
   }
 
   async close(): Promise<void> {

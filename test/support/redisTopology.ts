@@ -70,7 +70,13 @@ export class SentinelGroup {
       const file = path.join(processes.dir, `sentinel-${port}.conf`);
       writeFileSync(
         file,
-        [`port ${port}`, 'bind 127.0.0.1', `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`, `sentinel down-after-milliseconds ${master} ${downAfterMs}`, `sentinel failover-timeout ${master} 3000`].join('\n') + '\n',
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`,
+          `sentinel down-after-milliseconds ${master} ${downAfterMs}`,
+          `sentinel failover-timeout ${master} 3000`,
+        ].join('\n') + '\n',
       );
       processes.start(port, [file, '--sentinel']);
       await answers(port);
@@ -116,7 +122,17 @@ export class RedisClusterProcesses {
     const processes = new Processes();
     const ports = await freeClusterPorts(9);
     for (const port of ports) {
-      processes.start(port, ['--port', String(port), ...BASE, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1000']);
+      processes.start(port, [
+        '--port',
+        String(port),
+        ...BASE,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        `nodes-${port}.conf`,
+        '--cluster-node-timeout',
+        '1000',
+      ]);
     }
     for (const port of ports) await answers(port);
     await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '2', '--cluster-yes']);
@@ -161,17 +177,21 @@ export class RedisClusterProcesses {
 }
 
 async function answers(port: number): Promise<void> {
-  await waitFor(async () => {
-    const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
-    try {
-      await client.connect();
-      return (await client.ping()) === 'PONG';
-    } catch {
-      return false;
-    } finally {
-      if (client.isOpen) await client.close();
-    }
-  }, 10000, 50);
+  await waitFor(
+    async () => {
+      const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        if (client.isOpen) await client.close();
+      }
+    },
+    10000,
+    50,
+  );
 }
 
 async function replicasOf(port: number): Promise<number> {
@@ -207,19 +227,43 @@ export class SecureRedis {
     const processes = new Processes();
     const port = await freePort();
     processes.start(port, [
-      '--port', '0', '--tls-port', String(port), ...BASE,
-      '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'yes',
-      '--user', 'default', 'off',
-      '--user', user.name, 'on', `>${user.password}`, '~*', '&*', '+@all',
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      ...BASE,
+      '--tls-cert-file',
+      tls.cert,
+      '--tls-key-file',
+      tls.key,
+      '--tls-ca-cert-file',
+      tls.ca,
+      '--tls-auth-clients',
+      'yes',
+      '--user',
+      'default',
+      'off',
+      '--user',
+      user.name,
+      'on',
+      `>${user.password}`,
+      '~*',
+      '&*',
+      '+@all',
     ]);
     const secure = new SecureRedis(processes, port);
-    await waitFor(() => new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    }), 10000, 50);
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.destroy();
+            resolve(true);
+          });
+          socket.once('error', () => resolve(false));
+        }),
+      10000,
+      50,
+    );
     return secure;
   }
 

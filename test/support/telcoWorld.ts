@@ -65,7 +65,9 @@ export class TelcoWorld {
               webhookSecrets: [SECRET],
               webhook: { url: `${backOffice.url}/events`, auth: { apiKey: 'hub-key-at-opt-backoffice' } },
               // tests make many devices and profiles in seconds; the limit test sets its own
-              rateLimits: Object.fromEntries(['profileCreation', 'deviceRegistration', 'activationCodeGeneration'].map((e) => [e, { requests: 6000, perSeconds: 60, burst: 1000 }])),
+              rateLimits: Object.fromEntries(
+                ['profileCreation', 'deviceRegistration', 'activationCodeGeneration'].map((e) => [e, { requests: 6000, perSeconds: 60, burst: 1000 }]),
+              ),
               ...options.settings,
             },
           },
@@ -92,7 +94,13 @@ export class TelcoWorld {
   }
 
   requestCode(token: string, body: Partial<ReturnType<typeof requestActivationCodeBody>> = {}, cmp = 'cmpA'): Promise<Answer> {
-    return this.hub.call({ as: cmp, to: 'opt', method: 'POST', path: paths.requestActivationCode(token), body: { ...requestActivationCodeBody(), eid: newEid(), ...body } });
+    return this.hub.call({
+      as: cmp,
+      to: 'opt',
+      method: 'POST',
+      path: paths.requestActivationCode(token),
+      body: { ...requestActivationCodeBody(), eid: newEid(), ...body },
+    });
   }
 
   csimStatus(token: string, iccid: string, status: string, cmp = 'cmpA'): Promise<Answer> {

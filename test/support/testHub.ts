@@ -103,13 +103,13 @@ export class TestHub {
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
     const metrics = createMetrics(undefined, { processMetrics: true });
     const useRedis = (options.store ?? 'redis') === 'redis';
-    const prefix = useRedis ? options.redisKeyPrefix ?? uniquePrefix() : undefined;
+    const prefix = useRedis ? (options.redisKeyPrefix ?? uniquePrefix()) : undefined;
     const hub = await Hub.start({
       configDir: dir,
       listen: options.httpListener === false ? undefined : { host: '127.0.0.1', port: 0 },
       tls: options.tls,
       redis: useRedis ? options.redis : undefined,
-      redisUrl: useRedis && !options.redis ? options.redisUrl ?? REDIS_URL : undefined,
+      redisUrl: useRedis && !options.redis ? (options.redisUrl ?? REDIS_URL) : undefined,
       redisKeyPrefix: prefix,
       log,
       metrics,

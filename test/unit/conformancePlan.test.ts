@@ -29,6 +29,9 @@ test('a check file that breaks the schema, or names no operation, is refused wit
   const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-plan-'));
   writeFileSync(path.join(dir, 'bad.yaml'), 'procedure: X\nchecks:\n  - id: x-1\n    title: t\n    section: somewhere\n');
   expect(() => loadChecks(dir)).toThrow(/bad\.yaml: .*section must match pattern/);
-  writeFileSync(path.join(dir, 'bad.yaml'), 'procedure: X\nchecks:\n  - id: x-1\n    title: t\n    section: AID.02 7\n    send: {}\n    expect: { status: [200] }\n');
+  writeFileSync(
+    path.join(dir, 'bad.yaml'),
+    'procedure: X\nchecks:\n  - id: x-1\n    title: t\n    section: AID.02 7\n    send: {}\n    expect: { status: [200] }\n',
+  );
   expect(() => loadChecks(dir)).toThrow('bad.yaml: x-1: names no operation');
 });

@@ -19,7 +19,42 @@ test('every error docs/errors.md documents is one the hub produces', () => {
 });
 
 test('codes are AID.02 table 10 codes or from the proprietary range 200-300', () => {
-  const table10 = new Set(['10', '11', '12', '19', '20', '21', '23', '24', '29', '30', '31', '39', '44', '47', '48', '49', '50', '51', '59', '60', '61', '62', '63', '64', '65', '90', '91', '92', '93', '94', '100', '101', '102', '103']);
+  const table10 = new Set([
+    '10',
+    '11',
+    '12',
+    '19',
+    '20',
+    '21',
+    '23',
+    '24',
+    '29',
+    '30',
+    '31',
+    '39',
+    '44',
+    '47',
+    '48',
+    '49',
+    '50',
+    '51',
+    '59',
+    '60',
+    '61',
+    '62',
+    '63',
+    '64',
+    '65',
+    '90',
+    '91',
+    '92',
+    '93',
+    '94',
+    '100',
+    '101',
+    '102',
+    '103',
+  ]);
   for (const entry of Object.values(catalogue)) {
     const code = Number(entry.code);
     expect(table10.has(entry.code) || (code >= 200 && code <= 300)).toBe(true);
@@ -36,7 +71,7 @@ test.each([
   [400, 400],
   [422, 422],
   [undefined, 422],
-])('a client error takes the operation\'s status (%s -> %s)', (given, expected) => {
+])("a client error takes the operation's status (%s -> %s)", (given, expected) => {
   expect(new HubError('invalidSyntax', { clientErrorStatus: given }).status).toBe(expected);
 });
 

@@ -16,9 +16,24 @@ test('a request carries the header with requester and call identifier, then the 
 });
 
 test.each([
-  ['success with data', { header: { functionExecutionStatus: { status: 'Executed-Success' } }, iccid: '01234567890123456789' }, 'Executed-Success', { iccid: '01234567890123456789' }],
-  ['a warning', { header: { functionExecutionStatus: { status: 'Executed-WithWarning', statusCodeData: { subjectCode: '8.2.1', reasonCode: '3.3', message: 'm' } } } }, 'Executed-WithWarning', {}],
-  ['a failure', { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: { subjectCode: '8.2.5', reasonCode: '3.7', message: 'No more Profile' } } } }, 'Failed', {}],
+  [
+    'success with data',
+    { header: { functionExecutionStatus: { status: 'Executed-Success' } }, iccid: '01234567890123456789' },
+    'Executed-Success',
+    { iccid: '01234567890123456789' },
+  ],
+  [
+    'a warning',
+    { header: { functionExecutionStatus: { status: 'Executed-WithWarning', statusCodeData: { subjectCode: '8.2.1', reasonCode: '3.3', message: 'm' } } } },
+    'Executed-WithWarning',
+    {},
+  ],
+  [
+    'a failure',
+    { header: { functionExecutionStatus: { status: 'Failed', statusCodeData: { subjectCode: '8.2.5', reasonCode: '3.7', message: 'No more Profile' } } } },
+    'Failed',
+    {},
+  ],
   ['an expiry', { header: { functionExecutionStatus: { status: 'Expired' } } }, 'Expired', {}],
 ])('reads %s', (_what, json, status, data) => {
   const answer = parseAnswer(JSON.stringify(json));
@@ -27,8 +42,14 @@ test.each([
 });
 
 test('the status code data comes through whole', () => {
-  const status = parseExecutionStatus({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '3.10', subjectIdentifier: 'x', message: 'Invalid Association' } });
-  expect(status).toEqual({ status: 'Failed', statusCodeData: { subjectCode: '8.1.1', reasonCode: '3.10', subjectIdentifier: 'x', message: 'Invalid Association' } });
+  const status = parseExecutionStatus({
+    status: 'Failed',
+    statusCodeData: { subjectCode: '8.1.1', reasonCode: '3.10', subjectIdentifier: 'x', message: 'Invalid Association' },
+  });
+  expect(status).toEqual({
+    status: 'Failed',
+    statusCodeData: { subjectCode: '8.1.1', reasonCode: '3.10', subjectIdentifier: 'x', message: 'Invalid Association' },
+  });
 });
 
 test.each([
@@ -49,7 +70,11 @@ test('Executed-Success and Executed-WithWarning are executed; Failed and Expired
   expect(executed({ status: 'Expired' })).toBe(false);
 });
 
-test.each([['89049032123451234512F', '89049032123451234512'], ['8904903212345123451f', '8904903212345123451'], ['89049032123451234512', '89049032123451234512']])('ICCID %s is kept as %s', (given, kept) => {
+test.each([
+  ['89049032123451234512F', '89049032123451234512'],
+  ['8904903212345123451f', '8904903212345123451'],
+  ['89049032123451234512', '89049032123451234512'],
+])('ICCID %s is kept as %s', (given, kept) => {
   expect(normalizeIccid(given)).toBe(kept);
 });
 
@@ -75,7 +100,7 @@ test.each([
   expect(answer.toBody().code).toBe(code);
 });
 
-test('an expiry or a failure without status code data is the MSP\'s internal error', () => {
+test("an expiry or a failure without status code data is the MSP's internal error", () => {
   expect(answerKindOf({ status: 'Expired' })).toBe('smdpFailed');
   expect(answerKindOf({ status: 'Failed' })).toBe('smdpFailed');
   expect(mapEs2Failure({ status: 'Failed' })).toBeUndefined();

@@ -9,7 +9,14 @@ import { codeOf } from '../../src/journeys/errorCode';
 import { duration, waitingOf } from '../../src/journeys/waiting';
 
 const at = Date.UTC(2026, 11, 6, 14, 2, 11);
-const event = (overrides: Partial<JourneyEvent>): JourneyEvent => ({ id: String(Math.random()), at, instance: 'hub-1', operation: 'requestActivationCode', outcome: 'answered', ...overrides });
+const event = (overrides: Partial<JourneyEvent>): JourneyEvent => ({
+  id: String(Math.random()),
+  at,
+  instance: 'hub-1',
+  operation: 'requestActivationCode',
+  outcome: 'answered',
+  ...overrides,
+});
 const limits = { awaitingCode: 600, awaitingCsimStatus: 3600 };
 
 test.each([
@@ -33,13 +40,20 @@ test.each([
   ['not-an-id', undefined],
 ])('%s is looked up as %s', (id, kind) => expect(lookupsOf(id)[0]?.kind).toBe(kind));
 
-test('after a 201, the journey waits for the MSP\'s Send Activation Code, stuck past its limit', () => {
-  const events = [event({ operation: 'sendMspToken', from: 'mspBeta', to: 'cmpOne', status: 201 }), event({ from: 'cmpOne', to: 'mspBeta', status: 201, stage: 'awaitingCode' })];
-  expect(waitingOf(events, limits, at + 3 * 3600_000)).toMatchObject({ stage: 'awaitingCode', stuck: true, sentence: '201 14:02:11, no Send Activation Code from mspBeta for 3 h' });
+test("after a 201, the journey waits for the MSP's Send Activation Code, stuck past its limit", () => {
+  const events = [
+    event({ operation: 'sendMspToken', from: 'mspBeta', to: 'cmpOne', status: 201 }),
+    event({ from: 'cmpOne', to: 'mspBeta', status: 201, stage: 'awaitingCode' }),
+  ];
+  expect(waitingOf(events, limits, at + 3 * 3600_000)).toMatchObject({
+    stage: 'awaitingCode',
+    stuck: true,
+    sentence: '201 14:02:11, no Send Activation Code from mspBeta for 3 h',
+  });
   expect(waitingOf(events, limits, at + 60_000)).toMatchObject({ stuck: false, sentence: '201 14:02:11, no Send Activation Code from mspBeta for 60 s' });
 });
 
-test('after the code is delivered, the journey waits for the CMP\'s Send CSIM Status; the status settles it', () => {
+test("after the code is delivered, the journey waits for the CMP's Send CSIM Status; the status settles it", () => {
   const delivered = event({ operation: 'submitActivationCode', from: 'mspBeta', to: 'cmpOne', status: 200, stage: 'awaitingCsimStatus' });
   expect(waitingOf([delivered], limits, at + 2 * 3600_000)?.sentence).toBe('activation code delivered 14:02:11, no Send CSIM Status from cmpOne for 2 h');
   expect(waitingOf([delivered, event({ operation: 'sendCsimStatus', stage: 'settled', at: at + 1 })], limits, at + 2 * 3600_000)).toBeUndefined();
@@ -58,7 +72,10 @@ test.each([
 describe('the recorder', () => {
   const recorded = async (settings: Partial<HubSettings>) => {
     const journeys = new MemoryJourneys();
-    new JourneyRecorder(journeys, () => ({ ...DEFAULT_SETTINGS, ...settings })).step({ token: 't' }, { operation: 'sendCsimStatus', outcome: 'answered', iccid: '8949000000000000001', eid: '89049032000001000000000831934057', vehicle: 'car-0042-x' });
+    new JourneyRecorder(journeys, () => ({ ...DEFAULT_SETTINGS, ...settings })).step(
+      { token: 't' },
+      { operation: 'sendCsimStatus', outcome: 'answered', iccid: '8949000000000000001', eid: '89049032000001000000000831934057', vehicle: 'car-0042-x' },
+    );
     return (await journeys.read('t'))?.events[0];
   };
 
@@ -67,7 +84,11 @@ describe('the recorder', () => {
   });
 
   test('keeps them in full where the operator turned full identifiers on', async () => {
-    expect(await recorded({ journeyFullIdentifiers: true })).toMatchObject({ iccid: '8949000000000000001', eid: '89049032000001000000000831934057', vehicle: 'car-0042-x' });
+    expect(await recorded({ journeyFullIdentifiers: true })).toMatchObject({
+      iccid: '8949000000000000001',
+      eid: '89049032000001000000000831934057',
+      vehicle: 'car-0042-x',
+    });
   });
 
   test('records nothing with journeys off', async () => {

@@ -27,8 +27,13 @@ describe('the logger censors secrets at any depth', () => {
     expect(text).toContain('[redacted]');
   });
 
-  test('in a child logger\'s bindings, and its child\'s', () => {
-    const text = logged((log) => log.child({ task: { activation_code: CODE } }).child({ activationCode: CODE }).info('line'));
+  test("in a child logger's bindings, and its child's", () => {
+    const text = logged((log) =>
+      log
+        .child({ task: { activation_code: CODE } })
+        .child({ activationCode: CODE })
+        .info('line'),
+    );
     expect(text).not.toContain(CODE);
     expect(text).toContain('[redacted]');
   });

@@ -38,7 +38,7 @@ function pair(): { theirs: Registry; ours: Registry; update: () => void } {
   };
 }
 
-test('the text Prometheus reads is prom-client\'s, to the byte', async () => {
+test("the text Prometheus reads is prom-client's, to the byte", async () => {
   const { theirs, ours, update } = pair();
   expect(await ours.metrics()).toBe(await theirs.metrics());
   update();
@@ -47,7 +47,7 @@ test('the text Prometheus reads is prom-client\'s, to the byte', async () => {
   expect(text).toBe(await theirs.metrics());
 });
 
-test('the workers\' figures are summed as prom-client\'s are', async () => {
+test("the workers' figures are summed as prom-client's are", async () => {
   const workers = [pair(), pair()];
   for (const worker of workers) worker.update();
   const ours = AggregatorRegistry.aggregate(await Promise.all(workers.map((w) => w.ours.getMetricsAsJSON())));
@@ -57,7 +57,7 @@ test('the workers\' figures are summed as prom-client\'s are', async () => {
   expect(text).toBe(await theirs.metrics());
 });
 
-test('a reset empties every series, as prom-client\'s reset does', async () => {
+test("a reset empties every series, as prom-client's reset does", async () => {
   const { theirs, ours, update } = pair();
   update();
   theirs.resetMetrics();

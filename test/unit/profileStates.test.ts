@@ -66,6 +66,6 @@ test.each<[ProfileState, string]>([
 
 // the ES2+ seed's notificationPointId: "Defined check points are (1): '1' -> Eligibility and retry
 // limit check '2' -> Confirmation Failure '3' -> BPP download ... '4' -> BPP installation"; the log names them so
-test('the download progress points are the seed\'s four, by the seed\'s names', () => {
+test("the download progress points are the seed's four, by the seed's names", () => {
   expect(NOTIFICATION_POINTS).toEqual({ 1: 'eligibility and retry limit check', 2: 'confirmation failure', 3: 'BPP download', 4: 'BPP installation' });
 });

@@ -14,13 +14,19 @@ test('one server from the flag or $REDIS_URL, a cluster from a list, a Sentinel 
   expect(redisAccessFrom({ 'redis-url': 'redis://h:1' }, {})?.target).toEqual({ kind: 'single', url: 'redis://h:1' });
   expect(redisAccessFrom({}, { REDIS_URL: 'rediss://h:2' })?.target).toEqual({ kind: 'single', url: 'rediss://h:2' });
   expect(redisAccessFrom({ 'redis-cluster': 'redis://a:1, redis://b:2' }, {})?.target).toEqual({ kind: 'cluster', urls: ['redis://a:1', 'redis://b:2'] });
-  expect(redisAccessFrom({ 'redis-sentinel': 'a:26379,b:26379', 'redis-sentinel-master': 'm' }, {})?.target).toEqual({ kind: 'sentinel', sentinels: ['a:26379', 'b:26379'], master: 'm' });
+  expect(redisAccessFrom({ 'redis-sentinel': 'a:26379,b:26379', 'redis-sentinel-master': 'm' }, {})?.target).toEqual({
+    kind: 'sentinel',
+    sentinels: ['a:26379', 'b:26379'],
+    master: 'm',
+  });
 });
 
 test('the ACL password from $REDIS_PASSWORD or the file $REDIS_PASSWORD_FILE names, without its line break', () => {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'aidgw-secret-')), 'pw');
   writeFileSync(file, 's3cret\n');
-  expect(redisAccessFrom({ 'redis-url': 'redis://h:1', 'redis-user': 'hub' }, { REDIS_PASSWORD_FILE: file })).toEqual(expect.objectContaining({ username: 'hub', password: 's3cret' }));
+  expect(redisAccessFrom({ 'redis-url': 'redis://h:1', 'redis-user': 'hub' }, { REDIS_PASSWORD_FILE: file })).toEqual(
+    expect.objectContaining({ username: 'hub', password: 's3cret' }),
+  );
   expect(redisAccessFrom({ 'redis-url': 'redis://h:1' }, { REDIS_PASSWORD: 'direct', REDIS_PASSWORD_FILE: file })?.password).toBe('direct');
   expect(() => redisAccessFrom({ 'redis-url': 'redis://h:1' }, { REDIS_PASSWORD_FILE: `${file}-missing` })).toThrow(SecretFileError);
 });

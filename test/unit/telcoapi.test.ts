@@ -15,7 +15,9 @@ import { verifyBodySignature, verifySignature } from '../../src/dialects/telcoap
 import { afterPlatformEvent } from '../../src/dialects/telcoapi/platformEvents';
 
 const SECRET = 'whsec-0123456789abcdef';
-const BODY = Buffer.from('{"eventType":"PROFILE_DOWNLOADED","timestamp":"2026-11-26T10:00:00Z","data":{"iccid":"8949010000000000008","eid":"89049032123451234512345678901235","status":"DOWNLOADED"}}');
+const BODY = Buffer.from(
+  '{"eventType":"PROFILE_DOWNLOADED","timestamp":"2026-11-26T10:00:00Z","data":{"iccid":"8949010000000000008","eid":"89049032123451234512345678901235","status":"DOWNLOADED"}}',
+);
 const T = 1795000000;
 const mac = (secret: string, t: number, body: Buffer = BODY) => createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
 
@@ -80,14 +82,14 @@ describe('the seed\'s signature: `"signature": string // HMAC signature of the p
     expect(check(sent)).toEqual({ ok: false, reason });
   });
 
-  test('the window is the payload\'s timestamp', () => {
+  test("the window is the payload's timestamp", () => {
     const sent = JSON.stringify({ ...payload, signature: sign(JSON.stringify(payload)) });
     expect(check(sent, NOW + 299000).ok).toBe(true);
     expect(check(sent, NOW + 301000)).toEqual({ ok: false, reason: 'stale' });
   });
 });
 
-describe('how a platform event moves the hub\'s record', () => {
+describe("how a platform event moves the hub's record", () => {
   test.each([
     ['released', 'downloaded', 'downloaded'],
     ['released', 'installed', 'installed'],
@@ -109,7 +111,7 @@ describe('how a platform event moves the hub\'s record', () => {
   });
 });
 
-test('the Luhn check digit an ICCID ends with (ISO/IEC 7812-1\'s own example: 7992739871 -> 3)', () => {
+test("the Luhn check digit an ICCID ends with (ISO/IEC 7812-1's own example: 7992739871 -> 3)", () => {
   expect(withLuhn('7992739871')).toBe('79927398713');
   expect(withLuhn('894901000000000000')).toBe('8949010000000000008');
 });
@@ -122,20 +124,37 @@ test('EID check digits (SGP.29, ISO/IEC 7064 mod 97-10): the GSMA example EID is
 });
 
 test('a platform message loses its ICCIDs and EIDs before it is logged', () => {
-  expect(withoutIdentifiers('profile 8949010000000000008F on 89049032123451234512345678901235 refused (code 42)')).toBe('profile [number] on [number] refused (code 42)');
+  expect(withoutIdentifiers('profile 8949010000000000008F on 89049032123451234512345678901235 refused (code 42)')).toBe(
+    'profile [number] on [number] refused (code 42)',
+  );
 });
 
 test('a platform message loses anything credential-like before it is logged, the configured secrets wherever they are', () => {
   const secrets = ['platform-token-of-the-hub', 'short'];
-  expect(withoutCredentials('A valid bearer token is required: Bearer platform-token-of-the-hub is not valid', secrets)).toBe('A valid bearer token is required: Bearer [secret] is not valid');
+  expect(withoutCredentials('A valid bearer token is required: Bearer platform-token-of-the-hub is not valid', secrets)).toBe(
+    'A valid bearer token is required: Bearer [secret] is not valid',
+  );
   expect(withoutCredentials('token=abc123; api_key: "k-1" password=hunter2', [])).toBe('token=[secret]; api_key: "[secret]" password=[secret]');
-  expect(withoutCredentials('quoted platform-token-of-the-hub and short, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc', secrets)).toBe('quoted [secret] and [secret], [secret]');
+  expect(withoutCredentials('quoted platform-token-of-the-hub and short, eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abc', secrets)).toBe(
+    'quoted [secret] and [secret], [secret]',
+  );
   expect(withoutCredentials('Invalid profile data: field iccid has Invalid format', secrets)).toBe('Invalid profile data: field iccid has Invalid format');
 });
 
 describe('the error table', () => {
-  test('every code of the seed\'s table once, and docs/dialects/telcoapi.md prints every row', () => {
-    const seedCodes = ['INVALID_ACTIVATION_CODE', 'PROFILE_DOWNLOAD_FAILED', 'DEVICE_NOT_COMPATIBLE', 'PROFILE_NOT_FOUND', 'OPERATION_NOT_PERMITTED', 'NETWORK_ERROR', 'RATE_LIMIT_EXCEEDED', 'INVALID_EID', 'PROFILE_LIMIT_REACHED', 'AUTHENTICATION_FAILED'];
+  test("every code of the seed's table once, and docs/dialects/telcoapi.md prints every row", () => {
+    const seedCodes = [
+      'INVALID_ACTIVATION_CODE',
+      'PROFILE_DOWNLOAD_FAILED',
+      'DEVICE_NOT_COMPATIBLE',
+      'PROFILE_NOT_FOUND',
+      'OPERATION_NOT_PERMITTED',
+      'NETWORK_ERROR',
+      'RATE_LIMIT_EXCEEDED',
+      'INVALID_EID',
+      'PROFILE_LIMIT_REACHED',
+      'AUTHENTICATION_FAILED',
+    ];
     expect(PLATFORM_ERROR_TABLE.map((r) => r.code).sort()).toEqual([...seedCodes].sort());
     const readme = readFileSync(path.join(__dirname, '../../docs/dialects/telcoapi.md'), 'utf8');
     for (const row of PLATFORM_ERROR_TABLE) {
@@ -145,9 +164,12 @@ describe('the error table', () => {
     }
   });
 
-  test('a code no row names is the MSP\'s internal error; a rate limit says when to come back', () => {
+  test("a code no row names is the MSP's internal error; a rate limit says when to come back", () => {
     expect(mapPlatformError('SOMETHING_NEW')).toBeUndefined();
-    expect(answerFor(new PlatformError(400, 'SOMETHING_NEW', '')).toBody()).toEqual({ code: '90', error: 'The MSP\'s eSIM platform could not carry out the request' });
+    expect(answerFor(new PlatformError(400, 'SOMETHING_NEW', '')).toBody()).toEqual({
+      code: '90',
+      error: "The MSP's eSIM platform could not carry out the request",
+    });
     const busy = answerFor(new PlatformError(429, 'RATE_LIMIT_EXCEEDED', '', 42));
     expect([busy.status, busy.headers['retry-after']]).toEqual([503, '42']);
   });

@@ -40,7 +40,13 @@ export function createDevicemgmtDialect(fleet: Fleet, webhook: Upstream): Dialec
         const body = call.json as { eid?: unknown; activationCodeRequestID?: unknown };
         // an EID that is none is the MSP's to refuse (423); nothing is recorded for it
         if (typeof body.eid !== 'string' || !EID_DIGITS.test(body.eid) || typeof body.activationCodeRequestID !== 'string' || !call.params.msp_token) return;
-        await fleet.rememberRequest({ requestId: body.activationCodeRequestID, msp: call.target, mspToken: call.params.msp_token, eid: body.eid, correlationId: call.headers['correlation-id'] ?? '' });
+        await fleet.rememberRequest({
+          requestId: body.activationCodeRequestID,
+          msp: call.target,
+          mspToken: call.params.msp_token,
+          eid: body.eid,
+          correlationId: call.headers['correlation-id'] ?? '',
+        });
       },
       async answered(call, answer) {
         if (answer.status !== 200) return;
@@ -62,7 +68,12 @@ interface CodeMessage {
 }
 
 async function answerCall(fleet: Fleet, webhook: Upstream, call: DialectCall): Promise<DialectAnswer> {
-  const log = fleet.log.child({ requestId: call.headers['cmp-request-id'], correlationId: call.headers['correlation-id'], client: call.caller, target: fleet.id });
+  const log = fleet.log.child({
+    requestId: call.headers['cmp-request-id'],
+    correlationId: call.headers['correlation-id'],
+    client: call.caller,
+    target: fleet.id,
+  });
   switch (call.operation) {
     case 'dialectEvent':
       return webhook.request({ ...call, operation: call.operation });
@@ -93,7 +104,12 @@ async function task(fleet: Fleet, id: unknown, log: Logger): Promise<DialectAnsw
 async function codeArrived(fleet: Fleet, call: DialectCall): Promise<DialectAnswer> {
   const message = (call.json ?? {}) as CodeMessage & { activationCodeRequestID?: string | null };
   const asked = message.activationCodeRequestID ? await fleet.requestOf(message.activationCodeRequestID) : undefined;
-  if (!asked) await fleet.tell('activationUnknown', { msp: call.caller, activationCodeRequestID: message.activationCodeRequestID ?? null, needs: 'the vehicle the code is for' });
+  if (!asked)
+    await fleet.tell('activationUnknown', {
+      msp: call.caller,
+      activationCodeRequestID: message.activationCodeRequestID ?? null,
+      needs: 'the vehicle the code is for',
+    });
   else await provision(fleet, asked, message);
   return empty(200);
 }
@@ -125,7 +141,18 @@ async function tokenInvalid(fleet: Fleet, call: DialectCall): Promise<DialectAns
   const removal = fleet.settings.onTokenInvalid;
   for (const profile of profiles) {
     if (removal === 'disable' && profile.status === 'disabled') continue;
-    await fleet.startTask({ id: `remove ${profile.iccid} ${Date.now()}`, kind: 'remove', msp: profile.msp, mspToken: profile.mspToken, correlationId: call.headers['correlation-id'] ?? '', eid: profile.eid, deviceId: profile.deviceId, iccid: profile.iccid, removal, step: 'device' });
+    await fleet.startTask({
+      id: `remove ${profile.iccid} ${Date.now()}`,
+      kind: 'remove',
+      msp: profile.msp,
+      mspToken: profile.mspToken,
+      correlationId: call.headers['correlation-id'] ?? '',
+      eid: profile.eid,
+      deviceId: profile.deviceId,
+      iccid: profile.iccid,
+      removal,
+      step: 'device',
+    });
   }
   await fleet.tell('notifyMspTokenInvalid', { msp: call.caller, params: call.params, message: call.json ?? null, removing: profiles.map((p) => p.iccid) });
   return empty(204);

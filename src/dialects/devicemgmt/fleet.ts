@@ -188,7 +188,13 @@ export class Fleet {
   /** Send CSIM Status to the profile's MSP (AID.02 7.8), as the CMP, through the outbox. `once`:
    * names the step that reports it, which may be made again (a task's run whose store call lost
    * its answer): its CMP-request-id comes from it, so the status is queued once */
-  async reportStatus(to: { msp: string; mspToken: string; correlationId?: string }, iccid: string, eid: string, status: CsimStatus, once?: string): Promise<void> {
+  async reportStatus(
+    to: { msp: string; mspToken: string; correlationId?: string },
+    iccid: string,
+    eid: string,
+    status: CsimStatus,
+    once?: string,
+  ): Promise<void> {
     const requestId = once === undefined ? randomUUID() : onceId(`${this.id} status ${once}`);
     const delivery = forwardDelivery({
       target: to.msp,
@@ -196,7 +202,13 @@ export class Fleet {
       method: 'POST',
       path: `/v1/statuses/${to.mspToken}`,
       params: { msp_token: to.mspToken },
-      headers: { 'content-type': 'application/json', 'client-id': this.id, 'target-id': to.msp, 'cmp-request-id': requestId, 'correlation-id': to.correlationId ?? requestId },
+      headers: {
+        'content-type': 'application/json',
+        'client-id': this.id,
+        'target-id': to.msp,
+        'cmp-request-id': requestId,
+        'correlation-id': to.correlationId ?? requestId,
+      },
       body: JSON.stringify({ iccid, eid, status }),
     });
     await required('queue CSIM status', this.outbox.enqueue(delivery));
@@ -206,7 +218,10 @@ export class Fleet {
   /** tells the CMP's back office through the outbox; `once` as for reportStatus */
   async tell(event: BackOfficeEvent, body: Readonly<Record<string, unknown>>, once?: string): Promise<void> {
     const id = once === undefined ? randomUUID() : onceId(`${this.id} event ${once}`);
-    await required('queue back-office event', this.outbox.enqueue(dialectEvent(this.id, id, { event, eventId: id, at: new Date().toISOString(), cmp: this.id, ...body })));
+    await required(
+      'queue back-office event',
+      this.outbox.enqueue(dialectEvent(this.id, id, { event, eventId: id, at: new Date().toISOString(), cmp: this.id, ...body })),
+    );
     this.hubMetrics.outbox.inc({ target: this.id, event: 'enqueued' });
   }
 }

@@ -19,13 +19,13 @@ function create(registers: Registry[]) {
     inFlight,
     calls: new Counter({
       name: 'aid_gateway_devicemgmt_calls_total',
-      help: 'Calls to a CMP\'s device-management platform by function and outcome: ok, the HTTP status, or why there was no answer',
+      help: "Calls to a CMP's device-management platform by function and outcome: ok, the HTTP status, or why there was no answer",
       labelNames: ['cmp', 'function', 'outcome'] as const,
       registers,
     }),
     callDuration: new Histogram({
       name: 'aid_gateway_devicemgmt_call_duration_seconds',
-      help: 'Time a CMP\'s device-management platform took to answer',
+      help: "Time a CMP's device-management platform took to answer",
       labelNames: ['cmp', 'function'] as const,
       buckets: LATENCY_BUCKETS,
       registers,
@@ -59,7 +59,7 @@ function create(registers: Registry[]) {
     }),
     platformAvailable: new Gauge({
       name: 'aid_gateway_devicemgmt_platform_available',
-      help: 'Whether a CMP\'s device-management platform answered its last call (1) or failed to (0: no answer, 5xx)',
+      help: "Whether a CMP's device-management platform answered its last call (1) or failed to (0: no answer, 5xx)",
       labelNames: ['cmp'] as const,
       aggregator: 'min',
       registers,

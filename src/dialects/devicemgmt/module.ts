@@ -33,7 +33,18 @@ export const devicemgmt: DialectModule<DevicemgmtSettings> = {
     const metrics = devicemgmtMetrics(services.metrics.registry);
     devicemgmtKnownSeries(metrics, partner.id);
     const client = new DevicePlatformClient(services.upstream, metrics);
-    const fleet = new Fleet(partner, settings, client, services.records, services.outbox, services.metrics, metrics, services.log, services.settings.tokenBindingTtlSeconds, services.journey);
+    const fleet = new Fleet(
+      partner,
+      settings,
+      client,
+      services.records,
+      services.outbox,
+      services.metrics,
+      metrics,
+      services.log,
+      services.settings.tokenBindingTtlSeconds,
+      services.journey,
+    );
     const source = randomUUID();
     metrics.inFlight.set(source, async () => ({ [partner.id]: await fleet.tasksInFlight() }));
     return {

@@ -209,9 +209,30 @@ export class DevicePlatformClient {
 
   /** a call and its JSON object; with `absentOn404`, undefined for a 404 (an answer, not a failure);
    * `tried`: a 400 is one of the forms tried, logged at debug */
-  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, options?: { tried: boolean }): Promise<Record<string, unknown>>;
-  private async call(fn: string, method: 'GET', path: string, log: Logger, body: undefined, options: { absentOn404: true }): Promise<Record<string, unknown> | undefined>;
-  private async call(fn: string, method: 'GET' | 'POST', path: string, log: Logger, body?: unknown, options: { absentOn404?: boolean; tried?: boolean } = {}): Promise<Record<string, unknown> | undefined> {
+  private async call(
+    fn: string,
+    method: 'GET' | 'POST',
+    path: string,
+    log: Logger,
+    body?: unknown,
+    options?: { tried: boolean },
+  ): Promise<Record<string, unknown>>;
+  private async call(
+    fn: string,
+    method: 'GET',
+    path: string,
+    log: Logger,
+    body: undefined,
+    options: { absentOn404: true },
+  ): Promise<Record<string, unknown> | undefined>;
+  private async call(
+    fn: string,
+    method: 'GET' | 'POST',
+    path: string,
+    log: Logger,
+    body?: unknown,
+    options: { absentOn404?: boolean; tried?: boolean } = {},
+  ): Promise<Record<string, unknown> | undefined> {
     const labels = { cmp: this.cmp, function: fn };
     let answer;
     try {

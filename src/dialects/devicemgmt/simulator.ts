@@ -131,7 +131,9 @@ const API = '/ws/v1/esim_profiles';
 const BULK_CAP = 20000;
 
 export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptions): Promise<DeviceMgmtSimulator> {
-  const devices = new Map<string, SimDevice>(options.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, eid: d.eid, profiles: new Map((d.profiles ?? []).map((p) => [p.iccid, { ...p }])) }]));
+  const devices = new Map<string, SimDevice>(
+    options.devices.map((d) => [d.deviceId, { deviceId: d.deviceId, eid: d.eid, profiles: new Map((d.profiles ?? []).map((p) => [p.iccid, { ...p }])) }]),
+  );
   let unavailable = 0;
   const delays = new Map<SimAction, number>();
   const transactions = new Map<string, Transaction>();
@@ -145,7 +147,16 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   const calls: DeviceMgmtSimulator['calls'] = [];
   const backOffice: unknown[] = [];
   const transactionMs = options.transactionMs ?? 50;
-  const readings = { running: 'in_progress', single: 'object', cursor: 'more', pageSize: 1000, actionAnswer: 'transaction', operationFinds: 'code', downloadBody: 'either', ...options.readings } as const;
+  const readings = {
+    running: 'in_progress',
+    single: 'object',
+    cursor: 'more',
+    pageSize: 1000,
+    actionAnswer: 'transaction',
+    operationFinds: 'code',
+    downloadBody: 'either',
+    ...options.readings,
+  } as const;
   let iccidSerial = 0;
 
   const now = () => new Date().toISOString();
@@ -153,7 +164,17 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
 
   function profileRows(): Record<string, unknown>[] {
     return [...devices.values()].flatMap((d) =>
-      [...d.profiles.values()].map((p, i) => ({ iccid: p.iccid, eid: d.eid, device_id: d.deviceId, status: p.status, carrier: p.carrier, normalized_carrier: p.carrier.toLowerCase(), type: p.type, id: i + 1, customer_id: 1 })),
+      [...d.profiles.values()].map((p, i) => ({
+        iccid: p.iccid,
+        eid: d.eid,
+        device_id: d.deviceId,
+        status: p.status,
+        carrier: p.carrier,
+        normalized_carrier: p.carrier.toLowerCase(),
+        type: p.type,
+        id: i + 1,
+        customer_id: 1,
+      })),
     );
   }
 
@@ -164,7 +185,13 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     return eid ? rows.filter((r) => r.eid === eid) : rows;
   }
 
-  function start(action: Exclude<SimAction, 'activate'>, device: SimDevice, iccid: string | undefined, activationCode: string | undefined, failsWith?: string): Transaction {
+  function start(
+    action: Exclude<SimAction, 'activate'>,
+    device: SimDevice,
+    iccid: string | undefined,
+    activationCode: string | undefined,
+    failsWith?: string,
+  ): Transaction {
     const fails = failsWith ?? failing.get(action)?.shift();
     const tx: Transaction = {
       transaction: randomUUID(),
@@ -211,18 +238,28 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function settleOperation(op: Operation): Operation {
     if (op.status === 'starting' || op.status === 'download') {
       const download = op.download_tx ? settle(transactions.get(op.download_tx) as Transaction) : undefined;
-      const existing = readings.operationFinds === 'existingProfile' && op.carrier ? [...op.device.profiles.values()].find((p) => p.carrier === op.carrier) : undefined;
+      const existing =
+        readings.operationFinds === 'existingProfile' && op.carrier ? [...op.device.profiles.values()].find((p) => p.carrier === op.carrier) : undefined;
       if (!download && existing) {
         op.enable_tx = start('enable', op.device, existing.iccid, undefined).transaction;
         op.status = 'enable';
       } else if (!download) {
-        const code = readings.operationFinds === 'codeByCarrier' ? [...registered].find(([c, supplier]) => supplier === op.carrier && !installed(codes.get(c)))?.[0] : op.activationCode;
+        const code =
+          readings.operationFinds === 'codeByCarrier'
+            ? [...registered].find(([c, supplier]) => supplier === op.carrier && !installed(codes.get(c)))?.[0]
+            : op.activationCode;
         if (!code) {
           op.status = 'failed';
           op.message = `No available activation code found for carrier ${op.carrier}`;
           return op;
         }
-        op.download_tx = start('download', op.device, readings.operationFinds === 'codeByCarrier' ? codes.get(code) : op.iccid, code, failing.get('activate')?.shift()).transaction;
+        op.download_tx = start(
+          'download',
+          op.device,
+          readings.operationFinds === 'codeByCarrier' ? codes.get(code) : op.iccid,
+          code,
+          failing.get('activate')?.shift(),
+        ).transaction;
         op.status = 'download';
       } else if (download.status === 'failed') {
         op.status = 'failed';
@@ -266,14 +303,27 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
   function downloadRefused(code: string | undefined, iccid: string | undefined): string | undefined {
     const known = code !== undefined ? registered.has(code) : [...registered.keys()].some((c) => codes.get(c) === iccid);
     if (code === undefined && iccid === undefined) return 'activation_code or iccid required';
-    if (readings.downloadBody === 'exclusive' && !known && iccid !== undefined) return code === undefined ? 'activation_code is required' : 'iccid must not be given with an unregistered activation_code';
+    if (readings.downloadBody === 'exclusive' && !known && iccid !== undefined)
+      return code === undefined ? 'activation_code is required' : 'iccid must not be given with an unregistered activation_code';
     if (readings.downloadBody === 'iccidWhenRegistered' && known && iccid === undefined) return 'iccid is required for a registered activation code';
     return undefined;
   }
 
   function txView(tx: Transaction): Record<string, unknown> {
     const running = tx.status === 'in_progress';
-    return { transaction: tx.transaction, action: tx.action, status: running ? (readings.running === 'none' ? undefined : readings.running) : tx.status, device_id: tx.device.deviceId, eid: tx.device.eid, iccid: tx.iccid, message: tx.message, message_code: tx.status === 'failed' ? 'ERROR' : undefined, created: tx.created, updated: tx.updated, customer_id: 1 };
+    return {
+      transaction: tx.transaction,
+      action: tx.action,
+      status: running ? (readings.running === 'none' ? undefined : readings.running) : tx.status,
+      device_id: tx.device.deviceId,
+      eid: tx.device.eid,
+      iccid: tx.iccid,
+      message: tx.message,
+      message_code: tx.status === 'failed' ? 'ERROR' : undefined,
+      created: tx.created,
+      updated: tx.updated,
+      customer_id: 1,
+    };
   }
 
   function operationView(op: Operation): Record<string, unknown> {
@@ -281,7 +331,12 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     return { ...view, device_id: device.deviceId, eid: device.eid, operation: 'activate' };
   }
 
-  function route(method: string, path: string, query: URLSearchParams, body: Record<string, unknown>): { status: number; body: unknown; headers?: Record<string, string> } {
+  function route(
+    method: string,
+    path: string,
+    query: URLSearchParams,
+    body: Record<string, unknown>,
+  ): { status: number; body: unknown; headers?: Record<string, string> } {
     let m: RegExpExecArray | null;
     if (method === 'GET' && path === '/inventory') {
       const size = Math.min(readings.pageSize, Math.max(1, Number(query.get('size') ?? 1000) || 1000));
@@ -295,7 +350,10 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     }
     if (method === 'GET' && path === '/bulk') {
       const rows = filtered(query.get('query'));
-      const csv = ['iccid,eid,device_id,status,carrier', ...rows.slice(0, BULK_CAP).map((r) => [r.iccid, r.eid, r.device_id, r.status, r.carrier].map((v) => String(v as string)).join(','))].join('\n');
+      const csv = [
+        'iccid,eid,device_id,status,carrier',
+        ...rows.slice(0, BULK_CAP).map((r) => [r.iccid, r.eid, r.device_id, r.status, r.carrier].map((v) => String(v as string)).join(',')),
+      ].join('\n');
       return { status: 200, body: csv, headers: rows.length > BULK_CAP ? { truncated: 'true' } : {} };
     }
     if ((m = /^\/inventory\/([0-9]+)$/.exec(path)) && method === 'GET') {
@@ -322,14 +380,25 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
       const device = devices.get(String(body.device_id));
       if (!device || device.eid !== body.eid) return error(400, 'device_id and eid must name one device');
       if (body.operation !== 'activate') return error(400, 'the simulator runs operation activate');
-      const op: Operation = { id: randomUUID(), created: now(), device, carrier: typeof body.carrier === 'string' ? body.carrier : undefined, activationCode: typeof body.activation_code === 'string' ? body.activation_code : undefined, iccid: typeof body.iccid === 'string' ? body.iccid : undefined, status: 'starting' };
+      const op: Operation = {
+        id: randomUUID(),
+        created: now(),
+        device,
+        carrier: typeof body.carrier === 'string' ? body.carrier : undefined,
+        activationCode: typeof body.activation_code === 'string' ? body.activation_code : undefined,
+        iccid: typeof body.iccid === 'string' ? body.iccid : undefined,
+        status: 'starting',
+      };
       operations.set(op.id, op);
       return { status: 200, body: { id: op.id, status: op.status } };
     }
     if (method === 'GET' && (path === '/transactions/inventory' || path === '/operations/inventory')) {
       // seed: newest first when asked `orderby=desc created`; the query names the device
       const deviceId = /^device_id\s*=\s*"([^"]+)"$/.exec(query.get('query') ?? '')?.[1];
-      const rows = path === '/transactions/inventory' ? [...transactions.values()].map((tx) => txView(settle(tx))) : [...operations.values()].map((op) => operationView(settleOperation(op)));
+      const rows =
+        path === '/transactions/inventory'
+          ? [...transactions.values()].map((tx) => txView(settle(tx)))
+          : [...operations.values()].map((op) => operationView(settleOperation(op)));
       const list = rows.filter((r) => deviceId === undefined || r.device_id === deviceId).reverse();
       return { status: 200, body: { count: list.length, size: 1000, list } };
     }
@@ -352,7 +421,10 @@ export async function startDeviceMgmtSimulator(options: DeviceMgmtSimulatorOptio
     }
     if (url.pathname === '/simulator/backoffice') return send(res, { status: 200, body: { events: backOffice } });
     if (url.pathname === '/simulator/vehicles') {
-      return send(res, { status: 200, body: { vehicles: [...devices.values()].map((d) => ({ device_id: d.deviceId, eid: d.eid, profiles: [...d.profiles.values()] })) } });
+      return send(res, {
+        status: 200,
+        body: { vehicles: [...devices.values()].map((d) => ({ device_id: d.deviceId, eid: d.eid, profiles: [...d.profiles.values()] })) },
+      });
     }
     if (req.headers['api-key'] !== options.apiKey) return send(res, error(401, 'authentication required'));
     if (!url.pathname.startsWith(`${API}/`)) return send(res, error(404, 'no such endpoint'));
@@ -424,5 +496,7 @@ function send(res: http.ServerResponse, answer: { status: number; body: unknown;
     return;
   }
   const csv = typeof answer.body === 'string';
-  res.writeHead(answer.status, { 'content-type': csv ? 'text/csv' : 'application/json', ...answer.headers }).end(csv ? answer.body : JSON.stringify(answer.body));
+  res
+    .writeHead(answer.status, { 'content-type': csv ? 'text/csv' : 'application/json', ...answer.headers })
+    .end(csv ? answer.body : JSON.stringify(answer.body));
 }

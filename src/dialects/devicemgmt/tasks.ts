@@ -86,18 +86,36 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const ended = await follow(fleet, task, 'delete', { iccid: swapped }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       if (ended.ok) await profileGone(fleet, task, swapped, 'deleted', task.eid);
-      else await fleet.tell('transactionFailed', { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' }, once(task, 'transactionFailed'));
+      else
+        await fleet.tell(
+          'transactionFailed',
+          { action: 'delete', iccid: swapped, msp: task.msp, reason: ended.message, needs: 'the swapped profile deleted from the vehicle by hand' },
+          once(task, 'transactionFailed'),
+        );
       return { ...task, step: installStep(fleet), tx: undefined };
     }
     case 'download':
     case 'activate': {
-      const ended = task.step === 'activate' ? await followOperation(fleet, task, log) : await follow(fleet, task, 'download', { activation_code: task.activationCode, iccid: task.iccid }, log);
+      const ended =
+        task.step === 'activate'
+          ? await followOperation(fleet, task, log)
+          : await follow(fleet, task, 'download', { activation_code: task.activationCode, iccid: task.iccid }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       const iccid = ended.iccid ?? task.iccid;
       if (ended.separately) {
         // the operation found no code for the MSP's profile (or enabled another) and downloaded nothing: the separate
         // actions take the code itself (seed: download "using an activation code", then enable)
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub downloads and enables the profile separately)' }, once(task, 'activationNotConfirmed'));
+        await fleet.tell(
+          'activationNotConfirmed',
+          {
+            iccid,
+            msp: task.msp,
+            onVehicle: 'absent',
+            reason: ended.message,
+            needs: 'a look at the carrier configured for the MSP (the hub downloads and enables the profile separately)',
+          },
+          once(task, 'activationNotConfirmed'),
+        );
         return { ...task, step: 'download', tx: undefined };
       }
       if (!ended.ok && !ended.partly) {
@@ -106,13 +124,21 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         return { ...task, iccid, done: true, tx: undefined };
       }
       if (!iccid) {
-        await fleet.tell('transactionFailed', { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' }, once(task, 'transactionFailed'));
+        await fleet.tell(
+          'transactionFailed',
+          { action: task.step, msp: task.msp, reason: 'the vehicle reported no ICCID for the profile', needs: 'the MSP told by hand' },
+          once(task, 'transactionFailed'),
+        );
         return { ...task, done: true, tx: undefined };
       }
       if (ended.onVehicle === 'absent') {
         // the operation said successful, yet the vehicle does not report the MSP's profile
         await fleet.reportStatus(task, iccid, task.eid, 'installation_failed', once(task, 'installation_failed'));
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' }, once(task, 'activationNotConfirmed'));
+        await fleet.tell(
+          'activationNotConfirmed',
+          { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' },
+          once(task, 'activationNotConfirmed'),
+        );
         return { ...task, iccid, done: true, tx: undefined };
       }
       const enabled = task.step === 'activate' && (ended.onVehicle === 'active' || (ended.ok && ended.onVehicle === undefined));
@@ -120,11 +146,29 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       // the profile on the vehicle but not active (a download alone, or an operation that enabled
       // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
       const enableNext = !enabled && fleet.settings.enable !== 'never';
-      await fleet.saveProfile({ iccid, eid: task.eid, deviceId: task.deviceId as string, msp: task.msp, mspToken: task.mspToken, status, task: enableNext ? task.id : undefined });
+      await fleet.saveProfile({
+        iccid,
+        eid: task.eid,
+        deviceId: task.deviceId as string,
+        msp: task.msp,
+        mspToken: task.mspToken,
+        status,
+        task: enableNext ? task.id : undefined,
+      });
       await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
       if (ended.onVehicle === 'inactive' || (task.step === 'activate' && !ended.ok)) {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
-        await fleet.tell('activationNotConfirmed', { iccid, msp: task.msp, onVehicle: 'inactive', reason: ended.message, needs: 'a look at the carrier configured for the MSP (the hub enables the profile by its ICCID)' }, once(task, 'activationNotConfirmed'));
+        await fleet.tell(
+          'activationNotConfirmed',
+          {
+            iccid,
+            msp: task.msp,
+            onVehicle: 'inactive',
+            reason: ended.message,
+            needs: 'a look at the carrier configured for the MSP (the hub enables the profile by its ICCID)',
+          },
+          once(task, 'activationNotConfirmed'),
+        );
       }
       return { ...task, iccid, tx: undefined, ...(enableNext ? { step: 'enable' as const } : { done: true }) };
     }
@@ -138,7 +182,11 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         await fleet.reportStatus(task, iccid, task.eid, 'enabled', once(task, 'enabled'));
       } else {
         if (profile) await fleet.saveProfile({ ...profile, task: undefined });
-        await fleet.tell('transactionFailed', { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' }, once(task, 'transactionFailed'));
+        await fleet.tell(
+          'transactionFailed',
+          { action: 'enable', iccid, msp: task.msp, reason: ended.message, needs: 'the profile enabled on the vehicle' },
+          once(task, 'transactionFailed'),
+        );
       }
       return { ...task, tx: undefined, done: true };
     }
@@ -148,7 +196,12 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
       const ended = await follow(fleet, task, action, { iccid }, log);
       if (ended === 'wait' || isTask(ended)) return ended;
       if (ended.ok) await profileGone(fleet, task, iccid, action === 'delete' ? 'deleted' : 'disabled', task.eid);
-      else await fleet.tell('transactionFailed', { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` }, once(task, 'transactionFailed'));
+      else
+        await fleet.tell(
+          'transactionFailed',
+          { action, iccid, msp: task.msp, reason: ended.message, needs: `the profile ${action}d on the vehicle by hand` },
+          once(task, 'transactionFailed'),
+        );
       return { ...task, tx: undefined, done: true };
     }
   }
@@ -185,10 +238,31 @@ async function swappedElsewhere(fleet: Fleet, task: Task, iccid: string, holder:
     return;
   }
   if (!holder.device_id || !holder.eid) {
-    await fleet.tell('transactionFailed', { action: 'delete', iccid, msp: task.msp, reason: 'the platform names no device for the swapped profile', needs: 'the swapped profile deleted from its vehicle by hand' }, once(task, 'transactionFailed without a device'));
+    await fleet.tell(
+      'transactionFailed',
+      {
+        action: 'delete',
+        iccid,
+        msp: task.msp,
+        reason: 'the platform names no device for the swapped profile',
+        needs: 'the swapped profile deleted from its vehicle by hand',
+      },
+      once(task, 'transactionFailed without a device'),
+    );
     return;
   }
-  await fleet.startTask({ id: `swap ${task.id}`, kind: 'remove', msp: task.msp, mspToken: task.mspToken, correlationId: task.correlationId, eid: holder.eid, deviceId: holder.device_id, iccid, removal: 'delete', step: 'remove' });
+  await fleet.startTask({
+    id: `swap ${task.id}`,
+    kind: 'remove',
+    msp: task.msp,
+    mspToken: task.mspToken,
+    correlationId: task.correlationId,
+    eid: holder.eid,
+    deviceId: holder.device_id,
+    iccid,
+    removal: 'delete',
+    step: 'remove',
+  });
 }
 
 /**
@@ -196,10 +270,19 @@ async function swappedElsewhere(fleet: Fleet, task: Task, iccid: string, holder:
  * that a crash never starts it twice), else looks at it: its end, or 'wait'. A platform that
  * refuses to start it (4xx) ends it as failed.
  */
-async function follow(fleet: Fleet, task: Task, action: Action, body: { iccid?: string; activation_code?: string }, log: Logger): Promise<Ended | Task | 'wait'> {
+async function follow(
+  fleet: Fleet,
+  task: Task,
+  action: Action,
+  body: { iccid?: string; activation_code?: string },
+  log: Logger,
+): Promise<Ended | Task | 'wait'> {
   if (!task.tx) {
     const device = { device_id: task.deviceId as string, eid: task.eid };
-    const start = action === 'download' ? () => fleet.client.download(device, body.activation_code, body.iccid, log) : () => fleet.client.act(action, { ...device, ...body }, log);
+    const start =
+      action === 'download'
+        ? () => fleet.client.download(device, body.activation_code, body.iccid, log)
+        : () => fleet.client.act(action, { ...device, ...body }, log);
     return begin(fleet, task, action, log, start, body.iccid);
   }
   const progress = await fleet.client.progress(task.tx, log);
@@ -213,7 +296,14 @@ async function follow(fleet: Fleet, task: Task, action: Action, body: { iccid?: 
 async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<Ended | Task | 'wait'> {
   if (!task.tx) {
     const carrier = fleet.settings.carriers.get(task.msp);
-    const body = { operation: 'activate', device_id: task.deviceId, eid: task.eid, iccid: task.iccid, activation_code: task.activationCode, ...(carrier ? { carrier } : {}) };
+    const body = {
+      operation: 'activate',
+      device_id: task.deviceId,
+      eid: task.eid,
+      iccid: task.iccid,
+      activation_code: task.activationCode,
+      ...(carrier ? { carrier } : {}),
+    };
     return begin(fleet, task, 'activate', log, () => fleet.client.startOperation(body, log), task.iccid);
   }
   const operation = await fleet.client.operation(task.tx, log);
@@ -239,7 +329,14 @@ async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<E
  * a transaction of the action since then instead of starting a second. The task comes back with the
  * transaction; a platform that refuses to start it (4xx) ends it as failed.
  */
-async function begin(fleet: Fleet, task: Task, action: Action | 'activate', log: Logger, start: () => Promise<string>, iccid: string | undefined): Promise<Ended | Task> {
+async function begin(
+  fleet: Fleet,
+  task: Task,
+  action: Action | 'activate',
+  log: Logger,
+  start: () => Promise<string>,
+  iccid: string | undefined,
+): Promise<Ended | Task> {
   const deviceId = task.deviceId as string;
   const adopted = task.starting?.action === action ? await fleet.client.startedSince(action, deviceId, task.starting.at - 1000, iccid, log) : undefined;
   if (adopted) return { ...task, tx: adopted, txStartedAt: task.starting?.at, starting: undefined };
@@ -265,7 +362,13 @@ function ended(fleet: Fleet, task: Task, action: string, outcome: string): void 
 async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'deleted' | 'disabled', eid: string): Promise<void> {
   const profile = await fleet.profile(iccid);
   if (profile) await fleet.saveProfile({ ...profile, status, task: undefined });
-  await fleet.reportStatus({ msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId }, iccid, eid, status, once(task, `${iccid} ${status}`));
+  await fleet.reportStatus(
+    { msp: profile?.msp ?? task.msp, mspToken: profile?.mspToken ?? task.mspToken, correlationId: task.correlationId },
+    iccid,
+    eid,
+    status,
+    once(task, `${iccid} ${status}`),
+  );
 }
 
 /** the platform action a step stands for */
@@ -281,7 +384,11 @@ function actionOf(task: Task): string {
  */
 async function stepFailed(fleet: Fleet, task: Task, event: 'transactionFailed' | 'transactionGaveUp', reason: string): Promise<Task> {
   const swap = task.step === 'removeSwapped';
-  const needs = swap ? 'the swapped profile deleted from the vehicle by hand' : task.kind === 'remove' ? `the profile ${actionOf(task)}d on the vehicle by hand` : 'a look at the vehicle';
+  const needs = swap
+    ? 'the swapped profile deleted from the vehicle by hand'
+    : task.kind === 'remove'
+      ? `the profile ${actionOf(task)}d on the vehicle by hand`
+      : 'a look at the vehicle';
   const iccid = swap ? task.swappedIccid : task.iccid;
   const seconds = event === 'transactionGaveUp' ? { seconds: fleet.settings.giveUpSeconds } : {};
   await fleet.tell(event, { action: actionOf(task), step: task.step, iccid, msp: task.msp, eid: task.eid, reason, ...seconds, needs }, once(task, event));

@@ -39,7 +39,11 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
     const released = await confirmOrder(op, ordered, resumed !== undefined, deadline, log);
     op.countProfileEvent('ordered');
     // the operator's back office may hand the code out itself (a printed QR code for a workshop)
-    await op.tell('profileOrdered', released, { swappedIccid: released.swappedIccid, activationCode: released.activationCode, qrCode: qrCodePayload(released.activationCode) });
+    await op.tell('profileOrdered', released, {
+      swappedIccid: released.swappedIccid,
+      activationCode: released.activationCode,
+      qrCode: qrCodePayload(released.activationCode),
+    });
     const swapped = released.swappedIccid === null ? undefined : others.find((p) => p.iccid === released.swappedIccid);
     // the SM-DP+ cancels it while it has not been downloaded
     if (swapped) await retireSwapped(op, swapped, 'cancelledOnSmdp', async () => (await cancel(op, swapped, 'Unavailable', deadline, log)) === 'cancelled');
@@ -48,7 +52,12 @@ export async function requestActivationCode(op: Es2Operator, req: ActivationRequ
 }
 
 async function downloadOrder(op: Es2Operator, req: ActivationRequest, candidate: EsimProfile | undefined, deadline: number, log: Logger): Promise<EsimProfile> {
-  const answer = await op.client.call('downloadOrder', { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) }, remaining(deadline, 'ES2+ downloadOrder'), log);
+  const answer = await op.client.call(
+    'downloadOrder',
+    { eid: req.eid, profileType: op.settings.profileTypes.get(req.profileType) },
+    remaining(deadline, 'ES2+ downloadOrder'),
+    log,
+  );
   if (!executed(answer.execution)) throw refusal(answerKindOf(answer.execution));
   const iccid = answer.data.iccid;
   if (typeof iccid !== 'string' || !ICCID_PATTERN.test(iccid)) {
@@ -114,7 +123,13 @@ export type CancelOutcome = 'cancelled' | 'refused' | 'unreachable';
  * CancelOrder. Whatever the SM-DP+ does is logged and counted here; the caller decides what an
  * unreachable SM-DP+ means for the CMP's answer.
  */
-export async function cancel(op: Es2Operator, profile: EsimProfile, finalProfileStatusIndicator: 'Available' | 'Unavailable', deadline: number, log: Logger): Promise<CancelOutcome> {
+export async function cancel(
+  op: Es2Operator,
+  profile: EsimProfile,
+  finalProfileStatusIndicator: 'Available' | 'Unavailable',
+  deadline: number,
+  log: Logger,
+): Promise<CancelOutcome> {
   try {
     const answer = await op.client.call(
       'cancelOrder',

@@ -81,8 +81,6 @@ export function parseExecutionStatus(value: unknown): FunctionExecutionStatus {
   };
 }
 
-
-
 /** the statuses SGP.22 defines for a notification point (seed 1.5: "Executed-Success,
  * Executed-WithWarning, Failed"); `Expired` is a function's status, never a notification's */
 export const NOTIFICATION_STATUSES: readonly ExecutionStatus[] = ['Executed-Success', 'Executed-WithWarning', 'Failed'];

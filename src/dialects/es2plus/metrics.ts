@@ -13,13 +13,13 @@ function create(registers: Registry[]) {
   return {
     calls: new Counter({
       name: 'aid_gateway_es2plus_calls_total',
-      help: 'ES2+ functions called on an operator\'s SM-DP+, by outcome: the functionExecutionStatus, or why there was none',
+      help: "ES2+ functions called on an operator's SM-DP+, by outcome: the functionExecutionStatus, or why there was none",
       labelNames: ['msp', 'function', 'outcome'] as const,
       registers,
     }),
     duration: new Histogram({
       name: 'aid_gateway_es2plus_call_duration_seconds',
-      help: 'Time an operator\'s SM-DP+ took to answer an ES2+ function',
+      help: "Time an operator's SM-DP+ took to answer an ES2+ function",
       labelNames: ['msp', 'function'] as const,
       buckets: LATENCY_BUCKETS,
       registers,

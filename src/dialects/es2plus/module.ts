@@ -30,7 +30,17 @@ export const es2plus: DialectModule<Es2plusSettings, Es2plusInstance> = {
     const metrics = es2plusMetrics(services.metrics.registry);
     es2plusKnownSeries(metrics, partner.id);
     const client = new Es2Client(services.upstream, settings, metrics);
-    const operator = new Es2Operator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds, services.journey);
+    const operator = new Es2Operator(
+      partner,
+      settings,
+      client,
+      services.records,
+      services.outbox,
+      services.metrics,
+      services.log,
+      services.settings.tokenBindingTtlSeconds,
+      services.journey,
+    );
     // the hub is the MSP here: its SM-DP+ being away is the MSP's service being unavailable (503)
     const dialect = createMspDialect(operator, webhook, {
       requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),

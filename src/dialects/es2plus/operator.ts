@@ -20,7 +20,17 @@ export class Es2Operator extends MspOperator<EsimProfile, Es2plusSettings> {
   /** the dialect's own metrics (metrics.ts) */
   readonly es2Metrics: Es2plusMetrics;
 
-  constructor(partner: Partner, settings: Es2plusSettings, readonly client: Es2Client, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number, journey?: JourneySteps) {
+  constructor(
+    partner: Partner,
+    settings: Es2plusSettings,
+    readonly client: Es2Client,
+    records: RecordStore,
+    outbox: OutboxQueue,
+    metrics: Metrics,
+    log: Logger,
+    ttlSeconds: number,
+    journey?: JourneySteps,
+  ) {
     super(partner, settings, records, outbox, metrics, log, ttlSeconds, journey);
     this.es2Metrics = es2plusMetrics(metrics.registry);
   }

@@ -43,7 +43,11 @@ const validate = ajv.compile({
     { required: ['timeStamp'], not: { required: ['timestamp'] } },
   ],
   properties: {
-    header: { type: 'object', required: ['functionRequesterIdentifier', 'functionCallIdentifier'], properties: { functionRequesterIdentifier: string, functionCallIdentifier: string } },
+    header: {
+      type: 'object',
+      required: ['functionRequesterIdentifier', 'functionCallIdentifier'],
+      properties: { functionRequesterIdentifier: string, functionCallIdentifier: string },
+    },
     eid: string,
     iccid: { type: 'string', pattern: ICCID_PATTERN.source },
     profileType: string,
@@ -51,7 +55,12 @@ const validate = ajv.compile({
     timestamp: { type: 'string', format: 'date-time' },
     timeStamp: { type: 'string', format: 'date-time' },
     // the seed's own example sends it as a string
-    notificationPointId: { anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', pattern: '^[0-9]{1,9}$' }] },
+    notificationPointId: {
+      anyOf: [
+        { type: 'integer', minimum: 0 },
+        { type: 'string', pattern: '^[0-9]{1,9}$' },
+      ],
+    },
     notificationPointStatus: { type: 'object', required: ['status'], properties: { status: { enum: NOTIFICATION_STATUSES } } },
     resultData: { type: 'string', pattern: '^[A-Za-z0-9+/]*={0,2}$' },
   },
@@ -86,24 +95,24 @@ export function progressCallback(operators: readonly Es2Operator[]): InboundRout
 }
 
 async function handleProgress(ctx: InboundContext, services: InboundServices, operators: readonly Es2Operator[]): Promise<void> {
-    let operator: Es2Operator | undefined;
+  let operator: Es2Operator | undefined;
+  try {
+    if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
+    operator = await authenticateSmdp(ctx, services, operators);
+    const notification = await readNotification(services);
+    let execution;
     try {
-      if (ctx.method !== 'POST') throw new HubError('methodNotAllowed', { headers: { allow: 'POST' } });
-      operator = await authenticateSmdp(ctx, services, operators);
-      const notification = await readNotification(services);
-      let execution;
-      try {
-        execution = parseExecutionStatus(notification.notificationPointStatus);
-      } catch (err) {
-        throw new CallbackRefusal(400, '1.6', '2.1', (err as Error).message);
-      }
-      await record(ctx, operator, notification, executed(execution), execution.status);
-      ctx.status = 204;
+      execution = parseExecutionStatus(notification.notificationPointStatus);
     } catch (err) {
-      answerRefusal(ctx, err);
-    } finally {
-      ctx.set('x-admin-protocol', operator?.settings.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL);
+      throw new CallbackRefusal(400, '1.6', '2.1', (err as Error).message);
     }
+    await record(ctx, operator, notification, executed(execution), execution.status);
+    ctx.status = 204;
+  } catch (err) {
+    answerRefusal(ctx, err);
+  } finally {
+    ctx.set('x-admin-protocol', operator?.settings.adminProtocol ?? DEFAULT_ADMIN_PROTOCOL);
+  }
 }
 
 async function readNotification(services: InboundServices): Promise<Notification> {
@@ -117,7 +126,9 @@ async function readNotification(services: InboundServices): Promise<Notification
   if (!validate(body)) {
     const errors = validate.errors ?? [];
     const missing = errors.some((e) => e.keyword === 'required');
-    const problems = errors.filter((e) => e.keyword !== 'oneOf' || errors.length === 1).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
+    const problems = errors
+      .filter((e) => e.keyword !== 'oneOf' || errors.length === 1)
+      .map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`);
     // SGP.22 reason codes: 2.2 Mandatory Element Missing, 2.1 Invalid
     throw new CallbackRefusal(400, '1.6', missing ? '2.2' : '2.1', problems.join('; '));
   }
@@ -128,7 +139,8 @@ async function readNotification(services: InboundServices): Promise<Notification
 function answerRefusal(ctx: InboundContext, err: unknown): void {
   let refusal: CallbackRefusal;
   if (err instanceof CallbackRefusal) refusal = err;
-  else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new CallbackRefusal(401, '1.1', '1.2', 'Not Allowed (Authorisation): the credential belongs to no SM-DP+ of an ES2+ operator');
+  else if (err instanceof HubError && err.kind === 'unauthenticated')
+    refusal = new CallbackRefusal(401, '1.1', '1.2', 'Not Allowed (Authorisation): the credential belongs to no SM-DP+ of an ES2+ operator');
   else if (err instanceof HubError && err.status < 500) refusal = new CallbackRefusal(err.status, '1.6', '2.1', err.message);
   else throw err;
   if (err instanceof HubError) ctx.set(err.headers);
@@ -164,13 +176,21 @@ async function record(ctx: InboundContext, operator: Es2Operator, notification: 
   }
   await operator.withSubscription(known.mspToken, Date.now() + CALLBACK_BUDGET_MS, async () => {
     const profile = (await operator.getProfile(iccid)) ?? known;
-    const point: ProgressPoint = { notificationPointId: pointId, status, at: notification.timestamp ?? notification.timeStamp ?? '', resultData: notification.resultData };
+    const point: ProgressPoint = {
+      notificationPointId: pointId,
+      status,
+      at: notification.timestamp ?? notification.timeStamp ?? '',
+      resultData: notification.resultData,
+    };
     const state = afterProgress(profile.state, pointId, succeeded);
     if (notification.eid !== undefined && notification.eid !== profile.eid) log.warn('download progress names another EID than the order');
     const updated = { ...profile, state, usedAt: Date.now(), progress: [...profile.progress, point].slice(-KEPT_POINTS) };
     await operator.save(updated);
     if (state !== profile.state) operator.countProfileEvent(eventOf(state));
-    log.info({ point: NOTIFICATION_POINTS[pointId] ?? (pointId >= 100 ? 'operator-defined' : 'reserved'), status, profileState: state }, 'download progress recorded');
+    log.info(
+      { point: NOTIFICATION_POINTS[pointId] ?? (pointId >= 100 ? 'operator-defined' : 'reserved'), status, profileState: state },
+      'download progress recorded',
+    );
     await operator.tell('downloadProgress', updated, { notificationPointId: pointId, notificationPointStatus: status, resultData: notification.resultData });
   });
 }

@@ -48,8 +48,6 @@ export interface Es2plusSettings {
   readonly callbackRequires: CredentialsRequired;
 }
 
-
-
 interface RawSettings {
   functionRequesterIdentifier: string;
   adminProtocol?: string;

@@ -88,7 +88,6 @@ const fail = (subjectCode: string, reasonCode: string, message: string): Outcome
 const MISSING = (name: string) => fail('1.6', '2.2', `Mandatory Element Missing: ${name}`);
 const UNKNOWN_ICCID = fail('8.2.1', '3.9', 'Unknown');
 
-
 export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise<SmdpSimulator> {
   const profiles = new Map<string, SmdpProfile>();
   for (const [profileType, iccids] of Object.entries(options.inventory)) {
@@ -142,7 +141,8 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
       if (!profile) return UNKNOWN_ICCID;
       if (profile.state === 'downloaded' || profile.state === 'installed') return fail('8.2.1', '3.3', 'Already in Use');
       if (body.eid !== undefined && profile.eid !== undefined && body.eid !== profile.eid) return fail('8.2.1', '3.10', 'Invalid Association');
-      if (body.matchingId !== undefined && profile.matchingId !== undefined && body.matchingId !== profile.matchingId) return fail('8.2.6', '3.10', 'Invalid Association');
+      if (body.matchingId !== undefined && profile.matchingId !== undefined && body.matchingId !== profile.matchingId)
+        return fail('8.2.6', '3.10', 'Invalid Association');
       const final = body.finalProfileStatusIndicator;
       if ((final !== 'Available' && final !== 'Unavailable') || profile.state === 'available' || profile.state === 'unavailable') {
         return fail('8.2.1', '3.5', 'Invalid Transition');
@@ -168,7 +168,9 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
 
   async function notify(profile: SmdpProfile, notificationPointId: number, ok: boolean): Promise<void> {
     if (!operator) return;
-    const status = ok ? { status: 'Executed-Success' } : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
+    const status = ok
+      ? { status: 'Executed-Success' }
+      : { status: 'Failed', statusCodeData: { subjectCode: '8.1', reasonCode: '4.8', message: 'simulated failure' } };
     const timestampName = options.spelling === 'seedVendor' ? 'timeStamp' : 'timestamp';
     const answer = await fetch(operator.url.replace(/\/+$/, '') + PROGRESS_CALLBACK_PATH, {
       dispatcher,
@@ -248,9 +250,7 @@ export async function startSmdpSimulator(options: SmdpSimulatorOptions): Promise
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
     handler(req, res).catch(() => send(res, 500, { error: 'simulator failure' }));
   };
-  const server = options.tls
-    ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, listener)
-    : http.createServer(listener);
+  const server = options.tls ? https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: true }, listener) : http.createServer(listener);
   const host = options.host ?? '127.0.0.1';
   const port = await listen(server, host, options.port ?? 0);
   return {

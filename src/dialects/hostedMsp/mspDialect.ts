@@ -10,7 +10,14 @@ import type { Logger } from '../../log';
 import { type Upstream } from '../../upstream/upstream';
 import { UpstreamError } from '../../errors/upstreamError';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../dialect';
-import { invalidateSubscription, requestProfileStatus, sendCsimStatus, type ActivationRequest, type DeactivateOutcome, type WithdrawOutcome } from './operations';
+import {
+  invalidateSubscription,
+  requestProfileStatus,
+  sendCsimStatus,
+  type ActivationRequest,
+  type DeactivateOutcome,
+  type WithdrawOutcome,
+} from './operations';
 import type { MspOperator } from './operator';
 import type { OperatorProfile } from './profile';
 import type { CsimStatus } from '../../esim/csimStatus';

@@ -63,11 +63,16 @@ export async function admission<P extends OperatorProfile>(op: MspOperator<P>, r
  * (AID.02 4.3.1 2c: the CMP deletes the swapped profile from its vehicle, so only a profile on this
  * CMP's vehicles can be swapped; none: no activation code, 422 code 49).
  */
-function slotFor<P extends OperatorProfile>(op: MspOperator<P>, profiles: readonly P[], req: ActivationRequest, resumed: P | undefined): { others: P[]; candidate: P | undefined } {
+function slotFor<P extends OperatorProfile>(
+  op: MspOperator<P>,
+  profiles: readonly P[],
+  req: ActivationRequest,
+  resumed: P | undefined,
+): { others: P[]; candidate: P | undefined } {
   const others = profiles.filter((p) => isLive(p.state) && p.iccid !== resumed?.iccid);
   if (others.length < op.settings.profilesPerSubscription) return { others, candidate: undefined };
   const own = others.filter((p) => p.cmp === req.cmp);
-  if (own.length === 0) throw refusal('noActivationCode', 'every profile of the subscription is on another CMP\'s vehicles');
+  if (own.length === 0) throw refusal('noActivationCode', "every profile of the subscription is on another CMP's vehicles");
   return { others, candidate: swapCandidate(own, req.replaceIccid) };
 }
 
@@ -83,7 +88,12 @@ function swapCandidate<P extends OperatorProfile>(live: readonly P[], replaceIcc
  * vehicle has it (`withdraw`), and the operator is told whether it did, under `withdrawnKey` (the
  * dialect's word for it)
  */
-export async function retireSwapped<P extends OperatorProfile>(op: MspOperator<P>, profile: P, withdrawnKey: string, withdraw: () => Promise<boolean>): Promise<void> {
+export async function retireSwapped<P extends OperatorProfile>(
+  op: MspOperator<P>,
+  profile: P,
+  withdrawnKey: string,
+  withdraw: () => Promise<boolean>,
+): Promise<void> {
   const withdrawn = isCancellable(profile.state) && (await withdraw());
   await op.save({ ...profile, state: 'swapped', usedAt: Date.now() });
   op.countProfileEvent('swapped');
@@ -97,7 +107,13 @@ export function codeAnswer(profile: OperatorProfile): DialectAnswer {
 }
 
 /** AID.02 7.8: the profile's new state; a deleted profile frees its slot (A.4) */
-export async function sendCsimStatus<P extends OperatorProfile>(op: MspOperator<P>, mspToken: string, body: { iccid: string; status: CsimStatus }, deadline: number, log: Logger): Promise<DialectAnswer> {
+export async function sendCsimStatus<P extends OperatorProfile>(
+  op: MspOperator<P>,
+  mspToken: string,
+  body: { iccid: string; status: CsimStatus },
+  deadline: number,
+  log: Logger,
+): Promise<DialectAnswer> {
   return op.withSubscription(mspToken, deadline, async () => {
     const profile = await op.getProfile(normalizeIccid(body.iccid));
     if (!owned(profile, mspToken)) throw notOwned(profile);
@@ -116,7 +132,12 @@ export async function sendCsimStatus<P extends OperatorProfile>(op: MspOperator<
  * `iccid`. A profile the operator does not know, another token's or another CMP's, is "404 User or
  * specified profile cannot be found" (code 65), never a hint that it exists elsewhere.
  */
-export async function requestProfileStatus<P extends OperatorProfile>(op: MspOperator<P>, mspToken: string, cmp: string, iccid: string | null): Promise<DialectAnswer> {
+export async function requestProfileStatus<P extends OperatorProfile>(
+  op: MspOperator<P>,
+  mspToken: string,
+  cmp: string,
+  iccid: string | null,
+): Promise<DialectAnswer> {
   let profiles: P[];
   if (iccid !== null) {
     const profile = await op.getProfile(normalizeIccid(iccid));

@@ -113,8 +113,15 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
   /** a profile by ICCID, found again by its subscription (msp_token) and its activation request */
   save(profile: P): Promise<void> {
     const { mspToken, iccid, eid, activationCodeRequestId, state } = profile;
-    this.journey?.step({ token: mspToken }, { operation: this.journeyStepOf(state), from: this.id, outcome: state, iccid, eid, requestId: activationCodeRequestId }, lookupsFor(activationCodeRequestId, iccid));
-    return this.state('save profile', this.records.save(profile.iccid, profile, this.ttlSeconds, { subscription: profile.mspToken, request: profile.activationCodeRequestId }));
+    this.journey?.step(
+      { token: mspToken },
+      { operation: this.journeyStepOf(state), from: this.id, outcome: state, iccid, eid, requestId: activationCodeRequestId },
+      lookupsFor(activationCodeRequestId, iccid),
+    );
+    return this.state(
+      'save profile',
+      this.records.save(profile.iccid, profile, this.ttlSeconds, { subscription: profile.mspToken, request: profile.activationCodeRequestId }),
+    );
   }
 
   getProfile(iccid: string): Promise<P | undefined> {
@@ -132,7 +139,11 @@ export abstract class MspOperator<P extends OperatorProfile, S extends OperatorS
   }
 
   /** tells the back office through the outbox (nothing lost while it is down); a failure to queue is logged */
-  async tell(event: OperatorEvent, profile: Pick<OperatorProfile, 'mspToken' | 'cmp'> & Partial<OperatorProfile>, extra: Record<string, unknown> = {}): Promise<void> {
+  async tell(
+    event: OperatorEvent,
+    profile: Pick<OperatorProfile, 'mspToken' | 'cmp'> & Partial<OperatorProfile>,
+    extra: Record<string, unknown> = {},
+  ): Promise<void> {
     if (!this.settings.webhook) return;
     const id = randomUUID();
     const body = {

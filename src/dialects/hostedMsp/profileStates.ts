@@ -12,16 +12,7 @@
 import type { CsimStatus } from '../../esim/csimStatus';
 
 export type ProfileState =
-  | 'ordered'
-  | 'released'
-  | 'downloaded'
-  | 'installed'
-  | 'enabled'
-  | 'disabled'
-  | 'installationFailed'
-  | 'deleted'
-  | 'swapped'
-  | 'cancelled';
+  'ordered' | 'released' | 'downloaded' | 'installed' | 'enabled' | 'disabled' | 'installationFailed' | 'deleted' | 'swapped' | 'cancelled';
 
 export type Aid02ProfileStatus = 'prepared' | 'installed' | 'enabled' | 'disabled';
 

@@ -41,7 +41,9 @@ export async function requestActivationCode(op: TelcoOperator, req: ActivationRe
       await readyDevice(op, req, type, deadline, log);
       const waiting = resumed ? undefined : await waitingProfile(op, req, type, deadline, log);
       const ordered = resumed ? { ...resumed, swappedIccid: candidate?.iccid ?? null } : await order(op, req, candidate, deadline, waiting);
-      const { profile, activationCode } = waiting ? { profile: ordered, activationCode: await generateCode(op, ordered, deadline, log) } : await create(op, ordered, type, resumed !== undefined, deadline, log);
+      const { profile, activationCode } = waiting
+        ? { profile: ordered, activationCode: await generateCode(op, ordered, deadline, log) }
+        : await create(op, ordered, type, resumed !== undefined, deadline, log);
       const released: OperatorProfile = { ...profile, activationCode, state: 'released', usedAt: Date.now() };
       await op.save(released);
       op.countProfileEvent('ordered');
@@ -88,7 +90,12 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
   const json = await compatibility(op, eid, type, deadline, log);
   if (json !== undefined && json.compatible !== true) {
     // the platform's words may name the device
-    const reasons = Array.isArray(json.reasons) ? json.reasons.filter((r): r is string => typeof r === 'string').slice(0, 5).map((r) => op.client.wordsFit(r).slice(0, 200)) : [];
+    const reasons = Array.isArray(json.reasons)
+      ? json.reasons
+          .filter((r): r is string => typeof r === 'string')
+          .slice(0, 5)
+          .map((r) => op.client.wordsFit(r).slice(0, 200))
+      : [];
     log.warn({ reasons }, 'the platform finds the device not compatible with the profile type');
     throw new PlatformError(200, 'DEVICE_NOT_COMPATIBLE', 'not compatible');
   }
@@ -102,11 +109,18 @@ async function readyDevice(op: TelcoOperator, req: ActivationRequest, type: Prof
  * the device is about the device) is asked the other way, and the form that answered is asked first
  * from then on. A platform with neither: undefined, and Create Profile refuses a device it cannot serve.
  */
-async function compatibility(op: TelcoOperator, eid: string, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<Record<string, unknown> | undefined> {
+async function compatibility(
+  op: TelcoOperator,
+  eid: string,
+  type: ProfileTypeSettings,
+  deadline: number,
+  log: Logger,
+): Promise<Record<string, unknown> | undefined> {
   for (const form of op.compatibilityForms()) {
-    const request: PlatformRequest = form === 'get'
-      ? { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}`, expected: [404, 405] }
-      : { method: 'POST', path: `/devices/${eid}/check-compatibility`, body: { profileType: type.platformType }, expected: [404, 405] };
+    const request: PlatformRequest =
+      form === 'get'
+        ? { method: 'GET', path: `/devices/${eid}/compatibility?profileType=${type.platformType}`, expected: [404, 405] }
+        : { method: 'POST', path: `/devices/${eid}/check-compatibility`, body: { profileType: type.platformType }, expected: [404, 405] };
     try {
       const { json } = await op.client.call('checkCompatibility', request, deadline, log);
       op.compatibilityAnswered(form);
@@ -125,7 +139,13 @@ async function compatibility(op: TelcoOperator, eid: string, type: ProfileTypeSe
  * handed to no one: of the profile type and the operator's MNO, still CREATED. The seed's
  * getAvailableProfiles answers a list; a `{profiles: [...]}` object is taken too.
  */
-async function waitingProfile(op: TelcoOperator, req: ActivationRequest, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<string | undefined> {
+async function waitingProfile(
+  op: TelcoOperator,
+  req: ActivationRequest,
+  type: ProfileTypeSettings,
+  deadline: number,
+  log: Logger,
+): Promise<string | undefined> {
   const { value } = await op.client.call('deviceProfiles', { method: 'GET', path: `/devices/${encodeURIComponent(req.eid)}/profiles` }, deadline, log);
   const listed = Array.isArray(value) ? value : isObject(value) && Array.isArray(value.profiles) ? value.profiles : [];
   for (const item of listed) {
@@ -138,7 +158,13 @@ async function waitingProfile(op: TelcoOperator, req: ActivationRequest, type: P
 
 /** a new profile of the subscription (the device's waiting one, else the next ICCID of the block),
  * recorded before the platform is asked for its code */
-async function order(op: TelcoOperator, req: ActivationRequest, candidate: OperatorProfile | undefined, deadline: number, waiting: string | undefined): Promise<OperatorProfile> {
+async function order(
+  op: TelcoOperator,
+  req: ActivationRequest,
+  candidate: OperatorProfile | undefined,
+  deadline: number,
+  waiting: string | undefined,
+): Promise<OperatorProfile> {
   const now = Date.now();
   const profile: OperatorProfile = {
     msp: op.id,
@@ -165,7 +191,14 @@ async function order(op: TelcoOperator, req: ActivationRequest, candidate: Opera
  * ICCID of the block is taken; none at all after a 400, and the 400 stands (the ICCID was refused
  * for its format).
  */
-async function create(op: TelcoOperator, ordered: OperatorProfile, type: ProfileTypeSettings, resumed: boolean, deadline: number, log: Logger): Promise<{ profile: OperatorProfile; activationCode: string }> {
+async function create(
+  op: TelcoOperator,
+  ordered: OperatorProfile,
+  type: ProfileTypeSettings,
+  resumed: boolean,
+  deadline: number,
+  log: Logger,
+): Promise<{ profile: OperatorProfile; activationCode: string }> {
   let profile = ordered;
   for (let taken = 0; ; taken++) {
     let refused: PlatformError;
@@ -199,9 +232,20 @@ function mayExist(err: PlatformError): boolean {
  * Create Profile asked for (the EID, the operator's MNO, the platform type) and not deleted; a
  * profile someone else made for the same device is not handed to the CMP
  */
-async function holderOf(op: TelcoOperator, profile: OperatorProfile, type: ProfileTypeSettings, deadline: number, log: Logger): Promise<'this request' | 'someone else' | 'nobody'> {
+async function holderOf(
+  op: TelcoOperator,
+  profile: OperatorProfile,
+  type: ProfileTypeSettings,
+  deadline: number,
+  log: Logger,
+): Promise<'this request' | 'someone else' | 'nobody'> {
   try {
-    const { json } = await op.client.call('getProfile', { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}`, expected: [404] }, deadline, log);
+    const { json } = await op.client.call(
+      'getProfile',
+      { method: 'GET', path: `/profiles/${encodeURIComponent(profile.iccid)}`, expected: [404] },
+      deadline,
+      log,
+    );
     const asCreated = json.eid === profile.eid && json.mno === op.settings.mno && json.profileType === type.platformType;
     return asCreated && json.profileState !== 'DELETED' ? 'this request' : 'someone else';
   } catch (err) {
@@ -222,7 +266,12 @@ function createBody(op: TelcoOperator, profile: OperatorProfile, type: ProfileTy
 }
 
 async function generateCode(op: TelcoOperator, profile: OperatorProfile, deadline: number, log: Logger): Promise<string> {
-  const { json } = await op.client.call('generateActivationCode', { method: 'POST', path: `/profiles/${encodeURIComponent(profile.iccid)}/activation-code` }, deadline, log);
+  const { json } = await op.client.call(
+    'generateActivationCode',
+    { method: 'POST', path: `/profiles/${encodeURIComponent(profile.iccid)}/activation-code` },
+    deadline,
+    log,
+  );
   const code = usable(typeof json.activationCode === 'string' ? json.activationCode : undefined);
   if (!code) {
     log.error({ function: 'generateActivationCode' }, 'the platform gave no activation code in the SGP.22 format');

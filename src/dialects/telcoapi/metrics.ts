@@ -12,13 +12,13 @@ function create(registers: Registry[]) {
   return {
     calls: new Counter({
       name: 'aid_gateway_telcoapi_calls_total',
-      help: 'Calls to an operator\'s eSIM platform by function and outcome: ok, the platform\'s error code, or why there was no answer',
+      help: "Calls to an operator's eSIM platform by function and outcome: ok, the platform's error code, or why there was no answer",
       labelNames: ['msp', 'function', 'outcome'] as const,
       registers,
     }),
     duration: new Histogram({
       name: 'aid_gateway_telcoapi_call_duration_seconds',
-      help: 'Time an operator\'s eSIM platform took to answer',
+      help: "Time an operator's eSIM platform took to answer",
       labelNames: ['msp', 'function'] as const,
       buckets: LATENCY_BUCKETS,
       registers,

@@ -33,7 +33,17 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
     const metrics = telcoapiMetrics(services.metrics.registry);
     telcoapiKnownSeries(metrics, partner.id);
     const client = new PlatformClient(services.upstream, settings, metrics);
-    const operator = new TelcoOperator(partner, settings, client, services.records, services.outbox, services.metrics, services.log, services.settings.tokenBindingTtlSeconds, services.journey);
+    const operator = new TelcoOperator(
+      partner,
+      settings,
+      client,
+      services.records,
+      services.outbox,
+      services.metrics,
+      services.log,
+      services.settings.tokenBindingTtlSeconds,
+      services.journey,
+    );
     const dialect = createMspDialect(operator, webhook, {
       requestActivationCode: (req, deadline, log) => requestActivationCode(operator, req, deadline, log),
       withdraw: (profile, deadline, log) => withdraw(operator, profile, deadline, log),

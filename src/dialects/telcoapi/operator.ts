@@ -37,7 +37,17 @@ export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings
   readonly telcoMetrics: TelcoapiMetrics;
   private compatibilityFirst: CompatibilityForm;
 
-  constructor(partner: Partner, settings: TelcoapiSettings, readonly client: PlatformClient, records: RecordStore, outbox: OutboxQueue, metrics: Metrics, log: Logger, ttlSeconds: number, journey?: JourneySteps) {
+  constructor(
+    partner: Partner,
+    settings: TelcoapiSettings,
+    readonly client: PlatformClient,
+    records: RecordStore,
+    outbox: OutboxQueue,
+    metrics: Metrics,
+    log: Logger,
+    ttlSeconds: number,
+    journey?: JourneySteps,
+  ) {
     super(partner, settings, records, outbox, metrics, log, ttlSeconds, journey);
     this.telcoMetrics = telcoapiMetrics(metrics.registry);
     this.compatibilityFirst = settings.compatibility;
@@ -62,14 +72,19 @@ export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings
     try {
       return await super.withSubscription(mspToken, deadline, work);
     } finally {
-      await applyPending(this, mspToken, this.log).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'platform events left pending; the worker applies them'));
+      await applyPending(this, mspToken, this.log).catch((err: unknown) =>
+        this.log.warn({ err: (err as Error).message }, 'platform events left pending; the worker applies them'),
+      );
     }
   }
 
   /** records a platform event the first time its key is seen on any hub instance within `ttlSeconds`
    * (false after), pending under its subscription when it has one; one atomic write */
   recordEvent(event: PlatformEventRecord, ttlSeconds: number): Promise<boolean> {
-    return this.state('record platform event', this.records.create(eventId(event.key), event, ttlSeconds, event.mspToken === undefined ? {} : pendingIndexes(event.mspToken)));
+    return this.state(
+      'record platform event',
+      this.records.create(eventId(event.key), event, ttlSeconds, event.mspToken === undefined ? {} : pendingIndexes(event.mspToken)),
+    );
   }
 
   /** the events pending for the subscription, or for every subscription */
@@ -79,7 +94,9 @@ export class TelcoOperator extends MspOperator<OperatorProfile, TelcoapiSettings
 
   /** an applied event leaves the pending indexes; its record stays as the replay memory */
   settleEvent(event: PlatformEventRecord): Promise<void> {
-    return event.mspToken === undefined ? Promise.resolve() : this.state('settle platform event', this.records.unindex(eventId(event.key), pendingIndexes(event.mspToken)));
+    return event.mspToken === undefined
+      ? Promise.resolve()
+      : this.state('settle platform event', this.records.unindex(eventId(event.key), pendingIndexes(event.mspToken)));
   }
 
   /**

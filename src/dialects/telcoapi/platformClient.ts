@@ -20,7 +20,16 @@ import type { LimitedEndpoint, TelcoapiSettings } from './settings';
 
 export const PLATFORM_PATH = '/api/v1/esim';
 
-export type PlatformFunction = 'getDevice' | 'registerDevice' | 'checkCompatibility' | 'deviceProfiles' | 'createProfile' | 'getProfile' | 'generateActivationCode' | 'deleteProfile' | 'disableProfile';
+export type PlatformFunction =
+  | 'getDevice'
+  | 'registerDevice'
+  | 'checkCompatibility'
+  | 'deviceProfiles'
+  | 'createProfile'
+  | 'getProfile'
+  | 'generateActivationCode'
+  | 'deleteProfile'
+  | 'disableProfile';
 
 const LIMIT_OF: Partial<Record<PlatformFunction, LimitedEndpoint>> = {
   registerDevice: 'deviceRegistration',
@@ -59,7 +68,11 @@ export class PlatformClient {
     private readonly settings: TelcoapiSettings,
     private readonly metrics: TelcoapiMetrics,
   ) {
-    this.secrets = [...credentialsOf(upstream.partner.upstream.auth), ...(settings.webhook ? credentialsOf(settings.webhook.auth) : []), ...settings.webhookSecrets];
+    this.secrets = [
+      ...credentialsOf(upstream.partner.upstream.auth),
+      ...(settings.webhook ? credentialsOf(settings.webhook.auth) : []),
+      ...settings.webhookSecrets,
+    ];
   }
 
   /** the platform's own words, fit for a log: nothing credential-like, no ICCID or EID */
@@ -103,7 +116,7 @@ export class PlatformClient {
       if (answer.status === 429) {
         const waitMs = (error.retryAfterSeconds ?? 1) * 1000;
         if (tries < MAX_RATE_LIMITED_TRIES && Date.now() + waitMs < deadline - MARGIN_MS) {
-          log.info({ function: fn, waitMs }, 'the platform\'s rate limit: waiting as its Retry-After says');
+          log.info({ function: fn, waitMs }, "the platform's rate limit: waiting as its Retry-After says");
           await sleep(waitMs);
           continue;
         }

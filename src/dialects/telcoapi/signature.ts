@@ -25,10 +25,15 @@ export const SIGNATURE_MEMBER = 'signature';
 export type SignatureForm = 'header' | 'body';
 
 export type SignatureCheck =
-  | { readonly ok: true; readonly signature: string }
-  | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
+  { readonly ok: true; readonly signature: string } | { readonly ok: false; readonly reason: 'missing' | 'malformed' | 'stale' | 'mismatch' };
 
-export function verifySignature(header: string | undefined, body: Uint8Array, secrets: readonly string[], toleranceSeconds: number, nowMs: number): SignatureCheck {
+export function verifySignature(
+  header: string | undefined,
+  body: Uint8Array,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+  nowMs: number,
+): SignatureCheck {
   if (!header) return { ok: false, reason: 'missing' };
   let time: string | undefined;
   const given: Buffer[] = [];
@@ -40,12 +45,21 @@ export function verifySignature(header: string | undefined, body: Uint8Array, se
   if (time === undefined || given.length === 0 || given.length > 4) return { ok: false, reason: 'malformed' };
   if (Math.abs(nowMs / 1000 - Number(time)) > toleranceSeconds) return { ok: false, reason: 'stale' };
   const signed = Buffer.from(`${time}.`);
-  const match = firstMatch(given, secrets.map((secret) => hmac(secret, signed, body)));
+  const match = firstMatch(
+    given,
+    secrets.map((secret) => hmac(secret, signed, body)),
+  );
   return match ? { ok: true, signature: `${time}.${match.toString('hex')}` } : { ok: false, reason: 'mismatch' };
 }
 
 /** the seed's form: `payload` is the parsed `raw`, a JSON object */
-export function verifyBodySignature(raw: Buffer, payload: Record<string, unknown>, secrets: readonly string[], toleranceSeconds: number, nowMs: number): SignatureCheck {
+export function verifyBodySignature(
+  raw: Buffer,
+  payload: Record<string, unknown>,
+  secrets: readonly string[],
+  toleranceSeconds: number,
+  nowMs: number,
+): SignatureCheck {
   const value = payload[SIGNATURE_MEMBER];
   if (value === undefined) return { ok: false, reason: 'missing' };
   const given = typeof value === 'string' ? decodeMac(value) : undefined;
@@ -54,7 +68,10 @@ export function verifyBodySignature(raw: Buffer, payload: Record<string, unknown
   if (Math.abs(nowMs - madeAt) > toleranceSeconds * 1000) return { ok: false, reason: 'stale' };
   const rest = Object.fromEntries(Object.entries(payload).filter(([name]) => name !== SIGNATURE_MEMBER));
   const readings = [Buffer.from(JSON.stringify(rest)), ...withoutMember(raw)];
-  const match = firstMatch([given], secrets.flatMap((secret) => readings.map((bytes) => hmac(secret, bytes))));
+  const match = firstMatch(
+    [given],
+    secrets.flatMap((secret) => readings.map((bytes) => hmac(secret, bytes))),
+  );
   return match ? { ok: true, signature: `body.${match.toString('hex')}` } : { ok: false, reason: 'mismatch' };
 }
 

@@ -144,7 +144,12 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
   let webhook = options.webhook;
   const readings = options.readings ?? {};
 
-  const error = (status: number, code: string, message: string, extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {}): Answer => ({
+  const error = (
+    status: number,
+    code: string,
+    message: string,
+    extra: { details?: Record<string, unknown>; headers?: Record<string, string> } = {},
+  ): Answer => ({
     status,
     headers: extra.headers,
     body: { error: code, message, ...(extra.details ? { details: extra.details } : {}), timestamp: new Date().toISOString() },
@@ -166,7 +171,9 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
 
   /** a profile the platform does not have, or has deleted (`readings.deletedProfile`) */
   const gone = (profile: PlatformProfile | undefined): Answer =>
-    profile && readings.deletedProfile === 409 ? error(409, 'OPERATION_NOT_PERMITTED', 'The profile is deleted') : error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
+    profile && readings.deletedProfile === 409
+      ? error(409, 'OPERATION_NOT_PERMITTED', 'The profile is deleted')
+      : error(404, 'PROFILE_NOT_FOUND', 'The requested profile does not exist');
 
   const validEid = (eid: unknown): eid is string => typeof eid === 'string' && /^[0-9]{32}$/.test(eid) && BigInt(eid) % 97n === 1n;
 
@@ -184,7 +191,11 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       if (devices.has(body.eid)) return error(409, 'OPERATION_NOT_PERMITTED', 'The device is registered already');
       devices.set(body.eid, { eid: body.eid, deviceInfo: body.deviceInfo, deviceId: randomUUID(), registrationDate: new Date().toISOString() });
       const device = devices.get(body.eid) as Record<string, unknown>;
-      return { status: 201, body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' }, event: { eventType: 'DEVICE_REGISTERED', iccid: null, eid: body.eid } };
+      return {
+        status: 201,
+        body: { deviceId: device.deviceId, registrationDate: device.registrationDate, status: 'REGISTERED' },
+        event: { eventType: 'DEVICE_REGISTERED', iccid: null, eid: body.eid },
+      };
     }
     // seed: GET …/compatibility?profileType= (API Reference), POST …/check-compatibility (endpoint list)
     const compatibility = readings.compatibility ?? 'both';
@@ -198,7 +209,12 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       const compatible = !(options.incompatibleEids ?? []).includes(eid);
       return {
         status: 200,
-        body: { compatible, reasons: compatible ? [] : [`LPA too old for ${profileType ?? 'this profile type'}`], supportedFeatures: [], restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' } },
+        body: {
+          compatible,
+          reasons: compatible ? [] : [`LPA too old for ${profileType ?? 'this profile type'}`],
+          supportedFeatures: [],
+          restrictions: { maxProfiles: options.maxProfilesPerDevice ?? 5, minOsVersion: '1.0' },
+        },
       };
     }
     if ((m = /^\/devices\/([^/]+)\/profiles$/.exec(path)) && method === 'GET') {
@@ -219,18 +235,32 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       if (missing) return error(400, 'INVALID_REQUEST', 'Invalid profile data', { details: { field: missing, reason: 'Required' } });
       if (typeof body.iccid !== 'string' || !/^[0-9]{19,20}$/.test(body.iccid)) return error(400, 'INVALID_REQUEST', 'Invalid profile data');
       if (!['OPERATIONAL', 'PROVISIONING', 'TESTING'].includes(String(body.profileType))) return error(400, 'INVALID_REQUEST', 'Invalid profile data');
-      if (typeof metadata?.name !== 'string' || typeof metadata.description !== 'string' || !Array.isArray(metadata.policies) || !Array.isArray(metadata.features)) {
+      if (
+        typeof metadata?.name !== 'string' ||
+        typeof metadata.description !== 'string' ||
+        !Array.isArray(metadata.policies) ||
+        !Array.isArray(metadata.features)
+      ) {
         return error(400, 'INVALID_REQUEST', 'Invalid profile data');
       }
       if (!validEid(body.eid)) return error(400, 'INVALID_EID', 'The provided eUICC identifier is invalid');
       if ((options.incompatibleEids ?? []).includes(body.eid)) return error(422, 'DEVICE_NOT_COMPATIBLE', 'Device is not compatible with the profile');
       if (profiles.has(body.iccid)) {
-        if (readings.existingIccid === 400) return error(400, 'INVALID_REQUEST', 'Invalid profile data', { details: { field: 'iccid', reason: 'Already exists' } });
+        if (readings.existingIccid === 400)
+          return error(400, 'INVALID_REQUEST', 'Invalid profile data', { details: { field: 'iccid', reason: 'Already exists' } });
         return error(409, 'OPERATION_NOT_PERMITTED', 'A profile with this ICCID exists');
       }
       const held = [...profiles.values()].filter((p) => p.eid === body.eid && p.profileState !== 'DELETED').length;
       if (held >= (options.maxProfilesPerDevice ?? 5)) return error(422, 'PROFILE_LIMIT_REACHED', 'Device has reached maximum number of profiles');
-      const profile: PlatformProfile = { iccid: body.iccid, eid: body.eid, profileType: String(body.profileType), mno: String(body.mno), profileState: 'CREATED', activationCode: newCode(), createdAt: new Date().toISOString() };
+      const profile: PlatformProfile = {
+        iccid: body.iccid,
+        eid: body.eid,
+        profileType: String(body.profileType),
+        mno: String(body.mno),
+        profileState: 'CREATED',
+        activationCode: newCode(),
+        createdAt: new Date().toISOString(),
+      };
       profiles.set(profile.iccid, profile);
       return { status: 200, body: { profileId: randomUUID(), activationCode: profile.activationCode, createdAt: profile.createdAt, status: 'CREATED' } };
     }
@@ -250,7 +280,11 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       const state = m[2] === 'enable' ? 'ENABLED' : 'DISABLED';
       profile.profileState = state;
       // seed: Enable Profile's answer; Disable Profile's is taken to be its like
-      return { status: 200, body: { status: state, timestamp: new Date().toISOString(), operationId: randomUUID() }, event: { eventType: `PROFILE_${state}`, iccid: profile.iccid } };
+      return {
+        status: 200,
+        body: { status: state, timestamp: new Date().toISOString(), operationId: randomUUID() },
+        event: { eventType: `PROFILE_${state}`, iccid: profile.iccid },
+      };
     }
     if ((m = /^\/profiles\/([^/]+)$/.exec(path))) {
       const profile = profiles.get(decodeURIComponent(m[1]));
@@ -303,7 +337,9 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
   /** without an activation code (the quick start's walk): the device's newest profile waiting */
   async function download(activationCode: string | undefined, eid: string): Promise<number[]> {
     const bare = (code: string) => code.replace(/^LPA:/i, '');
-    const waiting = [...profiles.values()].filter((p) => p.eid === eid && p.profileState === 'CREATED' && (activationCode === undefined || bare(p.activationCode) === bare(activationCode)));
+    const waiting = [...profiles.values()].filter(
+      (p) => p.eid === eid && p.profileState === 'CREATED' && (activationCode === undefined || bare(p.activationCode) === bare(activationCode)),
+    );
     const profile = waiting[waiting.length - 1];
     if (!profile) throw new Error('no downloadable profile for this activation code and EID');
     const statuses: number[] = [];
@@ -320,7 +356,10 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     if (!body) return send(res, error(400, 'INVALID_REQUEST', 'The body is not JSON'));
     if (req.method === 'POST' && url.pathname === '/simulator/download') {
       try {
-        return send(res, { status: 200, body: { webhookStatuses: await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid)) } });
+        return send(res, {
+          status: 200,
+          body: { webhookStatuses: await download(typeof body.activationCode === 'string' ? body.activationCode : undefined, String(body.eid)) },
+        });
       } catch (err) {
         return send(res, error(409, 'OPERATION_NOT_PERMITTED', (err as Error).message));
       }
@@ -336,13 +375,21 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
     const fault = index >= 0 ? faults.splice(index, 1)[0].fault : undefined;
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.ms));
     if (fault?.kind === 'error') {
-      return send(res, error(fault.status, fault.error, 'injected', fault.retryAfter === undefined ? {} : { headers: { 'retry-after': String(fault.retryAfter) } }));
+      return send(
+        res,
+        error(fault.status, fault.error, 'injected', fault.retryAfter === undefined ? {} : { headers: { 'retry-after': String(fault.retryAfter) } }),
+      );
     }
     const answer = route(req.method ?? '', path, url.searchParams, body);
     if (answer.event?.iccid === null && webhook && readings.deviceEvents && fault?.kind !== 'lostAnswer') {
       const { eventType, eid } = answer.event;
       send(res, answer);
-      eventStatuses.push(await sendEvent(eventType, null, { eid }).then((a) => a.status, () => 0));
+      eventStatuses.push(
+        await sendEvent(eventType, null, { eid }).then(
+          (a) => a.status,
+          () => 0,
+        ),
+      );
       return;
     }
     const event = answer.event?.iccid && webhook && (readings.callEvents ?? 'none') !== 'none' ? answer.event : undefined;
@@ -354,7 +401,13 @@ export async function startTelcoapiSimulator(options: TelcoapiSimulatorOptions):
       send(res, answer);
     }
     // the call is answered already: a webhook that cannot be reached is only counted (status 0)
-    if (event?.iccid && readings.callEvents === 'afterAnswer') eventStatuses.push(await sendEvent(event.eventType, event.iccid).then((a) => a.status, () => 0));
+    if (event?.iccid && readings.callEvents === 'afterAnswer')
+      eventStatuses.push(
+        await sendEvent(event.eventType, event.iccid).then(
+          (a) => a.status,
+          () => 0,
+        ),
+      );
   };
   const server = http.createServer((req, res) => {
     handler(req, res).catch(() => send(res, error(500, 'INTERNAL_ERROR', 'simulator failure')));

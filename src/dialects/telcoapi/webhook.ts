@@ -122,7 +122,11 @@ function readEvent(body: Parsed, operator: TelcoOperator): PlatformEvent {
   const payload = body.value;
   if (!validate(payload)) {
     operator.telcoMetrics.webhooks.inc({ msp: operator.id, outcome: 'invalid' });
-    throw new WebhookRefusal(400, 'INVALID_REQUEST', (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`).join('; '));
+    throw new WebhookRefusal(
+      400,
+      'INVALID_REQUEST',
+      (validate.errors ?? []).map((e) => `${fieldName(e.instancePath) || '(body)'} ${e.message ?? 'is invalid'}`).join('; '),
+    );
   }
   return payload;
 }
@@ -165,7 +169,8 @@ async function take(ctx: InboundContext, operator: TelcoOperator, event: Platfor
 function answerRefusal(ctx: InboundContext, err: unknown): void {
   let refusal: WebhookRefusal;
   if (err instanceof WebhookRefusal) refusal = err;
-  else if (err instanceof HubError && err.kind === 'unauthenticated') refusal = new WebhookRefusal(401, 'AUTHENTICATION_FAILED', 'the signature is missing, wrong or outside the time window');
+  else if (err instanceof HubError && err.kind === 'unauthenticated')
+    refusal = new WebhookRefusal(401, 'AUTHENTICATION_FAILED', 'the signature is missing, wrong or outside the time window');
   else if (err instanceof HubError && err.status === 429) refusal = new WebhookRefusal(429, 'RATE_LIMIT_EXCEEDED', err.message);
   else if (err instanceof HubError && err.status < 500) refusal = new WebhookRefusal(err.status, 'INVALID_REQUEST', err.message);
   else {

@@ -55,7 +55,12 @@ export class MemoryLedger implements Ledger {
     this.activations.set(id, { ...entry, state, answer, until: undefined }, outcome.ttlSeconds);
   }
 
-  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
+  async bridgeActivation(
+    pending: PendingActivation,
+    bridged: boolean,
+    ttlSeconds: number,
+    deadline?: { readonly delivery: Delivery; readonly at: number },
+  ): Promise<boolean> {
     const id = pendingId(pending);
     const entry = this.activations.get(id);
     const state = bridged ? 'bridged' : 'pending';

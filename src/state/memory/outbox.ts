@@ -53,7 +53,10 @@ export class MemoryOutbox implements OutboxQueue {
   }
 
   async unfinished(consumer: string, max: number): Promise<Received[]> {
-    return [...this.taken.values()].filter((t) => t.consumer === consumer).slice(0, max).map((t) => t.entry);
+    return [...this.taken.values()]
+      .filter((t) => t.consumer === consumer)
+      .slice(0, max)
+      .map((t) => t.entry);
   }
 
   async claimStale(consumer: string, minIdleMs: number, max: number): Promise<Received[]> {

@@ -14,7 +14,6 @@ import { MemoryRecordMaps, MemoryRecords } from './records';
 import { MemoryRequestChecks } from './requestChecks';
 import { MemoryTokenBindings } from './tokenBindings';
 
-
 export class MemoryStore implements Store {
   readonly kind = 'memory';
   readonly outbox = new MemoryOutbox();

@@ -19,7 +19,7 @@ export class MemoryTokenBindings implements TokenBindings {
     const pairs = this.tokens.get(token) ?? {};
     if (Object.keys(pairs).some((pair) => !pair.startsWith(`${msp} `))) return 'conflict';
     const pair = pairKey(msp, cmp);
-    this.tokens.set(token, { ...pairs, [pair]: state === 'learned' ? pairs[pair] ?? 'learned' : state }, ttlSeconds);
+    this.tokens.set(token, { ...pairs, [pair]: state === 'learned' ? (pairs[pair] ?? 'learned') : state }, ttlSeconds);
     return 'bound';
   }
 

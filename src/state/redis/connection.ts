@@ -60,10 +60,12 @@ export async function connectRedis(access: RedisAccess, options: ConnectOptions 
     ...tlsSocket(access),
     // a hub that cannot reach Redis at start stops (atStart says why); once running, it keeps retrying.
     // node-redis tells giving up from a delay by `instanceof Error`: an error of this module's realm
-    reconnectStrategy: (retries: number, cause: Error) =>
-      connected ? Math.min(100 * 2 ** retries, 2000) : new Error(cause.message, { cause }),
+    reconnectStrategy: (retries: number, cause: Error) => (connected ? Math.min(100 * 2 ** retries, 2000) : new Error(cause.message, { cause })),
   };
-  const credentials = { ...(access.username !== undefined && { username: access.username }), ...(access.password !== undefined && { password: access.password }) };
+  const credentials = {
+    ...(access.username !== undefined && { username: access.username }),
+    ...(access.password !== undefined && { password: access.password }),
+  };
   const description = describeTarget(target);
   if (target.kind === 'single') {
     const client = createClient({ url: target.url, ...credentials, disableOfflineQueue: true, socket });

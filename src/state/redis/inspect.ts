@@ -65,7 +65,8 @@ export class RedisInspector {
     const ready = (await this.client.xRange(`${this.prefix}outbox`, '-', '+')) as { id: string; message: Record<string, string> }[];
     for (const entry of ready) yield { state: 'ready', entryId: entry.id, ...deliveryLine(JSON.parse(entry.message.delivery) as Delivery) };
     const waiting = await this.client.zRangeWithScores(`${this.prefix}outbox:waiting`, 0, -1);
-    for (const entry of waiting) yield { state: 'waiting', notBefore: new Date(entry.score).toISOString(), ...deliveryLine(JSON.parse(entry.value) as Delivery) };
+    for (const entry of waiting)
+      yield { state: 'waiting', notBefore: new Date(entry.score).toISOString(), ...deliveryLine(JSON.parse(entry.value) as Delivery) };
   }
 
   private get client() {

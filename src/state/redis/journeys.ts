@@ -105,7 +105,15 @@ export class RedisJourneys implements Journeys {
     const args = [String(writes.length), this.key('jrn', '')];
     for (const w of writes) {
       keys.push(w.via ? this.key('jrx', lookupId(w.via)) : this.none, ...w.indexes.map((l) => this.key('jrx', lookupId(l))));
-      args.push(w.token ?? '', JSON.stringify(w.event), String(w.ttlSeconds), String(w.maxEvents), w.event.stage ?? '', String(w.event.at), String(w.indexes.length));
+      args.push(
+        w.token ?? '',
+        JSON.stringify(w.event),
+        String(w.ttlSeconds),
+        String(w.maxEvents),
+        w.event.stage ?? '',
+        String(w.event.at),
+        String(w.indexes.length),
+      );
     }
     return { writes, keys, args };
   }
@@ -143,7 +151,9 @@ export class RedisJourneys implements Journeys {
   async stuck(stuckAfter: StuckAfter, now: number): Promise<WaitingJourney[]> {
     const found: WaitingJourney[] = [];
     for (const stage of STAGES) {
-      const entries = await this.client.zRangeByScoreWithScores(this.key('jrw', stage), '-inf', now - stuckAfter[stage] * 1000, { LIMIT: { offset: 0, count: 1000 } });
+      const entries = await this.client.zRangeByScoreWithScores(this.key('jrw', stage), '-inf', now - stuckAfter[stage] * 1000, {
+        LIMIT: { offset: 0, count: 1000 },
+      });
       for (const { value, score } of entries) {
         // a journey that expired leaves its stage here: it goes when it is next listed
         if ((await this.client.exists(this.key('jrn', value))) === 1) found.push({ token: value, stage, since: score });

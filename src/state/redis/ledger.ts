@@ -9,7 +9,17 @@ import type { RedisClient, KeyOf } from './keys';
 import { ENQUEUE_DELIVERY, type RedisOutbox } from './outbox';
 import { Script } from './script';
 import type { Delivery } from '../outbox';
-import { inflightEntry, pendingId, pendingOf, type ActivationEntry, type CallOutcome, type Ledger, type PendingActivation, type ReplayClaim, type StoredAnswer } from '../ledger';
+import {
+  inflightEntry,
+  pendingId,
+  pendingOf,
+  type ActivationEntry,
+  type CallOutcome,
+  type Ledger,
+  type PendingActivation,
+  type ReplayClaim,
+  type StoredAnswer,
+} from '../ledger';
 
 // KEYS: entry. ARGV: fingerprint, the new entry (JSON), now, TTL. A new entry, or what the entry
 // says; one open or in flight past its claim is taken over, keeping when the request began. A
@@ -161,20 +171,48 @@ export class RedisLedger implements Ledger {
 
   async claimActivation(pending: PendingActivation, fingerprint: string, claimMs: number, ttlSeconds: number): Promise<ReplayClaim> {
     const now = Date.now();
-    const reply = (await CLAIM.run(this.client, [this.entryKey(pending)], [fingerprint, freshEntry(pending, fingerprint, now + claimMs), String(now), String(ttlSeconds)])) as string[];
+    const reply = (await CLAIM.run(
+      this.client,
+      [this.entryKey(pending)],
+      [fingerprint, freshEntry(pending, fingerprint, now + claimMs), String(now), String(ttlSeconds)],
+    )) as string[];
     return claimOf(reply);
   }
 
   async finishActivation(pending: PendingActivation, outcome: CallOutcome): Promise<void> {
     const answer = outcome.kind === 'done' || outcome.kind === 'pending' ? JSON.stringify(outcome.answer) : '';
     const ttl = outcome.kind === 'release' ? 0 : outcome.ttlSeconds;
-    await FINISH.run(this.client, this.pendingKeys(pending), [outcome.kind, answer, String(ttl), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, pending.claimId ?? '']);
+    await FINISH.run(this.client, this.pendingKeys(pending), [
+      outcome.kind,
+      answer,
+      String(ttl),
+      String(Date.now()),
+      pendingId(pending),
+      pending.requestId,
+      pending.msp,
+      pending.claimId ?? '',
+    ]);
   }
 
-  async bridgeActivation(pending: PendingActivation, bridged: boolean, ttlSeconds: number, deadline?: { readonly delivery: Delivery; readonly at: number }): Promise<boolean> {
+  async bridgeActivation(
+    pending: PendingActivation,
+    bridged: boolean,
+    ttlSeconds: number,
+    deadline?: { readonly delivery: Delivery; readonly at: number },
+  ): Promise<boolean> {
     const queueing = deadline && this.outbox.queueing(deadline.delivery, deadline.at);
     const keys = [...this.pendingKeys(pending), ...(queueing?.keys ?? [])];
-    const args = [bridged ? 'bridged' : 'pending', '', String(ttlSeconds), String(Date.now()), pendingId(pending), pending.requestId, pending.msp, pending.claimId ?? '', ...(queueing?.args ?? [])];
+    const args = [
+      bridged ? 'bridged' : 'pending',
+      '',
+      String(ttlSeconds),
+      String(Date.now()),
+      pendingId(pending),
+      pending.requestId,
+      pending.msp,
+      pending.claimId ?? '',
+      ...(queueing?.args ?? []),
+    ];
     return (await BRIDGE.run(this.client, keys, args)) === 1;
   }
 

@@ -10,7 +10,6 @@ import type { RedisClient } from './keys';
 import { Script } from './script';
 import type { DeadLetter, Delivery, OutboxDepth, OutboxQueue, Received } from '../outbox';
 
-
 const GROUP = 'hub';
 
 /** how long a queued id is remembered: longer than any retry of the call that queued it, and than a
@@ -104,8 +103,7 @@ export class RedisOutbox implements OutboxQueue {
   async receive(consumer: string, max: number): Promise<Received[]> {
     return this.withGroup(async () => {
       const reply = (await this.client.xReadGroup(GROUP, consumer, { key: this.stream, id: '>' }, { COUNT: max })) as
-        | { name: string; messages: StreamMessage[] }[]
-        | null;
+        { name: string; messages: StreamMessage[] }[] | null;
       return (reply?.[0]?.messages ?? []).map(toReceived);
     });
   }
@@ -114,8 +112,7 @@ export class RedisOutbox implements OutboxQueue {
     return this.withGroup(async () => {
       // from id 0: the consumer's own pending entries, its delivery counts left as they are
       const reply = (await this.client.xReadGroup(GROUP, consumer, { key: this.stream, id: '0' }, { COUNT: max })) as
-        | { name: string; messages: (StreamMessage | null)[] }[]
-        | null;
+        { name: string; messages: (StreamMessage | null)[] }[] | null;
       return (reply?.[0]?.messages ?? []).flatMap((m) => (m ? [toReceived(m)] : []));
     });
   }

@@ -64,13 +64,21 @@ export class RedisRateLimits implements RateLimits {
   ) {}
 
   async admit(checks: readonly LimitCheck[], maxWaitMs = 0): Promise<AdmitResult> {
-    const reply = (await ADMIT.run(this.client, checks.map((c) => this.key('rl', c.key)), [String(maxWaitMs), ...limitArguments(checks)])) as number[];
+    const reply = (await ADMIT.run(
+      this.client,
+      checks.map((c) => this.key('rl', c.key)),
+      [String(maxWaitMs), ...limitArguments(checks)],
+    )) as number[];
     return admitted(reply);
   }
 
   async countFailures(keys: readonly string[], windowSeconds: number): Promise<FailureCount[]> {
     const multi = this.client.multi();
-    for (const key of keys) multi.incr(this.key('af', key)).pExpire(this.key('af', key), windowSeconds * 1000, 'NX').pTTL(this.key('af', key));
+    for (const key of keys)
+      multi
+        .incr(this.key('af', key))
+        .pExpire(this.key('af', key), windowSeconds * 1000, 'NX')
+        .pTTL(this.key('af', key));
     const replies = await multi.exec();
     const now = Date.now();
     return keys.map((_, i) => ({ count: Number(replies[i * 3]), resetAt: now + Math.max(0, Number(replies[i * 3 + 2])) }));

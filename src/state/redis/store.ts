@@ -85,7 +85,15 @@ export class RedisStore implements Store {
     this.bindings = withDeadline(this.replicated(new RedisTokenBindings(client, this.key), ['bind', 'invalidate']), deadlineMs, retry);
     const outbox = new RedisOutbox(client, this.prefix);
     this.ledger = withDeadline(
-      this.replicated(new RedisLedger(client, this.key, outbox), ['rememberRequest', 'claimActivation', 'finishActivation', 'bridgeActivation', 'consumePending', 'settlePending', 'markPendingAnswered']),
+      this.replicated(new RedisLedger(client, this.key, outbox), [
+        'rememberRequest',
+        'claimActivation',
+        'finishActivation',
+        'bridgeActivation',
+        'consumePending',
+        'settlePending',
+        'markPendingAnswered',
+      ]),
       deadlineMs,
       retry,
     );
@@ -102,7 +110,14 @@ export class RedisStore implements Store {
     if (!access) throw new Error('RedisStore.connect needs a url or an access');
     const connection = await connectRedis(access, { onError: options.onError });
     const retry = { withinMs: options.retryWithinMs ?? RETRY_WITHIN_MS, failedToConnect, once: ONCE, outage: {} };
-    return new RedisStore(connection, options.keyPrefix ?? 'aidgw:', options.commandTimeoutMs ?? 2000, retry, access.waitReplicas ?? 0, options.onUnreplicated ?? (() => undefined));
+    return new RedisStore(
+      connection,
+      options.keyPrefix ?? 'aidgw:',
+      options.commandTimeoutMs ?? 2000,
+      retry,
+      access.waitReplicas ?? 0,
+      options.onUnreplicated ?? (() => undefined),
+    );
   }
 
   /** the target, without credentials */
@@ -116,7 +131,11 @@ export class RedisStore implements Store {
   }
 
   records(namespace: string): RecordStore {
-    return withDeadline<RecordStore>(this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save', 'create']), this.deadlineMs, this.retry);
+    return withDeadline<RecordStore>(
+      this.replicated(new RedisRecords(this.connection.client, this.key, namespace), ['save', 'create']),
+      this.deadlineMs,
+      this.retry,
+    );
   }
 
   async ping(): Promise<void> {

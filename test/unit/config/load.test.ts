@@ -56,9 +56,37 @@ describe('a valid config', () => {
     const config = loadConfig(dir, DIALECTS, {});
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.partners.get('mspA'))).toBe(true);
-    expect(config.settings).toEqual({ bodyLimitBytes: 65536, requestIdTtlSeconds: 86400, tokenBindingTtlSeconds: 34560000, pendingActivationTtlSeconds: 259200, replayTtlSeconds: 604800, outboxHorizonSeconds: 86400, outboxRetryBaseMs: 1000, outboxRetryMaxMs: 300000, outboxClaimIdleMs: 30000, outboxPollMs: 250, memoryStoreMaxEntries: 100000, authFailuresPerAddressAndClient: 20, authFailuresPerAddress: 100, authFailuresPerClient: 100, authFailureWindowSeconds: 300, environment: 'production', journeys: true, journeyMaxEvents: 100, journeyFullIdentifiers: false, journeyStuckAwaitingCodeSeconds: 900, journeyStuckAwaitingCsimStatusSeconds: 21600 });
+    expect(config.settings).toEqual({
+      bodyLimitBytes: 65536,
+      requestIdTtlSeconds: 86400,
+      tokenBindingTtlSeconds: 34560000,
+      pendingActivationTtlSeconds: 259200,
+      replayTtlSeconds: 604800,
+      outboxHorizonSeconds: 86400,
+      outboxRetryBaseMs: 1000,
+      outboxRetryMaxMs: 300000,
+      outboxClaimIdleMs: 30000,
+      outboxPollMs: 250,
+      memoryStoreMaxEntries: 100000,
+      authFailuresPerAddressAndClient: 20,
+      authFailuresPerAddress: 100,
+      authFailuresPerClient: 100,
+      authFailureWindowSeconds: 300,
+      environment: 'production',
+      journeys: true,
+      journeyMaxEvents: 100,
+      journeyFullIdentifiers: false,
+      journeyStuckAwaitingCodeSeconds: 900,
+      journeyStuckAwaitingCsimStatusSeconds: 21600,
+    });
     expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 3000 });
-    expect(config.partners.get('mspA')?.upstream.breaker).toEqual({ scope: 'partner', errorThresholdPercentage: 50, volumeThreshold: 5, windowMs: 10000, resetTimeoutMs: 10000 });
+    expect(config.partners.get('mspA')?.upstream.breaker).toEqual({
+      scope: 'partner',
+      errorThresholdPercentage: 50,
+      volumeThreshold: 5,
+      windowMs: 10000,
+      resetTimeoutMs: 10000,
+    });
     expect(config.partners.get('mspA')?.rateLimit).toBeUndefined();
     expect(config.routes.find('cmpA', 'mspA', 'sendCsimStatus')?.timeoutMs).toBe(10000);
   });
@@ -77,7 +105,14 @@ describe('a valid config', () => {
   });
 
   test('${NAME} and ${NAME:-default} are taken from the environment', () => {
-    writeConfig(dir, [{ ...msp, apiKey: '${KEY_A}' }, { ...cmp, apiKey: 'pre-${KEY_B:-fallback}' }], { routes: [] });
+    writeConfig(
+      dir,
+      [
+        { ...msp, apiKey: '${KEY_A}' },
+        { ...cmp, apiKey: 'pre-${KEY_B:-fallback}' },
+      ],
+      { routes: [] },
+    );
     const config = loadConfig(dir, DIALECTS, { KEY_A: 'from-env' });
     expect(config.partners.get('mspA')?.inbound.apiKeyDigests).toEqual([digest('from-env')]);
     expect(config.partners.get('cmpA')?.inbound.apiKeyDigests).toEqual([digest('pre-fallback')]);
@@ -86,10 +121,18 @@ describe('a valid config', () => {
   test('route policies: route over defaults over the built-in ones', () => {
     writeConfig(dir, [msp, cmp], {
       defaults: { timeoutMs: 5000, tokenBinding: 'strict' },
-      routes: [{ from: 'cmpA', to: 'mspA', responseValidation: 'refuse' }, { from: 'mspA', to: 'cmpA', timeoutMs: 700, tokenBinding: 'off' }],
+      routes: [
+        { from: 'cmpA', to: 'mspA', responseValidation: 'refuse' },
+        { from: 'mspA', to: 'cmpA', timeoutMs: 700, tokenBinding: 'off' },
+      ],
     });
     const config = loadConfig(dir, DIALECTS, {});
-    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 5000, tokenBinding: 'strict', responseValidation: 'refuse' });
+    expect(config.routes.find('cmpA', 'mspA', 'requestActivationCode')).toEqual({
+      ...DEFAULT_POLICY,
+      timeoutMs: 5000,
+      tokenBinding: 'strict',
+      responseValidation: 'refuse',
+    });
     expect(config.routes.find('mspA', 'cmpA', 'sendMspToken')).toEqual({ ...DEFAULT_POLICY, timeoutMs: 700, tokenBinding: 'off' });
   });
 
@@ -110,7 +153,23 @@ describe('a valid config', () => {
     const issued = createPki().client('hub at cmpA');
     writeFileSync(path.join(dir, 'c.pem'), issued.cert);
     writeFileSync(path.join(dir, 'k.pem'), issued.key);
-    writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://cmp.example/aid/', auth: { basic: { username: 'u', password: 'p' } }, tls: { cert: 'c.pem', key: 'k.pem' }, connections: 4 } } }], { routes: [] });
+    writeConfig(
+      dir,
+      [
+        {
+          ...cmp,
+          extra: {
+            upstream: {
+              url: 'https://cmp.example/aid/',
+              auth: { basic: { username: 'u', password: 'p' } },
+              tls: { cert: 'c.pem', key: 'k.pem' },
+              connections: 4,
+            },
+          },
+        },
+      ],
+      { routes: [] },
+    );
     const upstream = loadConfig(dir, DIALECTS, {}).partners.get('cmpA')?.upstream;
     expect(upstream?.url.pathname).toBe('/aid/');
     expect(upstream?.auth).toEqual({ kind: 'basic', username: 'u', password: 'p' });
@@ -130,7 +189,13 @@ describe('an ES2+ operator', () => {
     expect(partner?.dialect).toBe('es2plus');
     // the dialect's typed settings, built by its module (dialects/es2plus/settings.ts)
     const settings = partner?.settings as Es2plusSettings;
-    expect(settings).toMatchObject({ functionRequesterIdentifier: 'hub', adminProtocol: 'gsma/rsp/v2.5.0', smdpAddress: 'smdp.example.com', profilesPerSubscription: 1, webhook: undefined });
+    expect(settings).toMatchObject({
+      functionRequesterIdentifier: 'hub',
+      adminProtocol: 'gsma/rsp/v2.5.0',
+      smdpAddress: 'smdp.example.com',
+      profilesPerSubscription: 1,
+      webhook: undefined,
+    });
     expect([...settings.profileTypes]).toEqual([['personal', 'PT1']]);
     expect(settings.callback.apiKeyDigests).toEqual([digest('cb')]);
   });
@@ -139,11 +204,31 @@ describe('an ES2+ operator', () => {
     ['es2plus on a CMP', 'role: cmp\ndialect: es2plus', ES2, 'dialect es2plus is for MSPs'],
     ['dialect es2plus without its block', 'role: msp\ndialect: es2plus', '', 'es2plus: required with dialect es2plus'],
     ['an es2plus block on an aid02 MSP', 'role: msp', ES2, 'es2plus: only allowed with dialect es2plus'],
-    ['a $ in the SM-DP+ address', 'role: msp\ndialect: es2plus', ES2.replace('smdp.example.com', '"smdp$x.com"'), 'es2plus.smdpAddress: the SM-DP+ address must be an FQDN'],
+    [
+      'a $ in the SM-DP+ address',
+      'role: msp\ndialect: es2plus',
+      ES2.replace('smdp.example.com', '"smdp$x.com"'),
+      'es2plus.smdpAddress: the SM-DP+ address must be an FQDN',
+    ],
     ['no profile type', 'role: msp\ndialect: es2plus', ES2.replace('{ personal: PT1 }', '{}'), 'es2plus.profileTypes: must NOT have fewer than 1 properties'],
-    ['n below 1', 'role: msp\ndialect: es2plus', ES2.replace('callback:', 'profilesPerSubscription: 0, callback:'), 'es2plus.profilesPerSubscription: must be >= 1'],
-    ['no callback credential', 'role: msp\ndialect: es2plus', ES2.replace('{ apiKeys: [cb] }', '{}'), 'es2plus.callback: must NOT have fewer than 1 properties'],
-    ['a malformed X-Admin-Protocol', 'role: msp\ndialect: es2plus', ES2.replace('callback:', 'adminProtocol: v2, callback:'), 'es2plus.adminProtocol: must match pattern'],
+    [
+      'n below 1',
+      'role: msp\ndialect: es2plus',
+      ES2.replace('callback:', 'profilesPerSubscription: 0, callback:'),
+      'es2plus.profilesPerSubscription: must be >= 1',
+    ],
+    [
+      'no callback credential',
+      'role: msp\ndialect: es2plus',
+      ES2.replace('{ apiKeys: [cb] }', '{}'),
+      'es2plus.callback: must NOT have fewer than 1 properties',
+    ],
+    [
+      'a malformed X-Admin-Protocol',
+      'role: msp\ndialect: es2plus',
+      ES2.replace('callback:', 'adminProtocol: v2, callback:'),
+      'es2plus.adminProtocol: must match pattern',
+    ],
   ])('%s is refused', (_what, head, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('g.yaml', `id: mspG\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://smdp.example" }\n${block}\n`);
@@ -151,17 +236,25 @@ describe('an ES2+ operator', () => {
   });
 });
 
-const TELCO = 'telcoapi: { mno: M1, profileTypes: { personal: { platformType: OPERATIONAL, iccids: { from: "894901000000000000", to: "894901000000000999" } } }, webhookSecrets: [s-0123456789abcdef] }';
+const TELCO =
+  'telcoapi: { mno: M1, profileTypes: { personal: { platformType: OPERATIONAL, iccids: { from: "894901000000000000", to: "894901000000000999" } } }, webhookSecrets: [s-0123456789abcdef] }';
 
 describe('a TelcoAPI operator', () => {
-  test('is loaded with its telcoapi settings, the seed\'s rate limits and a bearer credential', () => {
+  test("is loaded with its telcoapi settings, the seed's rate limits and a bearer credential", () => {
     writeConfig(dir, [], { routes: [] });
-    writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example", auth: { bearer: tok.en-1 } }\n${TELCO}\n`);
+    writePartner(
+      't.yaml',
+      `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example", auth: { bearer: tok.en-1 } }\n${TELCO}\n`,
+    );
     const partner = loadConfig(dir, DIALECTS, {}).partners.get('mspT');
     expect(partner?.upstream.auth).toEqual({ kind: 'bearer', token: 'tok.en-1' });
     const settings = partner?.settings as TelcoapiSettings;
     expect(settings).toMatchObject({ mno: 'M1', profilesPerSubscription: 1, webhookToleranceSeconds: 300, webhook: undefined });
-    expect(settings.profileTypes.get('personal')).toEqual({ platformType: 'OPERATIONAL', name: 'personal', iccids: { from: 894901000000000000n, to: 894901000000000999n, digits: 18 } });
+    expect(settings.profileTypes.get('personal')).toEqual({
+      platformType: 'OPERATIONAL',
+      name: 'personal',
+      iccids: { from: 894901000000000000n, to: 894901000000000999n, digits: 18 },
+    });
     // the seed's table: per minute, spaced evenly
     expect(settings.rateLimits).toEqual({
       profileCreation: { requests: 100, perSeconds: 60, burst: 1 },
@@ -171,11 +264,27 @@ describe('a TelcoAPI operator', () => {
   });
 
   test.each([
-    ['an ICCID block running backwards', TELCO.replace('to: "894901000000000999"', 'to: "894900000000000999"'), 'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits, from <= to'],
-    ['an ICCID block of two lengths', TELCO.replace('to: "894901000000000999"', 'to: "8949010000000009999"'), 'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits'],
-    ['a platform profile type the seed does not name', TELCO.replace('OPERATIONAL', 'PREMIUM'), 'telcoapi.profileTypes.personal.platformType: must be one of OPERATIONAL, PROVISIONING, TESTING'],
+    [
+      'an ICCID block running backwards',
+      TELCO.replace('to: "894901000000000999"', 'to: "894900000000000999"'),
+      'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits, from <= to',
+    ],
+    [
+      'an ICCID block of two lengths',
+      TELCO.replace('to: "894901000000000999"', 'to: "8949010000000009999"'),
+      'telcoapi.profileTypes.personal.iccids: from and to must have the same number of digits',
+    ],
+    [
+      'a platform profile type the seed does not name',
+      TELCO.replace('OPERATIONAL', 'PREMIUM'),
+      'telcoapi.profileTypes.personal.platformType: must be one of OPERATIONAL, PROVISIONING, TESTING',
+    ],
     ['a short webhook secret', TELCO.replace('s-0123456789abcdef', 'short'), 'telcoapi.webhookSecrets[0]: must NOT have fewer than 16 characters'],
-    ['three webhook secrets', TELCO.replace('[s-0123456789abcdef]', '[s-0123456789abcdef, t-0123456789abcdef, u-0123456789abcdef]'), 'telcoapi.webhookSecrets: must NOT have more than 2 items'],
+    [
+      'three webhook secrets',
+      TELCO.replace('[s-0123456789abcdef]', '[s-0123456789abcdef, t-0123456789abcdef, u-0123456789abcdef]'),
+      'telcoapi.webhookSecrets: must NOT have more than 2 items',
+    ],
   ])('%s is refused', (_what, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('t.yaml', `id: mspT\nrole: msp\ndialect: telcoapi\ninbound: { apiKeys: [k] }\nupstream: { url: "https://api.telco.example" }\n${block}\n`);
@@ -190,15 +299,33 @@ describe('a device-management CMP', () => {
     writeConfig(dir, [], { routes: [] });
     writePartner('f.yaml', `id: cmpF\nrole: cmp\ndialect: devicemgmt\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${DM}\n`);
     const settings = loadConfig(dir, DIALECTS, {}).partners.get('cmpF')?.settings as DevicemgmtSettings;
-    expect(settings).toMatchObject({ enable: 'separate', onTokenInvalid: 'delete', pollIntervalSeconds: 30, giveUpSeconds: 3600, deviceCacheSeconds: 3600, reconcileIntervalSeconds: 900, inventoryQuery: undefined });
+    expect(settings).toMatchObject({
+      enable: 'separate',
+      onTokenInvalid: 'delete',
+      pollIntervalSeconds: 30,
+      giveUpSeconds: 3600,
+      deviceCacheSeconds: 3600,
+      reconcileIntervalSeconds: 900,
+      inventoryQuery: undefined,
+    });
     expect(settings.webhook.url.href).toBe('https://backoffice.fleet.example/events');
   });
 
   test.each([
     ['devicemgmt on an MSP', 'role: msp\ndialect: devicemgmt', DM, 'dialect devicemgmt is for CMPs'],
     ['no back-office webhook', 'role: cmp\ndialect: devicemgmt', 'devicemgmt: { enable: never }', "devicemgmt: must have required property 'webhook'"],
-    ['an enable mode the platform does not have', 'role: cmp\ndialect: devicemgmt', DM.replace('webhook:', 'enable: sometimes, webhook:'), 'devicemgmt.enable: must be one of multistep, separate, never'],
-    ['a give-up shorter than 5 seconds', 'role: cmp\ndialect: devicemgmt', DM.replace('webhook:', 'giveUpSeconds: 1, webhook:'), 'devicemgmt.giveUpSeconds: must be >= 5'],
+    [
+      'an enable mode the platform does not have',
+      'role: cmp\ndialect: devicemgmt',
+      DM.replace('webhook:', 'enable: sometimes, webhook:'),
+      'devicemgmt.enable: must be one of multistep, separate, never',
+    ],
+    [
+      'a give-up shorter than 5 seconds',
+      'role: cmp\ndialect: devicemgmt',
+      DM.replace('webhook:', 'giveUpSeconds: 1, webhook:'),
+      'devicemgmt.giveUpSeconds: must be >= 5',
+    ],
   ])('%s is refused', (_what, head, block, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('f.yaml', `id: cmpF\n${head}\ninbound: { apiKeys: [k] }\nupstream: { url: "https://remotemanager.example" }\n${block}\n`);
@@ -206,12 +333,15 @@ describe('a device-management CMP', () => {
   });
 });
 
-describe('a partner\'s touchpoint', () => {
+describe("a partner's touchpoint", () => {
   const TP = (redirects: string) => `touchpoint: { displayName: X, portal: { production: "https://portal.example/login" }, redirects: [${redirects}] }`;
 
   test('is loaded with its agreed redirects read', () => {
     writeConfig(dir, [], { routes: [] });
-    writePartner('t.yaml', `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP('"*.cmp.de", www.cmp.de, "https://app.cmp.de:8443", "cmpapp:"')}\n`);
+    writePartner(
+      't.yaml',
+      `id: cmpT\nrole: cmp\ninbound: { apiKeys: [k] }\nupstream: { url: "https://cmp.example" }\n${TP('"*.cmp.de", www.cmp.de, "https://app.cmp.de:8443", "cmpapp:"')}\n`,
+    );
     const touchpoint = loadConfig(dir, DIALECTS, {}).partners.get('cmpT')?.touchpoint;
     expect(touchpoint?.redirects).toEqual([
       { kind: 'wildcard', suffix: '.cmp.de' },
@@ -236,18 +366,62 @@ describe('a partner\'s touchpoint', () => {
 
 describe('problems are named by file, partner and field', () => {
   test.each([
-    ['an unknown role', 'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:2:1 (partner mspX): role: must be one of msp, cmp'],
-    ['an id with characters AID.02 does not allow', 'id: msp-x\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:1:1 (partner msp-x): id: must match pattern'],
-    ['a missing upstream', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\n', "partners/x.yaml (partner mspX): (file): must have required property 'upstream'"],
-    ['a url that is not http(s)', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "ftp://x" }\n', 'partners/x.yaml:4:13 (partner mspX): upstream.url: must match pattern'],
-    ['a misspelt key', 'id: mspX\nrole: msp\ninbound: { apiKey: [k] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:12 (partner mspX): inbound.apiKey: unknown key; did you mean apiKeys?'],
-    ['no inbound credential', 'id: mspX\nrole: msp\ninbound: {}\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:1 (partner mspX): inbound: must NOT have fewer than 1 properties'],
-    ['an empty api key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [""] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: must NOT have fewer than 1 characters'],
-    ['two outbound credentials', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", auth: { apiKey: a, basic: { username: u, password: p } } }\n', 'partners/x.yaml:4:30 (partner mspX): upstream.auth: must NOT have more than 1 properties'],
-    ['a client cert without its key', 'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", tls: { cert: c.pem } }\n', 'partners/x.yaml:4:30 (partner mspX): upstream.tls: must have property key when property cert is present'],
-    ['a malformed fingerprint', 'id: mspX\nrole: msp\ninbound: { certificates: [ { fingerprint256: "AB:CD" } ] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:30 (partner mspX): inbound.certificates[0].fingerprint256: must match pattern'],
+    [
+      'an unknown role',
+      'id: mspX\nrole: car\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:2:1 (partner mspX): role: must be one of msp, cmp',
+    ],
+    [
+      'an id with characters AID.02 does not allow',
+      'id: msp-x\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:1:1 (partner msp-x): id: must match pattern',
+    ],
+    [
+      'a missing upstream',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\n',
+      "partners/x.yaml (partner mspX): (file): must have required property 'upstream'",
+    ],
+    [
+      'a url that is not http(s)',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "ftp://x" }\n',
+      'partners/x.yaml:4:13 (partner mspX): upstream.url: must match pattern',
+    ],
+    [
+      'a misspelt key',
+      'id: mspX\nrole: msp\ninbound: { apiKey: [k] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:3:12 (partner mspX): inbound.apiKey: unknown key; did you mean apiKeys?',
+    ],
+    [
+      'no inbound credential',
+      'id: mspX\nrole: msp\ninbound: {}\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:3:1 (partner mspX): inbound: must NOT have fewer than 1 properties',
+    ],
+    [
+      'an empty api key',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: [""] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: must NOT have fewer than 1 characters',
+    ],
+    [
+      'two outbound credentials',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", auth: { apiKey: a, basic: { username: u, password: p } } }\n',
+      'partners/x.yaml:4:30 (partner mspX): upstream.auth: must NOT have more than 1 properties',
+    ],
+    [
+      'a client cert without its key',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: [k] }\nupstream: { url: "http://x", tls: { cert: c.pem } }\n',
+      'partners/x.yaml:4:30 (partner mspX): upstream.tls: must have property key when property cert is present',
+    ],
+    [
+      'a malformed fingerprint',
+      'id: mspX\nrole: msp\ninbound: { certificates: [ { fingerprint256: "AB:CD" } ] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:3:30 (partner mspX): inbound.certificates[0].fingerprint256: must match pattern',
+    ],
     ['YAML that does not parse', 'id: [unclosed\n', 'partners/x.yaml: '],
-    ['an unset environment variable', 'id: mspX\nrole: msp\ninbound: { apiKeys: ["${NOT_SET}"] }\nupstream: { url: "http://x" }\n', 'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: environment variable NOT_SET is not set'],
+    [
+      'an unset environment variable',
+      'id: mspX\nrole: msp\ninbound: { apiKeys: ["${NOT_SET}"] }\nupstream: { url: "http://x" }\n',
+      'partners/x.yaml:3:22 (partner mspX): inbound.apiKeys[0]: environment variable NOT_SET is not set',
+    ],
   ])('%s', (_what, yaml, expected) => {
     writeConfig(dir, [], { routes: [] });
     writePartner('x.yaml', yaml);
@@ -256,7 +430,9 @@ describe('problems are named by file, partner and field', () => {
 
   test('a TLS file that cannot be read names the field and the file', () => {
     writeConfig(dir, [{ ...cmp, extra: { upstream: { url: 'https://x', tls: { ca: 'missing-ca.pem' } } } }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([expect.stringContaining('partners/cmpA.yaml:10:5: upstream.tls.ca: cannot read missing-ca.pem')]);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
+      expect.stringContaining('partners/cmpA.yaml:10:5: upstream.tls.ca: cannot read missing-ca.pem'),
+    ]);
   });
 
   test('two files with the same id', () => {
@@ -283,8 +459,15 @@ describe('problems are named by file, partner and field', () => {
   });
 
   test('two routes claiming the same pair and operation', () => {
-    writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpA', to: 'mspA', operations: ['sendCsimStatus'] }] });
-    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual(['routes.yaml:4:5: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]']);
+    writeConfig(dir, [msp, cmp], {
+      routes: [
+        { from: 'cmpA', to: 'mspA' },
+        { from: 'cmpA', to: 'mspA', operations: ['sendCsimStatus'] },
+      ],
+    });
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
+      'routes.yaml:4:5: routes[1]: cmpA -> mspA (sendCsimStatus) is already defined by routes.yaml: routes[0]',
+    ]);
   });
 
   test.each([
@@ -307,8 +490,14 @@ describe('problems are named by file, partner and field', () => {
     expect(problemsOf(() => loadConfig(dir, DIALECTS, {})).length).toBeGreaterThanOrEqual(4);
   });
 
-  test('route problems are told beside a partner file\'s schema problems, each with its line and column, a misspelt key with the key it meant', () => {
-    writeConfig(dir, [msp, cmp], { routes: [{ from: 'cmpA', to: 'mspA' }, { from: 'cmpZ', to: 'mspA' }, { from: 'cmpB', to: 'mspA' }] });
+  test("route problems are told beside a partner file's schema problems, each with its line and column, a misspelt key with the key it meant", () => {
+    writeConfig(dir, [msp, cmp], {
+      routes: [
+        { from: 'cmpA', to: 'mspA' },
+        { from: 'cmpZ', to: 'mspA' },
+        { from: 'cmpB', to: 'mspA' },
+      ],
+    });
     // cmpB's file has a schema problem: a route naming cmpB is not told "no partner has the id cmpB" besides
     writePartner('cmpB.yaml', 'id: cmpB\nrole: cmp\ninbound:\n  apiKeys: [k]\nupstream:\n  url: "https://cmp.example"\n  tsl: { ca: ca.pem }\n');
     expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
@@ -326,7 +515,9 @@ describe('problems are named by file, partner and field', () => {
 describe('AID.02 section 6: two-way TLS is the default', () => {
   test('an http:// upstream off loopback is refused unless the partner says insecure: true; loopback is fine', () => {
     writeConfig(dir, [{ ...msp, upstreamUrl: 'http://msp.example:8080' }], { routes: [] });
-    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual(['partners/mspA.yaml:8:3: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)']);
+    expect(problemsOf(() => loadConfig(dir, DIALECTS, {}))).toEqual([
+      'partners/mspA.yaml:8:3: upstream.url: plain http:// to msp.example:8080 needs upstream.insecure: true (AID.02 6 requires TLS)',
+    ]);
     writeConfig(dir, [{ ...msp, extra: { upstream: { url: 'http://msp.example:8080', insecure: true } } }], { routes: [] });
     const config = loadConfig(dir, DIALECTS, {});
     expect(configWarnings(config, DIALECTS)).toEqual([expect.stringContaining('plain HTTP to msp.example:8080')]);
@@ -343,7 +534,11 @@ describe('AID.02 section 6: two-way TLS is the default', () => {
 
   test('a fleet CMP (dialect devicemgmt) reached at its platform with basic auth is not warned about: its upstream is no CMP API', () => {
     const platform = { url: 'https://platform.example/', auth: { basic: { username: 'u', password: 'p' } } };
-    writeConfig(dir, [{ ...cmp, extra: { dialect: 'devicemgmt', upstream: platform, devicemgmt: { webhook: { url: 'https://backoffice.example/events' } } } }], { routes: [] });
+    writeConfig(
+      dir,
+      [{ ...cmp, extra: { dialect: 'devicemgmt', upstream: platform, devicemgmt: { webhook: { url: 'https://backoffice.example/events' } } } }],
+      { routes: [] },
+    );
     expect(configWarnings(loadConfig(dir, DIALECTS, {}), DIALECTS)).toEqual([]);
   });
 });

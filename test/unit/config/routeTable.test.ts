@@ -2,9 +2,21 @@
 import { compileRoutes, type RouteDefinition } from '../../../src/config/routeTable';
 import type { RouteSettings } from '../../../src/config/types';
 
-const POLICY = { retries: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 }, bridge: false, bridgeTimeoutMs: 1, storeAndForward: false, correlation: 'off' as const };
+const POLICY = {
+  retries: { attempts: 0, baseDelayMs: 1, maxDelayMs: 1 },
+  bridge: false,
+  bridgeTimeoutMs: 1,
+  storeAndForward: false,
+  correlation: 'off' as const,
+};
 const settings = (timeoutMs: number) => (): RouteSettings => ({ timeoutMs, tokenBinding: 'learn', responseValidation: 'warn', ...POLICY });
-const def = (from: string, to: string, timeoutMs: number, operations?: string[]): RouteDefinition => ({ from, to, operations, settings: settings(timeoutMs), where: `${from}->${to}` });
+const def = (from: string, to: string, timeoutMs: number, operations?: string[]): RouteDefinition => ({
+  from,
+  to,
+  operations,
+  settings: settings(timeoutMs),
+  where: `${from}->${to}`,
+});
 
 test.each([
   ['exact pair beats everything', 'cmpA', 'mspA', 1],
@@ -39,7 +51,17 @@ test('the same pair and operation twice is reported once per clash, naming both 
 });
 
 test('each operation gets its own settings object from the definition', () => {
-  const table = compileRoutes([{ from: '*', to: '*', where: 'r', settings: (op) => ({ timeoutMs: op === 'requestActivationCode' ? 3000 : 10000, tokenBinding: 'off', responseValidation: 'off', ...POLICY }) }], []);
+  const table = compileRoutes(
+    [
+      {
+        from: '*',
+        to: '*',
+        where: 'r',
+        settings: (op) => ({ timeoutMs: op === 'requestActivationCode' ? 3000 : 10000, tokenBinding: 'off', responseValidation: 'off', ...POLICY }),
+      },
+    ],
+    [],
+  );
   expect(table.find('x', 'y', 'requestActivationCode')?.timeoutMs).toBe(3000);
   expect(table.find('x', 'y', 'sendCsimStatus')?.timeoutMs).toBe(10000);
   expect(Object.isFrozen(table.find('x', 'y', 'sendCsimStatus'))).toBe(true);

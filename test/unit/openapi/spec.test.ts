@@ -20,7 +20,9 @@ test.each(Object.entries(SPEC_FILES))('%s (%s) is a valid OpenAPI 3.0 document',
 });
 
 test.each(Object.values(SPEC_FILES))('%s starts with the list of repairs', (file) => {
-  const header = read(file).split('\n').filter((l) => l.startsWith('#'));
+  const header = read(file)
+    .split('\n')
+    .filter((l) => l.startsWith('#'));
   expect(header.join('\n')).toMatch(/Repairs made, and why:/);
   expect(header.filter((l) => /^#\s+\d+\./.test(l)).length).toBeGreaterThanOrEqual(5);
 });
@@ -62,7 +64,7 @@ test('"Mandatory, set to null if ..." fields are required and nullable', () => {
   expect(schemas.SendProfileInformationBody.properties.profiles.items.properties.reason.nullable).toBe(true);
 });
 
-test('prose over Annex: replaceIccid is optional with any content (4.3.1 2c), Notify MSP Token Invalid\'s body optional (7.4)', () => {
+test("prose over Annex: replaceIccid is optional with any content (4.3.1 2c), Notify MSP Token Invalid's body optional (7.4)", () => {
   const replace = docs.mspApi.components.schemas.RequestActivationCodeBody;
   expect(replace.required).not.toContain('replaceIccid');
   expect(replace.properties.replaceIccid.type).toBeUndefined();
@@ -71,7 +73,9 @@ test('prose over Annex: replaceIccid is optional with any content (4.3.1 2c), No
 
 test('no field still carries the l-for-I misreading of the extraction (the repair list may name it)', () => {
   for (const file of Object.values(SPEC_FILES)) {
-    const body = read(file).split('\n').filter((l) => !l.startsWith('#'));
+    const body = read(file)
+      .split('\n')
+      .filter((l) => !l.startsWith('#'));
     expect(body.join('\n')).not.toMatch(/lccid/);
     expect(body.join('\n')).toMatch(/Iccid/);
   }
