@@ -11,5 +11,7 @@ module.exports = {
   },
   transformIgnorePatterns: ["/node_modules/(?!@opentelemetry/otlp-exporter-base/)"],
   testTimeout: 30000,
-  maxWorkers: 2,
+  // most of the suite waits (on timers, partner servers, redis-server and hub processes), not
+  // computes: four workers on two cores took the whole suite from 448 s to 252 s, all passing
+  maxWorkers: 4,
 };
