@@ -20,7 +20,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { dump as stringify } from 'js-yaml';
+import { writeHubConfig } from './hubConfig';
 import { createClient } from 'redis';
 import { freePort, waitForPort } from './ports';
 
@@ -55,26 +55,6 @@ function upstream(): Promise<{ server: http.Server; url: string }> {
   server.keepAliveTimeout = 600_000;
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}` })),
-  );
-}
-
-function hubConfig(dir: string, upstreamUrl: string): void {
-  mkdirSync(path.join(dir, 'partners'), { recursive: true });
-  const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(
-    path.join(dir, 'partners', 'cmpA.yaml'),
-    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
-  );
-  writeFileSync(
-    path.join(dir, 'partners', 'mspA.yaml'),
-    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
-  );
-  writeFileSync(
-    path.join(dir, 'routes.yaml'),
-    stringify({
-      defaults: { tokenBinding: 'learn' },
-      routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }],
-    }),
   );
 }
 
@@ -224,7 +204,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), 'aidgw-instructions-'));
   const { server, url } = await upstream();
   const config = path.join(work, 'config');
-  hubConfig(config, url);
+  writeHubConfig(config, url, { route: { responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS } });
   const figures = new Map<Target, { instructions: number[]; syscalls: number[] }>(targets.map((t) => [t, { instructions: [], syscalls: [] }]));
   try {
     for (let round = 0; round < ROUNDS; round++) {

@@ -10,11 +10,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { dump as stringify } from 'js-yaml';
+import { writeHubConfig } from './hubConfig';
 import { createClient } from 'redis';
 import { freePort, waitForPort } from './ports';
 
@@ -37,23 +37,6 @@ interface Run {
   readonly storeCalls: number;
   readonly scriptCalls: number;
   readonly redisCommands: number;
-}
-
-function config(dir: string, upstreamUrl: string, journeys: boolean): void {
-  mkdirSync(path.join(dir, 'partners'), { recursive: true });
-  const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(
-    path.join(dir, 'partners', 'cmpA.yaml'),
-    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
-  );
-  writeFileSync(
-    path.join(dir, 'partners', 'mspA.yaml'),
-    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
-  );
-  writeFileSync(
-    path.join(dir, 'routes.yaml'),
-    stringify({ settings: { journeys }, defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited }] }),
-  );
 }
 
 async function startRedis(port: number): Promise<ChildProcess> {
@@ -137,7 +120,7 @@ async function storeCalls(adminPort: number): Promise<number> {
 
 async function measure(work: string, upstreamUrl: string, redisUrl: string, redis: ReturnType<typeof createClient>, journeys: boolean): Promise<Run> {
   const dir = path.join(work, journeys ? 'on' : 'off');
-  config(dir, upstreamUrl, journeys);
+  writeHubConfig(dir, upstreamUrl, { settings: { journeys } });
   const [port, adminPort] = [await freePort(), await freePort()];
   const hub = await startHub(dir, port, adminPort, redisUrl);
   try {

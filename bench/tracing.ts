@@ -14,12 +14,12 @@
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { dump as stringify } from 'js-yaml';
+import { writeHubConfig } from './hubConfig';
 import { Pool } from 'undici';
 
 const ROOT = path.join(__dirname, '../..');
@@ -78,23 +78,6 @@ async function waitForPort(port: number, tries = 600): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`nothing listens on ${port}`);
-}
-
-function hubConfig(dir: string, upstreamUrl: string): void {
-  mkdirSync(path.join(dir, 'partners'), { recursive: true });
-  const unlimited = { requests: 1000000000, perSeconds: 60 };
-  writeFileSync(
-    path.join(dir, 'partners', 'cmpA.yaml'),
-    stringify({ id: 'cmpA', role: 'cmp', rateLimit: unlimited, inbound: { apiKeys: ['bench-key'] }, upstream: { url: 'http://127.0.0.1:1' } }),
-  );
-  writeFileSync(
-    path.join(dir, 'partners', 'mspA.yaml'),
-    stringify({ id: 'mspA', role: 'msp', inbound: { apiKeys: ['k'] }, upstream: { url: upstreamUrl, auth: { apiKey: 'hub-key' }, connections: 64 } }),
-  );
-  writeFileSync(
-    path.join(dir, 'routes.yaml'),
-    stringify({ defaults: { tokenBinding: 'learn' }, routes: [{ from: 'cmpA', to: 'mspA', rateLimit: unlimited, responseValidation: 'refuse' }] }),
-  );
 }
 
 /** the CPU seconds a process has used (user and system, all its threads) */
@@ -236,7 +219,7 @@ async function main(): Promise<void> {
   });
   const work = mkdtempSync(path.join(tmpdir(), 'aidgw-bench-tracing-'));
   const dir = path.join(work, 'config');
-  hubConfig(dir, urlOf(upstream));
+  writeHubConfig(dir, urlOf(upstream), { route: { responseValidation: 'refuse' } });
   const variants: Variant[] = [
     { name: 'tracing off', args: [], env: {} },
     { name: 'tracing on, every request exported', args: ['--otlp-endpoint', urlOf(sink)], env: { OTEL_BSP_SCHEDULE_DELAY: '200' } },
