@@ -32,6 +32,8 @@ export interface Es2WorldOptions {
   readonly inventory?: Record<string, string[]>;
   /** another hub's Redis key prefix, to share its state */
   readonly redisKeyPrefix?: string;
+  /** the hub's store (Redis unless a test says memory) */
+  readonly store?: 'redis' | 'memory';
   readonly smdpUrl?: string;
   readonly breaker?: Record<string, unknown>;
   readonly pki?: TestPki;
@@ -109,6 +111,7 @@ export class Es2World {
       // a budget no loaded CI machine exceeds: a test of the 3-second budget (7.7.1) sets its own
       routes: options.routes ?? { routes: [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix,
+      store: options.store,
       files: { 'hub-client.pem': hubClient.cert, 'hub-client-key.pem': hubClient.key, 'smdp-ca.pem': pki.ca.cert },
     }).catch(async (err: unknown) => {
       if (!shared) await Promise.all([smdp.close(), cmp.close(), cmpB.close(), webhook.close()]);

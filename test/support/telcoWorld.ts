@@ -18,6 +18,8 @@ export const SMDP = 'smdp.platform.example';
 export interface TelcoWorldOptions {
   readonly profilesPerSubscription?: number;
   readonly redisKeyPrefix?: string;
+  /** the hub's store (Redis unless a test says memory) */
+  readonly store?: 'redis' | 'memory';
   readonly simulator?: Partial<TelcoapiSimulatorOptions>;
   /** the operator's `telcoapi:` block, merged over the world's */
   readonly settings?: Record<string, unknown>;
@@ -76,6 +78,7 @@ export class TelcoWorld {
       // a budget no loaded CI machine exceeds; a test of a slow platform sets its own
       routes: options.routes ?? { routes: [{ from: '*', to: '*', timeoutMs: 20000 }] },
       redisKeyPrefix: options.redisKeyPrefix ?? shared?.hub.keyPrefix,
+      store: options.store,
       tracing: options.tracing,
     }).catch(async (err: unknown) => {
       await cmp.close();
