@@ -3,6 +3,7 @@
  */
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS, perRegistry } from '../../metrics/metrics';
+import { PLATFORM_FUNCTIONS } from './platformClient';
 
 export type TelcoapiMetrics = ReturnType<typeof create>;
 
@@ -39,8 +40,12 @@ function create(registers: Registry[]) {
 }
 
 const WEBHOOK_OUTCOMES = ['applied', 'unchanged', 'pending', 'unknown_profile', 'ignored', 'replayed', 'bad_signature', 'stale', 'invalid'];
+const PROFILE_EVENTS = ['ordered', 'swapped', 'cancelled', 'downloaded', 'installed', 'installation_failed', 'enabled', 'disabled', 'deleted'];
 
-/** an operator's webhook series at 0 from the start: its platform's first event shows as one */
+/** an operator's series at 0 from the start (its webhooks by outcome, its profiles by event, its
+ * platform's calls that succeeded by function): the first of each shows as one */
 export function telcoapiKnownSeries(metrics: TelcoapiMetrics, msp: string): void {
   for (const outcome of WEBHOOK_OUTCOMES) metrics.webhooks.inc({ msp, outcome }, 0);
+  for (const event of PROFILE_EVENTS) metrics.profiles.inc({ msp, event }, 0);
+  for (const fn of PLATFORM_FUNCTIONS) metrics.calls.inc({ msp, function: fn, outcome: 'ok' }, 0);
 }

@@ -20,16 +20,18 @@ import type { LimitedEndpoint, TelcoapiSettings } from './settings';
 
 export const PLATFORM_PATH = '/api/v1/esim';
 
-export type PlatformFunction =
-  | 'getDevice'
-  | 'registerDevice'
-  | 'checkCompatibility'
-  | 'deviceProfiles'
-  | 'createProfile'
-  | 'getProfile'
-  | 'generateActivationCode'
-  | 'deleteProfile'
-  | 'disableProfile';
+export const PLATFORM_FUNCTIONS = [
+  'getDevice',
+  'registerDevice',
+  'checkCompatibility',
+  'deviceProfiles',
+  'createProfile',
+  'getProfile',
+  'generateActivationCode',
+  'deleteProfile',
+  'disableProfile',
+] as const;
+export type PlatformFunction = (typeof PLATFORM_FUNCTIONS)[number];
 
 const LIMIT_OF: Partial<Record<PlatformFunction, LimitedEndpoint>> = {
   registerDevice: 'deviceRegistration',
