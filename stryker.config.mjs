@@ -57,7 +57,7 @@ const MODULES = {
     tests: ['test/integration/outbox.test.ts'],
   },
   profileStates: {
-    mutate: ['src/dialects/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
+    mutate: ['src/hostedMsp/profileStates.ts', 'src/dialects/es2plus/profileStates.ts'],
     tests: ['test/unit/profileStates.test.ts'],
   },
   devicemgmtTasks: {

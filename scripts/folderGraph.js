@@ -20,9 +20,15 @@ function sourceFiles(dir) {
   });
 }
 
-/** The node a file belongs to: its first folder under src/, or its own name when it sits in src/. */
+/**
+ * The node a file belongs to: its first folder under src/, or its own name when it sits in src/.
+ * dialects/ holds plug-ins, not one concern: each dialect's folder and each module beside them (the
+ * contract, the registry, inbound routes' services) is a node of its own, so that a dialect may use a
+ * shared module (hostedMsp/) that itself uses only the contract.
+ */
 function nodeOf(file) {
   const [first, ...rest] = path.relative(src, file).split(path.sep);
+  if (first === 'dialects' && rest.length > 0) return `dialects/${rest[0].replace(/\.ts$/, '')}`;
   return rest.length > 0 ? first : first.replace(/\.ts$/, '');
 }
 

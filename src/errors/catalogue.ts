@@ -1,9 +1,9 @@
 /**
  * Every error the hub itself produces: its AID.02 code (AID.02 section 5.5, table 10; 200-300 is the
  * range the spec reserves for proprietary codes), HTTP status and message, including the answers it
- * gives as the MSP of an operator without an AID.02 backend (dialects/es2plus/errorMapping.ts,
- * dialects/telcoapi/errorMapping.ts). Errors of partners that
- * speak AID.02 never pass through here: they are forwarded unchanged.
+ * gives as the MSP of an operator without an AID.02 backend (each such dialect's errorMapping.ts maps
+ * its partner's errors onto these). Errors of partners that speak AID.02 never pass through here:
+ * they are forwarded unchanged.
  */
 
 /** `clientError` marks errors whose status is the operation's documented client error: 400 where

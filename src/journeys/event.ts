@@ -16,7 +16,7 @@ export interface JourneyEvent {
   /** epoch ms */
   readonly at: number;
   readonly instance: string;
-  /** an AID.02 operationId, a delivery (`delivery.submitActivationCode`) or a dialect's step (`es2plus.ConfirmOrder`) */
+  /** an AID.02 operationId, a delivery (`delivery.submitActivationCode`) or a dialect's step (`<dialect>.<its step>`) */
   readonly operation: string;
   readonly from?: string;
   readonly to?: string;

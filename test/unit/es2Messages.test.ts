@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ES2_ERROR_TABLE, answerKindOf, mapEs2Failure } from '../../src/dialects/es2plus/errorMapping';
-import { refusal } from '../../src/dialects/hostedMsp/operations';
+import { refusal } from '../../src/hostedMsp/operations';
 import { normalizeIccid } from '../../src/esim/iccid';
 import { Es2ProtocolError, executed, parseAnswer, parseExecutionStatus, requestBody } from '../../src/dialects/es2plus/es2Messages';
 import { catalogue } from '../../src/errors/catalogue';

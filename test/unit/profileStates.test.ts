@@ -1,6 +1,6 @@
 /** How an ES2+ operator's profile moves, and what AID.02 status the CMP is told. */
 import { afterProgress, NOTIFICATION_POINTS } from '../../src/dialects/es2plus/profileStates';
-import { afterCsimStatus, aid02Status, eventOf, isCancellable, isLive, type ProfileState } from '../../src/dialects/hostedMsp/profileStates';
+import { afterCsimStatus, aid02Status, eventOf, isCancellable, isLive, type ProfileState } from '../../src/hostedMsp/profileStates';
 
 test.each<[ProfileState, number, boolean, ProfileState]>([
   ['released', 1, true, 'released'],

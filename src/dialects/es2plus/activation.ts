@@ -15,7 +15,7 @@ import { buildActivationCode, qrCodePayload } from '../../esim/activationCode';
 import { answerKindOf } from './errorMapping';
 import { EID_PATTERN, executed, type StatusCodeData } from './es2Messages';
 import type { Es2Operator } from './operator';
-import { admission, codeAnswer, refusal, remaining, retireSwapped, type ActivationRequest } from '../hostedMsp/operations';
+import { admission, codeAnswer, refusal, remaining, retireSwapped, type ActivationRequest } from '../../hostedMsp/operations';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
 
 /** a profile whose activation code has been made */

@@ -8,7 +8,7 @@
 import type { DialectInstance, DialectModule } from '../dialect';
 import { Es2Client } from './es2Client';
 import { es2plusKnownSeries, es2plusMetrics } from './metrics';
-import { createMspDialect } from '../hostedMsp/mspDialect';
+import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { cancel, requestActivationCode } from './activation';
 import { Es2Operator } from './operator';
 import { progressCallback } from './progressCallback';

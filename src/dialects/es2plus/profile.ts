@@ -2,7 +2,7 @@
  * An ES2+ operator's Operational Profile as the hub records it: the shared record (hostedMsp/profile.ts)
  * with what the SM-DP+ needs to name it again, and the download progress the SM-DP+ reports.
  */
-import type { OperatorProfile } from '../hostedMsp/profile';
+import type { OperatorProfile } from '../../hostedMsp/profile';
 
 /** one HandleDownloadProgressInfo, as the SM-DP+ sent it */
 export interface ProgressPoint {

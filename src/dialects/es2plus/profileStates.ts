@@ -2,7 +2,7 @@
  * How the SM-DP+'s download progress (the seed's notification points 1-4) moves an ES2+ operator's
  * profile; the rest of a profile's life is every MSP-side dialect's (hostedMsp/profileStates.ts).
  */
-import type { ProfileState } from '../hostedMsp/profileStates';
+import type { ProfileState } from '../../hostedMsp/profileStates';
 
 /** what the download may still change */
 const DOWNLOADING: ReadonlySet<ProfileState> = new Set(['released', 'downloaded', 'installationFailed']);

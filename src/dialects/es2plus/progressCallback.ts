@@ -20,7 +20,7 @@ import { refuse, type InboundContext, type InboundRoute, type InboundServices } 
 import type { ProgressPoint } from './profile';
 import { executed, NOTIFICATION_STATUSES, parseExecutionStatus } from './es2Messages';
 import { ICCID_PATTERN, normalizeIccid } from '../../esim/iccid';
-import { eventOf } from '../hostedMsp/profileStates';
+import { eventOf } from '../../hostedMsp/profileStates';
 import type { Es2Operator } from './operator';
 import { afterProgress, NOTIFICATION_POINTS } from './profileStates';
 

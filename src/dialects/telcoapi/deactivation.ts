@@ -17,9 +17,9 @@
  */
 import type { Logger } from '../../log';
 import { UpstreamError } from '../../errors/upstreamError';
-import type { DeactivateOutcome, WithdrawOutcome } from '../hostedMsp/operations';
-import type { OperatorProfile } from '../hostedMsp/profile';
-import { isCancellable } from '../hostedMsp/profileStates';
+import type { DeactivateOutcome, WithdrawOutcome } from '../../hostedMsp/operations';
+import type { OperatorProfile } from '../../hostedMsp/profile';
+import { isCancellable } from '../../hostedMsp/profileStates';
 import { PlatformError } from './errorMapping';
 import type { TelcoOperator } from './operator';
 

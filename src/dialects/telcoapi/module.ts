@@ -7,7 +7,7 @@
  * itself, so it knows every one: tokens are strict.
  */
 import type { DialectInstance, DialectModule } from '../dialect';
-import { createMspDialect } from '../hostedMsp/mspDialect';
+import { createMspDialect } from '../../hostedMsp/mspDialect';
 import { startTelcoapiSimulator } from './simulator';
 import { requestActivationCode } from './activation';
 import { deactivate, withdraw } from './deactivation';

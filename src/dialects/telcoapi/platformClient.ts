@@ -13,7 +13,7 @@ import type { OutboundAuth } from '../../config/types';
 import type { Logger } from '../../log';
 import { retryAfterSeconds, type Upstream } from '../../upstream/upstream';
 import { UpstreamError } from '../../errors/upstreamError';
-import { remaining } from '../hostedMsp/operations';
+import { remaining } from '../../hostedMsp/operations';
 import { PlatformError } from './errorMapping';
 import type { TelcoapiMetrics } from './metrics';
 import type { LimitedEndpoint, TelcoapiSettings } from './settings';

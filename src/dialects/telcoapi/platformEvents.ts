@@ -10,7 +10,7 @@
  * stopped between answering and applying. Applying twice changes nothing the second time.
  */
 import type { Logger } from '../../log';
-import { eventOf, isLive, type ProfileState } from '../hostedMsp/profileStates';
+import { eventOf, isLive, type ProfileState } from '../../hostedMsp/profileStates';
 import type { TelcoOperator } from './operator';
 
 /** the profile state each event reports */

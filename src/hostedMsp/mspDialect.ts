@@ -6,10 +6,10 @@
  * (operations.ts). `dialectEvent` deliveries from the outbox go to the operator's webhook. Works
  * from the call alone (params, caller, parsed body), so the outbox can replay a call.
  */
-import type { Logger } from '../../log';
-import { type Upstream } from '../../upstream/upstream';
-import { UpstreamError } from '../../errors/upstreamError';
-import type { DialectAnswer, DialectCall, DialectInstance } from '../dialect';
+import type { Logger } from '../log';
+import { type Upstream } from '../upstream/upstream';
+import { UpstreamError } from '../errors/upstreamError';
+import type { DialectAnswer, DialectCall, DialectInstance } from '../dialects/dialect';
 import {
   invalidateSubscription,
   requestProfileStatus,
@@ -20,7 +20,7 @@ import {
 } from './operations';
 import type { MspOperator } from './operator';
 import type { OperatorProfile } from './profile';
-import type { CsimStatus } from '../../esim/csimStatus';
+import type { CsimStatus } from '../esim/csimStatus';
 
 /** what only the operator's own system can do */
 export interface MspSystem<P extends OperatorProfile> {

@@ -5,14 +5,14 @@
  * (7.9), all on the hub's own record of the operator's profiles. The dialect supplies what only its
  * partner system can do (order a profile, withdraw one not yet downloaded).
  */
-import { HubError, type ErrorKind } from '../../errors/catalogue';
-import type { Logger } from '../../log';
-import { UpstreamError } from '../../errors/upstreamError';
-import type { DialectAnswer } from '../dialect';
+import { HubError, type ErrorKind } from '../errors/catalogue';
+import type { Logger } from '../log';
+import { UpstreamError } from '../errors/upstreamError';
+import type { DialectAnswer } from '../dialects/dialect';
 import type { MspOperator } from './operator';
-import { normalizeIccid } from '../../esim/iccid';
+import { normalizeIccid } from '../esim/iccid';
 import type { OperatorProfile } from './profile';
-import type { CsimStatus } from '../../esim/csimStatus';
+import type { CsimStatus } from '../esim/csimStatus';
 import { afterCsimStatus, aid02Status, eventOf, isCancellable, isLive } from './profileStates';
 
 export interface ActivationRequest {

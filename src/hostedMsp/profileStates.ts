@@ -9,7 +9,7 @@
  * out; then what the system and the CMP report. `deleted`, `swapped` and `cancelled` profiles hold
  * no slot of the subscription.
  */
-import type { CsimStatus } from '../../esim/csimStatus';
+import type { CsimStatus } from '../esim/csimStatus';
 
 export type ProfileState =
   'ordered' | 'released' | 'downloaded' | 'installed' | 'enabled' | 'disabled' | 'installationFailed' | 'deleted' | 'swapped' | 'cancelled';

@@ -6,17 +6,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Partner } from '../../config/types';
-import type { Logger } from '../../log';
-import type { Metrics } from '../../metrics/metrics';
-import { dialectEvent } from '../../state/deliveries';
-import { required } from '../../errors/storeCalls';
-import { HubError } from '../../errors/catalogue';
-import type { OutboxQueue } from '../../state/outbox';
-import type { RecordStore } from '../../state/records';
+import type { Partner } from '../config/types';
+import type { Logger } from '../log';
+import type { Metrics } from '../metrics/metrics';
+import { dialectEvent } from '../state/deliveries';
+import { required } from '../errors/storeCalls';
+import { HubError } from '../errors/catalogue';
+import type { OutboxQueue } from '../state/outbox';
+import type { RecordStore } from '../state/records';
 import type { OperatorProfile } from './profile';
 import type { ProfileState } from './profileStates';
-import { lookupsFor, type JourneySteps } from '../../journeys/recorder';
+import { lookupsFor, type JourneySteps } from '../journeys/recorder';
 
 const LOCK_POLL_MS = 25;
 /** a lock outlives its holder's deadline by this much, so a crashed holder frees it soon after */
