@@ -116,19 +116,12 @@ export class Hub {
     private readonly guards: UpstreamGuards,
     private readonly edge: EdgeBuilder,
     activations: PendingActivations,
+    journeys: JourneyRecorder,
     runtime: Runtime,
   ) {
     this.runtime = runtime;
     metrics.configGeneration.set(runtime.generation);
-    this.worker = new OutboxWorker(
-      store.outbox,
-      activations,
-      () => this.runtime,
-      log,
-      metrics,
-      guards.tracing,
-      new JourneyRecorder(store.journeys, () => this.runtime.config.settings),
-    );
+    this.worker = new OutboxWorker(store.outbox, activations, () => this.runtime, log, metrics, guards.tracing, journeys);
   }
 
   /** keeps work that outlives its request, so that close waits for it */
@@ -193,7 +186,7 @@ export class Hub {
     stuckJourneysGauge(metrics.registry, deps.journeys);
     const paths = new OperationPaths(deps.apis, operationChains(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
-    hub = new Hub(options, store, metrics, log, guards, edge, activations, buildRuntime(config, 1, guards, log, edge));
+    hub = new Hub(options, store, metrics, log, guards, edge, activations, deps.journeys, buildRuntime(config, 1, guards, log, edge));
     const started = hub;
     const views = localViews(
       {
