@@ -1,7 +1,7 @@
 /**
  * The HTTP edge. A request for an AID.02 operation (its path one of Annex B's, its method the one
  * documented for it) is served here, through the same outer stages (pipeline/context.ts,
- * pipeline/respond.ts) and operation chain as ever, with a context of its own (edgeContext.ts)
+ * pipeline/respond.ts) and operation handler (pipeline/operations.ts) as ever, with a context of its own (edgeContext.ts)
  * instead of Koa's. Everything else goes to the Koa app (app.ts), which answers it as before: a
  * dialect's inbound route, an unknown path (404), another method (405), and a URL that is not a
  * plain path, which Koa reads with Node's URL parser.
@@ -20,16 +20,15 @@ import type { OperationPaths } from './router';
 
 export function edgeHandler(deps: PipelineDeps, paths: OperationPaths, koa: RequestListener): RequestListener {
   const outer = compose<HubContext>([context(deps), respond(deps)]);
-  const done = () => Promise.resolve();
   return (req, res) => {
     const url = plainUrl(req.url ?? '');
-    const stage = url === undefined ? undefined : paths.served(url.path, req.method ?? '');
-    if (url === undefined || stage === undefined) {
+    const operation = url === undefined ? undefined : paths.served(url.path, req.method ?? '');
+    if (url === undefined || operation === undefined) {
       koa(req, res);
       return;
     }
     const ctx = new EdgeContext(req, res, url.path, url.query);
-    outer(ctx, () => stage(ctx, done)).then(
+    outer(ctx, () => operation(ctx)).then(
       () => ctx.send(),
       (err: unknown) => unanswered(deps, req, res, err),
     );

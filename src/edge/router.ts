@@ -18,13 +18,19 @@ import { inboundServices } from './inboundServices';
 import { HubError } from '../errors/catalogue';
 import type { ApiOperation, Apis } from '../openapi/apis';
 import type { OperationId } from '../openapi/operations';
-import type { HubState, PipelineDeps, Stage } from '../pipeline/types';
+import type { HubState, Operation, PipelineDeps, Stage } from '../pipeline/types';
+
+/** an operation and its handler (pipeline/operations.ts) */
+interface Served {
+  readonly op: ApiOperation;
+  readonly handle: Operation;
+}
 
 /** one AID.02 path template: its operations by method */
 interface PathEntry {
   readonly pattern: RegExp;
   readonly names: readonly string[];
-  readonly operations: ReadonlyMap<string, { readonly op: ApiOperation; readonly chain: Stage }>;
+  readonly operations: ReadonlyMap<string, Served>;
   /** the methods the spec documents for the path, for 405's Allow */
   readonly allow: string;
 }
@@ -33,27 +39,27 @@ interface PathEntry {
 export class OperationPaths {
   private readonly table: readonly PathEntry[];
 
-  constructor(apis: Apis, chains: ReadonlyMap<OperationId, Stage>) {
-    this.table = pathTable(apis, chains);
+  constructor(apis: Apis, handlers: ReadonlyMap<OperationId, Operation>) {
+    this.table = pathTable(apis, handlers);
   }
 
-  /** the stage that serves an AID.02 path with the request's method, undefined where the path is
-   * none of them or the method is not documented for it (those are `stage`'s to answer) */
-  served(path: string, method: string): Stage | undefined {
+  /** what serves an AID.02 path with the request's method, undefined where the path is none of
+   * them or the method is not documented for it (those are `stage`'s to answer) */
+  served(path: string, method: string): Operation | undefined {
     const matched = this.find(path);
     const found = matched?.entry.operations.get(method);
-    return matched === undefined || found === undefined ? undefined : operationStage(found, matched.entry, matched.match);
+    return matched === undefined || found === undefined ? undefined : operationOf(found, matched.entry, matched.match);
   }
 
   /** every request Koa routes here: an AID.02 operation, 405 or 404 */
-  readonly stage: Stage = (ctx, next) => {
+  readonly stage: Stage = (ctx) => {
     const matched = this.find(ctx.path);
     // the path is not echoed: a mistyped path may carry an account id, which must not reach the log
     if (matched === undefined) throw new HubError('unknownPath');
     // HEAD is not let into a GET route: AID.02 documents GET alone
     const found = matched.entry.operations.get(ctx.method);
     if (found === undefined) throw methodNotAllowed(matched.entry.allow);
-    return operationStage(found, matched.entry, matched.match)(ctx, next);
+    return operationOf(found, matched.entry, matched.match)(ctx);
   };
 
   private find(path: string): { entry: PathEntry; match: RegExpExecArray } | undefined {
@@ -71,13 +77,13 @@ export class OperationPaths {
   }
 }
 
-function operationStage(found: { readonly op: ApiOperation; readonly chain: Stage }, entry: PathEntry, match: RegExpExecArray): Stage {
-  return (ctx, next) => {
+function operationOf(found: Served, entry: PathEntry, match: RegExpExecArray): Operation {
+  return (ctx) => {
     const params: Record<string, string> = {};
     for (let i = 0; i < entry.names.length; i++) params[entry.names[i]] = safeDecode(match[i + 1]);
     ctx.state.operation = found.op;
     ctx.state.params = params;
-    return found.chain(ctx, next);
+    return found.handle(ctx);
   };
 }
 
@@ -105,11 +111,13 @@ function inboundRoutes(inbound: readonly InboundRoute[], deps: PipelineDeps): St
 }
 
 /** `/v1/users/{msp_token}` -> /^\/v1\/users\/([^/]+)$/ with the names of its parameters */
-function pathTable(apis: Apis, chains: ReadonlyMap<OperationId, Stage>): PathEntry[] {
-  const byTemplate = new Map<string, Map<string, { op: ApiOperation; chain: Stage }>>();
+function pathTable(apis: Apis, handlers: ReadonlyMap<OperationId, Operation>): PathEntry[] {
+  const byTemplate = new Map<string, Map<string, Served>>();
   for (const op of apis.all) {
-    const methods = byTemplate.get(op.pathTemplate) ?? new Map<string, { op: ApiOperation; chain: Stage }>();
-    methods.set(op.operation.method.toUpperCase(), { op, chain: chains.get(op.id) as Stage });
+    const methods = byTemplate.get(op.pathTemplate) ?? new Map<string, Served>();
+    const handle = handlers.get(op.id);
+    if (handle === undefined) throw new Error(`no handler for ${op.id}`);
+    methods.set(op.operation.method.toUpperCase(), { op, handle });
     byTemplate.set(op.pathTemplate, methods);
   }
   return [...byTemplate].map(([template, methods]) => {

@@ -15,7 +15,7 @@ import { matchesAny, digest, parseBasicAuthorization } from '../config/credentia
 import type { CertificateBinding, CredentialsRequired, InboundCredentials, Partner } from '../config/types';
 import { HubError } from '../errors/catalogue';
 import { refuse, type Refusal } from '../dialects/inbound';
-import { header, need, type HubContext, type PipelineDeps, type Stage } from './types';
+import { header, type HubContext, type PipelineDeps } from './types';
 
 /** the one text of every 401 */
 const REFUSED = 'the credential is missing, or does not belong to the client-id';
@@ -27,13 +27,6 @@ const DECOY: InboundCredentials = {
   basic: [{ username: randomUUID(), passwordDigest: digest(randomUUID()) }],
   certificates: [],
 };
-
-export function authenticate(deps: PipelineDeps): Stage {
-  return async (ctx, next) => {
-    await authenticatePartner(ctx, deps, need(ctx.state.operation, 'operation').clientErrorStatus);
-    await next();
-  };
-}
 
 /** the partner `client-id` names, once its credential is checked; it becomes the request's caller */
 export async function authenticatePartner(ctx: HubContext, deps: PipelineDeps, clientErrorStatus: number): Promise<Partner> {

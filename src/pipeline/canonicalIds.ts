@@ -8,8 +8,11 @@
  * partner receives are built from these parameters; a body whose ids changed is forwarded
  * re-serialised, which is safe because the strict reader left it only one reading.
  */
-import { forwardedPath } from '../openapi/apis';
-import { need, type RequestIds, type Stage } from './types';
+import { HubError } from '../errors/catalogue';
+import { forwardedPath, type ApiOperation } from '../openapi/apis';
+import type { OperationId } from '../openapi/operations';
+import type { BodyOf, Request, Routed } from './request';
+import type { HubContext, RequestIds } from './types';
 
 const UUID = /^(?:urn:uuid:)?([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 /** the spelling almost every partner sends: nothing to change */
@@ -27,40 +30,41 @@ export function canonicalUuid(value: string): string {
   return match ? match[1].toLowerCase() : value;
 }
 
-export function canonicalIds(): Stage {
-  return async (ctx, next) => {
-    const op = need(ctx.state.operation, 'operation');
-    const params: Record<string, string> = { ...ctx.state.params };
-    for (const name of op.uuids.params) if (params[name] !== undefined) params[name] = canonicalUuid(params[name]);
-    if (op.queryNames.length > 0) {
-      const query = new URLSearchParams(ctx.querystring);
-      for (const name of op.queryNames) {
-        const value = query.get(name);
-        if (value !== null) params[name] = value;
-      }
+/** the request as the partner will receive it, from the route and the validated body (undefined
+ * for an operation without one, or an optional body left out) */
+export function canonicalRequest<Id extends OperationId>(ctx: HubContext, routed: Routed, read: { raw: Buffer; body: unknown } | undefined): Request<Id> {
+  const op = routed.operation;
+  const params: Record<string, string> = { ...ctx.state.params };
+  for (const name of op.uuids.params) if (params[name] !== undefined) params[name] = canonicalUuid(params[name]);
+  if (op.queryNames.length > 0) {
+    const query = new URLSearchParams(ctx.querystring);
+    for (const name of op.queryNames) {
+      const value = query.get(name);
+      if (value !== null) params[name] = value;
     }
-    ctx.state.params = params;
-    ctx.state.ids = canonicalHeaders(ctx.state.ids);
-    const body = ctx.state.body;
-    if (op.uuids.body.length > 0 && typeof body === 'object' && body !== null && !Array.isArray(body)) {
-      const members = body as Record<string, unknown>;
-      const changed = op.uuids.body.filter((name) => typeof members[name] === 'string' && canonicalUuid(members[name]) !== members[name]);
-      if (changed.length > 0) {
-        const canonical = { ...members };
-        for (const name of changed) canonical[name] = canonicalUuid(members[name] as string);
-        ctx.state.body = canonical;
-        ctx.state.rawBody = Buffer.from(JSON.stringify(canonical), 'utf8');
-      }
+  }
+  let body = read?.body;
+  let rawBody = read?.raw;
+  if (op.uuids.body.length > 0 && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+    const members = body as Record<string, unknown>;
+    const changed = op.uuids.body.filter((name) => typeof members[name] === 'string' && canonicalUuid(members[name]) !== members[name]);
+    if (changed.length > 0) {
+      const canonical = { ...members };
+      for (const name of changed) canonical[name] = canonicalUuid(members[name] as string);
+      body = canonical;
+      rawBody = Buffer.from(JSON.stringify(canonical), 'utf8');
     }
-    ctx.state.forwardPath = forwardedPath(op, params);
-    await next();
-  };
+  }
+  return { ...routed, ids: canonicalHeaders(ctx.state.ids, op), params, forwardPath: forwardedPath(op, params), rawBody, body: body as BodyOf<Id> };
 }
 
-function canonicalHeaders(ids: RequestIds): RequestIds {
-  return {
-    ...ids,
-    requestId: ids.requestId === undefined ? undefined : canonicalUuid(ids.requestId),
-    correlationId: ids.correlationId === undefined ? undefined : canonicalUuid(ids.correlationId),
-  };
+/** the ids of AID.02 5.1, each required (validation has refused a request without one, unless it
+ * is switched off for a measurement) */
+function canonicalHeaders(ids: RequestIds, op: ApiOperation): Request['ids'] {
+  const { requestId, correlationId } = ids;
+  if (requestId === undefined || correlationId === undefined) {
+    const missing = requestId === undefined ? 'CMP-request-id' : 'correlation-id';
+    throw new HubError('invalidSyntax', { detail: `header ${missing} is required`, clientErrorStatus: op.clientErrorStatus });
+  }
+  return { ...ids, requestId: canonicalUuid(requestId), correlationId: canonicalUuid(correlationId) };
 }

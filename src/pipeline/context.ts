@@ -46,19 +46,10 @@ class RequestState implements HubState {
   readonly logBindings: Readonly<Record<string, string | number | undefined>>;
   params: Readonly<Record<string, string>> = {};
   operation: HubState['operation'] = undefined;
-  forwardPath: HubState['forwardPath'] = undefined;
   caller: HubState['caller'] = undefined;
   target: HubState['target'] = undefined;
-  route: HubState['route'] = undefined;
-  rawBody: HubState['rawBody'] = undefined;
-  body: HubState['body'] = undefined;
   answer: HubState['answer'] = undefined;
-  answerJson: HubState['answerJson'] = undefined;
-  checked: HubState['checked'] = undefined;
-  pending: HubState['pending'] = undefined;
-  replayed: HubState['replayed'] = undefined;
-  bridged: HubState['bridged'] = undefined;
-  stored: HubState['stored'] = undefined;
+  answeredBy: HubState['answeredBy'] = undefined;
   inboundRoute: HubState['inboundRoute'] = undefined;
   private child: Logger | undefined = undefined;
 
@@ -92,7 +83,7 @@ function outcomeOf(ctx: HubContext): RequestOutcome {
     target: state.target?.id,
     dialect: state.target?.dialect,
     status: ctx.status,
-    outcome: state.replayed ? 'replayed' : state.bridged ? 'bridged' : state.stored ? 'stored' : undefined,
+    outcome: state.answeredBy,
   };
 }
 

@@ -8,98 +8,80 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HubError, type ErrorKind } from '../errors/catalogue';
 import type { PendingActivation, ReplayClaim, StoredAnswer } from '../state/ledger';
 import { bestEffort, required } from '../errors/storeCalls';
+import { isSuccess } from '../dialects/dialect';
 import { claimMsOf } from './rateLimitsAndChecks';
-import { need, setBody, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
+import type { Answered, Checked, Claimed, Request } from './request';
+import { setBody, type HubContext, type PipelineDeps } from './types';
 
 const POLL_MS = 50;
 
 /** every operation but Request Activation Code: a CMP-request-id seen with another request is 39 */
-export function uniqueRequestId(): Stage {
-  return async (ctx, next) => {
-    const checked = need(ctx.state.checked, 'checked');
-    if (reused(checked.fingerprint, checked.previousFingerprint)) throw refuseReuse(ctx);
-    await next();
-  };
+export function refuseReusedId(request: Request, checked: Checked): void {
+  if (checked.previousFingerprint !== undefined && checked.previousFingerprint !== checked.fingerprint) {
+    throw new HubError('requestIdReused', {
+      detail: `CMP-request-id ${request.ids.requestId} was used for a different request`,
+      clientErrorStatus: request.operation.clientErrorStatus,
+    });
+  }
 }
 
 /**
- * Request Activation Code: decides on the request id and the activation request's claim that
- * stateChecks read and took (PendingActivations owns the request from here). Once the MSP has
- * answered, how the call ended is kept: the answer to replay, 201 as pending, no answer as open
- * (the MSP may have taken it), a refusal forgotten.
+ * Request Activation Code: decides on the claim the state checks took. The answer a retry is
+ * given again; undefined once this request's call holds the claim (PendingActivations owns the
+ * request from here), after waiting while another call of it is in flight.
  */
-export function replayActivation(deps: PipelineDeps): Stage {
-  return async (ctx, next) => {
-    const { fingerprint, previousFingerprint, claim, activation } = need(ctx.state.checked, 'checked');
-    const pending = need(activation, 'activation request');
-    // a claim taken for a request refused for its reused id is given back by stateChecks
-    if (reused(fingerprint, previousFingerprint)) throw refuseReuse(ctx);
-    await replayOrRun(ctx, deps, pending, fingerprint, need(claim, 'claim'), next);
-  };
-}
-
-function reused(fingerprint: string, before: string | undefined): boolean {
-  return before !== undefined && before !== fingerprint;
-}
-
-function refuseReuse(ctx: HubContext): HubError {
-  return new HubError('requestIdReused', {
-    detail: `CMP-request-id ${ctx.state.ids.requestId} was used for a different request`,
-    clientErrorStatus: need(ctx.state.operation, 'operation').clientErrorStatus,
-  });
+export async function claimOrReplay(
+  deps: PipelineDeps,
+  request: Request,
+  { fingerprint, claim: first, activation: pending }: Claimed,
+): Promise<StoredAnswer | undefined> {
+  const giveUpAt = Date.now() + request.route.timeoutMs + 1000;
+  for (let claim = first; ; claim = await claimAgain(deps, pending, fingerprint, request)) {
+    if (claim.state === 'claimed') return undefined;
+    if (claim.fingerprint !== fingerprint) {
+      throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });
+    }
+    if (claim.state === 'done') return claim.answer;
+    if (Date.now() > giveUpAt) throw new HubError('requestInProgress', { headers: { 'retry-after': '1' } });
+    await sleep(POLL_MS);
+  }
 }
 
 /** while the first call is in flight, a retry asks again */
-function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint: string, ctx: HubContext): Promise<ReplayClaim> {
-  return required('claim activation request', deps.activations.claim(pending, fingerprint, claimMsOf(need(ctx.state.route, 'route'))));
+function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint: string, request: Request): Promise<ReplayClaim> {
+  return required('claim activation request', deps.activations.claim(pending, fingerprint, claimMsOf(request.route)));
+}
+
+/** a stored answer given to a retry */
+export function replay(ctx: HubContext, answer: StoredAnswer): void {
+  ctx.state.answeredBy = 'replayed';
+  ctx.status = answer.status;
+  setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
 }
 
 /** failures after which the MSP may still deliver a code for the request: it stays open */
 const MAY_HAVE_TAKEN: ReadonlySet<ErrorKind> = new Set(['upstreamTimeout', 'upstreamUnreachable', 'upstreamInvalidResponse', 'stateUnavailable']);
 
-async function replayOrRun(
-  ctx: HubContext,
-  deps: PipelineDeps,
-  pending: PendingActivation,
-  fingerprint: string,
-  first: ReplayClaim,
-  next: () => Promise<void>,
-): Promise<void> {
-  const route = need(ctx.state.route, 'route');
-  const giveUpAt = Date.now() + route.timeoutMs + 1000;
-  for (let claim = first; ; claim = await claimAgain(deps, pending, fingerprint, ctx)) {
-    if (claim.state === 'claimed') break;
-    if (claim.fingerprint !== fingerprint) {
-      throw new HubError('requestIdReused', { detail: 'this activationCodeRequestID was used for a different request' });
-    }
-    if (claim.state === 'done') {
-      replay(ctx, claim.answer);
-      return;
-    }
-    if (Date.now() > giveUpAt) throw new HubError('requestInProgress', { headers: { 'retry-after': '1' } });
-    await sleep(POLL_MS);
-  }
-  ctx.state.pending = pending;
+/** the call ended without an answer for the CMP: a partner that did not answer may have taken the
+ * request all the same, and its delivery must find it; any other refusal means no code will come */
+export function keepFailure(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation, err: unknown): Promise<void> {
+  const outcome = err instanceof HubError && MAY_HAVE_TAKEN.has(err.kind) ? 'open' : 'release';
+  return bestEffort(ctx.state, 'keep activation request', deps.activations.finish(pending, outcome));
+}
+
+/**
+ * Once the MSP has answered, how the call ended is kept: the answer to replay, 201 as pending, a
+ * refusal forgotten. A bridged request the bridge has kept itself.
+ */
+export function keepAnswer(ctx: HubContext, deps: PipelineDeps, request: Request, pending: PendingActivation, { answer, json, by }: Answered): Promise<void> {
+  if (by === 'bridged') return Promise.resolve();
   const keep = (step: string, done: Promise<void>) => bestEffort(ctx.state, step, done);
-  try {
-    await next();
-  } catch (err) {
-    // a partner that did not answer may have taken the request all the same: its delivery must
-    // find it; any other refusal means no code will come
-    await keep('keep activation request', deps.activations.finish(pending, err instanceof HubError && MAY_HAVE_TAKEN.has(err.kind) ? 'open' : 'release'));
-    throw err;
-  }
-  // the bridge has kept the request itself
-  if (ctx.state.bridged) return;
-  const answer = ctx.state.answer;
-  const body =
-    answer && succeeded(ctx) ? deps.apis.replayBody(need(ctx.state.operation, 'operation'), answer.status, ctx.state.answerJson, answer.body) : undefined;
-  if (!answer || body === undefined) {
-    if (answer && succeeded(ctx))
-      ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
+  const success = isSuccess(answer.status);
+  const body = success ? deps.apis.replayBody(request.operation, answer.status, json, answer.body) : undefined;
+  if (body === undefined) {
+    if (success) ctx.state.log.warn({ status: answer.status }, 'the answer is too large to keep for a replay; a retry will reach the MSP again');
     // a refusal is not replayed: the CMP may retry and the MSP decide again
-    await keep('release activation request', deps.activations.finish(pending, 'release'));
-    return;
+    return keep('release activation request', deps.activations.finish(pending, 'release'));
   }
   const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
   // The answer does not depend on the outcome, so the CMP is answered while it is written: the
@@ -112,10 +94,5 @@ async function replayOrRun(
   deps.track(kept);
   // once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it
   if (answer.status === 201) ctx.res.once('close', () => deps.track(kept.then(() => keep('mark 201 sent', deps.activations.kept(pending)))));
-}
-
-function replay(ctx: HubContext, answer: StoredAnswer): void {
-  ctx.state.replayed = true;
-  ctx.status = answer.status;
-  setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
+  return Promise.resolve();
 }

@@ -1,5 +1,5 @@
 /**
- * The pipeline's step that tells each AID.02 request's journey what happened (AID.02 chapter 4):
+ * The step that tells each AID.02 request's journey what happened (AID.02 chapter 4):
  * which operation, from which partner to which, how it ended (the status, the AID.02 code of a
  * refusal), how long it took, its trace, and where the journey waits now. It sits after the ids
  * are canonical: a request refused before has no token the hub may file it under. The event rides
@@ -7,45 +7,48 @@
  */
 import { toHubError } from '../errors/catalogue';
 import type { OperationId } from '../openapi/operations';
-import type { HubContext, PipelineDeps, Stage } from './types';
+import type { Answered, Request } from './request';
+import type { HubContext, HubState, PipelineDeps } from './types';
 import type { JourneyStage } from '../journeys/event';
 import { lookupsFor, type JourneyRecorder, type Told } from '../journeys/recorder';
 import { codeOf } from '../journeys/errorCode';
 
 type Body = Readonly<Record<string, unknown>> | undefined;
 
-export function recordJourney(deps: PipelineDeps): Stage {
+/** runs the rest of an operation (its answer, or undefined for a replayed one) and tells the
+ * user's journey how it ended */
+export async function withJourney(ctx: HubContext, deps: PipelineDeps, request: Request, rest: () => Promise<Answered | undefined>): Promise<void> {
   const recorder = deps.journeys;
-  return async (ctx, next) => {
-    if (!recorder.enabled) return next();
-    let failure: unknown;
-    try {
-      await next();
-    } catch (err) {
-      failure = err;
-      throw err;
-    } finally {
-      tell(recorder, ctx, failure);
-    }
-  };
+  if (!recorder.enabled) {
+    await rest();
+    return;
+  }
+  let answered: Answered | undefined;
+  try {
+    answered = await rest();
+  } catch (err) {
+    tell(recorder, ctx, request, undefined, err);
+    throw err;
+  }
+  tell(recorder, ctx, request, answered, undefined);
 }
 
-function tell(recorder: JourneyRecorder, ctx: HubContext, failure: unknown): void {
+function tell(recorder: JourneyRecorder, ctx: HubContext, request: Request, answered: Answered | undefined, failure: unknown): void {
   const { state } = ctx;
-  const op = state.operation?.id as OperationId;
-  const body = (state.body ?? undefined) as Body;
-  const token = op === 'sendMspToken' ? body?.msp_token : state.params.msp_token;
+  const op = request.operation.id;
+  const body = (request.body ?? undefined) as Body;
+  const token = op === 'sendMspToken' ? body?.msp_token : request.params.msp_token;
   if (typeof token !== 'string') return;
   const error = failure === undefined ? undefined : toHubError(failure);
   const status = error ? error.status : ctx.status;
-  const answer = (state.answerJson ?? undefined) as Body;
+  const answer = (answered?.json ?? undefined) as Body;
   const requestId = text(body?.activationCodeRequestID);
   const iccid = text(answer?.iccid) ?? text(body?.iccid);
   const told: Told = {
     operation: op,
-    from: state.caller?.id,
-    to: state.target?.id,
-    outcome: outcomeOf(ctx, status, error !== undefined),
+    from: request.caller.id,
+    to: request.target.id,
+    outcome: outcomeOf(state.answeredBy, status, error !== undefined),
     status,
     code: error ? error.code : status >= 400 ? text(answer?.code) : codeOf(body?.error),
     latencyMs: Math.round((performance.now() - state.startedAt) * 100) / 100,
@@ -54,15 +57,13 @@ function tell(recorder: JourneyRecorder, ctx: HubContext, failure: unknown): voi
     iccid,
     eid: text(body?.eid),
     detail: detailOf(op, status, body, answer),
-    stage: state.replayed ? undefined : stageOf(op, status, body),
+    stage: state.answeredBy === 'replayed' ? undefined : stageOf(op, status, body),
   };
   recorder.step({ token }, told, lookupsFor(requestId, iccid));
 }
 
-function outcomeOf(ctx: HubContext, status: number, refusedByHub: boolean): string {
-  if (ctx.state.replayed) return 'replayed';
-  if (ctx.state.bridged) return 'bridged';
-  if (ctx.state.stored) return 'stored';
+function outcomeOf(answeredBy: HubState['answeredBy'], status: number, refusedByHub: boolean): string {
+  if (answeredBy !== undefined) return answeredBy;
   if (status >= 500) return 'failed';
   if (status >= 400) return refusedByHub ? 'refused by the hub' : 'refused';
   return 'answered';

@@ -10,24 +10,10 @@ import { parse as parseContentType } from 'content-type';
 import { is as isMediaType } from 'type-is';
 import { HubError } from '../errors/catalogue';
 import { parseStrictJson, StrictJsonError } from '../json/strictJson';
-import { need, type HubContext, type Stage } from './types';
-
-export function readBody(): Stage {
-  return async (ctx, next) => {
-    const op = need(ctx.state.operation, 'operation');
-    if (!op.hasBody) {
-      await next();
-      return;
-    }
-    const { raw, body } = await readJsonBody(ctx, op.clientErrorStatus, op.bodyRequired);
-    ctx.state.rawBody = raw;
-    ctx.state.body = body;
-    await next();
-  };
-}
+import type { HubContext } from './types';
 
 /** the request's JSON body (undefined when an optional body is left out), or the AID.02 error
- * that refuses it */
+ * that refuses it: an operation's (`operation.hasBody`), or a dialect's inbound route's */
 export async function readJsonBody(ctx: HubContext, clientErrorStatus: number, required = true): Promise<{ raw: Buffer; body: unknown }> {
   const status = clientErrorStatus;
   const raw = await readRawBody(ctx);

@@ -46,8 +46,8 @@ function record(ctx: HubContext, deps: PipelineDeps, failure: HubError | undefin
     durationMs: Math.round(seconds * 100000) / 100,
     upstreamMs: state.answer ? Math.round(state.answer.durationMs * 100) / 100 : undefined,
     error: failure ? { kind: failure.kind, code: failure.code, message: failure.message } : undefined,
-    replayed: state.replayed,
-    bridged: state.bridged,
-    stored: state.stored,
+    replayed: state.answeredBy === 'replayed' || undefined,
+    bridged: state.answeredBy === 'bridged' || undefined,
+    stored: state.answeredBy === 'stored' || undefined,
   });
 }

@@ -15,18 +15,23 @@ import type { Partner } from '../config/types';
 import { HubError } from '../errors/catalogue';
 import { pairKey, type TokenBinding } from '../state/tokenBindings';
 import { bestEffort } from '../errors/storeCalls';
-import { need, succeeded, type HubContext, type PipelineDeps, type Stage } from './types';
+import type { Checked, Request, Routed } from './request';
+import type { HubContext, PipelineDeps } from './types';
+
+/** what the pair's binding becomes once the partner has answered 2xx (afterCall.ts) */
+export interface TokenWrite {
+  readonly write: 'bind' | 'learn' | 'invalidate';
+  readonly token: string;
+  readonly msp: Partner;
+  readonly cmp: Partner;
+}
 
 /** Send MSP Token: a token another MSP issued is refused (23); answered 201, the pair is bound */
-export function issueToken(deps: PipelineDeps): Stage {
-  return async (ctx, next) => {
-    const { msp, cmp } = pairOf(ctx);
-    const token = (ctx.state.body as { msp_token: string | null }).msp_token;
-    const binding = need(ctx.state.checked, 'checked').binding;
-    if (binding && !issuedBy(binding, msp)) throw new HubError('tokenAssigned');
-    await next();
-    if (token !== null && succeeded(ctx)) await bestEffort(ctx.state, 'bind token', bind(ctx, deps, token, msp, cmp));
-  };
+export function admitIssue(request: Request<'sendMspToken'>, checked: Checked): TokenWrite | undefined {
+  const { msp, cmp } = pairOf(request);
+  const token = request.body.msp_token;
+  if (checked.binding && !issuedBy(checked.binding, msp)) throw new HubError('tokenAssigned');
+  return token === null ? undefined : { write: 'bind', token, msp, cmp };
 }
 
 export interface TokenUse {
@@ -37,34 +42,28 @@ export interface TokenUse {
 }
 
 /** every operation on `{msp_token}`: the token must be this pair's (20), per `use` */
-export function useToken(deps: PipelineDeps, use: TokenUse): Stage {
-  return async (ctx, next) => {
-    const { msp, cmp } = pairOf(ctx);
-    const policy = tokenPolicyOf(ctx, msp);
-    const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
-    const token = need(ctx.state.params.msp_token, 'msp_token');
-    // read (and its lifetime renewed) by stateChecks, unless the policy is off
-    const binding = need(ctx.state.checked, 'checked').binding;
-    const state = binding?.pairs[pairKey(msp.id, cmp.id)];
-    const learning = state === undefined && policy === 'learn' && (!binding || onlyLearnedBy(binding, msp));
-    if (binding && state === undefined && !learning) throw new HubError('tokenNotFound');
-    if (state === 'invalidated' && use.refuseInvalidated) throw new HubError('tokenInvalidated');
-    if (!binding && policy === 'strict') throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
-    await next();
-    if (!succeeded(ctx)) return;
-    if (use.invalidates) await bestEffort(ctx.state, 'invalidate token', deps.store.bindings.invalidate(token, msp.id, cmp.id, ttl));
-    else if (learning) await bestEffort(ctx.state, 'learn token', bind(ctx, deps, token, msp, cmp, 'learned'));
-  };
+export function admitUse(ctx: HubContext, request: Request, checked: Checked, use: TokenUse): TokenWrite | undefined {
+  const { msp, cmp } = pairOf(request);
+  const policy = tokenPolicyOf(ctx, request);
+  const token = request.params.msp_token;
+  // read (and its lifetime renewed) by the state checks, unless the policy is off
+  const binding = checked.binding;
+  const state = binding?.pairs[pairKey(msp.id, cmp.id)];
+  const learning = state === undefined && policy === 'learn' && (!binding || onlyLearnedBy(binding, msp));
+  if (binding && state === undefined && !learning) throw new HubError('tokenNotFound');
+  if (state === 'invalidated' && use.refuseInvalidated) throw new HubError('tokenInvalidated');
+  if (!binding && policy === 'strict') throw new HubError('tokenNotFound', { detail: 'the hub has no record of this msp_token for this pair' });
+  if (use.invalidates) return { write: 'invalidate', token, msp, cmp };
+  return learning ? { write: 'learn', token, msp, cmp } : undefined;
 }
 
 /** where the hub itself issues the MSP's tokens, one it never saw issued is no token */
-export function tokenPolicyOf(ctx: HubContext, msp: Partner): 'strict' | 'learn' | 'off' {
-  return ctx.state.runtime.dialectFor(msp).policy?.tokens ?? need(ctx.state.route, 'route').tokenBinding;
+export function tokenPolicyOf(ctx: HubContext, routed: Routed): 'strict' | 'learn' | 'off' {
+  return ctx.state.runtime.dialectFor(pairOf(routed).msp).policy?.tokens ?? routed.route.tokenBinding;
 }
 
-export function pairOf(ctx: HubContext): { msp: Partner; cmp: Partner } {
-  const caller = need(ctx.state.caller, 'caller');
-  const target = need(ctx.state.target, 'target');
+export function pairOf(routed: Routed): { msp: Partner; cmp: Partner } {
+  const { caller, target } = routed;
   return caller.role === 'msp' ? { msp: caller, cmp: target } : { msp: target, cmp: caller };
 }
 
@@ -77,8 +76,12 @@ function onlyLearnedBy(binding: TokenBinding, msp: Partner): boolean {
   return issuedBy(binding, msp) && !Object.values(binding.pairs).includes('active');
 }
 
-async function bind(ctx: HubContext, deps: PipelineDeps, token: string, msp: Partner, cmp: Partner, state: 'active' | 'learned' = 'active'): Promise<void> {
+/** the binding written; a failed write is logged, the answer stands */
+export function writeToken(ctx: HubContext, deps: PipelineDeps, { write, token, msp, cmp }: TokenWrite): Promise<void> {
   const ttl = ctx.state.runtime.config.settings.tokenBindingTtlSeconds;
-  const result = await deps.store.bindings.bind(token, msp.id, cmp.id, ttl, state);
-  if (result === 'conflict') ctx.state.log.warn({ msp: msp.id, cmp: cmp.id }, 'token already issued by another MSP; binding not recorded');
+  if (write === 'invalidate') return bestEffort(ctx.state, 'invalidate token', deps.store.bindings.invalidate(token, msp.id, cmp.id, ttl));
+  const bound = deps.store.bindings.bind(token, msp.id, cmp.id, ttl, write === 'bind' ? 'active' : 'learned').then((result) => {
+    if (result === 'conflict') ctx.state.log.warn({ msp: msp.id, cmp: cmp.id }, 'token already issued by another MSP; binding not recorded');
+  });
+  return bestEffort(ctx.state, write === 'bind' ? 'bind token' : 'learn token', bound);
 }

@@ -1,12 +1,11 @@
 /**
- * The typed state a request carries through its operation's chain, and the shape of a step. Each stage
- * fills in what it learns; later stages read it through `need`, which fails loudly if the pipeline
- * was assembled in the wrong order.
+ * What every request carries (its runtime, ids, logger, and what its access line tells), the
+ * context the hub's steps see of it, and what they are built from.
  */
 import type { ServerResponse } from 'node:http';
 import { contentType as withCharset } from 'mime-types';
-import type { Config, Partner, RouteSettings } from '../config/types';
-import { isSuccess, type DialectAnswer, type DialectInstance } from '../dialects/dialect';
+import type { Config, Partner } from '../config/types';
+import type { DialectAnswer, DialectInstance } from '../dialects/dialect';
 import type { InboundContext } from '../dialects/inbound';
 import type { AccessLog, Logger } from '../log';
 import type { Metrics } from '../metrics/metrics';
@@ -14,9 +13,7 @@ import type { ApiOperation, Apis } from '../openapi/apis';
 import type { PendingActivations } from '../activation/pendingActivations';
 import type { JourneyRecorder } from '../journeys/recorder';
 import type { LoginThrottle } from './loginThrottle';
-import type { PendingActivation } from '../state/ledger';
 import type { RateLimits } from '../state/rateLimits';
-import type { Checked } from '../state/requestChecks';
 import type { Store } from '../state/store';
 import type { Tracing } from '../tracing/tracing';
 
@@ -50,30 +47,18 @@ export interface HubState {
   logBindings: Readonly<Record<string, string | number | undefined>>;
   startedAt: number;
   ids: RequestIds;
-  operation?: ApiOperation;
-  /** the path parameters matched (decoded), then, from canonicalIds on, canonical and with the
-   * operation's documented query parameters */
+  /** the path parameters as the router matched them (decoded) */
   params: Readonly<Record<string, string>>;
-  /** the path and query the partner receives, built from `params` (canonicalIds) */
-  forwardPath?: string;
+  /** what the access line, the metrics and the span tell of the request, each set once it is known
+   * (a request refused early has no caller); the steps themselves hand each other typed values
+   * (request.ts), never these */
+  operation?: ApiOperation;
   caller?: Partner;
   target?: Partner;
-  route?: RouteSettings;
-  rawBody?: Buffer;
-  body?: unknown;
   answer?: DialectAnswer;
-  /** the answer's JSON as validateResponse read it (where its status documents a body) */
-  answerJson?: unknown;
-  /** what the state said before the partner was called (stateChecks) */
-  checked?: Checked & { readonly fingerprint: string; readonly activation?: PendingActivation };
-  /** Request Activation Code: its request, once its call has taken up the claim */
-  pending?: PendingActivation;
-  /** set when the answer is a stored one, replayed to a retry */
-  replayed?: boolean;
-  /** the hub answered 201 itself: the MSP was slower than the budget (bridge) */
-  bridged?: boolean;
-  /** the hub answered 201 itself: the request waits in the outbox (store and forward) */
-  stored?: boolean;
+  /** the hub answered itself: a stored answer replayed to a retry, 201 for a bridged request (the
+   * MSP slower than the budget), 201 for a delivery stored and forwarded */
+  answeredBy?: 'replayed' | 'bridged' | 'stored';
   /** a dialect's inbound route served this request (no AID.02 operation): its name */
   inboundRoute?: string;
 }
@@ -90,6 +75,8 @@ export interface HubContext extends InboundContext {
 }
 export type Next = () => Promise<void>;
 export type Stage = (ctx: HubContext, next: Next) => Promise<void>;
+/** an AID.02 operation from its authentication to its answer (operations.ts) */
+export type Operation = (ctx: HubContext) => Promise<void>;
 
 export interface PipelineDeps {
   readonly apis: Apis;
@@ -114,20 +101,10 @@ export interface PipelineDeps {
   readonly journeys: JourneyRecorder;
 }
 
-export function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new Error(`pipeline: ${what} is not known at this stage`);
-  return value;
-}
-
 /** a single header value, or undefined when absent or repeated */
 export function header(ctx: HubContext, name: string): string | undefined {
   const value = ctx.req.headers[name];
   return typeof value === 'string' ? value : undefined;
-}
-
-/** true when the partner answered 2xx */
-export function succeeded(ctx: HubContext): boolean {
-  return ctx.state.answer !== undefined && isSuccess(ctx.state.answer.status);
 }
 
 /** a partner's body, as it came; an empty one stays empty (Koa would turn a null body into 204,

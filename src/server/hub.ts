@@ -29,7 +29,7 @@ import type { Store } from '../state/store';
 import { instrumentStore } from '../state/instrumentedStore';
 import { withLocalFallback } from '../state/rateLimits';
 import { PendingActivations } from '../activation/pendingActivations';
-import { operationChains } from '../pipeline/chains';
+import { operationHandlers } from '../pipeline/operations';
 import type { PipelineDeps, Runtime } from '../pipeline/types';
 import { buildRouter, OperationPaths } from '../edge/router';
 import { Breakers } from '../upstream/breakers';
@@ -184,7 +184,7 @@ export class Hub {
       journeys: new JourneyRecorder(store.journeys, () => (hub as Hub).runtime.config.settings),
     };
     stuckJourneysGauge(metrics.registry, deps.journeys);
-    const paths = new OperationPaths(deps.apis, operationChains(deps, off));
+    const paths = new OperationPaths(deps.apis, operationHandlers(deps, off));
     const edge: EdgeBuilder = (inbound) => buildRouter(deps, paths, inbound);
     hub = new Hub(options, store, metrics, log, guards, edge, activations, deps.journeys, buildRuntime(config, 1, guards, log, edge));
     const started = hub;

@@ -96,10 +96,10 @@ test('a body over the limit: 413 and the connection closed, alike', async () => 
 });
 
 test('a dialect route on an AID.02 path is refused when the runtime is built: the edge would serve the path before the route is asked', () => {
-  const chains = new Map();
+  const handlers = new Map([['sendCsimStatus' as const, async () => undefined]]);
   const operationPaths = new OperationPaths(
     { all: [{ id: 'sendCsimStatus', pathTemplate: '/v1/statuses/{msp_token}', operation: { method: 'post' } }] } as never,
-    chains,
+    handlers,
   );
   const route = { path: '/v1/statuses/:anything', name: 'shadowing', handle: async () => undefined };
   expect(() => buildRouter({} as never, operationPaths, [route])).toThrow(/shadowing/);
