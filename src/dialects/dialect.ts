@@ -47,10 +47,10 @@ export interface DialectInstance {
   /** e.g. `tokens: 'strict'` where the hub itself issues the partner's msp_tokens */
   readonly policy?: DialectPolicy;
   /** its background work (following a partner system's transactions, say): the core runs each
-   * while the instance's config is in service, on every hub instance, so a worker's unit of work
+   * while the instance's config is in service, on every hub instance, so a routine's unit of work
    * must be claimed through the record store's locks */
-  readonly workers?: readonly DialectWorker[];
-  /** releases what the instance holds, once its config is retired and its workers have stopped */
+  readonly routines?: readonly DialectRoutine[];
+  /** releases what the instance holds, once its config is retired and its routines have stopped */
   close?(): Promise<void>;
   /** what the hub does for the partner when it is the caller: a CMP whose own system is not AID.02
    * asks through the hub, and the hub acts on what was asked and answered (the vehicle's download) */
@@ -66,7 +66,9 @@ export interface CallerWork {
   answered?(call: DialectCall, answer: DialectAnswer): Promise<void>;
 }
 
-export interface DialectWorker {
+/** work a dialect repeats in the background (not the cluster's worker processes, nor the outbox's
+ * delivery worker) */
+export interface DialectRoutine {
   /** for the log line of a failed run */
   readonly name: string;
   /** the pause between the end of one run and the start of the next */

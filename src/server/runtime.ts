@@ -63,12 +63,12 @@ export function buildRuntime(
   createKnownSeries(guards.metrics, config);
   // each dialect instance's background work, while this config is in service
   const instances = [...dialects.values()];
-  const workers = instances.flatMap((instance) =>
-    (instance.workers ?? []).map((worker) =>
+  const routines = instances.flatMap((instance) =>
+    (instance.routines ?? []).map((routine) =>
       repeat(
-        () => worker.run(),
-        () => worker.everyMs,
-        (err) => log.error({ worker: worker.name, err: err.message }, 'dialect worker run failed'),
+        () => routine.run(),
+        () => routine.everyMs,
+        (err) => log.error({ routine: routine.name, err: err.message }, 'dialect routine run failed'),
       ),
     ),
   );
@@ -95,7 +95,7 @@ export function buildRuntime(
     },
     async retire(): Promise<void> {
       if (active > 0) await once(idle, 'idle');
-      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(routines.map((r) => r.stop()));
       await Promise.all(instances.map(async (i) => i.close?.()));
       await Promise.all(upstreams.map((u) => u.close()));
     },

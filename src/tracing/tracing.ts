@@ -145,7 +145,7 @@ export class Tracing {
 
   /** a request a dialect makes of its partner's platform, within a partner call (a call the
    * dialect passes on as it came is that partner call's own span); none outside of one (a
-   * dialect worker's polling would fill the traces with roots) */
+   * dialect routine's polling would fill the traces with roots) */
   platformCall<A extends { readonly status: number }>(
     name: string,
     url: URL,

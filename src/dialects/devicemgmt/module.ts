@@ -49,7 +49,7 @@ export const devicemgmt: DialectModule<DevicemgmtSettings> = {
     metrics.inFlight.set(source, async () => ({ [partner.id]: await fleet.tasksInFlight() }));
     return {
       ...createDevicemgmtDialect(fleet, services.upstreamFor(settings.webhook, `${partner.id}.webhook`)),
-      workers: [{ name: `${partner.id} reconcile`, everyMs: settings.reconcileIntervalSeconds * 1000, run: () => reconcile(fleet, services.log) }],
+      routines: [{ name: `${partner.id} reconcile`, everyMs: settings.reconcileIntervalSeconds * 1000, run: () => reconcile(fleet, services.log) }],
       close: async () => {
         metrics.inFlight.delete(source);
       },

@@ -55,7 +55,7 @@ export const telcoapi: DialectModule<TelcoapiSettings, TelcoapiInstance> = {
       operator,
       policy: { tokens: 'strict', unreachable: 'platformUnavailable' },
       // platform events whose hub stopped between answering the webhook and applying them
-      workers: [{ name: `${partner.id} platform events`, everyMs: PENDING_SWEEP_MS, run: () => applyAllPending(operator, services.log) }],
+      routines: [{ name: `${partner.id} platform events`, everyMs: PENDING_SWEEP_MS, run: () => applyAllPending(operator, services.log) }],
     };
   },
   routes: (instances) => [platformWebhook(instances.map((i) => i.operator))],

@@ -1,8 +1,8 @@
 /**
- * The dialect seam's background work and close (dialects/dialect.ts): a dialect instance's workers
+ * The dialect seam's background work and close (dialects/dialect.ts): a dialect instance's routines
  * run while its config is in service, one run at a time, a failed run does not end the loop, and
  * retiring the config stops them before the instance is closed. The module under test is a real
- * dialect (aid02) with a worker and a close of its own, built through the runtime as the hub does.
+ * dialect (aid02) with a routine and a close of its own, built through the runtime as the hub does.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,8 +21,8 @@ import { Breakers } from '../../src/upstream/breakers';
 import { isPartnerFailure } from '../../src/upstream/upstream';
 import { ALL_ROUTES, writeConfig } from '../support/testHub';
 
-test('workers run one at a time while the config is in service; retiring stops them, then closes the instance', async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-workers-'));
+test('routines run one at a time while the config is in service; retiring stops them, then closes the instance', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-routines-'));
   writeConfig(dir, [{ id: 'mspW', role: 'msp', apiKey: 'key-mspW', upstreamUrl: 'http://127.0.0.1:9' }], ALL_ROUTES);
   const events: string[] = [];
   let runs = 0;
@@ -32,7 +32,7 @@ test('workers run one at a time while the config is in service; retiring stops t
     ...aid02,
     build: (partner, settings, services) => ({
       ...aid02.build(partner, settings, services),
-      workers: [
+      routines: [
         {
           name: 'follow',
           everyMs: 5,
