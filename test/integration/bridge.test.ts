@@ -164,6 +164,12 @@ test.each([
   ['a 503 that is no AID.02 error body', { status: 503, raw: '<html>maintenance</html>', contentType: 'text/html' }, '90: The MSP answered 503'],
   ['a 422 with a code but no error text', { status: 422, body: { code: '49' } }, '90: The MSP answered 422'],
   ['a 422 with an error text but no code', { status: 422, body: { error: 'Other activation code error' } }, '90: The MSP answered 422'],
+  // AID.02 7.7.1: the code comes with a 200; another status is no code whatever its body holds
+  [
+    'a 202 whose body looks like a code',
+    { status: 202, body: { activationCode: '1$smdp.example$NOT200', profileType: 'personal' } },
+    '90: The MSP answered 202',
+  ],
 ])("a slow MSP's late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)", async (_what, reply, error) => {
   const token = await onboard();
   msp.answer(() => ({ ...reply, delayMs: 600 }));

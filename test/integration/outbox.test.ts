@@ -8,7 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createClient } from 'redis';
 import { FakePartner } from '../support/fakePartner';
+import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { paths, sendCsimStatusBody } from '../support/messages';
 import { REDIS_URL, uniquePrefix, deleteKeys } from '../support/redis';
 import { restartablePort } from '../support/ports';
@@ -120,7 +122,7 @@ test('past the horizon a delivery goes to the dead letters; the command line lis
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual([
-      expect.objectContaining({ id, target: 'mspA', operation: 'sendCsimStatus', reason: expect.stringContaining('not delivered within 1 s') }),
+      expect.objectContaining({ id, target: 'mspA', operation: 'sendCsimStatus', reason: 'not delivered within 1 s; last: the partner answered 503' }),
     ]);
     expect(await hub.metric('aid_gateway_outbox_events_total', { event: 'dead_lettered' })).toBe(1);
 
@@ -279,5 +281,130 @@ test('Redis restarted (append-only file) while deliveries wait: nothing accepted
     await hub.close();
     await back?.close();
     await redis.remove();
+  }
+});
+
+describe('a worker whose store call failed takes back what it had taken itself', () => {
+  // the rounds are driven by the test (the hub's own loop stopped), over a store that loses the
+  // answer of a chosen call; no other instance claims anything within the test
+  const plan = new FaultPlan();
+  let msp: FakePartner;
+  let hub: TestHub;
+
+  beforeEach(async () => {
+    plan.reset();
+    msp = await FakePartner.start();
+    hub = await TestHub.start({
+      partners: specsFor(msp.url),
+      routes: { ...ROUTES, settings: { ...SETTINGS, outboxClaimIdleMs: 3600000 } },
+      wrapStore: (store) => faultyStore(store, plan),
+    });
+    await hub.hub.worker.stop();
+  });
+
+  afterEach(async () => {
+    await hub.close();
+    await msp.close();
+  });
+
+  test('reads whose answers were lost: everything they took is delivered on the next rounds, once, though it is more than a round holds', async () => {
+    const ids = await sendStatuses(hub.url, 25);
+    // a round reads ten; the first round's read ran, its answer lost: those ten are the worker's
+    plan.arm(0, 'lost');
+    await expect(hub.hub.worker.pass()).rejects.toThrow();
+    expect(plan.hit).toBe('lost outbox.receive');
+    // the next round reads those ten back (call 0), then reads ten more, and loses that answer too
+    plan.arm(1, 'lost');
+    await expect(hub.hub.worker.pass()).rejects.toThrow();
+    expect(plan.hit).toBe('lost outbox.receive');
+    expect(msp.received).toHaveLength(0);
+    plan.reset();
+    // twenty of its own unseen, five still ready: ten of its own and the five, then the other ten
+    for (let round = 0; round < 3; round++) await hub.hub.worker.pass();
+    expect(deliveries(msp).sort()).toEqual([...ids].sort());
+    expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 0, dead: 0 }));
+  });
+
+  test('a delivery whose next attempt could not be queued is taken back on the next round, under the same CMP-request-id', async () => {
+    let calls = 0;
+    msp.answer(() => (++calls === 1 ? { status: 503, body: { code: '90', error: 'busy' } } : undefined));
+    const [id] = await sendStatuses(hub.url, 1);
+    // call 0: the read that takes it; call 1: its next attempt queued after the 503, failing before it ran
+    plan.arm(1, 'before');
+    await expect(hub.hub.worker.pass()).rejects.toThrow();
+    expect(plan.hit).toBe('before outbox.retryLater');
+    plan.reset();
+    await hub.hub.worker.pass();
+    expect(deliveries(msp)).toEqual([id, id]);
+    expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 0, dead: 0 }));
+  });
+});
+
+test('the loop of a worker whose round failed logs the failure and goes on', async () => {
+  const plan = new FaultPlan();
+  const msp = await FakePartner.start();
+  const hub = await TestHub.start({
+    partners: specsFor(msp.url),
+    routes: { ...ROUTES, settings: { ...SETTINGS, outboxClaimIdleMs: 3600000 } },
+    wrapStore: (store) => faultyStore(store, plan),
+  });
+  try {
+    // a first delivery numbers the store calls: the request's, then the worker's read that takes it
+    plan.reset();
+    const [first] = await sendStatuses(hub.url, 1);
+    await waitFor(() => deliveries(msp).includes(first));
+    plan.arm(plan.calls.indexOf('outbox.receive'), 'lost');
+    const [id] = await sendStatuses(hub.url, 1);
+    await waitFor(() => deliveries(msp).includes(id));
+    expect(plan.hit).toBe('lost outbox.receive');
+    expect(hub.logLines()).toContainEqual(expect.objectContaining({ msg: 'outbox pass failed; retrying', err: expect.stringContaining('outbox.receive') }));
+  } finally {
+    await hub.close();
+    await msp.close();
+  }
+});
+
+test('a hub that stops waits for the delivery under way (delivered and acknowledged, not left for another instance to claim), and its worker runs no more rounds', async () => {
+  const msp = await FakePartner.start();
+  msp.answer(() => ({ status: 201, delayMs: 1000 }));
+  const prefix = uniquePrefix();
+  const hub = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES, redisKeyPrefix: prefix });
+  const redis = createClient({ url: REDIS_URL });
+  try {
+    const [id] = await sendStatuses(hub.url, 1);
+    await waitFor(() => msp.received.length === 1);
+    await hub.close();
+    expect(deliveries(msp)).toEqual([id]);
+    // and its worker has stopped: no round runs over the closed store (several poll times later)
+    const linesAtClose = hub.logs.length;
+    await new Promise((r) => setTimeout(r, 10 * SETTINGS.outboxPollMs));
+    expect(hub.logLines().slice(linesAtClose)).toEqual([]);
+    await redis.connect();
+    expect(await redis.xLen(`${prefix}outbox`)).toBe(0);
+    expect(await redis.zCard(`${prefix}outbox:waiting`)).toBe(0);
+  } finally {
+    await redis.close().catch(() => undefined);
+    await msp.close();
+    await deleteKeys(prefix);
+  }
+});
+
+test('a partner that cannot be reached until the horizon: the dead letter says what the last attempt met', async () => {
+  const port = await restartablePort();
+  const hub = await TestHub.start({
+    partners: specsFor(`http://127.0.0.1:${port}`),
+    routes: { ...ROUTES, settings: { ...SETTINGS, outboxHorizonSeconds: 1 } },
+  });
+  try {
+    await sendStatuses(hub.url, 1);
+    await waitFor(async () => (await hub.hub.store.outbox.depth()).dead === 1);
+    const [dead] = await hub.hub.store.outbox.listDead(10);
+    // the breaker opens after repeated failures: the last attempt met one or the other
+    expect(dead.reason).toMatch(/^not delivered within 1 s; last: (connection refused|its circuit breaker is open after repeated failures)$/);
+    // each attempt after the first counted, once
+    expect(dead.delivery.attempts).toBeGreaterThan(0);
+    expect(dead.delivery.attempts).toBe(await hub.metric('aid_gateway_outbox_events_total', { event: 'retried' }));
+  } finally {
+    await hub.close();
   }
 });
