@@ -338,6 +338,29 @@ describe('a worker whose store call failed takes back what it had taken itself',
     expect(deliveries(msp)).toEqual([id, id]);
     expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 0, dead: 0 }));
   });
+
+  test("only what it took itself: another instance's deliveries under way are not taken twice", async () => {
+    msp.answer(() => ({ status: 201, delayMs: 1000 }));
+    const other = await TestHub.start({ partners: specsFor(msp.url), routes: ROUTES, redisKeyPrefix: hub.keyPrefix });
+    try {
+      await other.hub.worker.stop();
+      const ids = await sendStatuses(hub.url, 2);
+      // the other instance takes both and waits for the slow MSP
+      const otherRound = other.hub.worker.pass();
+      await waitFor(() => msp.received.length === 2);
+      ids.push(...(await sendStatuses(hub.url, 1)));
+      // this one takes the third, the read's answer lost; its next round takes back its own
+      plan.arm(0, 'lost');
+      await expect(hub.hub.worker.pass()).rejects.toThrow();
+      expect(plan.hit).toBe('lost outbox.receive');
+      plan.reset();
+      await hub.hub.worker.pass();
+      await otherRound;
+      expect(deliveries(msp).sort()).toEqual([...ids].sort());
+    } finally {
+      await other.close();
+    }
+  });
 });
 
 test('the loop of a worker whose round failed logs the failure and goes on', async () => {
