@@ -203,3 +203,17 @@ describe.each(WALKS.map((w) => [w.name, w] as const))('%s', (_name, w) => {
     expect(outcomes.filter((o) => o.fault.startsWith('none'))).toEqual([]);
   }, 300000);
 });
+
+test('a bridged request whose record could not be written: the CMP gets 503 code 90 naming the step, and its retry is answered (AID.02 5.5: 90 "Internal Server Error")', async () => {
+  const requestId = randomUUID();
+  mspReplies.set(requestId, { status: 200, body: CODE, delayMs: BUDGET_MS + 100 });
+  plan.arm(0, 'before', (name) => name !== 'ledger.bridgeActivation');
+  const ask = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+  const refused = await ask();
+  expect(plan.hit).toBe('before ledger.bridgeActivation');
+  expect(refused.status).toBe(503);
+  expect(refused.body).toEqual({ code: '90', error: expect.stringContaining('record bridged request') });
+  plan.reset();
+  expect([200, 201]).toContain((await requestCode(requestId)).status);
+  await quiet();
+});
