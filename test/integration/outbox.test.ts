@@ -9,6 +9,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'redis';
+import { PendingActivations } from '../../src/activation/pendingActivations';
+import type { DialectAnswer, DialectCall, DialectInstance } from '../../src/dialects/dialect';
+import { createLogger } from '../../src/log';
+import { OutboxWorker } from '../../src/outbox/deliveryWorker';
+import { dialectEvent, dialectTask } from '../../src/state/deliveries';
 import { FakePartner } from '../support/fakePartner';
 import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { paths, sendCsimStatusBody } from '../support/messages';
@@ -430,4 +435,107 @@ test('a partner that cannot be reached until the horizon: the dead letter says w
   } finally {
     await hub.close();
   }
+});
+
+describe("a dialect's own deliveries, as its instance receives them", () => {
+  // a worker of the test's own over the hub's Redis outbox (the hub's stopped), whose target's
+  // dialect is one that records each call and answers as the test says
+  let hub: TestHub;
+  let worker: OutboxWorker;
+  let calls: DialectCall[];
+  let answer: (call: DialectCall) => DialectAnswer;
+  const lines: Record<string, unknown>[] = [];
+  const dialect: DialectInstance = {
+    call: (call) => {
+      calls.push(call);
+      return Promise.resolve(answer(call));
+    },
+  };
+  const answered = (status: number, retryAfter?: string): DialectAnswer => ({ status, retryAfter, body: Buffer.alloc(0), durationMs: 1 });
+
+  beforeEach(async () => {
+    calls = [];
+    lines.length = 0;
+    answer = () => answered(204);
+    hub = await TestHub.start({ partners: specsFor('http://127.0.0.1:1'), routes: ROUTES });
+    await hub.hub.worker.stop();
+    const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const { store, metrics, config } = hub.hub;
+    const activations = new PendingActivations(store.ledger, metrics, () => config.settings);
+    worker = new OutboxWorker(store.outbox, activations, () => ({ config: hub.hub.config, dialectFor: () => dialect }), log, metrics);
+  });
+
+  afterEach(() => hub.close());
+
+  test('an event reaches its instance as the JSON it was queued as, under its own id, from the hub itself; once done, the log says so', async () => {
+    const id = randomUUID();
+    await hub.hub.store.outbox.enqueue(dialectEvent('mspA', id, { event: 'profileInstalled', iccid: '8949000000000000001' }));
+    await worker.pass();
+    expect(calls).toEqual([
+      expect.objectContaining({
+        operation: 'dialectEvent',
+        caller: '',
+        target: 'mspA',
+        method: 'POST',
+        path: '',
+        params: {},
+        headers: { 'content-type': 'application/json', 'event-id': id },
+        json: { event: 'profileInstalled', iccid: '8949000000000000001' },
+      }),
+    ]);
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'outbox delivery done', delivery: id, target: 'mspA', operation: 'dialectEvent', attempts: 1 }),
+    );
+    expect((await hub.hub.store.outbox.depth()).ready).toBe(0);
+  });
+
+  test('a task scheduled twice under its id is queued once; tasks without one are each their own', async () => {
+    await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'a' }, 'task-a'));
+    await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'a' }, 'task-a'));
+    await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'b' }));
+    await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'b' }));
+    await worker.pass();
+    expect(calls.map((c) => [c.operation, c.json])).toEqual([
+      ['dialectTask', { task: 'a' }],
+      ['dialectTask', { task: 'b' }],
+      ['dialectTask', { task: 'b' }],
+    ]);
+  });
+
+  test('a task that asks to be looked at again later (a Retry-After) is no failure: retried, and logged as waiting, not as failed', async () => {
+    answer = () => answered(503, '1');
+    const task = dialectTask('mspA', { task: 'vehicle action under way' });
+    await hub.hub.store.outbox.enqueue(task);
+    await worker.pass();
+    expect(calls).toHaveLength(1);
+    expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 1 }));
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'dialect task waits; looked at again later', delivery: task.id, target: 'mspA', attempts: 1 }));
+    expect(lines.filter((l) => l.level === 40 || l.level === 50)).toEqual([]);
+  });
+
+  test('an event its partner answers 503 with a Retry-After is a failure all the same: retried and logged as failed', async () => {
+    answer = () => answered(503, '1');
+    const id = randomUUID();
+    await hub.hub.store.outbox.enqueue(dialectEvent('mspA', id, { event: 'x' }));
+    await worker.pass();
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'outbox delivery failed; will retry', delivery: id, target: 'mspA', attempts: 1, failure: 'the partner answered 503' }),
+    );
+  });
+
+  test("an event whose instance failed in the hub (a dialect's own error) is tried again, and the log says where it failed", async () => {
+    answer = () => {
+      throw new Error('the fleet store is away');
+    };
+    const id = randomUUID();
+    await hub.hub.store.outbox.enqueue(dialectEvent('mspA', id, { event: 'x' }));
+    await worker.pass();
+    expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 1, dead: 0 }));
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'outbox delivery failed in the hub', delivery: id, target: 'mspA', err: 'the fleet store is away' }),
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'outbox delivery failed; will retry', delivery: id, target: 'mspA', attempts: 1, failure: 'the fleet store is away' }),
+    );
+  });
 });
