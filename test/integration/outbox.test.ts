@@ -14,6 +14,7 @@ import type { DialectAnswer, DialectCall, DialectInstance } from '../../src/dial
 import { createLogger } from '../../src/log';
 import { OutboxWorker } from '../../src/outbox/deliveryWorker';
 import { dialectEvent, dialectTask } from '../../src/state/deliveries';
+import type { PendingActivation } from '../../src/state/ledger';
 import { FakePartner } from '../support/fakePartner';
 import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { paths, sendCsimStatusBody } from '../support/messages';
@@ -442,6 +443,7 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
   // dialect is one that records each call and answers as the test says
   let hub: TestHub;
   let worker: OutboxWorker;
+  let activations: PendingActivations;
   let calls: DialectCall[];
   let answer: (call: DialectCall) => DialectAnswer;
   const lines: Record<string, unknown>[] = [];
@@ -461,11 +463,79 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
     await hub.hub.worker.stop();
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
     const { store, metrics, config } = hub.hub;
-    const activations = new PendingActivations(store.ledger, metrics, () => config.settings);
+    activations = new PendingActivations(store.ledger, metrics, () => config.settings);
     worker = new OutboxWorker(store.outbox, activations, () => ({ config: hub.hub.config, dialectFor: () => dialect }), log, metrics);
   });
 
   afterEach(() => hub.close());
+
+  /** an activation request the hub answered 201 itself (bridged), its deadline entry due at once */
+  async function bridged(): Promise<PendingActivation> {
+    const pending: PendingActivation = {
+      requestId: randomUUID(),
+      msp: 'mspA',
+      cmp: 'cmpA',
+      mspToken: randomUUID(),
+      correlationId: randomUUID(),
+      createdAt: Date.now(),
+      claimId: randomUUID(),
+    };
+    expect(await activations.claim(pending, 'fingerprint', 60000)).toEqual({ state: 'claimed' });
+    return activations.bridge(pending, Date.now());
+  }
+
+  const sendActivationCodeOf = (pending: PendingActivation, body: Record<string, unknown>) =>
+    expect.objectContaining({
+      operation: 'submitActivationCode',
+      caller: 'mspA',
+      target: 'cmpA',
+      method: 'POST',
+      path: `/cesim/msp/v1/activation-codes/${pending.mspToken}`,
+      headers: expect.objectContaining({
+        'client-id': 'mspA',
+        'target-id': 'cmpA',
+        'correlation-id': pending.correlationId,
+        'content-type': 'application/json',
+      }),
+      json: body,
+    });
+
+  // AID.02 7.7.2: after the 201, "If an error occurs during processing, the MSP uses the CMP's API
+  // "Send activation code" to deliver the error description to the CMP"; the hub does so for an MSP
+  // that never answered its bridged request
+  test("a bridged request's deadline come with nothing settled: the CMP is sent the error, every other field null, once", async () => {
+    const pending = await bridged();
+    for (let round = 0; round < 3; round++) await worker.pass();
+    expect(calls).toEqual([
+      sendActivationCodeOf(pending, {
+        activationCode: null,
+        profileType: null,
+        activationCodeRequestID: pending.requestId,
+        error: '90: The MSP did not answer the activation code request in time',
+        iccid: null,
+        swappedIccid: null,
+      }),
+    ]);
+    // its CMP-request-id is the delivery's own, the same on every attempt
+    expect(calls[0].headers['cmp-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 0 }));
+  });
+
+  test("a bridged request's late code: the CMP is sent it, the ICCIDs it did not name as null, and the deadline sends nothing more", async () => {
+    const pending = await bridged();
+    await activations.answeredLate({ ...pending, bridged: true }, { code: { activationCode: '1$smdp.example$LATE', profileType: 'personal' } });
+    for (let round = 0; round < 3; round++) await worker.pass();
+    expect(calls).toEqual([
+      sendActivationCodeOf(pending, {
+        activationCode: '1$smdp.example$LATE',
+        profileType: 'personal',
+        activationCodeRequestID: pending.requestId,
+        error: null,
+        iccid: null,
+        swappedIccid: null,
+      }),
+    ]);
+  });
 
   test('an event reaches its instance as the JSON it was queued as, under its own id, from the hub itself; once done, the log says so', async () => {
     const id = randomUUID();
