@@ -11,6 +11,7 @@ import path from 'node:path';
 import { createClient } from 'redis';
 import { PendingActivations } from '../../src/activation/pendingActivations';
 import type { DialectAnswer, DialectCall, DialectInstance } from '../../src/dialects/dialect';
+import { JourneyRecorder } from '../../src/journeys/recorder';
 import { createLogger } from '../../src/log';
 import { OutboxWorker } from '../../src/outbox/deliveryWorker';
 import { dialectEvent, dialectTask } from '../../src/state/deliveries';
@@ -160,7 +161,7 @@ test('a partner refusing a delivery for good (4xx) sends it to the dead letters 
 
 // RFC 9110 15.5.9: a client "MAY repeat that request" after 408; RFC 6585 4: 429 asks the client
 // to slow down. Neither refuses the delivery for good
-test.each([408, 429])('a partner answering %i is asked again, not dead-lettered, and the delivery goes through', async (status) => {
+test.each([408, 429, 500])('a partner answering %i is asked again, not dead-lettered, and the delivery goes through', async (status) => {
   const msp = await FakePartner.start();
   let calls = 0;
   msp.answer(() => (++calls <= 2 ? { status } : undefined));
@@ -444,6 +445,7 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
   let hub: TestHub;
   let worker: OutboxWorker;
   let activations: PendingActivations;
+  let journeys: JourneyRecorder;
   let calls: DialectCall[];
   let answer: (call: DialectCall) => DialectAnswer;
   const lines: Record<string, unknown>[] = [];
@@ -464,7 +466,8 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
     const log = createLogger({ level: 'debug', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
     const { store, metrics, config } = hub.hub;
     activations = new PendingActivations(store.ledger, metrics, () => config.settings);
-    worker = new OutboxWorker(store.outbox, activations, () => ({ config: hub.hub.config, dialectFor: () => dialect }), log, metrics);
+    journeys = new JourneyRecorder(store.journeys, () => config.settings);
+    worker = new OutboxWorker(store.outbox, activations, () => ({ config: hub.hub.config, dialectFor: () => dialect }), log, metrics, undefined, journeys);
   });
 
   afterEach(() => hub.close());
@@ -521,6 +524,69 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
     expect(await hub.hub.store.outbox.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 0 }));
   });
 
+  /** what the journey of `token` tells of its deliveries */
+  async function deliverySteps(token: string): Promise<Record<string, unknown>[]> {
+    await journeys.journeys.flush();
+    const events = (await journeys.journeys.read(token))?.events ?? [];
+    return events
+      .filter((e) => e.operation.startsWith('delivery.'))
+      .map(({ operation, from, to, outcome, status, code, requestId, detail, stage }) => ({
+        operation,
+        from,
+        to,
+        outcome,
+        status,
+        code,
+        requestId,
+        detail,
+        stage,
+      }));
+  }
+
+  test("the journey tells of a bridged request's error delivered: no code, the error's code, and nothing more awaited", async () => {
+    const pending = await bridged();
+    for (let round = 0; round < 3; round++) await worker.pass();
+    expect(await deliverySteps(pending.mspToken)).toEqual([
+      {
+        operation: 'delivery.submitActivationCode',
+        from: 'mspA',
+        to: 'cmpA',
+        outcome: 'delivered',
+        status: 204,
+        code: '90',
+        requestId: pending.requestId,
+        detail: 'no code: error delivered',
+        stage: 'settled',
+      },
+    ]);
+  });
+
+  test("the journey tells of a Send CSIM Status tried again, delivered or refused for good: the attempt, the status, the partner's status", async () => {
+    const token = randomUUID();
+    const statusTo = (status: string) => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: statusPath(token), body: sendCsimStatusBody(status) });
+    const replies = [answered(503), answered(201), answered(404)];
+    answer = () => replies.shift() as DialectAnswer;
+    expect((await statusTo('deleted')).status).toBe(201);
+    await worker.pass();
+    await hub.hub.store.outbox.promoteDue(Date.now() + 60000);
+    await worker.pass();
+    expect((await statusTo('enabled')).status).toBe(201);
+    await worker.pass();
+    expect(await deliverySteps(token)).toEqual([
+      expect.objectContaining({
+        operation: 'delivery.sendCsimStatus',
+        from: 'cmpA',
+        to: 'mspA',
+        outcome: 'retried (attempt 1)',
+        status: undefined,
+        detail: 'CSIM deleted',
+        stage: undefined,
+      }),
+      expect.objectContaining({ operation: 'delivery.sendCsimStatus', outcome: 'delivered', status: 201, detail: 'CSIM deleted', stage: 'settled' }),
+      expect.objectContaining({ operation: 'delivery.sendCsimStatus', outcome: 'dead-lettered', status: 404, detail: 'CSIM enabled', stage: undefined }),
+    ]);
+  });
+
   test("a bridged request's late code: the CMP is sent it, the ICCIDs it did not name as null, and the deadline sends nothing more", async () => {
     const pending = await bridged();
     await activations.answeredLate({ ...pending, bridged: true }, { code: { activationCode: '1$smdp.example$LATE', profileType: 'personal' } });
@@ -533,6 +599,16 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
         error: null,
         iccid: null,
         swappedIccid: null,
+      }),
+    ]);
+    // and the journey: the code delivered, its CSIM status awaited next
+    expect(await deliverySteps(pending.mspToken)).toEqual([
+      expect.objectContaining({
+        operation: 'delivery.submitActivationCode',
+        outcome: 'delivered',
+        code: undefined,
+        detail: 'activation code delivered',
+        stage: 'awaitingCsimStatus',
       }),
     ]);
   });
