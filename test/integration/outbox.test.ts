@@ -641,6 +641,7 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
     await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'b' }));
     await hub.hub.store.outbox.enqueue(dialectTask('mspA', { task: 'b' }));
     await worker.pass();
+    expect(calls[0]).toEqual(expect.objectContaining({ target: 'mspA', method: 'POST', path: '', headers: { 'content-type': 'application/json' } }));
     expect(calls.map((c) => [c.operation, c.json])).toEqual([
       ['dialectTask', { task: 'a' }],
       ['dialectTask', { task: 'b' }],
