@@ -76,6 +76,9 @@ async function requestSlowly(token: string, requestId: string, correlationId: st
 
 test('slow MSP: 201 within the budget, then exactly one Send Activation Code with the code', async () => {
   const token = await onboard();
+  const enqueuedBefore = await hub.metric('aid_gateway_outbox_events_total', { target: 'cmpA', event: 'enqueued' });
+  const turnaroundsBefore = await hub.metric('aid_gateway_activation_turnaround_seconds_count', { msp: 'mspA', mode: 'bridged' });
+  const turnaroundBefore = await hub.metric('aid_gateway_activation_turnaround_seconds_sum', { msp: 'mspA', mode: 'bridged' });
   const code = { iccid: '8949000000000000077', activationCode: '1$smdp.example$LATE', profileType: 'personal', swappedIccid: null };
   msp.answer(() => ({ status: 200, delayMs: 700, body: code }));
   const requestId = randomUUID();
@@ -103,6 +106,16 @@ test('slow MSP: 201 within the budget, then exactly one Send Activation Code wit
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
   expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'code' })).toBe(1);
+  // what operators see of it: the line that says the CMP was answered 201, the delivery queued,
+  // the request's turnaround (in seconds: this one took a few, not thousands)
+  expect(hub.logLines()).toContainEqual(
+    expect.objectContaining({ msg: 'MSP slower than the budget: answered 201, the outcome follows', msp: 'mspA', budgetMs: BUDGET_MS }),
+  );
+  expect(await hub.metric('aid_gateway_outbox_events_total', { target: 'cmpA', event: 'enqueued' })).toBe(enqueuedBefore + 1);
+  expect(await hub.metric('aid_gateway_activation_turnaround_seconds_count', { msp: 'mspA', mode: 'bridged' })).toBe(turnaroundsBefore + 1);
+  const turnaround = (await hub.metric('aid_gateway_activation_turnaround_seconds_sum', { msp: 'mspA', mode: 'bridged' })) - turnaroundBefore;
+  expect(turnaround).toBeGreaterThan(0);
+  expect(turnaround).toBeLessThan(600);
 });
 
 test('a retry of the bridged request gets the same 201 and asks the MSP nothing more', async () => {
