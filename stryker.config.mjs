@@ -49,8 +49,9 @@ const MODULES = {
   },
   activation: {
     mutate: ['src/activation/*.ts'],
-    // lostAnswers: the bridge's deadline, which answers the CMP only when a store call was lost
-    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts', 'test/integration/lostAnswers.test.ts'],
+    // lostAnswers: the bridge's deadline, which answers the CMP only when a store call was lost;
+    // activationReplay: a delivery for a request whose 201 the CMP never got, held until the hold runs out
+    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts', 'test/integration/lostAnswers.test.ts', 'test/integration/activationReplay.test.ts'],
   },
   outbox: {
     mutate: ['src/outbox/*.ts', 'src/state/deliveries.ts'],

@@ -4,7 +4,9 @@
  * MSP twice.
  */
 import { randomUUID } from 'node:crypto';
+import { createClient } from 'redis';
 import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
+import { REDIS_URL } from '../support/redis';
 import { startWorld, TestHub, type PartnerSpec, type World } from '../support/testHub';
 
 let world: World;
@@ -70,6 +72,8 @@ describe('Send Activation Code matching', () => {
   });
 
   test('a delivery racing the 201 matches, and reaches the CMP only after the 201 (7.7.2 Note: "the CMP has the 201 before it gets Send Activation Code")', async () => {
+    const holdsRunOut = () => world.hub.logLines().filter((l) => String(l.msg).startsWith('the 201 of this request was not seen sent')).length;
+    const holdsBefore = holdsRunOut();
     const token = await onboard('mspB', 'cmpA');
     const requestId = randomUUID();
     let delivery: Promise<{ status: number }> | undefined;
@@ -95,6 +99,9 @@ describe('Send Activation Code matching', () => {
     expect(answer.status).toBe(201);
     expect((await delivery)?.status).toBe(200);
     expect(order).toEqual(['201 reached the CMP', 'delivery reached the CMP']);
+    // held until the 201 was sent, not until the hold ran out (docs/architecture.md: "at most 5 s;
+    // then it goes all the same, and the log says so")
+    expect(holdsRunOut()).toBe(holdsBefore);
   });
 
   test("correlation: strict refuses a delivery whose correlation-id is not its request's, with 422 code 92 (AID.02 5.1, 5.5 code 92)", async () => {
@@ -333,6 +340,49 @@ describe('two hub instances on one Redis', () => {
       expect(foreign.body.code).toBe('20');
     } finally {
       await second.close();
+    }
+  });
+});
+
+// docs/operating/security.md, State bounds: "Every key has a TTL: [...] replays 7 days
+// (`replayTtlSeconds`), pending requests 72 h"
+describe('how long an activation request is kept', () => {
+  test('answered 200, for the replay time; answered 201, as long as its delivery may come (longer than a replay here)', async () => {
+    const REPLAY = 1000;
+    const PENDING = 5000;
+    const specs: PartnerSpec[] = [
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: world.partners.mspA.url },
+      { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: world.partners.cmpA.url },
+    ];
+    const hub = await TestHub.start({
+      partners: specs,
+      routes: { settings: { replayTtlSeconds: REPLAY, pendingActivationTtlSeconds: PENDING }, routes: [{ from: '*', to: '*' }] },
+    });
+    const redis = createClient({ url: REDIS_URL });
+    await redis.connect();
+    try {
+      const token = randomUUID();
+      await hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+      const ttlOf = (requestId: string) => redis.ttl(`${hub.keyPrefix}act:cmpA ${requestId}`);
+      const answered = randomUUID();
+      const sync = await hub.call({
+        as: 'cmpA',
+        to: 'mspA',
+        method: 'POST',
+        path: paths.requestActivationCode(token),
+        body: requestActivationCodeBody(answered),
+      });
+      expect(sync.status).toBe(200);
+      const pending = await pendingRequest(hub, 'mspA', 'cmpA', token);
+      // a few seconds of the test's own time at most have passed since each was written
+      expect(await ttlOf(answered)).toBeGreaterThan(REPLAY - 60);
+      expect(await ttlOf(answered)).toBeLessThanOrEqual(REPLAY);
+      expect(await ttlOf(pending)).toBeGreaterThan(PENDING - 60);
+      expect(await ttlOf(pending)).toBeLessThanOrEqual(PENDING);
+    } finally {
+      world.partners.mspA.reset();
+      await redis.close();
+      await hub.close();
     }
   });
 });

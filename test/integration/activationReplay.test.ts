@@ -89,6 +89,11 @@ test('an MSP that did not answer in time may still deliver the code: its Send Ac
   });
   expect(delivery.status).toBe(200);
   expect(cmp.received.filter((r) => r.path.startsWith('/cesim/msp/v1/activation-codes/'))).toHaveLength(1);
+  // the CMP never got a 201 for it: held until the hold ran out, and the log says so
+  // (docs/architecture.md: "at most 5 s; then it goes all the same, and the log says so")
+  expect(hub.logLines()).toContainEqual(
+    expect.objectContaining({ msg: 'the 201 of this request was not seen sent; Send Activation Code delivered all the same', holdMs: 5000 }),
+  );
 });
 
 test('an MSP whose answer is no AID.02 answer may have taken the request too: its delivery still matches (AID.02 7.7.2)', async () => {

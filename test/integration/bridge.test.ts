@@ -76,6 +76,9 @@ async function requestSlowly(token: string, requestId: string, correlationId: st
 
 test('slow MSP: 201 within the budget, then exactly one Send Activation Code with the code', async () => {
   const token = await onboard();
+  const enqueuedBefore = await hub.metric('aid_gateway_outbox_events_total', { target: 'cmpA', event: 'enqueued' });
+  const turnaroundsBefore = await hub.metric('aid_gateway_activation_turnaround_seconds_count', { msp: 'mspA', mode: 'bridged' });
+  const turnaroundBefore = await hub.metric('aid_gateway_activation_turnaround_seconds_sum', { msp: 'mspA', mode: 'bridged' });
   const code = { iccid: '8949000000000000077', activationCode: '1$smdp.example$LATE', profileType: 'personal', swappedIccid: null };
   msp.answer(() => ({ status: 200, delayMs: 700, body: code }));
   const requestId = randomUUID();
@@ -103,6 +106,16 @@ test('slow MSP: 201 within the budget, then exactly one Send Activation Code wit
   await pastTheDeadline();
   expect(deliveriesAt(cmp)).toHaveLength(1);
   expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'code' })).toBe(1);
+  // what operators see of it: the line that says the CMP was answered 201, the delivery queued,
+  // the request's turnaround (in seconds: this one took a few, not thousands)
+  expect(hub.logLines()).toContainEqual(
+    expect.objectContaining({ msg: 'MSP slower than the budget: answered 201, the outcome follows', msp: 'mspA', budgetMs: BUDGET_MS }),
+  );
+  expect(await hub.metric('aid_gateway_outbox_events_total', { target: 'cmpA', event: 'enqueued' })).toBe(enqueuedBefore + 1);
+  expect(await hub.metric('aid_gateway_activation_turnaround_seconds_count', { msp: 'mspA', mode: 'bridged' })).toBe(turnaroundsBefore + 1);
+  const turnaround = (await hub.metric('aid_gateway_activation_turnaround_seconds_sum', { msp: 'mspA', mode: 'bridged' })) - turnaroundBefore;
+  expect(turnaround).toBeGreaterThan(0);
+  expect(turnaround).toBeLessThan(600);
 });
 
 test('a retry of the bridged request gets the same 201 and asks the MSP nothing more', async () => {
@@ -164,6 +177,12 @@ test.each([
   ['a 503 that is no AID.02 error body', { status: 503, raw: '<html>maintenance</html>', contentType: 'text/html' }, '90: The MSP answered 503'],
   ['a 422 with a code but no error text', { status: 422, body: { code: '49' } }, '90: The MSP answered 422'],
   ['a 422 with an error text but no code', { status: 422, body: { error: 'Other activation code error' } }, '90: The MSP answered 422'],
+  // AID.02 7.7.1: the code comes with a 200; another status is no code whatever its body holds
+  [
+    'a 202 whose body looks like a code',
+    { status: 202, body: { activationCode: '1$smdp.example$NOT200', profileType: 'personal' } },
+    '90: The MSP answered 202',
+  ],
 ])("a slow MSP's late %s reaches the CMP as one Send Activation Code with the error described (AID.02 7.7.2)", async (_what, reply, error) => {
   const token = await onboard();
   msp.answer(() => ({ ...reply, delayMs: 600 }));

@@ -203,3 +203,58 @@ describe.each(WALKS.map((w) => [w.name, w] as const))('%s', (_name, w) => {
     expect(outcomes.filter((o) => o.fault.startsWith('none'))).toEqual([]);
   }, 300000);
 });
+
+test('a bridged request whose record could not be written: the CMP gets 503 code 90 naming the step, and its retry is answered (AID.02 5.5: 90 "Internal Server Error")', async () => {
+  const requestId = randomUUID();
+  mspReplies.set(requestId, { status: 200, body: CODE, delayMs: BUDGET_MS + 100 });
+  plan.arm(0, 'before', (name) => name !== 'ledger.bridgeActivation');
+  const ask = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+  const refused = await ask();
+  expect(plan.hit).toBe('before ledger.bridgeActivation');
+  expect(refused.status).toBe(503);
+  expect(refused.body).toEqual({ code: '90', error: expect.stringContaining('record bridged request') });
+  plan.reset();
+  expect([200, 201]).toContain((await requestCode(requestId)).status);
+  await quiet();
+});
+
+test("a bridged request whose record's answer was lost still takes the MSP's late outcome: the CMP gets the code, not the deadline's error", async () => {
+  const requestId = randomUUID();
+  mspReplies.set(requestId, { status: 200, body: CODE, delayMs: BUDGET_MS + 100 });
+  // a clean bridged request first numbers the calls up to the bridging
+  plan.reset();
+  const clean = randomUUID();
+  mspReplies.set(clean, { status: 200, body: CODE, delayMs: BUDGET_MS + 100 });
+  expect((await requestCode(clean)).status).toBe(201);
+  const bridging = plan.calls.indexOf('ledger.bridgeActivation');
+  await quiet();
+  plan.arm(bridging, 'lost');
+  const ask = () => hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody(requestId) });
+  expect((await ask()).status).toBe(503);
+  expect(plan.hit).toBe('lost ledger.bridgeActivation');
+  plan.reset();
+  await quiet();
+  expect(codesAtCmp(requestId).map((r) => (r.body as { activationCode: string | null }).activationCode)).toEqual([CODE.activationCode]);
+});
+
+test('a bridged request whose late outcome could not be queued: the log says so, and the deadline tells the CMP (AID.02 7.7.2: "If an error occurs during processing [...] deliver the error description")', async () => {
+  const requestId = randomUUID();
+  const expiredBefore = await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'expired' });
+  mspReplies.set(requestId, { status: 200, body: CODE, delayMs: BUDGET_MS + 100 });
+  plan.arm(0, 'before', (name) => name !== 'ledger.settlePending');
+  expect([200, 201]).toContain((await requestCode(requestId)).status);
+  await waitFor(() => plan.hit !== undefined);
+  expect(plan.hit).toBe('before ledger.settlePending');
+  await quiet();
+  plan.reset();
+  expect(hub.logLines()).toContainEqual(
+    expect.objectContaining({
+      msg: 'bridged outcome could not be queued; the deadline entry will answer the CMP',
+      err: 'injected: ledger.settlePending failed before it ran',
+    }),
+  );
+  expect(codesAtCmp(requestId).map((r) => r.body)).toEqual([
+    expect.objectContaining({ activationCode: null, error: '90: The MSP did not answer the activation code request in time' }),
+  ]);
+  expect(await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'expired' })).toBe(expiredBefore + 1);
+});
