@@ -36,16 +36,30 @@ export class JourneyRecorder implements JourneySteps {
     const settings = this.settings();
     if (!settings.journeys) return;
     const full = settings.journeyFullIdentifiers;
+    // one shape for every event, each member written out: spreads followed by members made V8
+    // define each added member through its runtime on every request (measured under callgrind)
     const event: JourneyEvent = {
-      ...told,
       id: randomUUID(),
       at: Date.now(),
       instance: INSTANCE,
-      ...(told.iccid === undefined ? {} : { iccid: masked(told.iccid, full) }),
-      ...(told.eid === undefined ? {} : { eid: masked(told.eid, full) }),
-      ...(told.vehicle === undefined ? {} : { vehicle: masked(told.vehicle, full) }),
+      operation: told.operation,
+      from: told.from,
+      to: told.to,
+      outcome: told.outcome,
+      status: told.status,
+      code: told.code,
+      latencyMs: told.latencyMs,
+      traceId: told.traceId,
+      requestId: told.requestId,
+      iccid: told.iccid === undefined ? undefined : masked(told.iccid, full),
+      eid: told.eid === undefined ? undefined : masked(told.eid, full),
+      vehicle: told.vehicle === undefined ? undefined : masked(told.vehicle, full),
+      detail: told.detail,
+      stage: told.stage,
     };
-    this.journeys.record({ ...of, indexes, event, ttlSeconds: settings.tokenBindingTtlSeconds, maxEvents: settings.journeyMaxEvents });
+    const token = 'token' in of ? of.token : undefined;
+    const via = 'via' in of ? of.via : undefined;
+    this.journeys.record({ token, via, indexes, event, ttlSeconds: settings.tokenBindingTtlSeconds, maxEvents: settings.journeyMaxEvents });
   }
 
   stuckAfter(): StuckAfter {

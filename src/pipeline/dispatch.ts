@@ -56,7 +56,8 @@ export async function callBridged(ctx: HubContext, deps: PipelineDeps, request: 
   if (answer) return checkAnswer(ctx, deps, request, answer);
   const own: DialectAnswer = { status: 201, body: Buffer.alloc(0), durationMs: route.timeoutMs };
   ctx.state.answer = own;
-  return { ...checkAnswer(ctx, deps, request, own), by: 'bridged' };
+  const { json, content } = checkAnswer(ctx, deps, request, own);
+  return { answer: own, json, content, by: 'bridged' };
 }
 
 /** Send CSIM Status "201 stored and will be processed" (AID.02 7.8): stored durably, then answered */

@@ -71,7 +71,8 @@ export async function checkClaim(ctx: HubContext, deps: PipelineDeps, request: R
   const checked = await checkState(ctx, deps, request, of);
   // the store answers every claim it is asked for (state/requestChecks.ts)
   if (checked.claim === undefined) throw new Error('the state checks answered no claim for an activation request');
-  return { ...checked, claim: checked.claim, activation: of.activation };
+  const { limits, binding, previousFingerprint, delivery, fingerprint } = checked;
+  return { limits, binding, previousFingerprint, claim: checked.claim, delivery, fingerprint, activation: of.activation };
 }
 
 /** a request refused after its checks claimed its activation request, before its call took the

@@ -25,5 +25,5 @@ export function checkAnswer(ctx: HubContext, deps: PipelineDeps, request: Reques
     ctx.state.log.warn({ status: answer.status, problems: check.nonconforming }, 'partner answer does not conform to AID.02');
     if (policy === 'refuse') throw new HubError('upstreamInvalidResponse', { detail: check.nonconforming.join('; ') });
   }
-  return { answer, json: check.json, content: check.content };
+  return { answer, json: check.json, content: check.content, by: undefined };
 }
