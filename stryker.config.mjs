@@ -22,7 +22,8 @@ const MODULES = {
     tests: ['test/integration/tokens.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/procedures.test.ts'],
   },
   idempotency: {
-    mutate: ['src/pipeline/idempotency.ts'],
+    // afterCall: what is kept after the call, only after a 2xx
+    mutate: ['src/pipeline/idempotency.ts', 'src/pipeline/afterCall.ts'],
     tests: ['test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
   },
   canonicalIds: {
