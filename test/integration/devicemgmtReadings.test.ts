@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceMgmtReadings } from '../../src/dialects/devicemgmt/simulator';
 import { FleetWorld } from '../support/fleetWorld';
-import { paths, sendMspTokenBody } from '../support/messages';
+import { notifyMspTokenInvalidBody, paths, sendMspTokenBody } from '../support/messages';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(60000);
@@ -224,6 +224,55 @@ describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)
       expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
       expect(world.events('transactionFailed')[0]).toMatchObject({ action: 'device', iccid, msp: 'mspA' });
       expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
+    }));
+});
+
+// AID.02 7.8: Send CSIM Status notifies "the MSP of OP status updates", and seed: a transaction's
+// status `failed` is one the vehicle did not carry out: a failed enable or delete is no update for
+// the MSP (the profile stays installed, or on the vehicle), only a task for the back office
+describe('an action the vehicle fails', () => {
+  test('the enable: the MSP hears installed only, the back office transactionFailed naming the enable', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      world.platform.failNext('enable', 'the eSIM refused to enable the profile');
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => world.events('transactionFailed').length > 0 && statusesOf(world, token).length > 0, 15000);
+      expect(world.events('transactionFailed')[0]).toMatchObject({
+        action: 'enable',
+        iccid,
+        msp: 'mspA',
+        reason: 'the eSIM refused to enable the profile',
+        needs: 'the profile enabled on the vehicle',
+      });
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`]);
+      expect(world.profilesOn(world.vehicles[0])).toContainEqual(expect.objectContaining({ iccid, status: 'inactive' }));
+    }));
+
+  test('the delete after Notify MSP Token Invalid: the MSP does not hear deleted, the back office is told to delete it by hand', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      world.platform.failNext('delete', 'the vehicle is in a workshop');
+      const answer = await world.hub.call({
+        as: 'mspA',
+        to: 'cmpF',
+        method: 'POST',
+        path: paths.notifyMspTokenInvalid(token),
+        body: notifyMspTokenInvalidBody(),
+      });
+      expect(answer.status).toBe(204);
+      await waitFor(() => world.events('transactionFailed').length > 0, 15000);
+      expect(world.events('transactionFailed')[0]).toMatchObject({
+        action: 'delete',
+        iccid,
+        msp: 'mspA',
+        reason: 'the vehicle is in a workshop',
+        needs: 'the profile deleted on the vehicle by hand',
+      });
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+      expect(world.profilesOn(car).map((p) => p.iccid)).toContain(iccid);
     }));
 });
 
