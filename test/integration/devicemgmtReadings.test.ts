@@ -274,6 +274,32 @@ describe('an action the vehicle fails', () => {
       expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
       expect(world.profilesOn(car).map((p) => p.iccid)).toContain(iccid);
     }));
+
+  // AID.02 4.3.1 2c: the swapped profile is deleted "from the vehicle on which it was downloaded";
+  // one the vehicle failed to delete is still there: not deleted for the MSP, and the new one goes on
+  test('the delete of a swapped profile: the MSP does not hear it deleted, the new profile is installed and enabled', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const old = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${old} enabled`), 15000);
+      world.platform.failNext('delete', 'the vehicle is in a workshop');
+      const requestId = randomUUID();
+      world.swaps.set(requestId, old);
+      const fresh = (await world.requestCode(token, car, requestId)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${old} installed`, `${old} enabled`, `${fresh} installed`, `${fresh} enabled`]);
+      expect(world.events('transactionFailed')).toEqual([
+        expect.objectContaining({
+          action: 'delete',
+          iccid: old,
+          msp: 'mspA',
+          reason: 'the vehicle is in a workshop',
+          needs: 'the swapped profile deleted from the vehicle by hand',
+        }),
+      ]);
+      expect(world.profilesOn(car).map((p) => p.iccid)).toContain(old);
+    }));
 });
 
 // the seed names no authentication: a 401 refuses the hub's credential, not the vehicle's request

@@ -24,6 +24,21 @@ describe('memory store specifics', () => {
     }
   });
 
+  // the cap counts what the store holds: entries past their TTL are gone, as on Redis, and make room
+  // without waiting for the minute's sweep
+  test('full of entries that have expired, the store takes new ones', async () => {
+    const store = new MemoryStore({ maxEntries: 2 });
+    try {
+      for (let i = 0; i < 2; i++) await store.ledger.rememberRequest(`cmpA:${randomUUID()}`, 'fp', 1);
+      await expect(store.ledger.rememberRequest(`cmpA:${randomUUID()}`, 'fp', 60)).rejects.toBeInstanceOf(StoreFullError);
+      await new Promise((r) => setTimeout(r, 1100));
+      for (let i = 0; i < 2; i++) expect(await store.ledger.rememberRequest(`cmpA:${randomUUID()}`, 'fp', 60)).toBeUndefined();
+      await expect(store.ledger.rememberRequest(`cmpA:${randomUUID()}`, 'fp', 60)).rejects.toBeInstanceOf(StoreFullError);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('an entry released makes room for exactly one more', async () => {
     const store = new MemoryStore({ maxEntries: 3 });
     try {
