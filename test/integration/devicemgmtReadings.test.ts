@@ -151,6 +151,20 @@ describe('multistep activate', () => {
     }),
   );
 
+  // docs/dialects/devicemgmt.md: a platform that "refuses an action (4xx) fails that step", a poll
+  // too; AID.02 7.8: the profile never reached the vehicle as far as the hub knows: installation_failed
+  test("the operation's progress answered 404: installation_failed, the back office told of the activate", () =>
+    withWorld({ vehicles: 1, settings: { enable: 'multistep' } }, async (world) => {
+      world.platform.refuseNext('/operations/inventory/', 404);
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionFailed').length > 0, 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      expect(world.events('transactionFailed')).toEqual([
+        expect.objectContaining({ action: 'activate', step: 'activate', iccid, msp: 'mspA', needs: 'a look at the vehicle' }),
+      ]);
+    }));
+
   // the same warning with the supplier's name configured: the operation downloads the code, but its
   // enable finds no profile reporting that name and the operation fails with the profile on the car
   test("failed after its download (no profile reports the supplier's name): installed, then the hub enables it by ICCID", () =>
