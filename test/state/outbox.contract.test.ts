@@ -57,6 +57,18 @@ describe.each([
     expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0, oldestReadyAgeSeconds: 0 });
   });
 
+  // the age an operator's alert on a stuck outbox reads (docs/operating/observability.md)
+  test('the depth gives the age of the oldest delivery ready, in seconds, whether taken or not', async () => {
+    await queue.enqueue(delivery());
+    await new Promise((r) => setTimeout(r, 1100));
+    await queue.enqueue(delivery());
+    const waited = (await queue.depth()).oldestReadyAgeSeconds;
+    expect(waited).toBeGreaterThanOrEqual(1);
+    expect(waited).toBeLessThan(10);
+    await queue.receive('a', 1);
+    expect((await queue.depth()).oldestReadyAgeSeconds).toBeGreaterThanOrEqual(1);
+  });
+
   test('queued again under its id (a call made again after its answer was lost), a delivery is queued once', async () => {
     const d = delivery();
     await queue.enqueue(d);
