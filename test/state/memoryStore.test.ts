@@ -6,6 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { MemoryStore } from '../../src/state/memory/store';
 import { StoreFullError } from '../../src/errors/storeFullError';
+import type { JourneyEvent, JourneyLookup, JourneyWrite } from '../../src/journeys/event';
+import { MemoryJourneys } from '../../src/state/memory/journeys';
 import { pendingActivation } from '../support/stores';
 
 describe('memory store specifics', () => {
@@ -39,6 +41,20 @@ describe('memory store specifics', () => {
     }
   });
 
+  // a binding renewed or given another pair is the entry it was: a full store refuses only new ones
+  test('full, the store still rewrites what it holds', async () => {
+    const store = new MemoryStore({ maxEntries: 1 });
+    try {
+      const token = randomUUID();
+      await store.bindings.bind(token, 'mspA', 'cmpA', 60);
+      expect(await store.bindings.bind(token, 'mspA', 'cmpB', 60)).toBe('bound');
+      expect(await store.bindings.get(token, 600)).toEqual({ pairs: { 'mspA cmpA': 'active', 'mspA cmpB': 'active' } });
+      await expect(store.bindings.bind(randomUUID(), 'mspA', 'cmpA', 60)).rejects.toBeInstanceOf(StoreFullError);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('an entry released makes room for exactly one more', async () => {
     const store = new MemoryStore({ maxEntries: 3 });
     try {
@@ -52,5 +68,51 @@ describe('memory store specifics', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+// docs/operating/journeys.md: the memory store keeps 10,000 journeys, "the oldest written goes first"
+describe('memory journeys', () => {
+  const event = (): JourneyEvent => ({ id: randomUUID(), at: Date.now(), instance: 'test', operation: 'requestActivationCode', outcome: 'answered' });
+  const write = (token: string, more: Partial<JourneyWrite> = {}): JourneyWrite => ({
+    token,
+    indexes: [],
+    event: event(),
+    ttlSeconds: 60,
+    maxEvents: 3,
+    ...more,
+  });
+  const request = (): JourneyLookup => ({ kind: 'request', value: randomUUID() });
+
+  test('past the cap the journey written longest ago goes, with the ids that led to it', async () => {
+    const journeys = new MemoryJourneys(2);
+    const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+    const [byA, byB, byC] = [request(), request(), request()];
+    journeys.record(write(a, { indexes: [byA] }));
+    journeys.record(write(b, { indexes: [byB] }));
+    // written again: a is now the most recent, b the oldest
+    journeys.record(write(a));
+    journeys.record(write(c, { indexes: [byC] }));
+    expect(await journeys.read(b)).toBeUndefined();
+    expect((await journeys.read(a))?.events).toHaveLength(2);
+    expect((await journeys.read(c))?.events).toHaveLength(1);
+    // lookups past twice the cap: those of the journeys gone are dropped
+    journeys.record(write(randomUUID(), { indexes: [request(), request()] }));
+    expect(await journeys.resolve(byB)).toBeUndefined();
+    expect(await journeys.resolve(byC)).toBe(c);
+  });
+
+  test('a journey and its lookups end with their lifetime', async () => {
+    const journeys = new MemoryJourneys();
+    const token = randomUUID();
+    const by = request();
+    journeys.record(write(token, { indexes: [by], ttlSeconds: 1 }));
+    expect(await journeys.resolve(by)).toBe(token);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await journeys.read(token)).toBeUndefined();
+    expect(await journeys.resolve(by)).toBeUndefined();
+    // an event known only by the lookup joins no journey once it has ended
+    journeys.record({ ...write(token), token: undefined, via: by });
+    expect(await journeys.read(token)).toBeUndefined();
   });
 });
