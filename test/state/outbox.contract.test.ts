@@ -124,6 +124,7 @@ describe.each([
     await queue.enqueue(first);
     await queue.enqueue(second);
     const taken = await queue.receive('a', 10);
+    expect(await queue.unfinished('a', 1)).toHaveLength(1);
     await queue.ack(taken[0]);
     expect((await queue.unfinished('a', 10)).map((e) => e.delivery)).toEqual([second]);
     expect(await queue.unfinished('b', 10)).toEqual([]);
