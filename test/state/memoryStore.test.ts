@@ -55,6 +55,18 @@ describe('memory store specifics', () => {
     }
   });
 
+  // the request id is a safety net: a full store skips it rather than refuse the request
+  test('full, the checks skip the request id instead of failing the request', async () => {
+    const store = new MemoryStore({ maxEntries: 1 });
+    try {
+      await store.bindings.bind(randomUUID(), 'mspA', 'cmpA', 60);
+      const requestId = { key: `cmpA:${randomUUID()}`, fingerprint: 'fp', ttlSeconds: 60 };
+      expect(await store.checks.check({ limits: [], requestId })).toMatchObject({ limits: { allowed: true }, previousFingerprint: undefined });
+    } finally {
+      await store.close();
+    }
+  });
+
   test('an entry released makes room for exactly one more', async () => {
     const store = new MemoryStore({ maxEntries: 3 });
     try {
