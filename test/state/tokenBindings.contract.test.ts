@@ -43,11 +43,18 @@ describeEachStore((store) => {
       expect((await store().bindings.get(token))?.pairs['mspA cmpA']).toBe('active');
     });
 
-    test('bindings expire', async () => {
-      const token = randomUUID();
+    test('bindings expire, unless a read renews them', async () => {
+      const [token, renewed] = [randomUUID(), randomUUID()];
       await store().bindings.bind(token, 'mspA', 'cmpA', 1);
+      await store().bindings.bind(renewed, 'mspA', 'cmpA', 1);
+      expect(await store().bindings.get(renewed, 60)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
       await new Promise((r) => setTimeout(r, 1100));
       expect(await store().bindings.get(token)).toBeUndefined();
+      expect(await store().bindings.get(renewed)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
+      // a read of a token never bound creates nothing
+      const unknown = randomUUID();
+      expect(await store().bindings.get(unknown, 60)).toBeUndefined();
+      expect(await store().bindings.bind(unknown, 'mspB', 'cmpA', 60)).toBe('bound');
     });
   });
 });
