@@ -42,9 +42,11 @@ describeEachStore((store) => {
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(200) });
     });
 
-    test('another request under the same ID sees the fingerprint of the first', async () => {
+    test('another request under the same ID sees the fingerprint of the first, in flight or answered', async () => {
       const p = pending();
       await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
       expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
     });
 
@@ -141,7 +143,7 @@ describeEachStore((store) => {
       await ledger().claimActivation(open, 'fp', 60000, 60);
       expect(await ledger().consumePending(open)).toBe(true);
       await ledger().finishActivation(open, { kind: 'open', ttlSeconds: 60 });
-      expect(await ledger().claimActivation(open, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      expect(await ledger().claimActivation(open, 'other', 60000, 60)).toEqual({ state: 'claimed' });
     });
 
     test('a request left open and then consumed is gone: the same ID with another body is claimed afresh', async () => {
@@ -181,6 +183,9 @@ describeEachStore((store) => {
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
       expect(await ledger().claimActivation({ ...p, claimId: randomUUID() }, 'fp', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+      // once it has finished, its claim made again is a retry like any other: the answer replayed
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(200) });
     });
 
     test('bridged with its deadline entry, settled with what the CMP is told: each queued in the same step, one settle wins', async () => {
@@ -242,8 +247,8 @@ describeEachStore((store) => {
       await ledger().claimActivation(p, 'fp', 60000, 60);
       await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 1 });
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
       expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
     });
   });
 });

@@ -107,6 +107,8 @@ describe('memory journeys', () => {
     journeys.record(write(c, { indexes: [byC] }));
     expect(await journeys.read(b)).toBeUndefined();
     expect((await journeys.read(a))?.events).toHaveLength(2);
+    // read, a journey stays
+    expect((await journeys.read(a))?.events).toHaveLength(2);
     expect((await journeys.read(c))?.events).toHaveLength(1);
     // lookups past twice the cap: those of the journeys gone are dropped
     journeys.record(write(randomUUID(), { indexes: [request(), request()] }));
@@ -114,17 +116,37 @@ describe('memory journeys', () => {
     expect(await journeys.resolve(byC)).toBe(c);
   });
 
+  test('past twice the cap in lookups, those of a journey gone are dropped however many there are', async () => {
+    const journeys = new MemoryJourneys(1);
+    const gone = [request(), request(), request()];
+    journeys.record(write(randomUUID(), { indexes: gone }));
+    journeys.record(write(randomUUID(), { indexes: [request()] }));
+    for (const lookup of gone) expect(await journeys.resolve(lookup)).toBeUndefined();
+  });
+
   test('a journey and its lookups end with their lifetime', async () => {
     const journeys = new MemoryJourneys();
     const token = randomUUID();
     const by = request();
-    journeys.record(write(token, { indexes: [by], ttlSeconds: 1 }));
+    journeys.record(write(token, { indexes: [by], ttlSeconds: 1, event: { ...event(), at: Date.now() - 3600_000, stage: 'awaitingCode' } }));
     expect(await journeys.resolve(by)).toBe(token);
+    const limits = { awaitingCode: 60, awaitingCsimStatus: 60 };
+    expect((await journeys.stuck(limits, Date.now())).map((j) => j.token)).toEqual([token]);
     await new Promise((r) => setTimeout(r, 1100));
+    expect(await journeys.stuck(limits, Date.now())).toEqual([]);
     expect(await journeys.read(token)).toBeUndefined();
     expect(await journeys.resolve(by)).toBeUndefined();
     // an event known only by the lookup joins no journey once it has ended
     journeys.record({ ...write(token), token: undefined, via: by });
     expect(await journeys.read(token)).toBeUndefined();
+  });
+
+  test('stuck journeys are listed longest waiting first', async () => {
+    const journeys = new MemoryJourneys();
+    const [recent, old] = [randomUUID(), randomUUID()];
+    journeys.record(write(recent, { event: { ...event(), at: Date.now() - 600_000, stage: 'awaitingCode' } }));
+    journeys.record(write(old, { event: { ...event(), at: Date.now() - 3600_000, stage: 'awaitingCsimStatus' } }));
+    const stuck = await journeys.stuck({ awaitingCode: 60, awaitingCsimStatus: 60 }, Date.now());
+    expect(stuck.map((j) => j.token)).toEqual([old, recent]);
   });
 });

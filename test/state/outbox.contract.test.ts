@@ -66,6 +66,7 @@ describe.each([
     expect(waited).toBeGreaterThanOrEqual(1);
     expect(waited).toBeLessThan(10);
     await queue.receive('a', 1);
+    expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 2, waiting: 0 }));
     expect((await queue.depth()).oldestReadyAgeSeconds).toBeGreaterThanOrEqual(1);
   });
 
@@ -88,6 +89,11 @@ describe.each([
     expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 1, dead: 1 }));
     expect(await queue.replayDead()).toBe(1);
     expect((await queue.receive('a', 10)).map((r) => r.delivery.id)).toEqual([dead.delivery.id]);
+  });
+
+  test('a delivery whose time has come already is ready at once', async () => {
+    await queue.enqueue(delivery(), Date.now() - 1000);
+    expect(await queue.receive('a', 10)).toHaveLength(1);
   });
 
   test('a delivery held back waits until its time, then becomes ready', async () => {
@@ -119,6 +125,14 @@ describe.each([
     expect(await queue.claimStale('c', 0, 10)).toEqual([]);
   });
 
+  test('a claim of idle deliveries takes at most as many as asked', async () => {
+    await queue.enqueue(delivery());
+    await queue.enqueue(delivery());
+    await queue.receive('crashed', 2);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await queue.claimStale('b', 100, 1)).toHaveLength(1);
+  });
+
   test('a consumer finds again what it took and has not finished, and only that', async () => {
     const [first, second] = [delivery(), delivery()];
     await queue.enqueue(first);
@@ -139,6 +153,7 @@ describe.each([
     for (const e of entries) await queue.deadLetter(e, 'the partner refused it with 422');
     const dead = await queue.listDead(10);
     expect(dead).toHaveLength(2);
+    expect(await queue.listDead(1)).toEqual([dead[0]]);
     expect(dead[0]).toEqual(expect.objectContaining({ reason: 'the partner refused it with 422', delivery: entries[0].delivery }));
     expect(await queue.replayDead([dead[0].entryId])).toBe(1);
     expect(await queue.listDead(10)).toHaveLength(1);
