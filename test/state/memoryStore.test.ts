@@ -67,6 +67,19 @@ describe('memory store specifics', () => {
     }
   });
 
+  // the rate limits drop keys whose time has passed once there are more than 10,000: never one still limited
+  test('past 10,000 rate-limit keys, a key over its limit stays refused', async () => {
+    const store = new MemoryStore();
+    try {
+      const limit = { requests: 1, perSeconds: 60, burst: 1 };
+      const first = randomUUID();
+      for (let i = 0; i <= 10000; i++) await store.limits.admit([{ key: i === 0 ? first : randomUUID(), limit }]);
+      expect((await store.limits.admit([{ key: first, limit }])).allowed).toBe(false);
+    } finally {
+      await store.close();
+    }
+  });
+
   test('an entry released makes room for exactly one more', async () => {
     const store = new MemoryStore({ maxEntries: 3 });
     try {
