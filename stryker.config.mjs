@@ -46,7 +46,8 @@ const MODULES = {
   },
   stateMemory: {
     mutate: ['src/state/memory/*.ts'],
-    tests: ['test/state/*.contract.test.ts', 'test/state/memoryStore.test.ts', 'test/integration/stateBounds.test.ts'],
+    // journeys.contract: the memory journeys (memory/journeys.ts), held to the Redis ones' behaviour
+    tests: ['test/state/*.contract.test.ts', 'test/journeys/journeys.contract.test.ts', 'test/state/memoryStore.test.ts', 'test/integration/stateBounds.test.ts'],
   },
   activation: {
     mutate: ['src/activation/*.ts'],
@@ -64,7 +65,8 @@ const MODULES = {
   },
   devicemgmtTasks: {
     mutate: ['src/dialects/devicemgmt/tasks.ts'],
-    tests: ['test/integration/devicemgmt.test.ts'],
+    // devicemgmtReadings: the platform's readings of the seed (a transaction unknown or without status, multistep)
+    tests: ['test/integration/devicemgmt.test.ts', 'test/integration/devicemgmtReadings.test.ts'],
   },
 };
 

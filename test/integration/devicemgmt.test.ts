@@ -177,7 +177,16 @@ describe('the platform', () => {
         const token = await stuck.onboard();
         const iccid = (await stuck.requestCode(token, stuck.vehicles[0])).body.iccid as string;
         await waitFor(() => stuck.events('transactionGaveUp').length > 0 && statusesOf(stuck, token).length > 0, 20000);
-        expect(stuck.events('transactionGaveUp')[0]).toMatchObject({ action: 'download', iccid, msp: 'mspA', eid: stuck.vehicles[0].eid });
+        expect(stuck.events('transactionGaveUp')[0]).toMatchObject({
+          action: 'download',
+          step: 'download',
+          iccid,
+          msp: 'mspA',
+          eid: stuck.vehicles[0].eid,
+          reason: 'the download did not end within 5 s',
+          seconds: 5,
+          needs: 'a look at the vehicle',
+        });
         expect(statusesOf(stuck, token)).toEqual([`${iccid} installation_failed`]);
         expect(await stuck.hub.metric('aid_gateway_devicemgmt_transactions_total', { action: 'download', outcome: 'gave_up' })).toBe(1);
         await waitFor(async () => (await stuck.hub.metric('aid_gateway_outbox_events_total', { target: 'cmpF', event: 'delivered' })) >= 3, 5000);

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceMgmtReadings } from '../../src/dialects/devicemgmt/simulator';
 import { FleetWorld } from '../support/fleetWorld';
-import { paths, sendMspTokenBody } from '../support/messages';
+import { notifyMspTokenInvalidBody, paths, sendMspTokenBody } from '../support/messages';
 import { waitFor } from '../support/waitFor';
 
 jest.setTimeout(60000);
@@ -151,6 +151,20 @@ describe('multistep activate', () => {
     }),
   );
 
+  // docs/dialects/devicemgmt.md: a platform that "refuses an action (4xx) fails that step", a poll
+  // too; AID.02 7.8: the profile never reached the vehicle as far as the hub knows: installation_failed
+  test("the operation's progress answered 404: installation_failed, the back office told of the activate", () =>
+    withWorld({ vehicles: 1, settings: { enable: 'multistep' } }, async (world) => {
+      world.platform.refuseNext('/operations/inventory/', 404);
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).length > 0 && world.events('transactionFailed').length > 0, 15000);
+      expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
+      expect(world.events('transactionFailed')).toEqual([
+        expect.objectContaining({ action: 'activate', step: 'activate', iccid, msp: 'mspA', needs: 'a look at the vehicle' }),
+      ]);
+    }));
+
   // the same warning with the supplier's name configured: the operation downloads the code, but its
   // enable finds no profile reporting that name and the operation fails with the profile on the car
   test("failed after its download (no profile reports the supplier's name): installed, then the hub enables it by ICCID", () =>
@@ -224,6 +238,81 @@ describe.each(['memory', 'redis'] as const)('a refused lookup or poll (%s store)
       expect(statusesOf(world, token)).toEqual([`${iccid} installation_failed`]);
       expect(world.events('transactionFailed')[0]).toMatchObject({ action: 'device', iccid, msp: 'mspA' });
       expect(world.platform.calls.filter((c) => c.path === '/download')).toEqual([]);
+    }));
+});
+
+// AID.02 7.8: Send CSIM Status notifies "the MSP of OP status updates", and seed: a transaction's
+// status `failed` is one the vehicle did not carry out: a failed enable or delete is no update for
+// the MSP (the profile stays installed, or on the vehicle), only a task for the back office
+describe('an action the vehicle fails', () => {
+  test('the enable: the MSP hears installed only, the back office transactionFailed naming the enable', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      world.platform.failNext('enable', 'the eSIM refused to enable the profile');
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, world.vehicles[0])).body.iccid as string;
+      await waitFor(() => world.events('transactionFailed').length > 0 && statusesOf(world, token).length > 0, 15000);
+      expect(world.events('transactionFailed')[0]).toMatchObject({
+        action: 'enable',
+        iccid,
+        msp: 'mspA',
+        reason: 'the eSIM refused to enable the profile',
+        needs: 'the profile enabled on the vehicle',
+      });
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`]);
+      expect(world.profilesOn(world.vehicles[0])).toContainEqual(expect.objectContaining({ iccid, status: 'inactive' }));
+    }));
+
+  test('the delete after Notify MSP Token Invalid: the MSP does not hear deleted, the back office is told to delete it by hand', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const iccid = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${iccid} enabled`), 15000);
+      world.platform.failNext('delete', 'the vehicle is in a workshop');
+      const answer = await world.hub.call({
+        as: 'mspA',
+        to: 'cmpF',
+        method: 'POST',
+        path: paths.notifyMspTokenInvalid(token),
+        body: notifyMspTokenInvalidBody(),
+      });
+      expect(answer.status).toBe(204);
+      await waitFor(() => world.events('transactionFailed').length > 0, 15000);
+      expect(world.events('transactionFailed')[0]).toMatchObject({
+        action: 'delete',
+        iccid,
+        msp: 'mspA',
+        reason: 'the vehicle is in a workshop',
+        needs: 'the profile deleted on the vehicle by hand',
+      });
+      expect(statusesOf(world, token)).toEqual([`${iccid} installed`, `${iccid} enabled`]);
+      expect(world.profilesOn(car).map((p) => p.iccid)).toContain(iccid);
+    }));
+
+  // AID.02 4.3.1 2c: the swapped profile is deleted "from the vehicle on which it was downloaded";
+  // one the vehicle failed to delete is still there: not deleted for the MSP, and the new one goes on
+  test('the delete of a swapped profile: the MSP does not hear it deleted, the new profile is installed and enabled', () =>
+    withWorld({ vehicles: 1 }, async (world) => {
+      const car = world.vehicles[0];
+      const token = await world.onboard();
+      const old = (await world.requestCode(token, car)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${old} enabled`), 15000);
+      world.platform.failNext('delete', 'the vehicle is in a workshop');
+      const requestId = randomUUID();
+      world.swaps.set(requestId, old);
+      const fresh = (await world.requestCode(token, car, requestId)).body.iccid as string;
+      await waitFor(() => statusesOf(world, token).includes(`${fresh} enabled`), 15000);
+      expect(statusesOf(world, token)).toEqual([`${old} installed`, `${old} enabled`, `${fresh} installed`, `${fresh} enabled`]);
+      expect(world.events('transactionFailed')).toEqual([
+        expect.objectContaining({
+          action: 'delete',
+          iccid: old,
+          msp: 'mspA',
+          reason: 'the vehicle is in a workshop',
+          needs: 'the swapped profile deleted from the vehicle by hand',
+        }),
+      ]);
+      expect(world.profilesOn(car).map((p) => p.iccid)).toContain(old);
     }));
 });
 

@@ -42,9 +42,11 @@ describeEachStore((store) => {
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(200) });
     });
 
-    test('another request under the same ID sees the fingerprint of the first', async () => {
+    test('another request under the same ID sees the fingerprint of the first, in flight or answered', async () => {
       const p = pending();
       await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
       expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
     });
 
@@ -57,7 +59,9 @@ describeEachStore((store) => {
       const stale = pending();
       await ledger().claimActivation(stale, 'fp', 20, 60);
       await new Promise((r) => setTimeout(r, 40));
-      expect(await ledger().claimActivation(stale, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      expect(await ledger().claimActivation({ ...stale, createdAt: stale.createdAt + 5000 }, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
+      // taken over, the request keeps when it began (the bridge's budget counts from then)
+      expect((await ledger().getPending(stale.cmp, stale.requestId))?.createdAt).toBe(stale.createdAt);
 
       const open = pending();
       await ledger().claimActivation(open, 'fp', 60000, 60);
@@ -132,6 +136,34 @@ describeEachStore((store) => {
       expect(await ledger().consumePending(p)).toBe(false);
       await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
       expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      // a retry gets the 201 replayed
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(201) });
+      // a call that ended without an answer leaves nothing to replay or match: a retry asks again
+      const open = pending();
+      await ledger().claimActivation(open, 'fp', 60000, 60);
+      expect(await ledger().consumePending(open)).toBe(true);
+      await ledger().finishActivation(open, { kind: 'open', ttlSeconds: 60 });
+      expect(await ledger().claimActivation(open, 'other', 60000, 60)).toEqual({ state: 'claimed' });
+    });
+
+    test('a request left open and then consumed is gone: the same ID with another body is claimed afresh', async () => {
+      const p = pending();
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      await ledger().finishActivation(p, { kind: 'open', ttlSeconds: 60 });
+      expect(await ledger().consumePending(p)).toBe(true);
+      expect(await ledger().claimActivation(p, 'other', 60000, 60)).toEqual({ state: 'claimed' });
+    });
+
+    test('a request in flight is neither listed nor counted; the list is of one MSP, CMP and token', async () => {
+      const msp = `msp${randomUUID().slice(0, 8)}`;
+      const p = pending({ msp });
+      await ledger().claimActivation(p, 'fp', 60000, 60);
+      expect(await ledger().listPending(msp, 'cmpA', p.mspToken)).toEqual([]);
+      expect((await ledger().countPending())[msp]).toBeUndefined();
+      await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
+      expect(await ledger().listPending(msp, 'cmpA', p.mspToken)).toHaveLength(1);
+      expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+      expect(await ledger().listPending(msp, 'cmpA', randomUUID())).toEqual([]);
     });
 
     test('bridged by the hub, and pending again when the MSP goes asynchronous itself', async () => {
@@ -151,6 +183,9 @@ describeEachStore((store) => {
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'claimed' });
       expect(await ledger().claimActivation({ ...p, claimId: randomUUID() }, 'fp', 60000, 60)).toEqual({ state: 'inflight', fingerprint: 'fp' });
+      // once it has finished, its claim made again is a retry like any other: the answer replayed
+      await ledger().finishActivation(p, { kind: 'done', answer: answer(200), ttlSeconds: 60 });
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: answer(200) });
     });
 
     test('bridged with its deadline entry, settled with what the CMP is told: each queued in the same step, one settle wins', async () => {
@@ -212,8 +247,8 @@ describeEachStore((store) => {
       await ledger().claimActivation(p, 'fp', 60000, 60);
       await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 1 });
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
       expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+      expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
     });
   });
 });

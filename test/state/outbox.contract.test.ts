@@ -57,6 +57,19 @@ describe.each([
     expect(await queue.depth()).toEqual({ ready: 0, waiting: 0, dead: 0, oldestReadyAgeSeconds: 0 });
   });
 
+  // the age an operator's alert on a stuck outbox reads (docs/operating/observability.md)
+  test('the depth gives the age of the oldest delivery ready, in seconds, whether taken or not', async () => {
+    await queue.enqueue(delivery());
+    await new Promise((r) => setTimeout(r, 1100));
+    await queue.enqueue(delivery());
+    const waited = (await queue.depth()).oldestReadyAgeSeconds;
+    expect(waited).toBeGreaterThanOrEqual(1);
+    expect(waited).toBeLessThan(10);
+    await queue.receive('a', 1);
+    expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 2, waiting: 0 }));
+    expect((await queue.depth()).oldestReadyAgeSeconds).toBeGreaterThanOrEqual(1);
+  });
+
   test('queued again under its id (a call made again after its answer was lost), a delivery is queued once', async () => {
     const d = delivery();
     await queue.enqueue(d);
@@ -76,6 +89,11 @@ describe.each([
     expect(await queue.depth()).toEqual(expect.objectContaining({ ready: 0, waiting: 1, dead: 1 }));
     expect(await queue.replayDead()).toBe(1);
     expect((await queue.receive('a', 10)).map((r) => r.delivery.id)).toEqual([dead.delivery.id]);
+  });
+
+  test('a delivery whose time has come already is ready at once', async () => {
+    await queue.enqueue(delivery(), Date.now() - 1000);
+    expect(await queue.receive('a', 10)).toHaveLength(1);
   });
 
   test('a delivery held back waits until its time, then becomes ready', async () => {
@@ -107,11 +125,20 @@ describe.each([
     expect(await queue.claimStale('c', 0, 10)).toEqual([]);
   });
 
+  test('a claim of idle deliveries takes at most as many as asked', async () => {
+    await queue.enqueue(delivery());
+    await queue.enqueue(delivery());
+    await queue.receive('crashed', 2);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(await queue.claimStale('b', 100, 1)).toHaveLength(1);
+  });
+
   test('a consumer finds again what it took and has not finished, and only that', async () => {
     const [first, second] = [delivery(), delivery()];
     await queue.enqueue(first);
     await queue.enqueue(second);
     const taken = await queue.receive('a', 10);
+    expect(await queue.unfinished('a', 1)).toHaveLength(1);
     await queue.ack(taken[0]);
     expect((await queue.unfinished('a', 10)).map((e) => e.delivery)).toEqual([second]);
     expect(await queue.unfinished('b', 10)).toEqual([]);
@@ -126,6 +153,7 @@ describe.each([
     for (const e of entries) await queue.deadLetter(e, 'the partner refused it with 422');
     const dead = await queue.listDead(10);
     expect(dead).toHaveLength(2);
+    expect(await queue.listDead(1)).toEqual([dead[0]]);
     expect(dead[0]).toEqual(expect.objectContaining({ reason: 'the partner refused it with 422', delivery: entries[0].delivery }));
     expect(await queue.replayDead([dead[0].entryId])).toBe(1);
     expect(await queue.listDead(10)).toHaveLength(1);

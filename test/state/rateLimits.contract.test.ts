@@ -17,7 +17,9 @@ describeEachStore((store) => {
       for (let i = 0; i < 3; i++) expect(await store().limits.admit(check)).toEqual({ allowed: true, waitMs: 0 });
       const refused = await store().limits.admit(check);
       expect(refused.allowed).toBe(false);
+      // the next slot is one interval (60 s / 3) away at most
       expect(refused.waitMs).toBeGreaterThan(15000);
+      expect(refused.waitMs).toBeLessThanOrEqual(20000);
     });
 
     test('several limits at once: all count the request, or none does', async () => {
@@ -59,6 +61,7 @@ describeEachStore((store) => {
       expect(again).toEqual({ count: 2, resetAt: expect.any(Number) });
       expect(Math.abs(again.resetAt - first.resetAt)).toBeLessThan(1000);
       expect(other.count).toBe(1);
+      expect(other.resetAt).toBeGreaterThan(Date.now() + 58000);
     });
 
     test('the count starts again once its window has ended', async () => {

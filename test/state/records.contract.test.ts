@@ -33,10 +33,14 @@ describeEachStore((store) => {
 
     test('records expire after their TTL, and drop out of their indexes', async () => {
       const key = randomUUID();
-      await records.save('e', { v: 1 }, 1, { group: key });
+      const other = randomUUID();
+      await records.save('e', { v: 1 }, 1, { group: key, other });
+      // the index `other` lives on with a record saved in it later: the expired one is not found through it
+      await records.save('e2', { v: 2 }, 60, { other });
       await new Promise((r) => setTimeout(r, 1100));
       expect(await records.get('e')).toBeUndefined();
       expect(await records.find('group', key)).toEqual([]);
+      expect(await records.find('other', other)).toEqual([{ v: 2 }]);
     });
 
     test('create writes only a record that does not live yet, with its indexes, in one step; unindex leaves the record', async () => {
@@ -58,6 +62,8 @@ describeEachStore((store) => {
       expect(await records.acquireLock(key, 5000)).toBeUndefined();
       await records.releaseLock(key, 'someone else');
       expect(await records.acquireLock(key, 5000)).toBeUndefined();
+      // taken again by its holder (a call made again after its answer was lost): still its own
+      expect(await records.acquireLock(key, 5000, owner)).toBe(owner);
       await records.releaseLock(key, owner as string);
       expect(await records.acquireLock(key, 5000)).toEqual(expect.any(String));
     });

@@ -25,7 +25,11 @@ describeEachStore((store) => {
       claim: { state: 'claimed' },
       delivery: undefined,
     });
+    expect(Object.keys(checked.binding?.pairs ?? {})).toEqual(['mspA cmpA']);
     expect(await store().ledger.getPending(request.cmp, request.requestId)).toMatchObject({ requestId: request.requestId });
+    // the claim holds for its claimMs: another call finds the request in flight
+    const again = await store().checks.check({ limits: [], activation: { pending: request, fingerprint: 'fp', claimMs: 60000, ttlSeconds: 60 } });
+    expect(again.claim).toEqual({ state: 'inflight', fingerprint: 'fp' });
     // renewed: still there after the 5 s it was bound for
     await new Promise((r) => setTimeout(r, 5200));
     expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
@@ -49,6 +53,15 @@ describeEachStore((store) => {
       pending: undefined,
     });
     expect((await store().checks.check({ limits: [], delivery: { cmp: 'cmpA', requestId: randomUUID() } })).delivery).toEqual({ pending: undefined });
+  });
+
+  test('the limits the checks count are those admit counts; a binding read without renewal is read', async () => {
+    const limit = oneAMinute(randomUUID());
+    expect((await store().checks.check({ limits: [limit] })).limits.allowed).toBe(true);
+    expect((await store().limits.admit([limit])).allowed).toBe(false);
+    const token = randomUUID();
+    await store().bindings.bind(token, 'mspA', 'cmpA', 60);
+    expect((await store().checks.check({ limits: [], token: { token } })).binding).toEqual({ pairs: { 'mspA cmpA': 'active' } });
   });
 
   test('over a limit, nothing else is read or written', async () => {

@@ -27,6 +27,15 @@ describeEachStore((store) => {
       expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
     });
 
+    // a binding learnt from traffic (tokenBinding: learn) never overrides what the MSP's own Send MSP Token or Notify MSP Token Invalid set
+    test('a learnt pair is added, and never replaces a pair that is there', async () => {
+      const token = randomUUID();
+      await store().bindings.bind(token, 'mspA', 'cmpA', 60);
+      await store().bindings.invalidate(token, 'mspA', 'cmpB', 60);
+      for (const cmp of ['cmpA', 'cmpB', 'cmpC']) expect(await store().bindings.bind(token, 'mspA', cmp, 60, 'learned')).toBe('bound');
+      expect(await store().bindings.get(token)).toEqual({ pairs: { 'mspA cmpA': 'active', 'mspA cmpB': 'invalidated', 'mspA cmpC': 'learned' } });
+    });
+
     test('binding again re-activates an invalidated pair', async () => {
       const token = randomUUID();
       await store().bindings.invalidate(token, 'mspA', 'cmpA', 60);
@@ -34,11 +43,18 @@ describeEachStore((store) => {
       expect((await store().bindings.get(token))?.pairs['mspA cmpA']).toBe('active');
     });
 
-    test('bindings expire', async () => {
-      const token = randomUUID();
+    test('bindings expire, unless a read renews them', async () => {
+      const [token, renewed] = [randomUUID(), randomUUID()];
       await store().bindings.bind(token, 'mspA', 'cmpA', 1);
+      await store().bindings.bind(renewed, 'mspA', 'cmpA', 1);
+      expect(await store().bindings.get(renewed, 60)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
       await new Promise((r) => setTimeout(r, 1100));
       expect(await store().bindings.get(token)).toBeUndefined();
+      expect(await store().bindings.get(renewed)).toEqual({ pairs: { 'mspA cmpA': 'active' } });
+      // a read of a token never bound creates nothing
+      const unknown = randomUUID();
+      expect(await store().bindings.get(unknown, 60)).toBeUndefined();
+      expect(await store().bindings.bind(unknown, 'mspB', 'cmpA', 60)).toBe('bound');
     });
   });
 });

@@ -14,6 +14,9 @@ export class MemoryOutbox implements OutboxQueue {
   private readonly ready: Received[] = [];
   private readonly waiting: { notBefore: number; delivery: Delivery }[] = [];
   private readonly taken = new Map<string, { consumer: string; since: number; entry: Received }>();
+  /** when each entry, taken or not, became ready: the depth's age of the oldest, as a stream entry's
+   * id gives it on Redis */
+  private readonly readySince = new Map<string, number>();
   private readonly dead: DeadLetter[] = [];
 
   async enqueue(delivery: Delivery, notBefore?: number): Promise<void> {
@@ -34,14 +37,25 @@ export class MemoryOutbox implements OutboxQueue {
 
   private push(delivery: Delivery, notBefore?: number): void {
     if (notBefore !== undefined && notBefore > Date.now()) this.waiting.push({ notBefore, delivery });
-    else this.ready.push({ entryId: String(++this.seq), delivery });
+    else this.makeReady(delivery);
+  }
+
+  private makeReady(delivery: Delivery): void {
+    const entryId = String(++this.seq);
+    this.readySince.set(entryId, Date.now());
+    this.ready.push({ entryId, delivery });
+  }
+
+  private finish(entry: Received): boolean {
+    this.readySince.delete(entry.entryId);
+    return this.taken.delete(entry.entryId);
   }
 
   async promoteDue(now: number): Promise<number> {
     const due = this.waiting.filter((w) => w.notBefore <= now);
     for (const w of due) {
       this.waiting.splice(this.waiting.indexOf(w), 1);
-      this.ready.push({ entryId: String(++this.seq), delivery: w.delivery });
+      this.makeReady(w.delivery);
     }
     return due.length;
   }
@@ -66,15 +80,15 @@ export class MemoryOutbox implements OutboxQueue {
   }
 
   async ack(entry: Received): Promise<void> {
-    this.taken.delete(entry.entryId);
+    this.finish(entry);
   }
 
   async retryLater(entry: Received, delivery: Delivery, notBefore: number): Promise<void> {
-    if (this.taken.delete(entry.entryId)) this.waiting.push({ notBefore, delivery });
+    if (this.finish(entry)) this.waiting.push({ notBefore, delivery });
   }
 
   async deadLetter(entry: Received, reason: string): Promise<void> {
-    if (this.taken.delete(entry.entryId)) this.dead.push({ entryId: entry.entryId, delivery: entry.delivery, reason, at: Date.now() });
+    if (this.finish(entry)) this.dead.push({ entryId: entry.entryId, delivery: entry.delivery, reason, at: Date.now() });
   }
 
   async listDead(max: number): Promise<DeadLetter[]> {
@@ -92,7 +106,7 @@ export class MemoryOutbox implements OutboxQueue {
   }
 
   async depth(): Promise<OutboxDepth> {
-    const oldest = Math.min(...this.ready.map((r) => r.delivery.createdAt), ...[...this.taken.values()].map((t) => t.since));
+    const oldest = Math.min(...this.readySince.values());
     return {
       ready: this.ready.length + this.taken.size,
       waiting: this.waiting.length,
