@@ -6,6 +6,7 @@
  * ids (a `Request`), the state checks (a `Checked`, on Redis one round trip); then its own checks,
  * the partner's call and what is kept after it (afterCall.ts). Only what waits on I/O is awaited.
  */
+import type { DialectCall } from '../dialects/dialect';
 import type { Switchable } from '../measurementSwitches';
 import { isSuccess } from '../dialects/dialect';
 import type { ApiOperation } from '../openapi/apis';
@@ -43,7 +44,7 @@ function handlerOf(op: ApiOperation, deps: PipelineDeps, validates: boolean): Op
     case 'submitActivationCode':
       return handler(op, deps, validates, submitActivationCode(deps));
     case 'sendCsimStatus':
-      return handler(op, deps, validates, sendCsimStatus(deps));
+      return handler(op, deps, validates, onToken(deps, { refuseInvalidated: false, invalidates: false }, sendCsimStatusCall));
     // repeating these cannot duplicate an effect (AID.02 7.9, 7.10): a partner that failed is asked again
     case 'requestProfileStatus':
       return handler(op, deps, validates, onToken(deps, { refuseInvalidated: false, invalidates: false }, callWithRetries));
@@ -88,7 +89,8 @@ function sendMspToken(deps: PipelineDeps): Rest<'sendMspToken'> {
   };
 }
 
-type Call = typeof callOnce;
+/** the partner's call an operation makes */
+type Call = (ctx: HubContext, deps: PipelineDeps, request: Request, call: DialectCall) => Promise<Answered>;
 
 /** every other operation on a user's token, per `use`, with `call` */
 function onToken(deps: PipelineDeps, use: TokenUse, call: Call): Rest<OperationId> {
@@ -104,19 +106,8 @@ function onToken(deps: PipelineDeps, use: TokenUse, call: Call): Rest<OperationI
 }
 
 /** Send CSIM Status (AID.02 7.8): forwarded, or where the route says so stored and forwarded */
-function sendCsimStatus(deps: PipelineDeps): Rest<'sendCsimStatus'> {
-  const use: TokenUse = { refuseInvalidated: false, invalidates: false };
-  return async (ctx, request) => {
-    const checked = await checkState(ctx, deps, request, { token: tokenRead(ctx, request, request.params.msp_token), renew: true });
-    const token = admitUse(ctx, request, checked, use); // this pair's token (20)
-    refuseReusedId(request, checked); // (39)
-    const call = dialectCall(ctx, request);
-    const answered = request.route.storeAndForward ? await storeAndForward(ctx, deps, call) : await callOnce(ctx, deps, request, call);
-    answerWith(ctx, answered);
-    await afterCall(ctx, deps, request, { token }, answered);
-    return answered;
-  };
-}
+const sendCsimStatusCall: Call = (ctx, deps, request, call) =>
+  request.route.storeAndForward ? storeAndForward(ctx, deps, call) : callOnce(ctx, deps, request, call);
 
 /** Send Activation Code (AID.02 7.7.2): the delivery must match its request (30) */
 function submitActivationCode(deps: PipelineDeps): Rest<'submitActivationCode'> {

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/log';
 import { OutboxWorker } from '../../src/outbox/deliveryWorker';
 import { dialectEvent, dialectTask } from '../../src/state/deliveries';
 import type { PendingActivation } from '../../src/state/ledger';
+import { pendingActivation } from '../support/stores';
 import { FakePartner } from '../support/fakePartner';
 import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { paths, sendCsimStatusBody } from '../support/messages';
@@ -474,15 +475,7 @@ describe("a dialect's own deliveries, as its instance receives them", () => {
 
   /** an activation request the hub answered 201 itself (bridged), its deadline entry due at once */
   async function bridged(): Promise<PendingActivation> {
-    const pending: PendingActivation = {
-      requestId: randomUUID(),
-      msp: 'mspA',
-      cmp: 'cmpA',
-      mspToken: randomUUID(),
-      correlationId: randomUUID(),
-      createdAt: Date.now(),
-      claimId: randomUUID(),
-    };
+    const pending = pendingActivation({ claimId: randomUUID() });
     expect(await activations.claim(pending, 'fingerprint', 60000)).toEqual({ state: 'claimed' });
     return activations.bridge(pending, Date.now());
   }
