@@ -23,7 +23,7 @@ import { readJsonBody } from './readBody';
 import type { Answered, Request } from './request';
 import { routeOf } from './route';
 import { matchDelivery } from './settlePending';
-import { admitIssue, admitUse, tokenPolicyOf, type TokenUse } from './tokenBinding';
+import { admitIssue, admitUse, tokenPolicyOf, type TokenPolicy, type TokenUse } from './tokenBinding';
 import type { HubContext, Operation, PipelineDeps } from './types';
 import { validateRequest } from './validateRequest';
 
@@ -71,15 +71,12 @@ function handler<Id extends OperationId>(op: ApiOperation, deps: PipelineDeps, v
   };
 }
 
-/** the token a request's checks read: none where the pair's policy is off */
-function tokenRead(ctx: HubContext, request: Request, token: string | null): string | null {
-  return tokenPolicyOf(ctx, request) === 'off' ? null : token;
-}
-
 /** Send MSP Token (AID.02 7.3): the MSP issues a token to a CMP */
 function sendMspToken(deps: PipelineDeps): Rest<'sendMspToken'> {
   return async (ctx, request) => {
-    const checked = await checkState(ctx, deps, request, { token: tokenRead(ctx, request, request.body.msp_token), renew: false });
+    // the token's binding is read unless the pair's policy is off
+    const read = tokenPolicyOf(ctx, request) === 'off' ? null : request.body.msp_token;
+    const checked = await checkState(ctx, deps, request, { token: read, renew: false });
     const token = admitIssue(request, checked); // another MSP's token (23)
     refuseReusedId(request, checked); // (39)
     const answered = await callOnce(ctx, deps, request, dialectCall(ctx, request));
@@ -89,14 +86,20 @@ function sendMspToken(deps: PipelineDeps): Rest<'sendMspToken'> {
   };
 }
 
+/** the path's token, whose binding the checks read unless the pair's policy is off */
+function readUnlessOff(policy: TokenPolicy, request: Request): string | null {
+  return policy === 'off' ? null : request.params.msp_token;
+}
+
 /** the partner's call an operation makes */
 type Call = (ctx: HubContext, deps: PipelineDeps, request: Request, call: DialectCall) => Promise<Answered>;
 
 /** every other operation on a user's token, per `use`, with `call` */
 function onToken(deps: PipelineDeps, use: TokenUse, call: Call): Rest<OperationId> {
   return async (ctx, request) => {
-    const checked = await checkState(ctx, deps, request, { token: tokenRead(ctx, request, request.params.msp_token), renew: true });
-    const token = admitUse(ctx, request, checked, use); // this pair's token (20)
+    const policy = tokenPolicyOf(ctx, request);
+    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true });
+    const token = admitUse(request, checked, use, policy); // this pair's token (20)
     refuseReusedId(request, checked); // (39)
     const answered = await call(ctx, deps, request, dialectCall(ctx, request));
     answerWith(ctx, answered);
@@ -114,8 +117,9 @@ function submitActivationCode(deps: PipelineDeps): Rest<'submitActivationCode'> 
   const use: TokenUse = { refuseInvalidated: false, invalidates: false };
   return async (ctx, request) => {
     const answers = request.body.activationCodeRequestID;
-    const checked = await checkState(ctx, deps, request, { token: tokenRead(ctx, request, request.params.msp_token), renew: true, answers });
-    const token = admitUse(ctx, request, checked, use); // this pair's token (20)
+    const policy = tokenPolicyOf(ctx, request);
+    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true, answers });
+    const token = admitUse(request, checked, use, policy); // this pair's token (20)
     refuseReusedId(request, checked); // (39)
     const delivered = await matchDelivery(ctx, deps, request, checked); // (30), correlation
     const answered = await callOnce(ctx, deps, request, dialectCall(ctx, request));
@@ -137,11 +141,12 @@ function requestActivationCode(deps: PipelineDeps): Rest<'requestActivationCode'
   const use: TokenUse = { refuseInvalidated: true, invalidates: false };
   return async (ctx, request) => {
     const activation = activationOf(request);
-    const claimed = await checkClaim(ctx, deps, request, { token: tokenRead(ctx, request, request.params.msp_token), renew: true, activation });
+    const policy = tokenPolicyOf(ctx, request);
+    const claimed = await checkClaim(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true, activation });
     let token;
     let stored: StoredAnswer | undefined;
     try {
-      token = admitUse(ctx, request, claimed, use); // this pair's token (20, 21)
+      token = admitUse(request, claimed, use, policy); // this pair's token (20, 21)
       refuseReusedId(request, claimed); // (39)
       stored = await claimOrReplay(deps, request, claimed);
     } catch (err) {

@@ -42,9 +42,8 @@ export interface TokenUse {
 }
 
 /** every operation on `{msp_token}`: the token must be this pair's (20), per `use` */
-export function admitUse(ctx: HubContext, request: Request, checked: Checked, use: TokenUse): TokenWrite | undefined {
+export function admitUse(request: Request, checked: Checked, use: TokenUse, policy: TokenPolicy): TokenWrite | undefined {
   const { msp, cmp } = pairOf(request);
-  const policy = tokenPolicyOf(ctx, request);
   const token = request.params.msp_token;
   // read (and its lifetime renewed) by the state checks, unless the policy is off
   const binding = checked.binding;
@@ -57,12 +56,14 @@ export function admitUse(ctx: HubContext, request: Request, checked: Checked, us
   return learning ? { write: 'learn', token, msp, cmp } : undefined;
 }
 
-/** where the hub itself issues the MSP's tokens, one it never saw issued is no token */
-export function tokenPolicyOf(ctx: HubContext, routed: Routed): 'strict' | 'learn' | 'off' {
+export type TokenPolicy = 'strict' | 'learn' | 'off';
+
+/** the route's policy; where the hub itself issues the MSP's tokens, one it never saw issued is no token */
+export function tokenPolicyOf(ctx: HubContext, routed: Routed): TokenPolicy {
   return ctx.state.runtime.dialectFor(pairOf(routed).msp).policy?.tokens ?? routed.route.tokenBinding;
 }
 
-export function pairOf(routed: Routed): { msp: Partner; cmp: Partner } {
+function pairOf(routed: Routed): { msp: Partner; cmp: Partner } {
   const { caller, target } = routed;
   return caller.role === 'msp' ? { msp: caller, cmp: target } : { msp: target, cmp: caller };
 }
