@@ -14,7 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeHubConfig } from './hubConfig';
+import { activationCodeRequest, writeHubConfig } from './hubConfig';
 import { createClient } from 'redis';
 import { freePort, waitForPort } from './ports';
 
@@ -22,7 +22,6 @@ const MAIN = path.join(__dirname, '../src/main.js');
 const REQUESTS = Number(process.env.REQUESTS ?? 4000);
 const CONCURRENCY = 16;
 const USERS = Array.from({ length: 500 }, () => randomUUID());
-const EID = '89049032000001000000000831934057';
 const CODE = JSON.stringify({
   iccid: '8949000000000000001',
   activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8',
@@ -81,19 +80,8 @@ async function drive(url: string, count: number): Promise<number> {
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      const id = randomUUID();
-      const res = await fetch(`${url}/v1/activation-code-requests/${USERS[i % USERS.length]}`, {
-        method: 'POST',
-        headers: {
-          'api-key': 'bench-key',
-          'client-id': 'cmpA',
-          'target-id': 'mspA',
-          'cmp-request-id': id,
-          'correlation-id': id,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({ profileType: 'personal', deviceType: 'tcu', eid: EID, activationCodeRequestID: id, replaceIccid: null }),
-      });
+      const { headers, body } = activationCodeRequest();
+      const res = await fetch(`${url}/v1/activation-code-requests/${USERS[i % USERS.length]}`, { method: 'POST', headers, body });
       await res.arrayBuffer();
       if (res.status !== 200) throw new Error(`the hub answered ${res.status}`);
     }

@@ -19,7 +19,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
-import { writeHubConfig } from './hubConfig';
+import { activationCodeRequest, writeHubConfig } from './hubConfig';
 import { Pool } from 'undici';
 
 const ROOT = path.join(__dirname, '../..');
@@ -29,7 +29,6 @@ const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
 const CALLGRIND = process.env.CALLGRIND === '1';
 const N = Number(process.env.N ?? 400);
 const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
-const EID = '89049032000001000000000831934057';
 const ANSWER = JSON.stringify({
   iccid: '8949000000000000001',
   activationCode: '1$smdp.example.com$04386-AGYFT-A74Y8',
@@ -99,20 +98,8 @@ function pin(pid: number, list: string): void {
 
 /** Request Activation Code with a fresh request id: 2xx answers counted */
 async function send(pool: Pool): Promise<boolean> {
-  const id = randomUUID();
-  const res = await pool.request({
-    method: 'POST',
-    path: `/v1/activation-code-requests/${TOKEN}`,
-    headers: {
-      'api-key': 'bench-key',
-      'client-id': 'cmpA',
-      'target-id': 'mspA',
-      'cmp-request-id': id,
-      'correlation-id': id,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify({ profileType: 'personal', deviceType: 'tcu', eid: EID, activationCodeRequestID: id, replaceIccid: null }),
-  });
+  const { headers, body } = activationCodeRequest();
+  const res = await pool.request({ method: 'POST', path: `/v1/activation-code-requests/${TOKEN}`, headers, body });
   await res.body.dump();
   return res.statusCode >= 200 && res.statusCode < 300;
 }
