@@ -3,7 +3,8 @@
  * timed, so that a change of a few percent shows whatever else the machine does.
  *
  * Each target is one process (the hub on Redis and in memory with every policy on, and the peers of
- * bench/peers.ts: the bare Node proxy, the Koa proxy, fast-gateway) run as `node --predictable`
+ * bench/peers.ts: the bare Node proxy, the same with the hub's two Redis round trips and nothing
+ * else, the Koa proxy, fast-gateway) run as `node --predictable`
  * under callgrind with instrumentation off from the start. The bench's own Node upstream serves
  * canned AID.02 answers; one client here sends Request Activation Codes with fresh request ids over
  * one keep-alive connection, one at a time: WARMUP of them, then instrumentation on
@@ -12,7 +13,9 @@
  * valgrind: strace counts (-c -f) only while the COUNT measured requests run. Each target twice;
  * prints the table and the ratios to fast-gateway and writes bench/results/instructions.json.
  * Needs valgrind and strace (Debian packages); installs nothing.
- * Options: WARMUP (default 300), COUNT (default 500), ROUNDS (default 2), ONLY (targets, comma-separated).
+ * Options: WARMUP (default 300), COUNT (default 500), ROUNDS (default 2), ONLY (targets, comma-separated),
+ * PROFILE=1 (each target's functions by instructions per request, their own and with their callees,
+ * JavaScript's named: bench/results/profile/<target>.txt; Node then runs with --perf-basic-prof).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -20,6 +23,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { functionsByCost } from './callgrindProfile';
 import { writeHubConfig } from './hubConfig';
 import { createClient } from 'redis';
 import { freePort, waitForPort } from './ports';
@@ -30,6 +34,7 @@ const PEERS = path.join(__dirname, 'peers.js');
 const WARMUP = Number(process.env.WARMUP ?? 300);
 const COUNT = Number(process.env.COUNT ?? 500);
 const ROUNDS = Number(process.env.ROUNDS ?? 2);
+const PROFILE = Boolean(process.env.PROFILE);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_PREFIX = `aidgw-bench:${randomUUID()}:`;
 const TOKEN = '3d8db5e5-dd84-40bf-836c-bb686f9f707e';
@@ -40,8 +45,10 @@ const AC = '{"iccid":"8949000000000000001","activationCode":"1$smdp.example.com$
  * that no request of the bench goes asynchronous (201) for it */
 const CALL_BUDGET_MS = 120_000;
 
-type Target = 'hub (Redis)' | 'hub (memory)' | 'bare Node proxy' | 'Koa proxy' | 'fast-gateway';
-const TARGETS: readonly Target[] = ['hub (Redis)', 'hub (memory)', 'bare Node proxy', 'Koa proxy', 'fast-gateway'];
+type Peer = 'bare Node proxy' | 'Node + Redis' | 'Koa proxy' | 'fast-gateway';
+type Target = 'hub (Redis)' | 'hub (memory)' | Peer;
+const TARGETS: readonly Target[] = ['hub (Redis)', 'hub (memory)', 'bare Node proxy', 'Node + Redis', 'Koa proxy', 'fast-gateway'];
+const PEER_KIND: Record<Peer, string> = { 'bare Node proxy': 'node', 'Node + Redis': 'node-redis', 'Koa proxy': 'koa', 'fast-gateway': 'fast-gateway' };
 
 /** the upstream: Request Activation Code's canned answer */
 function upstream(): Promise<{ server: http.Server; url: string }> {
@@ -61,14 +68,12 @@ function upstream(): Promise<{ server: http.Server; url: string }> {
 /** the command line of a target's process, Node's own flags first */
 function command(target: Target, port: number, config: string, upstreamUrl: string): { args: string[]; env: NodeJS.ProcessEnv } {
   const env = { PATH: process.env.PATH, LOG_LEVEL: 'info' };
-  const hub = (state: string[]) => ({
-    args: [MAIN, 'start', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', '1', ...state],
-    env,
-  });
-  if (target === 'hub (Redis)') return hub(['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`]);
-  if (target === 'hub (memory)') return hub([]);
-  const kind = target === 'bare Node proxy' ? 'node' : target === 'Koa proxy' ? 'koa' : 'fast-gateway';
-  return { args: [PEERS, kind, String(port), upstreamUrl, '1'], env };
+  if (target in PEER_KIND) {
+    const peer = [PEERS, PEER_KIND[target as Peer], String(port), upstreamUrl, '1'];
+    return { args: target === 'Node + Redis' ? [...peer, REDIS_URL, `${RUN_PREFIX}${randomUUID()}:`] : peer, env };
+  }
+  const state = target === 'hub (Redis)' ? ['--redis-url', REDIS_URL, '--redis-prefix', `${RUN_PREFIX}${randomUUID()}:`] : [];
+  return { args: [MAIN, 'start', '--config', config, '--listen', `127.0.0.1:${port}`, '--admin-listen', 'off', '--workers', '1', ...state], env };
 }
 
 /** `count` Request Activation Codes, one at a time over one keep-alive connection */
@@ -125,14 +130,22 @@ async function instructions(target: Target, config: string, upstreamUrl: string,
   const outDir = mkdtempSync(path.join(work, 'cg-'));
   const child = spawn(
     'valgrind',
-    ['--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${outDir}/out.%p`, process.execPath, '--predictable', ...args],
+    [
+      '--tool=callgrind',
+      '--instr-atstart=no',
+      `--callgrind-out-file=${outDir}/out.%p`,
+      process.execPath,
+      '--predictable',
+      ...(PROFILE ? ['--perf-basic-prof'] : []),
+      ...args,
+    ],
     { env, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    await waitForPort(port, 300_000);
+    await waitForPort(port, 900_000);
     await drive(agent, port, WARMUP);
     const pid = String(child.pid);
     run('callgrind_control', ['-i', 'on', pid]);
@@ -152,8 +165,34 @@ async function instructions(target: Target, config: string, upstreamUrl: string,
     const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(outDir, file), 'utf8'));
     total += Number(totals?.[1] ?? 0);
   }
-  if (total === 0) throw new Error(`${target}: callgrind wrote no totals`);
+  if (total === 0) throw new Error(`${target}: callgrind counted nothing`);
+  if (PROFILE) writeProfile(target, outDir, child.pid as number);
   return total / COUNT;
+}
+
+/** the measured requests' functions by cost, named through the map Node wrote (V8 writes it in /tmp) */
+function writeProfile(target: Target, outDir: string, pid: number): void {
+  const dump = path.join(
+    outDir,
+    readdirSync(outDir).find((f) => f.endsWith('.1'))!,
+  );
+  const map = path.join('/tmp', `perf-${pid}.map`);
+  const dir = path.join(ROOT, 'bench/results/profile');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${target.replace(/[^a-zA-Z0-9]+/g, '-').replace(/-$/, '')}.txt`);
+  writeFileSync(
+    file,
+    [
+      `${target}: thousands of instructions per request (${COUNT} measured after ${WARMUP}, node --perf-basic-prof)`,
+      '\nown:',
+      ...functionsByCost(dump, map, COUNT, false, 80),
+      '\nwith callees:',
+      ...functionsByCost(dump, map, COUNT, true, 250),
+      '',
+    ].join('\n'),
+  );
+  rmSync(map, { force: true });
+  console.error(`${target}: profile in ${path.relative(ROOT, file)}`);
 }
 
 /** system calls per measured request, strace attached only for them */
@@ -200,11 +239,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const only = process.env.ONLY?.split(',').map((s) => s.trim());
-  const targets = TARGETS.filter((t) => !only || only.includes(t));
   const work = mkdtempSync(path.join(tmpdir(), 'aidgw-instructions-'));
   const { server, url } = await upstream();
+  const targets = TARGETS.filter((t) => !only || only.includes(t));
   const config = path.join(work, 'config');
-  writeHubConfig(config, url, { route: { responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS } });
+  // the outbox polled once a minute rather than 4 times a second: under callgrind a request takes
+  // 100-200 ms, so each poll (a store round trip) would weigh on every request about as much as
+  // half a request's own round trips, where at full speed it comes once per thousand requests
+  writeHubConfig(config, url, { route: { responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }, settings: { outboxPollMs: 60_000 } });
   const figures = new Map<Target, { instructions: number[]; syscalls: number[] }>(targets.map((t) => [t, { instructions: [], syscalls: [] }]));
   try {
     for (let round = 0; round < ROUNDS; round++) {

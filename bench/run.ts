@@ -14,7 +14,8 @@
  * hub process, each of request validation, response validation, metrics and Redis switched off in
  * turn, interleaved twice), and a config-scale run (1,000 partners, 10,000 routes). Prints tables
  * and writes JSON to bench/results/latest.json. Installs nothing: it says what is missing.
- * Options: DURATION=seconds per run (default 8), CONNECTIONS (default 32).
+ * Options: DURATION=seconds per run (default 8), CONNECTIONS (default 32), ROUNDS of the interleaved
+ * throughput runs (default 3; each target's median is reported), THROUGHPUT_ONLY=1 to stop after them.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -28,6 +29,7 @@ import { createClient } from 'redis';
 const ROOT = path.join(__dirname, '../..');
 const MAIN = path.join(ROOT, 'dist/src/main.js');
 const DURATION = Number(process.env.DURATION ?? 8);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** every hub of this run keeps its keys under it; they are deleted when the run ends */
@@ -409,6 +411,32 @@ async function deleteRunKeys(): Promise<void> {
   }
 }
 
+interface Throughput {
+  readonly operation: Operation;
+  readonly rps: Record<string, number>;
+  readonly hubOver: Record<string, number>;
+  readonly non2xx: Record<string, number>;
+  readonly rounds: Record<string, number[]>;
+}
+
+/** the interleaved runs' table: each target's median req/s, the hub's ratios, every round's figure */
+function printThroughput(machine: { cpus: number; model?: string; workers: number }, names: string[], throughput: readonly Throughput[]): void {
+  console.log(
+    `\naid-gateway bench: ${machine.cpus} x ${machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub and Node peers --workers ${machine.workers}, Redis, median of ${ROUNDS} interleaved rounds\n`,
+  );
+  const others = names.filter((n) => n !== 'hub');
+  console.log(`| operation | ${names.map((n) => `${n} req/s`).join(' | ')} | ${others.map((n) => `hub / ${n}`).join(' | ')} |`);
+  console.log(`|---|${names.map(() => '---').join('|')}|${others.map(() => '---').join('|')}|`);
+  for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
+  for (const t of throughput) console.log(`${t.operation}, each round: ${names.map((n) => `${n} ${t.rounds[n].join(' / ')}`).join('; ')}`);
+  const refused = throughput.flatMap((t) => names.filter((n) => t.non2xx[n] > 0).map((n) => `${n} ${t.operation}: ${t.non2xx[n]}`));
+  console.log(
+    refused.length === 0
+      ? 'every answer of every run was 2xx'
+      : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`,
+  );
+}
+
 async function main(): Promise<void> {
   const absent = missing();
   if (absent.length > 0) {
@@ -450,7 +478,7 @@ async function main(): Promise<void> {
     const runs: Record<string, WrkResult[]> = {};
     const before = usage(hub.pid as number);
     let hubRequests = 0;
-    for (let round = 0; round < 2; round++) {
+    for (let round = 0; round < ROUNDS; round++) {
       for (const op of OPERATIONS) {
         for (const [name, url] of Object.entries(targets)) {
           const result = runWrk(url, scripts[op]);
@@ -460,14 +488,31 @@ async function main(): Promise<void> {
       }
     }
     const after = usage(hub.pid as number);
-    const best = (key: string) => runs[key].reduce((a, b) => (b.rps > a.rps ? b : a));
+    // the median round of each target (of an even number, the lower of the two in the middle)
+    const median = (key: string) => [...runs[key]].sort((a, b) => a.rps - b.rps)[Math.floor((runs[key].length - 1) / 2)];
     const names = Object.keys(targets);
     const throughput = OPERATIONS.map((op) => {
-      const rps = Object.fromEntries(names.map((name) => [name, Math.round(best(`${op} ${name}`).rps)]));
+      const rps = Object.fromEntries(names.map((name) => [name, Math.round(median(`${op} ${name}`).rps)]));
       const ratios = Object.fromEntries(names.filter((n) => n !== 'hub').map((n) => [n, Number((rps.hub / rps[n]).toFixed(3))]));
-      const non2xx = Object.fromEntries(names.map((name) => [name, best(`${op} ${name}`).non2xx]));
-      return { operation: op, rps, hubOver: ratios, non2xx };
+      const non2xx = Object.fromEntries(names.map((name) => [name, runs[`${op} ${name}`].reduce((sum, r) => sum + r.non2xx, 0)]));
+      const rounds = Object.fromEntries(names.map((name) => [name, runs[`${op} ${name}`].map((r) => Math.round(r.rps))]));
+      return { operation: op, rps, hubOver: ratios, non2xx, rounds };
     });
+    const machine = {
+      cpus: cpus().length,
+      model: cpus()[0]?.model,
+      node: process.version,
+      duration: DURATION,
+      connections: CONNECTIONS,
+      workers,
+      rounds: ROUNDS,
+    };
+    printThroughput(machine, names, throughput);
+    if (process.env.THROUGHPUT_ONLY) {
+      mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
+      writeFileSync(path.join(ROOT, 'bench/results/throughput.json'), `${JSON.stringify({ machine, throughput }, null, 2)}\n`);
+      return;
+    }
     const cpuPer10k = ((after.cpuSeconds - before.cpuSeconds) / hubRequests) * 10000;
     const pacings: Pacing[] = ['random', 'in step'];
     const atRate = pacings.map((pacing) => {
@@ -489,7 +534,7 @@ async function main(): Promise<void> {
     const scale = configScale(path.join(work, 'scale'), upstreamUrl);
 
     const result = {
-      machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, duration: DURATION, connections: CONNECTIONS, workers },
+      machine,
       throughput,
       p99At1000: atRate.map(({ pacing, byName }) => ({
         pacing,
@@ -507,19 +552,6 @@ async function main(): Promise<void> {
       featureCosts: features,
       configScale: scale,
     };
-    console.log(
-      `\naid-gateway bench: ${result.machine.cpus} x ${result.machine.model}, Node ${process.version}, wrk -t2 -c${CONNECTIONS} -d${DURATION}s, hub and Node peers --workers ${workers}, Redis\n`,
-    );
-    const others = names.filter((n) => n !== 'hub');
-    console.log(`| operation | ${names.map((n) => `${n} req/s`).join(' | ')} | ${others.map((n) => `hub / ${n}`).join(' | ')} |`);
-    console.log(`|---|${names.map(() => '---').join('|')}|${others.map(() => '---').join('|')}|`);
-    for (const t of throughput) console.log(`| ${t.operation} | ${names.map((n) => t.rps[n]).join(' | ')} | ${others.map((n) => t.hubOver[n]).join(' | ')} |`);
-    const refused = throughput.flatMap((t) => names.filter((n) => t.non2xx[n] > 0).map((n) => `${n} ${t.operation}: ${t.non2xx[n]}`));
-    console.log(
-      refused.length === 0
-        ? 'every answer of every run was 2xx'
-        : `answers other than 2xx (a run that counts them measured something else): ${refused.join('; ')}`,
-    );
     console.log('\nRequest Activation Code at 1,000 req/s offered, 32 connections:');
     for (const { pacing, byName } of atRate) {
       console.log(
