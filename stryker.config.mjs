@@ -28,8 +28,10 @@ const MODULES = {
   },
   canonicalIds: {
     mutate: ['src/pipeline/canonicalIds.ts'],
-    // procedures: the body forwarded byte for byte unless an id in it was respelt
-    tests: ['test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts', 'test/integration/procedures.test.ts'],
+    // procedures: the body forwarded byte for byte unless an id in it was respelt;
+    // unit/canonicalIds: each spelling of a UUID, and what only contains one (the bindings import's check);
+    // measurementSwitches: the id headers' own refusal, which only a hub without request validation reaches
+    tests: ['test/unit/canonicalIds.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts', 'test/integration/procedures.test.ts', 'test/integration/measurementSwitches.test.ts'],
   },
   stateChecks: {
     mutate: ['src/pipeline/rateLimitsAndChecks.ts'],

@@ -35,7 +35,8 @@ export function canonicalUuid(value: string): string {
 export function canonicalRequest<Id extends OperationId>(ctx: HubContext, routed: Routed, read: { raw: Buffer; body: unknown } | undefined): Request<Id> {
   const op = routed.operation;
   const params: Record<string, string> = { ...ctx.state.params };
-  for (const name of op.uuids.params) if (params[name] !== undefined) params[name] = canonicalUuid(params[name]);
+  // a UUID path parameter is in the path template, so the route that matched it always has it
+  for (const name of op.uuids.params) params[name] = canonicalUuid(params[name]);
   if (op.queryNames.length > 0) {
     const query = new URLSearchParams(ctx.querystring);
     for (const name of op.queryNames) {
@@ -45,7 +46,10 @@ export function canonicalRequest<Id extends OperationId>(ctx: HubContext, routed
   }
   let body = read?.body;
   let rawBody = read?.raw;
-  if (op.uuids.body.length > 0 && typeof body === 'object' && body !== null && !Array.isArray(body)) {
+  if (op.uuids.body.length > 0) {
+    // an operation with a UUID member requires its body, and no body is JSON null (readBody): an
+    // object once validated; any other JSON value (validation switched off for a measurement)
+    // has no such member, so nothing is changed in it
     const members = body as Record<string, unknown>;
     const changed = op.uuids.body.filter((name) => typeof members[name] === 'string' && canonicalUuid(members[name]) !== members[name]);
     if (changed.length > 0) {

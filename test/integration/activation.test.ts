@@ -275,6 +275,29 @@ describe('idempotent Request Activation Code', () => {
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 
+  // docs/architecture.md, Idempotency: what is kept for the replay is "at most 4 KiB"; an answer
+  // larger is not kept, so a retry reaches the MSP again, and the log says why (a refusal is simply
+  // not kept: "A refusal or failure is not replayed")
+  test('an answer too large to keep is not replayed: the log says so, and the retry asks the MSP again', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const tooLarge = () => world.hub.logLines().filter((l) => l.msg === 'the answer is too large to keep for a replay; a retry will reach the MSP again');
+    const before = tooLarge().length;
+    world.partners.mspA.answer(() => ({ status: 422, body: { code: '49', error: 'Other activation code error' } }));
+    expect(
+      (await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body: requestActivationCodeBody() })).status,
+    ).toBe(422);
+    world.partners.mspA.answer(() => ({
+      status: 200,
+      body: { iccid: '8949000000000000053', activationCode: `1$smdp.example$${'A'.repeat(5000)}`, profileType: 'personal', swappedIccid: null },
+    }));
+    const body = requestActivationCodeBody();
+    const first = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(world.partners.mspA.received).toHaveLength(3);
+    expect(tooLarge().slice(before)).toEqual([expect.objectContaining({ status: 200 }), expect.objectContaining({ status: 200 })]);
+  });
+
   test('the same activationCodeRequestID with a different request is refused with code 39, named (AID.02 5.5: 39 "Other request ID error")', async () => {
     const token = await onboard('mspA', 'cmpA');
     const requestId = randomUUID();

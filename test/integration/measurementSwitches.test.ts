@@ -1,7 +1,7 @@
 /** The switches npm run bench uses to show what a feature costs: each does what it says, and only that. */
 import { randomUUID } from 'node:crypto';
 import { switchedOff } from '../../src/measurementSwitches';
-import { paths, requestActivationCodeBody } from '../support/messages';
+import { notifyMspTokenInvalidBody, paths, requestActivationCodeBody } from '../support/messages';
 import { startWorld, type World } from '../support/testHub';
 
 test('the variable names features; an unknown one is an error', () => {
@@ -30,6 +30,24 @@ describe.each([
     });
     expect(answer.status).toBe(off.length > 0 ? 200 : 422);
     expect(world.partners.mspA.received).toHaveLength(off.length > 0 ? 1 : 0);
+  });
+
+  // AID.02 5.1: CMP-request-id and correlation-id are required; the hub keys a request's state on
+  // them, so one without them never reaches a partner, validation or not. Notify MSP Token Invalid
+  // documents 400 as its client error (most operations 422)
+  test.each([['CMP-request-id'], ['correlation-id']])("a request without its %s is refused with the operation's client error, naming it", async (header) => {
+    const answer = await world.hub.call({
+      as: 'mspA',
+      to: 'cmpA',
+      method: 'POST',
+      path: paths.notifyMspTokenInvalid(randomUUID()),
+      body: notifyMspTokenInvalidBody(),
+      omit: [header],
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('91');
+    expect(String(answer.body.error).toLowerCase()).toContain(`header ${header.toLowerCase()} is required`);
+    expect(world.partners.cmpA.received).toHaveLength(0);
   });
 
   test('requests are counted only with metrics', async () => {

@@ -4,12 +4,17 @@
  */
 import { randomUUID } from 'node:crypto';
 import { paths, requestActivationCodeBody, sendCsimStatusBody, sendMspTokenBody, sendProfileInformationBody } from '../support/messages';
+import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { startWorld, type World } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 let world: World;
+/** unarmed but for the tests of a binding write that fails */
+const plan = new FaultPlan();
 
 beforeAll(async () => {
   world = await startWorld({
+    wrapStore: (store) => faultyStore(store, plan),
     routes: {
       routes: [
         { from: '*', to: '*', tokenBinding: 'learn' },
@@ -20,7 +25,10 @@ beforeAll(async () => {
   });
 });
 afterAll(() => world.close());
-beforeEach(() => Object.values(world.partners).forEach((p) => p.reset()));
+beforeEach(() => {
+  Object.values(world.partners).forEach((p) => p.reset());
+  plan.reset();
+});
 
 const onboard = (msp: string, cmp: string, token?: string) => world.onboard(msp, cmp, token);
 
@@ -91,6 +99,27 @@ describe('a token issued to one pair', () => {
     expect(answer.status).toBe(422);
     expect(answer.body.code).toBe('23');
     expect(world.partners.cmpB.received).toHaveLength(0);
+  });
+
+  // code 23 "The msp_token is already assigned to a user": the check before the call cannot see a
+  // binding another MSP's call makes while this one waits for its CMP; the binding stays the first
+  // answer's, and the log says this one was not recorded
+  test('two MSPs sending one token at once: the later answer binds nothing, and the log says so', async () => {
+    const token = randomUUID();
+    let release = () => {};
+    const held = new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    world.partners.cmpA.answer(() => held);
+    const first = world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(token) });
+    await waitFor(() => world.partners.cmpA.received.length === 1);
+    await onboard('mspB', 'cmpB', token);
+    release();
+    expect((await first).status).toBe(201);
+    await waitFor(() => world.hub.logLines().some((line) => line.msg === 'token already issued by another MSP; binding not recorded'));
+    const warned = world.hub.logLines().filter((line) => line.msg === 'token already issued by another MSP; binding not recorded');
+    expect(warned).toEqual([expect.objectContaining({ msp: 'mspA', cmp: 'cmpA' })]);
+    world.partners.cmpA.reset();
+    expect((await requestCode('cmpA', 'mspA', token)).body.code).toBe('20');
+    expect((await requestCode('cmpB', 'mspB', token)).status).toBe(200);
   });
 
   test('a Send MSP Token the CMP refused binds nothing', async () => {
@@ -170,5 +199,45 @@ describe('tokens the hub has never seen', () => {
     const token = randomUUID();
     expect((await requestCode('cmpA', 'mspB', token)).status).toBe(200);
     expect((await requestCode('cmpB', 'mspA', token)).status).toBe(200);
+  });
+});
+
+// the partner has answered, so a binding write that fails leaves the answer as it is; the log line
+// names the write, so that an operator knows which binding is missing (errors/storeCalls.ts)
+describe('a binding write that fails after the answer', () => {
+  const failedSteps = () =>
+    world.hub
+      .logLines()
+      .filter((line) => line.msg === 'state bookkeeping failed after the partner answered')
+      .map((line) => line.step);
+
+  const failNext = (call: string) => plan.arm(0, 'before', (name) => name !== call);
+
+  test.each([
+    [
+      'Send MSP Token answered 201: bind token',
+      'bindings.bind',
+      'bind token',
+      () => world.hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.sendMspToken(), body: sendMspTokenBody(randomUUID()) }),
+      201,
+    ],
+    ['a token learnt from use, answered 200: learn token', 'bindings.bind', 'learn token', () => requestCode('cmpA', 'mspA', randomUUID()), 200],
+  ])('%s', async (_, call, step, send, status) => {
+    const before = failedSteps().length;
+    failNext(call);
+    expect((await send()).status).toBe(status);
+    expect(plan.hit).toBe(`before ${call}`);
+    await waitFor(() => failedSteps().length > before);
+    expect(failedSteps().slice(before)).toEqual([step]);
+  });
+
+  test('Request Invalidate MSP Token answered 204: invalidate token', async () => {
+    const token = await onboard('mspA', 'cmpA');
+    const before = failedSteps().length;
+    failNext('bindings.invalidate');
+    expect((await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'DELETE', path: paths.requestInvalidateFederatedID(token) })).status).toBe(204);
+    expect(plan.hit).toBe('before bindings.invalidate');
+    await waitFor(() => failedSteps().length > before);
+    expect(failedSteps().slice(before)).toEqual(['invalidate token']);
   });
 });

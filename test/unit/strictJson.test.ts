@@ -32,6 +32,8 @@ describe('accepted as JSON.parse reads it', () => {
     ['a name of a nested object used again in its parent', '{"o":{"a":1},"a":2}'],
     ['many containers side by side, each shallow', `[${Array.from({ length: 2 * MAX_JSON_DEPTH }, (_, i) => (i % 2 ? '{}' : '[1]')).join(',')}]`],
     ['a surrogate pair at the top of both ranges (U+10FFFF)', '{"a":"\\udbff\\udfff"}'],
+    // the last character below the surrogates and the first above them are characters (8.2)
+    ['escapes just outside the surrogate ranges (U+D7FF, U+E000)', '{"a":"\\ud7ff\\ue000","b":"\\ue000"}'],
   ])('%s', (_, text) => {
     expect(read(text)).toEqual(JSON.parse(text));
   });
@@ -94,6 +96,19 @@ describe('what a refusal says', () => {
 
 describe('not JSON at all stays a syntax error', () => {
   test.each([['{"a":'], ['{"a":1,}'], ['\ufeff{"a":1}'], ["{'a':1}"], ['NaN'], ['[-Infinity]'], ['"unterminated'], ['{"a":1,"aa']])('%s', (text) => {
+    expect(() => read(text)).toThrow(SyntaxError);
+  });
+
+  // the refusal tells the caller what is wrong with the body (readBody: "the body is not valid
+  // JSON"), not a duplicate or a forbidden name the scanner took from text that is no member name
+  test.each([
+    // a colon where a name belongs: the string after it is a value, no member name
+    ['a colon before any name', '{:"__proto__":1}'],
+    // a name read, the next string is no name though no colon came between
+    ['two names without a colon between them', '{"a" "a":1}'],
+    // the lone quote at the end is the start of a name never finished, not the empty name again
+    ['an unterminated name after the empty name', '{"":1,"'],
+  ])('%s', (_, text) => {
     expect(() => read(text)).toThrow(SyntaxError);
   });
 });
