@@ -5,11 +5,25 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
+import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { pendingActivation as pending } from '../support/stores';
 import { startWorld } from '../support/testHub';
+
+const delivery = (id: string): Delivery => ({
+  id,
+  kind: 'forward',
+  target: 'mspA',
+  operation: 'sendCsimStatus',
+  method: 'POST',
+  path: '/v1/statuses/x',
+  headers: {},
+  body: '{}',
+  createdAt: Date.now(),
+  attempts: 0,
+});
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
@@ -87,4 +101,51 @@ describe('redis store specifics', () => {
   test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
   });
+});
+
+// the outbox reads its stream through a consumer group, which Redis keeps with the stream
+describe('redis outbox and its consumer group', () => {
+  const withStores = async (count: number, run: (stores: RedisStore[], client: ReturnType<typeof createClient>, own: string) => Promise<void>) => {
+    const own = uniquePrefix();
+    const stores = await Promise.all(Array.from({ length: count }, () => RedisStore.connect({ url: REDIS_URL, keyPrefix: own })));
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      await run(stores, client, own);
+    } finally {
+      await client.close();
+      await Promise.all(stores.map((s) => s.close()));
+      await deleteKeys(own);
+    }
+  };
+
+  // store.ts: any number of hub instances share one Redis; the group is made once, by whichever comes first
+  test('a second hub on the same Redis uses the group the first made: it receives what the first queued', () =>
+    withStores(2, async ([first, second]) => {
+      await first.outbox.enqueue(delivery('shared'));
+      expect((await second.outbox.receive('w2', 10)).map((r) => r.delivery.id)).toEqual(['shared']);
+    }));
+
+  // a Redis restarted without its data has lost the stream and its group (outbox.ts, withGroup)
+  test('a group Redis lost is made again at the next read, which goes on', () =>
+    withStores(1, async ([store], client, own) => {
+      await store.outbox.enqueue(delivery('before'));
+      await client.del(`${own}outbox`);
+      expect(await store.outbox.unfinished('w', 10)).toEqual([]);
+      await client.del(`${own}outbox`);
+      // queued into a stream made again without its group
+      await store.outbox.enqueue(delivery('after'));
+      expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['after']);
+    }));
+
+  // a delivery is queued once per id (outbox.ts): a call that failed before its group was there must
+  // not leave the id marked as queued, or its retry would queue nothing
+  test('a group that could not be made is made at the next call, and the delivery that failed is queued by its retry', () =>
+    withStores(1, async ([store], client, own) => {
+      await client.set(`${own}outbox`, 'not a stream');
+      await expect(store.outbox.enqueue(delivery('retried'))).rejects.toThrow(/WRONGTYPE/);
+      await client.del(`${own}outbox`);
+      await store.outbox.enqueue(delivery('retried'));
+      expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['retried']);
+    }));
 });
