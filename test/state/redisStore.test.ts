@@ -9,6 +9,7 @@ import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { OwnRedis } from '../support/redisServer';
 import { pendingActivation as pending } from '../support/stores';
 import { startWorld } from '../support/testHub';
 
@@ -97,6 +98,55 @@ describe('redis store specifics', () => {
     await store.close();
     await expect(store.ping()).rejects.toThrow();
   });
+
+  // a write the replicas have not confirmed may be lost when a replica is promoted (docs/operating/redis.md):
+  // with waitReplicas, every write of every port waits for them and says so when they did not confirm it
+  // (a Redis of its own has no replica: each write waits its second and is reported)
+  test('with waitReplicas, every write of every port waits for its replicas and reports it unreplicated; a read does not', async () => {
+    const redis = await OwnRedis.start();
+    const reported: number[] = [];
+    const store = await RedisStore.connect({
+      access: { target: { kind: 'single', url: redis.url }, waitReplicas: 1 },
+      keyPrefix: uniquePrefix(),
+      onUnreplicated: (replicas) => reported.push(replicas),
+    });
+    try {
+      const counted: Record<string, number> = {};
+      const write = async (name: string, call: () => Promise<unknown>) => {
+        const before = reported.length;
+        await call();
+        counted[name] = reported.length - before;
+      };
+      const token = randomUUID();
+      const request = pending({ mspToken: token, claimId: randomUUID() });
+      const records = store.records('opx');
+      await write('bind', () => store.bindings.bind(token, 'mspA', 'cmpA', 60));
+      await write('invalidate', () => store.bindings.invalidate(token, 'mspA', 'cmpA', 60));
+      await write('rememberRequest', () => store.ledger.rememberRequest(`cmpA:${token}`, 'fp', 60));
+      await write('claimActivation', () => store.ledger.claimActivation(request, 'fp', 60000, 60));
+      await write('bridgeActivation', () => store.ledger.bridgeActivation(request, true, 60));
+      await write('markPendingAnswered', () => store.ledger.markPendingAnswered(request));
+      await write('settlePending', () => store.ledger.settlePending(request, delivery(randomUUID())));
+      await write('consumePending', () => store.ledger.consumePending(request));
+      await write('finishActivation', () => store.ledger.finishActivation(request, { kind: 'release' }));
+      await write('check', () => store.checks.check({ limits: [] }));
+      await write('enqueue', () => store.outbox.enqueue(delivery(randomUUID())));
+      await store.outbox.enqueue(delivery(randomUUID()));
+      const [later, dead] = await store.outbox.receive('w', 2);
+      await write('retryLater', () => store.outbox.retryLater(later, later.delivery, Date.now() + 60000));
+      await write('deadLetter', () => store.outbox.deadLetter(dead, 'refused'));
+      await write('replayDead', () => store.outbox.replayDead());
+      await write('save', () => records.save(randomUUID(), { a: 1 }, 60));
+      await write('create', () => records.create(randomUUID(), { a: 1 }, 60));
+      await write('getPending', () => store.ledger.getPending('cmpA', request.requestId));
+      const names = Object.keys(counted);
+      expect(counted).toEqual(Object.fromEntries(names.map((name) => [name, name === 'getPending' ? 0 : 1])));
+      expect(new Set(reported)).toEqual(new Set([0]));
+    } finally {
+      await store.close();
+      await redis.remove();
+    }
+  }, 60000);
 
   test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
