@@ -148,6 +148,20 @@ describe('redis store specifics', () => {
     }
   }, 60000);
 
+  test('connect says what it needs when given neither a url nor an access', async () => {
+    await expect(RedisStore.connect({})).rejects.toThrow('RedisStore.connect needs a url or an access');
+  });
+
+  // docs/operating/redis.md: a hub's keys start with `aidgw:` unless configured otherwise
+  test('without a key prefix, the keys start with aidgw:', async () => {
+    const store = await RedisStore.connect({ url: REDIS_URL });
+    try {
+      expect(store.prefix).toBe('aidgw:');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
   });
