@@ -178,3 +178,31 @@ test('while Redis is away, the calls never made again fail at once, each of them
     await store.close();
   }
 });
+
+// a failure count made twice would count one failed login twice (store.ts): with a Redis that does
+// not answer, it fails after its own deadline, where a read is made again until its window ends
+test('a Redis that does not answer: a failure count fails after its own deadline, never made again', async () => {
+  const store = await RedisStore.connect({
+    url: redis.url,
+    keyPrefix: `retry-${randomUUID()}:`,
+    commandTimeoutMs: 200,
+    retryWithinMs: 1500,
+    onError: () => undefined,
+  });
+  try {
+    redis.pause();
+    const began = Date.now();
+    const failedAt = (call: Promise<unknown>) =>
+      call.then(
+        () => -1,
+        () => Date.now() - began,
+      );
+    const [counted, read] = await Promise.all([failedAt(store.limits.countFailures(['x'], 60)), failedAt(store.ledger.getPending('cmpA', randomUUID()))]);
+    expect(read).toBeGreaterThanOrEqual(1000);
+    expect(counted).toBeGreaterThanOrEqual(0);
+    expect(counted).toBeLessThan(read / 2);
+  } finally {
+    redis.resume();
+    await store.close();
+  }
+});

@@ -148,6 +148,35 @@ describe('redis store specifics', () => {
     }
   }, 60000);
 
+  // the report is of writes a replica missed: one its replica confirmed is not reported
+  test('a write its replica confirmed is not reported', async () => {
+    // each in a folder of its own: the replica's first sync writes a file
+    const [primary, replica] = [await OwnRedis.start({ persistent: true }), await OwnRedis.start({ persistent: true })];
+    const admin = createClient({ url: replica.url });
+    await admin.connect();
+    const reported: number[] = [];
+    let store: RedisStore | undefined;
+    try {
+      await admin.sendCommand(['REPLICAOF', '127.0.0.1', String(primary.port)]);
+      for (let tries = 0; !(await admin.info('replication')).includes('master_link_status:up'); tries++) {
+        if (tries > 200) throw new Error('the replica did not connect to its primary');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      store = await RedisStore.connect({
+        access: { target: { kind: 'single', url: primary.url }, waitReplicas: 1 },
+        keyPrefix: uniquePrefix(),
+        onUnreplicated: (replicas) => reported.push(replicas),
+      });
+      await store.bindings.bind(randomUUID(), 'mspA', 'cmpA', 60);
+      expect(reported).toEqual([]);
+    } finally {
+      await store?.close();
+      await admin.close();
+      await replica.remove();
+      await primary.remove();
+    }
+  });
+
   test('connect says what it needs when given neither a url nor an access', async () => {
     await expect(RedisStore.connect({})).rejects.toThrow('RedisStore.connect needs a url or an access');
   });
