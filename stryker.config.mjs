@@ -44,7 +44,9 @@ const MODULES = {
   },
   stateRedis: {
     mutate: ['src/state/redis/{requestChecks,ledger,tokenBindings,rateLimits,records,outbox,store}.ts', 'src/state/{gcra,ledger,deadline}.ts'],
-    tests: ['test/state/*.test.ts'],
+    // storeRetry: the store's boundary (deadline.ts, the calls made again and those never made again)
+    // on a Redis of its own that is killed and paused
+    tests: ['test/state/*.test.ts', 'test/integration/storeRetry.test.ts'],
   },
   stateMemory: {
     mutate: ['src/state/memory/*.ts'],

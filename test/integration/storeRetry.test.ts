@@ -5,6 +5,7 @@
  * it fails. A call a second run would count twice (a rate limit) is never made again.
  */
 import { randomUUID } from 'node:crypto';
+import { StoreDeadlineError } from '../../src/state/deadline';
 import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { OwnRedis } from '../support/redisServer';
@@ -71,6 +72,137 @@ test('past the retry window a call fails; a rate limit fails at once, never coun
     expect(order).toEqual(['limit failed', 'read failed']);
   } finally {
     await redis.startAgain();
+    await store.close();
+  }
+});
+
+// a Redis that is connected but does not answer fails the call after its deadline instead of holding
+// the request (src/state/deadline.ts); no answer in time is a connection's failure, made again
+// within the window
+test('a Redis that does not answer: the call fails with the deadline error once its window has passed, and is answered again once Redis is', async () => {
+  const store = await RedisStore.connect({
+    url: redis.url,
+    keyPrefix: `retry-${randomUUID()}:`,
+    commandTimeoutMs: 200,
+    retryWithinMs: 800,
+    onError: () => undefined,
+  });
+  try {
+    redis.pause();
+    const began = Date.now();
+    const failed = await store.ledger.getPending('cmpA', randomUUID()).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const took = Date.now() - began;
+    expect(failed).toBeInstanceOf(StoreDeadlineError);
+    expect(failed).toMatchObject({
+      name: 'StoreDeadlineError',
+      message: expect.stringMatching(/^the store did not answer getPending within \d+ ms$/) as unknown,
+    });
+    expect(took).toBeGreaterThanOrEqual(700);
+    expect(took).toBeLessThan(1800);
+    redis.resume();
+    await expect(store.ledger.getPending('cmpA', randomUUID())).resolves.toBeUndefined();
+  } finally {
+    redis.resume();
+    await store.close();
+  }
+});
+
+// the window is counted from when the store began to fail, not from each call: a call made during
+// an outage gets what is left of it, so that a long outage fails calls at once (deadline.ts)
+test('a call made while the store already fails gets what is left of the window, not one of its own', async () => {
+  const store = await RedisStore.connect({
+    url: redis.url,
+    keyPrefix: `retry-${randomUUID()}:`,
+    commandTimeoutMs: 200,
+    retryWithinMs: 2000,
+    onError: () => undefined,
+  });
+  try {
+    redis.pause();
+    const began = Date.now();
+    const failedAt = (call: Promise<unknown>) =>
+      call.then(
+        () => -1,
+        () => Date.now() - began,
+      );
+    const first = failedAt(store.ledger.getPending('cmpA', randomUUID()));
+    await sleep(1200);
+    const second = failedAt(store.ledger.getPending('cmpA', randomUUID()));
+    const [firstAt, secondAt] = await Promise.all([first, second]);
+    expect(firstAt).toBeGreaterThanOrEqual(1500);
+    // with a window of its own it would fail 1.2 s after the first
+    expect(secondAt - firstAt).toBeLessThan(700);
+  } finally {
+    redis.resume();
+    await store.close();
+  }
+});
+
+// store.ts: a second run would count or take something twice; each of these fails at once while
+// Redis is away, where a read that may run twice is made again until its window ends
+test('while Redis is away, the calls never made again fail at once, each of them; the connection errors go to onError', async () => {
+  const errors: Error[] = [];
+  const store = await RedisStore.connect({ url: redis.url, keyPrefix: `retry-${randomUUID()}:`, retryWithinMs: 1500, onError: (err) => errors.push(err) });
+  try {
+    const records = store.records('opx');
+    await store.outbox.enqueue(delivery(randomUUID()));
+    await redis.kill();
+    const began = Date.now();
+    const failedAt = (call: () => Promise<unknown>) =>
+      call().then(
+        () => -1,
+        () => Date.now() - began,
+      );
+    const once = {
+      admit: () => store.limits.admit([{ key: 'x', limit: { requests: 1, perSeconds: 60, burst: 1 } }]),
+      countFailures: () => store.limits.countFailures(['x'], 60),
+      acquireLock: () => records.acquireLock('lock', 1000),
+      create: () => records.create(randomUUID(), { a: 1 }, 60),
+      receive: () => store.outbox.receive('w', 10),
+      claimStale: () => store.outbox.claimStale('w', 0, 10),
+      replayDead: () => store.outbox.replayDead(),
+    };
+    const read = failedAt(() => store.ledger.getPending('cmpA', randomUUID()));
+    const failed = await Promise.all(Object.values(once).map(failedAt));
+    const readAt = await read;
+    expect(readAt).toBeGreaterThanOrEqual(1000);
+    expect(Object.fromEntries(Object.keys(once).map((name, i) => [name, failed[i] >= 0 && failed[i] < readAt / 2]))).toEqual(
+      Object.fromEntries(Object.keys(once).map((name) => [name, true])),
+    );
+    expect(errors.length).toBeGreaterThan(0);
+  } finally {
+    await redis.startAgain();
+    await store.close();
+  }
+});
+
+// a failure count made twice would count one failed login twice (store.ts): with a Redis that does
+// not answer, it fails after its own deadline, where a read is made again until its window ends
+test('a Redis that does not answer: a failure count fails after its own deadline, never made again', async () => {
+  const store = await RedisStore.connect({
+    url: redis.url,
+    keyPrefix: `retry-${randomUUID()}:`,
+    commandTimeoutMs: 200,
+    retryWithinMs: 1500,
+    onError: () => undefined,
+  });
+  try {
+    redis.pause();
+    const began = Date.now();
+    const failedAt = (call: Promise<unknown>) =>
+      call.then(
+        () => -1,
+        () => Date.now() - began,
+      );
+    const [counted, read] = await Promise.all([failedAt(store.limits.countFailures(['x'], 60)), failedAt(store.ledger.getPending('cmpA', randomUUID()))]);
+    expect(read).toBeGreaterThanOrEqual(1000);
+    expect(counted).toBeGreaterThanOrEqual(0);
+    expect(counted).toBeLessThan(read / 2);
+  } finally {
+    redis.resume();
     await store.close();
   }
 });

@@ -8,6 +8,8 @@ import { MemoryStore } from '../../src/state/memory/store';
 import { StoreFullError } from '../../src/errors/storeFullError';
 import type { JourneyEvent, JourneyLookup, JourneyWrite } from '../../src/journeys/event';
 import { MemoryJourneys } from '../../src/state/memory/journeys';
+import { MemoryOutbox } from '../../src/state/memory/outbox';
+import type { Delivery } from '../../src/state/outbox';
 import { pendingActivation } from '../support/stores';
 
 describe('memory store specifics', () => {
@@ -92,6 +94,40 @@ describe('memory store specifics', () => {
       await expect(store.bindings.bind(randomUUID(), 'mspA', 'cmpA', 60)).rejects.toBeInstanceOf(StoreFullError);
     } finally {
       await store.close();
+    }
+  });
+});
+
+// as on Redis, whose marker of a queued id expires after an hour (src/state/redis/outbox.ts): a call
+// made again after its answer was lost queues nothing more within the hour, and the ids remembered do
+// not grow without end. The clock is moved instead of waiting an hour.
+describe('memory outbox', () => {
+  test('a queued id is remembered for an hour, then forgotten', async () => {
+    const outbox = new MemoryOutbox();
+    const delivery: Delivery = {
+      id: randomUUID(),
+      kind: 'forward',
+      target: 'mspA',
+      operation: 'sendCsimStatus',
+      method: 'POST',
+      path: '/v1/statuses/x',
+      headers: {},
+      body: '{}',
+      createdAt: Date.now(),
+      attempts: 0,
+    };
+    const began = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(began);
+    try {
+      await outbox.enqueue(delivery);
+      clock.mockReturnValue(began + 59 * 60_000);
+      await outbox.enqueue(delivery);
+      expect((await outbox.depth()).ready).toBe(1);
+      clock.mockReturnValue(began + 61 * 60_000);
+      await outbox.enqueue(delivery);
+      expect((await outbox.depth()).ready).toBe(2);
+    } finally {
+      clock.mockRestore();
     }
   });
 });

@@ -5,11 +5,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
+import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { OwnRedis } from '../support/redisServer';
 import { pendingActivation as pending } from '../support/stores';
 import { startWorld } from '../support/testHub';
+
+const delivery = (id: string): Delivery => ({
+  id,
+  kind: 'forward',
+  target: 'mspA',
+  operation: 'sendCsimStatus',
+  method: 'POST',
+  path: '/v1/statuses/x',
+  headers: {},
+  body: '{}',
+  createdAt: Date.now(),
+  attempts: 0,
+});
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
@@ -82,9 +97,150 @@ describe('redis store specifics', () => {
     await expect(store.ping()).resolves.toBeUndefined();
     await store.close();
     await expect(store.ping()).rejects.toThrow();
+    // a hub that shuts down twice (a signal during its shutdown) closes nothing twice
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  // a write the replicas have not confirmed may be lost when a replica is promoted (docs/operating/redis.md):
+  // with waitReplicas, every write of every port waits for them and says so when they did not confirm it
+  // (a Redis of its own has no replica: each write waits its second and is reported)
+  test('with waitReplicas, every write of every port waits for its replicas and reports it unreplicated; a read does not', async () => {
+    const redis = await OwnRedis.start();
+    const reported: number[] = [];
+    const store = await RedisStore.connect({
+      access: { target: { kind: 'single', url: redis.url }, waitReplicas: 1 },
+      keyPrefix: uniquePrefix(),
+      onUnreplicated: (replicas) => reported.push(replicas),
+    });
+    try {
+      const counted: Record<string, number> = {};
+      const write = async (name: string, call: () => Promise<unknown>) => {
+        const before = reported.length;
+        await call();
+        counted[name] = reported.length - before;
+      };
+      const token = randomUUID();
+      const request = pending({ mspToken: token, claimId: randomUUID() });
+      const records = store.records('opx');
+      await write('bind', () => store.bindings.bind(token, 'mspA', 'cmpA', 60));
+      await write('invalidate', () => store.bindings.invalidate(token, 'mspA', 'cmpA', 60));
+      await write('rememberRequest', () => store.ledger.rememberRequest(`cmpA:${token}`, 'fp', 60));
+      await write('claimActivation', () => store.ledger.claimActivation(request, 'fp', 60000, 60));
+      await write('bridgeActivation', () => store.ledger.bridgeActivation(request, true, 60));
+      await write('markPendingAnswered', () => store.ledger.markPendingAnswered(request));
+      await write('settlePending', () => store.ledger.settlePending(request, delivery(randomUUID())));
+      await write('consumePending', () => store.ledger.consumePending(request));
+      await write('finishActivation', () => store.ledger.finishActivation(request, { kind: 'release' }));
+      await write('check', () => store.checks.check({ limits: [] }));
+      await write('enqueue', () => store.outbox.enqueue(delivery(randomUUID())));
+      await store.outbox.enqueue(delivery(randomUUID()));
+      const [later, dead] = await store.outbox.receive('w', 2);
+      await write('retryLater', () => store.outbox.retryLater(later, later.delivery, Date.now() + 60000));
+      await write('deadLetter', () => store.outbox.deadLetter(dead, 'refused'));
+      await write('replayDead', () => store.outbox.replayDead());
+      await write('save', () => records.save(randomUUID(), { a: 1 }, 60));
+      await write('create', () => records.create(randomUUID(), { a: 1 }, 60));
+      await write('getPending', () => store.ledger.getPending('cmpA', request.requestId));
+      const names = Object.keys(counted);
+      expect(counted).toEqual(Object.fromEntries(names.map((name) => [name, name === 'getPending' ? 0 : 1])));
+      expect(new Set(reported)).toEqual(new Set([0]));
+    } finally {
+      await store.close();
+      await redis.remove();
+    }
+  }, 60000);
+
+  // the report is of writes a replica missed: one its replica confirmed is not reported
+  test('a write its replica confirmed is not reported', async () => {
+    // each in a folder of its own: the replica's first sync writes a file
+    const [primary, replica] = [await OwnRedis.start({ persistent: true }), await OwnRedis.start({ persistent: true })];
+    const admin = createClient({ url: replica.url });
+    await admin.connect();
+    const reported: number[] = [];
+    let store: RedisStore | undefined;
+    try {
+      await admin.sendCommand(['REPLICAOF', '127.0.0.1', String(primary.port)]);
+      for (let tries = 0; !(await admin.info('replication')).includes('master_link_status:up'); tries++) {
+        if (tries > 200) throw new Error('the replica did not connect to its primary');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      store = await RedisStore.connect({
+        access: { target: { kind: 'single', url: primary.url }, waitReplicas: 1 },
+        keyPrefix: uniquePrefix(),
+        onUnreplicated: (replicas) => reported.push(replicas),
+      });
+      await store.bindings.bind(randomUUID(), 'mspA', 'cmpA', 60);
+      expect(reported).toEqual([]);
+    } finally {
+      await store?.close();
+      await admin.close();
+      await replica.remove();
+      await primary.remove();
+    }
+  });
+
+  test('connect says what it needs when given neither a url nor an access', async () => {
+    await expect(RedisStore.connect({})).rejects.toThrow('RedisStore.connect needs a url or an access');
+  });
+
+  // docs/operating/redis.md: a hub's keys start with `aidgw:` unless configured otherwise
+  test('without a key prefix, the keys start with aidgw:', async () => {
+    const store = await RedisStore.connect({ url: REDIS_URL });
+    try {
+      expect(store.prefix).toBe('aidgw:');
+    } finally {
+      await store.close();
+    }
   });
 
   test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
   });
+});
+
+// the outbox reads its stream through a consumer group, which Redis keeps with the stream
+describe('redis outbox and its consumer group', () => {
+  const withStores = async (count: number, run: (stores: RedisStore[], client: ReturnType<typeof createClient>, own: string) => Promise<void>) => {
+    const own = uniquePrefix();
+    const stores = await Promise.all(Array.from({ length: count }, () => RedisStore.connect({ url: REDIS_URL, keyPrefix: own })));
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      await run(stores, client, own);
+    } finally {
+      await client.close();
+      await Promise.all(stores.map((s) => s.close()));
+      await deleteKeys(own);
+    }
+  };
+
+  // store.ts: any number of hub instances share one Redis; the group is made once, by whichever comes first
+  test('a second hub on the same Redis uses the group the first made: it receives what the first queued', () =>
+    withStores(2, async ([first, second]) => {
+      await first.outbox.enqueue(delivery('shared'));
+      expect((await second.outbox.receive('w2', 10)).map((r) => r.delivery.id)).toEqual(['shared']);
+    }));
+
+  // a Redis restarted without its data has lost the stream and its group (outbox.ts, withGroup)
+  test('a group Redis lost is made again at the next read, which goes on', () =>
+    withStores(1, async ([store], client, own) => {
+      await store.outbox.enqueue(delivery('before'));
+      await client.del(`${own}outbox`);
+      expect(await store.outbox.unfinished('w', 10)).toEqual([]);
+      await client.del(`${own}outbox`);
+      // queued into a stream made again without its group
+      await store.outbox.enqueue(delivery('after'));
+      expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['after']);
+    }));
+
+  // a delivery is queued once per id (outbox.ts): a call that failed before its group was there must
+  // not leave the id marked as queued, or its retry would queue nothing
+  test('a group that could not be made is made at the next call, and the delivery that failed is queued by its retry', () =>
+    withStores(1, async ([store], client, own) => {
+      await client.set(`${own}outbox`, 'not a stream');
+      await expect(store.outbox.enqueue(delivery('retried'))).rejects.toThrow(/WRONGTYPE/);
+      await client.del(`${own}outbox`);
+      await store.outbox.enqueue(delivery('retried'));
+      expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['retried']);
+    }));
 });

@@ -52,6 +52,16 @@ export class OwnRedis {
     if (this.dataDir) rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** stops the server without closing its connections (SIGSTOP): a Redis that does not answer */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  /** lets a paused server go on: the commands sent meanwhile are answered */
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** kills the server outright, as a crash would */
   async kill(): Promise<void> {
     const child = this.process;

@@ -33,8 +33,9 @@ export class MemoryLedger implements Ledger {
       return { state: 'claimed' };
     }
     if (entry.state === 'inflight' && claim.claim !== undefined && entry.claim === claim.claim) return { state: 'claimed' };
-    // an entry carried over from an earlier build may not know its request's fingerprint
-    if (entry.fingerprint !== '' && entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
+    // every entry here was written by this process with its request's fingerprint (never empty): unlike
+    // Redis, memory holds no entry of an earlier build that may lack it
+    if (entry.fingerprint !== fingerprint) return { state: 'inflight', fingerprint: entry.fingerprint };
     if (entry.state === 'inflight' && (entry.until ?? 0) > now) return { state: 'inflight', fingerprint: entry.fingerprint };
     if (entry.answer) return { state: 'done', fingerprint, answer: entry.answer };
     // open, or in flight past its claim: taken over, keeping when the request began
@@ -51,7 +52,8 @@ export class MemoryLedger implements Ledger {
       return;
     }
     const answer = outcome.kind === 'open' ? undefined : outcome.answer;
-    const state = outcome.kind === 'done' || entry.settled ? 'done' : outcome.kind;
+    // a settled entry is done whatever the call's outcome (as on Redis)
+    const state = entry.settled ? 'done' : outcome.kind;
     this.activations.set(id, { ...entry, state, answer, until: undefined }, outcome.ttlSeconds);
   }
 
