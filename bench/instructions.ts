@@ -9,7 +9,8 @@
  * canned AID.02 answers; one client here sends Request Activation Codes with fresh request ids over
  * one keep-alive connection, one at a time: WARMUP of them, then instrumentation on
  * (`callgrind_control -i on`) for COUNT, then off. Instructions per request are callgrind's total
- * over COUNT. System calls per request come from a second run of the same process without
+ * over COUNT, less what V8's compilers took of it (a cost paid once; see callgrindProfile.ts),
+ * which the table gives beside. System calls per request come from a second run of the same process without
  * valgrind: strace counts (-c -f) only while the COUNT measured requests run. Each target twice;
  * prints the table and the ratios to fast-gateway and writes bench/results/instructions.json.
  * Needs valgrind and strace (Debian packages); installs nothing.
@@ -23,7 +24,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { functionsByCost } from './callgrindProfile';
+import { compilation, functionsByCost } from './callgrindProfile';
 import { writeHubConfig } from './hubConfig';
 import { createClient } from 'redis';
 import { freePort, waitForPort } from './ports';
@@ -123,8 +124,15 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** what callgrind counted per measured request: all of it, and the part V8's compilers took (see
+ * `compilation`), which a process pays once, not per request, however long it runs */
+interface Counted {
+  readonly all: number;
+  readonly compilation: number;
+}
+
 /** instructions per measured request under callgrind */
-async function instructions(target: Target, config: string, upstreamUrl: string, work: string): Promise<number> {
+async function instructions(target: Target, config: string, upstreamUrl: string, work: string): Promise<Counted> {
   const port = await freePort();
   const { args, env } = command(target, port, config, upstreamUrl);
   const outDir = mkdtempSync(path.join(work, 'cg-'));
@@ -160,34 +168,29 @@ async function instructions(target: Target, config: string, upstreamUrl: string,
     agent.destroy();
     await stop(child);
   }
-  let total = 0;
-  for (const file of readdirSync(outDir)) {
-    const totals = /^totals: (\d+)/m.exec(readFileSync(path.join(outDir, file), 'utf8'));
-    total += Number(totals?.[1] ?? 0);
-  }
-  if (total === 0) throw new Error(`${target}: callgrind counted nothing`);
-  if (PROFILE) writeProfile(target, outDir, child.pid as number);
-  return total / COUNT;
+  const dump = readdirSync(outDir).find((f) => f.endsWith('.1'));
+  const total = dump ? Number(/^totals: (\d+)/m.exec(readFileSync(path.join(outDir, dump), 'utf8'))?.[1] ?? 0) : 0;
+  if (!dump || total === 0) throw new Error(`${target}: callgrind counted nothing`);
+  if (PROFILE) writeProfile(target, path.join(outDir, dump), child.pid as number);
+  return { all: total / COUNT, compilation: compilation(path.join(outDir, dump)) / COUNT };
 }
 
 /** the measured requests' functions by cost, named through the map Node wrote (V8 writes it in /tmp) */
-function writeProfile(target: Target, outDir: string, pid: number): void {
-  const dump = path.join(
-    outDir,
-    readdirSync(outDir).find((f) => f.endsWith('.1'))!,
-  );
+function writeProfile(target: Target, dump: string, pid: number): void {
   const map = path.join('/tmp', `perf-${pid}.map`);
   const dir = path.join(ROOT, 'bench/results/profile');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${target.replace(/[^a-zA-Z0-9]+/g, '-').replace(/-$/, '')}.txt`);
+  // paths as the project names them: this checkout's without its place, Node's from its deps/
+  const named = (lines: string[]) => lines.map((line) => line.replaceAll(`${ROOT}/`, '').replace(/\S*\/deps\//, 'deps/'));
   writeFileSync(
     file,
     [
       `${target}: thousands of instructions per request (${COUNT} measured after ${WARMUP}, node --perf-basic-prof)`,
       '\nown:',
-      ...functionsByCost(dump, map, COUNT, false, 80),
+      ...named(functionsByCost(dump, map, COUNT, false, 80)),
       '\nwith callees:',
-      ...functionsByCost(dump, map, COUNT, true, 250),
+      ...named(functionsByCost(dump, map, COUNT, true, 250)),
       '',
     ].join('\n'),
   );
@@ -247,15 +250,16 @@ async function main(): Promise<void> {
   // 100-200 ms, so each poll (a store round trip) would weigh on every request about as much as
   // half a request's own round trips, where at full speed it comes once per thousand requests
   writeHubConfig(config, url, { route: { responseValidation: 'refuse', timeoutMs: CALL_BUDGET_MS }, settings: { outboxPollMs: 60_000 } });
-  const figures = new Map<Target, { instructions: number[]; syscalls: number[] }>(targets.map((t) => [t, { instructions: [], syscalls: [] }]));
+  const figures = new Map<Target, { counted: Counted[]; syscalls: number[] }>(targets.map((t) => [t, { counted: [], syscalls: [] }]));
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const target of targets) {
         const figure = figures.get(target)!;
-        figure.instructions.push(await instructions(target, config, url, work));
+        const counted = await instructions(target, config, url, work);
+        figure.counted.push(counted);
         figure.syscalls.push(await systemCalls(target, config, url));
         console.error(
-          `round ${round + 1}: ${target} ${Math.round(figure.instructions.at(-1)!)} instructions, ${figure.syscalls.at(-1)!.toFixed(2)} system calls per request`,
+          `round ${round + 1}: ${target} ${Math.round(counted.all)} instructions (${Math.round(counted.compilation)} of them compiling), ${figure.syscalls.at(-1)!.toFixed(2)} system calls per request`,
         );
       }
     }
@@ -266,22 +270,31 @@ async function main(): Promise<void> {
     await deleteRunKeys();
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const hub = figures.get('hub (Redis)');
-  const gateway = figures.get('fast-gateway');
+  /** a target's instructions per request outside compilation, over its rounds */
+  const served = (target: Target) => mean(figures.get(target)!.counted.map((c) => c.all - c.compilation));
+  const hub = figures.has('hub (Redis)') ? served('hub (Redis)') : undefined;
+  const gateway = figures.has('fast-gateway') ? served('fast-gateway') : undefined;
   console.log(
     `\ninstructions per request (callgrind, node --predictable ${process.version}), Request Activation Code, ${WARMUP} warm-up, ${COUNT} measured, ${ROUNDS} rounds\n`,
   );
-  console.log('| target | instructions per request (k), each round | system calls per request | hub (Redis) / target | target / fast-gateway |');
-  console.log('|---|---|---|---|---|');
+  console.log(
+    '| target | outside compilation (k), each round | compiling (k), each round | system calls per request | hub (Redis) / target | target / fast-gateway |',
+  );
+  console.log('|---|---|---|---|---|---|');
+  const kilo = (xs: number[]) => xs.map((n) => (n / 1000).toFixed(1)).join(', ');
   const rows = targets.map((target) => {
     const f = figures.get(target)!;
-    const k = mean(f.instructions) / 1000;
-    const overHub = hub ? (mean(hub.instructions) / mean(f.instructions)).toFixed(2) : '';
-    const overGateway = gateway ? (mean(f.instructions) / mean(gateway.instructions)).toFixed(2) : '';
+    const overHub = hub ? (hub / served(target)).toFixed(2) : '';
+    const overGateway = gateway ? (served(target) / gateway).toFixed(2) : '';
     console.log(
-      `| ${target} | ${f.instructions.map((i) => (i / 1000).toFixed(1)).join(', ')} | ${f.syscalls.map((s) => s.toFixed(2)).join(', ')} | ${overHub} | ${overGateway} |`,
+      `| ${target} | ${kilo(f.counted.map((c) => c.all - c.compilation))} | ${kilo(f.counted.map((c) => c.compilation))} | ${f.syscalls.map((n) => n.toFixed(2)).join(', ')} | ${overHub} | ${overGateway} |`,
     );
-    return { target, instructionsK: Number(k.toFixed(1)), rounds: f.instructions.map(Math.round), syscalls: f.syscalls.map((s) => Number(s.toFixed(2))) };
+    return {
+      target,
+      instructionsK: Number((served(target) / 1000).toFixed(1)),
+      rounds: f.counted.map((c) => ({ all: Math.round(c.all), compilation: Math.round(c.compilation) })),
+      syscalls: f.syscalls.map((n) => Number(n.toFixed(2))),
+    };
   });
   mkdirSync(path.join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(
