@@ -373,7 +373,7 @@ async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'del
 
 /** the platform action a step stands for */
 function actionOf(task: Task): string {
-  return task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
+  return task.step === 'removeSwapped' ? 'delete' : task.kind === 'remove' ? (task.removal ?? 'delete') : task.step;
 }
 
 /**
