@@ -8,12 +8,15 @@
  * step fast enough for mutation testing.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadConfig } from '../../src/config/load';
-import { DIALECTS } from '../../src/dialects';
+import type { Partner } from '../../src/config/types';
+import { aid02 } from '../../src/dialects/aid02/forward';
+import { devicemgmt } from '../../src/dialects/devicemgmt/module';
 import { Fleet, type Task, type VehicleProfile } from '../../src/dialects/devicemgmt/fleet';
 import { devicemgmtMetrics } from '../../src/dialects/devicemgmt/metrics';
 import { DevicePlatformClient } from '../../src/dialects/devicemgmt/platformClient';
@@ -22,6 +25,7 @@ import { startDeviceMgmtSimulator, type DeviceMgmtReadings, type DeviceMgmtSimul
 import { runTask, type RunOutcome } from '../../src/dialects/devicemgmt/tasks';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
+import { closeServer, listen } from '../../src/simulators/simulatorServer';
 import { MemoryStore } from '../../src/state/memory/store';
 import type { Delivery } from '../../src/state/outbox';
 import { withLocalFallback } from '../../src/state/rateLimits';
@@ -40,6 +44,39 @@ const OLD = '8949010000000000011';
 const NEW = '8949010000000000029';
 const CODE = '1$smdp.example.com$AC-TASKS-1';
 
+/** the hub's config, read once: the fleet CMP `cmpF` of MSP `mspA`; each world points its platform
+ * calls at its own simulator */
+let partner: Partner;
+beforeAll(() => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tasks-'));
+  const nowhere = 'http://127.0.0.1:9';
+  writeConfig(
+    dir,
+    [
+      { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: nowhere },
+      {
+        id: 'cmpF',
+        role: 'cmp',
+        apiKey: 'key-cmpF',
+        upstreamUrl: nowhere,
+        extra: {
+          dialect: 'devicemgmt',
+          upstream: { url: nowhere, auth: { apiKey: KEY } },
+          devicemgmt: { carriers: { mspA: 'Mobile' }, webhook: { url: `${nowhere}/events` } },
+        },
+      },
+    ],
+    ALL_ROUTES,
+  );
+  try {
+    const found = loadConfig(dir, [aid02, devicemgmt], {}).partners.get('cmpF');
+    if (!found) throw new Error('no cmpF in the config');
+    partner = found;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 interface Options {
   readonly settings?: Partial<DevicemgmtSettings>;
   readonly readings?: DeviceMgmtReadings;
@@ -50,6 +87,35 @@ interface Options {
   /** the car unknown to the platform */
   readonly noCar?: boolean;
   readonly reportedCarrier?: string;
+  /** the platform's JSON answers rewritten on their way to the hub (a platform that leaves out what
+   * the simulator always reports), by path */
+  readonly rewrite?: (path: string, json: Record<string, unknown>) => Record<string, unknown>;
+}
+
+/** a real HTTP server in front of the simulator that passes every call on and rewrites its JSON answer */
+async function rewriting(to: string, rewrite: NonNullable<Options['rewrite']>): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = chunks.length === 0 ? undefined : Buffer.concat(chunks);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(req.headers))
+        if (typeof value === 'string' && name !== 'host' && name !== 'content-length') headers[name] = value;
+      fetch(`${to}${req.url ?? '/'}`, { method: req.method, headers, body })
+        .then(async (answer) => {
+          const text = await answer.text();
+          const path = (req.url ?? '').split('?')[0].replace('/ws/v1/esim_profiles', '');
+          const rewritten = answer.headers.get('content-type')?.includes('json')
+            ? JSON.stringify(rewrite(path, JSON.parse(text) as Record<string, unknown>))
+            : text;
+          res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' }).end(rewritten);
+        })
+        .catch(() => res.writeHead(502).end());
+    });
+  });
+  const port = await listen(server, '127.0.0.1', 0);
+  return { url: `http://127.0.0.1:${port}`, close: () => closeServer(server) };
 }
 
 /** a fleet CMP `cmpF` of MSP `mspA` on a simulated platform, and what its tasks queued */
@@ -62,7 +128,7 @@ class World {
     readonly store: MemoryStore,
     readonly metrics: Metrics,
     private readonly upstream: Upstream,
-    private readonly dir: string,
+    private readonly front?: { close: () => Promise<void> },
   ) {}
 
   static async start(options: Options = {}): Promise<World> {
@@ -77,40 +143,19 @@ class World {
       readings: options.readings,
     });
     platform.registerCode(CODE, NEW);
-    const dir = mkdtempSync(path.join(tmpdir(), 'aidgw-tasks-'));
-    writeConfig(
-      dir,
-      [
-        { id: 'mspA', role: 'msp', apiKey: 'key-mspA', upstreamUrl: 'http://127.0.0.1:9' },
-        {
-          id: 'cmpF',
-          role: 'cmp',
-          apiKey: 'key-cmpF',
-          upstreamUrl: platform.url,
-          extra: {
-            dialect: 'devicemgmt',
-            upstream: { url: platform.url, auth: { apiKey: KEY } },
-            devicemgmt: { carriers: { mspA: 'Mobile' }, webhook: { url: 'http://127.0.0.1:9/events' } },
-          },
-        },
-      ],
-      ALL_ROUTES,
-    );
-    const partner = loadConfig(dir, DIALECTS, {}).partners.get('cmpF');
-    if (!partner) throw new Error('no cmpF in the config');
-    const log = createLogger({ level: 'silent' });
+    const front = options.rewrite ? await rewriting(platform.url, options.rewrite) : undefined;
+    const log = createLogger({ level: process.env.TASKS_LOG ?? 'silent' });
     const metrics = createMetrics();
     const store = new MemoryStore();
-    const upstream = new Upstream(partner, {
-      breakers: new Breakers(log, metrics, isPartnerFailure),
-      store,
-      metrics,
-      limits: withLocalFallback(store.limits, () => undefined),
-    });
+    const upstream = new Upstream(
+      partner,
+      { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits: withLocalFallback(store.limits, () => undefined) },
+      { ...partner.upstream, url: new URL(front?.url ?? platform.url) },
+    );
     const dm = devicemgmtMetrics(metrics.registry);
     const settings = { ...(partner.settings as DevicemgmtSettings), pollIntervalSeconds: 1, giveUpSeconds: 60, ...options.settings };
     const fleet = new Fleet(partner, settings, new DevicePlatformClient(upstream, dm), store.records('cmpF'), store.outbox, metrics, dm, log, 3600);
-    return new World(fleet, platform, store, metrics, upstream, dir);
+    return new World(fleet, platform, store, metrics, upstream, front);
   }
 
   /** a task saved as the dialect starts it (fleet.startTask), not yet run */
@@ -199,9 +244,9 @@ class World {
 
   async close(): Promise<void> {
     await this.upstream.close();
+    await this.front?.close();
     await this.platform.close();
     await this.store.close();
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -320,30 +365,35 @@ describe('separate actions (download, then enable)', () => {
 describe('transaction statuses (seed: "Possible values are in_progress, complete, failed, unknown")', () => {
   // seed: status "Possible values are in_progress, complete, failed, unknown": only complete and
   // failed are ends; unknown, or no status at all, is still under way
-  test.each(['in_progress', 'unknown', 'none'] as const)('a transaction reported %s is not ended: the task waits, then completes', (running) =>
-    withWorld({ readings: { running }, transactionMs: 150, settings: { enable: 'never' } }, async (world) => {
+  test.each(['in_progress', 'unknown', 'none'] as const)('a download reported %s is not ended: the task waits, tells nothing, and polls again', (running) =>
+    withWorld({ readings: { running } }, async (world) => {
+      world.platform.hold('download', true);
       const { id } = await world.task({ deviceId: CAR.deviceId });
-      expect(await world.run(id)).toBe('wait');
-      expect(await world.run(id)).toBe('wait');
-      expect(await world.run(id)).toBe('wait');
-      expect(await world.statuses()).toEqual([]);
+      for (let i = 0; i < 3; i++) expect(await world.run(id)).toBe('wait');
+      expect(world.calls().map((c) => c.replace(/\/progress\/.*/, '/progress'))).toEqual(['POST /download', 'GET /progress', 'GET /progress']);
+      expect(await world.queued()).toEqual([]);
       expect(await task(world, id)).toMatchObject({ step: 'download', done: false, tx: expect.any(String) });
-      await sleep(160);
-      expect(await world.run(id)).toBe('done');
-      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
+      expect(await world.metric('aid_gateway_devicemgmt_transactions_total')).toEqual([
+        'aid_gateway_devicemgmt_transactions_total cmp=cmpF,action=download,outcome=started 1',
+      ]);
     }),
   );
 
-  test.each(['unknown', 'none'] as const)('a download under way reported %s that then fails: installation_failed, never installed', (running) =>
-    withWorld({ readings: { running }, transactionMs: 100 }, async (world) => {
-      world.platform.failNext('download', 'the SM-DP+ refused the code');
-      const { id } = await world.task({ deviceId: CAR.deviceId });
-      expect(await world.run(id)).toBe('wait');
-      expect(await world.run(id)).toBe('wait');
-      expect(await world.statuses()).toEqual([]);
-      await sleep(110);
-      expect(await world.run(id)).toBe('done');
-      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+  // the same for every action a task follows: the swapped profile's delete, the enable, a removal
+  test.each(['unknown', 'none'] as const)("a swapped profile's delete, an enable and a disable reported %s are waited for, nothing told", (running) =>
+    withWorld({ readings: { running }, profiles: [profile(OLD)] }, async (world) => {
+      world.platform.hold('delete', true);
+      world.platform.hold('enable', true);
+      world.platform.hold('disable', true);
+      const swap = await world.task({ swappedIccid: OLD, deviceId: CAR.deviceId });
+      const install = await world.task({ deviceId: CAR.deviceId });
+      const removal = await world.task({ kind: 'remove', iccid: OLD, activationCode: undefined, deviceId: CAR.deviceId, step: 'remove', removal: 'disable' });
+      for (let i = 0; i < 3; i++) for (const { id } of [swap, install, removal]) expect(await world.run(id)).toBe('wait');
+      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
+      expect(await world.events()).toEqual([]);
+      expect((await task(world, swap.id))?.step).toBe('removeSwapped');
+      expect((await task(world, install.id))?.step).toBe('enable');
+      expect((await task(world, removal.id))?.done).toBe(false);
     }),
   );
 
@@ -379,6 +429,26 @@ describe('transaction statuses (seed: "Possible values are in_progress, complete
       await world.finish(id);
       expect(await world.statuses()).toEqual([]);
       expect(await world.events('transactionFailed')).toEqual([expect.objectContaining({ action: 'download', reason: 'the SM-DP+ refused the code' })]);
+    }));
+
+  // seed: the transaction's `iccid`, "The ICCID of the eSIM profile": without it the hub has no
+  // ICCID to report (AID.02 7.8 names the profile by its ICCID)
+  test('a download complete that names no ICCID, for a code given without one: the back office told to tell the MSP by hand', () =>
+    withWorld({ rewrite: (p, json) => (p.startsWith('/progress/') ? { ...json, iccid: undefined } : json) }, async (world) => {
+      const { id } = await world.task({ iccid: undefined });
+      await world.finish(id);
+      expect(await world.statuses()).toEqual([]);
+      expect(await world.events()).toEqual([
+        expect.objectContaining({
+          event: 'transactionFailed',
+          action: 'download',
+          msp: 'mspA',
+          reason: 'the vehicle reported no ICCID for the profile',
+          needs: 'the MSP told by hand',
+        }),
+      ]);
+      expect(await task(world, id)).toMatchObject({ done: true, tx: undefined });
+      expect(world.calls()).not.toContain('POST /enable');
     }));
 
   // AID.02 7.8: the statuses a CMP sends; seed: "eSIM profiles are created or deleted in the system
@@ -696,6 +766,71 @@ describe('swap (AID.02 4.3.1 2c)', () => {
       expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
     }));
 
+  // seed: eSIM profile data names "device_id - The device ID of the device that reported the eSIM
+  // profile" and "eid - The eSIM's EID": either names the vehicle
+  test('the swapped profile reported with its device id but no EID: it is on this vehicle, deleted there', () =>
+    withWorld(
+      { profiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, eid: undefined } : json) },
+      async (world) => {
+        const { id } = await world.task({ swappedIccid: OLD });
+        await world.finish(id);
+        expect(world.platform.calls.filter((c) => c.path === '/delete').map((c) => c.body)).toEqual([{ device_id: CAR.deviceId, eid: CAR.eid, iccid: OLD }]);
+        expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`]);
+      },
+    ));
+
+  // AID.02 4.3.1 2c: deleted "from the vehicle on which it was downloaded", which the platform must name
+  test('the swapped profile reported on no device the hub can name: the back office told to delete it by hand, the new one goes on', () =>
+    withWorld(
+      {
+        otherProfiles: [profile(OLD)],
+        settings: { enable: 'never' },
+        rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, device_id: undefined } : json),
+      },
+      async (world) => {
+        const { id } = await world.task({ swappedIccid: OLD });
+        await world.finish(id);
+        expect(await world.events()).toEqual([
+          expect.objectContaining({
+            event: 'transactionFailed',
+            action: 'delete',
+            iccid: OLD,
+            msp: 'mspA',
+            reason: 'the platform names no device for the swapped profile',
+            needs: 'the swapped profile deleted from its vehicle by hand',
+          }),
+        ]);
+        expect(await world.fleet.task(`swap ${id}`)).toBeUndefined();
+        expect(world.calls()).not.toContain('POST /delete');
+        expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
+      },
+    ));
+
+  test('the swapped profile on another vehicle that the platform names by device only: the back office told to delete it by hand', () =>
+    withWorld(
+      { otherProfiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, eid: undefined } : json) },
+      async (world) => {
+        const { id } = await world.task({ swappedIccid: OLD });
+        await world.finish(id);
+        expect(await world.events('transactionFailed')).toEqual([expect.objectContaining({ reason: 'the platform names no device for the swapped profile' })]);
+      },
+    ));
+
+  // an instance that died between recording that it starts the delete and recording the transaction
+  test("a swapped profile's delete started by an instance that died: found and followed, reported deleted, not looked up again", () =>
+    withWorld({ profiles: [profile(OLD)], settings: { enable: 'never' } }, async (world) => {
+      const at = Date.now();
+      const { id } = await world.task({ swappedIccid: OLD, deviceId: CAR.deviceId, step: 'removeSwapped', starting: { action: 'delete', at } });
+      await fetch(`${world.platform.url}/ws/v1/esim_profiles/delete`, {
+        method: 'POST',
+        headers: { 'api-key': KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ device_id: CAR.deviceId, eid: CAR.eid, iccid: OLD }),
+      });
+      await world.finish(id);
+      expect(world.calls().filter((c) => c.startsWith('POST /delete') || c.startsWith('GET /inventory/'))).toEqual(['POST /delete']);
+      expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`]);
+    }));
+
   test('the multistep setting: after the swap, the operation activate', () =>
     withWorld({ profiles: [profile(OLD)], settings: { enable: 'multistep' } }, async (world) => {
       const { id } = await world.task({ swappedIccid: OLD });
@@ -911,6 +1046,44 @@ describe('multistep activate (seed: "multistep operations combine actions like d
         expect.objectContaining({ event: 'activationNotConfirmed', iccid: NEW, onVehicle: 'inactive', reason: expect.stringContaining('Mobile') }),
       ]);
     }));
+
+  // seed: an operation `failed` may have failed after "the device ... report[ed] the profiles"; what the
+  // vehicle reports of the MSP's profile decides (AID.02 7.8: enabled once it is active)
+  test('failed in its enable, yet the vehicle reports the profile active: enabled, the back office told the operation failed', () =>
+    withWorld({ settings: { enable: 'multistep' } }, async (world) => {
+      world.platform.failNext('enable', 'the eSIM refused to enable the profile');
+      const { id } = await world.task({ deviceId: CAR.deviceId });
+      expect(await world.run(id)).toBe('wait');
+      const tx = (await task(world, id))?.tx ?? '';
+      for (let i = 0; i < 5; i++) await fetch(`${world.platform.url}/ws/v1/esim_profiles/operations/inventory/${tx}`, { headers: { 'api-key': KEY } });
+      world.platform.change(NEW, 'active');
+      expect(await world.run(id)).toBe('done');
+      expect(await world.statuses()).toEqual([`${NEW} enabled ${CAR.eid}`]);
+      expect(await world.events()).toEqual([
+        expect.objectContaining({ event: 'activationNotConfirmed', iccid: NEW, reason: 'the eSIM refused to enable the profile' }),
+      ]);
+      expect(world.calls()).not.toContain('POST /enable');
+    }));
+
+  // seed: an operation's `iccid`, "The ICCID of the eSIM profile requested": one that names none, for
+  // a code given without one, leaves the hub no ICCID to report (AID.02 7.8 names the profile by it)
+  test.each([
+    ['successful', undefined, 'the vehicle reported no ICCID for the profile'],
+    ['failed in its enable', 'enable', 'the vehicle reported no ICCID for the profile'],
+    ['failed in its download', 'activate', 'the SM-DP+ refused the code'],
+  ] as const)('an operation %s that names no ICCID: no status, the back office told', (_title, fails, reason) =>
+    withWorld(
+      { settings: { enable: 'multistep' }, rewrite: (p, json) => (p.startsWith('/operations/inventory/') ? { ...json, iccid: undefined } : json) },
+      async (world) => {
+        if (fails) world.platform.failNext(fails, 'the SM-DP+ refused the code');
+        const { id } = await world.task({ deviceId: CAR.deviceId, iccid: undefined });
+        await world.finish(id);
+        expect(await world.statuses()).toEqual([]);
+        expect(await world.events()).toEqual([expect.objectContaining({ event: 'transactionFailed', action: 'activate', reason })]);
+        expect(world.calls().filter((c) => c.startsWith('GET /inventory/'))).toEqual([]);
+      },
+    ),
+  );
 
   test('successful, the vehicle reporting the profile elsewhere: installation_failed, the back office told it is absent', () =>
     withWorld({ settings: { enable: 'multistep' } }, async (world) => {
