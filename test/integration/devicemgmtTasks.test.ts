@@ -27,11 +27,13 @@ import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
 import { closeServer, listen } from '../../src/simulators/simulatorServer';
 import { MemoryStore } from '../../src/state/memory/store';
+import type { Store } from '../../src/state/store';
 import type { Delivery } from '../../src/state/outbox';
 import { withLocalFallback } from '../../src/state/rateLimits';
 import { Breakers } from '../../src/upstream/breakers';
 import { isPartnerFailure, Upstream } from '../../src/upstream/upstream';
 import { newEid } from '../support/es2World';
+import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { ALL_ROUTES, writeConfig } from '../support/testHub';
 
 jest.setTimeout(10000);
@@ -86,6 +88,8 @@ interface Options {
   readonly otherProfiles?: readonly SimProfile[];
   /** the car unknown to the platform */
   readonly noCar?: boolean;
+  /** store calls that fail on purpose */
+  readonly faults?: FaultPlan;
   readonly reportedCarrier?: string;
   /** the platform's JSON answers rewritten on their way to the hub (a platform that leaves out what
    * the simulator always reports), by path */
@@ -125,7 +129,7 @@ class World {
   private constructor(
     readonly fleet: Fleet,
     readonly platform: DeviceMgmtSimulator,
-    readonly store: MemoryStore,
+    readonly store: Store,
     readonly metrics: Metrics,
     private readonly upstream: Upstream,
     private readonly front?: { close: () => Promise<void> },
@@ -146,7 +150,7 @@ class World {
     const front = options.rewrite ? await rewriting(platform.url, options.rewrite) : undefined;
     const log = createLogger({ level: process.env.TASKS_LOG ?? 'silent' });
     const metrics = createMetrics();
-    const store = new MemoryStore();
+    const store = options.faults ? faultyStore(new MemoryStore(), options.faults) : new MemoryStore();
     const upstream = new Upstream(
       partner,
       { breakers: new Breakers(log, metrics, isPartnerFailure), store, metrics, limits: withLocalFallback(store.limits, () => undefined) },
@@ -227,6 +231,13 @@ class World {
 
   profilesOn(deviceId: string): { iccid: string; status: string }[] {
     return [...(this.platform.devices.get(deviceId)?.profiles.values() ?? [])].filter((p) => p.type !== 'bootstrap');
+  }
+
+  /** the sum of a histogram's series */
+  async sum(name: string, labels: Record<string, string>): Promise<number | undefined> {
+    const all = await this.metrics.registry.getMetricsAsJSON();
+    const found = all.find((m) => m.name === name) as { values: { value: number; labels: Record<string, unknown>; metricName?: string }[] } | undefined;
+    return found?.values.find((v) => v.metricName === `${name}_sum` && Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value;
   }
 
   async metric(name: string): Promise<string[]> {
@@ -505,6 +516,8 @@ describe('refusals and outages', () => {
         }),
       ]);
       expect(await task(world, id)).toMatchObject({ done: true, tx: undefined, starting: undefined });
+      // the seconds a task had are told only when it is given up
+      expect((await world.events())[0]).not.toHaveProperty('seconds');
     }));
 
   test('the device lookup refused (400): installation_failed for the profile, the back office told', () =>
@@ -582,7 +595,7 @@ describe('refusals and outages', () => {
       expect(await world.run(id)).toBe('wait');
       const saved = (await task(world, id)) as Task;
       expect(saved.step).toBe('enable');
-      await world.fleet.saveTask({ ...saved, giveUpAt: Date.now() - 1 });
+      await world.fleet.saveTask({ ...saved, giveUpAt: Date.now() - 1, txStartedAt: Date.now() - 30000 });
       expect(await world.run(id)).toBe('done');
       expect(await world.events()).toEqual([
         expect.objectContaining({ event: 'transactionGaveUp', action: 'enable', reason: 'the enable did not end within 42 s', seconds: 42 }),
@@ -591,6 +604,53 @@ describe('refusals and outages', () => {
       expect(await world.metric('aid_gateway_devicemgmt_transaction_seconds')).toContain(
         'aid_gateway_devicemgmt_transaction_seconds_count cmp=cmpF,action=enable,outcome=gave_up 1',
       );
+      // the seconds since the enable started
+      const seconds = await world.sum('aid_gateway_devicemgmt_transaction_seconds', { action: 'enable', outcome: 'gave_up' });
+      expect(seconds).toBeGreaterThanOrEqual(30);
+      expect(seconds).toBeLessThan(60);
+    }));
+
+  test('given up before the device was found, for a code given without an ICCID: no status (no ICCID to name), the back office told', () =>
+    withWorld({ noCar: true }, async (world) => {
+      const { id } = await world.task({ iccid: undefined, giveUpAt: Date.now() - 1 });
+      expect(await world.run(id)).toBe('done');
+      expect(await world.statuses()).toEqual([]);
+      expect(await world.events('transactionGaveUp')).toHaveLength(1);
+    }));
+
+  // a store call that fails is no answer of the platform: the outbox runs the task again
+  test('a store call that fails within a step: the run fails to be made again, the task neither failed nor told', () => {
+    const faults = new FaultPlan();
+    return withWorld({ faults }, async (world) => {
+      const { id } = await world.task();
+      // the task's read, then the device's cached id: the second fails
+      faults.arm(1, 'before');
+      await expect(world.run(id)).rejects.toThrow();
+      expect(faults.hit).toBe('before records(cmpF).get');
+      faults.reset();
+      expect(await task(world, id)).toMatchObject({ step: 'device', done: false });
+      expect(await world.queued()).toEqual([]);
+    });
+  });
+
+  // the task records that it starts an action before it asks the platform, so that an instance that
+  // dies meanwhile leaves a task that looks for the action instead of starting it twice
+  test('the start of an action is recorded before the platform is asked', () =>
+    withWorld({}, async (world) => {
+      world.platform.delayNext('download', 300);
+      const { id } = await world.task({ deviceId: CAR.deviceId });
+      const before = Date.now();
+      let settled = false;
+      const run = world.run(id).finally(() => (settled = true));
+      let starting: Task['starting'];
+      while (!starting && !settled) {
+        starting = (await task(world, id))?.starting;
+        await sleep(5);
+      }
+      expect(starting?.action).toBe('download');
+      expect(starting?.at).toBeGreaterThanOrEqual(before);
+      expect(await run).toBe('wait');
+      expect((await task(world, id))?.starting).toBeUndefined();
     }));
 
   // an instance that died between recording that it starts the download and recording the
@@ -647,12 +707,13 @@ describe('swap (AID.02 4.3.1 2c)', () => {
   // AID.02 4.3.1 2c; the hub's record of the profile it put on the vehicle follows it
   test("a swapped profile the hub put on the vehicle: its record marked deleted, its MSP's token named", () =>
     withWorld({ profiles: [profile(OLD)], settings: { enable: 'never' } }, async (world) => {
-      await world.fleet.saveProfile({ iccid: OLD, eid: CAR.eid, deviceId: CAR.deviceId, msp: 'mspA', mspToken: 'token-0', status: 'enabled' });
+      await world.fleet.saveProfile({ iccid: OLD, eid: CAR.eid, deviceId: CAR.deviceId, msp: 'mspB', mspToken: 'token-0', status: 'enabled' });
       const { id } = await world.task({ swappedIccid: OLD });
       await world.finish(id);
       expect(await world.fleet.profile(OLD)).toMatchObject({ status: 'deleted', task: undefined });
       const [deleted] = await world.statusDeliveries();
-      expect(deleted.path).toBe('/v1/statuses/token-0');
+      expect(deleted).toMatchObject({ target: 'mspB', path: '/v1/statuses/token-0' });
+      expect(deleted.headers['correlation-id']).toBe('correlation-1');
       expect(JSON.parse(deleted.body)).toEqual({ iccid: OLD, eid: CAR.eid, status: 'deleted' });
     }));
 
