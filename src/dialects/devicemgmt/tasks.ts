@@ -157,7 +157,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         task: enableNext ? task.id : undefined,
       });
       await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
-      if (ended.onVehicle === 'inactive' || (task.step === 'activate' && !ended.ok)) {
+      // a failed end here is an operation's that failed after its download (a download's returned above)
+      if (ended.onVehicle === 'inactive' || !ended.ok) {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
         await fleet.tell(
           'activationNotConfirmed',
