@@ -496,6 +496,19 @@ describe('refusals and outages', () => {
       expect(await world.metric('aid_gateway_devicemgmt_transactions_total')).toEqual([]);
     }));
 
+  // seed: `activation_code` "Only required if the activation code is not already registered with the
+  // system": a platform that refuses an unregistered code with the ICCID takes it alone
+  test('a platform that refuses the code with the ICCID: the download goes on with the code alone', () =>
+    withWorld({ readings: { downloadBody: 'exclusive' }, settings: { enable: 'never' } }, async (world) => {
+      const code = '1$smdp.example.com$AC-TASKS-2';
+      world.platform.registerCode(code, NEW, false);
+      const { id } = await world.task({ deviceId: CAR.deviceId, activationCode: code });
+      await world.finish(id);
+      const forms = world.platform.calls.filter((c) => c.path === '/download').map((c) => Object.keys(c.body).sort().join(','));
+      expect(forms).toEqual(['activation_code,device_id,eid,iccid', 'activation_code,device_id,eid']);
+      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
+    }));
+
   // docs/dialects/devicemgmt.md: a refused lookup or poll fails the step as a refused action does
   test('the progress poll refused (404): installation_failed, the back office told which step', () =>
     withWorld({ transactionMs: 50 }, async (world) => {
