@@ -141,7 +141,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         );
         return { ...task, iccid, done: true, tx: undefined };
       }
-      const enabled = task.step === 'activate' && (ended.onVehicle === 'active' || (ended.ok && ended.onVehicle === undefined));
+      // an operation that named an ICCID says where the vehicle left it (followOperation looked)
+      const enabled = task.step === 'activate' && ended.onVehicle === 'active';
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       // the profile on the vehicle but not active (a download alone, or an operation that enabled
       // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
@@ -156,7 +157,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         task: enableNext ? task.id : undefined,
       });
       await fleet.reportStatus(task, iccid, task.eid, status, once(task, status));
-      if (ended.onVehicle === 'inactive' || (task.step === 'activate' && !ended.ok)) {
+      // a failed end here is an operation's that failed after its download (a download's returned above)
+      if (ended.onVehicle === 'inactive' || !ended.ok) {
         // seed: with another SPN reported than the one asked for, the platform "may attempt to activate another profile"
         await fleet.tell(
           'activationNotConfirmed',
@@ -373,7 +375,7 @@ async function profileGone(fleet: Fleet, task: Task, iccid: string, status: 'del
 
 /** the platform action a step stands for */
 function actionOf(task: Task): string {
-  return task.step === 'removeSwapped' ? 'delete' : task.step === 'remove' ? (task.removal ?? 'delete') : task.step;
+  return task.step === 'removeSwapped' ? 'delete' : task.kind === 'remove' ? (task.removal ?? 'delete') : task.step;
 }
 
 /**
