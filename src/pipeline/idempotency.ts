@@ -56,7 +56,7 @@ function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint:
 export function replay(ctx: HubContext, answer: StoredAnswer): void {
   ctx.state.answeredBy = 'replayed';
   ctx.status = answer.status;
-  setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
+  setBody(ctx, Buffer.from(answer.body, 'utf8'), undefined);
 }
 
 /** failures after which the MSP may still deliver a code for the request: it stays open */
@@ -83,7 +83,7 @@ export function keepAnswer(ctx: HubContext, deps: PipelineDeps, request: Request
     // a refusal is not replayed: the CMP may retry and the MSP decide again
     return keep('release activation request', deps.activations.finish(pending, 'release'));
   }
-  const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
+  const stored: StoredAnswer = { status: answer.status, body };
   // The answer does not depend on the outcome, so the CMP is answered while it is written: the
   // command is on the store's connection before the answer leaves. Until it lands the entry is in
   // flight, the state every reader already handles while the MSP is being called (a retry waits
