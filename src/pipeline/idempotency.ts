@@ -56,7 +56,7 @@ function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint:
 export function replay(ctx: HubContext, answer: StoredAnswer): void {
   ctx.state.answeredBy = 'replayed';
   ctx.status = answer.status;
-  setBody(ctx, Buffer.from(answer.body, 'utf8'), answer.contentType);
+  setBody(ctx, Buffer.from(answer.body, 'utf8'), undefined);
 }
 
 /** failures after which the MSP may still deliver a code for the request: it stays open */
@@ -71,10 +71,15 @@ export function keepFailure(ctx: HubContext, deps: PipelineDeps, pending: Pendin
 
 /**
  * Once the MSP has answered, how the call ended is kept: the answer to replay, 201 as pending, a
- * refusal forgotten. A bridged request the bridge has kept itself.
+ * refusal forgotten. A bridged request the bridge has kept itself; only its 201 is marked sent.
  */
 export function keepAnswer(ctx: HubContext, deps: PipelineDeps, request: Request, pending: PendingActivation, { answer, json, by }: Answered): Promise<void> {
-  if (by === 'bridged') return Promise.resolve();
+  if (by === 'bridged') {
+    // the bridge kept the request itself; that its 201 has left is noted as for any 201, or the
+    // MSP's own delivery, should it go asynchronous, would be held for a 201 already sent
+    markSent(ctx, deps, pending, Promise.resolve());
+    return Promise.resolve();
+  }
   const keep = (step: string, done: Promise<void>) => bestEffort(ctx.state, step, done);
   const success = isSuccess(answer.status);
   const body = success ? deps.apis.replayBody(request.operation, answer.status, json, answer.body) : undefined;
@@ -83,7 +88,7 @@ export function keepAnswer(ctx: HubContext, deps: PipelineDeps, request: Request
     // a refusal is not replayed: the CMP may retry and the MSP decide again
     return keep('release activation request', deps.activations.finish(pending, 'release'));
   }
-  const stored: StoredAnswer = { status: answer.status, contentType: body === '' ? undefined : 'application/json', body };
+  const stored: StoredAnswer = { status: answer.status, body };
   // The answer does not depend on the outcome, so the CMP is answered while it is written: the
   // command is on the store's connection before the answer leaves. Until it lands the entry is in
   // flight, the state every reader already handles while the MSP is being called (a retry waits
@@ -92,7 +97,11 @@ export function keepAnswer(ctx: HubContext, deps: PipelineDeps, request: Request
   // the entry in flight until its claim runs out, and a retry then takes it over.
   const kept = keep('keep activation answer', deps.activations.finish(pending, answer.status === 201 ? 'pending' : 'done', stored));
   deps.track(kept);
-  // once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it
-  if (answer.status === 201) ctx.res.once('close', () => deps.track(kept.then(() => keep('mark 201 sent', deps.activations.kept(pending)))));
+  if (answer.status === 201) markSent(ctx, deps, pending, kept);
   return Promise.resolve();
+}
+
+/** once the 201 has left (or the CMP has gone) and its outcome is kept, a held delivery may follow it */
+function markSent(ctx: HubContext, deps: PipelineDeps, pending: PendingActivation, kept: Promise<void>): void {
+  ctx.res.once('close', () => deps.track(kept.then(() => bestEffort(ctx.state, 'mark 201 sent', deps.activations.kept(pending)))));
 }

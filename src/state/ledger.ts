@@ -27,10 +27,11 @@ export function pendingId(pending: Pick<PendingActivation, 'cmp' | 'requestId'>)
   return `${pending.cmp} ${pending.requestId}`;
 }
 
-/** A stored answer, replayed to a retry of the same activation code request. */
+/** A stored answer, replayed to a retry of the same activation code request: its body is JSON, or
+ * empty (a 201), and sent as such (pipeline/types.ts, setBody). An entry an earlier build kept may
+ * also name its content type, always that one. */
 export interface StoredAnswer {
   readonly status: number;
-  readonly contentType?: string;
   readonly body: string;
 }
 

@@ -221,6 +221,8 @@ describe('idempotent Request Activation Code', () => {
     const retry = await world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(token), body });
     expect(first.text).toBe(raw);
     expect(retry.text).toBe(raw);
+    // and typed as the first was: JSON (RFC 9110 8.3: the Content-Type tells the CMP how to read it)
+    expect(retry.headers.get('content-type')).toBe(first.headers.get('content-type'));
     expect(world.partners.mspA.received).toHaveLength(1);
   });
 

@@ -11,6 +11,7 @@ import { FaultPlan, faultyStore } from '../support/faultyStore';
 import { paths, requestActivationCodeBody, sendMspTokenBody, submitActivationCodeBody } from '../support/messages';
 import { freePort } from '../support/ports';
 import { TestHub } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 const BUDGET_MS = 300;
 const plan = new FaultPlan();
@@ -207,4 +208,61 @@ test('a replayed answer is marked as one on its access line', async () => {
     .logLines()
     .filter((l) => l.msg === 'request' && l.operation === 'requestActivationCode' && l.requestId === retry.sent?.headers['cmp-request-id']);
   expect(lines.map((l) => l.replayed)).toEqual([true]);
+});
+
+// the partner has answered (or the request was refused before it was asked), so a ledger write that
+// fails leaves the answer as it is; the log line names the write, so that an operator knows which
+// activation request was left as it was (errors/storeCalls.ts)
+describe('a ledger write that fails after the answer names its step', () => {
+  const failedSteps = () =>
+    hub
+      .logLines()
+      .filter((line) => line.msg === 'state bookkeeping failed after the partner answered')
+      .map((line) => line.step);
+
+  const failNext = (call: string) => plan.arm(0, 'before', (name) => name !== call);
+
+  const expectStep = async (call: string, step: string, send: () => Promise<{ status: number }>, status: number) => {
+    const before = failedSteps().length;
+    failNext(call);
+    expect((await send()).status).toBe(status);
+    // the mark of a 201 is written once the answer has left
+    await waitFor(() => failedSteps().length > before);
+    expect(plan.hit).toBe(`before ${call}`);
+    expect(failedSteps().slice(before)).toEqual([step]);
+  };
+
+  test('refused before the MSP was asked (its token not found): release activation request', async () => {
+    const unknown = () =>
+      hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path: paths.requestActivationCode(randomUUID()), body: requestActivationCodeBody() });
+    await expectStep('ledger.finishActivation', 'release activation request', unknown, 404);
+  });
+
+  test('refused by the MSP: release activation request', async () => {
+    msp.answer(() => ({ status: 422, body: { code: '49', error: 'Other activation code error' } }));
+    await expectStep('ledger.finishActivation', 'release activation request', () => requestCode(randomUUID()), 422);
+  });
+
+  test('the MSP did not answer in time: keep activation request', async () => {
+    msp.answer(() => ({ status: 201, delayMs: BUDGET_MS * 3 }));
+    await expectStep('ledger.finishActivation', 'keep activation request', () => requestCode(randomUUID()), 504);
+  });
+
+  test('answered 200: keep activation answer', async () => {
+    await expectStep('ledger.finishActivation', 'keep activation answer', () => requestCode(randomUUID()), 200);
+  });
+
+  test('answered 201: mark 201 sent', async () => {
+    msp.answer(() => ({ status: 201 }));
+    await expectStep('ledger.markPendingAnswered', 'mark 201 sent', () => requestCode(randomUUID()), 201);
+  });
+
+  test('Send Activation Code delivered: consume pending activation', async () => {
+    msp.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
+    const requestId = randomUUID();
+    expect((await requestCode(requestId)).status).toBe(201);
+    const deliver = () =>
+      hub.call({ as: 'mspA', to: 'cmpA', method: 'POST', path: paths.submitActivationCode(token), body: submitActivationCodeBody(requestId) });
+    await expectStep('ledger.consumePending', 'consume pending activation', deliver, 200);
+  });
 });

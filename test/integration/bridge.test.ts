@@ -202,6 +202,8 @@ test.each([
 test('a slow MSP that goes asynchronous itself (a late 201) delivers its own code, once; the hub tells the CMP nothing of its own (AID.02 7.7.2: "When the activation code is available, the MSP uses the CMP\'s API "Send activation code"")', async () => {
   const token = await onboard();
   const asyncBefore = await hub.metric('aid_gateway_activation_bridges_total', { outcome: 'msp_async' });
+  const holdsRunOut = () => hub.logLines().filter((l) => String(l.msg).startsWith('the 201 of this request was not seen sent')).length;
+  const holdsBefore = holdsRunOut();
   msp.answer(() => ({ status: 201, delayMs: 600 }));
   const requestId = randomUUID();
   expect((await requestSlowly(token, requestId, randomUUID())).status).toBe(201);
@@ -214,6 +216,9 @@ test('a slow MSP that goes asynchronous itself (a late 201) delivers its own cod
     body: submitActivationCodeBody(requestId),
   });
   expect(delivery.status).toBe(200);
+  // the CMP had the hub's 201 before the MSP went asynchronous: its delivery is not held for it
+  // (AID.02 7.7.2 Note: "the CMP has the 201 before it gets Send Activation Code")
+  expect(holdsRunOut()).toBe(holdsBefore);
   await pastTheDeadline();
   expect(deliveriesAt(cmp).map((d) => (d.body as { activationCode: string | null }).activationCode)).toEqual([
     submitActivationCodeBody(requestId).activationCode,

@@ -135,6 +135,19 @@ describe('one spelling per id (10.2)', () => {
     expect(second.body.code).toBe('39');
     expect(world.partners.mspA.received).toHaveLength(1);
   });
+
+  // AID.02 5.1: the same CMP-request-id with the very same body for another profile (another path)
+  // is another request, refused with code 39 (only the path tells them apart here)
+  test('a CMP-request-id reused with the same body on another path is refused (code 39)', async () => {
+    const id = randomUUID();
+    const send = (path: string) =>
+      world.hub.call({ as: 'cmpA', to: 'mspA', method: 'POST', path, body: sendCsimStatusBody('installed'), headers: { 'CMP-request-id': id } });
+    expect((await send(paths.sendCsimStatus(randomUUID()))).status).toBe(201);
+    const second = await send(paths.sendCsimStatus(randomUUID()));
+    expect(second.status).toBe(422);
+    expect(second.body.code).toBe('39');
+    expect(world.partners.mspA.received).toHaveLength(1);
+  });
 });
 
 describe('JSON a partner could read differently is refused with code 91, nothing forwarded (10.3)', () => {
