@@ -9,8 +9,7 @@ import { StoreFullError } from '../../src/errors/storeFullError';
 import type { JourneyEvent, JourneyLookup, JourneyWrite } from '../../src/journeys/event';
 import { MemoryJourneys } from '../../src/state/memory/journeys';
 import { MemoryOutbox } from '../../src/state/memory/outbox';
-import type { Delivery } from '../../src/state/outbox';
-import { pendingActivation } from '../support/stores';
+import { delivery, pendingActivation } from '../support/stores';
 
 describe('memory store specifics', () => {
   test('filled to exactly its cap, the next new entry is refused; what it holds stays and can be rewritten', async () => {
@@ -104,27 +103,16 @@ describe('memory store specifics', () => {
 describe('memory outbox', () => {
   test('a queued id is remembered for an hour, then forgotten', async () => {
     const outbox = new MemoryOutbox();
-    const delivery: Delivery = {
-      id: randomUUID(),
-      kind: 'forward',
-      target: 'mspA',
-      operation: 'sendCsimStatus',
-      method: 'POST',
-      path: '/v1/statuses/x',
-      headers: {},
-      body: '{}',
-      createdAt: Date.now(),
-      attempts: 0,
-    };
+    const queued = delivery();
     const began = Date.now();
     const clock = jest.spyOn(Date, 'now').mockReturnValue(began);
     try {
-      await outbox.enqueue(delivery);
+      await outbox.enqueue(queued);
       clock.mockReturnValue(began + 59 * 60_000);
-      await outbox.enqueue(delivery);
+      await outbox.enqueue(queued);
       expect((await outbox.depth()).ready).toBe(1);
       clock.mockReturnValue(began + 61 * 60_000);
-      await outbox.enqueue(delivery);
+      await outbox.enqueue(queued);
       expect((await outbox.depth()).ready).toBe(2);
     } finally {
       clock.mockRestore();

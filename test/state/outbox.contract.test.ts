@@ -1,11 +1,11 @@
 /**
  * One contract, both outbox queues: in memory and on Redis (real Redis).
  */
-import { randomUUID } from 'node:crypto';
 import { MemoryOutbox } from '../../src/state/memory/outbox';
-import type { Delivery, OutboxQueue } from '../../src/state/outbox';
+import type { OutboxQueue } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
+import { delivery } from '../support/stores';
 
 const prefixes: string[] = [];
 const stores: RedisStore[] = [];
@@ -21,20 +21,6 @@ async function redisOutbox(): Promise<OutboxQueue> {
 afterAll(async () => {
   await Promise.all(stores.map((s) => s.close()));
   await Promise.all(prefixes.map(deleteKeys));
-});
-
-const delivery = (overrides: Partial<Delivery> = {}): Delivery => ({
-  id: randomUUID(),
-  kind: 'forward',
-  target: 'mspA',
-  operation: 'sendCsimStatus',
-  method: 'POST',
-  path: '/v1/statuses/x',
-  headers: { 'cmp-request-id': 'r' },
-  body: '{"a":1}',
-  createdAt: Date.now(),
-  attempts: 0,
-  ...overrides,
 });
 
 describe.each([

@@ -5,26 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import type { Delivery } from '../../src/state/outbox';
 import { RedisStore } from '../../src/state/redis/store';
 import { paths, requestActivationCodeBody, sendCsimStatusBody } from '../support/messages';
 import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { OwnRedis } from '../support/redisServer';
-import { pendingActivation as pending } from '../support/stores';
+import { delivery, pendingActivation as pending } from '../support/stores';
 import { startWorld } from '../support/testHub';
-
-const delivery = (id: string): Delivery => ({
-  id,
-  kind: 'forward',
-  target: 'mspA',
-  operation: 'sendCsimStatus',
-  method: 'POST',
-  path: '/v1/statuses/x',
-  headers: {},
-  body: '{}',
-  createdAt: Date.now(),
-  attempts: 0,
-});
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
@@ -128,12 +114,12 @@ describe('redis store specifics', () => {
       await write('claimActivation', () => store.ledger.claimActivation(request, 'fp', 60000, 60));
       await write('bridgeActivation', () => store.ledger.bridgeActivation(request, true, 60));
       await write('markPendingAnswered', () => store.ledger.markPendingAnswered(request));
-      await write('settlePending', () => store.ledger.settlePending(request, delivery(randomUUID())));
+      await write('settlePending', () => store.ledger.settlePending(request, delivery()));
       await write('consumePending', () => store.ledger.consumePending(request));
       await write('finishActivation', () => store.ledger.finishActivation(request, { kind: 'release' }));
       await write('check', () => store.checks.check({ limits: [] }));
-      await write('enqueue', () => store.outbox.enqueue(delivery(randomUUID())));
-      await store.outbox.enqueue(delivery(randomUUID()));
+      await write('enqueue', () => store.outbox.enqueue(delivery()));
+      await store.outbox.enqueue(delivery());
       const [later, dead] = await store.outbox.receive('w', 2);
       await write('retryLater', () => store.outbox.retryLater(later, later.delivery, Date.now() + 60000));
       await write('deadLetter', () => store.outbox.deadLetter(dead, 'refused'));
@@ -217,19 +203,19 @@ describe('redis outbox and its consumer group', () => {
   // store.ts: any number of hub instances share one Redis; the group is made once, by whichever comes first
   test('a second hub on the same Redis uses the group the first made: it receives what the first queued', () =>
     withStores(2, async ([first, second]) => {
-      await first.outbox.enqueue(delivery('shared'));
+      await first.outbox.enqueue(delivery({ id: 'shared' }));
       expect((await second.outbox.receive('w2', 10)).map((r) => r.delivery.id)).toEqual(['shared']);
     }));
 
   // a Redis restarted without its data has lost the stream and its group (outbox.ts, withGroup)
   test('a group Redis lost is made again at the next read, which goes on', () =>
     withStores(1, async ([store], client, own) => {
-      await store.outbox.enqueue(delivery('before'));
+      await store.outbox.enqueue(delivery({ id: 'before' }));
       await client.del(`${own}outbox`);
       expect(await store.outbox.unfinished('w', 10)).toEqual([]);
       await client.del(`${own}outbox`);
       // queued into a stream made again without its group
-      await store.outbox.enqueue(delivery('after'));
+      await store.outbox.enqueue(delivery({ id: 'after' }));
       expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['after']);
     }));
 
@@ -238,9 +224,9 @@ describe('redis outbox and its consumer group', () => {
   test('a group that could not be made is made at the next call, and the delivery that failed is queued by its retry', () =>
     withStores(1, async ([store], client, own) => {
       await client.set(`${own}outbox`, 'not a stream');
-      await expect(store.outbox.enqueue(delivery('retried'))).rejects.toThrow(/WRONGTYPE/);
+      await expect(store.outbox.enqueue(delivery({ id: 'retried' }))).rejects.toThrow(/WRONGTYPE/);
       await client.del(`${own}outbox`);
-      await store.outbox.enqueue(delivery('retried'));
+      await store.outbox.enqueue(delivery({ id: 'retried' }));
       expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['retried']);
     }));
 });

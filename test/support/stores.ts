@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PendingActivation } from '../../src/state/ledger';
+import type { Delivery } from '../../src/state/outbox';
 import { MemoryStore } from '../../src/state/memory/store';
 import { RedisStore } from '../../src/state/redis/store';
 import type { Store } from '../../src/state/store';
@@ -40,5 +41,20 @@ export const pendingActivation = (overrides: Partial<PendingActivation> = {}): P
   mspToken: randomUUID(),
   correlationId: randomUUID(),
   createdAt: Date.now(),
+  ...overrides,
+});
+
+/** a forward of Send CSIM Status to mspA for the outbox, fresh unless `overrides` says otherwise */
+export const delivery = (overrides: Partial<Delivery> = {}): Delivery => ({
+  id: randomUUID(),
+  kind: 'forward',
+  target: 'mspA',
+  operation: 'sendCsimStatus',
+  method: 'POST',
+  path: '/v1/statuses/x',
+  headers: { 'cmp-request-id': 'r' },
+  body: '{"a":1}',
+  createdAt: Date.now(),
+  attempts: 0,
   ...overrides,
 });
