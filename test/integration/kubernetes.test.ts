@@ -162,7 +162,8 @@ test('the hub starts as the Deployment starts it, from the rendered ConfigMaps a
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.status === 200, 20000, 100);
+      // its workers and Redis made ready; on a machine loaded by other runs that took more than 20 s
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${admin}/readyz`).catch(() => undefined))?.status === 200, 60000, 100);
       expect((await fetch(`http://127.0.0.1:${admin}/healthz`)).status).toBe(200);
       // the ServiceMonitor's credentials open /metrics, and nothing else does
       const secret = decoded(find('Secret', 'aid-gateway-secrets').data);
@@ -178,7 +179,7 @@ test('the hub starts as the Deployment starts it, from the rendered ConfigMaps a
     rmSync(dir, { recursive: true, force: true });
     await deleteKeys(prefix);
   }
-});
+}, 90_000);
 
 function decoded(data: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
