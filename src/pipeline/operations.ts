@@ -74,9 +74,7 @@ function handler<Id extends OperationId>(op: ApiOperation, deps: PipelineDeps, v
 /** Send MSP Token (AID.02 7.3): the MSP issues a token to a CMP */
 function sendMspToken(deps: PipelineDeps): Rest<'sendMspToken'> {
   return async (ctx, request) => {
-    // the token's binding is read unless the pair's policy is off
-    const read = tokenPolicyOf(ctx, request) === 'off' ? null : request.body.msp_token;
-    const checked = await checkState(ctx, deps, request, { token: read, renew: false });
+    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(tokenPolicyOf(ctx, request), request.body.msp_token), renew: false });
     const token = admitIssue(request, checked); // another MSP's token (23)
     refuseReusedId(request, checked); // (39)
     const answered = await callOnce(ctx, deps, request, dialectCall(ctx, request));
@@ -86,9 +84,9 @@ function sendMspToken(deps: PipelineDeps): Rest<'sendMspToken'> {
   };
 }
 
-/** the path's token, whose binding the checks read unless the pair's policy is off */
-function readUnlessOff(policy: TokenPolicy, request: Request): string | null {
-  return policy === 'off' ? null : request.params.msp_token;
+/** the request's token (in its path or body), whose binding the checks read unless the pair's policy is off */
+function readUnlessOff(policy: TokenPolicy, token: string | null): string | null {
+  return policy === 'off' ? null : token;
 }
 
 /** the partner's call an operation makes */
@@ -98,7 +96,7 @@ type Call = (ctx: HubContext, deps: PipelineDeps, request: Request, call: Dialec
 function onToken(deps: PipelineDeps, use: TokenUse, call: Call): Rest<OperationId> {
   return async (ctx, request) => {
     const policy = tokenPolicyOf(ctx, request);
-    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true });
+    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request.params.msp_token), renew: true });
     const token = admitUse(request, checked, use, policy); // this pair's token (20)
     refuseReusedId(request, checked); // (39)
     const answered = await call(ctx, deps, request, dialectCall(ctx, request));
@@ -118,7 +116,7 @@ function submitActivationCode(deps: PipelineDeps): Rest<'submitActivationCode'> 
   return async (ctx, request) => {
     const answers = request.body.activationCodeRequestID;
     const policy = tokenPolicyOf(ctx, request);
-    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true, answers });
+    const checked = await checkState(ctx, deps, request, { token: readUnlessOff(policy, request.params.msp_token), renew: true, answers });
     const token = admitUse(request, checked, use, policy); // this pair's token (20)
     refuseReusedId(request, checked); // (39)
     const delivered = await matchDelivery(ctx, deps, request, checked); // (30), correlation
@@ -142,7 +140,7 @@ function requestActivationCode(deps: PipelineDeps): Rest<'requestActivationCode'
   return async (ctx, request) => {
     const activation = activationOf(request);
     const policy = tokenPolicyOf(ctx, request);
-    const claimed = await checkClaim(ctx, deps, request, { token: readUnlessOff(policy, request), renew: true, activation });
+    const claimed = await checkClaim(ctx, deps, request, { token: readUnlessOff(policy, request.params.msp_token), renew: true, activation });
     let token;
     let stored: StoredAnswer | undefined;
     try {

@@ -6,11 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { StoreDeadlineError } from '../../src/state/deadline';
-import { RedisStore } from '../../src/state/redis/store';
+import { RedisStore, type RedisStoreOptions } from '../../src/state/redis/store';
 import { OwnRedis } from '../support/redisServer';
 import { delivery, pendingActivation } from '../support/stores';
 
 const pending = () => pendingActivation({ claimId: randomUUID() });
+/** a store on the test's own Redis, under a prefix of its own */
+const connectRetrying = (options: Omit<RedisStoreOptions, 'url' | 'keyPrefix'>) =>
+  RedisStore.connect({ url: redis.url, keyPrefix: `retry-${randomUUID()}:`, ...options });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let redis: OwnRedis;
@@ -20,7 +23,7 @@ beforeAll(async () => {
 afterAll(() => redis.remove());
 
 test('calls made while Redis restarts are answered once it is back: a claim, a delivery queued once', async () => {
-  const store = await RedisStore.connect({ url: redis.url, keyPrefix: `retry-${randomUUID()}:`, onError: () => undefined });
+  const store = await connectRetrying({ onError: () => undefined });
   try {
     await redis.kill();
     const claimed = store.ledger.claimActivation(pending(), 'fp', 10000, 60);
@@ -36,7 +39,7 @@ test('calls made while Redis restarts are answered once it is back: a claim, a d
 });
 
 test('past the retry window a call fails; a rate limit fails at once, never counted twice', async () => {
-  const store = await RedisStore.connect({ url: redis.url, keyPrefix: `retry-${randomUUID()}:`, retryWithinMs: 1500, onError: () => undefined });
+  const store = await connectRetrying({ retryWithinMs: 1500, onError: () => undefined });
   try {
     await redis.kill();
     const order: string[] = [];
@@ -60,13 +63,7 @@ test('past the retry window a call fails; a rate limit fails at once, never coun
 // the request (src/state/deadline.ts); no answer in time is a connection's failure, made again
 // within the window
 test('a Redis that does not answer: the call fails with the deadline error once its window has passed, and is answered again once Redis is', async () => {
-  const store = await RedisStore.connect({
-    url: redis.url,
-    keyPrefix: `retry-${randomUUID()}:`,
-    commandTimeoutMs: 200,
-    retryWithinMs: 800,
-    onError: () => undefined,
-  });
+  const store = await connectRetrying({ commandTimeoutMs: 200, retryWithinMs: 800, onError: () => undefined });
   try {
     redis.pause();
     const failed = await store.ledger.getPending('cmpA', randomUUID()).then(
@@ -91,13 +88,7 @@ test('a Redis that does not answer: the call fails with the deadline error once 
 // by outcome, not by time: Redis answers again after the first call's window and before a second
 // window of the later call's own would end, so the later call fails only if it shared the first's.
 test('a call made while the store already fails gets what is left of the window, not one of its own', async () => {
-  const store = await RedisStore.connect({
-    url: redis.url,
-    keyPrefix: `retry-${randomUUID()}:`,
-    commandTimeoutMs: 200,
-    retryWithinMs: 3000,
-    onError: () => undefined,
-  });
+  const store = await connectRetrying({ commandTimeoutMs: 200, retryWithinMs: 3000, onError: () => undefined });
   try {
     redis.pause();
     const settled = (call: Promise<unknown>) =>
@@ -122,7 +113,7 @@ test('a call made while the store already fails gets what is left of the window,
 // away, where a read that may run twice is made again until Redis is back within its window
 test('while Redis is away, the calls never made again fail, each of them, and a read waits for it; the connection errors go to onError', async () => {
   const errors: Error[] = [];
-  const store = await RedisStore.connect({ url: redis.url, keyPrefix: `retry-${randomUUID()}:`, retryWithinMs: 60_000, onError: (err) => errors.push(err) });
+  const store = await connectRetrying({ retryWithinMs: 60_000, onError: (err) => errors.push(err) });
   try {
     const records = store.records('opx');
     await store.outbox.enqueue(delivery());
@@ -161,13 +152,7 @@ test('while Redis is away, the calls never made again fail, each of them, and a 
 // a failure count made twice would count one failed login twice (store.ts): with a Redis that does
 // not answer, it fails after its own deadline, where a read is made again until Redis answers
 test('a Redis that does not answer: a failure count fails after its own deadline, never made again', async () => {
-  const store = await RedisStore.connect({
-    url: redis.url,
-    keyPrefix: `retry-${randomUUID()}:`,
-    commandTimeoutMs: 200,
-    retryWithinMs: 60_000,
-    onError: () => undefined,
-  });
+  const store = await connectRetrying({ commandTimeoutMs: 200, retryWithinMs: 60_000, onError: () => undefined });
   try {
     redis.pause();
     const read = store.ledger.getPending('cmpA', randomUUID());
