@@ -17,10 +17,18 @@ let cmp: FakePartner;
 let behindProxy: TestHub;
 let notBehindProxy: TestHub;
 let mspCert: Issued;
+let mspSCert: Issued;
+let foreignCert: Issued;
+let expiredCert: Issued;
 
 beforeAll(async () => {
   pki = createPki();
+  // every certificate made before any hub starts: making an RSA key blocks the process for
+  // seconds on a loaded machine, and a test's calls on a kept-alive connection must not wait on it
   mspCert = pki.client('mspT');
+  mspSCert = pki.client('mspS');
+  foreignCert = pki.foreignClient('mspT');
+  expiredCert = pki.expiredClient('mspT');
   cmp = await FakePartner.start();
   const partners: PartnerSpec[] = [
     { id: 'mspT', role: 'msp', certificates: [{ fingerprint256: mspCert.fingerprint256 }], upstreamUrl: 'http://127.0.0.1:1' },
@@ -60,21 +68,19 @@ test("Envoy's x-forwarded-client-cert with the certificate binds the partner by 
 });
 
 test("nginx's ssl-client-cert (URL-encoded PEM) binds the partner by subject", async () => {
-  const cert = pki.client('mspS');
-  expect((await sendToken(behindProxy, 'mspS', { 'ssl-client-cert': encodeURIComponent(cert.cert) })).status).toBe(201);
+  expect((await sendToken(behindProxy, 'mspS', { 'ssl-client-cert': encodeURIComponent(mspSCert.cert) })).status).toBe(201);
 });
 
 test('an XFCC element with only the hash binds a fingerprint partner, and not a subject partner', async () => {
   expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': `Hash=${sha256Hex(mspCert.cert)}` })).status).toBe(201);
-  const subjectOnly = pki.client('mspS');
-  expect((await sendToken(behindProxy, 'mspS', { 'x-forwarded-client-cert': `Hash=${sha256Hex(subjectOnly.cert)}` })).status).toBe(401);
+  expect((await sendToken(behindProxy, 'mspS', { 'x-forwarded-client-cert': `Hash=${sha256Hex(mspSCert.cert)}` })).status).toBe(401);
   expect(lastRefusal(behindProxy).reason).toBe('certificate_mismatch');
 });
 
 test('AID.02 6 "Two way TLS ... SHALL be used": a forwarded certificate of another CA, or expired, is refused as the TLS listener refuses it', async () => {
-  expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(pki.foreignClient('mspT').cert) })).status).toBe(401);
+  expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(foreignCert.cert) })).status).toBe(401);
   expect(lastRefusal(behindProxy)).toMatchObject({ reason: 'certificate_untrusted', detail: 'not issued by the client CA (forwarded)' });
-  expect((await sendToken(behindProxy, 'mspT', { 'ssl-client-cert': encodeURIComponent(pki.expiredClient('mspT').cert) })).status).toBe(401);
+  expect((await sendToken(behindProxy, 'mspT', { 'ssl-client-cert': encodeURIComponent(expiredCert.cert) })).status).toBe(401);
   expect(lastRefusal(behindProxy).reason).toBe('certificate_untrusted');
 });
 

@@ -43,7 +43,9 @@ beforeAll(async () => {
   hub = await TestHub.start({
     partners: [
       { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: 'http://127.0.0.1:1' },
-      partner('mspFlaky', flaky.url),
+      // open for seconds: the test's two calls while it is open must both find it open on a loaded
+      // machine, where two calls can be more than the others' 400 ms apart
+      partner('mspFlaky', flaky.url, { ...BREAKER, resetTimeoutMs: 5000 }),
       partner('mspFailing', failing.url),
       partner('mspProbed', probed.url),
       partner('mspHealthy', healthy.url),
