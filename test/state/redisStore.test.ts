@@ -219,6 +219,18 @@ describe('redis outbox and its consumer group', () => {
       expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['after']);
     }));
 
+  // outbox.ts, LET_GO_DELETED: an operator's XDEL of an entry a consumer holds (a poison delivery
+  // removed by hand) must not stop that consumer from finding what else it holds
+  test('an entry deleted from the stream while a consumer holds it is let go; the rest it holds is found again', () =>
+    withStores(1, async ([store], client, own) => {
+      await store.outbox.enqueue(delivery({ id: 'removed' }));
+      await store.outbox.enqueue(delivery({ id: 'kept' }));
+      const held = await store.outbox.receive('w', 10);
+      await client.xDel(`${own}outbox`, held[0].entryId);
+      expect((await store.outbox.unfinished('w', 10)).map((r) => r.delivery.id)).toEqual(['kept']);
+      expect((await client.xPending(`${own}outbox`, 'hub')).pending).toBe(1);
+    }));
+
   // a delivery is queued once per id (outbox.ts): a call that failed before its group was there must
   // not leave the id marked as queued, or its retry would queue nothing
   test('a group that could not be made is made at the next call, and the delivery that failed is queued by its retry', () =>

@@ -46,6 +46,18 @@ redis.call('ZADD', KEYS[2], tonumber(ARGV[4]), ARGV[3])
 redis.call('XDEL', KEYS[1], ARGV[2])
 return 1`);
 
+// the consumer's held entries that are no longer in the stream (an operator's XDEL) are let go:
+// the client's reader of XREADGROUP fails on an entry without its fields, so one such entry would
+// fail every later look at what the consumer holds
+const LET_GO_DELETED = new Script(`
+local gone = 0
+for _, held in ipairs(redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', tonumber(ARGV[3]), ARGV[2])) do
+  if #redis.call('XRANGE', KEYS[1], held[1], held[1]) == 0 then
+    gone = gone + redis.call('XACK', KEYS[1], ARGV[1], held[1])
+  end
+end
+return gone`);
+
 /** what the ENQUEUE_DELIVERY Lua needs of a delivery: its keys (stream, waiting, marker) and arguments */
 export interface Queueing {
   readonly keys: readonly [string, string, string];
@@ -110,10 +122,11 @@ export class RedisOutbox implements OutboxQueue {
 
   async unfinished(consumer: string, max: number): Promise<Received[]> {
     return this.withGroup(async () => {
+      await LET_GO_DELETED.run(this.client, [this.stream], [GROUP, consumer, String(max)]);
       // from id 0: the consumer's own pending entries, its delivery counts left as they are
       const reply = (await this.client.xReadGroup(GROUP, consumer, { key: this.stream, id: '0' }, { COUNT: max })) as
-        { name: string; messages: (StreamMessage | null)[] }[] | null;
-      return (reply?.[0]?.messages ?? []).flatMap((m) => (m ? [toReceived(m)] : []));
+        { name: string; messages: StreamMessage[] }[] | null;
+      return (reply?.[0]?.messages ?? []).map(toReceived);
     });
   }
 
