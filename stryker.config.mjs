@@ -15,7 +15,13 @@ const MODULES = {
     mutate: ['src/pipeline/authenticate.ts'],
     // es2plusSgp22: the ES2+ callback is where a dialect's inbound route takes any one credential
     // stateOutage: a failed login the store could not count
-    tests: ['test/integration/authentication.test.ts', 'test/integration/loginThrottle.test.ts', 'test/integration/behindProxy.test.ts', 'test/integration/es2plusSgp22.test.ts', 'test/integration/stateOutage.test.ts'],
+    tests: [
+      'test/integration/authentication.test.ts',
+      'test/integration/loginThrottle.test.ts',
+      'test/integration/behindProxy.test.ts',
+      'test/integration/es2plusSgp22.test.ts',
+      'test/integration/stateOutage.test.ts',
+    ],
   },
   tokenBinding: {
     mutate: ['src/pipeline/tokenBinding.ts'],
@@ -24,19 +30,37 @@ const MODULES = {
   idempotency: {
     // afterCall: what is kept after the call, only after a 2xx
     mutate: ['src/pipeline/idempotency.ts', 'src/pipeline/afterCall.ts'],
-    tests: ['test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/bridge.test.ts'],
+    tests: [
+      'test/integration/activation.test.ts',
+      'test/integration/activationReplay.test.ts',
+      'test/integration/hostileInput.test.ts',
+      'test/integration/bridge.test.ts',
+    ],
   },
   canonicalIds: {
     mutate: ['src/pipeline/canonicalIds.ts'],
     // procedures: the body forwarded byte for byte unless an id in it was respelt;
     // unit/canonicalIds: each spelling of a UUID, and what only contains one (the bindings import's check);
     // measurementSwitches: the id headers' own refusal, which only a hub without request validation reaches
-    tests: ['test/unit/canonicalIds.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/validation.test.ts', 'test/integration/procedures.test.ts', 'test/integration/measurementSwitches.test.ts'],
+    tests: [
+      'test/unit/canonicalIds.test.ts',
+      'test/integration/hostileInput.test.ts',
+      'test/integration/validation.test.ts',
+      'test/integration/procedures.test.ts',
+      'test/integration/measurementSwitches.test.ts',
+    ],
   },
   stateChecks: {
     mutate: ['src/pipeline/rateLimitsAndChecks.ts'],
     // activationReplay: a claim released when the request is refused before the MSP is asked, and only then
-    tests: ['test/integration/rateLimits.test.ts', 'test/integration/tokens.test.ts', 'test/integration/activation.test.ts', 'test/integration/activationReplay.test.ts', 'test/integration/hostileInput.test.ts', 'test/integration/stateOutage.test.ts'],
+    tests: [
+      'test/integration/rateLimits.test.ts',
+      'test/integration/tokens.test.ts',
+      'test/integration/activation.test.ts',
+      'test/integration/activationReplay.test.ts',
+      'test/integration/hostileInput.test.ts',
+      'test/integration/stateOutage.test.ts',
+    ],
   },
   strictJson: {
     mutate: ['src/json/strictJson.ts'],
@@ -51,13 +75,23 @@ const MODULES = {
   stateMemory: {
     mutate: ['src/state/memory/*.ts'],
     // journeys.contract: the memory journeys (memory/journeys.ts), held to the Redis ones' behaviour
-    tests: ['test/state/*.contract.test.ts', 'test/journeys/journeys.contract.test.ts', 'test/state/memoryStore.test.ts', 'test/integration/stateBounds.test.ts'],
+    tests: [
+      'test/state/*.contract.test.ts',
+      'test/journeys/journeys.contract.test.ts',
+      'test/state/memoryStore.test.ts',
+      'test/integration/stateBounds.test.ts',
+    ],
   },
   activation: {
     mutate: ['src/activation/*.ts'],
     // lostAnswers: the bridge's deadline, which answers the CMP only when a store call was lost;
     // activationReplay: a delivery for a request whose 201 the CMP never got, held until the hold runs out
-    tests: ['test/integration/activation.test.ts', 'test/integration/bridge.test.ts', 'test/integration/lostAnswers.test.ts', 'test/integration/activationReplay.test.ts'],
+    tests: [
+      'test/integration/activation.test.ts',
+      'test/integration/bridge.test.ts',
+      'test/integration/lostAnswers.test.ts',
+      'test/integration/activationReplay.test.ts',
+    ],
   },
   outbox: {
     mutate: ['src/outbox/*.ts', 'src/state/deliveries.ts'],
