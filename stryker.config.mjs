@@ -45,8 +45,9 @@ const MODULES = {
   stateRedis: {
     mutate: ['src/state/redis/{requestChecks,ledger,tokenBindings,rateLimits,records,outbox,store}.ts', 'src/state/{gcra,ledger,deadline}.ts'],
     // storeRetry: the store's boundary (deadline.ts, the calls made again and those never made again)
-    // on a Redis of its own that is killed and paused
-    tests: ['test/state/*.test.ts', 'test/integration/storeRetry.test.ts'],
+    // on a Redis of its own that is killed and paused; storeRetryWindow: the retry window's
+    // arithmetic on a Redis that is slow but answers
+    tests: ['test/state/*.test.ts', 'test/integration/storeRetry.test.ts', 'test/integration/storeRetryWindow.test.ts'],
   },
   stateMemory: {
     mutate: ['src/state/memory/*.ts'],
