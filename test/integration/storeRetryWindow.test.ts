@@ -34,6 +34,7 @@ async function recordsOn(options: Omit<RedisStoreOptions, 'url' | 'keyPrefix' | 
   return { store, records: store.records('w'), key: (id: string) => `${prefix}rec:w ${id}` };
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const settled = (call: Promise<unknown>) =>
   call.then(
     (value: unknown) => ({ answered: value }),
@@ -57,6 +58,31 @@ test('a retry gets what is left of the window: an answer that comes after the wi
     expect(await outcome).toEqual({ failed: expect.any(StoreDeadlineError) as unknown });
     // no third attempt: nothing was left of the window
     expect(await slow.calls('get')).toBe(before + 2);
+  } finally {
+    await store.close();
+  }
+});
+
+// "the window is counted from when the store began to fail" (deadline.ts): a call made while an
+// earlier one already fails gets a retry bounded by the earlier one's window, not its own. The later
+// call begins a second into the first one's window; Redis answers its retry after the shared window
+// has ended and before a window of the later call's own would
+test("a retry of a call made during an outage gets what is left of the outage's window, not of its own", async () => {
+  const { store, records } = await recordsOn({ commandTimeoutMs: 2000, retryWithinMs: 4000 });
+  try {
+    const before = await slow.calls('get');
+    slow.hold();
+    const first = settled(records.get(randomUUID()));
+    await sleep(1000);
+    const later = settled(records.get(randomUUID()));
+    // each call's first attempt and its retry: the later call's retry began 3000 into the shared
+    // window (4000) and 2000 into its own
+    await waitFor(async () => (await slow.calls('get')) === before + 4, 15000, 10);
+    slow.delayMs = 1450;
+    slow.release();
+    expect(await later).toEqual({ failed: expect.any(StoreDeadlineError) as unknown });
+    expect(await first).toEqual({ failed: expect.any(StoreDeadlineError) as unknown });
+    expect(await slow.calls('get')).toBe(before + 4);
   } finally {
     await store.close();
   }
