@@ -165,3 +165,39 @@ test('a Redis that does not answer: a failure count fails after its own deadline
     await store.close();
   }
 });
+
+// a MULTI waits in node-redis's queue while the client reconnects (the offline queue is off for
+// single commands only) and fails with the socket's own error once a reconnection is refused; that
+// error is a connection's failure like the others, so each of these calls, which may run twice
+// (docs/operating/redis.md), rides the restart out within its window instead of failing at once
+test('calls sent as one MULTI while Redis restarts are answered once it is back: an ack, an invalidation, a saved record', async () => {
+  const store = await connectRetrying({ onError: () => undefined });
+  try {
+    await store.outbox.enqueue(delivery({ id: 'a' }));
+    const [entry] = await store.outbox.receive('w', 10);
+    const records = store.records('opx');
+    await redis.kill();
+    const settled = (call: Promise<unknown>) =>
+      call.then(
+        () => 'answered',
+        (err: unknown) => `failed: ${String(err)}`,
+      );
+    const calls = {
+      ack: settled(store.outbox.ack(entry)),
+      invalidate: settled(store.bindings.invalidate('tok', 'mspA', 'cmpA', 60)),
+      save: settled(records.save(randomUUID(), { a: 1 }, 60, { by: 'x' })),
+    };
+    // long enough for the client's reconnections to be refused, shorter than the window
+    await sleep(1000);
+    await redis.startAgain();
+    const outcomes = await Promise.all(Object.values(calls));
+    expect(Object.fromEntries(Object.keys(calls).map((name, i) => [name, outcomes[i]]))).toEqual({
+      ack: 'answered',
+      invalidate: 'answered',
+      save: 'answered',
+    });
+  } finally {
+    await redis.startAgain();
+    await store.close();
+  }
+});

@@ -182,6 +182,19 @@ describe('redis store specifics', () => {
   test('with Redis unreachable, connect fails clearly instead of hanging', async () => {
     await expect(RedisStore.connect({ url: 'redis://127.0.0.1:1' })).rejects.toThrow();
   });
+
+  // the deadline's proxy bounds a port's methods only (deadline.ts): a name that is no method, such
+  // as `then`, is given as it is; were it bounded too, a port would look like a promise and an
+  // async function returning one would never settle
+  test('a port is no promise: an async function returns it as it is', async () => {
+    const store = await RedisStore.connect({ url: REDIS_URL, keyPrefix: uniquePrefix() });
+    try {
+      const records = store.records('opx');
+      await expect((async () => records)()).resolves.toBe(records);
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 // the outbox reads its stream through a consumer group, which Redis keeps with the stream

@@ -4,6 +4,7 @@
  * client offline while it reconnects, no answer in time, or a node that says it cannot take writes
  * right now (a replica not yet promoted, a cluster without a primary for the slot).
  */
+import { types } from 'node:util';
 import { ClientOfflineError, ConnectionTimeoutError, ErrorReply, RootNodesUnavailableError, SocketClosedUnexpectedlyError, SocketTimeoutError } from 'redis';
 import { StoreDeadlineError } from '../deadline';
 
@@ -15,7 +16,9 @@ const NOT_NOW = /^(READONLY|MASTERDOWN|LOADING|TRYAGAIN|CLUSTERDOWN) /;
 const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 export function failedToConnect(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
+  // not `instanceof Error`: a socket's error (a MULTI queued while the client reconnects fails with
+  // it) is made by Node's own net module, whose Error is not the one of a sandbox such as the tests'
+  if (!types.isNativeError(err)) return false;
   if (CLASSES.some((c) => err instanceof c)) return true;
   if (err instanceof ErrorReply) return NOT_NOW.test(err.message);
   return SOCKET_CODES.has((err as NodeJS.ErrnoException).code ?? '');
