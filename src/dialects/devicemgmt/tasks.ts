@@ -322,7 +322,9 @@ async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<E
   // found no code downloaded nothing (no `download_tx`), and the MSP's code can still be downloaded
   const separately = onVehicle === 'absent' && operation.download_tx === undefined && task.activationCode !== undefined;
   const partly = !ok && (onVehicle === 'active' || onVehicle === 'inactive' || (onVehicle === undefined && operation.enable_tx !== undefined));
-  return { ok, partly, separately, iccid: operation.iccid ?? iccid, message: operation.message, onVehicle };
+  // the ICCID looked at, which `onVehicle` is about: an operation that names another (seed: the
+  // carrier finds the code, which may be another than the MSP's) tells nothing of the MSP's profile
+  return { ok, partly, separately, iccid, message: operation.message, onVehicle };
 }
 
 /**
