@@ -885,16 +885,21 @@ describe('swap (AID.02 4.3.1 2c)', () => {
 
   // seed: eSIM profile data names "device_id - The device ID of the device that reported the eSIM
   // profile" and "eid - The eSIM's EID": either names the vehicle
-  test('the swapped profile reported with its device id but no EID: it is on this vehicle, deleted there', () =>
+  test.each([
+    ['its device id but no EID', 'eid'],
+    ['its EID but no device id', 'device_id'],
+  ] as const)('the swapped profile reported with %s: it is on this vehicle, deleted there', (_title, missing) =>
     withWorld(
-      { profiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, eid: undefined } : json) },
+      { profiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, [missing]: undefined } : json) },
       async (world) => {
         const { id } = await world.task({ swappedIccid: OLD });
         await world.finish(id);
         expect(world.platform.calls.filter((c) => c.path === '/delete').map((c) => c.body)).toEqual([{ device_id: CAR.deviceId, eid: CAR.eid, iccid: OLD }]);
         expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`]);
+        expect(await world.events()).toEqual([]);
       },
-    ));
+    ),
+  );
 
   // AID.02 4.3.1 2c: deleted "from the vehicle on which it was downloaded", which the platform must name
   test('the swapped profile reported on no device the hub can name: the back office told to delete it by hand, the new one goes on', () =>
@@ -1272,4 +1277,31 @@ describe('told once (a run made again after a store call lost its answer)', () =
       await world.finish(again.id);
       expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`, `${NEW} enabled ${CAR.eid}`]);
     }));
+
+  // AID.02 5.1: one CMP-request-id per message; AID.02 7.8: the profile never reached the vehicle,
+  // which the MSP hears once whichever way the task learns it (the step's end, the give-up)
+  test.each<[string, Options, Partial<Task>, SimAction | undefined, string]>([
+    ['a download that failed', {}, {}, 'download', 'transactionFailed'],
+    [
+      'an operation that left the profile off the vehicle',
+      { settings: { enable: 'multistep' }, readings: { operationFinds: 'existingProfile' }, profiles: [profile('8949000000000000025', 'inactive')] },
+      { activationCode: undefined },
+      undefined,
+      'activationNotConfirmed',
+    ],
+  ])('%s, its end lost by the store and the task given up before its next run: installation_failed told once', (_title, options, fields, fails, told) =>
+    withWorld(options, async (world) => {
+      if (fails) world.platform.failNext(fails, 'the SM-DP+ refused the code');
+      const { id } = await world.task({ deviceId: CAR.deviceId, ...fields });
+      expect(await world.run(id)).toBe('wait');
+      const following = (await task(world, id)) as Task;
+      await world.finish(id);
+      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+      // the run's save of the ended task lost: the store holds the task as the run found it, and its time runs out
+      await world.fleet.saveTask({ ...following, giveUpAt: Date.now() - 1 });
+      expect(await world.run(id)).toBe('done');
+      expect((await world.events()).map((e) => e.event)).toEqual([told, 'transactionGaveUp']);
+      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+    }),
+  );
 });
