@@ -1304,4 +1304,45 @@ describe('told once (a run made again after a store call lost its answer)', () =
       expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
     }),
   );
+
+  // AID.02 5.1 as above; docs/dialects/devicemgmt.md: a refused poll fails the step as its failed end
+  // does: one failure of a step is one event to the back office, whichever way the task learns it
+  const workshop = 'the vehicle is in a workshop';
+  test.each<[string, Options, Partial<Task>, SimAction | undefined, number, string]>([
+    ['a download that failed', {}, {}, 'download', 1, workshop],
+    ['an enable that failed', {}, {}, 'enable', 2, workshop],
+    ["a swapped profile's delete that failed", { profiles: [profile(OLD)], settings: { enable: 'never' } }, { swappedIccid: OLD }, 'delete', 1, workshop],
+    [
+      "a removal's delete that failed",
+      { profiles: [profile(OLD)] },
+      { kind: 'remove', iccid: OLD, activationCode: undefined, step: 'remove', removal: 'delete' },
+      'delete',
+      1,
+      workshop,
+    ],
+    [
+      'a download complete that names no ICCID, for a code given without one',
+      { rewrite: (p, json) => (p.startsWith('/progress/') ? { ...json, iccid: undefined } : json) },
+      { iccid: undefined },
+      undefined,
+      1,
+      'the vehicle reported no ICCID for the profile',
+    ],
+  ])('%s, its end lost by the store, then its poll refused: the back office told once', (_title, options, fields, fails, runs, reason) =>
+    withWorld(options, async (world) => {
+      if (fails) world.platform.failNext(fails, workshop);
+      const { id } = await world.task({ deviceId: CAR.deviceId, ...fields });
+      for (let i = 0; i < runs; i++) expect(await world.run(id)).toBe('wait');
+      const following = (await task(world, id)) as Task;
+      await world.finish(id);
+      expect(await world.events('transactionFailed')).toHaveLength(1);
+      // the run's save of the ended task lost; the next run's poll refused
+      await world.fleet.saveTask(following);
+      world.platform.refuseNext('/progress/', 404);
+      const before = world.calls().length;
+      await world.run(id);
+      expect(world.calls()[before]).toMatch(/^GET \/progress\//);
+      expect(await world.events('transactionFailed')).toEqual([expect.objectContaining({ reason })]);
+    }),
+  );
 });
