@@ -141,8 +141,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         );
         return { ...task, iccid, done: true, tx: undefined };
       }
-      // an operation that named an ICCID says where the vehicle left it (followOperation looked)
-      const enabled = task.step === 'activate' && ended.onVehicle === 'active';
+      // only an operation's end that named an ICCID says where the vehicle left it (followOperation looked)
+      const enabled = ended.onVehicle === 'active';
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       // the profile on the vehicle but not active (a download alone, or an operation that enabled
       // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
