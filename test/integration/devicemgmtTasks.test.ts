@@ -21,7 +21,13 @@ import { Fleet, type Task, type VehicleProfile } from '../../src/dialects/device
 import { devicemgmtMetrics } from '../../src/dialects/devicemgmt/metrics';
 import { DevicePlatformClient } from '../../src/dialects/devicemgmt/platformClient';
 import type { DevicemgmtSettings } from '../../src/dialects/devicemgmt/settings';
-import { startDeviceMgmtSimulator, type DeviceMgmtReadings, type DeviceMgmtSimulator, type SimProfile } from '../../src/dialects/devicemgmt/simulator';
+import {
+  startDeviceMgmtSimulator,
+  type DeviceMgmtReadings,
+  type DeviceMgmtSimulator,
+  type SimAction,
+  type SimProfile,
+} from '../../src/dialects/devicemgmt/simulator';
 import { runTask, type RunOutcome } from '../../src/dialects/devicemgmt/tasks';
 import { createLogger } from '../../src/log';
 import { createMetrics, type Metrics } from '../../src/metrics/metrics';
@@ -408,31 +414,6 @@ describe('transaction statuses (seed: "Possible values are in_progress, complete
     }),
   );
 
-  // AID.02 7.8: installation_failed; seed: `message` "A message describing the status of the
-  // transaction from the system or profile server (SM-DP+)"
-  test('a download that fails: installation_failed, the back office told the action, ICCID and message', () =>
-    withWorld({}, async (world) => {
-      world.platform.failNext('download', 'the SM-DP+ refused the code');
-      const { id } = await world.task();
-      await world.finish(id);
-      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
-      expect(await world.events()).toEqual([
-        expect.objectContaining({
-          event: 'transactionFailed',
-          action: 'download',
-          iccid: NEW,
-          msp: 'mspA',
-          reason: 'the SM-DP+ refused the code',
-          cmp: 'cmpF',
-        }),
-      ]);
-      expect(await task(world, id)).toMatchObject({ done: true, iccid: NEW, tx: undefined });
-      expect(await world.fleet.profile(NEW)).toBeUndefined();
-      expect(await world.metric('aid_gateway_devicemgmt_transactions_total')).toContain(
-        'aid_gateway_devicemgmt_transactions_total cmp=cmpF,action=download,outcome=failed 1',
-      );
-    }));
-
   test('a download without an ICCID that fails: the back office told, the MSP told nothing (no ICCID to name)', () =>
     withWorld({}, async (world) => {
       world.platform.failNext('download', 'the SM-DP+ refused the code');
@@ -461,27 +442,109 @@ describe('transaction statuses (seed: "Possible values are in_progress, complete
       expect(await task(world, id)).toMatchObject({ done: true, tx: undefined });
       expect(world.calls()).not.toContain('POST /enable');
     }));
+});
 
-  // AID.02 7.8: the statuses a CMP sends; seed: "eSIM profiles are created or deleted in the system
-  // only when the device reports successful profile actions"
-  test('an enable the vehicle fails: the MSP hears installed only, the back office is told to enable it', () =>
-    withWorld({}, async (world) => {
-      world.platform.failNext('enable', 'the eSIM refused to enable the profile');
-      const { id } = await world.task();
+/** an action the vehicle fails, and what the task owes then */
+interface FailedAction {
+  readonly what: string;
+  readonly told: string;
+  readonly action: SimAction;
+  readonly message: string;
+  readonly options: Options;
+  readonly fields: Partial<Task>;
+  readonly statuses: readonly string[];
+  readonly iccid: string;
+  readonly needs?: string;
+  /** the hub's record of a profile afterwards (`undefined`: none) */
+  readonly record: readonly [string, Partial<VehicleProfile> | undefined];
+  /** the car's profiles afterwards besides its bootstrap one */
+  readonly onCar: readonly string[];
+}
+
+const removalOf = (action: 'delete' | 'disable'): Partial<Task> => ({
+  kind: 'remove',
+  iccid: OLD,
+  activationCode: undefined,
+  deviceId: CAR.deviceId,
+  step: 'remove',
+  removal: action,
+});
+
+describe('an action the vehicle fails (seed: "eSIM profiles are created or deleted in the system only when the device reports successful profile actions")', () => {
+  // AID.02 7.8: the statuses a CMP sends, installation_failed for a download that failed; seed:
+  // `message` "A message describing the status of the transaction from the system or profile server
+  // (SM-DP+)"; AID.02 4.3.1 2c: only a delete the vehicle reports counts, and a failed one holds up no
+  // new profile; AID.02 4.5: a removal the vehicle fails is not reported
+  test.each<FailedAction>([
+    {
+      what: 'a download',
+      told: 'installation_failed, the back office told the action, ICCID and message',
+      action: 'download',
+      message: 'the SM-DP+ refused the code',
+      options: {},
+      fields: {},
+      statuses: [`${NEW} installation_failed ${CAR.eid}`],
+      iccid: NEW,
+      record: [NEW, undefined],
+      onCar: [],
+    },
+    {
+      what: 'an enable',
+      told: 'the MSP hears installed only, the back office is told to enable it',
+      action: 'enable',
+      message: 'the eSIM refused to enable the profile',
+      options: {},
+      fields: {},
+      statuses: [`${NEW} installed ${CAR.eid}`],
+      iccid: NEW,
+      needs: 'the profile enabled on the vehicle',
+      record: [NEW, { status: 'installed', task: undefined }],
+      onCar: [NEW],
+    },
+    {
+      what: "the swapped profile's delete",
+      told: 'not reported deleted, the back office told to delete it by hand, the new one goes on',
+      action: 'delete',
+      message: 'the vehicle is in a workshop',
+      options: { profiles: [profile(OLD)], settings: { enable: 'never' } },
+      fields: { swappedIccid: OLD },
+      statuses: [`${NEW} installed ${CAR.eid}`],
+      iccid: OLD,
+      needs: 'the swapped profile deleted from the vehicle by hand',
+      record: [NEW, { status: 'installed', task: undefined }],
+      onCar: [OLD, NEW],
+    },
+    ...(['delete', 'disable'] as const).map((action): FailedAction => ({
+      what: `a removal's ${action}`,
+      told: 'not reported, the back office told to do it by hand',
+      action,
+      message: 'the vehicle is in a workshop',
+      options: { profiles: [profile(OLD)] },
+      fields: removalOf(action),
+      statuses: [],
+      iccid: OLD,
+      needs: `the profile ${action}d on the vehicle by hand`,
+      record: [OLD, undefined],
+      onCar: [OLD],
+    })),
+  ])('$what the vehicle fails: $told', ({ action, message, options, fields, statuses, iccid, needs, record, onCar }) =>
+    withWorld(options, async (world) => {
+      world.platform.failNext(action, message);
+      const { id } = await world.task(fields);
       await world.finish(id);
-      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
+      expect(await world.statuses()).toEqual(statuses);
       expect(await world.events()).toEqual([
-        expect.objectContaining({
-          event: 'transactionFailed',
-          action: 'enable',
-          iccid: NEW,
-          msp: 'mspA',
-          reason: 'the eSIM refused to enable the profile',
-          needs: 'the profile enabled on the vehicle',
-        }),
+        expect.objectContaining({ event: 'transactionFailed', action, iccid, msp: 'mspA', reason: message, cmp: 'cmpF', ...(needs ? { needs } : {}) }),
       ]);
-      expect(await world.fleet.profile(NEW)).toMatchObject({ status: 'installed', task: undefined });
-    }));
+      expect(await task(world, id)).toMatchObject({ done: true, iccid: fields.iccid ?? NEW, tx: undefined });
+      const [recorded, expected] = record;
+      expect(await world.fleet.profile(recorded)).toEqual(expected === undefined ? undefined : expect.objectContaining(expected));
+      expect(world.profilesOn(CAR.deviceId).map((p) => p.iccid)).toEqual(onCar);
+      expect(await world.metric('aid_gateway_devicemgmt_transactions_total')).toContain(
+        `aid_gateway_devicemgmt_transactions_total cmp=cmpF,action=${action},outcome=failed 1`,
+      );
+    }),
+  );
 });
 
 describe('refusals and outages', () => {
@@ -784,26 +847,6 @@ describe('swap (AID.02 4.3.1 2c)', () => {
       expect((await world.statuses()).filter((s) => s.includes('deleted'))).toEqual([]);
     }));
 
-  // AID.02 4.3.1 2c: only a delete the vehicle reports counts; a failed one holds up no new profile
-  test('the delete of the swapped profile fails: not reported deleted, the back office told to delete it by hand, the new one goes on', () =>
-    withWorld({ profiles: [profile(OLD)], settings: { enable: 'never' } }, async (world) => {
-      world.platform.failNext('delete', 'the vehicle is in a workshop');
-      const { id } = await world.task({ swappedIccid: OLD });
-      await world.finish(id);
-      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`]);
-      expect(await world.events()).toEqual([
-        expect.objectContaining({
-          event: 'transactionFailed',
-          action: 'delete',
-          iccid: OLD,
-          msp: 'mspA',
-          reason: 'the vehicle is in a workshop',
-          needs: 'the swapped profile deleted from the vehicle by hand',
-        }),
-      ]);
-      expect(world.profilesOn(CAR.deviceId).map((p) => p.iccid)).toEqual([OLD, NEW]);
-    }));
-
   test('the lookup of the swapped profile refused (400): the back office told, the new one goes on', () =>
     withWorld({ settings: { enable: 'never' } }, async (world) => {
       world.platform.refuseNext(`/inventory/${OLD}`, 400);
@@ -842,16 +885,21 @@ describe('swap (AID.02 4.3.1 2c)', () => {
 
   // seed: eSIM profile data names "device_id - The device ID of the device that reported the eSIM
   // profile" and "eid - The eSIM's EID": either names the vehicle
-  test('the swapped profile reported with its device id but no EID: it is on this vehicle, deleted there', () =>
+  test.each([
+    ['its device id but no EID', 'eid'],
+    ['its EID but no device id', 'device_id'],
+  ] as const)('the swapped profile reported with %s: it is on this vehicle, deleted there', (_title, missing) =>
     withWorld(
-      { profiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, eid: undefined } : json) },
+      { profiles: [profile(OLD)], settings: { enable: 'never' }, rewrite: (p, json) => (p === `/inventory/${OLD}` ? { ...json, [missing]: undefined } : json) },
       async (world) => {
         const { id } = await world.task({ swappedIccid: OLD });
         await world.finish(id);
         expect(world.platform.calls.filter((c) => c.path === '/delete').map((c) => c.body)).toEqual([{ device_id: CAR.deviceId, eid: CAR.eid, iccid: OLD }]);
         expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`]);
+        expect(await world.events()).toEqual([]);
       },
-    ));
+    ),
+  );
 
   // AID.02 4.3.1 2c: deleted "from the vehicle on which it was downloaded", which the platform must name
   test('the swapped profile reported on no device the hub can name: the back office told to delete it by hand, the new one goes on', () =>
@@ -936,25 +984,6 @@ describe('remove (AID.02 4.5: after Notify MSP Token Invalid)', () => {
       expect(await world.statuses()).toEqual([`${OLD} ${status} ${CAR.eid}`]);
       expect(world.profilesOn(CAR.deviceId).map((p) => p.iccid)).toEqual(left);
       expect(await world.fleet.profile(OLD)).toMatchObject({ status, task: undefined });
-    }),
-  );
-
-  test.each(['delete', 'disable'] as const)('a %s the vehicle fails: not reported, the back office told to do it by hand', (action) =>
-    withWorld({ profiles: [profile(OLD)] }, async (world) => {
-      world.platform.failNext(action, 'the vehicle is in a workshop');
-      const { id } = await removal(world, { removal: action });
-      await world.finish(id);
-      expect(await world.statuses()).toEqual([]);
-      expect(await world.events()).toEqual([
-        expect.objectContaining({
-          event: 'transactionFailed',
-          action,
-          iccid: OLD,
-          msp: 'mspA',
-          reason: 'the vehicle is in a workshop',
-          needs: `the profile ${action}d on the vehicle by hand`,
-        }),
-      ]);
     }),
   );
 
@@ -1094,6 +1123,50 @@ describe('multistep activate (seed: "multistep operations combine actions like d
       },
     ));
 
+  // seed: the carrier is "Used to find a matching activation code or existing profile on the
+  // device": the existing profile it found may be the MSP's own, which it enables without a download
+  test("successful on the MSP's profile already on the vehicle, nothing downloaded: enabled, no separate download", () =>
+    withWorld({ settings: { enable: 'multistep' }, readings: { operationFinds: 'existingProfile' }, profiles: [profile(NEW, 'inactive')] }, async (world) => {
+      const { id } = await world.task({ deviceId: CAR.deviceId });
+      await world.finish(id);
+      expect(await world.statuses()).toEqual([`${NEW} enabled ${CAR.eid}`]);
+      expect(await world.events()).toEqual([]);
+      expect(world.calls().filter((c) => c === 'POST /download' || c === 'POST /enable')).toEqual([]);
+    }));
+
+  // the same, another profile of the SPN found, whose enable fails: the MSP's profile is not on the
+  // vehicle, and no code was given to download it separately (AID.02 7.8: installation_failed)
+  test("failed enabling another profile of the SPN, the MSP's not on the vehicle and no code: installation_failed, the activate failed", () =>
+    withWorld(
+      { settings: { enable: 'multistep' }, readings: { operationFinds: 'existingProfile' }, profiles: [profile('8949000000000000025', 'inactive')] },
+      async (world) => {
+        world.platform.failNext('enable', 'the eSIM refused to enable the profile');
+        const { id } = await world.task({ deviceId: CAR.deviceId, activationCode: undefined });
+        await world.finish(id);
+        expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+        expect(await world.events()).toEqual([
+          expect.objectContaining({ event: 'transactionFailed', action: 'activate', iccid: NEW, reason: 'the eSIM refused to enable the profile' }),
+        ]);
+        expect(world.calls().filter((c) => c === 'POST /download' || c === 'POST /enable')).toEqual([]);
+      },
+    ));
+
+  // seed: the carrier is "Used to find a matching activation code", and an operation's `iccid` is
+  // "The ICCID of the eSIM profile requested": one that found another code than the MSP's (one
+  // registered under the same carrier) names the profile it downloaded; the MSP hears of its own
+  test("an operation that downloaded another code than the MSP's: installation_failed for the MSP's ICCID, not the other", () =>
+    withWorld({ settings: { enable: 'multistep' }, readings: { operationFinds: 'codeByCarrier' } }, async (world) => {
+      const mine = '8949010000000000045';
+      const code = '1$smdp.example.com$AC-TASKS-3';
+      world.platform.registerCode(code, mine, false);
+      const { id } = await world.task({ deviceId: CAR.deviceId, iccid: mine, activationCode: code });
+      await world.finish(id);
+      expect(world.profilesOn(CAR.deviceId)).toEqual([expect.objectContaining({ iccid: NEW, status: 'active' })]);
+      expect(await world.statuses()).toEqual([`${mine} installation_failed ${CAR.eid}`]);
+      expect(await world.events()).toEqual([expect.objectContaining({ event: 'activationNotConfirmed', iccid: mine, onVehicle: 'absent' })]);
+      expect(await world.fleet.profile(NEW)).toBeUndefined();
+    }));
+
   // AID.02 7.8 installation_failed: the operation's download failed, nothing reached the vehicle
   test('failed in its download: installation_failed, the back office told the activate failed', () =>
     withWorld({ settings: { enable: 'multistep' } }, async (world) => {
@@ -1204,4 +1277,72 @@ describe('told once (a run made again after a store call lost its answer)', () =
       await world.finish(again.id);
       expect(await world.statuses()).toEqual([`${OLD} deleted ${CAR.eid}`, `${NEW} installed ${CAR.eid}`, `${NEW} enabled ${CAR.eid}`]);
     }));
+
+  // AID.02 5.1: one CMP-request-id per message; AID.02 7.8: the profile never reached the vehicle,
+  // which the MSP hears once whichever way the task learns it (the step's end, the give-up)
+  test.each<[string, Options, Partial<Task>, SimAction | undefined, string]>([
+    ['a download that failed', {}, {}, 'download', 'transactionFailed'],
+    [
+      'an operation that left the profile off the vehicle',
+      { settings: { enable: 'multistep' }, readings: { operationFinds: 'existingProfile' }, profiles: [profile('8949000000000000025', 'inactive')] },
+      { activationCode: undefined },
+      undefined,
+      'activationNotConfirmed',
+    ],
+  ])('%s, its end lost by the store and the task given up before its next run: installation_failed told once', (_title, options, fields, fails, told) =>
+    withWorld(options, async (world) => {
+      if (fails) world.platform.failNext(fails, 'the SM-DP+ refused the code');
+      const { id } = await world.task({ deviceId: CAR.deviceId, ...fields });
+      expect(await world.run(id)).toBe('wait');
+      const following = (await task(world, id)) as Task;
+      await world.finish(id);
+      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+      // the run's save of the ended task lost: the store holds the task as the run found it, and its time runs out
+      await world.fleet.saveTask({ ...following, giveUpAt: Date.now() - 1 });
+      expect(await world.run(id)).toBe('done');
+      expect((await world.events()).map((e) => e.event)).toEqual([told, 'transactionGaveUp']);
+      expect(await world.statuses()).toEqual([`${NEW} installation_failed ${CAR.eid}`]);
+    }),
+  );
+
+  // AID.02 5.1 as above; docs/dialects/devicemgmt.md: a refused poll fails the step as its failed end
+  // does: one failure of a step is one event to the back office, whichever way the task learns it
+  const workshop = 'the vehicle is in a workshop';
+  test.each<[string, Options, Partial<Task>, SimAction | undefined, number, string]>([
+    ['a download that failed', {}, {}, 'download', 1, workshop],
+    ['an enable that failed', {}, {}, 'enable', 2, workshop],
+    ["a swapped profile's delete that failed", { profiles: [profile(OLD)], settings: { enable: 'never' } }, { swappedIccid: OLD }, 'delete', 1, workshop],
+    [
+      "a removal's delete that failed",
+      { profiles: [profile(OLD)] },
+      { kind: 'remove', iccid: OLD, activationCode: undefined, step: 'remove', removal: 'delete' },
+      'delete',
+      1,
+      workshop,
+    ],
+    [
+      'a download complete that names no ICCID, for a code given without one',
+      { rewrite: (p, json) => (p.startsWith('/progress/') ? { ...json, iccid: undefined } : json) },
+      { iccid: undefined },
+      undefined,
+      1,
+      'the vehicle reported no ICCID for the profile',
+    ],
+  ])('%s, its end lost by the store, then its poll refused: the back office told once', (_title, options, fields, fails, runs, reason) =>
+    withWorld(options, async (world) => {
+      if (fails) world.platform.failNext(fails, workshop);
+      const { id } = await world.task({ deviceId: CAR.deviceId, ...fields });
+      for (let i = 0; i < runs; i++) expect(await world.run(id)).toBe('wait');
+      const following = (await task(world, id)) as Task;
+      await world.finish(id);
+      expect(await world.events('transactionFailed')).toHaveLength(1);
+      // the run's save of the ended task lost; the next run's poll refused
+      await world.fleet.saveTask(following);
+      world.platform.refuseNext('/progress/', 404);
+      const before = world.calls().length;
+      await world.run(id);
+      expect(world.calls()[before]).toMatch(/^GET \/progress\//);
+      expect(await world.events('transactionFailed')).toEqual([expect.objectContaining({ reason })]);
+    }),
+  );
 });

@@ -141,8 +141,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         );
         return { ...task, iccid, done: true, tx: undefined };
       }
-      // an operation that named an ICCID says where the vehicle left it (followOperation looked)
-      const enabled = task.step === 'activate' && ended.onVehicle === 'active';
+      // only an operation's end that named an ICCID says where the vehicle left it (followOperation looked)
+      const enabled = ended.onVehicle === 'active';
       const status: CsimStatus = enabled ? 'enabled' : 'installed';
       // the profile on the vehicle but not active (a download alone, or an operation that enabled
       // another profile or failed after its download): enabled by its ICCID, unless `enable: never`
@@ -322,7 +322,9 @@ async function followOperation(fleet: Fleet, task: Task, log: Logger): Promise<E
   // found no code downloaded nothing (no `download_tx`), and the MSP's code can still be downloaded
   const separately = onVehicle === 'absent' && operation.download_tx === undefined && task.activationCode !== undefined;
   const partly = !ok && (onVehicle === 'active' || onVehicle === 'inactive' || (onVehicle === undefined && operation.enable_tx !== undefined));
-  return { ok, partly, separately, iccid: operation.iccid ?? iccid, message: operation.message, onVehicle };
+  // the ICCID looked at, which `onVehicle` is about: an operation that names another (seed: the
+  // carrier finds the code, which may be another than the MSP's) tells nothing of the MSP's profile
+  return { ok, partly, separately, iccid, message: operation.message, onVehicle };
 }
 
 /**
