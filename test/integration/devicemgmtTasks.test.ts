@@ -1305,6 +1305,29 @@ describe('told once (a run made again after a store call lost its answer)', () =
     }),
   );
 
+  // AID.02 5.1: one CMP-request-id per message. The MSP hears installed, then installation_failed;
+  // the back office hears both looks at the vehicle as well (the profile inactive, then absent), not
+  // the first only: each kind of "not confirmed" is its own message
+  test("an operation's end lost by the store, the vehicle's report changed before the step is made again: the back office told both", () =>
+    withWorld({ settings: { enable: 'multistep' }, reportedCarrier: 'Fred', profiles: [profile('8949000000000000025', 'inactive')] }, async (world) => {
+      const { id } = await world.task({ deviceId: CAR.deviceId });
+      expect(await world.run(id)).toBe('wait');
+      const following = (await task(world, id)) as Task;
+      for (let i = 0; i < 5; i++)
+        await fetch(`${world.platform.url}/ws/v1/esim_profiles/operations/inventory/${following.tx ?? ''}`, { headers: { 'api-key': KEY } });
+      await world.run(id);
+      expect((await world.events()).map((e) => e.onVehicle)).toEqual(['inactive']);
+      // the run's save of the ended operation lost; the profile then leaves the vehicle
+      await world.fleet.saveTask(following);
+      world.platform.devices.get(CAR.deviceId)?.profiles.delete(NEW);
+      expect(await world.run(id)).toBe('done');
+      expect(await world.statuses()).toEqual([`${NEW} installed ${CAR.eid}`, `${NEW} installation_failed ${CAR.eid}`]);
+      expect((await world.events()).map((e) => [e.event, e.onVehicle])).toEqual([
+        ['activationNotConfirmed', 'inactive'],
+        ['activationNotConfirmed', 'absent'],
+      ]);
+    }));
+
   // AID.02 5.1 as above; docs/dialects/devicemgmt.md: a refused poll fails the step as its failed end
   // does: one failure of a step is one event to the back office, whichever way the task learns it
   const workshop = 'the vehicle is in a workshop';

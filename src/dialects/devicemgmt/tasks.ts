@@ -114,7 +114,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
             reason: ended.message,
             needs: 'a look at the carrier configured for the MSP (the hub downloads and enables the profile separately)',
           },
-          once(task, 'activationNotConfirmed'),
+          once(task, 'activationNotConfirmed separately'),
         );
         return { ...task, step: 'download', tx: undefined };
       }
@@ -137,7 +137,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
         await fleet.tell(
           'activationNotConfirmed',
           { iccid, msp: task.msp, onVehicle: 'absent', needs: 'the profile put on the vehicle; check the carrier configured for the MSP' },
-          once(task, 'activationNotConfirmed'),
+          once(task, 'activationNotConfirmed absent'),
         );
         return { ...task, iccid, done: true, tx: undefined };
       }
@@ -169,7 +169,7 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
             reason: ended.message,
             needs: 'a look at the carrier configured for the MSP (the hub enables the profile by its ICCID)',
           },
-          once(task, 'activationNotConfirmed'),
+          once(task, 'activationNotConfirmed inactive'),
         );
       }
       return { ...task, iccid, tx: undefined, ...(enableNext ? { step: 'enable' as const } : { done: true }) };
@@ -210,7 +210,8 @@ async function step(fleet: Fleet, task: Task, log: Logger): Promise<Task | 'wait
 }
 
 /** names what a step of the task tells (fleet.reportStatus): a run made again after a store call
- * lost its answer tells it once */
+ * lost its answer tells it once; what another look at the vehicle finds has a name of its own, so
+ * the back office hears it as the MSP does */
 function once(task: Task, what: string): string {
   return `${task.id} ${task.step} ${what}`;
 }
