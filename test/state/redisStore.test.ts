@@ -255,3 +255,34 @@ describe('redis outbox and its consumer group', () => {
       expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['retried']);
     }));
 });
+
+// requestChecks.ts: the journey events waiting in the instance ride on the request checks' script;
+// a script that fails gives them back, so the next round trip writes them
+describe('journey events on the request checks', () => {
+  test('a check that fails loses none of the journey events riding on it: the next check writes them', async () => {
+    const own = uniquePrefix();
+    const store = await RedisStore.connect({ url: REDIS_URL, keyPrefix: own });
+    const client = createClient({ url: REDIS_URL });
+    await client.connect();
+    try {
+      const token = randomUUID();
+      store.journeys.record({
+        token,
+        indexes: [],
+        ttlSeconds: 60,
+        maxEvents: 10,
+        event: { id: randomUUID(), at: Date.now(), instance: 'test', operation: 'sendMspToken', outcome: 'answered' },
+      });
+      // the journey's list made a string: the script's append fails with WRONGTYPE, a command's own error
+      await client.set(`${own}jrn:${token}`, 'not a list');
+      await expect(store.checks.check({ limits: [] })).rejects.toThrow(/WRONGTYPE/);
+      await client.del(`${own}jrn:${token}`);
+      await store.checks.check({ limits: [] });
+      expect((await store.journeys.read(token))?.events.map((e) => e.operation)).toEqual(['sendMspToken']);
+    } finally {
+      await client.close();
+      await store.close();
+      await deleteKeys(own);
+    }
+  });
+});
