@@ -253,6 +253,21 @@ describe('basic', () => {
     expect(answer.status).toBe(201);
   });
 
+  // AID.02 6: the credential must be the partner's own; an API key sent to a partner that has none
+  // is no credential of it (as basic credentials to a partner with API keys only), so its basic
+  // credential decides
+  test('an api-key header beside the right basic credential, to a partner with basic credentials only: the basic credential decides', async () => {
+    const answer = await hub.call({
+      as: 'mspBasic',
+      to: 'cmpKey',
+      method: 'POST',
+      path: paths.sendMspToken(),
+      body: sendMspTokenBody(randomUUID()),
+      headers: { authorization: basicHeader('mspBasic', 'pw-of-mspBasic'), 'api-key': 'key-of-mspKey' },
+    });
+    expect(answer.status).toBe(201);
+  });
+
   test.each([
     ['a wrong password', basicHeader('mspBasic', 'nope')],
     ['an unknown user', basicHeader('someone', 'pw-of-mspBasic')],

@@ -17,6 +17,7 @@ let cmp: FakePartner;
 let behindProxy: TestHub;
 let notBehindProxy: TestHub;
 let mspCert: Issued;
+let mspNextCert: Issued;
 let mspSCert: Issued;
 let foreignCert: Issued;
 let expiredCert: Issued;
@@ -26,12 +27,19 @@ beforeAll(async () => {
   // every certificate made before any hub starts: making an RSA key blocks the process for
   // seconds on a loaded machine, and a test's calls on a kept-alive connection must not wait on it
   mspCert = pki.client('mspT');
+  mspNextCert = pki.client('mspT');
   mspSCert = pki.client('mspS');
   foreignCert = pki.foreignClient('mspT');
   expiredCert = pki.expiredClient('mspT');
   cmp = await FakePartner.start();
   const partners: PartnerSpec[] = [
-    { id: 'mspT', role: 'msp', certificates: [{ fingerprint256: mspCert.fingerprint256 }], upstreamUrl: 'http://127.0.0.1:1' },
+    // two certificates, as while a partner rolls its certificate over: either binds it
+    {
+      id: 'mspT',
+      role: 'msp',
+      certificates: [{ fingerprint256: mspNextCert.fingerprint256 }, { fingerprint256: mspCert.fingerprint256 }],
+      upstreamUrl: 'http://127.0.0.1:1',
+    },
     { id: 'mspS', role: 'msp', certificates: [{ subject: { CN: 'mspS', O: 'aid-gateway tests' } }], upstreamUrl: 'http://127.0.0.1:1' },
     { id: 'cmpA', role: 'cmp', apiKey: 'key-cmpA', upstreamUrl: cmp.url },
   ];
@@ -65,6 +73,11 @@ function lastRefusal(hub: TestHub): { reason?: string; detail?: string } {
 test("Envoy's x-forwarded-client-cert with the certificate binds the partner by fingerprint", async () => {
   expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(mspCert.cert) })).status).toBe(201);
   expect(cmp.received.at(-1)?.headers['x-forwarded-client-cert']).toBeUndefined();
+});
+
+test('a partner with two certificates configured (a rollover) is bound by either', async () => {
+  expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(mspNextCert.cert) })).status).toBe(201);
+  expect((await sendToken(behindProxy, 'mspT', { 'x-forwarded-client-cert': xfcc(mspCert.cert) })).status).toBe(201);
 });
 
 test("nginx's ssl-client-cert (URL-encoded PEM) binds the partner by subject", async () => {
