@@ -174,6 +174,9 @@ describeEachStore((store) => {
       expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: { status: 201, body: '' } });
       expect(await ledger().bridgeActivation(p, false, 60)).toBe(true);
       expect(await ledger().getPending(p.cmp, p.requestId)).toMatchObject({ bridged: false });
+      // pending as a 201 left it: listed for the MSP's delivery, a retry replayed the 201
+      expect((await ledger().listPending(p.msp, p.cmp, p.mspToken)).map((l) => l.requestId)).toEqual([p.requestId]);
+      expect(await ledger().claimActivation(p, 'fp', 60000, 60)).toEqual({ state: 'done', fingerprint: 'fp', answer: { status: 201, body: '' } });
       await ledger().consumePending(p);
       expect(await ledger().bridgeActivation(p, true, 60)).toBe(false);
     });
@@ -243,12 +246,18 @@ describeEachStore((store) => {
     });
 
     test('expire after their TTL', async () => {
-      const p = pending();
+      const p = pending({ msp: `msp${randomUUID().slice(0, 8)}` });
       await ledger().claimActivation(p, 'fp', 60000, 60);
       await ledger().finishActivation(p, { kind: 'pending', answer: answer(201), ttlSeconds: 1 });
+      // another of the same MSP that outlives it
+      const kept = pending({ msp: p.msp });
+      await ledger().claimActivation(kept, 'fp', 60000, 60);
+      await ledger().finishActivation(kept, { kind: 'pending', answer: answer(201), ttlSeconds: 60 });
       await new Promise((r) => setTimeout(r, 1100));
-      expect(await ledger().listPending('mspA', 'cmpA', p.mspToken)).toEqual([]);
+      expect(await ledger().listPending(p.msp, 'cmpA', p.mspToken)).toEqual([]);
       expect(await ledger().getPending(p.cmp, p.requestId)).toBeUndefined();
+      // no longer counted either (the pending gauge an operator watches)
+      expect((await ledger().countPending())[p.msp]).toBe(1);
     });
   });
 });
