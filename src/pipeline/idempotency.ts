@@ -56,7 +56,7 @@ function claimAgain(deps: PipelineDeps, pending: PendingActivation, fingerprint:
 export function replay(ctx: HubContext, answer: StoredAnswer): void {
   ctx.state.answeredBy = 'replayed';
   ctx.status = answer.status;
-  setBody(ctx, Buffer.from(answer.body, 'utf8'), undefined);
+  setBody(ctx, Buffer.from(answer.body, 'utf8'));
 }
 
 /** failures after which the MSP may still deliver a code for the request: it stays open */

@@ -108,8 +108,8 @@ export function header(ctx: HubContext, name: string): string | undefined {
 }
 
 /** a partner's body, as it came; an empty one stays empty (Koa would turn a null body into 204,
- * and an unset one into the status text) */
-export function setBody(ctx: HubContext, body: Buffer, contentType: string | undefined): void {
+ * and an unset one into the status text); without a content type it is JSON (a kept answer) */
+export function setBody(ctx: HubContext, body: Buffer, contentType?: string): void {
   if (body.length === 0) {
     ctx.body = body;
     ctx.remove('content-type');
