@@ -197,22 +197,23 @@ describe('redis store specifics', () => {
   });
 });
 
+/** `count` stores under one fresh prefix, and a plain client to look at their keys */
+const withStores = async (count: number, run: (stores: RedisStore[], client: ReturnType<typeof createClient>, own: string) => Promise<void>) => {
+  const own = uniquePrefix();
+  const stores = await Promise.all(Array.from({ length: count }, () => RedisStore.connect({ url: REDIS_URL, keyPrefix: own })));
+  const client = createClient({ url: REDIS_URL });
+  await client.connect();
+  try {
+    await run(stores, client, own);
+  } finally {
+    await client.close();
+    await Promise.all(stores.map((s) => s.close()));
+    await deleteKeys(own);
+  }
+};
+
 // the outbox reads its stream through a consumer group, which Redis keeps with the stream
 describe('redis outbox and its consumer group', () => {
-  const withStores = async (count: number, run: (stores: RedisStore[], client: ReturnType<typeof createClient>, own: string) => Promise<void>) => {
-    const own = uniquePrefix();
-    const stores = await Promise.all(Array.from({ length: count }, () => RedisStore.connect({ url: REDIS_URL, keyPrefix: own })));
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    try {
-      await run(stores, client, own);
-    } finally {
-      await client.close();
-      await Promise.all(stores.map((s) => s.close()));
-      await deleteKeys(own);
-    }
-  };
-
   // store.ts: any number of hub instances share one Redis; the group is made once, by whichever comes first
   test('a second hub on the same Redis uses the group the first made: it receives what the first queued', () =>
     withStores(2, async ([first, second]) => {
@@ -259,12 +260,8 @@ describe('redis outbox and its consumer group', () => {
 // requestChecks.ts: the journey events waiting in the instance ride on the request checks' script;
 // a script that fails gives them back, so the next round trip writes them
 describe('journey events on the request checks', () => {
-  test('a check that fails loses none of the journey events riding on it: the next check writes them', async () => {
-    const own = uniquePrefix();
-    const store = await RedisStore.connect({ url: REDIS_URL, keyPrefix: own });
-    const client = createClient({ url: REDIS_URL });
-    await client.connect();
-    try {
+  test('a check that fails loses none of the journey events riding on it: the next check writes them', () =>
+    withStores(1, async ([store], client, own) => {
       const token = randomUUID();
       store.journeys.record({
         token,
@@ -279,10 +276,5 @@ describe('journey events on the request checks', () => {
       await client.del(`${own}jrn:${token}`);
       await store.checks.check({ limits: [] });
       expect((await store.journeys.read(token))?.events.map((e) => e.operation)).toEqual(['sendMspToken']);
-    } finally {
-      await client.close();
-      await store.close();
-      await deleteKeys(own);
-    }
-  });
+    }));
 });
