@@ -11,6 +11,7 @@ import { deleteKeys, REDIS_URL, uniquePrefix } from '../support/redis';
 import { OwnRedis } from '../support/redisServer';
 import { delivery, pendingActivation as pending } from '../support/stores';
 import { startWorld } from '../support/testHub';
+import { waitFor } from '../support/waitFor';
 
 describe('redis store specifics', () => {
   test('every key it writes has a TTL', async () => {
@@ -231,6 +232,31 @@ describe('redis outbox and its consumer group', () => {
       // queued into a stream made again without its group
       await store.outbox.enqueue(delivery({ id: 'after' }));
       expect((await store.outbox.receive('w', 10)).map((r) => r.delivery.id)).toEqual(['after']);
+    }));
+
+  // outbox.ts, withGroup: only a lost group (NOGROUP) is made again; any other refusal of a read is
+  // the read's own failure, told as it is, without a second look at the group and a second read
+  test('a read refused for another reason than a lost group fails as it is: no group made again, no second read', () =>
+    withStores(1, async ([store], client, own) => {
+      await store.outbox.enqueue(delivery({ id: 'made the group' }));
+      await client.del(`${own}outbox`);
+      await client.set(`${own}outbox`, 'not a stream');
+      // Redis's own record of the commands this store sends, read in the order Redis ran them
+      const seen: string[] = [];
+      const watcher = client.duplicate();
+      await watcher.connect();
+      await watcher.monitor((line) => {
+        if (line.includes(own)) seen.push(line.toLowerCase());
+      });
+      try {
+        await expect(store.outbox.receive('w', 10)).rejects.toThrow(/WRONGTYPE/);
+        await client.get(`${own}end of the look`);
+        await waitFor(() => seen.some((line) => line.includes('end of the look')));
+      } finally {
+        await watcher.close();
+      }
+      expect(seen.filter((line) => line.includes('"xgroup"'))).toEqual([]);
+      expect(seen.filter((line) => line.includes('"xreadgroup"'))).toHaveLength(1);
     }));
 
   // outbox.ts, LET_GO_DELETED: an operator's XDEL of an entry a consumer holds (a poison delivery
