@@ -180,6 +180,7 @@ test('another request reusing a pending activationCodeRequestID is refused with 
   msp.answer((req) => (req.path.startsWith('/v1/activation-code-requests/') ? { status: 201 } : undefined));
   const requestId = randomUUID();
   expect((await requestCode(requestId)).status).toBe(201);
+  plan.reset();
   const other = await hub.call({
     as: 'cmpA',
     to: 'mspA',
@@ -189,6 +190,10 @@ test('another request reusing a pending activationCodeRequestID is refused with 
   });
   expect(other.status).toBe(422);
   expect(other.body.code).toBe('39');
+  // the entry is the first request's: the refused one claimed nothing, so it releases nothing
+  // (rateLimitsAndChecks.ts, releaseUnused): no release is sent for it (the first's own mark of its
+  // 201 may still be on its way)
+  expect(plan.calls).not.toContain('ledger.finishActivation');
   const delivery = await hub.call({
     as: 'mspA',
     to: 'cmpA',
