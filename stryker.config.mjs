@@ -126,8 +126,9 @@ const tests = process.env.MUTATE_TESTS
       .map((file) => file.trim())
       .filter((file) => file !== '')
   : unique(chosen.map((name) => MODULES[name].tests));
-/** one report per choice of modules, so that runs of different modules keep theirs */
-const reportName = process.env.MUTATE ? chosen.join('+') : 'all';
+/** one report per choice of modules, so that runs of different modules keep theirs; a run of only
+ * some of their test files writes its own, beside the full run's */
+const reportName = `${process.env.MUTATE ? chosen.join('+') : 'all'}${process.env.MUTATE_TESTS ? '.some-tests' : ''}`;
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
