@@ -48,11 +48,19 @@ export async function freePorts(count: number): Promise<number[]> {
 
 /** a Cluster node also listens on its port + 10000 (the cluster bus), and refuses to start on a
  * port above 55535: `count` ports from 20000 to 55535 whose bus ports are free as well (the
- * kernel's own picks come from 32768-60999, a fifth of them too high) */
+ * kernel's own picks come from 32768-60999, a fifth of them too high), none of them another's bus
+ * port (a node on 31040 beside one on 21040 fails to bind) */
 export async function freeClusterPorts(count: number): Promise<number[]> {
   const ports: number[] = [];
+  const taken = new Set<number>();
   while (ports.length < count) {
-    ports.push(await randomPort(20000, 55536, async (port) => !ports.includes(port) && (await isFree(port)) && (await isFree(port + 10000))));
+    const port = await randomPort(
+      20000,
+      55536,
+      async (candidate) => !taken.has(candidate) && !taken.has(candidate + 10000) && (await isFree(candidate)) && (await isFree(candidate + 10000)),
+    );
+    ports.push(port);
+    taken.add(port).add(port + 10000);
   }
   return ports;
 }

@@ -6,7 +6,7 @@
  * removed whole with its folders afterwards.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -28,6 +28,22 @@ class Processes {
     this.children.set(port, spawn('redis-server', [...args, '--dir', dir, '--logfile', path.join(dir, 'log')], { cwd: this.dir, stdio: 'ignore' }));
   }
 
+  /** waits until the server on `port` answers PING; one whose process has exited fails at once,
+   * with the reason its log gives (a port another process holds, say) */
+  async answering(port: number): Promise<void> {
+    const child = this.children.get(port);
+    await waitFor(
+      async () => {
+        if (child && (child.exitCode !== null || child.signalCode !== null)) {
+          throw new Error(`redis-server on port ${port} exited: ${lastWarning(path.join(this.dir, String(port), 'log'))}`);
+        }
+        return pings(port);
+      },
+      10000,
+      50,
+    );
+  }
+
   async kill(port: number): Promise<void> {
     const child = this.children.get(port);
     // a process killed by a signal has no exit code, but a signal code
@@ -43,6 +59,31 @@ class Processes {
   }
 }
 
+/** starts a topology's processes with `setup`; a setup that fails leaves none of them running */
+async function startedWith<T>(setup: (processes: Processes) => Promise<T>): Promise<T> {
+  const processes = new Processes();
+  try {
+    return await setup(processes);
+  } catch (err) {
+    await processes.removeAll();
+    throw err;
+  }
+}
+
+/** the last warning a server's log holds: why it stopped, when it did */
+function lastWarning(log: string): string {
+  try {
+    return (
+      readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((line) => line.includes(' # '))
+        .pop() ?? 'its log names no reason'
+    );
+  } catch {
+    return 'it wrote no log';
+  }
+}
+
 // a replica's first full sync starts at once (the default waits 5 s for more replicas to join it)
 const BASE = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--repl-diskless-sync-delay', '0'];
 
@@ -55,34 +96,35 @@ export class SentinelGroup {
   ) {}
 
   /** `downAfterMs`: how long the primary must be silent before the Sentinels fail it over */
-  static async start(master = 'hubmaster', downAfterMs = 1000): Promise<SentinelGroup> {
-    const processes = new Processes();
-    const ports = await freePorts(6);
-    const [dataPorts, sentinelPorts] = [ports.slice(0, 3), ports.slice(3)];
-    processes.start(dataPorts[0], ['--port', String(dataPorts[0]), ...BASE]);
-    await answers(dataPorts[0]);
-    for (const port of dataPorts.slice(1)) {
-      processes.start(port, ['--port', String(port), ...BASE, '--replicaof', '127.0.0.1', String(dataPorts[0])]);
-      await answers(port);
-    }
-    for (const port of sentinelPorts) {
-      // a Sentinel rewrites its config file: each its own
-      const file = path.join(processes.dir, `sentinel-${port}.conf`);
-      writeFileSync(
-        file,
-        [
-          `port ${port}`,
-          'bind 127.0.0.1',
-          `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`,
-          `sentinel down-after-milliseconds ${master} ${downAfterMs}`,
-          `sentinel failover-timeout ${master} 3000`,
-        ].join('\n') + '\n',
-      );
-      processes.start(port, [file, '--sentinel']);
-      await answers(port);
-    }
-    await waitFor(async () => (await replicasOf(dataPorts[0])) === 2, 20000, 100);
-    return new SentinelGroup(processes, master, dataPorts, sentinelPorts);
+  static start(master = 'hubmaster', downAfterMs = 1000): Promise<SentinelGroup> {
+    return startedWith(async (processes) => {
+      const ports = await freePorts(6);
+      const [dataPorts, sentinelPorts] = [ports.slice(0, 3), ports.slice(3)];
+      processes.start(dataPorts[0], ['--port', String(dataPorts[0]), ...BASE]);
+      await processes.answering(dataPorts[0]);
+      for (const port of dataPorts.slice(1)) {
+        processes.start(port, ['--port', String(port), ...BASE, '--replicaof', '127.0.0.1', String(dataPorts[0])]);
+        await processes.answering(port);
+      }
+      for (const port of sentinelPorts) {
+        // a Sentinel rewrites its config file: each its own
+        const file = path.join(processes.dir, `sentinel-${port}.conf`);
+        writeFileSync(
+          file,
+          [
+            `port ${port}`,
+            'bind 127.0.0.1',
+            `sentinel monitor ${master} 127.0.0.1 ${dataPorts[0]} 2`,
+            `sentinel down-after-milliseconds ${master} ${downAfterMs}`,
+            `sentinel failover-timeout ${master} 3000`,
+          ].join('\n') + '\n',
+        );
+        processes.start(port, [file, '--sentinel']);
+        await processes.answering(port);
+      }
+      await waitFor(async () => (await replicasOf(dataPorts[0])) === 2, 20000, 100);
+      return new SentinelGroup(processes, master, dataPorts, sentinelPorts);
+    });
   }
 
   get sentinels(): string[] {
@@ -118,28 +160,29 @@ export class RedisClusterProcesses {
     readonly ports: readonly number[],
   ) {}
 
-  static async start(): Promise<RedisClusterProcesses> {
-    const processes = new Processes();
-    const ports = await freeClusterPorts(9);
-    for (const port of ports) {
-      processes.start(port, [
-        '--port',
-        String(port),
-        ...BASE,
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        `nodes-${port}.conf`,
-        '--cluster-node-timeout',
-        '1000',
-      ]);
-    }
-    for (const port of ports) await answers(port);
-    await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '2', '--cluster-yes']);
-    await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean), 20000, 100);
-    // a replica that never synced may not take over: every primary has its two replicas online
-    await waitFor(async () => (await Promise.all(ports.map(replicasOf))).filter((n) => n === 2).length === 3, 20000, 100);
-    return new RedisClusterProcesses(processes, ports);
+  static start(): Promise<RedisClusterProcesses> {
+    return startedWith(async (processes) => {
+      const ports = await freeClusterPorts(9);
+      for (const port of ports) {
+        processes.start(port, [
+          '--port',
+          String(port),
+          ...BASE,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '1000',
+        ]);
+      }
+      for (const port of ports) await processes.answering(port);
+      await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '2', '--cluster-yes']);
+      await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean), 20000, 100);
+      // a replica that never synced may not take over: every primary has its two replicas online
+      await waitFor(async () => (await Promise.all(ports.map(replicasOf))).filter((n) => n === 2).length === 3, 20000, 100);
+      return new RedisClusterProcesses(processes, ports);
+    });
   }
 
   get urls(): string[] {
@@ -176,22 +219,18 @@ export class RedisClusterProcesses {
   }
 }
 
-async function answers(port: number): Promise<void> {
-  await waitFor(
-    async () => {
-      const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false } });
-      try {
-        await client.connect();
-        return (await client.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        if (client.isOpen) await client.close();
-      }
-    },
-    10000,
-    50,
-  );
+/** one PING, given a second: a port that takes the connection but is no Redis (another node's
+ * cluster bus) never answers it */
+async function pings(port: number): Promise<boolean> {
+  const client = createClient({ socket: { host: '127.0.0.1', port, reconnectStrategy: false, connectTimeout: 1000 } });
+  try {
+    await client.connect();
+    return (await Promise.race([client.ping(), new Promise((resolve) => setTimeout(resolve, 1000, 'no answer'))])) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    if (client.isOpen) client.destroy();
+  }
 }
 
 async function replicasOf(port: number): Promise<number> {
@@ -223,48 +262,49 @@ export class SecureRedis {
     readonly port: number,
   ) {}
 
-  static async start(tls: { cert: string; key: string; ca: string }, user: { name: string; password: string }): Promise<SecureRedis> {
-    const processes = new Processes();
-    const port = await freePort();
-    processes.start(port, [
-      '--port',
-      '0',
-      '--tls-port',
-      String(port),
-      ...BASE,
-      '--tls-cert-file',
-      tls.cert,
-      '--tls-key-file',
-      tls.key,
-      '--tls-ca-cert-file',
-      tls.ca,
-      '--tls-auth-clients',
-      'yes',
-      '--user',
-      'default',
-      'off',
-      '--user',
-      user.name,
-      'on',
-      `>${user.password}`,
-      '~*',
-      '&*',
-      '+@all',
-    ]);
-    const secure = new SecureRedis(processes, port);
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) => {
-          const socket = connect(port, '127.0.0.1', () => {
-            socket.destroy();
-            resolve(true);
-          });
-          socket.once('error', () => resolve(false));
-        }),
-      10000,
-      50,
-    );
-    return secure;
+  static start(tls: { cert: string; key: string; ca: string }, user: { name: string; password: string }): Promise<SecureRedis> {
+    return startedWith(async (processes) => {
+      const port = await freePort();
+      processes.start(port, [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        ...BASE,
+        '--tls-cert-file',
+        tls.cert,
+        '--tls-key-file',
+        tls.key,
+        '--tls-ca-cert-file',
+        tls.ca,
+        '--tls-auth-clients',
+        'yes',
+        '--user',
+        'default',
+        'off',
+        '--user',
+        user.name,
+        'on',
+        `>${user.password}`,
+        '~*',
+        '&*',
+        '+@all',
+      ]);
+      const secure = new SecureRedis(processes, port);
+      await waitFor(
+        () =>
+          new Promise<boolean>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.destroy();
+              resolve(true);
+            });
+            socket.once('error', () => resolve(false));
+          }),
+        10000,
+        50,
+      );
+      return secure;
+    });
   }
 
   get url(): string {
