@@ -110,10 +110,13 @@ const MODULES = {
   },
 };
 
-const chosen = (process.env.MUTATE ?? Object.keys(MODULES).join(','))
-  .split(',')
-  .map((name) => name.trim())
-  .filter((name) => name !== '');
+/** a comma-separated list of an environment variable, its blanks left out */
+const listOf = (text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+const chosen = listOf(process.env.MUTATE ?? Object.keys(MODULES).join(','));
 for (const name of chosen) {
   if (!MODULES[name]) throw new Error(`MUTATE names ${name}; the modules are ${Object.keys(MODULES).join(', ')}`);
 }
@@ -121,11 +124,7 @@ const unique = (lists) => [...new Set(lists.flat())];
 /** `MUTATE_TESTS=a.test.ts,b.test.ts`: only some of the modules' test files, for a file every test
  * of the list reaches (deadline.ts: each store call goes through it, so each mutant would run the
  * contract suites too); fewer files can only kill fewer */
-const tests = process.env.MUTATE_TESTS
-  ? process.env.MUTATE_TESTS.split(',')
-      .map((file) => file.trim())
-      .filter((file) => file !== '')
-  : unique(chosen.map((name) => MODULES[name].tests));
+const tests = process.env.MUTATE_TESTS ? listOf(process.env.MUTATE_TESTS) : unique(chosen.map((name) => MODULES[name].tests));
 /** one report per choice of modules, so that runs of different modules keep theirs; a run of only
  * some of their test files writes its own, beside the full run's */
 const reportName = `${process.env.MUTATE ? chosen.join('+') : 'all'}${process.env.MUTATE_TESTS ? '.some-tests' : ''}`;

@@ -5,7 +5,6 @@
  * test's own (INFO commandstats counts every client's commands).
  */
 import { randomUUID } from 'node:crypto';
-import { createClient } from 'redis';
 import { paths, requestActivationCodeBody } from '../support/messages';
 import { OwnRedis } from '../support/redisServer';
 import { startWorld, type World } from '../support/testHub';
@@ -17,15 +16,6 @@ beforeAll(async () => {
   redis = await OwnRedis.start();
 });
 afterAll(() => redis.remove());
-
-/** commands Redis has run so far, by name */
-async function commands(): Promise<Record<string, number>> {
-  const client = createClient({ url: redis.url });
-  await client.connect();
-  const info = await client.info('commandstats');
-  await client.close();
-  return Object.fromEntries([...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
-}
 
 /** the round trips (top-level commands and script calls) and the commands of `n` activation requests */
 async function measure(journeys: boolean, n: number): Promise<{ scripts: number; appends: number; world: World; tokens: string[] }> {
@@ -40,7 +30,7 @@ async function measure(journeys: boolean, n: number): Promise<{ scripts: number;
     path: paths.requestActivationCode(await world.onboard('mspA', 'cmpA')),
     body: requestActivationCodeBody(randomUUID()),
   });
-  const before = await commands();
+  const before = await redis.commands();
   const journeysOf = world.hub.hub.store.journeys as { ownCalls?: number };
   const ownBefore = journeysOf.ownCalls ?? 0;
   for (const token of tokens) {
@@ -53,7 +43,7 @@ async function measure(journeys: boolean, n: number): Promise<{ scripts: number;
     });
     expect(answer.status).toBe(200);
   }
-  const after = await commands();
+  const after = await redis.commands();
   const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
   // the outbox worker polls once at start, then not for a minute (a poll runs a script of its own);
   // an instance idle for 250 ms between two requests (a loaded machine) writes what waits itself:

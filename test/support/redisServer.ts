@@ -9,6 +9,13 @@ import path from 'node:path';
 import { createClient } from 'redis';
 import { restartablePort } from './ports';
 
+/** the commands a Redis has run since it started, by name: its own count (INFO commandstats), which
+ * counts every client's commands, so it tells one client's only on a Redis no other talks to */
+export async function commandCounts(client: { info(section: string): Promise<string> }): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  return Object.fromEntries([...info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+}
+
 export class OwnRedis {
   private process?: ChildProcess;
 
@@ -46,6 +53,17 @@ export class OwnRedis {
         if (Date.now() > until) throw new Error(`redis-server on port ${this.port} did not start`);
         await new Promise((r) => setTimeout(r, 50));
       }
+    }
+  }
+
+  /** the commands this Redis has run since it started, by name (commandCounts) */
+  async commands(): Promise<Record<string, number>> {
+    const client = createClient({ url: this.url });
+    await client.connect();
+    try {
+      return await commandCounts(client);
+    } finally {
+      await client.close();
     }
   }
 

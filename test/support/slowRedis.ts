@@ -7,7 +7,7 @@
  */
 import net from 'node:net';
 import { createClient } from 'redis';
-import type { OwnRedis } from './redisServer';
+import { commandCounts, type OwnRedis } from './redisServer';
 
 interface Reply {
   readonly chunk: Buffer;
@@ -87,8 +87,7 @@ export class SlowRedis {
 
   /** how many times Redis has run `command` since it started (its own count, asked directly) */
   async calls(command: string): Promise<number> {
-    const stats = await this.direct.info('commandstats');
-    return Number(new RegExp(`^cmdstat_${command.toLowerCase()}:calls=(\\d+)`, 'm').exec(stats)?.[1] ?? 0);
+    return (await commandCounts(this.direct))[command.toLowerCase()] ?? 0;
   }
 
   /** how many replies Redis has refused with this error code since it started */
