@@ -1,11 +1,13 @@
 /**
  * `npm run bench:failover`: what a Redis failover costs under load, counted from the partners' side.
  * A Sentinel group of real `redis-server` processes (a primary, two replicas, three Sentinels),
- * two hub processes (`--workers` each, `--redis-wait-replicas 1`) on it, an MSP that answers every
+ * two hub processes (`--workers` each, `--redis-wait-replicas 2`: every replica, the setting under
+ * which nothing accepted may be lost, docs/operating/redis.md) on it, an MSP that answers every
  * Request Activation Code with its code after the CMP's budget (so each is bridged: 201 at once,
  * the code later as Send Activation Code through the outbox), and CMP clients spread over both
  * hubs. The primary is SIGKILLed under load. Then every request answered 201 must end with exactly
- * one Send Activation Code (the code or an error): counted are the lost (none came), the
+ * one Send Activation Code (the code or an error). The killed node is started again as a replica
+ * once the Sentinels have promoted another, as an orchestrator would. Counted are the lost (none came), the
  * duplicated (more than one), the refused (503 while the primary changed; the CMP tries again after
  * Retry-After, up to RETRIES times) and the unasked (a delivery for a request the CMP was refused
  * for good). Prints the figures as JSON.
@@ -122,7 +124,9 @@ export async function runFailover(options: FailoverOptions): Promise<FailoverFig
     let lastRefusal = 0;
     const started = Date.now();
     const load: Promise<void>[] = [];
-    const killing = sleep(options.killAt * 1000).then(() => group.killPrimary());
+    const killing = sleep(options.killAt * 1000)
+      .then(() => group.killPrimary())
+      .then((port) => group.bringBack(port));
     // arrivals at a steady rate, each request on the next hub in turn
     for (let n = 0; Date.now() - started < options.seconds * 1000; n++) {
       const due = started + (n * 1000) / options.rate;
@@ -217,7 +221,7 @@ async function startHub(options: FailoverOptions, dir: string, port: number, gro
     '--redis-sentinel-master',
     group.master,
     '--redis-wait-replicas',
-    '1',
+    '2',
     '--redis-prefix',
     prefix,
   ];

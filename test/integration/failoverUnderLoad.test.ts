@@ -1,7 +1,8 @@
 /**
  * A Redis primary SIGKILLed under load, on real processes (bench/failover.ts: a Sentinel group of
- * `redis-server`s, two hub processes on it with --redis-wait-replicas 1, an MSP that answers after
- * the CMP's budget, so every request is bridged and its code follows through the outbox). The
+ * `redis-server`s, two hub processes on it with --redis-wait-replicas 2, every replica; an MSP
+ * that answers after the CMP's budget, so every request is bridged and its code follows through the
+ * outbox; the killed node started again as a replica once another is promoted). The
  * Sentinels wait 7 s before they fail over, past the hub's 6 s of store retries: the store is away
  * for the hub, requests are refused, outbox passes and late answers fail, and the hub's defaults
  * (a stale outbox entry claimed by another instance after 30 s) are kept. Every

@@ -85,8 +85,10 @@ test('a Redis that does not answer: the call fails with the deadline error once 
 
 // the window is counted from when the store began to fail, not from each call: a call made during
 // an outage gets what is left of it, so that a long outage fails calls at once (deadline.ts). Told
-// by outcome, not by time: Redis answers again after the first call's window and before a second
-// window of the later call's own would end, so the later call fails only if it shared the first's.
+// by outcome, not by time: Redis answers again halfway between the end of the first call's window
+// (3 s in) and the end a window of the later call's own would have (5 s in), so the later call
+// fails only if it shared the first's; a second either side keeps a loaded machine's late timers
+// from deciding it (a later call still trying when Redis came back would be answered).
 test('a call made while the store already fails gets what is left of the window, not one of its own', async () => {
   const store = await connectRetrying({ commandTimeoutMs: 200, retryWithinMs: 3000, onError: () => undefined });
   try {
@@ -96,10 +98,12 @@ test('a call made while the store already fails gets what is left of the window,
         () => 'answered',
         () => 'failed',
       );
+    const began = Date.now();
     const first = settled(store.ledger.getPending('cmpA', randomUUID()));
     await sleep(2000);
     const later = settled(store.ledger.getPending('cmpA', randomUUID()));
     expect(await first).toBe('failed');
+    await sleep(began + 4000 - Date.now());
     redis.resume();
     expect(await later).toBe('failed');
     await expect(store.ledger.getPending('cmpA', randomUUID())).resolves.toBeUndefined();

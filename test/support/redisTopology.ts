@@ -2,8 +2,9 @@
  * Redis as production runs it, started by a test from the Debian `redis-server` binary on free
  * ports: a Sentinel group (a primary, two replicas, three Sentinels) and a Cluster (three primaries,
  * two replicas each, made by `redis-cli --cluster create`), and a server that speaks TLS only with
- * an ACL user. Each can SIGKILL its primary (the Cluster's: the one serving a given key) and is
- * removed whole with its folders afterwards.
+ * an ACL user. Each can SIGKILL its primary (the Cluster's: the one serving a given key), bring it
+ * back as a replica once another node has taken over, and is removed whole with its folders
+ * afterwards.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,12 +21,21 @@ const run = promisify(execFile);
 class Processes {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'aidgw-topology-'));
   private readonly children = new Map<number, ChildProcess>();
+  private readonly args = new Map<number, readonly string[]>();
 
-  /** each node in a folder of its own: a replica's full sync writes its dump file there */
+  /** each node in a folder of its own: a replica's full sync writes its dump file there (and a
+   * Cluster node its `nodes.conf`, so that it comes back as the node it was) */
   start(port: number, args: readonly string[]): void {
     const dir = path.join(this.dir, String(port));
-    mkdirSync(dir);
+    mkdirSync(dir, { recursive: true });
+    this.args.set(port, args);
     this.children.set(port, spawn('redis-server', [...args, '--dir', dir, '--logfile', path.join(dir, 'log')], { cwd: this.dir, stdio: 'ignore' }));
+  }
+
+  /** starts a killed node again with the arguments it had, and `more` after them */
+  async restart(port: number, more: readonly string[] = []): Promise<void> {
+    this.start(port, [...(this.args.get(port) ?? []), ...more]);
+    await this.answering(port);
   }
 
   /** waits until the server on `port` answers PING; one whose process has exited fails at once,
@@ -149,6 +159,17 @@ export class SentinelGroup {
     return port;
   }
 
+  /** once the Sentinels have promoted a replica in place of the killed `port`, starts it again as
+   * that replica's replica (as an orchestrator restarts a pod; never as the empty primary it
+   * would start as on its own, which its replicas would copy) and waits until the new primary has
+   * two replicas online again */
+  async bringBack(port: number): Promise<void> {
+    await waitFor(async () => (await this.primaryPort()) !== port, 60000, 100);
+    const primary = await this.primaryPort();
+    await this.processes.restart(port, ['--replicaof', '127.0.0.1', String(primary)]);
+    await waitFor(async () => (await replicasOf(primary)) === 2, 20000, 100);
+  }
+
   remove(): Promise<void> {
     return this.processes.removeAll();
   }
@@ -212,6 +233,16 @@ export class RedisClusterProcesses {
     const port = await this.primaryOf(key);
     await this.processes.kill(port);
     return port;
+  }
+
+  /** once a replica serves `key` in place of the killed `port`, starts that node again (its
+   * `nodes.conf` makes it the new primary's replica) and waits until the new primary has two
+   * replicas online again */
+  async bringBack(port: number, key: string): Promise<void> {
+    await waitFor(async () => (await this.primaryOf(key)) !== port, 60000, 100);
+    const primary = await this.primaryOf(key);
+    await this.processes.restart(port);
+    await waitFor(async () => (await replicasOf(primary)) === 2, 20000, 100);
   }
 
   remove(): Promise<void> {
