@@ -5,10 +5,11 @@
  * mostly none), and nothing the hub had accepted is lost with --redis-wait-replicas set to the
  * number of replicas, 2 (docs/operating/redis.md, "What is guaranteed": each write the hub tells a
  * partner about is then on every replica, so whichever is promoted has it): no pending activation
- * request a CMP was answered 201 for, no outbox delivery whose enqueue returned. The killed node is
- * started again once a replica has taken over, as an orchestrator would, so that the new primary
- * has two replicas to confirm writes again. The figures go to stdout for docs/operating/redis.md
- * and the closing note.
+ * request a CMP was answered 201 for, no outbox delivery whose enqueue returned (one that WAIT's
+ * second passed without both replicas' confirmation, which the hub reports and goes on with, is
+ * outside that guarantee: counted, not asserted). The killed node is started again once a replica
+ * has taken over, as an orchestrator would, so that the new primary has two replicas to confirm
+ * writes again. The figures go to stdout for docs/operating/redis.md and the closing note.
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisAccess } from '../../src/state/redis/connection';
@@ -75,7 +76,8 @@ describe.each([
   let topology: Topology;
   let world: World;
   let probe: RedisStore;
-  let unreplicatedDeliveries = 0;
+  /** the probe's writes that fewer replicas than asked confirmed in time */
+  let unreplicatedReports = 0;
 
   beforeAll(async () => {
     topology = await start();
@@ -85,7 +87,7 @@ describe.each([
       access: topology.access,
       keyPrefix: PROBE_PREFIX,
       onError: () => undefined,
-      onUnreplicated: () => (unreplicatedDeliveries += 1),
+      onUnreplicated: () => (unreplicatedReports += 1),
     });
   }, 60000);
 
@@ -188,12 +190,18 @@ describe.each([
       }
     };
     const queued: string[] = [];
+    // queued while fewer replicas than asked confirmed it within WAIT's second: the hub goes on and
+    // says so (docs/operating/redis.md), and the guarantee is for the others; one enqueue at a
+    // time, so a report during a call is that call's
+    const unreplicated = new Set<string>();
     const enqueuer = async () => {
       while (!stop) {
         const id = randomUUID();
         try {
+          const reportsBefore = unreplicatedReports;
           await probe.outbox.enqueue(delivery(id));
           queued.push(id);
+          if (unreplicatedReports > reportsBefore) unreplicated.add(id);
         } catch {
           // refused while the primary is away: not accepted, so nothing to keep
         }
@@ -247,7 +255,8 @@ describe.each([
       if (batch.length === 0) break;
       for (const entry of batch) found.add(entry.delivery.id);
     }
-    const lostDeliveries = queued.filter((id) => !found.has(id)).length;
+    const missing = queued.filter((id) => !found.has(id));
+    const lostDeliveries = missing.filter((id) => !unreplicated.has(id)).length;
     const refused = [...statuses].filter(([status]) => status !== '201').reduce((sum, [, n]) => sum + n, 0);
     const figures = {
       topology: name,
@@ -260,8 +269,8 @@ describe.each([
       lostAnswers: lost,
       acceptedDeliveries: queued.length,
       lostDeliveries,
-      // confirmed by fewer replicas than asked within WAIT's second: while the killed node is away
-      unreplicatedDeliveries,
+      unreplicatedDeliveries: unreplicated.size,
+      lostUnreplicatedDeliveries: missing.length - lostDeliveries,
     };
     process.stdout.write(`failover figures: ${JSON.stringify(figures)}\n`);
 
