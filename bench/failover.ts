@@ -7,10 +7,10 @@
  * the code later as Send Activation Code through the outbox), and CMP clients spread over both
  * hubs. The primary is SIGKILLed under load. Then every request answered 201 must end with exactly
  * one Send Activation Code (the code or an error). The killed node is started again as a replica
- * once the Sentinels have promoted another, as an orchestrator would. Counted are the lost (none came), the
- * duplicated (more than one), the refused (503 while the primary changed; the CMP tries again after
- * Retry-After, up to RETRIES times) and the unasked (a delivery for a request the CMP was refused
- * for good). Prints the figures as JSON.
+ * once the Sentinels have promoted another, as an orchestrator would. Counted are the lost (none
+ * came), the duplicated (more than one), the refused (503 while the primary changed; the CMP tries
+ * again after Retry-After, up to RETRIES times) and the unasked (a delivery for a request the CMP
+ * was refused for good). Prints the figures as JSON.
  * Options: RATE (requests per second, default 50), SECONDS (of load, default 20), KILL_AT (seconds
  * into the load, default 5), WORKERS (per hub, default 2), DOWN_AFTER_MS (the Sentinels' wait before
  * a failover, default 1000).
@@ -25,7 +25,7 @@ import path from 'node:path';
 import { dump as stringify } from 'js-yaml';
 import { freePort, waitForPort } from './ports';
 import { paths, requestActivationCodeBody, sendMspTokenBody } from '../test/support/messages';
-import { SentinelGroup } from '../test/support/redisTopology';
+import { REPLICAS, SentinelGroup } from '../test/support/redisTopology';
 
 const MAIN = path.join(__dirname, '../src/main.js');
 /** the CMP's budget: the MSP answers after it, every request is bridged */
@@ -221,7 +221,7 @@ async function startHub(options: FailoverOptions, dir: string, port: number, gro
     '--redis-sentinel-master',
     group.master,
     '--redis-wait-replicas',
-    '2',
+    String(REPLICAS),
     '--redis-prefix',
     prefix,
   ];

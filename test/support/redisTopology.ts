@@ -18,6 +18,9 @@ import { waitFor } from './waitFor';
 
 const run = promisify(execFile);
 
+/** the replicas each primary has, in the Sentinel group and in the Cluster */
+export const REPLICAS = 2;
+
 class Processes {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'aidgw-topology-'));
   private readonly children = new Map<number, ChildProcess>();
@@ -32,10 +35,17 @@ class Processes {
     this.children.set(port, spawn('redis-server', [...args, '--dir', dir, '--logfile', path.join(dir, 'log')], { cwd: this.dir, stdio: 'ignore' }));
   }
 
-  /** starts a killed node again with the arguments it had, and `more` after them */
-  async restart(port: number, more: readonly string[] = []): Promise<void> {
-    this.start(port, [...(this.args.get(port) ?? []), ...more]);
+  /** once `primaryNow` names another node than the killed `port`, starts `port` again with the
+   * arguments it had and `asReplicaOf(primary)` after them, and waits until that primary has its
+   * replicas online again */
+  async bringBack(port: number, primaryNow: () => Promise<number>, asReplicaOf: (primary: number) => readonly string[]): Promise<void> {
+    const args = this.args.get(port);
+    if (!args) throw new Error(`no redis-server was started on port ${port}`);
+    let primary = port;
+    await waitFor(async () => (primary = await primaryNow()) !== port, 60000, 100);
+    this.start(port, [...args, ...asReplicaOf(primary)]);
     await this.answering(port);
+    await waitFor(async () => (await replicasOf(primary)) === REPLICAS, 20000, 100);
   }
 
   /** waits until the server on `port` answers PING; one whose process has exited fails at once,
@@ -108,8 +118,8 @@ export class SentinelGroup {
   /** `downAfterMs`: how long the primary must be silent before the Sentinels fail it over */
   static start(master = 'hubmaster', downAfterMs = 1000): Promise<SentinelGroup> {
     return startedWith(async (processes) => {
-      const ports = await freePorts(6);
-      const [dataPorts, sentinelPorts] = [ports.slice(0, 3), ports.slice(3)];
+      const ports = await freePorts(1 + REPLICAS + 3);
+      const [dataPorts, sentinelPorts] = [ports.slice(0, 1 + REPLICAS), ports.slice(1 + REPLICAS)];
       processes.start(dataPorts[0], ['--port', String(dataPorts[0]), ...BASE]);
       await processes.answering(dataPorts[0]);
       for (const port of dataPorts.slice(1)) {
@@ -132,7 +142,7 @@ export class SentinelGroup {
         processes.start(port, [file, '--sentinel']);
         await processes.answering(port);
       }
-      await waitFor(async () => (await replicasOf(dataPorts[0])) === 2, 20000, 100);
+      await waitFor(async () => (await replicasOf(dataPorts[0])) === REPLICAS, 20000, 100);
       return new SentinelGroup(processes, master, dataPorts, sentinelPorts);
     });
   }
@@ -163,11 +173,12 @@ export class SentinelGroup {
    * that replica's replica (as an orchestrator restarts a pod; never as the empty primary it
    * would start as on its own, which its replicas would copy) and waits until the new primary has
    * two replicas online again */
-  async bringBack(port: number): Promise<void> {
-    await waitFor(async () => (await this.primaryPort()) !== port, 60000, 100);
-    const primary = await this.primaryPort();
-    await this.processes.restart(port, ['--replicaof', '127.0.0.1', String(primary)]);
-    await waitFor(async () => (await replicasOf(primary)) === 2, 20000, 100);
+  bringBack(port: number): Promise<void> {
+    return this.processes.bringBack(
+      port,
+      () => this.primaryPort(),
+      (primary) => ['--replicaof', '127.0.0.1', String(primary)],
+    );
   }
 
   remove(): Promise<void> {
@@ -183,7 +194,7 @@ export class RedisClusterProcesses {
 
   static start(): Promise<RedisClusterProcesses> {
     return startedWith(async (processes) => {
-      const ports = await freeClusterPorts(9);
+      const ports = await freeClusterPorts(3 * (1 + REPLICAS));
       for (const port of ports) {
         processes.start(port, [
           '--port',
@@ -198,10 +209,10 @@ export class RedisClusterProcesses {
         ]);
       }
       for (const port of ports) await processes.answering(port);
-      await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '2', '--cluster-yes']);
+      await run('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', String(REPLICAS), '--cluster-yes']);
       await waitFor(async () => (await Promise.all(ports.map(clusterOk))).every(Boolean), 20000, 100);
       // a replica that never synced may not take over: every primary has its two replicas online
-      await waitFor(async () => (await Promise.all(ports.map(replicasOf))).filter((n) => n === 2).length === 3, 20000, 100);
+      await waitFor(async () => (await Promise.all(ports.map(replicasOf))).filter((n) => n === REPLICAS).length === 3, 20000, 100);
       return new RedisClusterProcesses(processes, ports);
     });
   }
@@ -238,11 +249,12 @@ export class RedisClusterProcesses {
   /** once a replica serves `key` in place of the killed `port`, starts that node again (its
    * `nodes.conf` makes it the new primary's replica) and waits until the new primary has two
    * replicas online again */
-  async bringBack(port: number, key: string): Promise<void> {
-    await waitFor(async () => (await this.primaryOf(key)) !== port, 60000, 100);
-    const primary = await this.primaryOf(key);
-    await this.processes.restart(port);
-    await waitFor(async () => (await replicasOf(primary)) === 2, 20000, 100);
+  bringBack(port: number, key: string): Promise<void> {
+    return this.processes.bringBack(
+      port,
+      () => this.primaryOf(key),
+      () => [],
+    );
   }
 
   remove(): Promise<void> {
